@@ -1,0 +1,1 @@
+"""Domain package of the trial dashboard: loading, validation, statistics, demo data. No Dash here."""
