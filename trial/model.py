@@ -96,9 +96,12 @@ class Finding:
     value: str | None = None
     patient_id: str | None = None
     rule: str = ""
+    key: str | None = None  # for study.json: the key path, e.g. "measures[2].min"
 
     def __str__(self) -> str:
         where = [self.file]
+        if self.key:
+            where.append(f"key '{self.key}'")
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column:

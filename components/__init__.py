@@ -1,0 +1,1 @@
+"""Dash views of the trial dashboard: one module per view, each owning its layout and callbacks."""

@@ -1,0 +1,126 @@
+"""The filter sidebar: which patients every view shows, and how many they are."""
+from __future__ import annotations
+
+import math
+
+import dash_bootstrap_components as dbc
+from dash import Input, Output, callback, html, dcc
+
+from trial.filters import PatientFilter, select_patients
+from trial.model import RESPONSE_GROUPS, Trial
+
+from . import ids
+from .context import current_trial
+
+ANY = "any"
+YES_NO_ANY = [{"label": "Any", "value": ANY}, {"label": "Yes", "value": "yes"},
+              {"label": "No", "value": "no"}]
+SEX_LABELS = {"F": "Female", "M": "Male"}
+
+# The inputs every view listens to, in the order of `filter_from_values`.
+FILTER_INPUTS = [
+    Input(ids.FILTER_CENTER, "value"),
+    Input(ids.FILTER_RESPONSE, "value"),
+    Input(ids.FILTER_RELAPSE, "value"),
+    Input(ids.FILTER_SEX, "value"),
+    Input(ids.FILTER_LN, "value"),
+    Input(ids.FILTER_AGE, "value"),
+]
+
+
+def _yes_no(value) -> bool | None:
+    return None if value in (None, ANY) else value == "yes"
+
+
+def age_bounds(trial: Trial) -> tuple[int, int] | None:
+    if "age" not in trial.patients or trial.patients["age"].isna().all():
+        return None
+    ages = trial.patients["age"].dropna()
+    return int(math.floor(ages.min())), int(math.ceil(ages.max()))
+
+
+def filter_from_values(centers, responses, relapse, sexes, ln, age_range,
+                       bounds: tuple[int, int] | None = None) -> PatientFilter:
+    """Translate the widgets' values into a `PatientFilter`.
+
+    Selecting every option of a checklist means no restriction; an age range equal to the data's
+    full range too, so that patients with unknown age are not excluded by an untouched slider.
+    """
+    age_min = age_max = None
+    if age_range and bounds and tuple(age_range) != tuple(bounds):
+        age_min, age_max = age_range
+    return PatientFilter(
+        centers=tuple(centers or ()),
+        responses=tuple(responses or ()),
+        relapse=_yes_no(relapse),
+        sexes=tuple(sexes or ()),
+        lupus_nephritis=_yes_no(ln),
+        age_min=age_min,
+        age_max=age_max,
+    )
+
+
+def current_filter(*values) -> PatientFilter:
+    return filter_from_values(*values, bounds=age_bounds(current_trial()))
+
+
+def _checklist(id_, options) -> dbc.Checklist:
+    return dbc.Checklist(id=id_, options=options, value=[o["value"] for o in options],
+                         className="filter-checklist")
+
+
+def _section(title: str, control) -> html.Div:
+    return html.Div([html.Div(title, className="filter-title"), control], className="mb-3")
+
+
+def layout(trial: Trial) -> html.Div:
+    p = trial.patients
+    sections = [
+        _section("Center", _checklist(ids.FILTER_CENTER,
+                                      [{"label": c, "value": c} for c in trial.centers])),
+        _section("Responder group", _checklist(
+            ids.FILTER_RESPONSE, [{"label": r, "value": r} for r in RESPONSE_GROUPS])),
+        _section("Relapse", dbc.RadioItems(id=ids.FILTER_RELAPSE, options=YES_NO_ANY, value=ANY,
+                                           inline=True)),
+    ]
+    sexes = sorted(p["sex"].dropna().unique()) if "sex" in p else []
+    sections.append(_section("Sex", _checklist(
+        ids.FILTER_SEX, [{"label": SEX_LABELS.get(s, s), "value": s} for s in sexes])))
+    sections.append(_section("Lupus nephritis", dbc.RadioItems(
+        id=ids.FILTER_LN, options=YES_NO_ANY, value=ANY, inline=True)))
+    bounds = age_bounds(trial)
+    lo, hi = bounds or (0, 100)
+    sections.append(_section("Age (years)", dcc.RangeSlider(
+        id=ids.FILTER_AGE, min=lo, max=hi, step=1, value=[lo, hi], allowCross=False,
+        disabled=bounds is None, marks={lo: str(lo), hi: str(hi)},
+        tooltip={"placement": "bottom", "always_visible": False})))
+    return html.Div([
+        html.Div(id=ids.SELECTED_COUNT, className="selected-count", **{"aria-live": "polite"}),
+        *sections,
+        dbc.Button("Reset filters", id=ids.FILTER_RESET, color="secondary", outline=True,
+                   size="sm"),
+    ], className="filter-panel")
+
+
+@callback(Output(ids.SELECTED_COUNT, "children"), *FILTER_INPUTS)
+def update_selected_count(*values):
+    trial = current_trial()
+    flt = current_filter(*values)
+    n = len(select_patients(trial.patients, flt))
+    return [html.Span(f"{n}", className="selected-n"),
+            html.Span(f" of {len(trial.patients)} patients selected"),
+            html.Div(flt.describe(), className="selected-desc")]
+
+
+@callback(
+    Output(ids.FILTER_CENTER, "value"), Output(ids.FILTER_RESPONSE, "value"),
+    Output(ids.FILTER_RELAPSE, "value"), Output(ids.FILTER_SEX, "value"),
+    Output(ids.FILTER_LN, "value"), Output(ids.FILTER_AGE, "value"),
+    Input(ids.FILTER_RESET, "n_clicks"), prevent_initial_call=True,
+)
+def reset_filters(_clicks):
+    trial = current_trial()
+    p = trial.patients
+    sexes = sorted(p["sex"].dropna().unique()) if "sex" in p else []
+    bounds = age_bounds(trial) or (0, 100)
+    return list(trial.centers), list(RESPONSE_GROUPS), ANY, sexes, ANY, list(bounds)

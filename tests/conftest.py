@@ -1,0 +1,42 @@
+"""Shared fixtures. Browser tests need Debian's chromium and chromium-driver: where they are
+missing the browser tests are skipped with the reason, except under CI, where that is a failure."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "data" / "demo"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+
+
+def browser_available() -> bool:
+    return bool(shutil.which("chromedriver")) and bool(
+        shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome"))
+
+
+def pytest_collection_modifyitems(config, items):
+    if browser_available():
+        return
+    reason = "headless Chromium and chromedriver are not installed (apt-get install chromium chromium-driver)"
+    browser_tests = [i for i in items if "dash_duo" in getattr(i, "fixturenames", ())]
+    if browser_tests and os.environ.get("CI"):
+        raise pytest.UsageError(f"CI must run the browser tests, but {reason}")
+    for item in browser_tests:
+        item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def demo_trial():
+    from trial.loader import load_trial
+    return load_trial(DEMO)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"public test data not found at {SHARED_DATA} (present in CI, absent on user clones)")
+    return SHARED_DATA

@@ -1,0 +1,735 @@
+"""Validate the raw tables of a trial folder and return typed frames plus findings.
+
+Three layers, all reported together (nothing stops at the first problem):
+
+1. study.json: required keys, types, visits and measures (findings name the key path).
+2. Each table, cell by cell, with pandera schemas run lazily on the *raw text*: required columns,
+   empty required cells, numbers, whole numbers, ranges, booleans, allowed values. Every failing
+   cell becomes a `Finding` with its spreadsheet row (header = row 1), column and value.
+3. Across tables and against study.json: unknown patients, duplicates, unscheduled visits, unknown
+   measures, values outside a measure's min/max, responses without a grade (errors); events or
+   measurements after death, events after the last follow-up, relapses without a prior response,
+   missing baselines, last follow-up vs death day (warnings).
+
+Each rule reports at most `CAP` rows, then one finding saying how many more there are.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaError, SchemaErrors
+
+from .io import RawTables
+from .model import EVENT_TYPES, PROVENANCES, RESPONSE_GRADES, Finding
+
+CAP = 50  # findings per rule before "and N more"
+DERIVED = ("response", "response_day", "relapse", "relapse_day", "death", "death_day",
+           "followup_end_day")  # columns added by model.derive_outcomes
+STUDY = "study.json"
+TRUE_WORDS = ("true", "yes", "1")
+FALSE_WORDS = ("false", "no", "0")
+AFTER_DEATH_RULE = ("Rule: events recorded after death are not counted in time-to-event "
+                    "analyses; counts are shown as recorded and as analysed.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Column specifications of the three tables (data/README.md)
+
+@dataclass(frozen=True)
+class Col:
+    name: str
+    kind: Literal["text", "int", "number", "bool", "choice"] = "text"
+    required: bool = False  # the column must exist and no cell may be empty
+    min: float | None = None
+    max: float | None = None
+    choices: tuple[str, ...] = ()
+
+
+SPECS: dict[str, tuple[Col, ...]] = {
+    "patients": (
+        Col("patient_id", required=True),
+        Col("center", required=True),
+        Col("last_followup_day", "int", required=True, min=0),
+        Col("age", "number", min=0, max=120),
+        Col("sex", "choice", choices=("F", "M")),
+        Col("disease_duration_months", "number", min=0),
+        Col("lupus_nephritis", "bool"),
+        Col("prior_treatment"),
+        Col("manifestations"),
+        Col("provenance", "choice", choices=PROVENANCES),
+        Col("published_fields"),
+    ),
+    "measurements": (
+        Col("patient_id", required=True),
+        Col("month", "int", required=True, min=0),
+        Col("day", "int"),
+        Col("measure", required=True),
+        Col("value", "number", required=True),
+        Col("provenance", "choice", choices=PROVENANCES),
+    ),
+    "events": (
+        Col("patient_id", required=True),
+        Col("day", "int", required=True, min=0),
+        Col("event", "choice", required=True, choices=EVENT_TYPES),
+        Col("term"),
+        Col("severity", "choice", choices=("AE", "SAE")),
+        Col("related", "choice", choices=("yes", "no", "unknown")),
+        Col("provenance", "choice", choices=PROVENANCES),
+    ),
+}
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
+
+
+def _range_words(lo: float | None, hi: float | None) -> str:
+    if lo is not None and hi is not None:
+        return f"between {_fmt(lo)} and {_fmt(hi)}"
+    if lo is not None:
+        return f"≥ {_fmt(lo)}"
+    return f"≤ {_fmt(hi)}"
+
+
+def _limits_words(lo: float, hi: float) -> str:
+    """Like `_range_words` with NaN for "no limit"."""
+    return _range_words(None if pd.isna(lo) else lo, None if pd.isna(hi) else hi)
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """One cell-level check: a vectorised test on the raw text and the words for a failure."""
+
+    name: str
+    test: Callable[[pd.Series], pd.Series]
+    message: Callable[[str], str]
+
+
+def _num(s: pd.Series) -> pd.Series:
+    return pd.to_numeric(s, errors="coerce").astype(float)
+
+
+def _comma_hint(v: str) -> str:
+    return "; write decimals with a point, e.g. 1.5" if re.fullmatch(r"-?\d+,\d+", v) else ""
+
+
+def _rules(col: Col) -> list[_Rule]:
+    rules: list[_Rule] = []
+    blank_ok = "" if col.required else " (leave the cell empty if unknown)"
+    if col.required:
+        rules.append(_Rule("required", lambda s: s != "",
+                           lambda v: "a value is required here; the cell is empty"))
+    if col.kind == "int":
+        rules.append(_Rule("whole_number",
+                           lambda s: (s == "") | (np.isfinite(_num(s)) & (_num(s) % 1 == 0)),
+                           lambda v: f"expected a whole number{blank_ok}" + _comma_hint(v)))
+    elif col.kind == "number":
+        rules.append(_Rule("number", lambda s: (s == "") | np.isfinite(_num(s)),
+                           lambda v: f"expected a number{blank_ok}" + _comma_hint(v)))
+    if col.kind in ("int", "number") and (col.min is not None or col.max is not None):
+        lo = -np.inf if col.min is None else col.min
+        hi = np.inf if col.max is None else col.max
+        what = "a whole number" if col.kind == "int" else "a number"
+        words = f"expected {what} {_range_words(col.min, col.max)}"
+        rules.append(_Rule("range", lambda s: ~((_num(s) < lo) | (_num(s) > hi)),
+                           lambda v: words))
+    if col.kind == "bool":
+        words = ", ".join(TRUE_WORDS + FALSE_WORDS)
+        rules.append(_Rule("boolean",
+                           lambda s: (s == "") | s.str.lower().isin(TRUE_WORDS + FALSE_WORDS),
+                           lambda v: f"expected true or false (accepted: {words}, any case)"))
+    if col.kind == "choice":
+        choices = col.choices
+        lower = {c.lower(): c for c in choices}
+
+        def message(v: str) -> str:
+            hint = f" (write '{lower[v.lower()]}': values are case-sensitive)" \
+                if v.lower() in lower else ""
+            return f"expected one of: {', '.join(choices)}{hint}"
+
+        rules.append(_Rule("choice", lambda s: (s == "") | s.isin(choices), message))
+    return rules
+
+
+def _schema(table: str) -> tuple[pa.DataFrameSchema, dict[str, list[_Rule]]]:
+    columns, rules = {}, {}
+    for col in SPECS[table]:
+        rules[col.name] = _rules(col)
+        checks = [pa.Check(r.test, name=r.name) for r in rules[col.name]]
+        columns[col.name] = pa.Column(None, checks=checks, required=col.required, nullable=True)
+    return pa.DataFrameSchema(columns, strict=False, name=table), rules
+
+
+# ---------------------------------------------------------------------------------------------
+# Result and reporting helpers
+
+@dataclass
+class Validated:
+    """Typed frames (index = spreadsheet row - 2) and every finding."""
+
+    patients: pd.DataFrame
+    measurements: pd.DataFrame
+    events: pd.DataFrame
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == "warning"]
+
+
+def _rownum(idx: Any) -> int:
+    return int(idx) + 2
+
+
+def _rows_text(rows: Iterable[int]) -> str:
+    rows = [str(r) for r in rows]
+    if len(rows) > 6:
+        rows = rows[:5] + [f"… ({len(rows) - 5} more)"]
+    return ", ".join(rows)
+
+
+def _more(level: str, file: str, rule: str, n: int, what: str) -> Finding:
+    return Finding(level, file, f"… and {n} more {what} with the same problem ({rule})",
+                   rule=rule)
+
+
+def _report(out: list[Finding], level: str, file: str, rule: str, rows: pd.DataFrame,
+            make: Callable[[Any, pd.Series], dict], what: str = "rows") -> None:
+    """Append one finding per row of `rows` (at most CAP); `make(index, row)` gives the fields."""
+    for idx, r in rows.head(CAP).iterrows():
+        out.append(Finding(level, file, rule=rule, **make(idx, r)))
+    if len(rows) > CAP:
+        out.append(_more(level, file, rule, len(rows) - CAP, what))
+
+
+def _list(values: Iterable, limit: int = 15) -> str:
+    values = [str(v) for v in values]
+    extra = f", … ({len(values) - limit} more)" if len(values) > limit else ""
+    return ", ".join(values[:limit]) + extra
+
+
+# ---------------------------------------------------------------------------------------------
+# study.json
+
+_STUDY_KEYS = {"title", "short_title", "registry_id", "citation", "data_status", "data_note",
+               "time_origin", "centers", "visits", "measures"}
+_MEASURE_KEYS = {"code", "label", "unit", "unit_assumed", "better", "ref_low", "ref_high", "min",
+                 "max", "key", "population", "log_scale", "category"}
+_VISIT_KEYS = {"month", "label", "day"}
+CODE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+
+
+def _is_whole(v: Any) -> bool:
+    return _is_number(v) and float(v).is_integer()
+
+
+def _show(v: Any) -> str:
+    import json
+    return json.dumps(v, ensure_ascii=False)[:80]
+
+
+def validate_study(study: dict) -> list[Finding]:
+    """Findings about study.json, each naming its key path (e.g. measures[2].min)."""
+    out: list[Finding] = []
+
+    def err(key: str, message: str, value: Any = None, level: str = "error") -> None:
+        out.append(Finding(level, STUDY, message, key=key, rule="study",
+                           value=None if value is None else _show(value)))
+
+    def text(obj: dict, key: str, path: str, required: bool = False) -> None:
+        if key not in obj or obj[key] is None:
+            if required:
+                err(path, "required key is missing: expected a text")
+            return
+        if not isinstance(obj[key], str):
+            err(path, "expected a text (in double quotes)", obj[key])
+        elif required and not obj[key].strip():
+            err(path, "must not be empty", obj[key])
+
+    def flag(obj: dict, key: str, path: str) -> None:
+        if key in obj and obj[key] is not None and not isinstance(obj[key], bool):
+            err(path, "expected true or false (JSON booleans, without quotes)", obj[key])
+
+    for k in sorted(set(study) - _STUDY_KEYS):
+        err(k, "unknown key, ignored (check the spelling)", level="warning")
+    text(study, "title", "title", required=True)
+    for k in ("short_title", "registry_id", "citation", "data_note", "time_origin"):
+        text(study, k, k)
+    if study.get("data_status") not in ("real", "simulated"):
+        err("data_status", "required: expected \"real\" or \"simulated\"", study.get("data_status"))
+    centers = study.get("centers")
+    if centers is not None and not (isinstance(centers, list)
+                                    and all(isinstance(c, str) for c in centers)):
+        err("centers", "expected a list of texts", centers)
+
+    visits = study.get("visits")
+    if not isinstance(visits, list) or not visits:
+        err("visits", "required: expected a non-empty list of visits "
+                      "({\"month\": 0, \"label\": \"Baseline\", \"day\": 0}, ...)", visits)
+    else:
+        months: dict[Any, int] = {}
+        for i, v in enumerate(visits):
+            p = f"visits[{i}]"
+            if not isinstance(v, dict):
+                err(p, "expected an object {\"month\": ..., \"label\": ..., \"day\": ...}", v)
+                continue
+            for k in sorted(set(v) - _VISIT_KEYS):
+                err(f"{p}.{k}", "unknown key, ignored (check the spelling)", level="warning")
+            m = v.get("month")
+            if not (_is_whole(m) and m >= 0):
+                err(f"{p}.month", "required: expected a whole number ≥ 0 (0 = baseline)", m)
+            elif m in months:
+                err(f"{p}.month", f"month {m} is already scheduled in visits[{months[m]}]", m)
+            else:
+                months[m] = i
+            text(v, "label", f"{p}.label", required=True)
+            if not _is_whole(v.get("day")):
+                err(f"{p}.day", "required: expected a whole number (the target study day)",
+                    v.get("day"))
+        if months and 0 not in months:
+            err("visits", "no baseline visit: one visit must have month 0")
+
+    measures = study.get("measures")
+    if not isinstance(measures, list) or not measures:
+        err("measures", "required: expected a non-empty list of measures", measures)
+        return out
+    codes: dict[str, int] = {}
+    for i, m in enumerate(measures):
+        p = f"measures[{i}]"
+        if not isinstance(m, dict):
+            err(p, "expected an object {\"code\": ..., \"label\": ..., ...}", m)
+            continue
+        for k in sorted(set(m) - _MEASURE_KEYS):
+            err(f"{p}.{k}", "unknown key, ignored (check the spelling)", level="warning")
+        code = m.get("code")
+        if not isinstance(code, str) or not CODE_RE.match(code):
+            err(f"{p}.code", "required: expected a code in lower case letters, digits and _ "
+                             "(starting with a letter)", code)
+        elif code in codes:
+            err(f"{p}.code", f"code '{code}' is already used by measures[{codes[code]}]", code)
+        else:
+            codes[code] = i
+        text(m, "label", f"{p}.label", required=True)
+        for k in ("unit", "category", "population"):
+            text(m, k, f"{p}.{k}")
+        for k in ("unit_assumed", "key", "log_scale"):
+            flag(m, k, f"{p}.{k}")
+        if m.get("better", "none") not in ("lower", "higher", "none"):
+            err(f"{p}.better", "expected \"lower\", \"higher\" or \"none\"", m.get("better"))
+        for k in ("ref_low", "ref_high", "min", "max"):
+            if m.get(k) is not None and not _is_number(m[k]):
+                err(f"{p}.{k}", "expected a number or null", m[k])
+        for lo, hi in (("min", "max"), ("ref_low", "ref_high")):
+            a, b = m.get(lo), m.get(hi)
+            if _is_number(a) and _is_number(b) and a > b:
+                err(f"{p}.{lo}", f"{lo} ({_fmt(a)}) is greater than {hi} ({_fmt(b)})", a)
+    return out
+
+
+def _entries(study: dict, key: str) -> list:
+    """study[key] when it is a list (its problems are reported by validate_study), else []."""
+    v = study.get(key)
+    return v if isinstance(v, list) else []
+
+
+def _measure_limits(study: dict) -> pd.DataFrame:
+    """code -> min, max, population for the well-formed measure entries."""
+    rows = []
+    for m in _entries(study, "measures"):
+        if isinstance(m, dict) and isinstance(m.get("code"), str):
+            lo, hi = m.get("min"), m.get("max")
+            pop = m.get("population")
+            rows.append({"measure": m["code"],
+                         "min": float(lo) if _is_number(lo) else np.nan,
+                         "max": float(hi) if _is_number(hi) else np.nan,
+                         "population": pop if isinstance(pop, str) else None})
+    return pd.DataFrame(rows, columns=["measure", "min", "max", "population"]) \
+        .drop_duplicates("measure").set_index("measure")
+
+
+def _visit_days(study: dict) -> dict[int, int]:
+    out = {}
+    for v in _entries(study, "visits"):
+        if isinstance(v, dict) and _is_whole(v.get("month")) and _is_whole(v.get("day")):
+            out.setdefault(int(v["month"]), int(v["day"]))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables: cell checks (pandera) and typed conversion
+
+def _check_cells(table: str, file: str, df: pd.DataFrame) -> list[Finding]:
+    schema, rules = _schema(table)
+    try:
+        schema.validate(df, lazy=True)
+        return []
+    except SchemaErrors as e:
+        fc = e.failure_cases
+    except SchemaError as e:  # not expected with lazy=True; report it rather than crash
+        return [Finding("error", file, f"cannot be checked: {e}", rule="schema")]
+    out: list[Finding] = []
+    header = ", ".join(df.columns) if len(df.columns) else "nothing"
+    missing = fc.loc[fc["check"] == "column_in_dataframe", "failure_case"]
+    for col in missing:
+        near = [c for c in df.columns if c.lower().replace(" ", "_") == str(col)]
+        hint = f"; found '{near[0]}': names are case-sensitive, in lower case" if near else ""
+        out.append(Finding("error", file, f"required column '{col}' is missing (the header has: "
+                                          f"{header}){hint}", row=1, column=str(col),
+                           rule="missing_column"))
+    cells = fc.loc[fc["schema_context"] == "Column"].copy()
+    cells = cells.loc[cells["index"].notna() & cells["check_number"].notna()]
+    if cells.empty:
+        return out
+    cells["row"] = cells["index"].astype(int) + 2
+    order = {c.name: i for i, c in enumerate(SPECS[table])}
+    cells["order"] = cells["column"].map(order)
+    cells = cells.sort_values(["order", "check_number", "row"], kind="stable")
+    for (col, num), grp in cells.groupby(["column", "check_number"], sort=False):
+        rule = rules[col][int(num)]
+        for r in grp.head(CAP).itertuples(index=False):
+            value = "" if r.failure_case is None else str(r.failure_case)
+            out.append(Finding("error", file, rule.message(value), row=int(r.row), column=col,
+                               value=value, rule=rule.name))
+        if len(grp) > CAP:
+            out.append(_more("error", file, rule.name, len(grp) - CAP, f"cells in column '{col}'"))
+    return out
+
+
+def _to_bool(s: pd.Series) -> pd.Series:
+    low = s.str.lower()
+    out = pd.Series(np.where(low.isin(TRUE_WORDS), True,
+                             np.where(low.isin(FALSE_WORDS), False, None)),
+                    index=s.index, dtype=object)
+    # plain bool when complete; otherwise True/False/None (object) so that comparisons stay safe
+    return out.astype(bool) if out.notna().all() else out
+
+
+def _typed(table: str, df: pd.DataFrame, extra_bool: Iterable[str] = ()) -> pd.DataFrame:
+    """Raw text -> typed columns. Cells that fail their check become missing (already reported)."""
+    spec = {c.name: c for c in SPECS[table]}
+    out = df.copy()
+    for name in df.columns:
+        s = df[name]
+        col = spec.get(name, Col(name, "bool" if name in extra_bool else "text"))
+        if col.kind in ("int", "number"):
+            v = _num(s)
+            ok = np.isfinite(v) & ~(v < (-np.inf if col.min is None else col.min)) \
+                & ~(v > (np.inf if col.max is None else col.max))
+            if col.kind == "number":
+                out[name] = v.where(ok)
+            else:
+                v = v.where(ok & (v % 1 == 0))
+                out[name] = v.astype("int64") if col.required and v.notna().all() \
+                    else v.astype("Int64")
+        elif col.kind == "bool":
+            out[name] = _to_bool(s)
+        else:
+            out[name] = s.where(s != "", None).astype(object)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Cross-table checks
+
+def _provenance(table: str, file: str, raw: pd.DataFrame, typed: pd.DataFrame,
+                out: list[Finding]) -> pd.DataFrame:
+    if "provenance" not in typed:
+        typed["provenance"] = "recorded"
+        return typed
+    empty = raw["provenance"] == ""
+    if empty.any():
+        rows = [_rownum(i) for i in raw.index[empty]]
+        out.append(Finding("warning", file, f"{len(rows)} row(s) without provenance are taken as "
+                                            f"'recorded' (rows {_rows_text(rows)})",
+                           column="provenance", rule="provenance_default"))
+        typed["provenance"] = typed["provenance"].where(~empty, "recorded")
+    return typed
+
+
+def _duplicates(out: list[Finding], file: str, df: pd.DataFrame, keys: list[str],
+                describe: Callable[[pd.Series], str], advice: str) -> None:
+    dup = df.duplicated(keys, keep=False)
+    if not dup.any():
+        return
+    d = df.loc[dup, keys].copy()
+    d["_first"] = pd.Series(d.index, index=d.index).groupby([d[k] for k in keys]).transform("min")
+    later = d.loc[d.index != d["_first"]]
+    _report(out, "error", file, "duplicate", later, lambda i, r: dict(
+        row=_rownum(i), column=keys[-1] if len(keys) > 1 else keys[0],
+        value=str(r[keys[-1]]) if len(keys) > 1 else str(r[keys[0]]),
+        patient_id=str(r["patient_id"]),
+        message=f"{describe(r)} appears twice: rows {_rownum(r['_first'])} and {_rownum(i)}; "
+                f"{advice}"))
+
+
+def _known(df: pd.DataFrame | None, cols: list[str]) -> pd.DataFrame | None:
+    """Rows of `df` where every column of `cols` has a value, whole numbers as int64; None when a
+    column is absent (its absence is reported already)."""
+    if df is None or not set(cols) <= set(df.columns):
+        return None
+    d = df.dropna(subset=cols)
+    for c in cols:
+        if str(d[c].dtype) == "Int64":
+            d[c] = d[c].astype("int64")
+    return d
+
+
+def _cross_checks(study: dict, files: dict[str, str], p: pd.DataFrame, m: pd.DataFrame,
+                  e: pd.DataFrame, out: list[Finding]) -> None:
+    """Checks across tables. Cells that failed their own check are missing here, so each
+    check looks only at rows whose needed values are known."""
+    pf, mf, ef = files["patients"], files["measurements"], files["events"]
+
+    # -- patients
+    pid = _known(p, ["patient_id"])
+    known = set(pid["patient_id"]) if pid is not None else set()
+    if pid is not None:
+        _duplicates(out, pf, pid, ["patient_id"], lambda r: f"patient_id '{r['patient_id']}'",
+                    "patient ids must be unique")
+    if "published_fields" in p:
+        listed = p["published_fields"].dropna().str.split(";").explode().str.strip()
+        bad = listed.loc[(listed != "") & ~listed.isin(p.columns)]
+        rows = bad.groupby(level=0).agg(lambda s: ", ".join(s)).to_frame("names")
+        _report(out, "warning", pf, "published_fields", rows, lambda i, r: dict(
+            row=_rownum(i), column="published_fields", value=r["names"],
+            message="names a column that is not in patients"))
+
+    # -- measurements
+    visit_days = _visit_days(study)
+    limits = _measure_limits(study)
+    mp = _known(m, ["patient_id"])
+    if mp is not None and known:
+        unknown = mp.loc[~mp["patient_id"].isin(known)]
+        _report(out, "error", mf, "unknown_patient", unknown, lambda i, r: dict(
+            row=_rownum(i), column="patient_id", value=r["patient_id"],
+            patient_id=r["patient_id"], message=f"unknown patient: not in {pf}"))
+    mk = _known(m, ["patient_id", "month", "measure"])
+    if mk is not None:
+        _duplicates(out, mf, mk, ["patient_id", "month", "measure"],
+                    lambda r: f"patient '{r['patient_id']}', month {r['month']}, measure "
+                              f"'{r['measure']}'",
+                    "keep one row per patient, visit and measure")
+    mm = _known(m, ["month"])
+    if mm is not None and visit_days:
+        off = mm.loc[~mm["month"].isin(list(visit_days))]
+        sched = ", ".join(str(k) for k in sorted(visit_days))
+        _report(out, "error", mf, "unscheduled_visit", off, lambda i, r: dict(
+            row=_rownum(i), column="month", value=str(r["month"]),
+            patient_id=r.get("patient_id"),
+            message=f"month {r['month']} is not a visit of study.json (visits: months {sched})"))
+    ms = _known(m, ["measure"])
+    if ms is not None and len(limits):
+        unknown = ms.loc[~ms["measure"].isin(limits.index)]
+        defined = _list(limits.index)
+        _report(out, "error", mf, "unknown_measure", unknown, lambda i, r: dict(
+            row=_rownum(i), column="measure", value=r["measure"], patient_id=r.get("patient_id"),
+            message=f"measure code not defined in study.json measures (defined: {defined})"))
+    mv = _known(m, ["measure", "value"])
+    if mv is not None and len(limits):
+        lim = mv.join(limits[["min", "max"]], on="measure")
+        bad = lim.loc[(lim["value"] < lim["min"]) | (lim["value"] > lim["max"])]
+        _report(out, "error", mf, "out_of_range", bad, lambda i, r: dict(
+            row=_rownum(i), column="value", value=_fmt(r["value"]), patient_id=r.get("patient_id"),
+            message=f"outside the possible values of '{r['measure']}': expected "
+                    f"{_limits_words(r['min'], r['max'])} (min/max in study.json)"))
+    for i, x in enumerate(_entries(study, "measures")):
+        pop = x.get("population") if isinstance(x, dict) else None
+        if isinstance(pop, str) and pop not in p.columns:
+            out.append(Finding("error", STUDY, f"population '{pop}' is not a column of {pf}",
+                               key=f"measures[{i}].population", value=pop, rule="population"))
+
+    # values of a measure restricted to a population, from patients outside it (not analysed)
+    if mk is not None and "patient_id" in p:
+        for code, pop in limits["population"].dropna().items():
+            if pop not in p.columns:
+                continue  # reported above
+            inside = set(p.loc[p[pop].fillna(False).astype(bool), "patient_id"].dropna())
+            rows = mk.loc[(mk["measure"] == code) & mk["patient_id"].isin(known)
+                          & ~mk["patient_id"].isin(inside)]
+            if len(rows):
+                ids = _list(pd.unique(rows["patient_id"]), limit=10)
+                out.append(Finding(
+                    "warning", mf, f"{len(rows)} value(s) of '{code}' belong to patients outside "
+                                   f"its population ('{pop}' is not true in {pf}): patients "
+                                   f"{ids}; they are kept but not used in the analyses of "
+                                   f"'{code}'", row=_rownum(rows.index[0]), column="measure",
+                    value=code, rule="outside_population"))
+
+    # -- events
+    ep = _known(e, ["patient_id"])
+    if ep is not None and known:
+        unknown = ep.loc[~ep["patient_id"].isin(known)]
+        _report(out, "error", ef, "unknown_patient", unknown, lambda i, r: dict(
+            row=_rownum(i), column="patient_id", value=r["patient_id"],
+            patient_id=r["patient_id"], message=f"unknown patient: not in {pf}"))
+    ev = _known(e, ["patient_id", "day", "event"])
+    if ev is None:
+        return
+    term = ev["term"] if "term" in ev else pd.Series(None, index=ev.index, dtype=object)
+    ev = ev.assign(row_=ev.index + 2, term_=term)
+    bad = ev.loc[(ev["event"] == "response") & ~ev["term_"].isin(RESPONSE_GRADES)]
+    _report(out, "error", ef, "response_grade", bad, lambda i, r: dict(
+        row=_rownum(i), column="term", value="" if r["term_"] is None else str(r["term_"]),
+        patient_id=r["patient_id"],
+        message=f"a response needs its grade in 'term': expected one of: "
+                f"{', '.join(RESPONSE_GRADES)}"))
+
+    deaths = ev.loc[ev["event"] == "death"].sort_values(["day", "row_"])
+    first_death = deaths.drop_duplicates("patient_id").set_index("patient_id")
+    again = deaths.loc[deaths.duplicated("patient_id")]
+    _report(out, "warning", ef, "second_death", again, lambda i, r: dict(
+        row=int(r["row_"]), column="event", value="death", patient_id=r["patient_id"],
+        message=f"patient '{r['patient_id']}' has a death already recorded on day "
+                f"{first_death.at[r['patient_id'], 'day']} (row "
+                f"{first_death.at[r['patient_id'], 'row_']})"))
+
+    # events after death: one finding per patient, naming every such event and the rule
+    death_day = ev["patient_id"].map(first_death["day"])
+    after = ev.loc[(ev["day"] > death_day).fillna(False).astype(bool)
+                   & ~ev.index.isin(again.index)]
+
+    def after_death(pid: Any, r: pd.Series) -> dict:
+        d = first_death.loc[pid]
+        grp = after.loc[after["patient_id"] == pid]
+        facts = "; ".join(
+            f"{x['event']}{'' if x['term_'] is None else ' ' + str(x['term_'])} on day "
+            f"{x['day']} (row {x['row_']})" for _, x in grp.iterrows())
+        return dict(row=int(r["row_"]), column="day", value=str(r["day"]), patient_id=str(pid),
+                    message=f"patient '{pid}': death is recorded on day {d['day']} (row "
+                            f"{d['row_']}), and {len(grp)} event(s) are recorded after it: "
+                            f"{facts}. Both facts are kept as recorded, not corrected. "
+                            f"{AFTER_DEATH_RULE}")
+
+    _report(out, "warning", ef, "event_after_death",
+            after.drop_duplicates("patient_id").set_index("patient_id"), after_death,
+            what="patients")
+
+    # events after the last follow-up (a death after it: see the follow-up/death check)
+    pl = _known(p, ["patient_id", "last_followup_day"])
+    if pl is not None:
+        lf = pl.drop_duplicates("patient_id").set_index("patient_id")["last_followup_day"]
+        ev_lf = ev["patient_id"].map(lf)
+        late = ev.assign(lf_=ev_lf)
+        late = late.loc[(ev["day"] > ev_lf).fillna(False).astype(bool)
+                        & (ev["event"] != "death") & ~ev.index.isin(after.index)]
+        _report(out, "warning", ef, "event_after_followup", late, lambda i, r: dict(
+            row=int(r["row_"]), column="day", value=str(r["day"]), patient_id=r["patient_id"],
+            message=f"{r['event']} on day {r['day']} is after the patient's last follow-up "
+                    f"(last_followup_day {int(r['lf_'])} in {pf})"))
+        prow = pd.Series(pl.index + 2, index=pl["patient_id"]).groupby(level=0).first()
+        fd = first_death.join(lf.rename("lf"), how="inner")
+        fd = fd.loc[fd["lf"] != fd["day"]]
+        _report(out, "warning", pf, "followup_vs_death", fd, lambda pid, r: dict(
+            row=int(prow[pid]), column="last_followup_day", value=str(r["lf"]),
+            patient_id=str(pid),
+            message=(f"death is recorded on day {r['day']} ({ef} row {r['row_']}), after the "
+                     f"last follow-up day {r['lf']}" if r["lf"] < r["day"] else
+                     f"last_followup_day {r['lf']} is after the death recorded on day "
+                     f"{r['day']} ({ef} row {r['row_']})")
+                    + "; for a patient who died it should be the day of death"),
+            what="patients")
+
+    # relapse without a response before it
+    first_resp = ev.loc[ev["event"] == "response"].groupby("patient_id")["day"].min()
+    rel = ev.loc[ev["event"] == "relapse"]
+    rel = rel.loc[~(rel["patient_id"].map(first_resp) < rel["day"]).fillna(False).astype(bool)]
+    _report(out, "warning", ef, "relapse_without_response", rel, lambda i, r: dict(
+        row=int(r["row_"]), column="event", value="relapse", patient_id=r["patient_id"],
+        message=f"relapse on day {r['day']} without a response recorded before it for patient "
+                f"'{r['patient_id']}'"))
+
+    # measurements after death (one finding per patient)
+    mt = _known(m, ["patient_id", "month"])
+    if mt is not None and len(first_death):
+        day = mt["month"].map(visit_days).astype("Float64")
+        if "day" in mt:
+            day = mt["day"].astype("Float64").fillna(day)
+        dd = mt["patient_id"].map(first_death["day"]).astype("Float64")
+        late = mt.assign(dd_=dd).loc[(day > dd).fillna(False).astype(bool)]
+
+        def measured_after(pid: Any, r: pd.Series) -> dict:
+            g = late.loc[late["patient_id"] == pid]
+            months = ", ".join(str(x) for x in sorted(g["month"].unique()))
+            return dict(row=_rownum(g.index[0]), column="month", value=str(r["month"]),
+                        patient_id=str(pid),
+                        message=f"patient '{pid}' died on day {int(r['dd_'])} ({ef}), but "
+                                f"{len(g)} measurement(s) are dated after it (months {months}; "
+                                f"rows {_rows_text(_rownum(i) for i in g.index)})")
+
+        _report(out, "warning", mf, "measurement_after_death",
+                late.drop_duplicates("patient_id").set_index("patient_id"), measured_after,
+                what="patients")
+
+    # no baseline value of a measure that has later values (one finding per patient)
+    if mk is not None:
+        mk = mk.loc[mk["patient_id"].isin(known) & mk["measure"].isin(limits.index)]
+        base = mk.loc[mk["month"] == 0, ["patient_id", "measure"]].drop_duplicates()
+        later = mk.loc[mk["month"] > 0, ["patient_id", "measure"]].drop_duplicates()
+        nob = later.merge(base, how="left", indicator=True)
+        nob = nob.loc[nob["_merge"] == "left_only"]
+        per = nob.groupby("patient_id", sort=False)["measure"].agg(lambda s: ", ".join(s))
+        _report(out, "warning", mf, "no_baseline", per.to_frame("codes"), lambda pid, r: dict(
+            patient_id=str(pid), column="measure", value=r["codes"],
+            message=f"patient '{pid}' has later values but no baseline (month 0) value of "
+                    f"the measure(s) listed; changes from baseline cannot be computed for them"),
+            what="patients")
+
+
+# ---------------------------------------------------------------------------------------------
+
+def validate(raw: RawTables) -> Validated:
+    """Check everything and return typed frames (index = spreadsheet row − 2) and findings."""
+    findings: list[Finding] = list(raw.findings)
+    findings += validate_study(raw.study)
+    limits = _measure_limits(raw.study)
+    pops = set(limits["population"].dropna())
+
+    typed: dict[str, pd.DataFrame] = {}
+    for table in ("patients", "measurements", "events"):
+        df, file = raw.table(table), raw.files[table]
+        findings += _check_cells(table, file, df)
+        spec_names = {c.name for c in SPECS[table]}
+        extra_bool = [c for c in pops if c not in spec_names] if table == "patients" else []
+        for c in extra_bool:  # an extra patients column used as a measure's population
+            if c in df:
+                bad = df.loc[(df[c] != "") & ~df[c].str.lower().isin(TRUE_WORDS + FALSE_WORDS)]
+                _report(findings, "error", file, "boolean", bad, lambda i, r, c=c: dict(
+                    row=_rownum(i), column=c, value=r[c],
+                    message="expected true or false: this column is a measure's population in "
+                            "study.json"))
+        if table == "patients":
+            for c in [c for c in DERIVED if c in df.columns]:
+                findings.append(Finding("warning", file, "this column is replaced by the outcome "
+                                                         "derived from the events", row=1,
+                                        column=c, rule="derived_column"))
+        else:
+            for c in sorted(set(df.columns) - spec_names):
+                findings.append(Finding("warning", file, "column not in the data format: kept, "
+                                                         "but not used", row=1, column=c,
+                                        rule="extra_column"))
+        t = _typed(table, df, extra_bool)
+        typed[table] = _provenance(table, file, df, t, findings)
+        if df.empty:
+            what = "patients" if table == "patients" else table
+            findings.append(Finding("error" if table == "patients" else "warning", file,
+                                    f"the table has a header but no rows: no {what}",
+                                    rule="empty_table"))
+
+    _cross_checks(raw.study, raw.files, typed["patients"], typed["measurements"],
+                  typed["events"], findings)
+    findings.sort(key=lambda f: f.level != "error")  # errors first, order kept otherwise
+    return Validated(typed["patients"], typed["measurements"], typed["events"], findings)
