@@ -40,8 +40,7 @@ def honesty_banner(trial: Trial) -> html.Div:
         return dbc.Alert([
             html.Strong("Simulated demo data. "),
             html.Span(study.data_note or "Patient-level values are simulated."),
-            html.Span(" Values marked ‘published’ come from the publication; every other "
-                      "patient-level value is simulated and is not the trial's data."),
+            html.Span(" They are not the trial's patient data."),
         ], color="warning", className="honesty-banner mb-2", id="honesty-banner")
     return html.Div(f"Data: {trial.source}", className="data-source text-muted small mb-2",
                     id="honesty-banner")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, callback, html, dcc
@@ -32,6 +33,26 @@ def _yes_no(value) -> bool | None:
     return None if value in (None, ANY) else value == "yes"
 
 
+@dataclass(frozen=True)
+class FilterChoices:
+    """Everything the widgets offer for one trial: ticking all of a list means no restriction."""
+
+    centers: tuple[str, ...]
+    responses: tuple[str, ...]
+    sexes: tuple[str, ...]
+    age_bounds: tuple[int, int] | None
+
+
+def filter_choices(trial: Trial) -> FilterChoices:
+    p = trial.patients
+    return FilterChoices(
+        centers=tuple(trial.centers),
+        responses=RESPONSE_GROUPS,
+        sexes=tuple(sorted(p["sex"].dropna().unique())) if "sex" in p else (),
+        age_bounds=age_bounds(trial),
+    )
+
+
 def age_bounds(trial: Trial) -> tuple[int, int] | None:
     if "age" not in trial.patients or trial.patients["age"].isna().all():
         return None
@@ -39,21 +60,27 @@ def age_bounds(trial: Trial) -> tuple[int, int] | None:
     return int(math.floor(ages.min())), int(math.ceil(ages.max()))
 
 
+def _restriction(selected, offered: tuple) -> tuple | None:
+    """The ticked options, or None (no restriction) when all are ticked."""
+    chosen = tuple(v for v in offered if v in set(selected or ()))
+    return None if len(chosen) == len(offered) else chosen
+
+
 def filter_from_values(centers, responses, relapse, sexes, ln, age_range,
-                       bounds: tuple[int, int] | None = None) -> PatientFilter:
+                       choices: FilterChoices) -> PatientFilter:
     """Translate the widgets' values into a `PatientFilter`.
 
-    Selecting every option of a checklist means no restriction; an age range equal to the data's
-    full range too, so that patients with unknown age are not excluded by an untouched slider.
+    An age range equal to the data's full range is no restriction either, so that patients with
+    unknown age are not excluded by an untouched slider.
     """
     age_min = age_max = None
-    if age_range and bounds and tuple(age_range) != tuple(bounds):
+    if age_range and choices.age_bounds and tuple(age_range) != tuple(choices.age_bounds):
         age_min, age_max = age_range
     return PatientFilter(
-        centers=tuple(centers or ()),
-        responses=tuple(responses or ()),
+        centers=_restriction(centers, choices.centers),
+        responses=_restriction(responses, choices.responses),
         relapse=_yes_no(relapse),
-        sexes=tuple(sexes or ()),
+        sexes=_restriction(sexes, choices.sexes),
         lupus_nephritis=_yes_no(ln),
         age_min=age_min,
         age_max=age_max,
@@ -61,7 +88,7 @@ def filter_from_values(centers, responses, relapse, sexes, ln, age_range,
 
 
 def current_filter(*values) -> PatientFilter:
-    return filter_from_values(*values, bounds=age_bounds(current_trial()))
+    return filter_from_values(*values, choices=filter_choices(current_trial()))
 
 
 def _checklist(id_, options) -> dbc.Checklist:
@@ -74,21 +101,20 @@ def _section(title: str, control) -> html.Div:
 
 
 def layout(trial: Trial) -> html.Div:
-    p = trial.patients
+    choices = filter_choices(trial)
     sections = [
         _section("Center", _checklist(ids.FILTER_CENTER,
-                                      [{"label": c, "value": c} for c in trial.centers])),
+                                      [{"label": c, "value": c} for c in choices.centers])),
         _section("Responder group", _checklist(
-            ids.FILTER_RESPONSE, [{"label": r, "value": r} for r in RESPONSE_GROUPS])),
+            ids.FILTER_RESPONSE, [{"label": r, "value": r} for r in choices.responses])),
         _section("Relapse", dbc.RadioItems(id=ids.FILTER_RELAPSE, options=YES_NO_ANY, value=ANY,
                                            inline=True)),
     ]
-    sexes = sorted(p["sex"].dropna().unique()) if "sex" in p else []
     sections.append(_section("Sex", _checklist(
-        ids.FILTER_SEX, [{"label": SEX_LABELS.get(s, s), "value": s} for s in sexes])))
+        ids.FILTER_SEX, [{"label": SEX_LABELS.get(s, s), "value": s} for s in choices.sexes])))
     sections.append(_section("Lupus nephritis", dbc.RadioItems(
         id=ids.FILTER_LN, options=YES_NO_ANY, value=ANY, inline=True)))
-    bounds = age_bounds(trial)
+    bounds = choices.age_bounds
     lo, hi = bounds or (0, 100)
     sections.append(_section("Age (years)", dcc.RangeSlider(
         id=ids.FILTER_AGE, min=lo, max=hi, step=1, value=[lo, hi], allowCross=False,
@@ -119,8 +145,6 @@ def update_selected_count(*values):
     Input(ids.FILTER_RESET, "n_clicks"), prevent_initial_call=True,
 )
 def reset_filters(_clicks):
-    trial = current_trial()
-    p = trial.patients
-    sexes = sorted(p["sex"].dropna().unique()) if "sex" in p else []
-    bounds = age_bounds(trial) or (0, 100)
-    return list(trial.centers), list(RESPONSE_GROUPS), ANY, sexes, ANY, list(bounds)
+    choices = filter_choices(current_trial())
+    return (list(choices.centers), list(choices.responses), ANY, list(choices.sexes), ANY,
+            list(choices.age_bounds or (0, 100)))

@@ -33,3 +33,17 @@ TRAJ_NOTE = "traj-note"
 # Data quality
 QUALITY_PANEL = "quality-panel"
 QUALITY_BADGE = "quality-badge"
+
+# Survival & relapse (the tab id TAB_SURVIVAL is with the tabs above)
+SURV_ENDPOINT = "surv-endpoint"
+SURV_ORIGIN = "surv-origin"
+SURV_GROUP = "surv-group"
+SURV_UNIT = "surv-unit"
+SURV_CI = "surv-ci"
+SURV_GRAPH = "surv-graph"
+SURV_SUMMARY = "surv-summary"
+SURV_ESTIMATES = "surv-estimates"
+SURV_RECONCILIATION = "surv-reconciliation"
+SURV_PATIENTS = "surv-patients"
+SURV_DOWNLOAD_BUTTON = "surv-download-button"
+SURV_DOWNLOAD = "surv-download"

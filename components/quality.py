@@ -19,8 +19,12 @@ def _where(f: Finding) -> str:
     parts = [f.file]
     if f.row is not None:
         parts.append(f"row {f.row}")
+    if f.key:
+        parts.append(f"key {f.key}")
     if f.column:
         parts.append(f"column {f.column}")
+    if f.value is not None:
+        parts.append(f"value ‘{f.value}’")
     if f.patient_id:
         parts.append(f"patient {f.patient_id}")
     return " · ".join(parts)

@@ -23,7 +23,8 @@ def base_layout(**overrides) -> dict:
         template="plotly_white",
         font=dict(family=FONT_FAMILY, size=FONT_SIZE, color="#222"),
         margin=dict(l=70, r=30, t=80, b=60),
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left", x=0),
+        legend=dict(orientation="v", yanchor="top", y=1, xanchor="left", x=1.01,
+                    font=dict(size=14)),
         hoverlabel=dict(font_size=14),
     )
     layout.update(overrides)

@@ -140,8 +140,11 @@ def layout(trial: Trial) -> html.Div:
 def trajectory_view(trial: Trial, patients: pd.DataFrame, measure: str, group: str,
                     options: TrajectoryOptions):
     """Figure, table rows and note for one state of the controls (pure)."""
-    codes = ([c for c in trial.measure_codes if trial.study.measure(c).key] or trial.measure_codes[:5]
-             if measure == KEY_MEASURES else [measure] if measure in trial.measure_codes else [])
+    if measure == KEY_MEASURES:
+        codes = [c for c in trial.measure_codes if trial.study.measure(c).key] or \
+            trial.measure_codes[:5]
+    else:
+        codes = [measure] if measure in trial.measure_codes else []
     title = figure_title(trial, codes, group, options) if codes else "Trajectories"
     if patients.empty:
         return empty_figure(title, "No patients match the filters."), [], _note(trial, codes, 0)
@@ -152,7 +155,9 @@ def trajectory_view(trial: Trial, patients: pd.DataFrame, measure: str, group: s
                           "response" if group in ("response", BOTH) else
                           None if group == NO_GROUP else group)
     visits = list(trial.study.visits)
-    fig = trajectory_figure(panels, options, colors, visits, title, len(patients))
+    legend = "" if group == NO_GROUP else "Responder group" if group == BOTH else \
+        group_options(trial).get(group, group)
+    fig = trajectory_figure(panels, options, colors, visits, title, len(patients), legend)
     return fig, summary_table_rows(panels, options, visits), _note(trial, codes, len(patients))
 
 

@@ -103,7 +103,8 @@ def _summary_hover(row, visit_label: str, group: str, options: TrajectoryOptions
 
 
 def _add_panel(fig: go.Figure, panel: Panel, options: TrajectoryOptions, colors: dict,
-               visits: list[Visit], row: int, col: int, show_legend: bool) -> None:
+               visits: list[Visit], row: int, col: int, show_legend: bool,
+               compact: bool = False) -> None:
     labels = {v.month: v.label for v in visits}
     groups = list(pd.unique(panel.summary["group"]))
     dodge = _dodge(groups)
@@ -135,11 +136,14 @@ def _add_panel(fig: go.Figure, panel: Panel, options: TrajectoryOptions, colors:
                 x=sig["month"] + dodge[group], y=sig["_high"], mode="text", text=["*"] * len(sig),
                 textposition="top center", textfont=dict(size=22, color=color),
                 showlegend=False, legendgroup=str(group), hoverinfo="skip"), row=row, col=col)
-    _decorate_axes(fig, panel.measure, options, visits, row, col)
+    _decorate_axes(fig, panel.measure, options, visits, row, col, compact)
 
 
-def _decorate_axes(fig, measure: Measure, options: TrajectoryOptions, visits, row, col) -> None:
-    fig.update_xaxes(tickvals=[v.month for v in visits], ticktext=[v.label for v in visits],
+def _decorate_axes(fig, measure: Measure, options: TrajectoryOptions, visits, row, col,
+                   compact: bool = False) -> None:
+    # Small panels label visits by month number only; month 0 and 1 would collide otherwise.
+    ticktext = [str(v.month) for v in visits] if compact else [v.label for v in visits]
+    fig.update_xaxes(tickvals=[v.month for v in visits], ticktext=ticktext, tickangle=0,
                      range=[min(v.month for v in visits) - 0.6, max(v.month for v in visits) + 0.6],
                      showgrid=False, row=row, col=col)
     log = options.scale == "value" and measure.log_scale
@@ -158,6 +162,19 @@ def _decorate_axes(fig, measure: Measure, options: TrajectoryOptions, visits, ro
                           annotation_font=dict(size=11, color="#2a7a4a"), row=row, col=col)
 
 
+MAX_LABEL_CHARS = 32
+
+
+def short_label(text: str, limit: int = MAX_LABEL_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def label_margin(labels: list[str], font_px: float = 7.2) -> int:
+    """Left margin, in pixels, that fits the longest row label of the n table."""
+    longest = max((len(short_label(str(x))) for x in labels), default=0)
+    return int(min(max(90, 20 + font_px * longest), 280))
+
+
 def _n_table_annotations(panel: Panel, colors: dict, visits: list[Visit]) -> tuple[list, int]:
     """'n at each visit' rows under the x axis, one per group, aligned with the ticks."""
     groups = list(pd.unique(panel.summary["group"]))
@@ -166,7 +183,7 @@ def _n_table_annotations(panel: Panel, colors: dict, visits: list[Visit]) -> tup
     n = panel.summary.set_index(["group", "month"])["n"]
     for i, group in enumerate(groups):
         y = -0.1 - 0.055 * (i + 1)
-        annotations.append(dict(text=str(group), xref="paper", yref="paper", x=0, y=y,
+        annotations.append(dict(text=short_label(str(group)), xref="paper", yref="paper", x=0, y=y,
                                 xanchor="right", yanchor="top", showarrow=False,
                                 font=dict(size=12, color=colors.get(group, "#444"))))
         for v in visits:
@@ -177,16 +194,19 @@ def _n_table_annotations(panel: Panel, colors: dict, visits: list[Visit]) -> tup
 
 
 def trajectory_figure(panels: list[Panel], options: TrajectoryOptions, colors: dict,
-                      visits: list[Visit], title: str, n_patients: int) -> go.Figure:
+                      visits: list[Visit], title: str, n_patients: int,
+                      legend_title: str = "") -> go.Figure:
     """Summary (and optional individual) trajectories, one subplot per panel."""
     if not panels or all(p.values.empty for p in panels):
         return empty_figure(title, "No values for the selected patients and measure.")
     cols = 1 if len(panels) == 1 else 2 if len(panels) in (2, 4) else 3
     rows = math.ceil(len(panels) / cols)
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[p.title for p in panels],
+    titles = [p.title for p in panels] if len(panels) > 1 else None
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles,
                         horizontal_spacing=0.08, vertical_spacing=0.16 if rows > 1 else 0.1)
     for i, panel in enumerate(panels):
-        _add_panel(fig, panel, options, colors, visits, i // cols + 1, i % cols + 1, i == 0)
+        _add_panel(fig, panel, options, colors, visits, i // cols + 1, i % cols + 1, i == 0,
+                   compact=len(panels) > 1)
         if len(panels) > 1 or options.scale != "value":
             fig.update_yaxes(title_text=y_axis_title(panel.measure, options.scale),
                              title_font=dict(size=12), row=i // cols + 1, col=i % cols + 1)
@@ -194,18 +214,22 @@ def trajectory_figure(panels: list[Panel], options: TrajectoryOptions, colors: d
                 f"{TEST_LABELS[options.test]} on patients with both values · "
                 f"{n_patients} patients selected")
     layout = base_layout(title=dict(text=title, subtitle=dict(text=subtitle), x=0.01),
-                         height=520 if rows == 1 else 330 * rows + 120)
+                         height=520 if rows == 1 else 330 * rows + 120,
+                         legend_title_text=legend_title)
     if len(panels) == 1:
         annotations, bottom = _n_table_annotations(panels[0], colors, visits)
-        layout["margin"] = dict(l=110, r=30, t=110, b=bottom)
+        groups = list(pd.unique(panels[0].summary["group"]))
+        layout["margin"] = dict(l=label_margin(groups), r=40, t=110, b=bottom)
         layout["height"] = layout["height"] + bottom
         fig.update_yaxes(title_text=y_axis_title(panels[0].measure, options.scale))
         fig.update_layout(**layout)
         for a in annotations:
             fig.add_annotation(**a)
     else:
-        layout["margin"] = dict(l=70, r=30, t=130, b=50)
+        layout["margin"] = dict(l=70, r=40, t=130, b=50)
         fig.update_layout(**layout)
+        fig.update_xaxes(title_text="Months since first infusion", title_font=dict(size=12),
+                         row=rows)
     return fig
 
 

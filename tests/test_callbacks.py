@@ -27,11 +27,12 @@ def test_selected_count_follows_filters(app, demo_trial):
         assert filters.update_selected_count(*values)[0].children == "13"
 
 
-def test_unticking_every_center_is_no_restriction(app, demo_trial):
+def test_unticking_every_center_selects_nobody(app, demo_trial):
     values = all_filter_values(demo_trial)
     values[0] = []
     with app.server.test_request_context():
-        assert filters.update_selected_count(*values)[0].children == "40"
+        count = filters.update_selected_count(*values)
+        assert count[0].children == "0" and "center: none" in count[2].children
 
 
 def test_age_slider_restricts_and_full_range_does_not(app, demo_trial):

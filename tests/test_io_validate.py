@@ -1,7 +1,6 @@
 """Reading and validating a trial folder: trial/io.py, trial/validate.py, trial/loader.py."""
 from __future__ import annotations
 
-import json
 import time
 
 import numpy as np
@@ -303,7 +302,7 @@ def test_text_in_numeric_columns(tmp_path):
 
 def test_choices_booleans_and_required_cells(tmp_path):
     t = valid_tables()
-    t["patients"].loc[0, "lupus_nephritis"] = "maybe"
+    t["patients"].loc[3, "lupus_nephritis"] = "maybe"
     t["patients"].loc[1, "sex"] = "f"
     t["events"].loc[0, "event"] = "transfusion"
     t["events"].loc[1, "provenance"] = "guessed"
@@ -312,7 +311,7 @@ def test_choices_booleans_and_required_cells(tmp_path):
     assert found == [
         "ERROR: patients.csv, row 3, column 'sex', value 'f': expected one of: F, M (write 'F': "
         "values are case-sensitive)",
-        "ERROR: patients.csv, row 2, column 'lupus_nephritis', value 'maybe': expected true or "
+        "ERROR: patients.csv, row 5, column 'lupus_nephritis', value 'maybe': expected true or "
         "false (accepted: true, yes, 1, false, no, 0, any case)",
         "ERROR: measurements.csv, row 6, column 'patient_id', value '': a value is required "
         "here; the cell is empty",
@@ -359,7 +358,7 @@ def test_findings_are_capped_per_rule(tmp_path):
     m["value"] = "?"
     found = load_error(write_trial(tmp_path, measurements=m)).findings
     assert len(found) == 51
-    assert str(found[-1]) == ("ERROR: measurements.csv: … and 19 more cells in column 'value' "
+    assert str(found[-1]) == ("ERROR: measurements.csv: … and 11 more cells in column 'value' "
                               "with the same problem (number)")
 
 
@@ -373,8 +372,8 @@ def test_duplicate_rows_name_both_rows(tmp_path):
     assert found == [
         "ERROR: patients.csv, row 8, column 'patient_id', value 'P02': patient_id 'P02' appears "
         "twice: rows 3 and 8; patient ids must be unique",
-        "ERROR: measurements.csv, row 71, column 'measure', value 'proteinuria': patient 'P01', "
-        "month 1, measure 'proteinuria' appears twice: rows 6 and 71; keep one row per patient, "
+        "ERROR: measurements.csv, row 63, column 'measure', value 'proteinuria': patient 'P01', "
+        "month 1, measure 'proteinuria' appears twice: rows 6 and 63; keep one row per patient, "
         "visit and measure"]
 
 
@@ -447,9 +446,9 @@ def test_follow_up_and_measurement_warnings(tmp_path):
         "365 is after the death recorded on day 7 (events.csv row 19); for a patient who died it "
         "should be the day of death")
     assert found[2].startswith(
-        "WARNING: measurements.csv, row 50, column 'month', value '1': patient 'P05' died on day "
-        "7 (events.csv), but 9 measurement(s) are dated after it (months 1, 3, 6; rows 50, 51, "
-        "52, 53, 54, … (4 more))")
+        "WARNING: measurements.csv, row 45, column 'month', value '1': patient 'P05' died on day "
+        "7 (events.csv), but 6 measurement(s) are dated after it (months 1, 3, 6; rows 45, 46, "
+        "47, 48, 49, 50)")
     assert len(found) == 3
 
 
@@ -601,8 +600,19 @@ def test_values_outside_a_measure_population(tmp_path):
     p.loc[5, "lupus_nephritis"] = ""  # P06: unknown, so outside "lupus_nephritis" patients
     trial = load_trial(write_trial(tmp_path, patients=p))
     assert lines(trial.findings) == [
-        "WARNING: measurements.csv, row 45, column 'measure', value 'proteinuria': 8 value(s) of "
+        "WARNING: measurements.csv, row 52, column 'measure', value 'proteinuria': 4 value(s) of "
         "'proteinuria' belong to patients outside its population ('lupus_nephritis' is not true "
-        "in patients.csv): patients P04, P05, P06; they are kept but not used in the analyses of "
+        "in patients.csv): patients P06; they are kept but not used in the analyses of "
         "'proteinuria'"]
     assert trial.patients["lupus_nephritis"].tolist() == [True, True, True, False, False, None]
+
+
+def test_unnamed_columns(tmp_path):
+    folder = write_trial(tmp_path)
+    p = folder / "events.csv"
+    p.write_text("".join(line + ",\n" for line in p.read_text().splitlines()))
+    assert lines(load_trial(folder).findings) == [
+        "WARNING: events.csv, row 1: column 8 has no name and no values: ignored"]
+    p.write_text(p.read_text().replace("published,\n", "published,x\n", 1))
+    assert lines(load_error(folder).findings) == [
+        "ERROR: events.csv, row 1: column 8 has values but no name in the header"]

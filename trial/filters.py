@@ -8,12 +8,12 @@ import pandas as pd
 
 @dataclass(frozen=True)
 class PatientFilter:
-    """None or an empty tuple means "no restriction" for that field."""
+    """None means "no restriction" for that field; an empty tuple selects nobody."""
 
-    centers: tuple[str, ...] = ()
-    responses: tuple[str, ...] = ()
+    centers: tuple[str, ...] | None = None
+    responses: tuple[str, ...] | None = None
     relapse: bool | None = None
-    sexes: tuple[str, ...] = ()
+    sexes: tuple[str, ...] | None = None
     lupus_nephritis: bool | None = None
     age_min: float | None = None
     age_max: float | None = None
@@ -24,15 +24,11 @@ class PatientFilter:
 
     def describe(self) -> str:
         """A one-line description for titles, footers and exports."""
-        parts = []
-        if self.centers:
-            parts.append("center: " + ", ".join(self.centers))
-        if self.responses:
-            parts.append("response: " + ", ".join(self.responses))
+        parts = [f"{name}: {', '.join(chosen) or 'none'}"
+                 for name, chosen in (("center", self.centers), ("response", self.responses),
+                                      ("sex", self.sexes)) if chosen is not None]
         if self.relapse is not None:
             parts.append("relapsed" if self.relapse else "no relapse")
-        if self.sexes:
-            parts.append("sex: " + ", ".join(self.sexes))
         if self.lupus_nephritis is not None:
             parts.append("lupus nephritis" if self.lupus_nephritis else "no lupus nephritis")
         if self.age_min is not None or self.age_max is not None:
@@ -45,13 +41,13 @@ class PatientFilter:
 def select_patients(patients: pd.DataFrame, flt: PatientFilter) -> pd.DataFrame:
     """Rows of `patients` (with derived outcome columns) that pass the filter."""
     keep = pd.Series(True, index=patients.index)
-    if flt.centers:
+    if flt.centers is not None:
         keep &= patients["center"].isin(flt.centers)
-    if flt.responses:
+    if flt.responses is not None:
         keep &= patients["response"].isin(flt.responses)
     if flt.relapse is not None:
         keep &= patients["relapse"] == flt.relapse
-    if flt.sexes and "sex" in patients:
+    if flt.sexes is not None and "sex" in patients:
         keep &= patients["sex"].isin(flt.sexes)
     if flt.lupus_nephritis is not None and "lupus_nephritis" in patients:
         keep &= patients["lupus_nephritis"] == flt.lupus_nephritis

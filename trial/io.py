@@ -14,6 +14,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .model import DataError, Finding
@@ -83,27 +84,29 @@ def _finish(df: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[Finding]]:
     """All cells to stripped text ("" for empty), header names stripped; report header problems."""
     findings: list[Finding] = []
     cols = [str(c).strip() for c in df.columns]
-    for i, c in enumerate(cols):
-        if c == "" or c.startswith("Unnamed: "):
-            findings.append(_error(name, f"column {i + 1} of the header has no name",
-                                   row=1, rule="header"))
     seen: dict[str, int] = {}
     for i, c in enumerate(cols):
-        if c in seen:
+        if c in seen and c and not c.startswith("Unnamed: "):
             findings.append(_error(name, f"the header names column '{c}' twice (columns "
                                          f"{seen[c] + 1} and {i + 1})", row=1, column=c,
                                    rule="header"))
         else:
             seen[c] = i
-    df.columns = cols
     out = {}
-    for c in df.columns.unique():
-        s = df[c]
-        if isinstance(s, pd.DataFrame):  # duplicated header: keep the first, reported above
-            s = s.iloc[:, 0]
-        if s.dtype != object or not s.map(type).eq(str).all():
-            s = s.astype("string").astype(object)
-        out[c] = s.fillna("").str.strip()
+    for i, c in enumerate(cols):
+        if c in out:  # duplicated header: keep the first, reported above
+            continue
+        s = df.iloc[:, i].astype("string").fillna("").str.strip().astype(object)
+        if c == "" or c.startswith("Unnamed: "):
+            if s.eq("").all():  # e.g. a trailing comma on every line
+                findings.append(Finding("warning", name, f"column {i + 1} has no name and no "
+                                                         f"values: ignored", row=1,
+                                        rule="header"))
+            else:
+                findings.append(_error(name, f"column {i + 1} has values but no name in the "
+                                             f"header", row=1, rule="header"))
+            continue
+        out[c] = s
     frame = pd.DataFrame(out, index=pd.RangeIndex(len(df)))
     # Blank rows carry nothing; drop them but keep the index, so that row numbers stay right
     # (spreadsheet row = index + 2).
@@ -166,11 +169,13 @@ def _read_parquet(name: str, data: bytes) -> tuple[pd.DataFrame | None, list[Fin
         return None, [_error(name, f"cannot be read as a Parquet file ({type(e).__name__}: {e})")]
     df = df.reset_index(drop=True)
     for c in df.columns:
-        s = df[c]
-        if pd.api.types.is_float_dtype(s):
-            # 12.0 -> "12" so that whole-number columns written as floats stay whole numbers
-            txt = s.map(lambda v: "" if pd.isna(v) else (f"{v:.0f}" if float(v).is_integer()
-                                                         else repr(float(v))))
+        if pd.api.types.is_float_dtype(df[c]):
+            # 12.0 -> "12", so that whole numbers stored as floats stay whole numbers
+            v = df[c].astype(float)
+            whole = np.isfinite(v) & (v % 1 == 0) & (v.abs() < 2**53)
+            txt = v.astype(str)
+            txt[whole] = v[whole].astype("int64").astype(str)
+            txt[v.isna()] = ""
             df[c] = txt
     return _finish(df, name)
 
@@ -208,9 +213,9 @@ def read_tables(path: str | Path) -> RawTables:
     if not folder.exists():
         raise DataError([_error(str(folder), "folder not found")], unreadable=True)
     if not folder.is_dir():
-        raise DataError([_error(str(folder), "this is a file, not a folder: give the folder that "
-                                             "holds study.json, patients, measurements and events")],
-                        unreadable=True)
+        message = ("this is a file, not a folder: give the folder that holds study.json, "
+                   "patients, measurements and events")
+        raise DataError([_error(str(folder), message)], unreadable=True)
 
     problems: list[Finding] = []
     notes: list[Finding] = []

@@ -34,7 +34,7 @@ def measure_values(trial: Trial, code: str, patients: pd.DataFrame) -> pd.DataFr
     """
     measure = trial.study.measure(code)
     if measure.population and measure.population in patients:
-        patients = patients.loc[patients[measure.population].fillna(False).astype(bool)]
+        patients = patients.loc[patients[measure.population].eq(True)]
     m = trial.measurements
     rows = m.loc[(m["measure"] == code) & m["patient_id"].isin(patients["patient_id"])]
     cols = [c for c in ("patient_id", "month", "day", "value", "provenance") if c in rows]

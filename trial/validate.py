@@ -445,8 +445,9 @@ def _typed(table: str, df: pd.DataFrame, extra_bool: Iterable[str] = ()) -> pd.D
 # ---------------------------------------------------------------------------------------------
 # Cross-table checks
 
-def _provenance(table: str, file: str, raw: pd.DataFrame, typed: pd.DataFrame,
+def _provenance(file: str, raw: pd.DataFrame, typed: pd.DataFrame,
                 out: list[Finding]) -> pd.DataFrame:
+    """Provenance "recorded" where the column is absent or a cell is empty (said in a warning)."""
     if "provenance" not in typed:
         typed["provenance"] = "recorded"
         return typed
@@ -557,7 +558,7 @@ def _cross_checks(study: dict, files: dict[str, str], p: pd.DataFrame, m: pd.Dat
         for code, pop in limits["population"].dropna().items():
             if pop not in p.columns:
                 continue  # reported above
-            inside = set(p.loc[p[pop].fillna(False).astype(bool), "patient_id"].dropna())
+            inside = set(p.loc[p[pop].eq(True), "patient_id"].dropna())
             rows = mk.loc[(mk["measure"] == code) & mk["patient_id"].isin(known)
                           & ~mk["patient_id"].isin(inside)]
             if len(rows):
@@ -722,7 +723,7 @@ def validate(raw: RawTables) -> Validated:
                                                          "but not used", row=1, column=c,
                                         rule="extra_column"))
         t = _typed(table, df, extra_bool)
-        typed[table] = _provenance(table, file, df, t, findings)
+        typed[table] = _provenance(file, df, t, findings)
         if df.empty:
             what = "patients" if table == "patients" else table
             findings.append(Finding("error" if table == "patients" else "warning", file,
