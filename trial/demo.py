@@ -33,7 +33,7 @@ What is simulated (provenance ``simulated``)
       14-40 of Table 1 (age, duration, lupus nephritis in 22 of 27 rows, treatment and
       manifestation text in the printed style), the response grade of rows 15-40 (patients 14
       and 27, who died, are simulated non-responders), follow-up ends of survivors
-      (day 361-372).
+      (day 366-372, just after the 12-month visit).
     * Every measurement except the published baseline SLEDAI/BILAG of patients 1-13: visit days
       (target day +/- 4, baseline day 0), all values, and ~3 % missing follow-up values.
       No measurement is made after a patient's death (patient 9 has baseline values only).
@@ -293,7 +293,9 @@ def _build_structure(rng: np.random.Generator) -> dict:
         if pid in DEATHS:
             last_day[pid] = DEATHS[pid]
         else:
-            last_day[pid] = min(372, max(361, visit_day[pid][12] + int(rng.integers(0, 4))))
+            # Followed at least to day 366, so that every survivor is still at risk at 12 months
+            # (day 365.25) in the time-to-event analyses.
+            last_day[pid] = max(366, visit_day[pid][12] + int(rng.integers(0, 4)))
 
     # Response and relapse days (the days are simulated, also for published events).
     response_month, response_day, relapse_day = {}, {}, {}

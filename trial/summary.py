@@ -27,6 +27,16 @@ def measure_summary(trial: Trial, code: str, test: str = "paired_t") -> dict:
             "population": measure.population, "test": test, "visits": visits}
 
 
+def relapses_by_month(patients, months) -> dict:
+    """Cumulative relapses recorded by each visit's target day (e.g. 9 months = day 273)."""
+    days = patients.loc[patients["relapse"], "relapse_day"].astype(float)
+    return {str(m): int((days <= VISIT_DAYS.get(m, m * 30.4375)).sum()) for m in months}
+
+
+# Target days of the scheduled visits in the trial's protocol (month -> day).
+VISIT_DAYS = {1: 30, 3: 91, 6: 182, 9: 273, 12: 365}
+
+
 def build_summary(trial: Trial, by: str | None = None) -> dict:
     patients = trial.patients
     counts = headline_counts(patients)
@@ -40,6 +50,7 @@ def build_summary(trial: Trial, by: str | None = None) -> dict:
         "deaths": counts["deaths"],
         "alive_at_12_months": counts["alive_at_day"],
         "relapses": counts["relapses"],
+        "relapses_by_month": relapses_by_month(patients, (9, 12)),
         "measures": {code: measure_summary(trial, code) for code in trial.measure_codes},
         "warnings": [str(f) for f in trial.warnings],
     }
