@@ -1,6 +1,7 @@
 """Pure builders of the trajectory figure and its table: data frames and options in, figure out."""
 from __future__ import annotations
 
+import html
 import math
 from dataclasses import dataclass
 from typing import Literal
@@ -32,6 +33,7 @@ class TrajectoryOptions:
     scale: Scale = "value"
     test: Test = "paired_t"
     show_individual: bool = False
+    selected: tuple[str, ...] = ()  # linked selection: these patients' lines are drawn bold
 
 
 @dataclass(frozen=True)
@@ -93,18 +95,24 @@ def _format(x: float, digits: int = 3) -> str:
     return f"{x:.{digits}g}"
 
 
+def plot_text(text) -> str:
+    """Text from data for plotly labels (legend, hover, annotations, titles): escaped, so that
+    plotly shows it as typed and never reads it as its HTML-like markup."""
+    return html.escape("" if text is None else str(text), quote=False)
+
+
 def _summary_hover(row, visit_label: str, group: str, options: TrajectoryOptions) -> str:
     center, low, high = row["_center"], row["_low"], row["_high"]
     p = row["p_vs_baseline"]
     ptxt = "" if math.isnan(p) else f"<br>p vs baseline = {p:.3g} (n paired = {row['n_paired']})"
-    return (f"<b>{group}</b> · {visit_label}<br>n = {row['n']}<br>"
+    return (f"<b>{plot_text(group)}</b> · {plot_text(visit_label)}<br>n = {row['n']}<br>"
             f"{STATISTIC_LABELS[options.statistic]}: {_format(center)} "
             f"[{_format(low)}, {_format(high)}]{ptxt}")
 
 
 def _add_panel(fig: go.Figure, panel: Panel, options: TrajectoryOptions, colors: dict,
                visits: list[Visit], row: int, col: int, show_legend: bool,
-               compact: bool = False) -> None:
+               compact: bool = False, unit: str = "month") -> None:
     labels = {v.month: v.label for v in visits}
     groups = list(pd.unique(panel.summary["group"]))
     dodge = _dodge(groups)
@@ -113,11 +121,27 @@ def _add_panel(fig: go.Figure, panel: Panel, options: TrajectoryOptions, colors:
         if options.show_individual:
             x, y, pid = _nan_separated(panel.values.loc[panel.values["group"] == group],
                                        options.scale)
+            # Small markers make the lines selectable with box and lasso (linked selection).
             fig.add_trace(go.Scattergl(
-                x=x, y=y, customdata=pid, mode="lines", line=dict(color=color, width=1),
-                opacity=INDIVIDUAL_OPACITY, name=f"{group}: patients", legendgroup=str(group),
-                showlegend=False, hovertemplate="Patient %{customdata}<br>Month %{x}: %{y}"
+                x=x, y=y, customdata=pid, mode="lines+markers", line=dict(color=color, width=1),
+                marker=dict(size=4, color=color), opacity=INDIVIDUAL_OPACITY,
+                name=f"{plot_text(group)}: patients", legendgroup=str(group),
+                showlegend=False, hovertext=[plot_text(p) for p in pid],
+                hovertemplate="Patient %{hovertext}<br>" + unit.capitalize() + " %{x}: %{y}"
                 "<extra></extra>"), row=row, col=col)
+        if options.selected:
+            chosen = panel.values.loc[(panel.values["group"] == group)
+                                      & panel.values["patient_id"].astype(str).isin(options.selected)]
+            x, y, pid = _nan_separated(chosen, options.scale)
+            if len(x):
+                fig.add_trace(go.Scattergl(
+                    x=x, y=y, customdata=pid, mode="lines+markers",
+                    line=dict(color=color, width=3.5), marker=dict(size=7, color=color),
+                    name=f"{plot_text(group)}: selected patients", legendgroup=str(group),
+                    showlegend=False, hovertext=[plot_text(p) for p in pid],
+                    hovertemplate="Patient %{hovertext} (selected)<br>" + unit.capitalize()
+                    + " %{x}: %{y}"
+                    "<extra></extra>"), row=row, col=col)
         s = panel.summary.loc[(panel.summary["group"] == group) & (panel.summary["n"] > 0)]
         center, low, high = center_and_bounds(s, options.statistic)
         s = s.assign(_center=center, _low=low, _high=high)
@@ -125,7 +149,8 @@ def _add_panel(fig: go.Figure, panel: Panel, options: TrajectoryOptions, colors:
         hover = [_summary_hover(r, labels.get(r["month"], str(r["month"])), str(group), options)
                  for r in s.to_dict("records")]
         fig.add_trace(go.Scatter(
-            x=x, y=s["_center"], mode="lines+markers", name=str(group), legendgroup=str(group),
+            x=x, y=s["_center"], mode="lines+markers", name=plot_text(group),
+            legendgroup=str(group),
             showlegend=show_legend, line=dict(color=color, width=3), marker=dict(size=9),
             error_y=dict(type="data", symmetric=False, array=(s["_high"] - s["_center"]),
                          arrayminus=(s["_center"] - s["_low"]), thickness=1.6, width=5),
@@ -183,7 +208,8 @@ def _n_table_annotations(panel: Panel, colors: dict, visits: list[Visit]) -> tup
     n = panel.summary.set_index(["group", "month"])["n"]
     for i, group in enumerate(groups):
         y = -0.1 - 0.055 * (i + 1)
-        annotations.append(dict(text=short_label(str(group)), xref="paper", yref="paper", x=0, y=y,
+        annotations.append(dict(text=plot_text(short_label(str(group))), xref="paper",
+                                yref="paper", x=0, y=y,
                                 xanchor="right", yanchor="top", showarrow=False,
                                 font=dict(size=12, color=colors.get(group, "#444"))))
         for v in visits:
@@ -195,40 +221,42 @@ def _n_table_annotations(panel: Panel, colors: dict, visits: list[Visit]) -> tup
 
 def trajectory_figure(panels: list[Panel], options: TrajectoryOptions, colors: dict,
                       visits: list[Visit], title: str, n_patients: int,
-                      legend_title: str = "") -> go.Figure:
-    """Summary (and optional individual) trajectories, one subplot per panel."""
+                      legend_title: str = "", x_title: str = "Months since first infusion",
+                      visit_unit: str = "month") -> go.Figure:
+    """Summary (and optional individual) trajectories, one subplot per panel. `x_title` and
+    `visit_unit` say what the visit numbers count (`Study.visit_axis_title`, `.visit_unit`)."""
     if not panels or all(p.values.empty for p in panels):
         return empty_figure(title, "No values for the selected patients and measure.")
     cols = 1 if len(panels) == 1 else 2 if len(panels) in (2, 4) else 3
     rows = math.ceil(len(panels) / cols)
-    titles = [p.title for p in panels] if len(panels) > 1 else None
+    titles = [plot_text(p.title) for p in panels] if len(panels) > 1 else None
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles,
                         horizontal_spacing=0.08, vertical_spacing=0.16 if rows > 1 else 0.1)
     for i, panel in enumerate(panels):
         _add_panel(fig, panel, options, colors, visits, i // cols + 1, i % cols + 1, i == 0,
-                   compact=len(panels) > 1)
+                   compact=len(panels) > 1, unit=visit_unit)
         if len(panels) > 1 or options.scale != "value":
             fig.update_yaxes(title_text=y_axis_title(panel.measure, options.scale),
                              title_font=dict(size=12), row=i // cols + 1, col=i % cols + 1)
     subtitle = (f"{STATISTIC_LABELS[options.statistic]} · * p < {ALPHA} vs baseline, "
                 f"{TEST_LABELS[options.test]} on patients with both values · "
                 f"{n_patients} patients selected")
-    layout = base_layout(title=dict(text=title, subtitle=dict(text=subtitle), x=0.01),
+    layout = base_layout(title=dict(text=plot_text(title), subtitle=dict(text=subtitle), x=0.01),
                          height=520 if rows == 1 else 330 * rows + 120,
-                         legend_title_text=legend_title)
+                         legend_title_text=plot_text(legend_title))
     if len(panels) == 1:
         annotations, bottom = _n_table_annotations(panels[0], colors, visits)
         groups = list(pd.unique(panels[0].summary["group"]))
         layout["margin"] = dict(l=label_margin(groups), r=40, t=110, b=bottom)
         layout["height"] = layout["height"] + bottom
         fig.update_yaxes(title_text=y_axis_title(panels[0].measure, options.scale))
+        # One layout update: adding annotations one by one copies the list each time.
+        layout["annotations"] = list(fig.layout.annotations) + annotations
         fig.update_layout(**layout)
-        for a in annotations:
-            fig.add_annotation(**a)
     else:
         layout["margin"] = dict(l=70, r=40, t=130, b=50)
         fig.update_layout(**layout)
-        fig.update_xaxes(title_text="Months since first infusion", title_font=dict(size=12),
+        fig.update_xaxes(title_text=x_title, title_font=dict(size=12),
                          row=rows)
     return fig
 
@@ -236,7 +264,7 @@ def trajectory_figure(panels: list[Panel], options: TrajectoryOptions, colors: d
 def empty_figure(title: str, message: str) -> go.Figure:
     """A figure that says why it is empty instead of showing blank axes."""
     fig = go.Figure()
-    fig.update_layout(**base_layout(title=dict(text=title, x=0.01), height=420))
+    fig.update_layout(**base_layout(title=dict(text=plot_text(title), x=0.01), height=420))
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     fig.add_annotation(text=message, x=0.5, y=0.5, xref="paper", yref="paper",

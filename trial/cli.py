@@ -1,4 +1,4 @@
-"""Command line: python -m trial check|summary|demo.
+"""Command line: python -m trial check|summary|demo|simulate.
 
 Exit codes: 0 the data are valid (perhaps with warnings), 1 the data have errors, 2 the files
 cannot be read (or the command failed). Never a traceback: unexpected failures are reported in
@@ -126,6 +126,22 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from .simulate import write_simulation
+    counts = write_simulation(Path(args.out), args.patients, args.centers, args.seed,
+                              args.format, args.all_measures)
+    print(f"synthetic trial written to {args.out}: " +
+          ", ".join(f"{v:,} {k}" for k, v in counts.items()))
+    return EXIT_OK
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be a whole number of at least 1")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m trial",
                                      description="Check and summarise a trial data folder.")
@@ -144,6 +160,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="write the simulated demo trial")
     p.add_argument("--out", metavar="DIR", required=True, help="folder to write to")
     p.set_defaults(func=cmd_demo)
+    p = sub.add_parser("simulate", help="write a synthetic trial of any size (benchmarks)",
+                       description="Every value is synthetic; see trial/simulate.py.")
+    p.add_argument("--patients", type=_positive, required=True)
+    p.add_argument("--centers", type=_positive, default=4)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--out", metavar="DIR", required=True)
+    p.add_argument("--format", choices=("parquet", "csv"), default="parquet")
+    p.add_argument("--all-measures", action="store_true",
+                   help="all demo measures, not only the five key measures")
+    p.set_defaults(func=cmd_simulate)
     return parser
 
 

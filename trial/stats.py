@@ -35,8 +35,8 @@ def measure_values(trial: Trial, code: str, patients: pd.DataFrame) -> pd.DataFr
     measure = trial.study.measure(code)
     if measure.population and measure.population in patients:
         patients = patients.loc[patients[measure.population].eq(True)]
-    m = trial.measurements
-    rows = m.loc[(m["measure"] == code) & m["patient_id"].isin(patients["patient_id"])]
+    m = trial.measure_table(code)
+    rows = m.loc[m["patient_id"].isin(patients["patient_id"])]
     cols = [c for c in ("patient_id", "month", "day", "value", "provenance") if c in rows]
     return with_change_from_baseline(rows[cols])
 
@@ -78,22 +78,50 @@ def wilcoxon_p_value(diff: np.ndarray) -> float:
                                 method="approx").pvalue)
 
 
-def _describe(values: pd.Series) -> dict:
-    """Mean, SD, mean 95 % t-interval, median and quartiles of one visit."""
-    v = values.dropna().to_numpy(dtype=float)
-    n = len(v)
-    if n == 0:
-        return {"n": 0}
-    mean = v.mean()
-    sd = v.std(ddof=1) if n > 1 else float("nan")
-    half = stats.t.ppf(0.975, n - 1) * sd / np.sqrt(n) if n > 1 else float("nan")
-    q1, median, q3 = np.percentile(v, [25, 50, 75])
-    return {"n": n, "mean": mean, "sd": sd, "ci_low": mean - half, "ci_high": mean + half,
-            "median": median, "q1": q1, "q3": q3}
-
-
 SUMMARY_COLUMNS = ["month", "n", "mean", "sd", "ci_low", "ci_high", "median", "q1", "q3",
                    "n_paired", "p_vs_baseline"]
+
+
+def _descriptives(values: pd.DataFrame, scale: Scale) -> pd.DataFrame:
+    """n, mean, SD, mean 95 % t-interval, median and quartiles per (group, month)."""
+    x = values.dropna(subset=[scale]).groupby(["group", "month"], sort=False)[scale]
+    out = x.agg(n="count", mean="mean", sd="std", median="median")
+    quartiles = x.quantile([0.25, 0.75]).unstack()  # linear interpolation, as R's type 7
+    out["q1"], out["q3"] = quartiles[0.25], quartiles[0.75]
+    n = out["n"].to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        half = stats.t.ppf(0.975, n - 1) * out["sd"] / np.sqrt(n)
+    out["ci_low"], out["ci_high"] = out["mean"] - half, out["mean"] + half
+    return out
+
+
+def _paired_tests(values: pd.DataFrame, test: Test) -> pd.DataFrame:
+    """n and p of the paired test of each follow-up visit against baseline, per group."""
+    paired = values.loc[values["month"] != BASELINE_MONTH].dropna(subset=["value", "baseline"])
+    diff = (paired["value"] - paired["baseline"]).groupby(
+        [paired["group"], paired["month"]], sort=False)
+    if test == "wilcoxon":
+        p = diff.apply(lambda d: paired_p_value(np.zeros(len(d)), d.to_numpy(float), test))
+        return pd.DataFrame({"n_paired": diff.size(), "p_vs_baseline": p})
+    # Paired t-test, vectorised over all groups and visits: t = mean(d) / (sd(d) / sqrt(n)).
+    agg = diff.agg(["size", "mean", "std"])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = agg["mean"] / (agg["std"] / np.sqrt(agg["size"]))
+    p = pd.Series(2 * stats.t.sf(np.abs(t), agg["size"] - 1), index=agg.index)
+    undefined = (agg["size"] < 2) | ~(agg["std"] > 0)
+    return pd.DataFrame({"n_paired": agg["size"], "p_vs_baseline": p.mask(undefined)})
+
+
+def _summarise(values: pd.DataFrame, months, scale: Scale, test: Test) -> pd.DataFrame:
+    """One row per group and scheduled visit, visits without data included with n = 0."""
+    levels = list(pd.unique(values["group"]))
+    grid = pd.MultiIndex.from_product([levels, list(months)], names=["group", "month"])
+    out = _descriptives(values, scale).reindex(grid).join(
+        _paired_tests(values, test).reindex(grid))
+    out = out.reset_index()
+    out["n"] = out["n"].fillna(0).astype(int)
+    out["n_paired"] = out["n_paired"].fillna(0).astype(int)
+    return out[SUMMARY_COLUMNS + ["group"]]
 
 
 def visit_summary(values: pd.DataFrame, months: list[int] | tuple[int, ...],
@@ -104,34 +132,20 @@ def visit_summary(values: pd.DataFrame, months: list[int] | tuple[int, ...],
     both values only, `n_paired`). On the change scales the test is the same, as testing a mean
     change of zero is the paired test. Visits without data keep a row with n = 0.
     """
-    rows = []
-    by_month = {m: g for m, g in values.groupby("month")}
-    for month in months:
-        visit = by_month.get(month, values.iloc[0:0])
-        row = {"month": month, **_describe(visit[scale])}
-        paired = visit.dropna(subset=["value", "baseline"])
-        row["n_paired"] = len(paired) if month != BASELINE_MONTH else 0
-        row["p_vs_baseline"] = (
-            paired_p_value(paired["baseline"].to_numpy(float), paired["value"].to_numpy(float), test)
-            if month != BASELINE_MONTH else float("nan")
-        )
-        rows.append(row)
-    out = pd.DataFrame(rows).reindex(columns=SUMMARY_COLUMNS)
-    out["n"] = out["n"].fillna(0).astype(int)
-    return out
+    return _summarise(values.assign(group="All"), months, scale, test).drop(columns="group")
 
 
 def grouped_visit_summary(values: pd.DataFrame, patients: pd.DataFrame, group_col: str | None,
                           months, scale: Scale = "value", test: Test = "paired_t") -> pd.DataFrame:
     """`visit_summary` per level of a patient column (or once, group "All", when None)."""
     if group_col is None:
-        return visit_summary(values, months, scale, test).assign(group="All")
-    groups = values["patient_id"].map(patients.set_index("patient_id")[group_col])
-    parts = [visit_summary(values.loc[groups == level], months, scale, test).assign(group=level)
-             for level in pd.unique(groups.dropna())]
-    if not parts:
+        groups = "All"
+    else:
+        groups = values["patient_id"].map(patients.set_index("patient_id")[group_col])
+    labelled = values.assign(group=groups).dropna(subset=["group"])
+    if labelled.empty:
         return pd.DataFrame(columns=SUMMARY_COLUMNS + ["group"])
-    return pd.concat(parts, ignore_index=True)
+    return _summarise(labelled, months, scale, test)
 
 
 def headline_counts(patients: pd.DataFrame, day: float = 365) -> dict:

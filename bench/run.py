@@ -1,0 +1,304 @@
+"""Benchmark of the dashboard at 40, 1,000, 10,000 and 100,000 patients.
+
+    python bench/run.py [--sizes 40 1000 10000 100000] [--repeats 15] [--no-browser]
+                        [--out docs/benchmarks.md]
+
+For each size it measures, in one run on this machine:
+  * cold start: `python app.py --data DIR` until `/` and `/_dash-layout` are served;
+  * server time of each callback that a filter change triggers (median and p95 over filter
+    states), replaying real `/_dash-update-component` requests through the Flask app, and the
+    bytes each update sends;
+  * in headless Chromium, the time from a filter click to every visible figure repainted;
+  * the naive plotly-express trajectory figure (`px.line(..., line_group="patient_id")`) on the
+    same data, as the reference, and our/naive ratios (server time and bytes).
+Sizes other than 40 (the demo) are synthetic trials from `python -m trial simulate`.
+Results are printed as Markdown and written to --out.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import plotly.express as px  # noqa: E402
+import plotly.io as pio  # noqa: E402
+
+from app import create_app  # noqa: E402
+from components import ids  # noqa: E402
+from trial.loader import load_trial  # noqa: E402
+from trial.simulate import write_simulation  # noqa: E402
+
+FILTER_IDS = {ids.FILTER_CENTER, ids.FILTER_RESPONSE, ids.FILTER_RELAPSE, ids.FILTER_SEX,
+              ids.FILTER_LN, ids.FILTER_AGE}
+
+
+# --- data --------------------------------------------------------------------------------------
+
+def dataset(n: int, workdir: Path) -> Path:
+    if n == 40:
+        return ROOT / "data" / "demo"
+    out = workdir / f"sim{n}"
+    if not (out / "study.json").exists():
+        write_simulation(out, n, k=4 if n < 1000 else 10 if n < 10000 else 20, seed=1)
+    return out
+
+
+# --- cold start ----------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, deadline: float) -> None:
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise TimeoutError(url)
+            time.sleep(0.05)
+
+
+def cold_start(data: Path) -> float:
+    """Seconds from launching `python app.py` to the page and its layout being served."""
+    port = free_port()
+    t0 = time.monotonic()
+    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--data", str(data),
+                             "--port", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(base + "/", t0 + 300)
+        wait_for(base + "/_dash-layout", t0 + 300)
+        return time.monotonic() - t0
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+# --- callbacks -----------------------------------------------------------------------------------
+
+def initial_props(layout) -> dict[tuple[str, str], object]:
+    """(id, property) -> initial value of every component with a string id in the layout."""
+    found = {}
+    stack = [layout]
+    while stack:
+        c = stack.pop()
+        if isinstance(c, (list, tuple)):
+            stack.extend(c)
+            continue
+        if not hasattr(c, "to_plotly_json"):
+            continue
+        props = c.to_plotly_json()["props"]
+        if isinstance(props.get("id"), str):
+            for k, v in props.items():
+                found[(props["id"], k)] = v
+        for v in props.values():
+            if hasattr(v, "to_plotly_json") or isinstance(v, (list, tuple)):
+                stack.append(v)
+    return found
+
+
+def parse_outputs(output: str) -> list[dict]:
+    parts = output.strip(".").split("...") if output.startswith("..") else [output]
+    return [dict(zip(("id", "property"), p.rsplit(".", 1))) for p in parts]
+
+
+def filter_callbacks(app) -> list[dict]:
+    """The callbacks a filter change triggers (string ids only)."""
+    return [c for c in app._callback_list
+            if any(i["id"] in FILTER_IDS for i in c["inputs"] if isinstance(i["id"], str))
+            and not c["output"].startswith("..filter-")]
+
+
+def request_body(cb: dict, values: dict, changed: str) -> dict:
+    outputs = parse_outputs(cb["output"])
+    return {
+        "output": cb["output"],
+        "outputs": outputs if cb["output"].startswith("..") else outputs[0],
+        "inputs": [{"id": i["id"], "property": i["property"],
+                    "value": values.get((i["id"], i["property"]))} for i in cb["inputs"]],
+        "state": [{"id": s["id"], "property": s["property"],
+                   "value": values.get((s["id"], s["property"]))} for s in cb["state"]],
+        "changedPropIds": [changed],
+    }
+
+
+def filter_states(values: dict) -> list[dict]:
+    """Center subsets and responder subsets a user would click through."""
+    centers = values[(ids.FILTER_CENTER, "value")]
+    responses = values[(ids.FILTER_RESPONSE, "value")]
+    states = []
+    for k in range(1, len(centers) + 1):
+        states.append({(ids.FILTER_CENTER, "value"): centers[:k]})
+    for r in responses:
+        states.append({(ids.FILTER_RESPONSE, "value"): [x for x in responses if x != r]})
+    return states
+
+
+def time_callbacks(data: Path, repeats: int) -> dict[str, dict]:
+    app = create_app(load_trial(data))
+    client = app.server.test_client()
+    base_values = initial_props(app.layout)
+    result = {}
+    for cb in filter_callbacks(app):
+        times, sizes = [], []
+        states = list(itertools.islice(itertools.cycle(filter_states(base_values)), repeats))
+        for state in states:
+            values = {**base_values, **state}
+            changed = next(iter(state))
+            body = request_body(cb, values, f"{changed[0]}.{changed[1]}")
+            t0 = time.perf_counter()
+            r = client.post("/_dash-update-component", json=body)
+            times.append(time.perf_counter() - t0)
+            if r.status_code not in (200, 204):
+                raise RuntimeError(f"{cb['output']}: HTTP {r.status_code}: {r.data[:300]!r}")
+            sizes.append(len(r.data))
+        result[cb["output"]] = {"median_ms": 1000 * statistics.median(times),
+                                "p95_ms": 1000 * percentile(times, 95),
+                                "bytes": int(statistics.median(sizes))}
+    return result
+
+
+def percentile(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    k = (len(xs) - 1) * q / 100
+    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+# --- naive reference ---------------------------------------------------------------------------
+
+def naive_reference(data: Path, repeats: int = 3) -> dict:
+    """The usual plotly-express way: one line per patient via line_group."""
+    trial = load_trial(data)
+    values = trial.measure_table("sledai").merge(trial.patients[["patient_id", "response"]])
+    times, size = [], 0
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fig = px.line(values, x="month", y="value", color="response", line_group="patient_id")
+        size = len(pio.to_json(fig))
+        times.append(time.perf_counter() - t0)
+    return {"median_ms": 1000 * statistics.median(times), "bytes": size}
+
+
+# --- browser -------------------------------------------------------------------------------------
+
+PAINT_JS = """
+const done = arguments[arguments.length - 1];
+const graphs = [...document.querySelectorAll('.js-plotly-plot')].filter(g => g.offsetParent);
+let pending = graphs.length;
+const t0 = performance.now();
+graphs.forEach(g => g.once ? g.once('plotly_afterplot', finish) : g.on('plotly_afterplot', finish));
+function finish() { pending -= 1; if (pending === 0) done(performance.now() - t0); }
+const box = document.querySelector(arguments[0]);
+box.click();
+setTimeout(() => done(-1), 60000);
+"""
+
+
+def browser_paint_ms(data: Path, clicks: int = 5) -> float:
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--data", str(data),
+                             "--port", str(port)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    opts = Options()
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--window-size=1500,1100"):
+        opts.add_argument(flag)
+    driver = webdriver.Chrome(options=opts)
+    try:
+        wait_for(f"http://127.0.0.1:{port}/_dash-layout", time.monotonic() + 300)
+        driver.set_script_timeout(120)
+        driver.get(f"http://127.0.0.1:{port}/")
+        time.sleep(3 + len(str(data)) * 0)  # first render
+        wait_idle(driver)
+        times = []
+        for i in range(clicks):
+            css = f"#{ids.FILTER_CENTER} input:nth-of-type(1)"
+            boxes = driver.find_elements("css selector", f"#{ids.FILTER_CENTER} input")
+            driver.execute_script("arguments[0].setAttribute('data-bench', '1')", boxes[i % 2])
+            ms = driver.execute_async_script(PAINT_JS, "[data-bench='1']")
+            driver.execute_script("arguments[0].removeAttribute('data-bench')", boxes[i % 2])
+            times.append(ms)
+            wait_idle(driver)
+        return statistics.median(times)
+    finally:
+        driver.quit()
+        proc.terminate()
+        proc.wait(10)
+
+
+def wait_idle(driver, timeout: float = 120) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        busy = driver.execute_script(
+            "return document.querySelectorAll('[data-dash-is-loading=\"true\"]').length")
+        if not busy:
+            time.sleep(0.3)
+            return
+        time.sleep(0.1)
+
+
+# --- report --------------------------------------------------------------------------------------
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return (f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, Python "
+            f"{platform.python_version()}, {platform.system()} {platform.release()}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[40, 1000, 10000, 100000])
+    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--no-browser", action="store_true")
+    parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "trial-bench")
+    parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results.json")
+    args = parser.parse_args(argv)
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    results = {"machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+               "sizes": {}}
+    for n in args.sizes:
+        data = dataset(n, args.workdir)
+        row = {"cold_start_s": cold_start(data)}
+        row["callbacks"] = time_callbacks(data, args.repeats)
+        row["naive"] = naive_reference(data)
+        if not args.no_browser:
+            row["browser_paint_ms"] = browser_paint_ms(data)
+        results["sizes"][str(n)] = row
+        print(json.dumps({n: row}, indent=1), flush=True)
+    args.json.write_text(json.dumps(results, indent=2) + "\n")
+    print(f"results in {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
