@@ -16,7 +16,11 @@ from pathlib import Path
 import dash_bootstrap_components as dbc
 from dash import Dash, _callback, html
 
-from components import cards, filters, ids, quality, trajectories
+from components import cards, filters, ids, quality, survival, trajectories
+from components import pages, patient, patient_list, selection
+from components import appearance, export, tables  # noqa: F401  (export: callbacks)
+from components import presenter, share
+import security
 from components.context import TRIAL_CONFIG_KEY
 from trial.loader import load_trial
 from trial.model import DataError, Trial
@@ -42,17 +46,18 @@ def honesty_banner(trial: Trial) -> html.Div:
             html.Span(study.data_note or "Patient-level values are simulated."),
             html.Span(" They are not the trial's patient data."),
         ], color="warning", className="honesty-banner mb-2", id="honesty-banner")
-    return html.Div(f"Data: {trial.source}", className="data-source text-muted small mb-2",
+    return html.Div(f"Data: {Path(trial.source).name}",  # a name, never a server path
+                    className="data-source text-muted small mb-2",
                     id="honesty-banner")
 
 
 def header(trial: Trial) -> html.Div:
     study = trial.study
     subtitle = " · ".join(x for x in (study.registry_id, study.citation) if x)
-    return html.Div([
+    return html.Div([html.Div([
         html.H1(study.title, className="app-title"),
         html.Div(subtitle, className="app-subtitle"),
-    ], className="app-header")
+    ]), appearance.theme_switch()], className="app-header")
 
 
 def build_layout(trial: Trial) -> dbc.Container:
@@ -60,6 +65,9 @@ def build_layout(trial: Trial) -> dbc.Container:
     quality_label = f"Data quality ({n_warnings})" if n_warnings else "Data quality"
     tabs = dbc.Tabs([
         dbc.Tab(trajectories.layout(trial), label="Trajectories", tab_id=ids.TAB_TRAJECTORIES),
+        dbc.Tab(survival.layout(trial), label="Survival & relapse", tab_id=ids.TAB_SURVIVAL),
+        dbc.Tab(patient_list.layout(trial), label="Patients", tab_id=ids.TAB_PATIENTS),
+        dbc.Tab(tables.layout(trial), label="Tables", tab_id=ids.TAB_TABLES),
         dbc.Tab(quality.layout(trial), label=quality_label, tab_id=ids.TAB_QUALITY,
                 label_class_name="text-warning-emphasis" if n_warnings else ""),
     ], id=ids.TABS, active_tab=ids.TAB_TRAJECTORIES)
@@ -67,21 +75,28 @@ def build_layout(trial: Trial) -> dbc.Container:
         header(trial),
         honesty_banner(trial),
         dbc.Row([
-            dbc.Col(filters.layout(trial), md=3, lg=2, className="sidebar"),
-            dbc.Col([cards.layout(), tabs], md=9, lg=10),
+            dbc.Col([selection.layout(), filters.layout(trial)], md=3, lg=2, className="sidebar"),
+            dbc.Col([share.notice(), pages.layout(
+                [html.Div([share.layout(), presenter.toolbar()], className="share-bar",
+                          id=ids.SHARE_BAR), cards.layout(), tabs], patient.layout())],
+                md=9, lg=10),
         ]),
-    ], fluid=True, className="app-container")
+        presenter.stores_and_modal(),
+    ], fluid=True, className="app-container", id=ids.APP_CONTAINER)
 
 
 def create_app(trial: Trial) -> Dash:
     """The Dash app serving one loaded, validated trial."""
+    settings = security.Settings.from_env()  # the one place the environment is read
     app = Dash(__name__, title=trial.study.short_title or "Trial dashboard",
+               on_error=security.on_callback_error,
                assets_folder=str(HERE / "assets"), serve_locally=True,
                suppress_callback_exceptions=False)
     app.server.config[TRIAL_CONFIG_KEY] = trial
     app.layout = build_layout(trial)
     app.callback_map.update(_VIEW_CALLBACK_MAP)
     app._callback_list.extend(_VIEW_CALLBACK_LIST)
+    security.install(app, settings)
     return app
 
 
@@ -118,7 +133,13 @@ def main(argv: list[str] | None = None) -> int:
         for finding in err.findings:
             print(f"  {finding}", file=sys.stderr)
         return 2 if err.unreadable else 1
-    create_app(trial).run(host=args.host, port=args.port, debug=args.debug)
+    try:
+        security.check_run_options(args.host, args.debug)
+        app = create_app(trial)
+    except security.ConfigError as err:
+        print(f"Cannot start: {err}", file=sys.stderr)
+        return 2
+    app.run(host=args.host, port=args.port, debug=args.debug, **security.run_options())
     return 0
 
 

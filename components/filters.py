@@ -26,7 +26,13 @@ FILTER_INPUTS = [
     Input(ids.FILTER_SEX, "value"),
     Input(ids.FILTER_LN, "value"),
     Input(ids.FILTER_AGE, "value"),
+    Input(ids.FILTER_ARM, "value"),
 ]
+
+
+def people(trial: Trial) -> str:
+    """What the data call the people in it: ADaM says subjects."""
+    return "subjects" if trial.study.source_format == "adam" else "patients"
 
 
 def _yes_no(value) -> bool | None:
@@ -41,6 +47,10 @@ class FilterChoices:
     responses: tuple[str, ...]
     sexes: tuple[str, ...]
     age_bounds: tuple[int, int] | None
+    arms: tuple[str, ...] = ()
+    show_response: bool = True  # the data record responses (MCR/PCR)
+    show_relapse: bool = True
+    show_ln: bool = True  # a lupus_nephritis column exists
 
 
 def filter_choices(trial: Trial) -> FilterChoices:
@@ -50,6 +60,10 @@ def filter_choices(trial: Trial) -> FilterChoices:
         responses=RESPONSE_GROUPS,
         sexes=tuple(sorted(p["sex"].dropna().unique())) if "sex" in p else (),
         age_bounds=age_bounds(trial),
+        arms=tuple(sorted(map(str, p["arm"].dropna().unique()))) if "arm" in p else (),
+        show_response=trial.has_response,
+        show_relapse=trial.has_relapse or trial.has_response,
+        show_ln="lupus_nephritis" in p,
     )
 
 
@@ -66,7 +80,7 @@ def _restriction(selected, offered: tuple) -> tuple | None:
     return None if len(chosen) == len(offered) else chosen
 
 
-def filter_from_values(centers, responses, relapse, sexes, ln, age_range,
+def filter_from_values(centers, responses, relapse, sexes, ln, age_range, arms=None, *,
                        choices: FilterChoices) -> PatientFilter:
     """Translate the widgets' values into a `PatientFilter`.
 
@@ -84,6 +98,7 @@ def filter_from_values(centers, responses, relapse, sexes, ln, age_range,
         lupus_nephritis=_yes_no(ln),
         age_min=age_min,
         age_max=age_max,
+        arms=_restriction(arms, choices.arms) if arms is not None else None,
     )
 
 
@@ -96,24 +111,32 @@ def _checklist(id_, options) -> dbc.Checklist:
                          className="filter-checklist")
 
 
-def _section(title: str, control) -> html.Div:
-    return html.Div([html.Div(title, className="filter-title"), control], className="mb-3")
+def _section(title: str, control, shown: bool = True) -> html.Div:
+    # A section whose column is absent stays in the layout (its input feeds every view) but is
+    # hidden, at its "no restriction" value.
+    return html.Div([html.Div(title, className="filter-title"), control], className="mb-3",
+                    hidden=not shown)
 
 
 def layout(trial: Trial) -> html.Div:
     choices = filter_choices(trial)
     sections = [
-        _section("Center", _checklist(ids.FILTER_CENTER,
-                                      [{"label": c, "value": c} for c in choices.centers])),
+        _section(trial.study.center_label, _checklist(
+            ids.FILTER_CENTER, [{"label": c, "value": c} for c in choices.centers])),
+        _section(trial.study.column_label("arm", "Arm"), _checklist(
+            ids.FILTER_ARM, [{"label": a, "value": a} for a in choices.arms]),
+            shown=bool(choices.arms)),
         _section("Responder group", _checklist(
-            ids.FILTER_RESPONSE, [{"label": r, "value": r} for r in choices.responses])),
+            ids.FILTER_RESPONSE, [{"label": r, "value": r} for r in choices.responses]),
+            shown=choices.show_response),
         _section("Relapse", dbc.RadioItems(id=ids.FILTER_RELAPSE, options=YES_NO_ANY, value=ANY,
-                                           inline=True)),
+                                           inline=True), shown=choices.show_relapse),
     ]
     sections.append(_section("Sex", _checklist(
-        ids.FILTER_SEX, [{"label": SEX_LABELS.get(s, s), "value": s} for s in choices.sexes])))
+        ids.FILTER_SEX, [{"label": SEX_LABELS.get(s, s), "value": s} for s in choices.sexes]),
+        shown=bool(choices.sexes)))
     sections.append(_section("Lupus nephritis", dbc.RadioItems(
-        id=ids.FILTER_LN, options=YES_NO_ANY, value=ANY, inline=True)))
+        id=ids.FILTER_LN, options=YES_NO_ANY, value=ANY, inline=True), shown=choices.show_ln))
     bounds = choices.age_bounds
     lo, hi = bounds or (0, 100)
     sections.append(_section("Age (years)", dcc.RangeSlider(
@@ -134,7 +157,7 @@ def update_selected_count(*values):
     flt = current_filter(*values)
     n = len(select_patients(trial.patients, flt))
     return [html.Span(f"{n}", className="selected-n"),
-            html.Span(f" of {len(trial.patients)} patients selected"),
+            html.Span(f" of {len(trial.patients)} {people(trial)} selected"),
             html.Div(flt.describe(), className="selected-desc")]
 
 
@@ -142,9 +165,10 @@ def update_selected_count(*values):
     Output(ids.FILTER_CENTER, "value"), Output(ids.FILTER_RESPONSE, "value"),
     Output(ids.FILTER_RELAPSE, "value"), Output(ids.FILTER_SEX, "value"),
     Output(ids.FILTER_LN, "value"), Output(ids.FILTER_AGE, "value"),
+    Output(ids.FILTER_ARM, "value"),
     Input(ids.FILTER_RESET, "n_clicks"), prevent_initial_call=True,
 )
 def reset_filters(_clicks):
     choices = filter_choices(current_trial())
     return (list(choices.centers), list(choices.responses), ANY, list(choices.sexes), ANY,
-            list(choices.age_bounds or (0, 100)))
+            list(choices.age_bounds or (0, 100)), list(choices.arms))

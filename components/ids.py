@@ -7,6 +7,7 @@ FILTER_RELAPSE = "filter-relapse"
 FILTER_SEX = "filter-sex"
 FILTER_LN = "filter-lupus-nephritis"
 FILTER_AGE = "filter-age"
+FILTER_ARM = "filter-arm"
 FILTER_RESET = "filter-reset"
 SELECTED_COUNT = "selected-count"
 
@@ -47,3 +48,92 @@ SURV_RECONCILIATION = "surv-reconciliation"
 SURV_PATIENTS = "surv-patients"
 SURV_DOWNLOAD_BUTTON = "surv-download-button"
 SURV_DOWNLOAD = "surv-download"
+
+# Routing and pages (components/pages.py)
+URL = "url"
+DASHBOARD_PAGE = "dashboard-page"
+PATIENT_PAGE = "patient-page"
+
+# Patient page (components/patient.py)
+PATIENT_BACK = "patient-back"
+PATIENT_PREV = "patient-prev"
+PATIENT_NEXT = "patient-next"
+PATIENT_MEASURES_GRAPH = "patient-measures-graph"
+PATIENT_TIMELINE_GRAPH = "patient-timeline-graph"
+PATIENT_VALUES_TABLE = "patient-values-table"
+PATIENT_WARNINGS = "patient-warnings"
+PATIENT_PROVENANCE_NOTE = "patient-provenance-note"
+PATIENT_NOT_FOUND = "patient-not-found"
+
+# Patients tab: list and swimmer plot (components/patient_list.py)
+TAB_PATIENTS = "tab-patients"
+PATIENT_GRID = "patient-grid"
+PATIENT_SEARCH = "patient-search"
+SWIMMER_GRAPH = "swimmer-graph"
+
+# Linked selection of patients (components/selection.py)
+SELECTION_STORE = "patient-selection"
+SELECTION_CHIP = "selection-chip"
+SELECTION_CLEAR = "selection-clear"
+
+# Callback error message (security.py)
+APP_ERROR = "app-error"
+
+# Tables for the paper (components/tables.py)
+TAB_TABLES = "tab-tables"
+TABLES_BASELINE = "tables-baseline"
+TABLES_RESPONSE = "tables-response"
+TABLES_AE = "tables-ae"
+TABLES_AE_COUNTS = "tables-ae-counts"
+TABLES_NOTE = "tables-note"
+# Pattern-matching ids {"type": TABLE_CSV_BUTTON / TABLE_CSV_DOWNLOAD, "table": TABLE_*}
+TABLE_CSV_BUTTON = "table-csv-button"
+TABLE_CSV_DOWNLOAD = "table-csv-download"
+TABLE_BASELINE = "baseline"
+TABLE_RESPONSE = "response"
+TABLE_AE = "adverse-events"
+TABLE_AE_COUNTS = "adverse-event-counts"
+
+# Export toolbar and "How was this computed" (components/export.py, export_toolbar.py).
+# Pattern-matching ids: {"type": EXPORT_BUTTON, "view": VIEW_*, "format": FORMAT_*},
+# {"type": EXPORT_DOWNLOAD | METHOD_TOGGLE | METHOD_COLLAPSE | METHOD_BODY, "view": VIEW_*}.
+EXPORT_BUTTON = "export-button"
+EXPORT_DOWNLOAD = "export-download"
+METHOD_TOGGLE = "method-toggle"
+METHOD_COLLAPSE = "method-collapse"
+METHOD_BODY = "method-body"
+VIEW_TRAJECTORIES = "trajectories"
+VIEW_TABLES = "tables"
+VIEW_SURVIVAL = "survival"
+FORMAT_PNG = "png"
+FORMAT_SVG = "svg"
+FORMAT_PPTX = "pptx"
+FORMAT_HTML = "html"
+FORMAT_CSV = "csv"
+
+# Light / dark theme (components/theme_switch.py)
+THEME_SWITCH = "theme-switch"
+APP_CONTAINER = "app-container"
+THEME_TEMPLATES = "theme-templates"
+
+# Shareable state and presenter mode (components/share.py, components/presenter.py)
+URL_LOADED = "url-loaded"            # store: the URL's state has been applied (once per load)
+SHARE_BAR = "share-bar"
+SHARE_COPY = "share-copy"            # dcc.Clipboard: the link of the current view
+SHARE_NOTICE = "share-notice"        # dismissible alert: what the link asked for that was ignored
+PIN_STORE = "pinned-views"           # local storage: the pinned ViewSpecs
+PIN_BUTTON = "pin-button"
+PIN_COUNT = "pin-count"
+PIN_CLEAR = "pin-clear"
+PIN_PPTX = "pin-pptx"
+PIN_HTML = "pin-html"
+PIN_DOWNLOAD = "pin-download"
+PIN_LINK_COPY = "pin-link-copy"      # dcc.Clipboard: a link to the pinned slides
+PRESENT_BUTTON = "present-button"
+PRESENT_PINNED = "present-pinned"
+PRESENT_MODAL = "present-modal"
+PRESENT_DECK = "present-deck"        # store: {"slides": [ViewSpec dicts], "index": i}
+PRESENT_SLIDE = "present-slide"
+PRESENT_PREV = "present-prev"
+PRESENT_NEXT = "present-next"
+PRESENT_COUNTER = "present-counter"

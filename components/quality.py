@@ -1,6 +1,8 @@
 """Data-quality panel: every warning found while loading, and the rules the analyses follow."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import dash_bootstrap_components as dbc
 from dash import html
 
@@ -46,7 +48,9 @@ def layout(trial: Trial) -> html.Div:
             else dbc.Alert("No data-quality warnings.", color="success"))
     return html.Div([
         html.H5(f"Data-quality warnings ({len(warnings)})"),
-        html.P(f"Source: {trial.source} · fingerprint {trial.fingerprint}", className="text-muted"),
+        # The folder's name, not its path: server paths are not shown to users.
+        html.P(f"Source: {Path(trial.source).name} · fingerprint {trial.fingerprint}",
+               className="text-muted"),
         body,
         html.H5("Rules the analyses follow", className="mt-4"),
         html.Ul([html.Li(r) for r in ANALYSIS_RULES]),

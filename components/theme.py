@@ -9,13 +9,38 @@ FONT_FAMILY = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', A
 FONT_SIZE = 15
 
 
-def group_colors(levels: list, group_col: str | None) -> dict:
-    """Colour per group level; responder groups keep fixed colours, others follow the order."""
+# Centers take the palette in the trial's center order, skipping the responder groups' colours
+# so that a center is never mistaken for MCR or PCR.
+CENTER_PALETTE = ["#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#F0E442", "#0072B2",
+                  "#E69F00"]
+
+
+def center_colors(centers: list) -> dict:
+    """Fixed colour per center, by its position in `trial.centers` (not in the selection)."""
+    return {c: CENTER_PALETTE[i % len(CENTER_PALETTE)] for i, c in enumerate(centers)}
+
+
+def group_colors(levels: list, group_col: str | None, order: list | None = None) -> dict:
+    """Colour per group level; responder groups keep fixed colours, others follow `order` (the
+    whole trial's levels, so that a level keeps its colour whatever the filters) or, without it,
+    the order of `levels`."""
     if group_col == "response":
         return {lv: RESPONSE_COLORS.get(str(lv), "#444444") for lv in levels}
     if group_col is None:
         return {lv: RESPONSE_COLORS["All"] for lv in levels}
-    return {lv: OKABE_ITO[i % len(OKABE_ITO)] for i, lv in enumerate(levels)}
+    palette = CENTER_PALETTE if group_col == "center" else OKABE_ITO
+    order = list(order or []) + [lv for lv in levels if lv not in set(order or [])]
+    return {lv: palette[order.index(lv) % len(palette)] for lv in levels}
+
+
+# Slide styling of exported figures (PNG, SVG, PowerPoint): white, larger type, a footer.
+SLIDE_WIDTH = 1280          # px at scale 1; PNG exports are rendered at SLIDE_SCALE
+SLIDE_SCALE = 3
+SLIDE_FONT_SCALE = 1.25
+SLIDE_FOOTER_FONT = 13
+SLIDE_FOOTER_COLOR = "#555555"
+DARK_TEMPLATE = "plotly_dark"
+LIGHT_TEMPLATE = "plotly_white"
 
 
 def base_layout(**overrides) -> dict:

@@ -12,6 +12,7 @@ from trial.stats import SCALE_LABELS, TEST_LABELS, grouped_visit_summary, measur
 
 from . import ids
 from .context import current_trial
+from .export_toolbar import export_toolbar, method_panel
 from .filters import FILTER_INPUTS, current_filter
 from .theme import group_colors
 from .trajectory_figure import (STATISTIC_LABELS, Panel, TrajectoryOptions, empty_figure,
@@ -29,16 +30,40 @@ MAX_GROUP_LEVELS = 8
 
 
 def group_options(trial: Trial) -> dict[str, str]:
-    """Grouping choices: the fixed ones plus any categorical patient column."""
+    """Grouping choices: the fixed ones plus any categorical patient column, named as the data
+    name them (`Study.column_label`). Responder groups only when the data record responses;
+    "<center> × <primary group>" (e.g. Site × arm) when the study has a primary group."""
+    study = trial.study
     options = dict(BASE_GROUPS)
+    options["center"] = study.center_label
+    if not trial.has_response:
+        del options["response"], options[BOTH]
+    primary = study.primary_group
+    if primary and primary in trial.patients:
+        options[primary] = study.column_label(primary)
+        options[f"center+{primary}"] = f"{study.center_label} × {study.column_label(primary)}"
     p = trial.patients
     for col in p.columns:
-        if col in NOT_GROUPS or col in options or col.endswith("_day"):
+        if col in NOT_GROUPS or col in options or col.endswith("_day") or col == BOTH:
             continue
         levels = p[col].dropna().unique()
         if 2 <= len(levels) <= MAX_GROUP_LEVELS and not pd.api.types.is_float_dtype(p[col]):
-            options[col] = col.replace("_", " ").capitalize()
+            options[col] = study.column_label(col)
     return options
+
+
+def default_group(trial: Trial) -> str:
+    if trial.has_response:
+        return "response"
+    primary = trial.study.primary_group
+    return primary if primary and primary in trial.patients else NO_GROUP
+
+
+def _line_column(group: str) -> str | None:
+    """The column whose levels are the lines: "center+arm" -> "arm" (panels per center)."""
+    if group == NO_GROUP:
+        return None
+    return group.split("+", 1)[1] if group.startswith("center+") else group
 
 
 def level_order(trial: Trial, col: str, labels: pd.Series) -> list[str]:
@@ -61,8 +86,8 @@ def group_labels(patients: pd.DataFrame, col: str) -> pd.Series:
 def build_panels(trial: Trial, patients: pd.DataFrame, codes: list[str], group: str,
                  options: TrajectoryOptions) -> list[Panel]:
     """One panel per measure, or per center when grouping by center × responder group."""
-    line_col = "response" if group == BOTH else None if group == NO_GROUP else group
-    facet_col = "center" if group == BOTH else None
+    line_col = _line_column(group)
+    facet_col = "center" if group.startswith("center+") else None
     labels = group_labels(patients, line_col) if line_col else pd.Series("All", patients.index)
     labelled = patients.assign(_group=labels)
     facets = [(None, labelled)] if facet_col is None else [
@@ -86,7 +111,9 @@ def build_panels(trial: Trial, patients: pd.DataFrame, codes: list[str], group: 
 
 def figure_title(trial: Trial, codes: list[str], group: str, options: TrajectoryOptions) -> str:
     what = "Key measures" if len(codes) > 1 else trial.study.measure(codes[0]).label
-    by = "" if group == NO_GROUP else f" by {group_options(trial).get(group, group).lower()}"
+    name = group_options(trial).get(group, group)
+    name = name if trial.study.source_format == "adam" else name.lower()
+    by = "" if group == NO_GROUP else f" by {name}"
     scale = "" if options.scale == "value" else f" ({SCALE_LABELS[options.scale].lower()})"
     return f"{what}{scale}{by}"
 
@@ -110,7 +137,7 @@ def layout(trial: Trial) -> html.Div:
                                          clearable=False), 4),
         _control("Group by", dcc.Dropdown(
             id=ids.TRAJ_GROUP, options=[{"label": v, "value": k} for k, v in groups.items()],
-            value="response", clearable=False), 3),
+            value=default_group(trial), clearable=False), 3),
         _control("Summary", _radio(ids.TRAJ_STATISTIC, STATISTIC_LABELS, "mean_sd"), 5),
         _control("Scale", _radio(ids.TRAJ_SCALE, SCALE_LABELS, "value"), 5),
         _control("Test vs baseline", _radio(ids.TRAJ_TEST, TEST_LABELS, "paired_t"), 4),
@@ -132,6 +159,8 @@ def layout(trial: Trial) -> html.Div:
                                                          "toImageButtonOptions": {"scale": 3}}),
                     type="dot", delay_show=300),
         html.Div(id=ids.TRAJ_NOTE, className="figure-note"),
+        export_toolbar(ids.VIEW_TRAJECTORIES),
+        method_panel(ids.VIEW_TRAJECTORIES),
         html.H6("Numbers behind the figure", className="mt-3"),
         grid,
     ])
@@ -151,13 +180,17 @@ def trajectory_view(trial: Trial, patients: pd.DataFrame, measure: str, group: s
     if not codes:
         return empty_figure(title, "This measure is not in the dataset."), [], []
     panels = build_panels(trial, patients, codes, group, options)
+    line = _line_column(group)
+    # Colours follow the whole trial's levels, so a center keeps its colour whatever the filters.
     colors = group_colors(list(pd.unique(pd.concat([p.summary["group"] for p in panels]))),
-                          "response" if group in ("response", BOTH) else
-                          None if group == NO_GROUP else group)
+                          line, order=level_order(trial, line, group_labels(trial.patients, line))
+                          if line in trial.patients else None)
     visits = list(trial.study.visits)
-    legend = "" if group == NO_GROUP else "Responder group" if group == BOTH else \
-        group_options(trial).get(group, group)
-    fig = trajectory_figure(panels, options, colors, visits, title, len(patients), legend)
+    line_col = _line_column(group)
+    legend = "" if line_col is None else group_options(trial).get(line_col, line_col)
+    fig = trajectory_figure(panels, options, colors, visits, title, len(patients), legend,
+                            x_title=trial.study.visit_axis_title,
+                            visit_unit=trial.study.visit_unit)
     return fig, summary_table_rows(panels, options, visits), _note(trial, codes, len(patients))
 
 
@@ -182,11 +215,14 @@ def _note(trial: Trial, codes: list[str], n: int) -> list:
     Input(ids.TRAJ_MEASURE, "value"), Input(ids.TRAJ_GROUP, "value"),
     Input(ids.TRAJ_STATISTIC, "value"), Input(ids.TRAJ_SCALE, "value"),
     Input(ids.TRAJ_TEST, "value"), Input(ids.TRAJ_INDIVIDUAL, "value"),
-    *FILTER_INPUTS,
+    *FILTER_INPUTS, Input(ids.SELECTION_STORE, "data"),
 )
-def update_trajectories(measure, group, statistic, scale, test, individual, *filter_values):
+def update_trajectories(measure, group, statistic, scale, test, individual, *values):
+    # `values`: the filter values, then (from the app) the linked selection of patients.
+    filter_values, rest = values[:len(FILTER_INPUTS)], values[len(FILTER_INPUTS):]
+    selected = tuple(str(p) for p in (rest[0] if rest else None) or ())
     trial = current_trial()
     patients = select_patients(trial.patients, current_filter(*filter_values))
     options = TrajectoryOptions(statistic=statistic, scale=scale, test=test,
-                                show_individual=bool(individual))
+                                show_individual=bool(individual), selected=selected)
     return trajectory_view(trial, patients, measure, group, options)

@@ -112,7 +112,7 @@ def _summary_hover(row, visit_label: str, group: str, options: TrajectoryOptions
 
 def _add_panel(fig: go.Figure, panel: Panel, options: TrajectoryOptions, colors: dict,
                visits: list[Visit], row: int, col: int, show_legend: bool,
-               compact: bool = False, unit: str = "month") -> None:
+               compact: bool = False, unit: str = "month", dense: bool = False) -> None:
     labels = {v.month: v.label for v in visits}
     groups = list(pd.unique(panel.summary["group"]))
     dodge = _dodge(groups)
@@ -161,13 +161,27 @@ def _add_panel(fig: go.Figure, panel: Panel, options: TrajectoryOptions, colors:
                 x=sig["month"] + dodge[group], y=sig["_high"], mode="text", text=["*"] * len(sig),
                 textposition="top center", textfont=dict(size=22, color=color),
                 showlegend=False, legendgroup=str(group), hoverinfo="skip"), row=row, col=col)
-    _decorate_axes(fig, panel.measure, options, visits, row, col, compact)
+    _decorate_axes(fig, panel.measure, options, visits, row, col, compact, dense=dense)
+
+
+def _spaced(months: list, min_gap: float = 0.06) -> list[str]:
+    """Visit numbers as tick labels, leaving out a label too close to the one before it (e.g.
+    weeks 24 and 26 on a 0-26 axis would read "2426")."""
+    span = (max(months) - min(months)) or 1
+    out, last = [], None
+    for m in months:
+        # one-digit labels are narrow enough to stand close together
+        show = last is None or (m - last) / span >= min_gap or abs(m) < 10 or abs(last) < 10
+        out.append(f"{m:g}" if show else "")
+        last = m if show else last
+    return out
 
 
 def _decorate_axes(fig, measure: Measure, options: TrajectoryOptions, visits, row, col,
-                   compact: bool = False) -> None:
+                   compact: bool = False, dense: bool = False) -> None:
     # Small panels label visits by month number only; month 0 and 1 would collide otherwise.
-    ticktext = [str(v.month) for v in visits] if compact else [v.label for v in visits]
+    ticktext = _spaced([v.month for v in visits], 0.09 if dense else 0.0) if compact else \
+        [v.label for v in visits]
     fig.update_xaxes(tickvals=[v.month for v in visits], ticktext=ticktext, tickangle=0,
                      range=[min(v.month for v in visits) - 0.6, max(v.month for v in visits) + 0.6],
                      showgrid=False, row=row, col=col)
@@ -231,10 +245,14 @@ def trajectory_figure(panels: list[Panel], options: TrajectoryOptions, colors: d
     rows = math.ceil(len(panels) / cols)
     titles = [plot_text(p.title) for p in panels] if len(panels) > 1 else None
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles,
-                        horizontal_spacing=0.08, vertical_spacing=0.16 if rows > 1 else 0.1)
+                        horizontal_spacing=0.08,
+                        # about 85 px between rows of panels, whatever the number of rows
+                        vertical_spacing=min(0.16, 85 / (330 * rows + 120)) if rows > 1
+                        else 0.1)
     for i, panel in enumerate(panels):
         _add_panel(fig, panel, options, colors, visits, i // cols + 1, i % cols + 1, i == 0,
-                   compact=len(panels) > 1, unit=visit_unit)
+                   compact=len(panels) > 1 or visit_unit != "month", unit=visit_unit,
+                   dense=len(panels) > 1)
         if len(panels) > 1 or options.scale != "value":
             fig.update_yaxes(title_text=y_axis_title(panel.measure, options.scale),
                              title_font=dict(size=12), row=i // cols + 1, col=i % cols + 1)
@@ -250,6 +268,8 @@ def trajectory_figure(panels: list[Panel], options: TrajectoryOptions, colors: d
         layout["margin"] = dict(l=label_margin(groups), r=40, t=110, b=bottom)
         layout["height"] = layout["height"] + bottom
         fig.update_yaxes(title_text=y_axis_title(panels[0].measure, options.scale))
+        if visit_unit != "month":  # ticks are visit numbers (weeks, days): say so
+            fig.update_xaxes(title_text=x_title, title_font=dict(size=12), title_standoff=4)
         # One layout update: adding annotations one by one copies the list each time.
         layout["annotations"] = list(fig.layout.annotations) + annotations
         fig.update_layout(**layout)

@@ -16,6 +16,8 @@ from pathlib import Path
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import WebDriverWait
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -64,17 +66,139 @@ def choose(driver, dropdown_css: str, text: str) -> None:
     raise ValueError(f"no option {text!r} in {dropdown_css}")
 
 
+def full_page(driver, path: Path, width: int) -> None:
+    """A screenshot of the whole page height (patient pages are long)."""
+    height = driver.execute_script("return document.documentElement.scrollHeight")
+    driver.set_window_size(width, max(height + 40, 800))
+    settle(driver, 1.5)
+    driver.save_screenshot(str(path))
+
+
+def patient_states(driver, url: str, out: Path, only: bool = False) -> None:
+    """The Patients tab and the pages of a responder, a non-responder and deceased patients."""
+    width = driver.get_window_size()["width"]
+    driver.get(url)
+    settle(driver, 4)
+    click(driver, "#main-tabs a", [a.text for a in driver.find_elements(
+        By.CSS_SELECTOR, "#main-tabs a")].index("Patients"))
+    settle(driver, 3)
+    full_page(driver, out / "10-patients-tab.png", width)
+    for name, pid in (("11-patient-responder-4", "4"), ("12-patient-non-responder-3", "3"),
+                      ("13-patient-deceased-14", "14"), ("14-patient-9-quality", "9")):
+        driver.set_window_size(width, 1300)
+        driver.get(f"{url}/patients/{pid}")
+        settle(driver, 4)
+        full_page(driver, out / f"{name}.png", width)
+    driver.get(f"{url}/patients/does-not-exist")
+    settle(driver, 3)
+    driver.save_screenshot(str(out / "15-patient-not-found.png"))
+
+
+def options_of(driver, dropdown_css: str) -> list[str]:
+    """The option texts of a dropdown (opens and closes it)."""
+    driver.find_element(By.CSS_SELECTOR, dropdown_css).click()
+    time.sleep(0.4)
+    texts = [o.text for o in driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option")]
+    driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+    time.sleep(0.2)
+    return texts
+
+
+def try_choose(driver, dropdown_css: str, text: str) -> bool:
+    """`choose`, or False (said on stderr) when the data have no such option."""
+    try:
+        choose(driver, dropdown_css, text)
+        return True
+    except ValueError:
+        driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+        print(f"skipped: no option {text!r} in {dropdown_css}", file=sys.stderr)
+        return False
+
+
+def open_tab(driver, label: str) -> bool:
+    for link in driver.find_elements(By.CSS_SELECTOR, "#main-tabs a"):
+        if link.text.startswith(label):
+            driver.execute_script("arguments[0].click()", link)
+            return True
+    print(f"skipped: no tab {label!r}", file=sys.stderr)
+    return False
+
+
+def generic_states(driver, url: str, out: Path, measures: list[str]) -> None:
+    """States that exist for any trial's data (e.g. CDISC ADaM): the options are read from the
+    page, not assumed. `measures`: labels to show (default: the first two)."""
+    driver.get(url)
+    WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#traj-measure")
+                                    and d.find_elements(By.CSS_SELECTOR, "#traj-graph .main-svg"))
+    settle(driver, 2)
+
+    def shot(name: str, seconds: float = 2.5) -> None:
+        settle(driver, seconds)
+        driver.save_screenshot(str(out / f"{name}.png"))
+
+    offered = [m for m in options_of(driver, "#traj-measure") if not m.startswith("Key measures")]
+    groups = options_of(driver, "#traj-group")
+    wanted = measures or offered[:2]
+    shot("01-trajectories", 0.5)
+    try_choose(driver, "#traj-measure", "Key measures (small multiples)")
+    shot("02-key-measures")
+    for i, label in enumerate(wanted, start=1):
+        if not try_choose(driver, "#traj-measure", label):
+            continue
+        # for the later measures: the third choice first (the responder group, or the arm)
+        order = [g for g in groups if g != "None"]
+        if i > 1 and len(order) > 1:
+            order = order[1:2] + order[:1] + order[2:]
+        for j, group in enumerate(order):
+            try_choose(driver, "#traj-group", group)
+            slug = "-".join(w.lower() for w in group.replace("×", "x").split()[:3]
+                            if w.isalnum() or w == "x")
+            shot(f"03-{i}{'abcdefghijklmnopqrstuvwxyz'[j % 26]}-"
+                 f"{label.split(' ')[0].lower()}-by-{slug}")
+            if j >= 2 or i > 1:  # every grouping for the first measure, one for the others
+                break
+    # individual lines on one panel: many WebGL panels at once are slow in headless Chromium
+    if len(groups) > 2:
+        try_choose(driver, "#traj-group", groups[2])
+    click(driver, "#traj-individual")
+    click(driver, "#traj-scale input", 1)
+    shot("04-change-individual")
+    if open_tab(driver, "Survival"):
+        shot("05-survival", 4)
+        full_page(driver, out / "05-survival-full.png", driver.get_window_size()["width"])
+    driver.get(url)
+    settle(driver, 4)
+    for box in driver.find_elements(By.CSS_SELECTOR, "#filter-center input"):
+        driver.execute_script("arguments[0].click()", box)
+    shot("06-empty")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "demo")
     parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
     parser.add_argument("--width", type=int, default=1500)
     parser.add_argument("--height", type=int, default=1300)
+    parser.add_argument("--patients-only", action="store_true",
+                        help="only the Patients tab and the patient pages")
+    parser.add_argument("--generic", action="store_true",
+                        help="states read from the page, for any trial's data (default when "
+                             "--data is not the demo)")
+    parser.add_argument("--measure", action="append", default=[],
+                        help="with --generic: a measure label to show (repeatable)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     url = serve(args.data)
     driver = browser(args.width, args.height)
     try:
+        if args.patients_only:
+            patient_states(driver, url, args.out)
+            return 0
+        if args.generic or args.measure or \
+                args.data.resolve() != (ROOT / "data" / "demo").resolve():
+            generic_states(driver, url, args.out, args.measure)
+            print(f"screenshots in {args.out}")
+            return 0
         driver.get(url)
         settle(driver, 4)
         driver.save_screenshot(str(args.out / "01-trajectories.png"))
@@ -94,6 +218,7 @@ def main(argv=None) -> int:
             click(driver, "#filter-center input", i)
         settle(driver)
         driver.save_screenshot(str(args.out / "05-empty.png"))
+        patient_states(driver, url, args.out)
     finally:
         driver.quit()
     print(f"screenshots in {args.out}")

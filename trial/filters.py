@@ -17,6 +17,7 @@ class PatientFilter:
     lupus_nephritis: bool | None = None
     age_min: float | None = None
     age_max: float | None = None
+    arms: tuple[str, ...] | None = None  # values of the patients column "arm" (ADaM: TRT01A)
 
     @property
     def is_empty(self) -> bool:
@@ -25,8 +26,9 @@ class PatientFilter:
     def describe(self) -> str:
         """A one-line description for titles, footers and exports."""
         parts = [f"{name}: {', '.join(chosen) or 'none'}"
-                 for name, chosen in (("center", self.centers), ("response", self.responses),
-                                      ("sex", self.sexes)) if chosen is not None]
+                 for name, chosen in (("center", self.centers), ("arm", self.arms),
+                                      ("response", self.responses), ("sex", self.sexes))
+                 if chosen is not None]
         if self.relapse is not None:
             parts.append("relapsed" if self.relapse else "no relapse")
         if self.lupus_nephritis is not None:
@@ -43,6 +45,8 @@ def select_patients(patients: pd.DataFrame, flt: PatientFilter) -> pd.DataFrame:
     keep = pd.Series(True, index=patients.index)
     if flt.centers is not None:
         keep &= patients["center"].isin(flt.centers)
+    if flt.arms is not None and "arm" in patients:
+        keep &= patients["arm"].isin(flt.arms)
     if flt.responses is not None:
         keep &= patients["response"].isin(flt.responses)
     if flt.relapse is not None:

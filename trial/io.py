@@ -11,6 +11,7 @@ import csv
 import hashlib
 import io as _io
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -134,8 +135,20 @@ def _read_csv(name: str, data: bytes) -> tuple[pd.DataFrame | None, list[Finding
             if sep in first:
                 return None, [_error(name, f"the columns are separated by {what}, not commas; "
                                            f"save it as comma-separated CSV (UTF-8)")]
+    if not isinstance(df.index, pd.RangeIndex):
+        # pandas takes the first field(s) as an index when every row has more fields than the
+        # header: report it instead of shifting every value into the wrong column.
+        n = len(df.columns)
+        return None, [_error(name, f"every row has more fields than the header ({n} names; "
+                                   f"{n + df.index.nlevels} fields from row 2): a missing name in "
+                                   f"the header, or a comma too many at the end of each row?",
+                             row=2)]
     # pandas renames duplicated header names ("x", "x.1"): restore the real header to report it.
-    header = next(csv.reader(_io.StringIO(text.lstrip("\r\n").split("\n", 1)[0])), [])
+    try:
+        first_line = re.split(r"\r\n|\r|\n", text.lstrip("\r\n"), maxsplit=1)[0]
+        header = next(csv.reader(_io.StringIO(first_line)), [])
+    except csv.Error:  # e.g. a quoted header name with a line break: keep pandas' header
+        header = []
     if len(header) == len(df.columns):
         df.columns = header
     return _finish(df, name)
@@ -169,6 +182,14 @@ def _read_parquet(name: str, data: bytes) -> tuple[pd.DataFrame | None, list[Fin
         return None, [_error(name, f"cannot be read as a Parquet file ({type(e).__name__}: {e})")]
     df = df.reset_index(drop=True)
     for c in df.columns:
+        if df[c].dtype == object:
+            odd = df[c].map(lambda v: isinstance(v, (bytes, bytearray, list, dict, tuple,
+                                                     np.ndarray)))
+            if odd.any():
+                kind = type(df[c][odd].iloc[0]).__name__
+                return None, [_error(name, f"column '{c}' holds {kind} values (binary data or "
+                                           f"lists), not text or numbers: save it with text "
+                                           f"and number columns only", column=str(c))]
         if pd.api.types.is_float_dtype(df[c]):
             # 12.0 -> "12", so that whole numbers stored as floats stay whole numbers
             v = df[c].astype(float)
@@ -197,6 +218,8 @@ def _read_study(folder: Path) -> tuple[dict | None, bytes, list[Finding]]:
     except json.JSONDecodeError as e:
         return None, data, [_error(STUDY_FILE, f"not valid JSON: {e.msg} at line {e.lineno}, "
                                                f"column {e.colno}")]
+    except RecursionError:
+        return None, data, [_error(STUDY_FILE, "not usable JSON: nested too deeply")]
     if not isinstance(obj, dict):
         return None, data, [_error(STUDY_FILE, f"expected a JSON object {{...}} at the top level, "
                                                f"found {type(obj).__name__}")]

@@ -33,12 +33,17 @@ def build_study(d: dict) -> Study:
                  centers=tuple(d.get("centers") or ()), visits=visits, measures=measures)
 
 
-def load_trial(path: str | Path) -> Trial:
-    """Read and validate the trial folder `path`.
+def load_trial(path: str | Path, config: dict | str | Path | None = None) -> Trial:
+    """Read and validate the trial folder `path`: the native format (study.json and three
+    tables) or a folder of CDISC ADaM datasets (detected by its ADSL; see trial/adam.py, whose
+    optional configuration `config` overrides the folder's adam.json).
 
     Raises `DataError` listing every finding when the files cannot be read (`unreadable=True`)
     or when any error is found; otherwise returns the `Trial`, its warnings in `findings`.
     """
+    from .adam import is_adam_folder, load_adam
+    if is_adam_folder(path):
+        return load_adam(path, config)
     raw = read_tables(path)
     checked = validate(raw)
     if checked.errors:

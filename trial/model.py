@@ -7,6 +7,7 @@ the data return new frames, they never modify these.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -62,6 +63,29 @@ class Study:
     centers: tuple[str, ...] = ()
     visits: tuple[Visit, ...] = ()
     measures: tuple[Measure, ...] = ()
+    # Added for ADaM and other non-native sources; the defaults keep the native format unchanged.
+    visit_unit: str = "month"  # what the visit key (`Visit.month`) counts: month, week, day, visit
+    center_label: str = "Center"  # how the data call a center, e.g. "Site"
+    primary_group: str | None = None  # patients column to group by first, e.g. "arm"
+    column_labels: tuple[tuple[str, str], ...] = ()  # patients column -> label from the data
+    source_format: str = "native"  # "native" or "adam"
+
+    @property
+    def visit_axis_title(self) -> str:
+        """Title of the visit (x) axis of trajectories."""
+        if self.visit_unit == "month":
+            return "Months since first infusion"
+        if self.visit_unit in ("week", "day"):
+            origin = (self.time_origin or "day 0").split("(")[0].strip()
+            return f"{self.visit_unit.capitalize()}s since {origin[:1].lower()}{origin[1:]}"
+        return "Visit"
+
+    def column_label(self, column: str, default: str | None = None) -> str:
+        """A patients column's label as the data name it (e.g. ADSL variable labels)."""
+        for col, label in self.column_labels:
+            if col == column:
+                return label
+        return default if default is not None else column.replace("_", " ").capitalize()
 
     @property
     def is_simulated(self) -> bool:
@@ -120,9 +144,24 @@ class DataError(Exception):
         super().__init__("\n".join(str(f) for f in self.findings))
 
 
+TTE_COLUMNS = ("patient_id", "endpoint", "label", "time", "event", "unit")
+
+
+def empty_tte() -> pd.DataFrame:
+    """The `Trial.tte` of a trial without time-to-event endpoints (e.g. the native format)."""
+    return pd.DataFrame({"patient_id": pd.Series(dtype=object), "endpoint": pd.Series(dtype=object),
+                         "label": pd.Series(dtype=object), "time": pd.Series(dtype=float),
+                         "event": pd.Series(dtype=int), "unit": pd.Series(dtype=object)})
+
+
 @dataclass(frozen=True)
 class Trial:
-    """A validated trial. `patients` carries the derived outcome columns (see `derive_outcomes`)."""
+    """A validated trial. `patients` carries the derived outcome columns (see `derive_outcomes`).
+
+    `tte` holds time-to-event endpoints given as such by the data (ADaM ADTTE): one row per
+    patient and endpoint with time (in `unit`, usually days) and event (1 = event, 0 = censored).
+    It is empty for the native format, whose endpoints are derived from the events.
+    """
 
     study: Study
     patients: pd.DataFrame
@@ -131,21 +170,54 @@ class Trial:
     findings: tuple[Finding, ...] = ()
     source: str = ""
     fingerprint: str = ""
+    tte: pd.DataFrame = field(default_factory=empty_tte)
+
+    @property
+    def has_response(self) -> bool:
+        """Whether the data record responses (MCR/PCR): without them, responder views are hidden."""
+        return bool((self.events["event"] == "response").any())
+
+    @property
+    def has_relapse(self) -> bool:
+        return bool((self.events["event"] == "relapse").any())
+
+    @property
+    def tte_endpoints(self) -> list[tuple[str, str]]:
+        """(code, label) of the time-to-event endpoints in `tte`, in order of appearance."""
+        pairs = self.tte[["endpoint", "label"]].drop_duplicates("endpoint")
+        return [(str(c), str(lab)) for c, lab in pairs.itertuples(index=False)]
 
     @property
     def warnings(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.level == "warning")
 
-    @property
+    def __post_init__(self):
+        # Derived lookups are computed once, at load (before a server forks its workers), so
+        # that requests only read them.
+        _ = self.centers, self.measure_codes
+
+    @cached_property
     def centers(self) -> list[str]:
         present = list(pd.unique(self.patients["center"]))
         ordered = [c for c in self.study.centers if c in present]
         return ordered + sorted(c for c in present if c not in ordered)
 
-    @property
+    @cached_property
+    def measure_tables(self) -> dict[str, pd.DataFrame]:
+        """The measurements split by measure: every analysis reads one measure at a time."""
+        if "measure" not in self.measurements:
+            return {}
+        return {str(code): frame.reset_index(drop=True)
+                for code, frame in self.measurements.groupby("measure", sort=False)}
+
+    @cached_property
     def measure_codes(self) -> list[str]:
-        present = set(self.measurements["measure"].unique())
+        present = set(self.measure_tables)
         return [m.code for m in self.study.measures if m.code in present]
+
+    def measure_table(self, code: str) -> pd.DataFrame:
+        """Rows of one measure (empty, with the same columns, when the measure has none)."""
+        return self.measure_tables.get(code, self.measurements.iloc[0:0])
 
 
 def _first_day(events: pd.DataFrame, mask: pd.Series) -> pd.Series:

@@ -548,4 +548,27 @@ def survival_summary(trial, by: str | None = None, relapse_origin: str = "day0",
         "event": "relapse or death", **common,
         **(_km_endpoint(rel, "rfs_event", by, rel_ticks, marks) if n_resp
            else {"groups": [], "logrank": None})}
+    # Endpoints given as data (ADaM ADTTE): times in their own unit, usually days.
+    tte = getattr(trial, "tte", None)
+    for code, label in (getattr(trial, "tte_endpoints", None) or []):
+        df = tte_endpoint(patients, tte, code)
+        unit = str(tte.loc[tte["endpoint"] == code, "unit"].iloc[0])
+        ticks = month_ticks(df["time"].max(), tick_months) if unit == "days" else \
+            [float(t) for t in np.linspace(0, df["time"].max(), 6)]
+        out.setdefault("time_to_event", {})[code] = {
+            "label": label, "estimator": "Kaplan-Meier", "time_unit": unit,
+            "population": f"patients with a record of {code} (n={len(df)})",
+            **_km_endpoint(df, "event", by, ticks, marks if unit == "days" else [])}
     return out
+
+
+# --- Endpoints given as data (ADaM ADTTE, `Trial.tte`) -----------------------------------------
+
+def tte_endpoint(patients: pd.DataFrame, tte: pd.DataFrame, endpoint: str) -> pd.DataFrame:
+    """The patients (with every patient column, for grouping) who have a record of `endpoint` in
+    `tte`, with `time` (in the endpoint's unit, usually days) and `event` (1 = event, 0 =
+    censored) added. Patients without a record are not in the analysis of that endpoint."""
+    rows = tte.loc[tte["endpoint"] == endpoint, ["patient_id", "time", "event"]]
+    out = patients.drop(columns=[c for c in ("time", "event") if c in patients]).merge(
+        rows, on="patient_id", how="inner")
+    return out.astype({"time": float, "event": int})

@@ -15,6 +15,7 @@ Each rule reports at most `CAP` rows, then one finding saying how many more ther
 """
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -29,6 +30,13 @@ from .io import RawTables
 from .model import EVENT_TYPES, PROVENANCES, RESPONSE_GRADES, Finding
 
 CAP = 50  # findings per rule before "and N more"
+MAX_WHOLE = 2**53  # whole numbers beyond this cannot be held exactly (nor as int64 days)
+MAX_ID_CHARS = 200  # identifiers and names (patient_id, center, measure codes, ...)
+MAX_TEXT_CHARS = 10_000  # any other text cell
+ID_COLUMNS = ("patient_id", "center", "measure", "event", "term")
+# A text that a spreadsheet would run as a formula (CSV/formula injection): = or @ first, or
+# + or - followed by a function call. Kept and shown as text, never evaluated; reported.
+FORMULA_RE = r"^\s*(?:[=@]|[+-]\s*[A-Za-z_][A-Za-z0-9_.]*\s*\()"
 DERIVED = ("response", "response_day", "relapse", "relapse_day", "death", "death_day",
            "followup_end_day")  # columns added by model.derive_outcomes
 STUDY = "study.json"
@@ -116,7 +124,14 @@ def _num(s: pd.Series) -> pd.Series:
 
 
 def _comma_hint(v: str) -> str:
-    return "; write decimals with a point, e.g. 1.5" if re.fullmatch(r"-?\d+,\d+", v) else ""
+    if re.fullmatch(r"-?\d+,\d+", v):
+        return "; write decimals with a point, e.g. 1.5"
+    if v.strip().lower().lstrip("+-") in ("nan", "inf", "infinity"):
+        return "; NaN and infinity are not accepted"
+    if re.fullmatch(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*", v) and \
+            abs(float(v)) > MAX_WHOLE:
+        return "; the number is too large to be used here"
+    return ""
 
 
 def _rules(col: Col) -> list[_Rule]:
@@ -127,7 +142,8 @@ def _rules(col: Col) -> list[_Rule]:
                            lambda v: "a value is required here; the cell is empty"))
     if col.kind == "int":
         rules.append(_Rule("whole_number",
-                           lambda s: (s == "") | (np.isfinite(_num(s)) & (_num(s) % 1 == 0)),
+                           lambda s: (s == "") | (np.isfinite(_num(s)) & (_num(s) % 1 == 0)
+                                                  & (_num(s).abs() <= MAX_WHOLE)),
                            lambda v: f"expected a whole number{blank_ok}" + _comma_hint(v)))
     elif col.kind == "number":
         rules.append(_Rule("number", lambda s: (s == "") | np.isfinite(_num(s)),
@@ -230,7 +246,12 @@ CODE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
+    if not isinstance(v, (int, float)) or isinstance(v, bool):
+        return False
+    try:
+        return math.isfinite(float(v))
+    except OverflowError:  # a JSON integer too large for a float, e.g. 10**400
+        return False
 
 
 def _is_whole(v: Any) -> bool:
@@ -402,10 +423,37 @@ def _check_cells(table: str, file: str, df: pd.DataFrame) -> list[Finding]:
         rule = rules[col][int(num)]
         for r in grp.head(CAP).itertuples(index=False):
             value = "" if r.failure_case is None else str(r.failure_case)
-            out.append(Finding("error", file, rule.message(value), row=int(r.row), column=col,
+            message = rule.message(value)
+            value = value if len(value) <= 100 else value[:99] + "…"
+            out.append(Finding("error", file, message, row=int(r.row), column=col,
                                value=value, rule=rule.name))
         if len(grp) > CAP:
             out.append(_more("error", file, rule.name, len(grp) - CAP, f"cells in column '{col}'"))
+    return out
+
+
+def _check_text(table: str, file: str, df: pd.DataFrame) -> list[Finding]:
+    """Text cells: too long to be what the column holds (errors), or starting like a spreadsheet
+    formula (warnings: kept as text, shown as text, never evaluated)."""
+    out: list[Finding] = []
+    spec = {c.name: c for c in SPECS[table]}
+    for name in df.columns:
+        if name in spec and spec[name].kind in ("int", "number", "bool"):
+            continue  # checked as numbers and booleans
+        s = df[name]
+        limit = MAX_ID_CHARS if name in ID_COLUMNS else MAX_TEXT_CHARS
+        n = s.str.len()
+        too = n > limit
+        long = pd.DataFrame({"v": s.loc[too], "n": n.loc[too]})
+        _report(out, "error", file, "too_long", long, lambda i, r, name=name, limit=limit: dict(
+            row=_rownum(i), column=name, value=r["v"][:40] + "…",
+            message=f"the text is too long ({r['n']:,} characters; at most {limit:,} in this "
+                    f"column)"))
+        formula = s.loc[(n <= limit) & s.str.match(FORMULA_RE)].to_frame("v")
+        _report(out, "warning", file, "formula_text", formula, lambda i, r, name=name: dict(
+            row=_rownum(i), column=name, value=r["v"][:80],
+            message="starts like a spreadsheet formula: kept and shown as text, never "
+                    "evaluated; take care when opening exported files in a spreadsheet"))
     return out
 
 
@@ -432,7 +480,7 @@ def _typed(table: str, df: pd.DataFrame, extra_bool: Iterable[str] = ()) -> pd.D
             if col.kind == "number":
                 out[name] = v.where(ok)
             else:
-                v = v.where(ok & (v % 1 == 0))
+                v = v.where(ok & (v % 1 == 0) & (v.abs() <= MAX_WHOLE))
                 out[name] = v.astype("int64") if col.required and v.notna().all() \
                     else v.astype("Int64")
         elif col.kind == "bool":
@@ -703,6 +751,7 @@ def validate(raw: RawTables) -> Validated:
     for table in ("patients", "measurements", "events"):
         df, file = raw.table(table), raw.files[table]
         findings += _check_cells(table, file, df)
+        findings += _check_text(table, file, df)
         spec_names = {c.name for c in SPECS[table]}
         extra_bool = [c for c in pops if c not in spec_names] if table == "patients" else []
         for c in extra_bool:  # an extra patients column used as a measure's population
@@ -724,6 +773,12 @@ def validate(raw: RawTables) -> Validated:
                                         rule="extra_column"))
         t = _typed(table, df, extra_bool)
         typed[table] = _provenance(file, df, t, findings)
+        if table != "patients":  # optional columns the analyses read: present, empty if absent
+            for c in SPECS[table]:
+                if c.name not in typed[table]:
+                    typed[table][c.name] = pd.Series(
+                        pd.NA if c.kind == "int" else None, index=df.index,
+                        dtype="Int64" if c.kind == "int" else object)
         if df.empty:
             what = "patients" if table == "patients" else table
             findings.append(Finding("error" if table == "patients" else "warning", file,

@@ -1,0 +1,103 @@
+"""Patients tab: a sortable, searchable list of the patients and a swimmer plot of the cohort.
+
+Both follow the sidebar filters; a row or a bar opens the patient (see `pages.open_patient`);
+ticked rows are the linked selection (see `selection`).
+"""
+from __future__ import annotations
+
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import Input, Output, Patch, callback, dcc, html
+
+from trial.filters import select_patients
+from trial.model import Trial
+
+from . import ids
+from .cohort_figure import baseline_codes, patient_list_rows, swimmer_figure
+from .context import current_trial
+from .filters import FILTER_INPUTS, current_filter
+
+NUMERIC = {"type": "rightAligned", "filter": "agNumberColumnFilter"}
+# "2" before "10": compare ids by their numbers where they have them.
+NATURAL_ORDER = {"function": "String(valueA).localeCompare(String(valueB), undefined, "
+                             "{numeric: true})"}
+RESPONSE_CLASSES = {"response-mcr": "params.value === 'MCR'",
+                    "response-pcr": "params.value === 'PCR'",
+                    "response-nr": "params.value === 'NR'"}
+
+
+def column_defs(trial: Trial) -> list[dict]:
+    cols = [
+        {"field": "patient_id", "headerName": "Patient", "pinned": "left", "width": 120,
+         "comparator": NATURAL_ORDER, "cellClass": "patient-link"},
+        {"field": "center", "headerName": "Center", "minWidth": 200, "flex": 2},
+        {"field": "response", "headerName": "Group", "width": 95, "cellClassRules":
+         RESPONSE_CLASSES},
+        {"field": "response_day", "headerName": "Resp. day", "width": 110, **NUMERIC},
+        {"field": "relapse", "headerName": "Relapse", "width": 100},
+        {"field": "relapse_day", "headerName": "Relapse day", "width": 125, **NUMERIC},
+        {"field": "death", "headerName": "Died", "width": 85},
+        {"field": "followup_days", "headerName": "Follow-up (days)", "width": 150, **NUMERIC},
+        {"field": "age", "headerName": "Age", "width": 80, **NUMERIC},
+        {"field": "sex", "headerName": "Sex", "width": 75},
+        {"field": "lupus_nephritis", "headerName": "LN", "width": 75,
+         "headerTooltip": "Lupus nephritis at enrolment"},
+    ]
+    for code in baseline_codes(trial):
+        m = trial.study.measure(code)
+        cols.append({"field": f"base_{code}", "headerName": f"{m.label} at baseline",
+                     "headerTooltip": f"{m.label} at baseline ({m.unit})" if m.unit else m.label,
+                     "width": 150, **NUMERIC})
+    cols.append({"field": "provenance", "headerName": "Values", "width": 110,
+                 "headerTooltip": "Provenance of the patient's row (published, simulated, ...)"})
+    return cols
+
+
+def layout(trial: Trial) -> html.Div:
+    grid = dag.AgGrid(
+        id=ids.PATIENT_GRID, rowData=[], columnDefs=column_defs(trial),
+        getRowId="params.data.patient_id",
+        defaultColDef={"sortable": True, "filter": True, "resizable": True},
+        dashGridOptions={
+            "rowSelection": {"mode": "multiRow", "checkboxes": True, "headerCheckbox": True,
+                             "enableClickSelection": False, "selectAll": "filtered"},
+            "animateRows": False, "tooltipShowDelay": 300,
+            "pagination": False, "domLayout": "normal",
+        },
+        selectedRows=[],
+        style={"height": "460px", "width": "100%"}, className="patient-grid")
+    return html.Div([
+        dbc.Row([
+            dbc.Col(dbc.Input(id=ids.PATIENT_SEARCH, type="search", debounce=False,
+                              placeholder="Search the list (id, center, group, …)"), md=5),
+            dbc.Col(html.Div("Click a row to open the patient · tick rows to select them in "
+                             "every view", className="figure-note"), md=7,
+                    className="d-flex align-items-center"),
+        ], className="g-2 mb-2"),
+        grid,
+        dcc.Loading(dcc.Graph(id=ids.SWIMMER_GRAPH, className="mt-3",
+                              config={"displaylogo": False, "toImageButtonOptions": {"scale": 3}}),
+                    type="dot", delay_show=300),
+    ])
+
+
+@callback(Output(ids.PATIENT_GRID, "rowData"), *FILTER_INPUTS)
+def update_patient_list(*filter_values):
+    trial = current_trial()
+    return patient_list_rows(trial, select_patients(trial.patients, current_filter(*filter_values)))
+
+
+@callback(Output(ids.PATIENT_GRID, "dashGridOptions"), Input(ids.PATIENT_SEARCH, "value"),
+          prevent_initial_call=True)
+def search_patient_list(text):
+    options = Patch()
+    options["quickFilterText"] = text or ""
+    return options
+
+
+@callback(Output(ids.SWIMMER_GRAPH, "figure"), Input(ids.SELECTION_STORE, "data"),
+          *FILTER_INPUTS)
+def update_swimmer(selection, *filter_values):
+    trial = current_trial()
+    patients = select_patients(trial.patients, current_filter(*filter_values))
+    return swimmer_figure(patients, trial.events, selection or [])

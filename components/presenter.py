@@ -1,0 +1,241 @@
+"""Presenter mode: the current view, or the pinned views, as clean full-screen slides.
+
+- "Present" shows the current view as a slide: its title, the figure (or the tables) in large
+  type, and a footer with n, the filters and the data-provenance note; no controls, no sidebar.
+- "Pin" adds the current view (a ViewSpec, export.py) to the pinned list, kept in the browser's
+  local storage so it survives a reload. "Present pinned" steps through them: ← / → (and the
+  buttons), Esc leaves. The keys are handled by assets/presenter.js (no inline scripts: CSP).
+- The pinned list can be copied as a link (`?slides=...&present=1`, urlstate.encode_slides) and
+  downloaded as one PowerPoint deck or HTML report (export.pptx_deck / html_report).
+
+Slides are built on the server from the ViewSpecs with export.build_view, the same chain as the
+exports, so a slide, its PowerPoint page and its HTML section show the same numbers.
+"""
+from __future__ import annotations
+
+import base64
+from datetime import date
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
+import plotly.io as pio
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+
+import security
+
+from . import export, ids, theme
+from . import urlstate as us
+from .context import current_trial
+
+MAX_PINS = us.MAX_SLIDES
+
+
+def current_spec(values: Mapping[str, Any]) -> dict | None:
+    """The ViewSpec dict of the active tab's view from {component id: value}, or None when the
+    tab has no presentable view (patients, data quality)."""
+    view = us.TAB_VIEWS.get(values.get(ids.TABS) or ids.TAB_TRAJECTORIES)
+    if view is None:
+        return None
+    params = {name: values.get(cid) for name, cid in us.VIEW_PARAMS[view].items()}
+    flts = {cid: values.get(cid) for cid in us.FILTER_PARAMS.values() if cid in values}
+    return export.ViewSpec(view, params, flts).to_dict()
+
+
+# --- Layout -----------------------------------------------------------------------------------
+
+def toolbar() -> html.Div:
+    """Present / Pin and the pinned list's actions (in the dashboard page, above the tabs)."""
+    b = dict(size="sm", color="secondary", outline=True)
+    return html.Div([
+        dbc.Button("▶ Present", id=ids.PRESENT_BUTTON, size="sm", color="primary",
+                   title="Show this view as a full-screen slide (Esc to leave)"),
+        dbc.Button("📌 Pin", id=ids.PIN_BUTTON, title="Add this view to the pinned slides", **b),
+        html.Span(id=ids.PIN_COUNT, className="pin-count mx-1"),
+        dbc.ButtonGroup([
+            dbc.Button("Present pinned", id=ids.PRESENT_PINNED,
+                       title="Step through the pinned slides with ← and →", **b),
+            dbc.Button("PowerPoint", id=ids.PIN_PPTX, title="The pinned slides as one deck",
+                       **b),
+            dbc.Button("HTML report", id=ids.PIN_HTML,
+                       title="The pinned slides as one self-contained report", **b),
+            dbc.Button("Clear", id=ids.PIN_CLEAR, title="Unpin all", **b),
+        ], size="sm"),
+        dcc.Clipboard(id=ids.PIN_LINK_COPY, title="Copy a link that presents the pinned slides",
+                      children=html.Span("🔗 Slides link", className="share-copy-label"),
+                      copied_children=html.Span("✓ Copied", className="share-copy-label"),
+                      className="btn btn-sm btn-outline-secondary share-copy"),
+        dcc.Loading(dcc.Download(id=ids.PIN_DOWNLOAD), type="circle", delay_show=200,
+                    parent_className="export-spinner"),
+    ], className="presenter-toolbar")
+
+
+def stores_and_modal() -> html.Div:
+    """The pinned list (local storage), the deck on screen, and the full-screen slide."""
+    return html.Div([
+        dcc.Store(id=ids.PIN_STORE, storage_type="local", data=[]),
+        dcc.Store(id=ids.PRESENT_DECK, data=None),
+        dbc.Modal([
+            html.Div(id=ids.PRESENT_SLIDE, className="present-slide"),
+            html.Div([
+                dbc.Button("‹", id=ids.PRESENT_PREV, color="link", title="Previous (←)",
+                           className="present-nav"),
+                html.Span(id=ids.PRESENT_COUNTER, className="present-counter"),
+                dbc.Button("›", id=ids.PRESENT_NEXT, color="link", title="Next (→)",
+                           className="present-nav"),
+                html.Span("← → to step · Esc to leave", className="present-keys"),
+            ], className="present-controls"),
+        ], id=ids.PRESENT_MODAL, is_open=False, fullscreen=True, keyboard=True,
+            class_name="present-modal", content_class_name="present-content"),
+    ])
+
+
+# --- Slides (pure) ----------------------------------------------------------------------------
+
+def slide_graph_figure(ev: export.ExportView) -> go.Figure:
+    """The view's figure with the exports' slide styling (white, larger type); the title,
+    subtitle and footer are text around it on the slide."""
+    fig = export.slide_figure(ev, title=False, footer=False)
+    fig.update_layout(title=dict(text=""))
+    return fig
+
+
+def slide_image(ev: export.ExportView) -> str:
+    """The slide figure as an SVG data URI: rendered on the server like the exports (kaleido),
+    it scales to any screen with its type (a live graph would re-flow and crowd the risk
+    table). data: images are allowed by the CSP (img-src)."""
+    svg = pio.to_image(slide_graph_figure(ev), format="svg")
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
+
+
+def _table(df) -> dbc.Table:
+    return dbc.Table.from_dataframe(df.fillna("–").astype(str), bordered=False, striped=True,
+                                    size="sm", className="present-table")
+
+
+def slide(ev: export.ExportView) -> list:
+    """One slide: title, subtitle, the figure or the tables, and the footer (all plain text)."""
+    body: list = []
+    if ev.figure is not None:
+        body.append(html.Img(src=slide_image(ev), className="present-graph",
+                             alt=f"Figure: {ev.title}"))
+    else:
+        caption, table = ev.tables[1] if len(ev.tables) > 1 else ev.tables[0]
+        body.append(html.Div([html.H3(caption, className="present-caption"), _table(table)],
+                             className="present-tables"))
+    return [
+        html.H1(ev.title, className="present-title"),
+        html.Div(ev.subtitle, className="present-subtitle") if ev.subtitle else None,
+        html.Div(body, className="present-body"),
+        html.Footer([html.Div(x) for x in ev.footnote], className="present-footer"),
+    ]
+
+
+def build_slides(trial, specs, today: date) -> list[export.ExportView]:
+    return [export.build_view(trial, export.ViewSpec.from_dict(s), today) for s in specs]
+
+
+# --- Callbacks --------------------------------------------------------------------------------
+
+from .share import STATE_IDS, _prop  # noqa: E402  (share's load callback opens the presenter)
+
+STATE_STATES = [State(cid, _prop(cid)) for cid in STATE_IDS]
+
+
+@callback(Output(ids.PIN_STORE, "data", allow_duplicate=True),
+          Input(ids.PIN_BUTTON, "n_clicks"), Input(ids.PIN_CLEAR, "n_clicks"),
+          State(ids.PIN_STORE, "data"), *STATE_STATES, prevent_initial_call=True)
+def pin(_pin, _clear, pins, *state):
+    if ctx.triggered_id == ids.PIN_CLEAR:
+        return []
+    spec = current_spec(dict(zip(STATE_IDS, state)))
+    if spec is None:
+        return no_update
+    pins = [p for p in (pins or []) if p != spec]   # pinning again moves it to the end
+    return (pins + [spec])[-MAX_PINS:]
+
+
+@callback(Output(ids.PIN_COUNT, "children"), Output(ids.PRESENT_PINNED, "disabled"),
+          Output(ids.PIN_PPTX, "disabled"), Output(ids.PIN_HTML, "disabled"),
+          Output(ids.PIN_CLEAR, "disabled"),
+          Input(ids.PIN_STORE, "data"))
+def pin_count(pins):
+    n = len(pins or [])
+    return (f"{n} pinned", *([n == 0] * 4))
+
+
+@callback(Output(ids.PRESENT_BUTTON, "disabled"), Output(ids.PIN_BUTTON, "disabled"),
+          Input(ids.TABS, "active_tab"))
+def presentable(tab):
+    off = tab not in us.TAB_VIEWS
+    return off, off
+
+
+@callback(Output(ids.PRESENT_DECK, "data", allow_duplicate=True),
+          Output(ids.PRESENT_MODAL, "is_open", allow_duplicate=True),
+          Input(ids.PRESENT_BUTTON, "n_clicks"), Input(ids.PRESENT_PINNED, "n_clicks"),
+          Input(ids.PRESENT_PREV, "n_clicks"), Input(ids.PRESENT_NEXT, "n_clicks"),
+          State(ids.PRESENT_DECK, "data"), State(ids.PIN_STORE, "data"), *STATE_STATES,
+          prevent_initial_call=True)
+def present(_current, _pinned, _prev, _next, deck, pins, *state):
+    trigger = ctx.triggered_id
+    if trigger == ids.PRESENT_BUTTON:
+        spec = current_spec(dict(zip(STATE_IDS, state)))
+        return ({"slides": [spec], "index": 0}, True) if spec else (no_update, no_update)
+    if trigger == ids.PRESENT_PINNED:
+        return ({"slides": pins, "index": 0}, True) if pins else (no_update, no_update)
+    if not deck or not deck.get("slides"):
+        return no_update, no_update
+    step = -1 if trigger == ids.PRESENT_PREV else 1
+    index = min(max(int(deck.get("index") or 0) + step, 0), len(deck["slides"]) - 1)
+    if index == deck.get("index"):
+        return no_update, no_update
+    return {**deck, "index": index}, no_update
+
+
+@callback(Output(ids.PRESENT_SLIDE, "children"), Output(ids.PRESENT_COUNTER, "children"),
+          Output(ids.PRESENT_PREV, "disabled"), Output(ids.PRESENT_NEXT, "disabled"),
+          Input(ids.PRESENT_DECK, "data"))
+def show_slide(deck):
+    slides = (deck or {}).get("slides") or []
+    if not slides:
+        return [], "", True, True
+    i = min(max(int(deck.get("index") or 0), 0), len(slides) - 1)
+    ev = build_slides(current_trial(), [slides[i]], date.today())[0]
+    return slide(ev), f"{i + 1} / {len(slides)}", i == 0, i == len(slides) - 1
+
+
+@callback(Output(ids.PIN_DOWNLOAD, "data"),
+          Input(ids.PIN_PPTX, "n_clicks"), Input(ids.PIN_HTML, "n_clicks"),
+          State(ids.PIN_STORE, "data"), prevent_initial_call=True)
+def download_pinned(_pptx, _html, pins):
+    if not pins:
+        return no_update
+    trial = current_trial()
+    today = date.today()
+    fmt = ids.FORMAT_PPTX if ctx.triggered_id == ids.PIN_PPTX else ids.FORMAT_HTML
+    return pinned_download(trial, pins, fmt, today)
+
+
+def pinned_download(trial, pins, fmt: str, today: date) -> dict:
+    """The dcc.Download data of the pinned slides as one deck or report (audited)."""
+    views = build_slides(trial, pins, today)
+    security.audit("export", fingerprint=getattr(trial, "fingerprint", ""), view="pinned",
+                   format=fmt, slides=len(views))
+    name = export.export_filename("pinned_slides", fmt, today)
+    if fmt == ids.FORMAT_PPTX:
+        return dcc.send_bytes(export.pptx_deck(trial, views, today), name,
+                              type=export.MIME[fmt])
+    return dict(content=export.html_report(trial, views, today), filename=name,
+                type=export.MIME[fmt])
+
+
+@callback(Output(ids.PIN_LINK_COPY, "content"), Input(ids.PIN_LINK_COPY, "n_clicks"),
+          State(ids.PIN_STORE, "data"), State(ids.URL, "href"), prevent_initial_call=True)
+def copy_slides_link(_clicks, pins, href):
+    from .share import schema
+    parts = urlsplit(href or "")
+    base = f"{parts.scheme}://{parts.netloc}/" if parts.netloc else "/"
+    text = us.encode_slides(pins or [], schema(current_trial()))
+    return f"{base}?{us.SLIDES}={text}&{us.PRESENT}=1"

@@ -1,0 +1,81 @@
+"""Real-browser test of the exports: click an export button and get the file (dash_duo)."""
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.common.by import By
+
+from app import create_app
+from components import ids
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def free_port() -> int:
+    # Not dash_duo's default 8050: other test runs on this machine may be serving there.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def started(dash_duo, demo_trial):
+    dash_duo.driver.set_window_size(1500, 1100)
+    dash_duo.start_server(create_app(demo_trial), port=free_port())
+    dash_duo.wait_for_element(f"#{ids.TRAJ_GRAPH} .main-svg", timeout=20)
+    return dash_duo
+
+
+def _button(duo, view: str, fmt: str):
+    for b in duo.driver.find_elements(By.CSS_SELECTOR, "button.export-button"):
+        if b.get_attribute("id") and f'"view":"{view}"' in b.get_attribute("id") \
+                and f'"format":"{fmt}"' in b.get_attribute("id"):
+            return b
+    raise AssertionError(f"no export button for {view} {fmt}")
+
+
+def _wait_for_file(folder: Path, suffix: str, timeout: float = 60) -> Path:
+    end = time.time() + timeout
+    while time.time() < end:
+        done = [p for p in folder.glob(f"*{suffix}") if p.stat().st_size > 0]
+        if done:
+            return done[0]
+        time.sleep(0.3)
+    raise AssertionError(f"no {suffix} file downloaded into {folder}: {list(folder.iterdir())}")
+
+
+def test_click_png_export_downloads_a_slide_image(started):
+    duo = started
+    folder = Path(duo.download_path)
+    duo.driver.execute_script("arguments[0].click()", _button(duo, ids.VIEW_TRAJECTORIES,
+                                                               ids.FORMAT_PNG))
+    path = _wait_for_file(folder, ".png")
+    assert path.name.startswith("sledai_by_response_")
+    assert path.read_bytes().startswith(PNG_SIGNATURE)
+    assert duo.get_logs() == []
+
+
+def test_tables_tab_csv_download_and_theme_switch(started):
+    duo = started
+    folder = Path(duo.download_path)
+    tab = next(a for a in duo.driver.find_elements(By.CSS_SELECTOR, ".nav-link")
+               if a.text == "Tables")
+    duo.driver.execute_script("arguments[0].click()", tab)
+    duo.wait_for_contains_text(f"#{ids.TABLES_RESPONSE}", "13/40 (32.5 %; 18.6–49.1)",
+                               timeout=10)
+    duo.driver.execute_script("arguments[0].click()", _button(duo, ids.VIEW_TABLES,
+                                                               ids.FORMAT_HTML))
+    path = _wait_for_file(folder, ".html")
+    assert path.name.startswith("paper_tables_")
+    assert "Table 2. Adverse events" in path.read_text(encoding="utf-8")
+    # Dark theme: the page and the figure follow the switch.
+    duo.driver.execute_script("arguments[0].click()",
+                              duo.find_element(f"#{ids.THEME_SWITCH}"))
+    duo.wait_for_class_to_equal(f"#{ids.APP_CONTAINER}",
+                                "app-container theme-dark container-fluid", timeout=10)
+    assert duo.driver.execute_script(
+        "return document.documentElement.getAttribute('data-bs-theme')") == "dark"
+    assert duo.get_logs() == []

@@ -1,0 +1,297 @@
+"""Tables for the paper: baseline characteristics (Table 1 style), response rates with exact
+confidence intervals, and adverse events (Table 2 style).
+
+Each table comes twice: as tidy numbers (one row per group and quantity, for tests, CSV and
+exports) and as a display frame (formatted text, one column per center plus "Overall"). Pure:
+frames in, new frames out; the inputs are never modified.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .model import Trial
+
+OVERALL = "Overall"
+CI_LEVEL = 0.95
+CI_METHOD = "exact (Clopper-Pearson)"
+BASELINE_MONTH = 0
+SEX_LABELS = {"F": "Female", "M": "Male"}
+AE_EVENTS = ("adverse_event", "death")
+BASELINE_SECTION = "Measures at baseline (month 0)"
+# Response outcomes: code -> (label, response values counted as a success).
+RESPONSE_OUTCOMES = {
+    "mcr": ("Major clinical response (MCR)", ("MCR",)),
+    "pcr": ("Partial clinical response (PCR)", ("PCR",)),
+    "overall": ("Overall response (MCR or PCR)", ("MCR", "PCR")),
+}
+AE_COLUMNS = {"patient_id": "Patient", "term": "Event", "severity": "Severity", "day": "Day",
+              "related": "Related to treatment"}
+
+
+@dataclass(frozen=True)
+class Group:
+    """One column of a table: a label and the patients in it."""
+
+    label: str
+    patients: pd.DataFrame
+
+
+def groups_by_center(trial: Trial, patients: pd.DataFrame) -> list[Group]:
+    """One group per center present in `patients` (in the trial's center order), then Overall."""
+    present = set(patients["center"])
+    groups = [Group(c, patients.loc[patients["center"] == c]) for c in trial.centers
+              if c in present]
+    return groups + [Group(OVERALL, patients)]
+
+
+# --- Descriptive statistics ---------------------------------------------------------------------
+
+def continuous(values: pd.Series) -> dict:
+    """n, mean, SD (n - 1), median and quartiles (R's default type 7) of the non-missing values."""
+    v = pd.to_numeric(values, errors="coerce").dropna().to_numpy(float)
+    n = len(v)
+    if n == 0:
+        return {"n": 0, "mean": np.nan, "sd": np.nan, "median": np.nan, "q1": np.nan,
+                "q3": np.nan}
+    q1, median, q3 = np.percentile(v, [25, 50, 75])
+    return {"n": n, "mean": float(v.mean()), "sd": float(v.std(ddof=1)) if n > 1 else np.nan,
+            "median": float(median), "q1": float(q1), "q3": float(q3)}
+
+
+def count(mask: pd.Series, known: pd.Series | None = None) -> dict:
+    """Count of True and its percentage of the patients with a known value."""
+    denominator = int(known.sum()) if known is not None else len(mask)
+    k = int(mask.sum())
+    return {"n": denominator, "count": k, "pct": 100 * k / denominator if denominator else np.nan}
+
+
+def exact_ci(k: int, n: int, level: float = CI_LEVEL) -> tuple[float, float]:
+    """Clopper-Pearson interval of a binomial proportion (R's `binom.test`); NaN when n = 0."""
+    if n == 0:
+        return np.nan, np.nan
+    ci = stats.binomtest(int(k), int(n)).proportion_ci(confidence_level=level, method="exact")
+    return float(ci.low), float(ci.high)
+
+
+# --- Table 1: baseline characteristics ----------------------------------------------------------
+
+def baseline_values(trial: Trial, patients: pd.DataFrame, code: str) -> pd.Series:
+    """Baseline (month 0) value of a measure per patient, in the measure's population."""
+    measure = trial.study.measure(code)
+    if measure.population and measure.population in patients:
+        patients = patients.loc[patients[measure.population].eq(True)]
+    m = trial.measurements
+    rows = m.loc[(m["measure"] == code) & (m["month"] == BASELINE_MONTH)
+                 & m["patient_id"].isin(patients["patient_id"])]
+    return rows["value"]
+
+
+def baseline_variables(trial: Trial) -> list[dict]:
+    """The rows of Table 1: what is summarised and how, in display order."""
+    p = trial.patients
+    out: list[dict] = []
+    if "age" in p:
+        out.append({"key": "age", "label": "Age, years", "kind": "continuous"})
+    if "sex" in p:
+        for s in [s for s in ("F", "M") if s in set(p["sex"].dropna())] + sorted(
+                set(p["sex"].dropna()) - {"F", "M"}):
+            out.append({"key": f"sex_{s}", "label": f"{SEX_LABELS.get(s, s)}, n (%)",
+                        "kind": "count", "column": "sex", "level": s})
+    if "disease_duration_months" in p:
+        out.append({"key": "disease_duration_months", "label": "Disease duration, months",
+                    "kind": "continuous"})
+    if "lupus_nephritis" in p:
+        out.append({"key": "lupus_nephritis", "label": "Lupus nephritis, n (%)", "kind": "count",
+                    "column": "lupus_nephritis", "level": True})
+    for code in trial.measure_codes:
+        m = trial.study.measure(code)
+        unit = f", {m.unit}{' (assumed)' if m.unit_assumed else ''}" if m.unit else ""
+        who = f" [{m.population.replace('_', ' ')} only]" if m.population else ""
+        out.append({"key": code, "label": f"{m.label}{unit}{who}", "kind": "measure",
+                    "code": code})
+    return out
+
+
+def baseline_numbers(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
+    """Tidy Table 1: one row per variable and group with n, mean, sd, median, q1, q3 or
+    count and pct (percentages of the patients whose value is known)."""
+    rows = []
+    for g in groups_by_center(trial, patients):
+        rows.append({"variable": "n", "label": "Patients, n", "group": g.label,
+                     "n": len(g.patients), "count": len(g.patients)})
+        for var in baseline_variables(trial):
+            base = {"variable": var["key"], "label": var["label"], "group": g.label}
+            if var["kind"] == "continuous":
+                rows.append({**base, **continuous(g.patients[var["key"]])})
+            elif var["kind"] == "measure":
+                rows.append({**base, **continuous(baseline_values(trial, g.patients,
+                                                                  var["code"]))})
+            else:
+                col = g.patients[var["column"]]
+                rows.append({**base, **count(col.eq(var["level"]).fillna(False), col.notna())})
+    cols = ["variable", "label", "group", "n", "mean", "sd", "median", "q1", "q3", "count", "pct"]
+    return pd.DataFrame(rows).reindex(columns=cols)
+
+
+def _num(x: float, digits: int = 1) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return f"{x:.{digits}f}"
+
+
+def _digits(values: pd.Series) -> int:
+    """Decimals for a variable: enough for its smallest typical magnitude (e.g. C3 in g/L)."""
+    v = pd.to_numeric(values, errors="coerce").abs().dropna()
+    v = v[v > 0]
+    if v.empty:
+        return 1
+    typical = float(v.median())
+    if typical >= 100:
+        return 0
+    if typical >= 10 or (v == v.round()).all():
+        return 1
+    return 2 if typical >= 0.1 else 3
+
+
+def format_continuous(row: dict, group_n: int, digits: int) -> tuple[str, str]:
+    """('mean ± SD', 'median (Q1–Q3)') of a tidy row, with '[n = k]' when values are missing."""
+    if not row["n"]:
+        return "–", "–"
+    tail = f" [n = {int(row['n'])}]" if row["n"] < group_n else ""
+    mean = f"{_num(row['mean'], digits)} ± {_num(row['sd'], digits)}{tail}"
+    median = f"{_num(row['median'], digits)} ({_num(row['q1'], digits)}–{_num(row['q3'], digits)})"
+    return mean, median
+
+
+def baseline_table(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
+    """Display Table 1: columns 'Characteristic', 'Statistic', then one per group."""
+    numbers = baseline_numbers(trial, patients)
+    groups = list(pd.unique(numbers["group"]))
+    sizes = numbers.loc[numbers["variable"] == "n"].set_index("group")["n"]
+    lines: list[dict] = [{"Characteristic": "Patients", "Statistic": "n",
+                          **{g: str(int(sizes[g])) for g in groups}}]
+    measures_started = False
+    for var in baseline_variables(trial):
+        part = numbers.loc[numbers["variable"] == var["key"]].set_index("group")
+        if var["kind"] == "measure" and not measures_started:
+            measures_started = True
+            lines.append({"Characteristic": BASELINE_SECTION, "Statistic": "",
+                          **{g: "" for g in groups}})
+        if var["kind"] == "count":
+            lines.append({"Characteristic": var["label"], "Statistic": "n (%)", **{
+                g: (f"{int(part.at[g, 'count'])} ({_num(part.at[g, 'pct'], 1)} %)"
+                    if part.at[g, "n"] else "–") for g in groups}})
+            continue
+        source = (trial.patients[var["key"]] if var["kind"] == "continuous"
+                  else baseline_values(trial, trial.patients, var["code"]))
+        digits = _digits(source)
+        cells = {g: format_continuous(part.loc[g].to_dict(), int(sizes[g]), digits)
+                 for g in groups}
+        lines.append({"Characteristic": var["label"], "Statistic": "mean ± SD",
+                      **{g: cells[g][0] for g in groups}})
+        lines.append({"Characteristic": "", "Statistic": "median (IQR)",
+                      **{g: cells[g][1] for g in groups}})
+    return pd.DataFrame(lines, columns=["Characteristic", "Statistic", *groups])
+
+
+# --- Response rates -----------------------------------------------------------------------------
+
+def response_numbers(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
+    """Tidy response rates: group, outcome, k, n, pct and the exact 95 % CI (in %).
+
+    Responses are the best response as recorded (see `derive_outcomes`); the denominator is
+    every selected patient of the group (intention to treat: deaths and non-responders count as
+    failures)."""
+    rows = []
+    for g in groups_by_center(trial, patients):
+        n = len(g.patients)
+        for code, (label, values) in RESPONSE_OUTCOMES.items():
+            k = int(g.patients["response"].isin(values).sum())
+            low, high = exact_ci(k, n)
+            rows.append({"group": g.label, "outcome": code, "label": label, "k": k, "n": n,
+                         "pct": 100 * k / n if n else np.nan,
+                         "ci_low": 100 * low, "ci_high": 100 * high})
+    return pd.DataFrame(rows, columns=["group", "outcome", "label", "k", "n", "pct", "ci_low",
+                                       "ci_high"])
+
+
+def response_table(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
+    """Display response rates: one row per group, 'k/n (pct %; 95 % CI low–high)' per outcome."""
+    numbers = response_numbers(trial, patients)
+    lines = []
+    for group, part in numbers.groupby("group", sort=False):
+        line = {"Group": group, "n": str(int(part["n"].iloc[0]))}
+        for r in part.to_dict("records"):
+            line[r["label"]] = (f"{r['k']}/{r['n']} ({_num(r['pct'])} %; "
+                                f"{_num(r['ci_low'])}–{_num(r['ci_high'])})" if r["n"] else "–")
+        lines.append(line)
+    cols = ["Group", "n", *[label for label, _ in RESPONSE_OUTCOMES.values()]]
+    return pd.DataFrame(lines, columns=cols)
+
+
+# --- Table 2: adverse events --------------------------------------------------------------------
+
+def _natural_key(value) -> tuple:
+    """Sort '2' before '10' and keep text ids in order."""
+    return tuple((0, int(t), "") if t.isdigit() else (1, 0, t)
+                 for t in re.findall(r"\d+|\D+", str(value)))
+
+
+def adverse_event_listing(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
+    """Table 2: one row per adverse event or death of the selected patients, as recorded,
+    sorted by patient and day."""
+    e = trial.events
+    rows = e.loc[e["event"].isin(AE_EVENTS) & e["patient_id"].isin(patients["patient_id"])]
+    cols = [c for c in AE_COLUMNS if c in rows]
+    out = rows[cols].copy()
+    for c in AE_COLUMNS:
+        if c not in out:
+            out[c] = pd.NA
+    out["term"] = out["term"].where(out["term"].notna(),
+                                    rows["event"].map({"death": "Death",
+                                                       "adverse_event": "Adverse event"}))
+    out["day"] = out["day"].astype(int)
+    out = out.assign(_key=out["patient_id"].map(_natural_key)).sort_values(
+        ["_key", "day"], kind="stable").drop(columns="_key")
+    return out[list(AE_COLUMNS)].reset_index(drop=True)
+
+
+def adverse_event_counts(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
+    """Counts by term: events, patients with the event and their % of the selected patients,
+    serious events and events related to treatment."""
+    listing = adverse_event_listing(trial, patients)
+    n = len(patients)
+    if listing.empty:
+        return pd.DataFrame(columns=["term", "events", "patients", "pct_patients", "serious",
+                                     "related"])
+    out = listing.groupby("term", sort=True).agg(
+        events=("day", "size"), patients=("patient_id", "nunique"),
+        serious=("severity", lambda s: int((s == "SAE").sum())),
+        related=("related", lambda s: int((s == "yes").sum()))).reset_index()
+    out.insert(3, "pct_patients", 100 * out["patients"] / n if n else np.nan)
+    return out.sort_values(["patients", "events", "term"], ascending=[False, False, True],
+                           kind="stable").reset_index(drop=True)
+
+
+def adverse_event_count_table(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
+    counts = adverse_event_counts(trial, patients)
+    return pd.DataFrame({
+        "Event": counts["term"],
+        "Events, n": counts["events"].astype(int).astype(str),
+        "Patients, n (%)": [f"{int(k)} ({_num(p)} %)" for k, p in
+                            zip(counts["patients"], counts["pct_patients"])],
+        "Serious (SAE), n": counts["serious"].astype(int).astype(str),
+        "Related to treatment, n": counts["related"].astype(int).astype(str),
+    })
+
+
+def adverse_event_table(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
+    listing = adverse_event_listing(trial, patients)
+    out = listing.rename(columns=AE_COLUMNS)
+    return out.astype({"Day": int}).astype(str).replace({"<NA>": "–", "nan": "–", "None": "–"})
