@@ -118,14 +118,23 @@ def initial_props(layout) -> dict[tuple[str, str], object]:
 
 def parse_outputs(output: str) -> list[dict]:
     parts = output.strip(".").split("...") if output.startswith("..") else [output]
-    return [dict(zip(("id", "property"), p.rsplit(".", 1))) for p in parts]
+    outputs = []
+    for part in parts:
+        id_, prop = part.rsplit(".", 1)
+        outputs.append({"id": json.loads(id_) if id_.startswith("{") else id_, "property": prop})
+    return outputs
+
+
+def is_wildcard(cb: dict) -> bool:
+    return '["ALL"]' in cb["output"] or '["MATCH"]' in cb["output"] or any(
+        isinstance(i["id"], dict) for i in cb["inputs"] + cb["state"])
 
 
 def filter_callbacks(app) -> list[dict]:
     """The callbacks a filter change triggers (string ids only)."""
     return [c for c in app._callback_list
             if any(i["id"] in FILTER_IDS for i in c["inputs"] if isinstance(i["id"], str))
-            and not c["output"].startswith("..filter-")]
+            and not c["output"].startswith("..filter-") and not is_wildcard(c)]
 
 
 def request_body(cb: dict, values: dict, changed: str) -> dict:
@@ -275,6 +284,62 @@ def machine() -> str:
             f"{platform.python_version()}, {platform.system()} {platform.release()}")
 
 
+TARGETS = {  # size: (server median ms per filter change, browser ms, cold start s)
+    40: (50, 500, 3), 10000: (300, 1500, 6), 100000: (1500, 3000, 20)}
+MAX_PAYLOAD = 500_000
+SHORT_NAMES = {"selected-count": "selected count", "headline-cards": "headline cards",
+               "traj-graph": "trajectories", "surv-graph": "survival curves",
+               "patient-grid": "patient list", "swimmer-graph": "swimmer plot",
+               "tables-baseline": "paper tables", "patient-page": "patient page"}
+
+
+def short_name(output: str) -> str:
+    for key, name in SHORT_NAMES.items():
+        if key in output:
+            return name
+    return output.strip(".")[:40]
+
+
+def per_change(row: dict) -> tuple[float, float, int]:
+    """Server time of a filter change: the slowest callback (Dash sends them in parallel) and
+    the sum (one worker serving them one after the other); the largest update in bytes."""
+    cbs = row["callbacks"].values()
+    return (max(c["median_ms"] for c in cbs), sum(c["median_ms"] for c in cbs),
+            max(c["bytes"] for c in cbs))
+
+
+def markdown(results: dict) -> str:
+    lines = [f"Machine: {results['machine']}. Run: {results['date']}.", "",
+             "| patients | cold start (s) | server per filter change, slowest callback (ms) | "
+             "sum of callbacks (ms) | largest update (KB) | browser, click to painted (ms) | "
+             "naive px figure (ms / KB) | trajectories vs naive: time, bytes |",
+             "|---|---|---|---|---|---|---|---|"]
+    for n, row in results["sizes"].items():
+        slowest, total, biggest = per_change(row)
+        traj = next(v for k, v in row["callbacks"].items() if "traj-graph" in k)
+        naive = row["naive"]
+        lines.append(
+            f"| {int(n):,} | {row['cold_start_s']:.1f} | {slowest:.0f} | {total:.0f} | "
+            f"{biggest / 1000:.0f} | {row.get('browser_paint_ms', float('nan')):.0f} | "
+            f"{naive['median_ms']:.0f} / {naive['bytes'] / 1000:.0f} | "
+            f"{naive['median_ms'] / traj['median_ms']:.1f}× faster, "
+            f"{naive['bytes'] / traj['bytes']:.1f}× smaller |")
+    lines += ["", "Per callback (median / p95 ms, bytes per update):", ""]
+    sizes = list(results["sizes"])
+    names = sorted({short_name(k) for r in results["sizes"].values() for k in r["callbacks"]})
+    lines.append("| callback | " + " | ".join(f"{int(n):,}" for n in sizes) + " |")
+    lines.append("|---|" + "---|" * len(sizes))
+    for name in names:
+        cells = []
+        for n in sizes:
+            match = [v for k, v in results["sizes"][n]["callbacks"].items()
+                     if short_name(k) == name]
+            cells.append(" · ".join(f"{v['median_ms']:.0f} / {v['p95_ms']:.0f} ms, "
+                                    f"{v['bytes'] / 1000:.1f} KB" for v in match) or "–")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[40, 1000, 10000, 100000])
@@ -296,6 +361,7 @@ def main(argv=None) -> int:
         results["sizes"][str(n)] = row
         print(json.dumps({n: row}, indent=1), flush=True)
     args.json.write_text(json.dumps(results, indent=2) + "\n")
+    print(markdown(results))
     print(f"results in {args.json}")
     return 0
 

@@ -30,11 +30,42 @@ def baseline_codes(trial: Trial) -> list[str]:
     return (codes or trial.measure_codes)[:MAX_BASELINE_COLUMNS]
 
 
+MAX_LIST_ROWS = 1000
+MAX_SWIMMER_PATIENTS = 120
+
+
+def search_patients(patients: pd.DataFrame, text: str | None) -> pd.DataFrame:
+    """Patients whose id, center or responder group contains `text` (case-insensitive)."""
+    text = (text or "").strip().lower()
+    if not text:
+        return patients
+    hay = patients["patient_id"].astype(str).str.lower()
+    for col in ("center", "response"):
+        if col in patients:
+            hay = hay + "\n" + patients[col].astype(str).str.lower()
+    return patients.loc[hay.str.contains(text, regex=False)]
+
+
+def capped(patients: pd.DataFrame, limit: int, keep=()) -> pd.DataFrame:
+    """At most `limit` patients: those in `keep` first, then a reproducible random sample.
+
+    Large trials would otherwise send megabytes per update; the views say when they sample.
+    """
+    if len(patients) <= limit:
+        return patients
+    kept = patients.loc[patients["patient_id"].astype(str).isin(set(map(str, keep)))].head(limit)
+    rest = patients.drop(kept.index)
+    sample = rest.sample(n=limit - len(kept), random_state=0) if limit > len(kept) else rest.iloc[:0]
+    return pd.concat([kept, sample])
+
+
 def patient_list_rows(trial: Trial, patients: pd.DataFrame) -> list[dict]:
     """One row per patient: center, group, outcomes, follow-up and key baseline values."""
     codes = baseline_codes(trial)
-    m = trial.measurements
-    base = m.loc[(m["month"] == 0) & m["measure"].isin(codes)]
+    ids_ = patients["patient_id"]
+    base = pd.concat([trial.measure_table(c).loc[lambda t: (t["month"] == 0)
+                                                 & t["patient_id"].isin(ids_)] for c in codes]
+                     ) if codes else trial.measurements.iloc[:0]
     base = base.pivot_table(index="patient_id", columns="measure", values="value", aggfunc="first")
     rows = []
     for p in patients.to_dict("records"):
@@ -79,7 +110,8 @@ def swimmer_order(patients: pd.DataFrame) -> list[str]:
 
 
 def swimmer_figure(patients: pd.DataFrame, events: pd.DataFrame,
-                   selected: list[str] | tuple[str, ...] = ()) -> go.Figure:
+                   selected: list[str] | tuple[str, ...] = (),
+                   limit: int = MAX_SWIMMER_PATIENTS) -> go.Figure:
     """One bar per patient over follow-up (months), coloured by responder group; markers for
     response, relapse, adverse events and death, an arrow where follow-up is ongoing.
 
@@ -94,6 +126,8 @@ def swimmer_figure(patients: pd.DataFrame, events: pd.DataFrame,
         fig.add_annotation(text="No patients match the filters.", x=0.5, y=0.5, xref="paper",
                            yref="paper", showarrow=False, font=dict(size=18, color="#666"))
         return fig
+    total = len(patients)
+    patients = capped(patients, limit, keep=selected or ())
     order = swimmer_order(patients)
     # Labels on the axis: "Patient 9"; the y axis is categorical so that ids never read as numbers.
     label = {pid: f"#{plain(pid)}" for pid in order}
@@ -126,8 +160,12 @@ def swimmer_figure(patients: pd.DataFrame, events: pd.DataFrame,
                 "events are shown as recorded")
     if chosen:
         subtitle += f" · {len(chosen & set(order))} selected (outlined)"
+    title = f"Follow-up of {n} patients"
+    if n < total:
+        title = (f"Follow-up of {n} of {total:,} patients (random sample; selected patients "
+                 "always shown; filter to see others)")
     fig.update_layout(**base_layout(
-        title=dict(text=f"Follow-up of {n} patients", x=0.01, subtitle=dict(text=subtitle)),
+        title=dict(text=title, x=0.01, subtitle=dict(text=subtitle)),
         height=max(320, 19 * n + 170), margin=dict(l=80, r=30, t=95, b=60), barmode="overlay",
         bargap=0.3, hovermode="closest", clickmode="event",
         legend=dict(orientation="v", yanchor="top", y=1, xanchor="left", x=1.01,

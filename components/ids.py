@@ -68,6 +68,7 @@ PATIENT_NOT_FOUND = "patient-not-found"
 # Patients tab: list and swimmer plot (components/patient_list.py)
 TAB_PATIENTS = "tab-patients"
 PATIENT_GRID = "patient-grid"
+PATIENT_LIST_NOTE = "patient-list-note"
 PATIENT_SEARCH = "patient-search"
 SWIMMER_GRAPH = "swimmer-graph"
 

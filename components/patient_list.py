@@ -13,7 +13,8 @@ from trial.filters import select_patients
 from trial.model import Trial
 
 from . import ids
-from .cohort_figure import baseline_codes, patient_list_rows, swimmer_figure
+from .cohort_figure import (MAX_LIST_ROWS, baseline_codes, capped, patient_list_rows,
+                            search_patients, swimmer_figure)
 from .context import current_trial
 from .filters import FILTER_INPUTS, current_filter
 
@@ -74,6 +75,7 @@ def layout(trial: Trial) -> html.Div:
                              "every view", className="figure-note"), md=7,
                     className="d-flex align-items-center"),
         ], className="g-2 mb-2"),
+        html.Div(id=ids.PATIENT_LIST_NOTE, className="figure-note mb-1"),
         grid,
         dcc.Loading(dcc.Graph(id=ids.SWIMMER_GRAPH, className="mt-3",
                               config={"displaylogo": False, "toImageButtonOptions": {"scale": 3}}),
@@ -81,10 +83,21 @@ def layout(trial: Trial) -> html.Div:
     ])
 
 
-@callback(Output(ids.PATIENT_GRID, "rowData"), *FILTER_INPUTS)
-def update_patient_list(*filter_values):
+def list_note(shown: int, matching: int) -> str:
+    if shown == matching:
+        return ""
+    return (f"Showing {shown:,} of {matching:,} matching patients (random sample): narrow the "
+            "filters or search by id to find the others.")
+
+
+@callback(Output(ids.PATIENT_GRID, "rowData"), Output(ids.PATIENT_LIST_NOTE, "children"),
+          Input(ids.PATIENT_SEARCH, "value"), *FILTER_INPUTS)
+def update_patient_list(search, *filter_values):
     trial = current_trial()
-    return patient_list_rows(trial, select_patients(trial.patients, current_filter(*filter_values)))
+    patients = search_patients(select_patients(trial.patients, current_filter(*filter_values)),
+                               search)
+    shown = capped(patients, MAX_LIST_ROWS)
+    return patient_list_rows(trial, shown), list_note(len(shown), len(patients))
 
 
 @callback(Output(ids.PATIENT_GRID, "dashGridOptions"), Input(ids.PATIENT_SEARCH, "value"),

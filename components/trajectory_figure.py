@@ -112,15 +112,18 @@ def _summary_hover(row, visit_label: str, group: str, options: TrajectoryOptions
 
 def _add_panel(fig: go.Figure, panel: Panel, options: TrajectoryOptions, colors: dict,
                visits: list[Visit], row: int, col: int, show_legend: bool,
-               compact: bool = False, unit: str = "month", dense: bool = False) -> None:
+               compact: bool = False, unit: str = "month", dense: bool = False,
+               drawn: set | None = None) -> None:
     labels = {v.month: v.label for v in visits}
     groups = list(pd.unique(panel.summary["group"]))
     dodge = _dodge(groups)
     for group in groups:
         color = colors.get(group, "#444")
         if options.show_individual:
-            x, y, pid = _nan_separated(panel.values.loc[panel.values["group"] == group],
-                                       options.scale)
+            mine = panel.values.loc[panel.values["group"] == group]
+            if drawn is not None:
+                mine = mine.loc[mine["patient_id"].isin(drawn)]
+            x, y, pid = _nan_separated(mine, options.scale)
             # Small markers make the lines selectable with box and lasso (linked selection).
             fig.add_trace(go.Scattergl(
                 x=x, y=y, customdata=pid, mode="lines+markers", line=dict(color=color, width=1),
@@ -233,6 +236,18 @@ def _n_table_annotations(panel: Panel, colors: dict, visits: list[Visit]) -> tup
     return annotations, 70 + 22 * (len(groups) + 1)
 
 
+MAX_INDIVIDUAL_PATIENTS = 500
+
+
+def individual_sample(panels: list[Panel], limit: int = MAX_INDIVIDUAL_PATIENTS):
+    """Patients whose own lines are drawn: all of them, or a reproducible random sample of
+    `limit` when there are more (thousands of faint lines say nothing and cost megabytes)."""
+    ids = pd.Series(sorted({str(p) for panel in panels for p in panel.values["patient_id"]}))
+    if len(ids) <= limit:
+        return None, len(ids)
+    return set(ids.sample(n=limit, random_state=0)), len(ids)
+
+
 def trajectory_figure(panels: list[Panel], options: TrajectoryOptions, colors: dict,
                       visits: list[Visit], title: str, n_patients: int,
                       legend_title: str = "", x_title: str = "Months since first infusion",
@@ -243,6 +258,7 @@ def trajectory_figure(panels: list[Panel], options: TrajectoryOptions, colors: d
         return empty_figure(title, "No values for the selected patients and measure.")
     cols = 1 if len(panels) == 1 else 2 if len(panels) in (2, 4) else 3
     rows = math.ceil(len(panels) / cols)
+    drawn, n_with_values = individual_sample(panels) if options.show_individual else (None, 0)
     titles = [plot_text(p.title) for p in panels] if len(panels) > 1 else None
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles,
                         horizontal_spacing=0.08,
@@ -252,13 +268,16 @@ def trajectory_figure(panels: list[Panel], options: TrajectoryOptions, colors: d
     for i, panel in enumerate(panels):
         _add_panel(fig, panel, options, colors, visits, i // cols + 1, i % cols + 1, i == 0,
                    compact=len(panels) > 1 or visit_unit != "month", unit=visit_unit,
-                   dense=len(panels) > 1)
+                   dense=len(panels) > 1, drawn=drawn)
         if len(panels) > 1 or options.scale != "value":
             fig.update_yaxes(title_text=y_axis_title(panel.measure, options.scale),
                              title_font=dict(size=12), row=i // cols + 1, col=i % cols + 1)
     subtitle = (f"{STATISTIC_LABELS[options.statistic]} · * p < {ALPHA} vs baseline, "
                 f"{TEST_LABELS[options.test]} on patients with both values · "
                 f"{n_patients} patients selected")
+    if options.show_individual and drawn is not None:
+        subtitle += (f" · individual lines: random sample of {len(drawn):,} of "
+                     f"{n_with_values:,} patients")
     layout = base_layout(title=dict(text=plot_text(title), subtitle=dict(text=subtitle), x=0.01),
                          height=520 if rows == 1 else 330 * rows + 120,
                          legend_title_text=plot_text(legend_title))

@@ -209,7 +209,8 @@ def test_data_text_is_escaped_in_figures():
 
 def test_patient_list_rows_follow_filters(app, demo_trial):
     with app.server.test_request_context():
-        rows = patient_list.update_patient_list(*only_responses(app, demo_trial, ["MCR"]))
+        rows, note = patient_list.update_patient_list("", *only_responses(app, demo_trial, ["MCR"]))
+        assert note == ""
     assert len(rows) == 13 and {r["response"] for r in rows} == {"MCR"}
     r9 = [r for r in rows if r["patient_id"] == "9"][0]
     assert r9["death"] == "yes" and r9["relapse"] == "yes" and r9["base_sledai"] == 10

@@ -86,9 +86,8 @@ def baseline_values(trial: Trial, patients: pd.DataFrame, code: str) -> pd.Serie
     measure = trial.study.measure(code)
     if measure.population and measure.population in patients:
         patients = patients.loc[patients[measure.population].eq(True)]
-    m = trial.measurements
-    rows = m.loc[(m["measure"] == code) & (m["month"] == BASELINE_MONTH)
-                 & m["patient_id"].isin(patients["patient_id"])]
+    m = trial.measure_table(code)
+    rows = m.loc[(m["month"] == BASELINE_MONTH) & m["patient_id"].isin(patients["patient_id"])]
     return rows["value"]
 
 
