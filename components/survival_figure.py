@@ -319,9 +319,19 @@ def export_frame(result: SurvivalResult) -> pd.DataFrame:
 
 # --- Figure -------------------------------------------------------------------------------------
 
+MAX_IDS_IN_HOVER = 12
+
+
+def _joined_ids(ids: pd.Series) -> str:
+    """Comma-joined ids; long lists are cut (the click lists every patient, from the server)."""
+    ids = sorted(map(str, ids))
+    more = len(ids) - MAX_IDS_IN_HOVER
+    return ", ".join(ids[:MAX_IDS_IN_HOVER]) + (f" … (+{more:,} more)" if more > 0 else "")
+
+
 def _ids_at(d: pd.DataFrame) -> dict[float, str]:
     """Patient ids ending their observation at each time, comma-joined."""
-    return d.groupby("time")["patient_id"].agg(lambda s: ", ".join(sorted(map(str, s)))).to_dict()
+    return d.groupby("time")["patient_id"].agg(_joined_ids).to_dict()
 
 
 def _step_hover(r: dict, group: str, ep: Endpoint, unit: str) -> str:

@@ -7,6 +7,7 @@ from datetime import date
 import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import MATCH, Input, Output, State, callback, dcc, html
+from dash.exceptions import PreventUpdate
 
 import security
 from trial import tables as tt
@@ -32,12 +33,21 @@ TABLE_NOTES = {
 FILTER_STATES = [State(i.component_id, i.component_property) for i in FILTER_INPUTS]
 
 
-def frame_table(df: pd.DataFrame, empty: str = "No rows for the selected patients."):
-    """A DataFrame as a Bootstrap table; cells are plain text (never HTML)."""
+MAX_TABLE_ROWS = 200
+
+
+def frame_table(df: pd.DataFrame, empty: str = "No rows for the selected patients.",
+                max_rows: int = MAX_TABLE_ROWS):
+    """A DataFrame as a Bootstrap table; cells are plain text (never HTML). Long listings show
+    their first rows and say so (the CSV download has them all)."""
     if df.empty:
         return html.Div(empty, className="text-muted small")
-    return dbc.Table.from_dataframe(df, striped=True, bordered=False, hover=True, size="sm",
-                                    className="paper-table")
+    table = dbc.Table.from_dataframe(df.head(max_rows), striped=True, bordered=False, hover=True,
+                                     size="sm", className="paper-table")
+    if len(df) <= max_rows:
+        return table
+    return html.Div([table, html.Div(f"First {max_rows} of {len(df):,} rows shown; the CSV "
+                                     "download has all of them.", className="figure-note")])
 
 
 def _section(key: str) -> html.Div:
@@ -69,8 +79,11 @@ def tables_view(trial: Trial, patients: pd.DataFrame) -> dict[str, pd.DataFrame]
 
 
 @callback(*[Output(TABLE_IDS[k], "children") for k in TABLE_BUILDERS],
-          Output(ids.TABLES_NOTE, "children"), *FILTER_INPUTS)
-def update_tables(*filter_values):
+          Output(ids.TABLES_NOTE, "children"), Input(ids.TABS, "active_tab"), *FILTER_INPUTS)
+def update_tables(active_tab, *filter_values):
+    # Computed when the tab is shown, not on every filter change while it is hidden.
+    if active_tab != ids.TAB_TABLES:
+        raise PreventUpdate
     trial = current_trial()
     flt = current_filter(*filter_values)
     patients = select_patients(trial.patients, flt)

@@ -271,7 +271,7 @@ def test_download_callbacks(app, demo_trial):
 def test_tables_callbacks(app, demo_trial):
     filters = all_filter_values(demo_trial)
     with app.server.test_request_context():
-        *children, note = tables.update_tables(*filters)
+        *children, note = tables.update_tables(ids.TAB_TABLES, *filters)
         data = tables.download_table_csv(1, {"type": ids.TABLE_CSV_BUTTON,
                                              "table": ids.TABLE_RESPONSE}, *filters)
     assert note.startswith("40 of 40 patients")

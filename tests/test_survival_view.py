@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from app import create_app
+from components import survival_figure as sfig
 from components import filters, ids, survival
 from components.survival import SurvivalOptions, survival_view
 from components.survival_figure import (GROUP, axis_ticks, endpoint_frame, ENDPOINTS,
@@ -89,7 +90,10 @@ def test_plotted_curve_and_band_are_the_kaplan_meier_table(demo_trial):
 def test_censor_marks_cover_every_censored_patient(demo_trial):
     v = view(demo_trial)
     (censor,) = marks(v.figure, "censored")
-    ids_marked = [p for c in censor.customdata for p in c[2].split(", ")]
+    # A click on a mark lists the patients behind it, from the server.
+    ids_marked = [r["patient_id"] for c in censor.customdata
+                  for r in sfig.patients_behind(v.result, float(c[0]), str(c[1]))
+                  if r["status"] == "censored"]
     survivors = demo_trial.patients.loc[~demo_trial.patients["death"], "patient_id"]
     assert sorted(ids_marked) == sorted(survivors.astype(str))
     assert censor.marker.symbol == "cross-thin"
@@ -311,3 +315,9 @@ def test_data_without_responses_say_so(demo_trial):
     v = view(demo_trial, patients=patients, endpoint="cif")
     assert v.result is None and "do not record response" in v.figure.layout.annotations[0].text
     assert view(demo_trial, patients=patients).result is not None  # overall survival still works
+
+
+def test_hover_lists_are_cut_for_crowded_marks():
+    ids = pd.Series([f"P{i:03d}" for i in range(30)])
+    text = sfig._joined_ids(ids)
+    assert text.startswith("P000, P001") and text.endswith("(+18 more)")
