@@ -183,7 +183,7 @@ def test_line(result: SurvivalResult) -> str | None:
 def notes(result: SurvivalResult, group: str) -> list[str]:
     """Caveats the reader needs for this state of the controls."""
     out = []
-    if result.test:
+    if result.test and group != "arm":  # "arm": the randomised arms of an ADaM study (ADSL)
         out.append(DESCRIPTIVE_NOTE)
     if group == "response" and not result.endpoint.relapse:
         out.append("Responder groups are defined by a response observed after day 0: survival "

@@ -105,14 +105,22 @@ def options_of(driver, dropdown_css: str) -> list[str]:
 
 
 def try_choose(driver, dropdown_css: str, text: str) -> bool:
-    """`choose`, or False (said on stderr) when the data have no such option."""
-    try:
-        choose(driver, dropdown_css, text)
-        return True
-    except ValueError:
-        driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
-        print(f"skipped: no option {text!r} in {dropdown_css}", file=sys.stderr)
-        return False
+    """Pick an option by its text, or return False (said on stderr) when the data have no such
+    option. Long lists (e.g. 50 lab parameters) are searched first and the option is clicked by
+    script, so it need not be scrolled into view."""
+    driver.find_element(By.CSS_SELECTOR, dropdown_css).click()
+    time.sleep(0.3)
+    search = driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-search")
+    if search:
+        search[0].send_keys(text)
+        time.sleep(0.3)
+    for option in driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-option"):
+        if option.text == text:
+            driver.execute_script("arguments[0].click()", option)
+            return True
+    driver.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+    print(f"skipped: no option {text!r} in {dropdown_css}", file=sys.stderr)
+    return False
 
 
 def open_tab(driver, label: str) -> bool:
