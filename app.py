@@ -26,7 +26,7 @@ from trial.loader import load_trial
 from trial.model import DataError, Trial
 
 HERE = Path(__file__).resolve().parent
-DEFAULT_DATA = HERE / "data" / "demo"
+DEFAULT_DATA = HERE / "data"
 
 # The views register their callbacks with `dash.callback` when imported. Dash hands those global
 # callbacks to the first app that serves a request only; we keep them here and give them to every

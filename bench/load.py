@@ -1,6 +1,6 @@
 """Bounded load test on loopback: concurrent users replaying real filter changes.
 
-    python bench/load.py [--data data/demo] [--users 20] [--seconds 60] [--workers 4]
+    python bench/load.py [--data data] [--users 20] [--seconds 60] [--workers 4]
 
 Starts the documented production server (gunicorn, preloaded app, worker recycling) on a free
 127.0.0.1 port, lets --users threads replay the callbacks a filter change triggers, for
@@ -82,7 +82,7 @@ def user(url: str, bodies: list[bytes], stop: float, latencies: list, errors: li
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=ROOT / "data" / "demo")
+    parser.add_argument("--data", type=Path, default=ROOT / "data")
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--workers", type=int, default=4)

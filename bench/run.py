@@ -49,7 +49,7 @@ FILTER_IDS = {ids.FILTER_CENTER, ids.FILTER_RESPONSE, ids.FILTER_RELAPSE, ids.FI
 
 def dataset(n: int, workdir: Path) -> Path:
     if n == 40:
-        return ROOT / "data" / "demo"
+        return ROOT / "data"
     out = workdir / f"sim{n}"
     if not (out / "study.json").exists():
         write_simulation(out, n, k=4 if n < 1000 else 10 if n < 10000 else 20, seed=1)

@@ -13,10 +13,10 @@ from factories import valid_tables, write_table, write_trial
 from trial import cli
 
 ROOT = Path(__file__).resolve().parents[1]
-DEMO = ROOT / "data" / "demo"
+DEMO = ROOT / "data"
 needs_demo = pytest.mark.skipif(
     not (DEMO / "patients.csv").is_file(),
-    reason="data/demo is absent: generate it with `python -m trial demo --out data/demo`")
+    reason="data is absent: generate it with `python -m trial demo --out data`")
 
 
 def run(capsys, *argv) -> tuple[int, str, str]:
@@ -228,7 +228,7 @@ def test_check_demo_reports_the_patient_9_conflict(capsys):
 @pytest.fixture
 def demo_copy(tmp_path) -> Path:
     if not (DEMO / "patients.csv").is_file():
-        pytest.skip("data/demo is absent: generate it with `python -m trial demo --out data/demo`")
+        pytest.skip("data is absent: generate it with `python -m trial demo --out data`")
     return Path(shutil.copytree(DEMO, tmp_path / "demo"))
 
 

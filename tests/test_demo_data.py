@@ -1,4 +1,4 @@
-"""The shipped demo trial (data/demo) reproduces every published fact of Wang et al. 2014
+"""The shipped demo trial (data) reproduces every published fact of Wang et al. 2014
 (trial-facts.md) and the published significance pattern, labels every value's provenance, and is
 reproduced byte for byte by its generator.
 
@@ -18,7 +18,7 @@ import pytest
 from scipy import stats
 
 ROOT = Path(__file__).resolve().parents[1]
-DEMO = ROOT / "data" / "demo"
+DEMO = ROOT / "data"
 FILES = ("study.json", "patients.csv", "measurements.csv", "events.csv")
 PROVENANCES = {"published", "inferred", "simulated", "recorded"}
 VISIT_DAYS = {0: 0, 1: 30, 3: 91, 6: 182, 9: 273, 12: 365}

@@ -24,7 +24,7 @@ from trial import tables as tt
 from trial.filters import PatientFilter, select_patients
 from trial.model import RESPONSE_GROUPS
 
-DEMO = __import__("pathlib").Path(__file__).resolve().parents[1] / "data" / "demo"
+DEMO = __import__("pathlib").Path(__file__).resolve().parents[1] / "data"
 
 TODAY = date(2026, 11, 25)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

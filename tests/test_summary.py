@@ -1,4 +1,4 @@
-"""`python -m trial summary data/demo --json` reproduces every published number of the trial.
+"""`python -m trial summary data --json` reproduces every published number of the trial.
 
 Expected values are the published facts (shared/trial-facts.md), not our own output.
 """
@@ -16,7 +16,7 @@ PUBLISHED = {"patients": 40, "deaths": 3, "alive_at_12_months": 37, "relapses": 
 CENTERS = ["Drum Tower", "Jiangsu University", "Subei", "Jiangsu Provincial"]
 
 
-DEMO = Path(__file__).resolve().parents[1] / "data" / "demo"
+DEMO = Path(__file__).resolve().parents[1] / "data"
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,7 @@ HERE = pathlib.Path(__file__).parent
 DATA = HERE / "data"
 REPO = HERE.parent
 ADTTE = REPO.parent / "shared" / "data" / "cdiscpilot01" / "adtte.xpt"
-DEMO = REPO / "data" / "demo"
+DEMO = REPO / "data"
 TOL = 1e-6
 nan = float("nan")
 
@@ -458,7 +458,7 @@ def test_survival_summary_is_json():
 @pytest.fixture(scope="module")
 def demo_patients():
     if not (DEMO / "patients.csv").exists():
-        pytest.skip("data/demo not generated")
+        pytest.skip("data not generated")
     p = pd.read_csv(DEMO / "patients.csv", dtype={"patient_id": str})
     e = pd.read_csv(DEMO / "events.csv", dtype={"patient_id": str})
     return derive_outcomes(p, e)

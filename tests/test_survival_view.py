@@ -303,7 +303,7 @@ def test_cli_summary_by_center_includes_survival():
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
         assert cli_main(["summary", str(survival.__file__).rsplit("/components", 1)[0]
-                         + "/data/demo", "--json", "--by", "center"]) == 0
+                         + "/data", "--json", "--by", "center"]) == 0
     s = json.loads(buf.getvalue())["survival"]
     assert s["overall_survival"]["logrank"]["df"] == 3
     assert len(s["overall_survival"]["groups"]) == 4

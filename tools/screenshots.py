@@ -1,6 +1,6 @@
 """Screenshots of the dashboard's states in headless Chromium, for review and the README.
 
-    python tools/screenshots.py [--data data/demo] [--out screenshots] [--url-path /]
+    python tools/screenshots.py [--data data] [--out screenshots] [--url-path /]
 
 Starts the app on a free loopback port, drives it with Selenium, and writes one PNG per state.
 """
@@ -183,7 +183,7 @@ def generic_states(driver, url: str, out: Path, measures: list[str]) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--data", type=Path, default=ROOT / "data" / "demo")
+    parser.add_argument("--data", type=Path, default=ROOT / "data")
     parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
     parser.add_argument("--width", type=int, default=1500)
     parser.add_argument("--height", type=int, default=1300)
@@ -203,7 +203,7 @@ def main(argv=None) -> int:
             patient_states(driver, url, args.out)
             return 0
         if args.generic or args.measure or \
-                args.data.resolve() != (ROOT / "data" / "demo").resolve():
+                args.data.resolve() != (ROOT / "data").resolve():
             generic_states(driver, url, args.out, args.measure)
             print(f"screenshots in {args.out}")
             return 0

@@ -1,4 +1,4 @@
-"""Seeded generator of the demo trial shipped in ``data/demo`` (simulated data, clearly labelled).
+"""Seeded generator of the demo trial shipped in ``data`` (simulated data, clearly labelled).
 
 The demo reproduces the trial of Wang D, Li J, Zhang Y, et al., "Umbilical cord mesenchymal stem
 cell transplantation in active and refractory systemic lupus erythematosus: a multicenter clinical
@@ -69,7 +69,7 @@ How the published pattern is guaranteed
     (``numpy.random.default_rng([SEED, attempt])``) so the result is deterministic, and the
     files are written with fixed formatting: re-running reproduces them byte for byte.
 
-Usage: ``python -m trial demo --out data/demo`` or ``python -m trial.demo --out data/demo``.
+Usage: ``python -m trial demo --out data`` or ``python -m trial.demo --out data``.
 """
 from __future__ import annotations
 
@@ -678,8 +678,8 @@ def write_demo(out_dir: pathlib.Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m trial.demo", description=__doc__.split(
         "\n")[0])
-    parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("data/demo"),
-                        help="output folder (default: data/demo)")
+    parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("data"),
+                        help="output folder (default: data)")
     args = parser.parse_args(argv)
     write_demo(args.out)
     print(f"demo trial written to {args.out}")

@@ -1,9 +1,9 @@
 # Independent reference numbers for trial/tables.py (Table 1 and response rates), from the demo
 # CSV files with base R only: mean, sd, quantile (type 7), binom.test (Clopper-Pearson).
-#   Rscript tools/r_reference/tables_reference.R data/demo > tools/r_reference/tables_reference.out
+#   Rscript tools/r_reference/tables_reference.R data > tools/r_reference/tables_reference.out
 # The numbers are frozen in tests/test_tables.py.
 args <- commandArgs(trailingOnly = TRUE)
-dir <- if (length(args)) args[1] else "data/demo"
+dir <- if (length(args)) args[1] else "data"
 pt <- read.csv(file.path(dir, "patients.csv"), stringsAsFactors = FALSE, encoding = "UTF-8")
 ms <- read.csv(file.path(dir, "measurements.csv"), stringsAsFactors = FALSE)
 ev <- read.csv(file.path(dir, "events.csv"), stringsAsFactors = FALSE)
