@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import html as html_lib
 import io
-import math
 import re
 from dataclasses import dataclass, field
 from datetime import date

@@ -15,7 +15,7 @@ from trial.model import Trial
 from . import ids
 from .cohort_figure import (MAX_LIST_ROWS, baseline_codes, capped, patient_list_rows,
                             search_patients, swimmer_figure)
-from .context import current_trial
+from .context import current_trial, only_when_visible
 from .filters import FILTER_INPUTS, current_filter
 
 NUMERIC = {"type": "rightAligned", "filter": "agNumberColumnFilter"}
@@ -108,8 +108,9 @@ def search_patient_list(text):
     return options
 
 
-@callback(Output(ids.SWIMMER_GRAPH, "figure"), Input(ids.SELECTION_STORE, "data"),
-          *FILTER_INPUTS)
+@callback(Output(ids.SWIMMER_GRAPH, "figure"), Input(ids.TABS, "active_tab"),
+          Input(ids.SELECTION_STORE, "data"), *FILTER_INPUTS)
+@only_when_visible(ids.TAB_PATIENTS)
 def update_swimmer(selection, *filter_values):
     trial = current_trial()
     patients = select_patients(trial.patients, current_filter(*filter_values))

@@ -25,7 +25,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 
 import security
 
-from . import export, ids, theme
+from . import export, ids
 from . import urlstate as us
 from .context import current_trial
 

@@ -16,7 +16,7 @@ from trial.filters import select_patients
 from trial.model import Trial
 
 from . import ids
-from .context import current_trial
+from .context import current_trial, only_when_visible
 from .export_toolbar import export_toolbar, method_panel
 from .filters import FILTER_INPUTS, current_filter
 from .survival_figure import (DESCRIPTIVE_NOTE, ENDPOINT_LABELS, ENDPOINTS, GROUP, MIN_N,
@@ -325,8 +325,9 @@ def _view(endpoint, origin, group, unit, show_ci, filter_values) -> SurvivalView
     Output(ids.SURV_GRAPH, "figure"), Output(ids.SURV_GRAPH, "clickData"),
     Output(ids.SURV_SUMMARY, "children"), Output(ids.SURV_ESTIMATES, "children"),
     Output(ids.SURV_RECONCILIATION, "children"), Output(ids.SURV_ORIGIN, "options"),
-    *CONTROL_INPUTS, *FILTER_INPUTS,
+    Input(ids.TABS, "active_tab"), *CONTROL_INPUTS, *FILTER_INPUTS,
 )
+@only_when_visible(ids.TAB_SURVIVAL)
 def update_survival(endpoint, origin, group, unit, show_ci, *filter_values):
     view = _view(endpoint, origin, group, unit, show_ci, filter_values)
     relapse = endpoint_for(current_trial(), endpoint).relapse

@@ -11,7 +11,7 @@ from trial.model import RESPONSE_GROUPS, Trial
 from trial.stats import SCALE_LABELS, TEST_LABELS, grouped_visit_summary, measure_values
 
 from . import ids
-from .context import current_trial
+from .context import current_trial, only_when_visible
 from .export_toolbar import export_toolbar, method_panel
 from .filters import FILTER_INPUTS, current_filter
 from .theme import group_colors
@@ -212,11 +212,12 @@ def _note(trial: Trial, codes: list[str], n: int) -> list:
 @callback(
     Output(ids.TRAJ_GRAPH, "figure"), Output(ids.TRAJ_TABLE, "rowData"),
     Output(ids.TRAJ_NOTE, "children"),
-    Input(ids.TRAJ_MEASURE, "value"), Input(ids.TRAJ_GROUP, "value"),
+    Input(ids.TABS, "active_tab"), Input(ids.TRAJ_MEASURE, "value"), Input(ids.TRAJ_GROUP, "value"),
     Input(ids.TRAJ_STATISTIC, "value"), Input(ids.TRAJ_SCALE, "value"),
     Input(ids.TRAJ_TEST, "value"), Input(ids.TRAJ_INDIVIDUAL, "value"),
     *FILTER_INPUTS, Input(ids.SELECTION_STORE, "data"),
 )
+@only_when_visible(ids.TAB_TRAJECTORIES)
 def update_trajectories(measure, group, statistic, scale, test, individual, *values):
     # `values`: the filter values, then (from the app) the linked selection of patients.
     filter_values, rest = values[:len(FILTER_INPUTS)], values[len(FILTER_INPUTS):]

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from trial.model import Measure, Visit
-from trial.stats import SCALE_LABELS, TEST_LABELS, Scale, Test
+from trial.stats import TEST_LABELS, Scale, Test
 
 from .theme import base_layout
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,27 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"public test data not found at {SHARED_DATA} (present in CI, absent on user clones)")
     return SHARED_DATA
+
+
+def free_port() -> int:
+    """A free loopback port: not dash_duo's default 8050, which other runs may be serving."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_dashboard(duo, trial, *, ready: str | None = None, timeout: float = 30,
+                    size: tuple[int, int] = (1500, 1100)):
+    """Serve `create_app(trial)` to the dash_duo browser and wait until `ready` has rendered."""
+    from app import create_app
+    from components import ids
+    duo.driver.set_window_size(*size)
+    duo.start_server(create_app(trial), port=free_port())
+    duo.wait_for_element(ready or f"#{ids.TRAJ_GRAPH} .main-svg", timeout=timeout)
+    return duo
+
+
+@pytest.fixture
+def started(dash_duo, demo_trial):
+    """The dashboard on the demo trial, first figure drawn."""
+    return start_dashboard(dash_duo, demo_trial)

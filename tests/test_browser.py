@@ -1,17 +1,6 @@
 """Real-browser tests (dash_duo, headless Chromium) of the dashboard on the demo trial."""
-import pytest
-from selenium.webdriver.common.by import By
 
-from app import create_app
 from components import ids
-
-
-@pytest.fixture
-def started(dash_duo, demo_trial):
-    dash_duo.driver.set_window_size(1500, 1100)
-    dash_duo.start_server(create_app(demo_trial))
-    dash_duo.wait_for_element(f"#{ids.TRAJ_GRAPH} .main-svg", timeout=20)
-    return dash_duo
 
 
 def card_values(duo) -> list[str]:

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from app import create_app
+from conftest import start_dashboard
 from components import ids
 from trial.loader import load_trial
 
@@ -21,10 +21,7 @@ def pilot_trial(shared_data):
 
 @pytest.fixture
 def started(dash_duo, pilot_trial):
-    dash_duo.driver.set_window_size(1500, 1100)
-    dash_duo.start_server(create_app(pilot_trial))
-    dash_duo.wait_for_element(f"{GRAPH} .main-svg", timeout=30)
-    return dash_duo
+    return start_dashboard(dash_duo, pilot_trial, ready=f"{GRAPH} .main-svg")
 
 
 def wait_until(predicate, timeout=20.0):

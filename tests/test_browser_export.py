@@ -1,32 +1,14 @@
 """Real-browser test of the exports: click an export button and get the file (dash_duo)."""
 from __future__ import annotations
 
-import socket
 import time
 from pathlib import Path
 
-import pytest
 from selenium.webdriver.common.by import By
 
-from app import create_app
 from components import ids
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def free_port() -> int:
-    # Not dash_duo's default 8050: other test runs on this machine may be serving there.
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def started(dash_duo, demo_trial):
-    dash_duo.driver.set_window_size(1500, 1100)
-    dash_duo.start_server(create_app(demo_trial), port=free_port())
-    dash_duo.wait_for_element(f"#{ids.TRAJ_GRAPH} .main-svg", timeout=20)
-    return dash_duo
 
 
 def _button(duo, view: str, fmt: str):

@@ -1,21 +1,11 @@
 """Browser tests of the patient drill-down (issue 5): click-through from the trajectories, the
 swimmer plot and the patient list; previous/next and back keep the filters; linked selection."""
-import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
-from app import create_app
 from components import ids
 
 TIMEOUT = 15
-
-
-@pytest.fixture
-def started(dash_duo, demo_trial):
-    dash_duo.driver.set_window_size(1500, 1100)
-    dash_duo.start_server(create_app(demo_trial))
-    dash_duo.wait_for_element(f"#{ids.TRAJ_GRAPH} .main-svg", timeout=20)
-    return dash_duo
 
 
 def js_click(duo, element) -> None:

@@ -10,6 +10,7 @@ from factories import study_dict, valid_tables, write_trial
 from selenium.common.exceptions import NoAlertPresentException
 
 from app import create_app
+from conftest import free_port
 from components import ids
 from trial.loader import load_trial
 
@@ -103,7 +104,7 @@ def escaped(text: str) -> str:
 @pytest.fixture
 def hostile(dash_duo, hostile_trial):
     dash_duo.driver.set_window_size(1500, 1100)
-    dash_duo.start_server(create_app(hostile_trial))
+    dash_duo.start_server(create_app(hostile_trial), port=free_port())
     dash_duo.wait_for_element(f"{GRAPH} .main-svg", timeout=20)
     watch_csp(dash_duo)
     return dash_duo
@@ -167,7 +168,7 @@ def test_patients_tab_and_survival_show_literal_text(hostile):
 def test_app_works_under_its_csp(dash_duo, demo_trial):
     """Figures draw (SVG and WebGL), callbacks run, and the browser reports no CSP violation."""
     dash_duo.driver.set_window_size(1500, 1100)
-    dash_duo.start_server(create_app(demo_trial))
+    dash_duo.start_server(create_app(demo_trial), port=free_port())
     with urllib.request.urlopen(dash_duo.server_url) as r:
         csp = r.headers["Content-Security-Policy"]
         assert "frame-ancestors 'none'" in csp and "'unsafe-inline'" not in \
@@ -194,7 +195,7 @@ def test_app_works_under_its_csp(dash_duo, demo_trial):
 
 def test_csp_blocks_injected_inline_script(dash_duo, demo_trial):
     """The policy is enforced: an inline script added to the page does not run."""
-    dash_duo.start_server(create_app(demo_trial))
+    dash_duo.start_server(create_app(demo_trial), port=free_port())
     dash_duo.wait_for_element(f"{GRAPH} .main-svg", timeout=20)
     ran = dash_duo.driver.execute_script("""
         window.__injected = false;
@@ -218,7 +219,7 @@ def test_forced_callback_error_shows_friendly_message(dash_duo, demo_trial):
     def boom(_n):
         raise RuntimeError("patient P07 value 3.2")
 
-    dash_duo.start_server(app)
+    dash_duo.start_server(app, port=free_port())
     dash_duo.wait_for_element(f"{GRAPH} .main-svg", timeout=20)
     dash_duo.driver.execute_script("arguments[0].click()",
                                    dash_duo.find_element("#boom-button"))

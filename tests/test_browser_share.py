@@ -2,33 +2,16 @@
 from __future__ import annotations
 
 import io
-import socket
 import time
 from pathlib import Path
 
-import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from app import create_app
 from components import ids
 
 TIMEOUT = 20
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def started(dash_duo, demo_trial):
-    dash_duo.driver.set_window_size(1500, 1100)
-    dash_duo.start_server(create_app(demo_trial), port=free_port())
-    dash_duo.wait_for_element(f"#{ids.TRAJ_GRAPH} .main-svg", timeout=TIMEOUT)
-    return dash_duo
 
 
 def js_click(duo, element) -> None:

@@ -3,9 +3,8 @@ import time
 
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
-from selenium.webdriver.common.by import By
 
-from app import create_app
+from conftest import start_dashboard
 from components import ids
 
 GRAPH = f"#{ids.SURV_GRAPH}"
@@ -13,9 +12,7 @@ GRAPH = f"#{ids.SURV_GRAPH}"
 
 @pytest.fixture
 def survival_tab(dash_duo, demo_trial):
-    dash_duo.driver.set_window_size(1500, 1300)
-    dash_duo.start_server(create_app(demo_trial))
-    dash_duo.wait_for_element(f"#{ids.TRAJ_GRAPH} .main-svg", timeout=20)
+    start_dashboard(dash_duo, demo_trial, size=(1500, 1300))
     tab = [a for a in dash_duo.find_elements(f"#{ids.TABS} .nav-link")
            if a.text == "Survival & relapse"][0]
     dash_duo.driver.execute_script("arguments[0].click()", tab)

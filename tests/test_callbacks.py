@@ -2,7 +2,7 @@
 import pytest
 
 from app import create_app
-from components import cards, filters, trajectories
+from components import cards, filters, ids, trajectories
 from trial.model import RESPONSE_GROUPS
 
 ANY = filters.ANY
@@ -48,7 +48,7 @@ def test_age_slider_restricts_and_full_range_does_not(app, demo_trial):
 
 def test_trajectory_callback_returns_figure_rows_and_note(app, demo_trial):
     with app.server.test_request_context():
-        fig, rows, note = trajectories.update_trajectories(
+        fig, rows, note = trajectories.update_trajectories(ids.TAB_TRAJECTORIES,
             "sledai", "center", "mean_ci", "value", "wilcoxon", True,
             *all_filter_values(demo_trial))
     assert {r["group"] for r in rows} == set(demo_trial.centers)
@@ -71,3 +71,20 @@ def test_cards_callback(app, demo_trial):
 def test_reset_restores_everything(app, demo_trial):
     with app.server.test_request_context():
         assert list(filters.reset_filters(1)) == all_filter_values(demo_trial)
+
+
+def test_views_compute_only_while_their_tab_is_shown(app, demo_trial):
+    from dash.exceptions import PreventUpdate
+
+    from components import patient_list, survival
+    values = all_filter_values(demo_trial)
+    with app.server.test_request_context():
+        with pytest.raises(PreventUpdate):
+            trajectories.update_trajectories(ids.TAB_SURVIVAL, "sledai", "center", "mean_sd",
+                                             "value", "paired_t", False, *values)
+        with pytest.raises(PreventUpdate):
+            survival.update_survival(ids.TAB_TRAJECTORIES, "os", "day0", "none", "months", True,
+                                     *values)
+        with pytest.raises(PreventUpdate):
+            patient_list.update_swimmer(ids.TAB_TRAJECTORIES, [], *values)
+        assert patient_list.update_swimmer(ids.TAB_PATIENTS, [], *values).data

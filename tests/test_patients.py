@@ -4,7 +4,7 @@ from dash import no_update
 
 from app import create_app
 from components import filters, ids, pages, patient, patient_list, selection, trajectories
-from components.cohort_figure import patient_list_rows, swimmer_figure, swimmer_order
+from components.cohort_figure import swimmer_figure, swimmer_order
 from components.patient_figure import (event_rows, group_medians, measures_figure, natural_key,
                                        neighbours, outcome_rows, patient_record, plain,
                                        timeline_figure, value_rows)
@@ -268,7 +268,7 @@ def test_chip():
 
 def test_selected_lines_are_bold_in_trajectories(app):
     with app.server.test_request_context():
-        fig, _, _ = trajectories.update_trajectories(
+        fig, _, _ = trajectories.update_trajectories(ids.TAB_TRAJECTORIES,
             "sledai", "response", "mean_sd", "value", "paired_t", True, *all_values(app), ["3", "9"])
     selected = [t for t in fig.data if t.name and t.name.endswith("selected patients")]
     assert {t.name for t in selected} == {"NR: selected patients", "MCR: selected patients"}

@@ -7,11 +7,10 @@ import io
 import json
 from datetime import date
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from components import export, ids, methods, presenter
+from components import export, ids, presenter
 from tests.conftest import DEMO
 
 TODAY = date(2026, 1, 2)

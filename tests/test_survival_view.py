@@ -15,7 +15,7 @@ from app import create_app
 from components import survival_figure as sfig
 from components import filters, ids, survival
 from components.survival import SurvivalOptions, survival_view
-from components.survival_figure import (GROUP, axis_ticks, endpoint_frame, ENDPOINTS,
+from components.survival_figure import (axis_ticks, endpoint_frame, ENDPOINTS,
                                         estimate_rows, export_frame, patients_behind)
 from components.theme import RESPONSE_COLORS
 from trial import survival as sv
@@ -245,12 +245,12 @@ def test_export_has_the_risk_table_and_the_estimates(demo_trial):
 def test_callback_follows_filters_and_grouping(app, demo_trial):
     values = all_filter_values(demo_trial)
     with app.server.test_request_context():
-        fig, click, summary, table, recon, origins = survival.update_survival(
+        fig, click, summary, table, recon, origins = survival.update_survival(ids.TAB_SURVIVAL,
             "os", "day0", "none", "months", True, *values)
         assert click is None and all(o["disabled"] for o in origins)
         assert "37 of 40" in summary[0].children
         values[1] = ["MCR"]
-        fig, *_ = survival.update_survival("os", "day0", "center", "months", True, *values)
+        fig, *_ = survival.update_survival(ids.TAB_SURVIVAL, "os", "day0", "center", "months", True, *values)
     assert title(fig).startswith("Overall survival · 13 patients")
     total = sum(int(t.text[0]) for t in fig.data if t.mode == "text" and "At risk" in t.name)
     assert total == 13
@@ -260,7 +260,7 @@ def test_callback_empty_selection(app, demo_trial):
     values = all_filter_values(demo_trial)
     values[0] = []  # no center ticked: nobody
     with app.server.test_request_context():
-        fig, _, summary, table, *_ = survival.update_survival(
+        fig, _, summary, table, *_ = survival.update_survival(ids.TAB_SURVIVAL,
             "cif", "response", "center", "days", True, *values)
     assert fig.layout.annotations[0].text == "No patients match the filters."
     assert "No estimates" in str(table)
@@ -270,7 +270,7 @@ def test_click_lists_patients_with_links(app, demo_trial):
     values = all_filter_values(demo_trial)
     state = ("cif", "day0", "none", "months", True, *values)
     with app.server.test_request_context():
-        fig, *_ = survival.update_survival(*state)
+        fig, *_ = survival.update_survival(ids.TAB_SURVIVAL, *state)
         (step,) = steps(fig)
         point = {"points": [{"customdata": list(step.customdata[1])}]}
         panel = survival.show_clicked_patients(point, *state)

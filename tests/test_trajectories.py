@@ -1,5 +1,4 @@
 """Trajectory view: pure builders and the callback, on the demo trial."""
-import math
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -10,7 +9,7 @@ from components.trajectories import (BOTH, KEY_MEASURES, NO_GROUP, build_panels,
                                      trajectory_view)
 from components.trajectory_figure import TrajectoryOptions, center_and_bounds
 from trial.filters import PatientFilter, select_patients
-from trial.stats import measure_values, visit_summary
+from trial.stats import measure_values
 
 
 def summary_traces(fig: go.Figure) -> list[go.Scatter]:

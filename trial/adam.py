@@ -40,12 +40,10 @@ trial has no response events and the app hides responder filters and cards.
 from __future__ import annotations
 
 import hashlib
-import io as _io
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd

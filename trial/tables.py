@@ -75,8 +75,12 @@ def exact_ci(k: int, n: int, level: float = CI_LEVEL) -> tuple[float, float]:
     """Clopper-Pearson interval of a binomial proportion (R's `binom.test`); NaN when n = 0."""
     if n == 0:
         return np.nan, np.nan
-    ci = stats.binomtest(int(k), int(n)).proportion_ci(confidence_level=level, method="exact")
-    return float(ci.low), float(ci.high)
+    # The exact interval from beta quantiles (what binomtest's "exact" method computes, without
+    # its root search: ten times faster, which matters with a table per filter change).
+    alpha = 1 - level
+    low = 0.0 if k == 0 else stats.beta.ppf(alpha / 2, k, n - k + 1)
+    high = 1.0 if k == n else stats.beta.ppf(1 - alpha / 2, k + 1, n - k)
+    return float(low), float(high)
 
 
 # --- Table 1: baseline characteristics ----------------------------------------------------------
