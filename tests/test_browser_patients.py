@@ -176,6 +176,8 @@ def test_linked_selection_from_the_list_highlights_everywhere_and_clears(started
         return out.sort();""" % ids.SWIMMER_GRAPH
     duo._wait_for(lambda d: duo.driver.execute_script(outlined) == ["3", "9"], timeout=TIMEOUT,
                   msg="swimmer bars not highlighted")
+    # Views update when shown: back on the trajectories, the selected lines are bold.
+    open_tab(duo, "Trajectories")
     bold = """
         const gd = document.querySelector('#%s .js-plotly-plot');
         return gd.data.filter(t => (t.name || '').endsWith('selected patients'))
@@ -186,6 +188,7 @@ def test_linked_selection_from_the_list_highlights_everywhere_and_clears(started
     js_click(duo, duo.find_element(f"#{ids.SELECTION_CLEAR}"))
     duo._wait_for(lambda d: not d.find_element(By.ID, ids.SELECTION_CLEAR).is_displayed(),
                   timeout=TIMEOUT, msg="chip still shown")
+    open_tab(duo, "Patients")
     duo._wait_for(lambda d: not d.find_elements(
         By.CSS_SELECTOR, f"#{ids.PATIENT_GRID} .ag-row-selected"), timeout=TIMEOUT,
         msg="rows still ticked")
