@@ -51,7 +51,7 @@ def toolbar() -> html.Div:
     return html.Div([
         dbc.Button("▶ Present", id=ids.PRESENT_BUTTON, size="sm", color="primary",
                    title="Show this view as a full-screen slide (Esc to leave)"),
-        dbc.Button("📌 Pin", id=ids.PIN_BUTTON, title="Add this view to the pinned slides", **b),
+        dbc.Button("+ Pin", id=ids.PIN_BUTTON, title="Add this view to the pinned slides", **b),
         html.Span(id=ids.PIN_COUNT, className="pin-count mx-1"),
         dbc.ButtonGroup([
             dbc.Button("Present pinned", id=ids.PRESENT_PINNED,
@@ -63,7 +63,7 @@ def toolbar() -> html.Div:
             dbc.Button("Clear", id=ids.PIN_CLEAR, title="Unpin all", **b),
         ], size="sm"),
         dcc.Clipboard(id=ids.PIN_LINK_COPY, title="Copy a link that presents the pinned slides",
-                      children=html.Span("🔗 Slides link", className="share-copy-label"),
+                      children=html.Span("Slides link", className="share-copy-label"),
                       copied_children=html.Span("✓ Copied", className="share-copy-label"),
                       className="btn btn-sm btn-outline-secondary share-copy"),
         dcc.Loading(dcc.Download(id=ids.PIN_DOWNLOAD), type="circle", delay_show=200,

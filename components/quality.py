@@ -18,18 +18,7 @@ ANALYSIS_RULES = [
 
 
 def _where(f: Finding) -> str:
-    parts = [f.file]
-    if f.row is not None:
-        parts.append(f"row {f.row}")
-    if f.key:
-        parts.append(f"key {f.key}")
-    if f.column:
-        parts.append(f"column {f.column}")
-    if f.value is not None:
-        parts.append(f"value ‘{f.value}’")
-    if f.patient_id:
-        parts.append(f"patient {f.patient_id}")
-    return " · ".join(parts)
+    return " · ".join(f.location(with_patient=True))
 
 
 def finding_item(f: Finding) -> dbc.ListGroupItem:

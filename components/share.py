@@ -48,7 +48,7 @@ def layout() -> html.Div:
     return html.Div([
         dcc.Store(id=ids.URL_LOADED, data=False),
         dcc.Clipboard(id=ids.SHARE_COPY, title="Copy a link that opens this exact view",
-                      children=html.Span("🔗 Copy link", className="share-copy-label"),
+                      children=html.Span("Copy link", className="share-copy-label"),
                       copied_children=html.Span("✓ Link copied", className="share-copy-label"),
                       className="btn btn-sm btn-outline-primary share-copy"),
     ], className="share-link")

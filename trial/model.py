@@ -122,7 +122,8 @@ class Finding:
     rule: str = ""
     key: str | None = None  # for study.json: the key path, e.g. "measures[2].min"
 
-    def __str__(self) -> str:
+    def location(self, with_patient: bool = False) -> list[str]:
+        """Where the problem is: file, key, row, column, value (and patient), in that order."""
         where = [self.file]
         if self.key:
             where.append(f"key '{self.key}'")
@@ -132,7 +133,12 @@ class Finding:
             where.append(f"column '{self.column}'")
         if self.value is not None:
             where.append(f"value '{self.value}'")
-        return f"{self.level.upper()}: {', '.join(where)}: {self.message}"
+        if with_patient and self.patient_id:
+            where.append(f"patient {self.patient_id}")
+        return where
+
+    def __str__(self) -> str:
+        return f"{self.level.upper()}: {', '.join(self.location())}: {self.message}"
 
 
 class DataError(Exception):
