@@ -53,6 +53,8 @@ def filter_lines(flt: PatientFilter) -> str:
     out = []
     if flt.centers is not None:
         out.append(f'patients = patients[patients["center"].isin({list(flt.centers)!r})]')
+    if flt.arms is not None:
+        out.append(f'patients = patients[patients["arm"].isin({list(flt.arms)!r})]')
     if flt.responses is not None:
         out.append(f'patients = patients[patients["response"].isin({list(flt.responses)!r})]')
     if flt.relapse is not None:

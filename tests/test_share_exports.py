@@ -98,3 +98,12 @@ def test_presenter_slide_is_plain_text(demo_trial):
     assert children[0].children == ev.title
     fig = presenter.slide_graph_figure(ev)
     assert fig.layout.font.size > 15 and not fig.layout.title.text
+
+
+def test_method_snippet_carries_every_filter():
+    from components.methods import filter_lines
+    from trial.filters import PatientFilter
+    text = filter_lines(PatientFilter(centers=("A",), arms=("Placebo",), relapse=True))
+    assert 'patients["center"].isin([\'A\'])' in text
+    assert 'patients["arm"].isin([\'Placebo\'])' in text
+    assert 'patients["relapse"] == True' in text
