@@ -330,9 +330,11 @@ def _view(endpoint, origin, group, unit, show_ci, filter_values) -> SurvivalView
 @only_when_visible(ids.TAB_SURVIVAL)
 def update_survival(endpoint, origin, group, unit, show_ci, *filter_values):
     view = _view(endpoint, origin, group, unit, show_ci, filter_values)
-    relapse = endpoint_for(current_trial(), endpoint).relapse
-    return (view.figure, None, summary_children(view, group), estimates_table(view),
-            reconciliation_panel(current_trial(), view.patients, relapse),
+    ep = endpoint_for(current_trial(), endpoint)
+    # Endpoints given as such by the data (ADTTE) have no recorded-vs-analysed difference.
+    recon = html.Div() if ep.tte else reconciliation_panel(current_trial(), view.patients,
+                                                          ep.relapse)
+    return (view.figure, None, summary_children(view, group), estimates_table(view), recon,
             origin_options(endpoint))
 
 

@@ -501,5 +501,6 @@ def figure_subtitle(result: SurvivalResult, group_label: str | None, selection: 
     ep = result.endpoint
     marks = "+ censored" + (" · × death before relapse" if ep.cif else "")
     ci = f"shaded: {CI_LABEL}" if result.options.show_ci else "CI hidden"
-    by = f" · by {group_label.lower()}" if group_label else ""
+    # "Responder group" reads "by responder group"; "Arm (TRT01A)" keeps its variable name.
+    by = f" · by {group_label[:1].lower() + group_label[1:]}" if group_label else ""
     return f"{ep.estimator} · {ci} · {marks}{by}<br>Selection: {selection}"

@@ -377,3 +377,16 @@ def test_summary_json_has_the_adtte_endpoint(pilot):
     medians = {g["group"]: g["median"]["median"] for g in ttde["groups"]}
     assert medians == {"Placebo": None, "Xanomeline High Dose": 36.0,
                        "Xanomeline Low Dose": 33.0}
+
+
+def test_adtte_endpoint_view_has_no_reconciliation_and_keeps_variable_names(pilot):
+    from app import create_app
+    from components import filters, ids, survival
+    app = create_app(pilot)
+    layout = {c.id: c for c in app.layout._traverse() if isinstance(getattr(c, "id", None), str)}
+    values = [layout[i.component_id].value for i in filters.FILTER_INPUTS]
+    with app.server.test_request_context():
+        fig, _, _, _, recon, _ = survival.update_survival(
+            ids.TAB_SURVIVAL, "tte:TTDE", "day0", "arm", "days", True, *values)
+    assert recon.children is None
+    assert "(TRT01A)" in fig.layout.title.text + (fig.layout.title.subtitle.text or "")
