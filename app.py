@@ -93,6 +93,7 @@ def create_app(trial: Trial) -> Dash:
                assets_folder=str(HERE / "assets"), serve_locally=True,
                suppress_callback_exceptions=False)
     app.server.config[TRIAL_CONFIG_KEY] = trial
+    app.server.config[filters.CHOICES_CONFIG_KEY] = filters.filter_choices(trial)
     app.layout = build_layout(trial)
     app.callback_map.update(_VIEW_CALLBACK_MAP)
     app._callback_list.extend(_VIEW_CALLBACK_LIST)

@@ -5,6 +5,7 @@ import math
 from dataclasses import dataclass
 
 import dash_bootstrap_components as dbc
+import flask
 from dash import Input, Output, callback, html, dcc
 
 from trial.filters import PatientFilter, select_patients
@@ -102,8 +103,17 @@ def filter_from_values(centers, responses, relapse, sexes, ln, age_range, arms=N
     )
 
 
+# The choices depend only on the trial: `create_app` computes them once and keeps them here.
+CHOICES_CONFIG_KEY = "FILTER_CHOICES"
+
+
+def current_choices() -> FilterChoices:
+    cached = flask.current_app.config.get(CHOICES_CONFIG_KEY)
+    return cached if cached is not None else filter_choices(current_trial())
+
+
 def current_filter(*values) -> PatientFilter:
-    return filter_from_values(*values, choices=filter_choices(current_trial()))
+    return filter_from_values(*values, choices=current_choices())
 
 
 def _checklist(id_, options) -> dbc.Checklist:
@@ -169,6 +179,6 @@ def update_selected_count(*values):
     Input(ids.FILTER_RESET, "n_clicks"), prevent_initial_call=True,
 )
 def reset_filters(_clicks):
-    choices = filter_choices(current_trial())
+    choices = current_choices()
     return (list(choices.centers), list(choices.responses), ANY, list(choices.sexes), ANY,
             list(choices.age_bounds or (0, 100)), list(choices.arms))
