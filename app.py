@@ -8,22 +8,27 @@ serves the trial in the folder named by the TRIAL_DATA environment variable (def
 from __future__ import annotations
 
 import argparse
+import atexit
 import functools
 import os
 import sys
 from pathlib import Path
 
 import dash_bootstrap_components as dbc
+import flask
 from dash import Dash, _callback, html
 
 from components import cards, filters, ids, quality, survival, trajectories
 from components import pages, patient, patient_list, selection
 from components import appearance, export, tables  # noqa: F401  (export: callbacks)
-from components import presenter, share
+from components import presenter, share, upload
 import security
-from components.context import TRIAL_CONFIG_KEY
+from components.context import (DATASET_CONFIG_KEY, SESSIONS_CONFIG_KEY, TRIAL_CONFIG_KEY,
+                                SESSION_COOKIE, SessionGone, current_dataset)
 from trial.loader import load_trial
 from trial.model import DataError, Trial
+from trial.sessions import Dataset, SessionSettings, SessionStore
+from trial.upload import UploadLimits
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE / "data"
@@ -37,8 +42,9 @@ _callback.GLOBAL_CALLBACK_MAP.clear()
 _callback.GLOBAL_CALLBACK_LIST.clear()
 
 
-def honesty_banner(trial: Trial) -> html.Div:
+def honesty_banner(dataset: Dataset) -> html.Div:
     """On every page: whether the patient-level values are real or simulated."""
+    trial = dataset.trial
     study = trial.study
     if study.is_simulated:
         return dbc.Alert([
@@ -46,21 +52,24 @@ def honesty_banner(trial: Trial) -> html.Div:
             html.Span(study.data_note or "Patient-level values are simulated."),
             html.Span(" They are not the trial's patient data."),
         ], color="warning", className="honesty-banner mb-2", id="honesty-banner")
-    return html.Div(f"Data: {Path(trial.source).name}",  # a name, never a server path
+    return html.Div(f"Data: {dataset.name}",  # a name, never a server path
                     className="data-source text-muted small mb-2",
                     id="honesty-banner")
 
 
-def header(trial: Trial) -> html.Div:
+def header(trial: Trial, uploads: bool) -> html.Div:
     study = trial.study
     subtitle = " · ".join(x for x in (study.registry_id, study.citation) if x)
     return html.Div([html.Div([
         html.H1(study.title, className="app-title"),
         html.Div(subtitle, className="app-subtitle"),
-    ]), appearance.theme_switch()], className="app-header")
+    ]), html.Div([upload.open_button(uploads), appearance.theme_switch()],
+                 className="header-actions")], className="app-header")
 
 
-def build_layout(trial: Trial) -> dbc.Container:
+def build_layout(dataset: Dataset, uploads: SessionSettings | None = None) -> dbc.Container:
+    """The page for one dataset; `uploads`: the settings of browser uploads, None when off."""
+    trial = dataset.trial
     n_warnings = len(trial.warnings)
     quality_label = f"Data quality ({n_warnings})" if n_warnings else "Data quality"
     tabs = dbc.Tabs([
@@ -72,8 +81,9 @@ def build_layout(trial: Trial) -> dbc.Container:
                 label_class_name="text-warning-emphasis" if n_warnings else ""),
     ], id=ids.TABS, active_tab=ids.TAB_TRAJECTORIES)
     return dbc.Container([
-        header(trial),
-        honesty_banner(trial),
+        header(trial, uploads is not None),
+        upload.controls(dataset, uploads),
+        honesty_banner(dataset),
         dbc.Row([
             dbc.Col([selection.layout(), filters.layout(trial)], md=3, lg=2, className="sidebar"),
             dbc.Col([share.notice(), pages.layout(
@@ -85,19 +95,74 @@ def build_layout(trial: Trial) -> dbc.Container:
     ], fluid=True, className="app-container", id=ids.APP_CONTAINER)
 
 
+def data_name(trial: Trial) -> str:
+    return Path(trial.source).name
+
+
+def page_layout(default: Dataset, uploads: SessionSettings | None):
+    """The layout function: the page of the request's dataset, built once per dataset.
+
+    A browser whose uploaded dataset has gone gets the default page with a notice, and its
+    session cookie is cleared."""
+    def build(dataset: Dataset) -> dbc.Container:
+        return build_layout(dataset, uploads)
+
+    def layout():
+        dataset, notice = default, None
+        if flask.has_request_context():  # Dash also calls it once at start, outside requests
+            try:
+                dataset = current_dataset()
+            except SessionGone as gone:
+                notice = gone.user_message
+                flask.after_this_request(_clear_session_cookie)
+        return html.Div([upload.gone_notice(notice), dataset.derived("layout", build)])
+    return layout
+
+
+def _clear_session_cookie(response):
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def session_store(settings: security.Settings) -> SessionStore | None:
+    """Where browser uploads are kept (None when they are off). The folder is made by this
+    process; with several worker processes give TRIAL_UPLOAD_DIR or preload the app, so that
+    all of them find every session."""
+    if not settings.uploads:
+        return None
+    session_settings = SessionSettings(
+        ttl_seconds=settings.upload_ttl_minutes * 60,
+        limits=UploadLimits(max_bytes=settings.max_upload_bytes))
+    if settings.upload_dir is not None:
+        return SessionStore(settings.upload_dir, session_settings)
+    store = SessionStore.temporary(session_settings)
+    owner = os.getpid()
+    # The folder made here goes when this process ends (not when a forked worker does).
+    atexit.register(lambda: os.getpid() == owner and store.remove_all())
+    return store
+
+
 def create_app(trial: Trial) -> Dash:
-    """The Dash app serving one loaded, validated trial."""
+    """The Dash app serving one loaded, validated trial (and, if on, datasets uploaded in
+    browsers, each in its own session)."""
     settings = security.Settings.from_env()  # the one place the environment is read
     app = Dash(__name__, title=trial.study.short_title or "Trial dashboard",
                on_error=security.on_callback_error,
                assets_folder=str(HERE / "assets"), serve_locally=True,
                suppress_callback_exceptions=False)
+    default = Dataset(trial, data_name(trial))
+    store = session_store(settings)
     app.server.config[TRIAL_CONFIG_KEY] = trial
-    app.server.config[filters.CHOICES_CONFIG_KEY] = filters.filter_choices(trial)
-    app.layout = build_layout(trial)
+    app.server.config[DATASET_CONFIG_KEY] = default
+    app.server.config[SESSIONS_CONFIG_KEY] = store
+    default.derived("filter_choices", lambda ds: filters.filter_choices(ds.trial))
+    app.layout = page_layout(default, store.settings if store else None)
     app.callback_map.update(_VIEW_CALLBACK_MAP)
     app._callback_list.extend(_VIEW_CALLBACK_LIST)
     security.install(app, settings)
+    # Dash keeps a copy of a layout function's first page to check callbacks in the browser
+    # and writes it into every page it serves; every page is complete, so it is not needed.
+    app.validation_layout = None
     return app
 
 

@@ -17,6 +17,10 @@ Settings (environment variables; docs/security.md has the details):
     TRIAL_MAX_REQUEST_MB    largest request body accepted (default 8)
     TRIAL_SECRET_KEY        Flask secret key (default: random per process; never in code)
     TRIAL_HSTS              1: send Strict-Transport-Security (only behind HTTPS)
+    TRIAL_UPLOADS           on (default) | off: users may open datasets in their browser
+    TRIAL_MAX_UPLOAD_MB     largest upload, all files together (default 100)
+    TRIAL_UPLOAD_TTL_MIN    an uploaded dataset not used for this long is deleted (default 120)
+    TRIAL_UPLOAD_DIR        where uploads are kept (default: a new private temporary folder)
 
 Nothing here fetches anything from the network. Responses never carry tracebacks, server paths
 or data of the trial: errors get a short generic text and a reference id, and the server log has
@@ -99,6 +103,17 @@ class Settings:
     max_request_bytes: int = 8 * 1024 * 1024
     secret_key: str | None = field(default=None, repr=False)
     hsts: bool = False
+    uploads: bool = True
+    max_upload_bytes: int = 100 * 1024 * 1024
+    upload_ttl_minutes: float = 120
+    upload_dir: Path | None = None
+
+    @property
+    def max_body_bytes(self) -> int:
+        """The request size limit: an upload arrives base64-encoded (4/3 of its size) in one
+        callback request."""
+        upload = self.max_upload_bytes * 4 // 3 + 1024 * 1024 if self.uploads else 0
+        return max(self.max_request_bytes, upload)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -128,14 +143,19 @@ class Settings:
             except ValueError:
                 raise ConfigError(f"TRIAL_TRUSTED_PROXIES: '{p[:60]}' is not an IP address or "
                                   f"network") from None
-        mb = get("TRIAL_MAX_REQUEST_MB") or "8"
+        max_bytes = _megabytes(get, "TRIAL_MAX_REQUEST_MB", "8")
+        uploads = (get("TRIAL_UPLOADS").lower() or "on")
+        if uploads not in ("on", "off"):
+            raise ConfigError("TRIAL_UPLOADS must be on or off")
+        upload_bytes = _megabytes(get, "TRIAL_MAX_UPLOAD_MB", "100")
         try:
-            max_bytes = int(float(mb) * 1024 * 1024)
+            ttl = float(get("TRIAL_UPLOAD_TTL_MIN") or "120")
         except ValueError:
-            max_bytes = 0
-        if not 0 < max_bytes <= 1024 ** 3:
-            raise ConfigError("TRIAL_MAX_REQUEST_MB must be a number of megabytes between 0 and "
-                              "1024")
+            ttl = 0
+        if not 1 <= ttl <= 7 * 24 * 60:
+            raise ConfigError("TRIAL_UPLOAD_TTL_MIN must be a number of minutes between 1 and "
+                              "10080 (a week)")
+        upload_dir = get("TRIAL_UPLOAD_DIR")
         audit_path = get("TRIAL_AUDIT_LOG")
         secret = get("TRIAL_SECRET_KEY") or None
         if secret is not None and len(secret) < 16:
@@ -144,7 +164,20 @@ class Settings:
         return cls(auth=auth, users_file=Path(users) if users else None, auth_header=header,
                    trusted_proxies=proxies, audit_log=Path(audit_path) if audit_path else None,
                    max_request_bytes=max_bytes, secret_key=secret,
-                   hsts=get("TRIAL_HSTS").lower() in ("1", "true", "yes"))
+                   hsts=get("TRIAL_HSTS").lower() in ("1", "true", "yes"),
+                   uploads=uploads == "on", max_upload_bytes=upload_bytes,
+                   upload_ttl_minutes=ttl, upload_dir=Path(upload_dir) if upload_dir else None)
+
+
+def _megabytes(get, name: str, default: str) -> int:
+    """The setting `name`, in megabytes, as bytes (between 0 and 1024 MB)."""
+    try:
+        n = int(float(get(name) or default) * 1024 * 1024)
+    except ValueError:
+        n = 0
+    if not 0 < n <= 1024 ** 3:
+        raise ConfigError(f"{name} must be a number of megabytes between 0 and 1024")
+    return n
 
 
 def load_users(path: Path) -> dict[str, str]:
@@ -492,6 +525,11 @@ def on_callback_error(err: Exception) -> None:
     """Global callback error handler (Dash `on_error`): a friendly message with a reference in
     the page, the details in the log, never the exception text (it may hold patient data)."""
     from dash import callback_context, set_props
+    message = getattr(err, "user_message", None)
+    if isinstance(message, str):  # an expected condition with its own words (no details)
+        log.info("callback stopped: %s", type(err).__name__)
+        set_props(ERROR_COMPONENT_ID, {"is_open": True, "children": message})
+        return None
     ref = secrets.token_hex(4)
     try:
         outputs = callback_context.outputs_list
@@ -564,7 +602,7 @@ def install(app, settings: Settings) -> None:
     if state.audit is not None:
         state.audit.check_writable()
     server.extensions[EXTENSION_KEY] = state
-    server.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
+    server.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     server.config["SECRET_KEY"] = settings.secret_key or secrets.token_hex(32)
     server.config["PROPAGATE_EXCEPTIONS"] = False
     server.config["TRAP_HTTP_EXCEPTIONS"] = False
@@ -653,6 +691,9 @@ def _cmd_check(_args: argparse.Namespace) -> int:
              if s.auth == "header" else ""))
     print(f"audit log: {s.audit_log or 'off'}")
     print(f"max request: {s.max_request_bytes / 1024 / 1024:g} MB")
+    print("uploads: " + (f"on, up to {s.max_upload_bytes / 1024 / 1024:g} MB, deleted after "
+                         f"{s.upload_ttl_minutes:g} min without use, kept in "
+                         f"{s.upload_dir or 'a new temporary folder'}" if s.uploads else "off"))
     print(f"secret key: {'from TRIAL_SECRET_KEY' if s.secret_key else 'random per process'}")
     print(f"HSTS: {'on' if s.hsts else 'off'}")
     return 0

@@ -5,14 +5,13 @@ import math
 from dataclasses import dataclass
 
 import dash_bootstrap_components as dbc
-import flask
 from dash import Input, Output, callback, html, dcc
 
 from trial.filters import PatientFilter, select_patients
 from trial.model import RESPONSE_GROUPS, Trial
 
 from . import ids
-from .context import current_trial
+from .context import current_dataset, current_trial
 
 ANY = "any"
 YES_NO_ANY = [{"label": "Any", "value": ANY}, {"label": "Yes", "value": "yes"},
@@ -103,13 +102,9 @@ def filter_from_values(centers, responses, relapse, sexes, ln, age_range, arms=N
     )
 
 
-# The choices depend only on the trial: `create_app` computes them once and keeps them here.
-CHOICES_CONFIG_KEY = "FILTER_CHOICES"
-
-
 def current_choices() -> FilterChoices:
-    cached = flask.current_app.config.get(CHOICES_CONFIG_KEY)
-    return cached if cached is not None else filter_choices(current_trial())
+    # The choices depend only on the trial: computed once per dataset and kept with it.
+    return current_dataset().derived("filter_choices", lambda ds: filter_choices(ds.trial))
 
 
 def current_filter(*values) -> PatientFilter:

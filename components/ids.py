@@ -138,3 +138,17 @@ PRESENT_SLIDE = "present-slide"
 PRESENT_PREV = "present-prev"
 PRESENT_NEXT = "present-next"
 PRESENT_COUNTER = "present-counter"
+
+# Added for the survival origin control and history navigation
+SURV_ORIGIN_CONTROL = "surv-origin-control"   # the column holding the relapse origin control
+URL_WRITTEN = "url-written"          # store: the query the app itself last wrote (share.py)
+
+# Opening a dataset in the browser (components/upload.py)
+UPLOAD_OPEN = "upload-open"          # header button: opens the upload dialog
+UPLOAD_MODAL = "upload-modal"
+UPLOAD_FILES = "upload-files"        # dcc.Upload: files or a zip (drag and drop: folders too)
+UPLOAD_FOLDER = "upload-folder"      # dcc.Upload: a folder, from the file picker
+UPLOAD_STATUS = "upload-status"      # what was checked: the findings, or the dataset opened
+UPLOAD_RELOAD = "upload-reload"      # dcc.Location: reloads the page on the new dataset
+UPLOAD_CLOSE = "upload-close"        # banner button: close the uploaded dataset
+UPLOAD_NOTICE = "upload-notice"      # the page's notice that an uploaded dataset has gone

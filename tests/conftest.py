@@ -61,6 +61,25 @@ def start_dashboard(duo, trial, *, ready: str | None = None, timeout: float = 30
     return duo
 
 
+def page(app):
+    """The page the app serves at "/" to a browser without an uploaded dataset."""
+    with app.server.test_request_context("/"):
+        return app.layout()
+
+
+def page_components(app) -> dict:
+    """The page's components that have a plain (text) id, by id."""
+    return {c.id: c for c in page(app)._traverse() if isinstance(getattr(c, "id", None), str)}
+
+
+def add_to_page(app, *components) -> None:
+    """Serve `components` in the page too (tests that add a callback of their own)."""
+    from dash import html
+    served = app.layout
+    app.layout = lambda: html.Div([served(), *components])
+    app.validation_layout = None
+
+
 @pytest.fixture
 def started(dash_duo, demo_trial):
     """The dashboard on the demo trial, first figure drawn."""

@@ -11,6 +11,7 @@ from selenium.common.exceptions import NoAlertPresentException
 
 from app import create_app
 from conftest import free_port
+from conftest import add_to_page
 from components import ids
 from trial.loader import load_trial
 
@@ -211,8 +212,7 @@ def test_csp_blocks_injected_inline_script(dash_duo, demo_trial):
 def test_forced_callback_error_shows_friendly_message(dash_duo, demo_trial):
     from dash import Input, Output, html
     app = create_app(demo_trial)
-    app.layout.children.append(html.Button("Break", id="boom-button"))
-    app.layout.children.append(html.Div(id="boom-out"))
+    add_to_page(app, html.Button("Break", id="boom-button"), html.Div(id="boom-out"))
 
     @app.callback(Output("boom-out", "children"), Input("boom-button", "n_clicks"),
                   prevent_initial_call=True)

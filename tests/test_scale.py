@@ -2,6 +2,7 @@
 import pytest
 
 from app import create_app
+from conftest import page_components
 from components import patient_list
 from components.cohort_figure import (MAX_LIST_ROWS, MAX_SWIMMER_PATIENTS, capped,
                                       search_patients, swimmer_figure)
@@ -20,7 +21,7 @@ def big(tmp_path_factory):
 
 
 def untouched_filters(app):
-    layout = {c.id: c for c in app.layout._traverse() if isinstance(getattr(c, "id", None), str)}
+    layout = page_components(app)
     return [layout[i.component_id].value for i in FILTER_INPUTS]
 
 

@@ -15,6 +15,7 @@ from werkzeug.security import generate_password_hash
 import security
 from app import create_app
 from components import ids
+from conftest import add_to_page
 
 PASSWORD = "correct horse battery staple"
 ENV = ("TRIAL_AUTH", "TRIAL_USERS_FILE", "TRIAL_AUTH_HEADER", "TRIAL_TRUSTED_PROXIES",
@@ -353,6 +354,7 @@ def test_error_pages_are_generic(demo_trial):
 
 def test_request_size_limit(demo_trial, monkeypatch):
     monkeypatch.setenv("TRIAL_MAX_REQUEST_MB", "1")
+    monkeypatch.setenv("TRIAL_UPLOADS", "off")
     app = create_app(demo_trial)
     assert app.server.config["MAX_CONTENT_LENGTH"] == 1024 * 1024
     r = app.server.test_client().post("/_dash-update-component", data=b"x" * (1024 * 1024 + 1),
@@ -368,8 +370,7 @@ SECRET_ID = "P-SECRET-0042"
 
 def failing_app(trial):
     app = create_app(trial)
-    app.layout.children.append(html.Button(id="boom-button"))
-    app.layout.children.append(html.Div(id="boom-out"))
+    add_to_page(app, html.Button(id="boom-button"), html.Div(id="boom-out"))
 
     @app.callback(Output("boom-out", "children"), Input("boom-button", "n_clicks"),
                   prevent_initial_call=True)

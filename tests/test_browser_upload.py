@@ -1,0 +1,65 @@
+"""Real-browser test (dash_duo, headless Chromium): a user opens a dataset of their own from the
+header, sees it checked and explores it in their session, then closes it; a broken dataset is
+refused with its findings and changes nothing."""
+from __future__ import annotations
+
+import pytest
+from factories import study_dict, valid_tables, write_trial
+
+from conftest import start_dashboard
+from components import ids
+from test_browser_adam import wait_until
+
+
+@pytest.fixture
+def uploads(tmp_path, monkeypatch):
+    root = tmp_path / "uploads"
+    monkeypatch.setenv("TRIAL_UPLOAD_DIR", str(root))
+    return root
+
+
+def other_trial_files(folder, *, title: str, **tables) -> list[str]:
+    study = study_dict()
+    study["title"] = title
+    written = write_trial(folder, study=study, **{"tables": valid_tables(), **tables})
+    (written / "README.md").write_text("notes")
+    return [str(p) for p in sorted(written.iterdir())]
+
+
+def drop_files(duo, paths: list[str]) -> None:
+    duo.find_element(f"#{ids.UPLOAD_OPEN}").click()
+    duo.wait_for_element(f"#{ids.UPLOAD_FILES}")
+    file_input = duo.find_element(f"#{ids.UPLOAD_FILES} input[type=file]")
+    file_input.send_keys("\n".join(paths))
+
+
+def title(duo) -> str:
+    return duo.find_element(".app-title").text
+
+
+def test_open_explore_and_close_an_uploaded_dataset(dash_duo, demo_trial, tmp_path, uploads):
+    duo = start_dashboard(dash_duo, demo_trial)
+    demo_title = title(duo)
+    drop_files(duo, other_trial_files(tmp_path / "other", title="Uploaded pilot study"))
+    wait_until(lambda: title(duo) == "Uploaded pilot study", timeout=30)
+    duo.wait_for_element(f"#{ids.TRAJ_GRAPH} .main-svg", timeout=30)
+    bar = duo.find_element(".upload-bar").text
+    assert "Uploaded dataset: events.csv + 3 more files" in bar and "only in this browser" in bar
+    assert len(list(uploads.iterdir())) == 1
+    duo.find_element(f"#{ids.UPLOAD_CLOSE}").click()
+    wait_until(lambda: title(duo) == demo_title, timeout=30)
+    assert list(uploads.iterdir()) == []
+    assert not duo.find_element(".upload-bar").is_displayed()
+
+
+def test_a_broken_upload_lists_its_findings(dash_duo, demo_trial, tmp_path, uploads):
+    duo = start_dashboard(dash_duo, demo_trial)
+    demo_title = title(duo)
+    events = valid_tables()["events"].copy()
+    events.loc[0, "event"] = "infusoin"
+    drop_files(duo, other_trial_files(tmp_path / "bad", title="Broken", events=events))
+    duo.wait_for_contains_text(f"#{ids.UPLOAD_STATUS}", "The dataset was not opened",
+                               timeout=30)
+    status = duo.find_element(f"#{ids.UPLOAD_STATUS}").text
+    assert "events.csv" in status and "row 2" in status and "infusoin" in status
+    assert title(duo) == demo_title and list(uploads.iterdir()) == []

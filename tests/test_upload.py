@@ -1,0 +1,337 @@
+"""Opening a dataset uploaded in a browser: the checks on the files (trial/upload.py), the
+session store (trial/sessions.py) and the whole round trip through the Flask app."""
+from __future__ import annotations
+
+import base64
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+from factories import study_dict, valid_tables, write_trial
+
+from app import create_app
+from components import ids
+from components.filters import FILTER_INPUTS
+from conftest import page_components
+from components.context import SESSION_COOKIE, SESSIONS_CONFIG_KEY
+from trial.model import DataError
+from trial.sessions import SessionSettings, SessionStore
+from trial.upload import (UploadLimits, check_sizes, decode_data_url, decoded_size,
+                          stage_upload)
+
+DEMO = Path(__file__).resolve().parents[1] / "data"
+
+
+def data_url(data: bytes) -> str:
+    return "data:application/octet-stream;base64," + base64.b64encode(data).decode()
+
+
+def zipped(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def folder_files(folder: Path, prefix: str = "") -> list[tuple[str, bytes]]:
+    return [(prefix + p.name, p.read_bytes()) for p in sorted(folder.iterdir()) if p.is_file()]
+
+
+def messages(err: DataError) -> list[str]:
+    return [f"{f.file}: {f.message}" for f in err.findings]
+
+
+# --- the files ---------------------------------------------------------------------------------
+
+def test_files_of_a_dropped_folder_are_written_flat_and_non_data_set_aside(tmp_path):
+    staged = stage_upload(folder_files(DEMO, "trial-demo/"), tmp_path)
+    assert sorted(staged.written) == ["events.csv", "measurements.csv", "patients.csv",
+                                      "study.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(staged.written)
+    assert (tmp_path / "study.json").read_bytes() == (DEMO / "study.json").read_bytes()
+    assert [n for n, _why in staged.ignored] == ["trial-demo/README.md"]
+    assert "not a data file" in staged.ignored[0][1]
+    assert staged.display_name == "events.csv + 3 more files"
+
+
+def test_a_zip_is_unpacked_and_its_paths_cannot_escape_the_folder(tmp_path):
+    target = tmp_path / "upload"
+    target.mkdir()
+    archive = zipped({"../../outside.csv": b"a,b\n1,2\n", "study/adsl.csv": b"x\n1\n",
+                      "__MACOSX/._adsl.csv": b"junk", "inner.zip": b"PK"})
+    staged = stage_upload([("study.zip", archive)], target)
+    assert sorted(staged.written) == ["adsl.csv", "outside.csv"]
+    assert not (tmp_path / "outside.csv").exists()
+    assert sorted(n for n, _ in staged.ignored) == ["study.zip/__MACOSX/._adsl.csv",
+                                                   "study.zip/inner.zip"]
+
+
+def test_every_unusable_file_is_named_at_once(tmp_path):
+    with pytest.raises(DataError) as caught:
+        stage_upload([("a/patients.csv", b"x"), ("b/patients.csv", b"y"),
+                      ("bad;name.csv", b"z"), ("broken.zip", b"not a zip")], tmp_path)
+    found = messages(caught.value)
+    assert len(found) == 3
+    assert any(m.startswith("b/patients.csv: a second file named patients.csv") for m in found)
+    assert any(m.startswith("bad;name.csv: the file name has characters") for m in found)
+    assert "broken.zip: is not a readable zip archive" in found
+
+
+def test_an_upload_without_data_files_is_refused_saying_what_was_set_aside(tmp_path):
+    with pytest.raises(DataError) as caught:
+        stage_upload([("notes.docx", b"x"), ("define.xml", b"<x/>")], tmp_path)
+    (message,) = messages(caught.value)
+    assert "no data file was found" in message and "define.xml" in message
+
+
+def test_a_zip_that_unpacks_beyond_the_limit_is_refused_while_reading(tmp_path):
+    bomb = zipped({"adlb.csv": b"0" * 5_000_000})  # ~5 kB packed
+    assert len(bomb) < 50_000
+    with pytest.raises(DataError) as caught:
+        stage_upload([("bomb.zip", bomb)], tmp_path, UploadLimits(max_unpacked_bytes=1_000_000))
+    assert "unpack to more than" in messages(caught.value)[0]
+    assert (tmp_path / "adlb.csv").stat().st_size <= 1_000_000 + 1024 * 1024
+
+
+def test_sizes_are_checked_before_decoding():
+    url = data_url(b"x" * 1000)
+    assert decoded_size(url) == 1000
+    assert decoded_size(data_url(b"xy")) == 2
+    check_sizes([("a.csv", url)], UploadLimits(max_bytes=1000))
+    with pytest.raises(DataError) as caught:
+        check_sizes([("a.csv", url), ("b.csv", url)], UploadLimits(max_bytes=1500))
+    assert "the limit is" in messages(caught.value)[0]
+    with pytest.raises(DataError):
+        check_sizes([("a.csv", url)] * 3, UploadLimits(max_files=2))
+    with pytest.raises(DataError):
+        check_sizes([], UploadLimits())
+
+
+def test_damaged_data_urls_name_the_file():
+    assert decode_data_url("x.csv", data_url(b"abc")) == b"abc"
+    for bad in ("abc", "data:text/csv,abc", "data:text/csv;base64,@@@"):
+        with pytest.raises(DataError) as caught:
+            decode_data_url("folder/x.csv", bad)
+        assert caught.value.findings[0].file == "x.csv"
+
+
+# --- the session store -------------------------------------------------------------------------
+
+class Clock:
+    def __init__(self):
+        self.now = 1_000_000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+def make_store(root, clock, **kw) -> SessionStore:
+    return SessionStore(root, SessionSettings(ttl_seconds=600, **kw), clock=clock)
+
+
+def test_a_session_is_found_by_its_token_and_owner_only(tmp_path, clock):
+    store = make_store(tmp_path, clock)
+    token, dataset, _ = store.create(folder_files(DEMO), owner="ana")
+    assert dataset.uploaded and len(dataset.trial.patients) == 40
+    assert dataset.trial.source == dataset.name == "events.csv + 3 more files"
+    assert store.get(token, "ana") is dataset
+    assert store.get(token, "bob") is None
+    assert store.get(token[:-1] + ("A" if token[-1] != "A" else "B"), "ana") is None
+    assert store.get("../../etc", "ana") is None
+    # The token itself is never a path on disk.
+    assert all(token not in str(p) for p in tmp_path.rglob("*"))
+
+
+def test_another_process_finds_the_session_on_disk(tmp_path, clock):
+    token, dataset, _ = make_store(tmp_path, clock).create(folder_files(DEMO), owner="ana")
+    other = make_store(tmp_path, clock)
+    found = other.get(token, "ana")
+    assert found is not dataset and found.name == dataset.name
+    assert found.trial.fingerprint == dataset.trial.fingerprint
+
+
+def test_an_unused_session_expires_with_its_files_and_use_keeps_it(tmp_path, clock):
+    store = make_store(tmp_path, clock)
+    token, _, _ = store.create(folder_files(DEMO), owner="ana")
+    clock.now += 500
+    assert store.get(token, "ana") is not None  # used: its time starts again
+    clock.now += 500
+    assert store.get(token, "ana") is not None
+    clock.now += 601
+    assert store.get(token, "ana") is None
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sweeping_deletes_other_expired_sessions(tmp_path, clock):
+    store = make_store(tmp_path, clock)
+    old, _, _ = store.create(folder_files(DEMO), owner="ana")
+    clock.now += 601
+    new, _, _ = store.create(folder_files(DEMO), owner="bob")
+    assert len(list(tmp_path.iterdir())) == 1
+    assert store.get(old, "ana") is None and store.get(new, "bob") is not None
+
+
+def test_closing_deletes_at_once(tmp_path, clock):
+    store = make_store(tmp_path, clock)
+    token, _, _ = store.create(folder_files(DEMO), owner="ana")
+    store.close(token)
+    assert store.get(token, "ana") is None and list(tmp_path.iterdir()) == []
+
+
+def test_invalid_data_keeps_nothing(tmp_path, clock):
+    store = make_store(tmp_path, clock)
+    files = [(n, b) for n, b in folder_files(DEMO) if n != "events.csv"]
+    with pytest.raises(DataError) as caught:
+        store.create(files, owner="ana")
+    assert any("events" in m and "missing" in m for m in messages(caught.value))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_number_of_sessions_is_bounded(tmp_path, clock):
+    store = make_store(tmp_path, clock, max_sessions=2, max_loaded=1)
+    tokens = [store.create(folder_files(DEMO), owner=f"u{i}")[0] for i in range(2)]
+    with pytest.raises(DataError) as caught:
+        store.create(folder_files(DEMO), owner="u3")
+    assert "already keeps 2 uploaded datasets" in messages(caught.value)[0]
+    # Only one trial stays loaded in memory; the other is read again from its folder.
+    assert store.get(tokens[0], "u0") is not None and store.get(tokens[1], "u1") is not None
+
+
+# --- through the app ---------------------------------------------------------------------------
+
+UPLOAD_OUTPUTS = [(ids.UPLOAD_STATUS, "children"), (ids.UPLOAD_RELOAD, "href"),
+                  (ids.UPLOAD_FILES, "contents"), (ids.UPLOAD_FOLDER, "contents")]
+
+
+def callback_request(outputs, inputs, state=()):
+    def spec(pairs, with_value):
+        return [{"id": i, "property": p, **({"value": v} if with_value else {})}
+                for i, p, *v in pairs for v in [v[0] if v else None]]
+    output = ".." + "...".join(f"{i}.{p}" for i, p in outputs) + ".."
+    return {"output": output if len(outputs) > 1 else f"{outputs[0][0]}.{outputs[0][1]}",
+            "outputs": spec(outputs, False) if len(outputs) > 1 else spec(outputs, False)[0],
+            "inputs": spec(inputs, True), "state": spec(state, True),
+            "changedPropIds": [f"{inputs[0][0]}.{inputs[0][1]}"]}
+
+
+def post_upload(client, files: list[tuple[str, bytes]]):
+    body = callback_request(
+        UPLOAD_OUTPUTS,
+        [(ids.UPLOAD_FILES, "contents", [data_url(b) for _, b in files]),
+         (ids.UPLOAD_FOLDER, "contents", None)],
+        [(ids.UPLOAD_FILES, "filename", [n for n, _ in files]),
+         (ids.UPLOAD_FOLDER, "filename", None)])
+    return client.post("/_dash-update-component", json=body)
+
+
+@pytest.fixture
+def served(demo_trial, tmp_path, monkeypatch):
+    monkeypatch.setenv("TRIAL_UPLOAD_DIR", str(tmp_path / "uploads"))
+    return create_app(demo_trial)
+
+
+@pytest.fixture
+def other_trial(tmp_path) -> list[tuple[str, bytes]]:
+    study = study_dict()
+    study["title"] = "Uploaded pilot study"
+    folder = write_trial(tmp_path / "other", study=study, tables=valid_tables())
+    return folder_files(folder, "other/")
+
+
+def layout_text(client) -> str:
+    return client.get("/_dash-layout").get_data(as_text=True)
+
+
+def test_an_upload_opens_in_its_session_only(served, other_trial):
+    client, stranger = served.server.test_client(), served.server.test_client()
+    r = post_upload(client, other_trial)
+    assert r.status_code == 200
+    cookie = r.headers["Set-Cookie"]
+    assert cookie.startswith(f"{SESSION_COOKIE}=") and "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie and "Expires" not in cookie
+    response = r.get_json()["response"]
+    assert response[ids.UPLOAD_RELOAD] == {"href": "/"}
+    assert response[ids.UPLOAD_FILES] == {"contents": None}  # the browser drops the bytes
+    assert "Checked and opened" in json.dumps(response[ids.UPLOAD_STATUS])
+    page = layout_text(client)
+    assert "Uploaded pilot study" in page and "Uploaded dataset: " in page
+    assert "Uploaded pilot study" not in layout_text(stranger)
+
+
+def test_closing_returns_to_the_default_data_and_deletes_the_files(served, other_trial):
+    client = served.server.test_client()
+    post_upload(client, other_trial)
+    root = served.server.config[SESSIONS_CONFIG_KEY].root
+    assert len(list(root.iterdir())) == 1
+    body = callback_request([(ids.UPLOAD_RELOAD, "href")], [(ids.UPLOAD_CLOSE, "n_clicks", 1)])
+    # A second output on the same property: Dash keys it with a hash.
+    body["output"] = next(k for k in served.callback_map
+                          if k.startswith(f"{ids.UPLOAD_RELOAD}.href@"))
+    r = client.post("/_dash-update-component", json=body)
+    assert r.status_code == 200 and f"{SESSION_COOKIE}=;" in r.headers["Set-Cookie"]
+    assert list(root.iterdir()) == []
+    assert "Uploaded pilot study" not in layout_text(client)
+
+
+def test_a_refused_upload_lists_the_findings_and_changes_nothing(served, other_trial):
+    client = served.server.test_client()
+    broken = [(n, b.replace(b"MCR", b"MXR", 1) if n.endswith("events.csv") else b)
+              for n, b in other_trial]
+    r = post_upload(client, broken)
+    assert r.status_code == 200 and "Set-Cookie" not in r.headers
+    status = json.dumps(r.get_json()["response"][ids.UPLOAD_STATUS])
+    assert "The dataset was not opened" in status and "events.csv" in status
+    assert list(served.server.config[SESSIONS_CONFIG_KEY].root.iterdir()) == []
+
+
+def test_a_gone_session_is_said_on_the_page_and_in_callbacks(served, other_trial):
+    client = served.server.test_client()
+    post_upload(client, other_trial)
+    for folder in served.server.config[SESSIONS_CONFIG_KEY].root.iterdir():
+        served.server.config[SESSIONS_CONFIG_KEY].close(None)  # no token: nothing happens
+        assert folder.exists()
+    token = client.get_cookie(SESSION_COOKIE).value
+    served.server.config[SESSIONS_CONFIG_KEY].close(token)
+    r = client.get("/_dash-layout")
+    assert "no longer on the server" in r.get_data(as_text=True)
+    assert f"{SESSION_COOKIE}=;" in r.headers["Set-Cookie"]
+    client.set_cookie(SESSION_COOKIE, token)  # e.g. a second tab that had not reloaded
+    shown = page_components(served)
+    r = client.post("/_dash-update-component", json=callback_request(
+        [(ids.SELECTED_COUNT, "children")],
+        [(i.component_id, i.component_property, shown[i.component_id].value)
+         for i in FILTER_INPUTS]))
+    assert "no longer on the server" in json.dumps(r.get_json())
+
+
+def test_uploads_can_be_switched_off(demo_trial, monkeypatch, other_trial):
+    monkeypatch.setenv("TRIAL_UPLOADS", "off")
+    app = create_app(demo_trial)
+    assert app.server.config[SESSIONS_CONFIG_KEY] is None
+    client = app.server.test_client()
+    r = post_upload(client, other_trial)
+    assert r.status_code == 204 and "Set-Cookie" not in r.headers
+    assert app.server.config["MAX_CONTENT_LENGTH"] == 8 * 1024 * 1024
+
+
+def test_the_request_limit_makes_room_for_the_largest_upload(demo_trial, monkeypatch):
+    monkeypatch.setenv("TRIAL_MAX_UPLOAD_MB", "30")
+    app = create_app(demo_trial)
+    assert app.server.config["MAX_CONTENT_LENGTH"] == 30 * 1024 * 1024 * 4 // 3 + 1024 * 1024
+
+
+def test_an_upload_over_the_limit_is_refused_with_the_limit(demo_trial, monkeypatch,
+                                                             other_trial, tmp_path):
+    monkeypatch.setenv("TRIAL_MAX_UPLOAD_MB", "0.01")
+    monkeypatch.setenv("TRIAL_UPLOAD_DIR", str(tmp_path / "up"))
+    client = create_app(demo_trial).server.test_client()
+    r = post_upload(client, other_trial + [("big.csv", b"x" * 20_000)])
+    assert "the limit is 0.01 MB" in json.dumps(r.get_json())

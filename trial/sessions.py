@@ -1,0 +1,206 @@
+"""Datasets uploaded in a browser, each kept for its own session in a temporary area.
+
+A session is a random token (held by the browser in a cookie) and a folder under the store's
+root: `<root>/<hash of token>/data/` holds the validated files, `meta.json` beside it the
+dataset's display name, its owner (hashed) and, as its modification time, when it was last used.
+The folder is the truth, so that every worker process of a server finds the session; each
+process keeps the few most recently used trials loaded. A session not used for `ttl_seconds` is
+deleted with its files; closing it deletes them at once. Only the token's hash is ever a path.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable
+
+from .loader import load_trial
+from .model import DataError, Finding, Trial
+from .upload import UPLOAD_FILE, StagedUpload, UploadLimits, stage_upload
+
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
+META = "meta.json"
+DATA = "data"
+
+
+class Dataset:
+    """A loaded trial as served: its display name, whether it was uploaded, and the values the
+    views derive from it once (filter choices, the page layout), kept with it."""
+
+    def __init__(self, trial: Trial, name: str, uploaded: bool = False):
+        self.trial = trial
+        self.name = name
+        self.uploaded = uploaded
+        self._derived: dict[str, object] = {}
+        self._lock = threading.Lock()
+
+    def derived(self, key: str, build: Callable[[Dataset], object]):
+        """`build(self)`, computed on first use and then reused (it must not depend on more
+        than this dataset)."""
+        with self._lock:
+            if key in self._derived:
+                return self._derived[key]
+        value = build(self)
+        with self._lock:
+            return self._derived.setdefault(key, value)
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    ttl_seconds: float = 2 * 3600
+    max_sessions: int = 16  # datasets kept on disk at once, all users together
+    max_loaded: int = 4  # trials kept in memory per process
+    limits: UploadLimits = UploadLimits()
+
+
+def _hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+class SessionStore:
+    """Uploaded datasets by session token; see the module docstring."""
+
+    def __init__(self, root: Path, settings: SessionSettings = SessionSettings(), *,
+                 clock: Callable[[], float] = time.time,
+                 load: Callable[[Path], Trial] = load_trial):
+        self.root = Path(root)
+        self.settings = settings
+        self._clock = clock
+        self._load = load
+        self._loaded: OrderedDict[str, Dataset] = OrderedDict()
+        self._lock = threading.Lock()
+        self._last_sweep = float("-inf")
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+    @classmethod
+    def temporary(cls, settings: SessionSettings = SessionSettings(), **kw) -> SessionStore:
+        """A store in a new private folder of the system's temporary area."""
+        return cls(Path(tempfile.mkdtemp(prefix="trial-uploads-")), settings, **kw)
+
+    # --- sessions ----------------------------------------------------------------------------
+
+    def create(self, files: list[tuple[str, bytes]], owner: str
+               ) -> tuple[str, Dataset, StagedUpload]:
+        """Validate and keep an upload: (token, dataset, what was written and set aside).
+
+        Raises `DataError` with every finding when the files cannot be used; nothing is kept.
+        """
+        self.sweep(force=True)
+        if len(self._session_folders()) >= self.settings.max_sessions:
+            raise DataError([Finding("error", UPLOAD_FILE, (
+                f"the server already keeps {self.settings.max_sessions} uploaded datasets, its "
+                f"limit; try again when one has been closed or has expired"))], unreadable=True)
+        token = secrets.token_urlsafe(32)
+        folder = self.root / _hash(token)
+        (folder / DATA).mkdir(mode=0o700, parents=True)
+        try:
+            staged = stage_upload(files, folder / DATA, self.settings.limits)
+            trial = replace(self._load(folder / DATA), source=staged.display_name)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        meta = {"name": staged.display_name, "owner": _hash(owner), "files": staged.written}
+        (folder / META).write_text(json.dumps(meta), encoding="utf-8")
+        self._touch(folder, force=True)
+        dataset = Dataset(trial, staged.display_name, uploaded=True)
+        self._keep(folder.name, dataset)
+        return token, dataset, staged
+
+    def get(self, token: str | None, owner: str) -> Dataset | None:
+        """The dataset of session `token` if it exists, has not expired and belongs to `owner`."""
+        if not token or not _TOKEN.match(token):
+            return None
+        self.sweep()
+        folder = self.root / _hash(token)
+        meta = self._meta(folder)
+        if meta is None or meta.get("owner") != _hash(owner):
+            return None
+        if self._expired(folder):
+            self._remove(folder)
+            return None
+        self._touch(folder)
+        with self._lock:
+            dataset = self._loaded.get(folder.name)
+            if dataset is not None:
+                self._loaded.move_to_end(folder.name)
+                return dataset
+        # Another process made this session: load it here (it was validated when uploaded).
+        trial = replace(self._load(folder / DATA), source=meta["name"])
+        return self._keep(folder.name, Dataset(trial, meta["name"], uploaded=True))
+
+    def close(self, token: str | None) -> None:
+        """Delete session `token` and its files now."""
+        if token and _TOKEN.match(token):
+            self._remove(self.root / _hash(token))
+
+    def sweep(self, force: bool = False) -> None:
+        """Delete the sessions not used for `ttl_seconds` (at most once a minute unless forced)."""
+        now = self._clock()
+        if not force and now - self._last_sweep < 60:
+            return
+        self._last_sweep = now
+        for folder in self._session_folders():
+            if self._expired(folder):
+                self._remove(folder)
+
+    def remove_all(self) -> None:
+        """Delete every session and the root folder (when the server stops)."""
+        with self._lock:
+            self._loaded.clear()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    # --- internals ---------------------------------------------------------------------------
+
+    def _session_folders(self) -> list[Path]:
+        try:
+            return [p for p in self.root.iterdir() if p.is_dir() and not p.is_symlink()]
+        except FileNotFoundError:
+            return []
+
+    def _meta(self, folder: Path) -> dict | None:
+        try:
+            return json.loads((folder / META).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def _last_used(self, folder: Path) -> float:
+        # A folder still being filled has no meta.json yet: its own time counts.
+        for path in (folder / META, folder):
+            try:
+                return path.stat().st_mtime
+            except OSError:
+                continue
+        return float("-inf")
+
+    def _expired(self, folder: Path) -> bool:
+        return self._clock() - self._last_used(folder) > self.settings.ttl_seconds
+
+    def _touch(self, folder: Path, force: bool = False) -> None:
+        now = self._clock()
+        if force or now - self._last_used(folder) >= 30:  # a write per callback: wasteful
+            try:
+                os.utime(folder / META, (now, now))
+            except OSError:
+                pass
+
+    def _keep(self, key: str, dataset: Dataset) -> Dataset:
+        with self._lock:
+            self._loaded[key] = dataset
+            self._loaded.move_to_end(key)
+            while len(self._loaded) > self.settings.max_loaded:
+                self._loaded.popitem(last=False)
+        return dataset
+
+    def _remove(self, folder: Path) -> None:
+        with self._lock:
+            self._loaded.pop(folder.name, None)
+        shutil.rmtree(folder, ignore_errors=True)
