@@ -54,7 +54,7 @@ def honesty_banner(dataset: Dataset) -> html.Div:
         ], color="warning", className="honesty-banner mb-2", id="honesty-banner")
     return html.Div(f"Data: {dataset.name}",  # a name, never a server path
                     className="data-source text-muted small mb-2",
-                    id="honesty-banner")
+                    id="honesty-banner", hidden=dataset.uploaded)  # the upload bar names it
 
 
 def header(trial: Trial, uploads: bool) -> html.Div:

@@ -54,7 +54,7 @@ def test_files_of_a_dropped_folder_are_written_flat_and_non_data_set_aside(tmp_p
     assert (tmp_path / "study.json").read_bytes() == (DEMO / "study.json").read_bytes()
     assert [n for n, _why in staged.ignored] == ["trial-demo/README.md"]
     assert "not a data file" in staged.ignored[0][1]
-    assert staged.display_name == "events.csv + 3 more files"
+    assert staged.display_name == "trial-demo"
 
 
 def test_a_zip_is_unpacked_and_its_paths_cannot_escape_the_folder(tmp_path):
@@ -67,6 +67,7 @@ def test_a_zip_is_unpacked_and_its_paths_cannot_escape_the_folder(tmp_path):
     assert not (tmp_path / "outside.csv").exists()
     assert sorted(n for n, _ in staged.ignored) == ["study.zip/__MACOSX/._adsl.csv",
                                                    "study.zip/inner.zip"]
+    assert staged.display_name == "study.zip"
 
 
 def test_every_unusable_file_is_named_at_once(tmp_path):

@@ -181,6 +181,23 @@ def generic_states(driver, url: str, out: Path, measures: list[str]) -> None:
     shot("06-empty")
 
 
+def upload_states(driver, url: str, out: Path, folder: Path) -> None:
+    """The "Open data" dialog, then the dashboard on the files of `folder` opened in it."""
+    driver.get(url)
+    settle(driver, 4)
+    click(driver, "#upload-open")
+    settle(driver, 1)
+    driver.save_screenshot(str(out / "upload-01-dialog.png"))
+    files = [str(p.resolve()) for p in sorted(folder.iterdir()) if p.is_file()]
+    driver.find_element(By.CSS_SELECTOR, "#upload-files input[type=file]").send_keys(
+        "\n".join(files))
+    WebDriverWait(driver, 120).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, ".upload-bar .upload-name")
+        and d.find_elements(By.CSS_SELECTOR, "#traj-graph .main-svg"))
+    settle(driver, 10)  # the first figures of a large dataset take a few seconds
+    driver.save_screenshot(str(out / "upload-02-opened.png"))
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", type=Path, default=ROOT / "data")
@@ -194,6 +211,8 @@ def main(argv=None) -> int:
                              "--data is not the demo)")
     parser.add_argument("--measure", action="append", default=[],
                         help="with --generic: a measure label to show (repeatable)")
+    parser.add_argument("--upload", type=Path,
+                        help="open the files of this folder through the upload dialog")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     url = serve(args.data)
@@ -201,6 +220,9 @@ def main(argv=None) -> int:
     try:
         if args.patients_only:
             patient_states(driver, url, args.out)
+            return 0
+        if args.upload:
+            upload_states(driver, url, args.out, args.upload)
             return 0
         if args.generic or args.measure or \
                 args.data.resolve() != (ROOT / "data").resolve():

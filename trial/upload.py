@@ -43,10 +43,15 @@ class StagedUpload:
     folder: Path
     written: list[str] = field(default_factory=list)
     ignored: list[tuple[str, str]] = field(default_factory=list)
+    sent_as: list[str] = field(default_factory=list)  # names as sent, e.g. "pilot/adsl.xpt"
 
     @property
     def display_name(self) -> str:
-        """A short name for the dataset: the files' names, as a person would say it."""
+        """A short name for the dataset, as a person would say it: the folder or archive the
+        files came in, else the files' names."""
+        tops = {PurePosixPath(n).parts[0] for n in self.sent_as if len(PurePosixPath(n).parts) > 1}
+        if len(tops) == 1 and all(len(PurePosixPath(n).parts) > 1 for n in self.sent_as):
+            return tops.pop()
         names = sorted(self.written)
         if len(names) <= 2:
             return " + ".join(names)
@@ -133,6 +138,7 @@ class _Writer:
             raise _refuse(f"more than {self.limits.max_files} data files")
         self._write(name, chunks)
         self.staged.written.append(name)
+        self.staged.sent_as.append(shown_name.replace("\\", "/"))
 
     def _write(self, name: str, chunks: Iterable[bytes]) -> None:
         # Exclusive creation inside our own folder: the name has no path and cannot overwrite.
