@@ -262,6 +262,12 @@ def current_user() -> str:
         return "system"
 
 
+def secure_cookies() -> bool:
+    """Whether cookies must be `Secure`: over HTTPS, also when a proxy ends it (TRIAL_HSTS)."""
+    state = flask.current_app.extensions.get(EXTENSION_KEY)
+    return flask.request.is_secure or bool(state is not None and state.settings.hsts)
+
+
 def audit(action: str, *, app: flask.Flask | None = None, **fields: Any) -> None:
     """Record `action` (e.g. "load", "export") in the audit log, if one is configured.
 

@@ -136,6 +136,14 @@ def build_slides(trial, specs, today: date) -> list[export.ExportView]:
     return [export.build_view(trial, export.ViewSpec.from_dict(s), today) for s in specs]
 
 
+def pins_of(trial, pins) -> list[dict]:
+    """The pinned views made on this trial's data. Pins live in the browser's local storage,
+    which every dataset opened in that browser shares: a view pinned on other data is kept
+    there but never shown, counted or exported here."""
+    return [p for p in (pins or []) if isinstance(p, dict)
+            and p.get("dataset") == trial.fingerprint]
+
+
 # --- Callbacks --------------------------------------------------------------------------------
 
 from .share import STATE_IDS, _prop  # noqa: E402  (share's load callback opens the presenter)
@@ -152,6 +160,7 @@ def pin(_pin, _clear, pins, *state):
     spec = current_spec(dict(zip(STATE_IDS, state)))
     if spec is None:
         return no_update
+    spec = {**spec, "dataset": current_trial().fingerprint}
     pins = [p for p in (pins or []) if p != spec]   # pinning again moves it to the end
     return (pins + [spec])[-MAX_PINS:]
 
@@ -161,7 +170,7 @@ def pin(_pin, _clear, pins, *state):
           Output(ids.PIN_CLEAR, "disabled"),
           Input(ids.PIN_STORE, "data"))
 def pin_count(pins):
-    n = len(pins or [])
+    n = len(pins_of(current_trial(), pins))
     return (f"{n} pinned", *([n == 0] * 4))
 
 
@@ -184,6 +193,7 @@ def present(_current, _pinned, _prev, _next, deck, pins, *state):
         spec = current_spec(dict(zip(STATE_IDS, state)))
         return ({"slides": [spec], "index": 0}, True) if spec else (no_update, no_update)
     if trigger == ids.PRESENT_PINNED:
+        pins = pins_of(current_trial(), pins)
         return ({"slides": pins, "index": 0}, True) if pins else (no_update, no_update)
     if not deck or not deck.get("slides"):
         return no_update, no_update
@@ -210,9 +220,10 @@ def show_slide(deck):
           Input(ids.PIN_PPTX, "n_clicks"), Input(ids.PIN_HTML, "n_clicks"),
           State(ids.PIN_STORE, "data"), prevent_initial_call=True)
 def download_pinned(_pptx, _html, pins):
+    trial = current_trial()
+    pins = pins_of(trial, pins)
     if not pins:
         return no_update
-    trial = current_trial()
     today = date.today()
     fmt = ids.FORMAT_PPTX if ctx.triggered_id == ids.PIN_PPTX else ids.FORMAT_HTML
     return pinned_download(trial, pins, fmt, today)
@@ -237,5 +248,5 @@ def copy_slides_link(_clicks, pins, href):
     from .share import schema
     parts = urlsplit(href or "")
     base = f"{parts.scheme}://{parts.netloc}/" if parts.netloc else "/"
-    text = us.encode_slides(pins or [], schema(current_trial()))
+    text = us.encode_slides(pins_of(current_trial(), pins), schema(current_trial()))
     return f"{base}?{us.SLIDES}={text}&{us.PRESENT}=1"

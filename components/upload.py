@@ -9,7 +9,6 @@ using it for the configured time, deletes its files from the server's temporary 
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-import flask
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
@@ -153,7 +152,7 @@ def _set_cookie(token: str | None) -> None:
         return
     # A session cookie (no expiry): it goes when the browser closes; the server's copy expires.
     response.set_cookie(SESSION_COOKIE, token, path="/", httponly=True, samesite="Lax",
-                        secure=flask.request.is_secure)
+                        secure=security.secure_cookies())
 
 
 @callback(

@@ -92,6 +92,15 @@ def test_pinned_deck_and_report(demo_trial):
     assert html.count("<section>") == 2
 
 
+def test_pins_belong_to_the_data_they_were_made_on(demo_trial):
+    # Local storage is shared by every dataset opened in a browser (e.g. an upload).
+    mine = {**export.ViewSpec(ids.VIEW_TRAJECTORIES, {"measure": "sledai"}).to_dict(),
+            "dataset": demo_trial.fingerprint}
+    other = {**mine, "dataset": "0123456789ab"}
+    assert presenter.pins_of(demo_trial, [other, mine, {"view": "trajectories"}, "x"]) == [mine]
+    assert presenter.pins_of(demo_trial, None) == []
+
+
 def test_presenter_slide_is_plain_text(demo_trial):
     ev = export.build_view(demo_trial, export.ViewSpec(ids.VIEW_SURVIVAL, {}), TODAY)
     children = presenter.slide(ev)

@@ -257,6 +257,7 @@ def test_an_upload_opens_in_its_session_only(served, other_trial):
     assert r.status_code == 200
     cookie = r.headers["Set-Cookie"]
     assert cookie.startswith(f"{SESSION_COOKIE}=") and "HttpOnly" in cookie
+    assert "Secure" not in cookie  # plain HTTP: a Secure cookie would never come back
     assert "SameSite=Lax" in cookie and "Expires" not in cookie
     response = r.get_json()["response"]
     assert response[ids.UPLOAD_RELOAD] == {"href": "/"}
@@ -313,6 +314,14 @@ def test_a_gone_session_is_said_on_the_page_and_in_callbacks(served, other_trial
     assert "no longer on the server" in json.dumps(r.get_json())
 
 
+def test_the_session_cookie_is_secure_behind_https(demo_trial, monkeypatch, tmp_path,
+                                                   other_trial):
+    monkeypatch.setenv("TRIAL_HSTS", "1")
+    monkeypatch.setenv("TRIAL_UPLOAD_DIR", str(tmp_path / "up"))
+    r = post_upload(create_app(demo_trial).server.test_client(), other_trial)
+    assert "Secure" in r.headers["Set-Cookie"]
+
+
 def test_uploads_can_be_switched_off(demo_trial, monkeypatch, other_trial):
     monkeypatch.setenv("TRIAL_UPLOADS", "off")
     app = create_app(demo_trial)
@@ -336,3 +345,19 @@ def test_an_upload_over_the_limit_is_refused_with_the_limit(demo_trial, monkeypa
     client = create_app(demo_trial).server.test_client()
     r = post_upload(client, other_trial + [("big.csv", b"x" * 20_000)])
     assert "the limit is 0.01 MB" in json.dumps(r.get_json())
+
+
+def test_uploads_are_audited_without_file_contents(demo_trial, monkeypatch, tmp_path,
+                                                   other_trial):
+    log = tmp_path / "audit.jsonl"
+    monkeypatch.setenv("TRIAL_AUDIT_LOG", str(log))
+    monkeypatch.setenv("TRIAL_UPLOAD_DIR", str(tmp_path / "up"))
+    client = create_app(demo_trial).server.test_client()
+    post_upload(client, other_trial[:2])  # incomplete: refused
+    post_upload(client, other_trial)
+    records = [json.loads(x) for x in log.read_text().splitlines()]
+    uploads = [r for r in records if r["action"] == "upload"]
+    assert [r["result"] for r in uploads] == ["refused", "opened"]
+    assert uploads[0]["problems"] >= 1
+    assert uploads[1]["patients"] == len(valid_tables()["patients"])
+    assert "P01" not in log.read_text()
