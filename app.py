@@ -11,6 +11,7 @@ import argparse
 import atexit
 import functools
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -205,6 +206,9 @@ def main(argv: list[str] | None = None) -> int:
     except security.ConfigError as err:
         print(f"Cannot start: {err}", file=sys.stderr)
         return 2
+    # A stop by SIGTERM (a service manager, `kill`) ends like Ctrl-C, through the exit handlers
+    # that delete the uploads' temporary folder.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     app.run(host=args.host, port=args.port, debug=args.debug, **security.run_options())
     return 0
 

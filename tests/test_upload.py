@@ -361,3 +361,32 @@ def test_uploads_are_audited_without_file_contents(demo_trial, monkeypatch, tmp_
     assert uploads[0]["problems"] >= 1
     assert uploads[1]["patients"] == len(valid_tables()["patients"])
     assert "P01" not in log.read_text()
+
+
+def test_the_temporary_folder_goes_when_the_app_stops(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from conftest import ROOT, free_port
+    port = free_port()
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    env.pop("TRIAL_UPLOAD_DIR", None)
+    server = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT,
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.5)
+        made = [p for p in tmp_path.iterdir() if p.name.startswith("trial-uploads-")]
+        assert len(made) == 1 and made[0].is_dir()
+        assert oct(made[0].stat().st_mode & 0o777) == "0o700"
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    assert not made[0].exists()
