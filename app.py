@@ -25,10 +25,11 @@ from components import appearance, export, tables  # noqa: F401  (export: callba
 from components import presenter, share, upload
 import security
 from components.context import (DATASET_CONFIG_KEY, SESSIONS_CONFIG_KEY, TRIAL_CONFIG_KEY,
-                                SESSION_COOKIE, SessionGone, current_dataset)
+                                GONE_ON_LOAD, REQUEST_HOOKS, SESSION_COOKIE, SessionGone,
+                                current_dataset)
 from trial.loader import load_trial
 from trial.model import DataError, Trial
-from trial.sessions import Dataset, SessionSettings, SessionStore
+from trial.sessions import Dataset, SessionSettings, SessionStore, UnsafeFolder
 from trial.upload import UploadLimits
 
 HERE = Path(__file__).resolve().parent
@@ -93,6 +94,7 @@ def build_layout(dataset: Dataset, uploads: SessionSettings | None = None) -> db
                 md=9, lg=10),
         ]),
         presenter.stores_and_modal(),
+        html.Div(id=ids.PAGE_DATASET, hidden=True, **{"data-key": dataset.key}),
     ], fluid=True, className="app-container", id=ids.APP_CONTAINER)
 
 
@@ -113,8 +115,8 @@ def page_layout(default: Dataset, uploads: SessionSettings | None):
         if flask.has_request_context():  # Dash also calls it once at start, outside requests
             try:
                 dataset = current_dataset()
-            except SessionGone as gone:
-                notice = gone.user_message
+            except SessionGone:
+                notice = GONE_ON_LOAD
                 flask.after_this_request(_clear_session_cookie)
         return html.Div([upload.gone_notice(notice), dataset.derived("layout", build)])
     return layout
@@ -131,11 +133,15 @@ def session_store(settings: security.Settings) -> SessionStore | None:
     all of them find every session."""
     if not settings.uploads:
         return None
-    session_settings = SessionSettings(
-        ttl_seconds=settings.upload_ttl_minutes * 60,
-        limits=UploadLimits(max_bytes=settings.max_upload_bytes))
+    limits = UploadLimits(max_bytes=settings.max_upload_bytes,
+                          max_unpacked_bytes=min(1024 ** 3, 10 * settings.max_upload_bytes))
+    session_settings = SessionSettings(ttl_seconds=settings.upload_ttl_minutes * 60,
+                                       limits=limits)
     if settings.upload_dir is not None:
-        return SessionStore(settings.upload_dir, session_settings)
+        try:
+            return SessionStore(settings.upload_dir, session_settings)
+        except UnsafeFolder as err:
+            raise security.ConfigError(f"TRIAL_UPLOAD_DIR: {err}") from None
     store = SessionStore.temporary(session_settings)
     owner = os.getpid()
     # The folder made here goes when this process ends (not when a forked worker does).
@@ -150,13 +156,14 @@ def create_app(trial: Trial) -> Dash:
     app = Dash(__name__, title=trial.study.short_title or "Trial dashboard",
                on_error=security.on_callback_error,
                assets_folder=str(HERE / "assets"), serve_locally=True,
-               suppress_callback_exceptions=False)
+               suppress_callback_exceptions=False, hooks=REQUEST_HOOKS)
     default = Dataset(trial, data_name(trial))
     store = session_store(settings)
     app.server.config[TRIAL_CONFIG_KEY] = trial
     app.server.config[DATASET_CONFIG_KEY] = default
     app.server.config[SESSIONS_CONFIG_KEY] = store
     default.derived("filter_choices", lambda ds: filters.filter_choices(ds.trial))
+    upload.install(app.server, store)
     app.layout = page_layout(default, store.settings if store else None)
     app.callback_map.update(_VIEW_CALLBACK_MAP)
     app._callback_list.extend(_VIEW_CALLBACK_LIST)
@@ -169,7 +176,14 @@ def create_app(trial: Trial) -> Dash:
 
 @functools.lru_cache(maxsize=1)
 def _wsgi_app() -> Dash:
-    return create_app(load_trial(Path(os.environ.get("TRIAL_DATA", DEFAULT_DATA))))
+    app = create_app(load_trial(Path(os.environ.get("TRIAL_DATA", DEFAULT_DATA))))
+    settings = app.server.extensions[security.EXTENSION_KEY].settings
+    if settings.uploads and settings.upload_dir is None:
+        # Each worker made without --preload has its own folder: a session opened on one
+        # worker is unknown to the others.
+        security.log.warning("uploads: with several worker processes, preload the app "
+                             "(gunicorn --preload) or set TRIAL_UPLOAD_DIR, or sessions are lost")
+    return app
 
 
 def __getattr__(name: str):

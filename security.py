@@ -108,13 +108,6 @@ class Settings:
     upload_ttl_minutes: float = 120
     upload_dir: Path | None = None
 
-    @property
-    def max_body_bytes(self) -> int:
-        """The request size limit: an upload arrives base64-encoded (4/3 of its size) in one
-        callback request."""
-        upload = self.max_upload_bytes * 4 // 3 + 1024 * 1024 if self.uploads else 0
-        return max(self.max_request_bytes, upload)
-
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         """The settings of this process: the only place where the environment is read."""
@@ -555,7 +548,7 @@ def on_callback_error(err: Exception) -> None:
 def _http_error(err: HTTPException):
     code = err.code or 500
     if code == 413:
-        limit = flask.current_app.config.get("MAX_CONTENT_LENGTH") or 0
+        limit = flask.request.max_content_length or 0  # a route may have its own
         return _plain(413, limit=f"{limit / 1024 / 1024:g} MB")
     if code in (401,):
         return _plain(401)
@@ -608,7 +601,7 @@ def install(app, settings: Settings) -> None:
     if state.audit is not None:
         state.audit.check_writable()
     server.extensions[EXTENSION_KEY] = state
-    server.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    server.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
     server.config["SECRET_KEY"] = settings.secret_key or secrets.token_hex(32)
     server.config["PROPAGATE_EXCEPTIONS"] = False
     server.config["TRAP_HTTP_EXCEPTIONS"] = False

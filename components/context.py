@@ -14,18 +14,34 @@ import security
 from trial.model import Trial
 from trial.sessions import Dataset, SessionStore
 
+from . import ids
+
 TRIAL_CONFIG_KEY = "TRIAL"  # the default trial (also read by the security audit of loads)
 DATASET_CONFIG_KEY = "TRIAL_DATASET"
 SESSIONS_CONFIG_KEY = "TRIAL_SESSIONS"
 SESSION_COOKIE = "trial_session"
 
 
-class SessionGone(Exception):
-    """The browser's uploaded dataset no longer exists (closed in another tab, or expired)."""
+PAGE_DATASET_FIELD = "trialDataset"  # in every callback request: the dataset of the page
 
-    user_message = ("Your uploaded dataset is no longer on the server (it was closed, or not "
-                    "used for a long time, and was deleted). Reload the page to continue with "
-                    "the dashboard's own data, or upload the files again.")
+# The renderer adds the key of the page's dataset (ids.PAGE_DATASET) to every callback request.
+REQUEST_HOOKS = {"request_pre": (
+    "function (payload) { var el = document.getElementById('" + ids.PAGE_DATASET + "'); "
+    "if (el && payload) { payload." + PAGE_DATASET_FIELD + " = el.getAttribute('data-key'); } }")}
+
+
+GONE_ON_LOAD = ("The dataset you had opened in this browser is no longer on the server (it was "
+                "closed, or deleted after a long time without use): this is the dashboard's "
+                "own data. Open your files again to see them.")
+
+
+class SessionGone(Exception):
+    """The dataset a page shows is no longer the browser's: its upload was closed or replaced
+    (perhaps in another tab), or deleted after a long time without use."""
+
+    user_message = ("The dataset this page shows is no longer open in this browser: it was "
+                    "closed or replaced (perhaps in another tab), or deleted after a long time "
+                    "without use. Reload the page to see the data that are open now.")
 
 
 def session_store() -> SessionStore | None:
@@ -49,11 +65,24 @@ def current_dataset() -> Dataset:
     that no view silently shows other data than the page it belongs to."""
     store, token = session_store(), session_token()
     if store is None or token is None:
-        return default_dataset()
-    dataset = store.get(token, owner=security.current_user())
-    if dataset is None:
-        raise SessionGone()
+        dataset = default_dataset()
+    else:
+        dataset = store.get(token, owner=security.current_user())
+        if dataset is None:
+            raise SessionGone()
+    page = page_dataset_key()
+    if page is not None and page != dataset.key:
+        raise SessionGone()  # the cookie was cleared or replaced since the page was built
     return dataset
+
+
+def page_dataset_key() -> str | None:
+    """The key of the dataset the page that sent this callback request shows, if it says."""
+    if not flask.has_request_context() or flask.request.method != "POST":
+        return None
+    body = flask.request.get_json(silent=True)
+    key = body.get(PAGE_DATASET_FIELD) if isinstance(body, dict) else None
+    return key if isinstance(key, str) else None
 
 
 def current_trial() -> Trial:

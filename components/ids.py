@@ -146,9 +146,12 @@ URL_WRITTEN = "url-written"          # store: the query the app itself last wrot
 # Opening a dataset in the browser (components/upload.py)
 UPLOAD_OPEN = "upload-open"          # header button: opens the upload dialog
 UPLOAD_MODAL = "upload-modal"
-UPLOAD_FILES = "upload-files"        # dcc.Upload: files or a zip (drag and drop: folders too)
-UPLOAD_FOLDER = "upload-folder"      # dcc.Upload: a folder, from the file picker
+UPLOAD_FILES = "upload-files"        # drop zone: files or a zip (drag and drop: folders too)
+UPLOAD_FOLDER = "upload-folder"      # drop zone: a folder, from the file picker
+UPLOAD_PROGRESS = "upload-progress"  # written by assets/upload.js while sending
+UPLOAD_RESULT = "upload-result"      # store: the upload route's answer (assets/upload.js)
 UPLOAD_STATUS = "upload-status"      # what was checked: the findings, or the dataset opened
 UPLOAD_RELOAD = "upload-reload"      # dcc.Location: reloads the page on the new dataset
 UPLOAD_CLOSE = "upload-close"        # banner button: close the uploaded dataset
 UPLOAD_NOTICE = "upload-notice"      # the page's notice that an uploaded dataset has gone
+PAGE_DATASET = "page-dataset"        # hidden; data-key: the dataset the page shows

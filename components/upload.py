@@ -1,27 +1,35 @@
 """Opening a dataset in the browser: drop a folder, files or a zip, see it checked, explore it.
 
-The files go through the checks of `python -m trial check` before anything is shown; if they
-fail, the dialog lists every finding and the dashboard stays as it was. If they pass, the dataset
-becomes this browser session's (a cookie names it; see components/context.py and
-trial/sessions.py) and the page reloads on it. Only this browser sees it; closing it, or not
-using it for the configured time, deletes its files from the server's temporary area.
+The browser (assets/upload.js) sends the files as one multipart request to `UPLOAD_ROUTE`, a
+plain Flask route with its own size limit: the server streams them to temporary files instead
+of holding them in memory, and the rest of the app keeps its small request limit. The files go
+through the checks of `python -m trial check` before anything is shown; if they fail, the
+dialog lists every finding and the dashboard stays as it was. If they pass, the dataset becomes
+this browser session's (a cookie names it; see components/context.py and trial/sessions.py) and
+the page reloads on it. Only this browser sees it; closing it, or not using it for the
+configured time, deletes its files from the server's temporary area.
 """
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+import flask
+from dash import Input, Output, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 import security
-from trial.model import DataError
+from trial.model import DataError, Finding
 from trial.sessions import Dataset, SessionSettings, SessionStore
-from trial.upload import DATA_SUFFIXES, check_sizes, decode_data_url
+from trial.upload import DATA_SUFFIXES, UPLOAD_FILE
 
 from . import ids
 from .context import SESSION_COOKIE, session_store, session_token
 from .quality import finding_item
 
+UPLOAD_ROUTE = "/_trial/upload"
+UPLOAD_HEADER = "X-Trial-Upload"  # a header of our own: a cross-site form cannot send it
+MAX_FINDINGS_SENT = 200
 MAX_FINDINGS_SHOWN = 50
+HIDDEN = {"display": "none"}
 
 
 # --- layout --------------------------------------------------------------------------------
@@ -31,16 +39,14 @@ def open_button(shown: bool) -> dbc.Button:
                       size="sm", className="upload-open", style=None if shown else HIDDEN)
 
 
-HIDDEN = {"display": "none"}
-
-
 def _minutes(settings: SessionSettings) -> str:
     return f"{settings.ttl_seconds / 60:g} minutes"
 
 
-def _drop_zone(id_: str, text: str, **kw) -> dcc.Upload:
-    return dcc.Upload(id=id_, children=html.Div(text), multiple=True,
-                      max_size=-1, className="upload-zone", **kw)
+def _drop_zone(id_: str, text: str, kind: str) -> html.Div:
+    # assets/upload.js handles clicks and drops on these (by class) and posts to the route.
+    return html.Div(text, id=id_, className="upload-zone", role="button", tabIndex="0",
+                    **{"data-kind": kind, "data-url": UPLOAD_ROUTE})
 
 
 def modal(settings: SessionSettings) -> dbc.Modal:
@@ -54,15 +60,16 @@ def modal(settings: SessionSettings) -> dbc.Modal:
                     "ADQS, ADTTE, ADAE; optional adam.json). Files: ", formats,
                     ", or a .zip of them."]),
             _drop_zone(ids.UPLOAD_FILES, "Drop a folder, files or a zip here, or click to "
-                                         "choose files"),
-            _drop_zone(ids.UPLOAD_FOLDER, "…or click here to choose a folder",
-                       enable_folder_selection=True),
+                                         "choose files", "files"),
+            _drop_zone(ids.UPLOAD_FOLDER, "…or click here to choose a folder", "folder"),
             html.P([f"Up to {limit_mb:g} MB in all. The files are checked before anything is "
                     "shown. Only this browser sees the dataset; the server keeps it in a "
                     "temporary area and deletes it when you close it or after ",
                     _minutes(settings), " without use."], className="small text-muted mt-2"),
-            dcc.Loading(html.Div(id=ids.UPLOAD_STATUS, className="upload-status"),
-                        type="dot"),
+            html.Div(id=ids.UPLOAD_PROGRESS, className="upload-progress small",
+                     **{"aria-live": "polite"}),
+            html.Div(id=ids.UPLOAD_STATUS, className="upload-status"),
+            dcc.Store(id=ids.UPLOAD_RESULT),
         ]),
     ], id=ids.UPLOAD_MODAL, is_open=False, size="lg", scrollable=True)
 
@@ -94,60 +101,31 @@ def gone_notice(message: str | None) -> dbc.Alert:
                      className="mb-2", is_open=bool(message))
 
 
-# --- receiving files (pure, given the store) -----------------------------------------------
+# --- the route (server side) ---------------------------------------------------------------
 
-def upload_pairs(contents, names) -> list[tuple[str, str]]:
-    """(name, data URL) pairs from dcc.Upload's `contents` and `filename` (lists or single)."""
-    if contents is None:
-        return []
-    contents = contents if isinstance(contents, list) else [contents]
-    names = names if isinstance(names, list) else [names]
-    return [(str(n or "unnamed"), str(c)) for n, c in zip(names, contents)]
+def finding_record(f: Finding) -> dict:
+    return {k: getattr(f, k) for k in ("level", "file", "message", "row", "column", "value",
+                                       "patient_id", "key")}
 
 
-def accept_upload(store: SessionStore, pairs: list[tuple[str, str]], owner: str):
-    """Check, decode, stage and load an upload: (token, dataset, staged) or `DataError`."""
-    check_sizes(pairs, store.settings.limits)
-    files = [(name, decode_data_url(name, url)) for name, url in pairs]
-    return store.create(files, owner)
+def refused(err: DataError) -> dict:
+    return {"opened": False, "problems": len(err.findings),
+            "findings": [finding_record(f) for f in err.findings[:MAX_FINDINGS_SENT]]}
 
 
-def refusal(err: DataError) -> html.Div:
-    shown = err.findings[:MAX_FINDINGS_SHOWN]
-    more = len(err.findings) - len(shown)
-    return html.Div([
-        dbc.Alert(f"The dataset was not opened: {len(err.findings)} problem"
-                  f"{'s' if len(err.findings) != 1 else ''} must be fixed first. Nothing was "
-                  f"kept on the server.", color="danger", className="mb-2"),
-        dbc.ListGroup([finding_item(f) for f in shown], className="upload-findings"),
-        html.P(f"…and {more} more (run `python -m trial check FOLDER` for the full list).",
-               className="small mt-2") if more else None,
-    ])
+def opened(dataset: Dataset, staged) -> dict:
+    return {"opened": True, "name": dataset.name, "subjects": int(len(dataset.trial.patients)),
+            "ignored": [list(pair) for pair in staged.ignored]}
 
 
-def acceptance(dataset: Dataset, staged) -> html.Div:
-    ignored = [html.Li(f"{name}: {why}") for name, why in staged.ignored]
-    return html.Div([
-        dbc.Alert([html.Strong("Checked and opened: "), dataset.name,
-                   f" ({len(dataset.trial.patients)} subjects). Loading the dashboard…"],
-                  color="success", className="mb-2"),
-        html.Div([html.Div("Set aside (not data):", className="small"),
-                  html.Ul(ignored, className="small")]) if ignored else None,
-    ])
+def _json(payload: dict, status: int = 200) -> flask.Response:
+    return flask.make_response(flask.jsonify(payload), status)
 
 
-# --- callbacks -----------------------------------------------------------------------------
-
-@callback(Output(ids.UPLOAD_MODAL, "is_open"), Input(ids.UPLOAD_OPEN, "n_clicks"),
-          prevent_initial_call=True)
-def open_dialog(_clicks):
-    return True
-
-
-def _set_cookie(token: str | None) -> None:
-    response = ctx.response
+def _cookie(response, token: str | None) -> None:
+    """Set (or, for None, clear) the session cookie on a Flask or Dash callback response."""
     if token is None:
-        response.set_cookie(SESSION_COOKIE, "", max_age=0, path="/", httponly=True,
+        response.set_cookie(SESSION_COOKIE, "", max_age=0, expires=0, path="/", httponly=True,
                             samesite="Lax")
         return
     # A session cookie (no expiry): it goes when the browser closes; the server's copy expires.
@@ -155,32 +133,122 @@ def _set_cookie(token: str | None) -> None:
                         secure=security.secure_cookies())
 
 
-@callback(
-    Output(ids.UPLOAD_STATUS, "children"), Output(ids.UPLOAD_RELOAD, "href"),
-    Output(ids.UPLOAD_FILES, "contents"), Output(ids.UPLOAD_FOLDER, "contents"),
-    Input(ids.UPLOAD_FILES, "contents"), State(ids.UPLOAD_FILES, "filename"),
-    Input(ids.UPLOAD_FOLDER, "contents"), State(ids.UPLOAD_FOLDER, "filename"),
-    prevent_initial_call=True,
-)
-def receive_upload(contents, names, folder_contents, folder_names):
-    """Check the dropped files; open them in this session, or list what is wrong."""
-    store = session_store()
-    pairs = upload_pairs(contents, names) + upload_pairs(folder_contents, folder_names)
-    if store is None or not pairs:
-        raise PreventUpdate
+def upload_limit(store: SessionStore) -> int:
+    """The request size the route accepts (the multipart framing, a few hundred bytes per
+    file, counts too)."""
+    return store.settings.limits.max_bytes
+
+
+def open_files(store: SessionStore, files: list[tuple[str, object]], owner: str,
+               previous: str | None) -> tuple[dict, str | None]:
+    """Check and keep uploaded (name, stream) files: (the answer, the new session's token).
+    The browser's previous upload, if any, is closed once the new one is open."""
     try:
-        token, dataset, staged = accept_upload(store, pairs, security.current_user())
+        token, dataset, staged = store.create(files, owner)
     except DataError as err:
-        security.audit("upload", result="refused", files=len(pairs), problems=len(err.findings))
-        # The contents are cleared so that the browser does not keep the files' bytes.
-        return refusal(err), no_update, None, None
-    store.close(session_token())  # the dataset this browser had before, if any
-    security.audit("upload", result="opened", files=len(staged.written),
-                   fingerprint=dataset.trial.fingerprint,
-                   patients=int(len(dataset.trial.patients)),
-                   data_status=dataset.trial.study.data_status)
-    _set_cookie(token)
-    return acceptance(dataset, staged), "/", None, None
+        security.audit("upload", result="refused", files=len(files), problems=len(err.findings))
+        return refused(err), None
+    try:
+        security.audit("upload", result="opened", files=len(staged.written),
+                       fingerprint=dataset.trial.fingerprint,
+                       patients=int(len(dataset.trial.patients)),
+                       data_status=dataset.trial.study.data_status)
+    except BaseException:
+        store.close(token, owner)  # not audited: not opened
+        raise
+    store.close(previous, owner)
+    return opened(dataset, staged), token
+
+
+def receive_files() -> flask.Response:
+    """POST UPLOAD_ROUTE: multipart `files` (their names may carry the folder they were in)."""
+    store = session_store()
+    if store is None:
+        return _json({"opened": False, "error": "Opening data in the browser is switched off "
+                                                "on this server."}, 404)
+    if flask.request.headers.get(UPLOAD_HEADER) != "1":
+        return _json({"opened": False, "error": "Not an upload from the dashboard."}, 400)
+    files = [(f.filename or "unnamed", f.stream) for f in flask.request.files.getlist("files")]
+    if not files:
+        return _json(refused(DataError([Finding("error", UPLOAD_FILE, "no file was received")])))
+    owner = security.current_user()
+    answer, token = open_files(store, files, owner, session_token())
+    response = _json(answer)
+    if token is not None:
+        _cookie(response, token)
+    return response
+
+
+def install(server: flask.Flask, store: SessionStore | None) -> None:
+    """Serve the upload route on `server` (with uploads on), with its own size limit."""
+    if store is None:
+        return
+    server.add_url_rule(UPLOAD_ROUTE, "trial_upload", receive_files, methods=["POST"])
+
+    @server.before_request
+    def _upload_size_limit_and_sweep():
+        if flask.request.path == UPLOAD_ROUTE:
+            flask.request.max_content_length = upload_limit(store)
+        # Expired sessions go even when no one with an upload comes back (at most once a
+        # minute: a look at the folder's entries).
+        store.sweep()
+
+
+# --- the dialog (Dash side) ----------------------------------------------------------------
+
+def _finding(record: dict) -> Finding:
+    fields = {k: record.get(k) for k in ("row", "column", "value", "patient_id", "key")}
+    return Finding(level=record.get("level") or "error", file=str(record.get("file") or ""),
+                   message=str(record.get("message") or ""), **fields)
+
+
+def refusal_view(result: dict) -> html.Div:
+    if result.get("error"):
+        return dbc.Alert(str(result["error"]), color="danger")
+    findings = [_finding(r) for r in result.get("findings") or []][:MAX_FINDINGS_SHOWN]
+    total = int(result.get("problems") or len(findings))
+    more = total - len(findings)
+    return html.Div([
+        dbc.Alert(f"The dataset was not opened: {total} problem{'s' if total != 1 else ''} "
+                  f"must be fixed first. Nothing was kept on the server.", color="danger",
+                  className="mb-2"),
+        dbc.ListGroup([finding_item(f) for f in findings], className="upload-findings"),
+        html.P(f"…and {more} more (run `python -m trial check FOLDER` for the full list).",
+               className="small mt-2") if more > 0 else None,
+    ])
+
+
+def acceptance_view(result: dict) -> html.Div:
+    ignored = [html.Li(f"{name}: {why}") for name, why in result.get("ignored") or []]
+    return html.Div([
+        dbc.Alert([html.Strong("Checked and opened: "), str(result.get("name")),
+                   f" ({result.get('subjects')} subjects). Loading the dashboard…"],
+                  color="success", className="mb-2"),
+        html.Div([html.Div("Set aside (not data):", className="small"),
+                  html.Ul(ignored, className="small")]) if ignored else None,
+    ])
+
+
+def result_view(result) -> tuple:
+    """(status children, reload href) for the answer of the upload route (pure)."""
+    if not isinstance(result, dict):
+        raise PreventUpdate
+    if result.get("opened"):
+        return acceptance_view(result), "/"
+    return refusal_view(result), no_update
+
+
+@callback(Output(ids.UPLOAD_MODAL, "is_open"), Input(ids.UPLOAD_OPEN, "n_clicks"),
+          prevent_initial_call=True)
+def open_dialog(_clicks):
+    return True
+
+
+@callback(Output(ids.UPLOAD_STATUS, "children"), Output(ids.UPLOAD_RELOAD, "href"),
+          Input(ids.UPLOAD_RESULT, "data"), prevent_initial_call=True)
+def show_result(result):
+    """The route's answer, which assets/upload.js puts in the store: findings, or reload."""
+    return result_view(result)
 
 
 @callback(Output(ids.UPLOAD_RELOAD, "href", allow_duplicate=True),
@@ -189,7 +257,7 @@ def close_upload(_clicks):
     """Delete this browser's uploaded dataset now and go back to the dashboard's own data."""
     store = session_store()
     if store is not None:
-        store.close(session_token())
+        store.close(session_token(), security.current_user())
         security.audit("close-upload")
-    _set_cookie(None)
+    _cookie(ctx.response, None)
     return "/"

@@ -27,9 +27,11 @@ def other_trial_files(folder, *, title: str, **tables) -> list[str]:
 
 
 def drop_files(duo, paths: list[str]) -> None:
+    """Choose files as a user would in the dialog's file picker (assets/upload.js)."""
     duo.find_element(f"#{ids.UPLOAD_OPEN}").click()
-    duo.wait_for_element(f"#{ids.UPLOAD_FILES}")
-    file_input = duo.find_element(f"#{ids.UPLOAD_FILES} input[type=file]")
+    zone = duo.wait_for_element(f"#{ids.UPLOAD_FILES}")
+    file_input = duo.driver.execute_script(
+        "return window.trialUpload.input('files', arguments[0]);", zone.get_attribute("data-url"))
     file_input.send_keys("\n".join(paths))
 
 
@@ -45,11 +47,24 @@ def test_open_explore_and_close_an_uploaded_dataset(dash_duo, demo_trial, tmp_pa
     duo.wait_for_element(f"#{ids.TRAJ_GRAPH} .main-svg", timeout=30)
     bar = duo.find_element(".upload-bar").text
     assert "Uploaded dataset: events.csv + 3 more files" in bar and "only in this browser" in bar
-    assert len(list(uploads.iterdir())) == 1
+    assert len([p for p in uploads.iterdir() if p.is_dir()]) == 1
     duo.find_element(f"#{ids.UPLOAD_CLOSE}").click()
     wait_until(lambda: title(duo) == demo_title, timeout=30)
-    assert list(uploads.iterdir()) == []
+    assert [p for p in uploads.iterdir() if p.is_dir()] == []
     assert not duo.find_element(".upload-bar").is_displayed()
+
+
+def test_a_page_whose_dataset_was_closed_elsewhere_says_so(dash_duo, demo_trial, tmp_path,
+                                                           uploads):
+    duo = start_dashboard(dash_duo, demo_trial)
+    drop_files(duo, other_trial_files(tmp_path / "other", title="Uploaded pilot study"))
+    wait_until(lambda: title(duo) == "Uploaded pilot study", timeout=30)
+    duo.wait_for_element(f"#{ids.TRAJ_GRAPH} .main-svg", timeout=30)
+    duo.driver.delete_cookie("trial_session")  # as if closed in another tab
+    duo.find_element(f"#{ids.FILTER_RESET}").click()
+    duo.wait_for_contains_text(f"#{ids.APP_ERROR}", "no longer open in this browser",
+                               timeout=20)
+    assert "of 40 " not in duo.find_element(f"#{ids.SELECTED_COUNT}").text
 
 
 def test_a_broken_upload_lists_its_findings(dash_duo, demo_trial, tmp_path, uploads):
@@ -62,4 +77,4 @@ def test_a_broken_upload_lists_its_findings(dash_duo, demo_trial, tmp_path, uplo
                                timeout=30)
     status = duo.find_element(f"#{ids.UPLOAD_STATUS}").text
     assert "events.csv" in status and "row 2" in status and "infusoin" in status
-    assert title(duo) == demo_title and list(uploads.iterdir()) == []
+    assert title(duo) == demo_title and [p for p in uploads.iterdir() if p.is_dir()] == []

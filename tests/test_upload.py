@@ -2,9 +2,9 @@
 session store (trial/sessions.py) and the whole round trip through the Flask app."""
 from __future__ import annotations
 
-import base64
 import io
 import json
+import os
 import zipfile
 from pathlib import Path
 
@@ -13,19 +13,15 @@ from factories import study_dict, valid_tables, write_trial
 
 from app import create_app
 from components import ids
+from components.upload import UPLOAD_HEADER, UPLOAD_ROUTE, result_view
 from components.filters import FILTER_INPUTS
 from conftest import page_components
 from components.context import SESSION_COOKIE, SESSIONS_CONFIG_KEY
 from trial.model import DataError
 from trial.sessions import SessionSettings, SessionStore
-from trial.upload import (UploadLimits, check_sizes, decode_data_url, decoded_size,
-                          stage_upload)
+from trial.upload import UploadLimits, declared_entries, stage_upload
 
 DEMO = Path(__file__).resolve().parents[1] / "data"
-
-
-def data_url(data: bytes) -> str:
-    return "data:application/octet-stream;base64," + base64.b64encode(data).decode()
 
 
 def zipped(members: dict[str, bytes]) -> bytes:
@@ -58,13 +54,14 @@ def test_files_of_a_dropped_folder_are_written_flat_and_non_data_set_aside(tmp_p
 
 
 def test_a_zip_is_unpacked_and_its_paths_cannot_escape_the_folder(tmp_path):
-    target = tmp_path / "upload"
-    target.mkdir()
+    target = tmp_path / "a" / "b" / "upload"
+    target.mkdir(parents=True)
     archive = zipped({"../../outside.csv": b"a,b\n1,2\n", "study/adsl.csv": b"x\n1\n",
                       "__MACOSX/._adsl.csv": b"junk", "inner.zip": b"PK"})
     staged = stage_upload([("study.zip", archive)], target)
     assert sorted(staged.written) == ["adsl.csv", "outside.csv"]
-    assert not (tmp_path / "outside.csv").exists()
+    assert (target / "outside.csv").read_bytes() == b"a,b\n1,2\n"
+    assert [p.name for p in tmp_path.rglob("outside.csv")] == ["outside.csv"]
     assert sorted(n for n, _ in staged.ignored) == ["study.zip/__MACOSX/._adsl.csv",
                                                    "study.zip/inner.zip"]
     assert staged.display_name == "study.zip"
@@ -97,26 +94,55 @@ def test_a_zip_that_unpacks_beyond_the_limit_is_refused_while_reading(tmp_path):
     assert (tmp_path / "adlb.csv").stat().st_size <= 1_000_000 + 1024 * 1024
 
 
-def test_sizes_are_checked_before_decoding():
-    url = data_url(b"x" * 1000)
-    assert decoded_size(url) == 1000
-    assert decoded_size(data_url(b"xy")) == 2
-    check_sizes([("a.csv", url)], UploadLimits(max_bytes=1000))
+def test_a_zip_declaring_too_many_entries_is_refused_before_its_directory_is_read(tmp_path):
+    many = zipped({f"f{i}.txt": b"" for i in range(300)})
+    assert declared_entries(io.BytesIO(many)) == 300
     with pytest.raises(DataError) as caught:
-        check_sizes([("a.csv", url), ("b.csv", url)], UploadLimits(max_bytes=1500))
-    assert "the limit is" in messages(caught.value)[0]
-    with pytest.raises(DataError):
-        check_sizes([("a.csv", url)] * 3, UploadLimits(max_files=2))
-    with pytest.raises(DataError):
-        check_sizes([], UploadLimits())
+        stage_upload([("many.zip", many)], tmp_path, UploadLimits(max_files=64))
+    assert "holds 300 files" in messages(caught.value)[0]
 
 
-def test_damaged_data_urls_name_the_file():
-    assert decode_data_url("x.csv", data_url(b"abc")) == b"abc"
-    for bad in ("abc", "data:text/csv,abc", "data:text/csv;base64,@@@"):
-        with pytest.raises(DataError) as caught:
-            decode_data_url("folder/x.csv", bad)
-        assert caught.value.findings[0].file == "x.csv"
+def test_compressed_files_are_bounded_by_what_they_expand_to(tmp_path):
+    import pandas as pd
+    frame = pd.DataFrame({"USUBJID": ["0" * 50] * 100_000})
+    target = tmp_path / "up"
+    target.mkdir()
+    source = tmp_path / "adsl.parquet"
+    frame.to_parquet(source)
+    assert source.stat().st_size < 100_000  # compresses to almost nothing
+    with pytest.raises(DataError) as caught:
+        stage_upload([("adsl.parquet", source.read_bytes())], target,
+                     UploadLimits(max_unpacked_bytes=500_000))
+    assert "expand to about" in messages(caught.value)[0]
+
+
+def test_empty_and_non_data_files_do_not_stop_an_upload(tmp_path):
+    staged = stage_upload([("d/.gitkeep", b""), ("d/notes.txt", b""), ("d/adsl.csv", b"")],
+                          tmp_path)
+    assert staged.written == ["adsl.csv"] and len(staged.ignored) == 2
+
+
+def test_files_are_private_to_the_server_user(tmp_path, clock):
+    store = make_store(tmp_path / "root", clock)
+    store.create(folder_files(DEMO), owner="ana")
+    (session,) = [p for p in (tmp_path / "root").iterdir() if p.is_dir()]
+    for path in [session, session / "data", *session.rglob("*")]:
+        mode = path.stat().st_mode & 0o777
+        assert mode == (0o700 if path.is_dir() else 0o600), path
+
+
+def test_a_shared_upload_folder_must_be_private(tmp_path, clock):
+    from trial.sessions import UnsafeFolder
+    loose = tmp_path / "loose"
+    loose.mkdir(mode=0o755)
+    loose.chmod(0o755)
+    with pytest.raises(UnsafeFolder):
+        make_store(loose, clock)
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "private-target")
+    (tmp_path / "private-target").mkdir(mode=0o700)
+    with pytest.raises(UnsafeFolder):
+        make_store(link, clock)
 
 
 # --- the session store -------------------------------------------------------------------------
@@ -180,10 +206,12 @@ def test_sweeping_deletes_other_expired_sessions(tmp_path, clock):
     assert store.get(old, "ana") is None and store.get(new, "bob") is not None
 
 
-def test_closing_deletes_at_once(tmp_path, clock):
+def test_closing_deletes_at_once_but_only_for_the_owner(tmp_path, clock):
     store = make_store(tmp_path, clock)
     token, _, _ = store.create(folder_files(DEMO), owner="ana")
-    store.close(token)
+    store.close(token, "bob")
+    assert store.get(token, "ana") is not None
+    store.close(token, "ana")
     assert store.get(token, "ana") is None and list(tmp_path.iterdir()) == []
 
 
@@ -203,14 +231,46 @@ def test_the_number_of_sessions_is_bounded(tmp_path, clock):
         store.create(folder_files(DEMO), owner="u3")
     assert "already keeps 2 uploaded datasets" in messages(caught.value)[0]
     # Only one trial stays loaded in memory; the other is read again from its folder.
+    assert len(store._loaded) == 1
     assert store.get(tokens[0], "u0") is not None and store.get(tokens[1], "u1") is not None
+    assert len(store._loaded) == 1
+
+
+def test_a_user_opening_more_than_their_share_loses_their_oldest(tmp_path, clock):
+    store = make_store(tmp_path, clock, max_per_owner=2)
+    first, _, _ = store.create(folder_files(DEMO), owner="ana")
+    clock.now += 1
+    second, _, _ = store.create(folder_files(DEMO), owner="ana")
+    clock.now += 1
+    other, _, _ = store.create(folder_files(DEMO), owner="bob")
+    clock.now += 1
+    store.create(folder_files(DEMO), owner="ana")
+    assert store.get(first, "ana") is None
+    assert store.get(second, "ana") is not None and store.get(other, "bob") is not None
+
+
+def test_many_requests_at_once_load_a_session_once(tmp_path, clock):
+    import threading
+    from trial.loader import load_trial
+    token, _, _ = make_store(tmp_path, clock).create(folder_files(DEMO), owner="ana")
+    loads = []
+
+    def counting_load(path):
+        loads.append(path)
+        return load_trial(path)
+    other = SessionStore(tmp_path, SessionSettings(ttl_seconds=600), clock=clock,
+                         load=counting_load)
+    found = []
+    threads = [threading.Thread(target=lambda: found.append(other.get(token, "ana")))
+               for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(loads) == 1 and len({id(d) for d in found}) == 1
 
 
 # --- through the app ---------------------------------------------------------------------------
-
-UPLOAD_OUTPUTS = [(ids.UPLOAD_STATUS, "children"), (ids.UPLOAD_RELOAD, "href"),
-                  (ids.UPLOAD_FILES, "contents"), (ids.UPLOAD_FOLDER, "contents")]
-
 
 def callback_request(outputs, inputs, state=()):
     def spec(pairs, with_value):
@@ -223,14 +283,11 @@ def callback_request(outputs, inputs, state=()):
             "changedPropIds": [f"{inputs[0][0]}.{inputs[0][1]}"]}
 
 
-def post_upload(client, files: list[tuple[str, bytes]]):
-    body = callback_request(
-        UPLOAD_OUTPUTS,
-        [(ids.UPLOAD_FILES, "contents", [data_url(b) for _, b in files]),
-         (ids.UPLOAD_FOLDER, "contents", None)],
-        [(ids.UPLOAD_FILES, "filename", [n for n, _ in files]),
-         (ids.UPLOAD_FOLDER, "filename", None)])
-    return client.post("/_dash-update-component", json=body)
+def post_upload(client, files: list[tuple[str, bytes]], header: bool = True):
+    """What assets/upload.js sends: one multipart request, a folder path in each name."""
+    return client.post(UPLOAD_ROUTE, data={"files": [(io.BytesIO(b), n) for n, b in files]},
+                       content_type="multipart/form-data",
+                       headers={UPLOAD_HEADER: "1"} if header else {})
 
 
 @pytest.fixture
@@ -254,15 +311,12 @@ def layout_text(client) -> str:
 def test_an_upload_opens_in_its_session_only(served, other_trial):
     client, stranger = served.server.test_client(), served.server.test_client()
     r = post_upload(client, other_trial)
-    assert r.status_code == 200
+    assert r.status_code == 200 and r.get_json()["opened"] is True
+    assert r.get_json()["name"] == "other" and r.get_json()["ignored"] == []
     cookie = r.headers["Set-Cookie"]
     assert cookie.startswith(f"{SESSION_COOKIE}=") and "HttpOnly" in cookie
     assert "Secure" not in cookie  # plain HTTP: a Secure cookie would never come back
     assert "SameSite=Lax" in cookie and "Expires" not in cookie
-    response = r.get_json()["response"]
-    assert response[ids.UPLOAD_RELOAD] == {"href": "/"}
-    assert response[ids.UPLOAD_FILES] == {"contents": None}  # the browser drops the bytes
-    assert "Checked and opened" in json.dumps(response[ids.UPLOAD_STATUS])
     page = layout_text(client)
     assert "Uploaded pilot study" in page and "Uploaded dataset: " in page
     assert "Uploaded pilot study" not in layout_text(stranger)
@@ -289,21 +343,20 @@ def test_a_refused_upload_lists_the_findings_and_changes_nothing(served, other_t
               for n, b in other_trial]
     r = post_upload(client, broken)
     assert r.status_code == 200 and "Set-Cookie" not in r.headers
-    status = json.dumps(r.get_json()["response"][ids.UPLOAD_STATUS])
-    assert "The dataset was not opened" in status and "events.csv" in status
+    answer = r.get_json()
+    assert answer["opened"] is False and answer["problems"] == 1
+    (finding,) = answer["findings"]
+    assert finding["file"] == "events.csv" and finding["value"] == "MXR"
     assert list(served.server.config[SESSIONS_CONFIG_KEY].root.iterdir()) == []
 
 
 def test_a_gone_session_is_said_on_the_page_and_in_callbacks(served, other_trial):
     client = served.server.test_client()
     post_upload(client, other_trial)
-    for folder in served.server.config[SESSIONS_CONFIG_KEY].root.iterdir():
-        served.server.config[SESSIONS_CONFIG_KEY].close(None)  # no token: nothing happens
-        assert folder.exists()
     token = client.get_cookie(SESSION_COOKIE).value
-    served.server.config[SESSIONS_CONFIG_KEY].close(token)
+    served.server.config[SESSIONS_CONFIG_KEY].close(token, "anonymous (authentication off)")
     r = client.get("/_dash-layout")
-    assert "no longer on the server" in r.get_data(as_text=True)
+    assert "is no longer on the server" in r.get_data(as_text=True)
     assert f"{SESSION_COOKIE}=;" in r.headers["Set-Cookie"]
     client.set_cookie(SESSION_COOKIE, token)  # e.g. a second tab that had not reloaded
     shown = page_components(served)
@@ -311,7 +364,7 @@ def test_a_gone_session_is_said_on_the_page_and_in_callbacks(served, other_trial
         [(ids.SELECTED_COUNT, "children")],
         [(i.component_id, i.component_property, shown[i.component_id].value)
          for i in FILTER_INPUTS]))
-    assert "no longer on the server" in json.dumps(r.get_json())
+    assert "no longer open in this browser" in json.dumps(r.get_json())
 
 
 def test_the_session_cookie_is_secure_behind_https(demo_trial, monkeypatch, tmp_path,
@@ -322,29 +375,102 @@ def test_the_session_cookie_is_secure_behind_https(demo_trial, monkeypatch, tmp_
     assert "Secure" in r.headers["Set-Cookie"]
 
 
+def page_key(client) -> str:
+    """The key of the dataset of the page this client would get (ids.PAGE_DATASET)."""
+    def find(node):
+        if isinstance(node, dict):
+            props = node.get("props") or {}
+            if props.get("id") == ids.PAGE_DATASET:
+                return props["data-key"]
+            return next((k for k in map(find, node.values()) if k), None)
+        if isinstance(node, list):
+            return next((k for k in map(find, node) if k), None)
+        return None
+    return find(client.get("/_dash-layout").get_json())
+
+
+def count_request(app, page: str | None) -> dict:
+    shown = page_components(app)
+    body = callback_request([(ids.SELECTED_COUNT, "children")],
+                            [(i.component_id, i.component_property, shown[i.component_id].value)
+                             for i in FILTER_INPUTS])
+    if page is not None:
+        body["trialDataset"] = page
+    return body
+
+
+def test_a_page_never_computes_on_another_dataset_than_its_own(served, other_trial):
+    # Two tabs of one browser share the cookie: tab A shows the default data, tab B uploads.
+    tab = served.server.test_client()
+    default_key = page_key(tab)
+    post_upload(tab, other_trial)
+    uploaded_key = page_key(tab)
+    assert default_key == "app" and uploaded_key not in ("app", None)
+
+    def count(page):
+        return json.dumps(tab.post("/_dash-update-component",
+                                   json=count_request(served, page)).get_json())
+    theirs = f" of {len(valid_tables()['patients'])} "
+    assert theirs in count(uploaded_key)
+    assert "no longer open in this browser" in count(default_key)  # tab A, after B's upload
+    token = tab.get_cookie(SESSION_COOKIE).value
+    tab.delete_cookie(SESSION_COOKIE)  # tab B closed the upload
+    assert "no longer open in this browser" in count(uploaded_key)
+    assert " of 40 " in count(default_key)
+    tab.set_cookie(SESSION_COOKIE, token)
+    assert theirs in count(None)  # a request that does not say its page: the cookie decides
+
+
 def test_uploads_can_be_switched_off(demo_trial, monkeypatch, other_trial):
     monkeypatch.setenv("TRIAL_UPLOADS", "off")
     app = create_app(demo_trial)
     assert app.server.config[SESSIONS_CONFIG_KEY] is None
     client = app.server.test_client()
     r = post_upload(client, other_trial)
-    assert r.status_code == 204 and "Set-Cookie" not in r.headers
-    assert app.server.config["MAX_CONTENT_LENGTH"] == 8 * 1024 * 1024
+    assert r.status_code in (404, 405) and "Set-Cookie" not in r.headers  # no such route
 
 
-def test_the_request_limit_makes_room_for_the_largest_upload(demo_trial, monkeypatch):
-    monkeypatch.setenv("TRIAL_MAX_UPLOAD_MB", "30")
-    app = create_app(demo_trial)
-    assert app.server.config["MAX_CONTENT_LENGTH"] == 30 * 1024 * 1024 * 4 // 3 + 1024 * 1024
-
-
-def test_an_upload_over_the_limit_is_refused_with_the_limit(demo_trial, monkeypatch,
-                                                             other_trial, tmp_path):
-    monkeypatch.setenv("TRIAL_MAX_UPLOAD_MB", "0.01")
+def test_only_the_upload_route_takes_large_requests(demo_trial, monkeypatch, other_trial,
+                                                     tmp_path):
+    monkeypatch.setenv("TRIAL_MAX_UPLOAD_MB", "0.5")
     monkeypatch.setenv("TRIAL_UPLOAD_DIR", str(tmp_path / "up"))
-    client = create_app(demo_trial).server.test_client()
-    r = post_upload(client, other_trial + [("big.csv", b"x" * 20_000)])
-    assert "the limit is 0.01 MB" in json.dumps(r.get_json())
+    app = create_app(demo_trial)
+    assert app.server.config["MAX_CONTENT_LENGTH"] == 8 * 1024 * 1024  # everything else
+    client = app.server.test_client()
+    r = post_upload(client, other_trial + [("big.csv", b"x" * 600_000)])
+    assert r.status_code == 413
+    assert r.get_data(as_text=True) == ("The request is too large: the limit is 0.5 MB. "
+                                        "Nothing was processed.\n")
+    assert post_upload(client, other_trial).get_json()["opened"] is True
+
+
+def test_a_cross_site_form_cannot_upload(served, other_trial):
+    r = post_upload(served.server.test_client(), other_trial, header=False)
+    assert r.status_code == 400 and "Set-Cookie" not in r.headers
+
+
+def test_the_dialog_shows_findings_or_reloads():
+    status, href = result_view({"opened": False, "problems": 60, "findings": [
+        {"level": "error", "file": "adsl.xpt", "message": "missing", "column": "USUBJID"}]})
+    text = json.dumps(status.to_plotly_json(), default=str)
+    assert "60 problems must be fixed" in text and "adsl.xpt" in text and "and 59 more" in text
+    status, href = result_view({"opened": True, "name": "pilot", "subjects": 254,
+                                "ignored": [["pilot/define.xml", "not a data file"]]})
+    text = json.dumps(status.to_plotly_json(), default=str)
+    assert href == "/" and "pilot" in text and "254 subjects" in text and "define.xml" in text
+    status, _ = result_view({"opened": False, "error": "The request is too large"})
+    assert "too large" in json.dumps(status.to_plotly_json(), default=str)
+
+
+def test_expired_sessions_go_without_their_owner_coming_back(served, other_trial):
+    store = served.server.config[SESSIONS_CONFIG_KEY]
+    post_upload(served.server.test_client(), other_trial)
+    (folder,) = [p for p in store.root.iterdir() if p.is_dir()]
+    old = folder.joinpath("meta.json").stat().st_mtime - store.settings.ttl_seconds - 1
+    os.utime(folder / "meta.json", (old, old))
+    store._last_sweep = float("-inf")  # as a minute later
+    served.server.test_client().get("/")  # anyone, without a session
+    assert not folder.exists()
 
 
 def test_uploads_are_audited_without_file_contents(demo_trial, monkeypatch, tmp_path,

@@ -189,8 +189,9 @@ def upload_states(driver, url: str, out: Path, folder: Path) -> None:
     settle(driver, 1)
     driver.save_screenshot(str(out / "upload-01-dialog.png"))
     files = [str(p.resolve()) for p in sorted(folder.iterdir()) if p.is_file()]
-    driver.find_element(By.CSS_SELECTOR, "#upload-files input[type=file]").send_keys(
-        "\n".join(files))
+    zone = driver.find_element(By.CSS_SELECTOR, "#upload-files")
+    driver.execute_script("return window.trialUpload.input('files', arguments[0]);",
+                          zone.get_attribute("data-url")).send_keys("\n".join(files))
     WebDriverWait(driver, 120).until(
         lambda d: d.find_elements(By.CSS_SELECTOR, ".upload-bar .upload-name")
         and d.find_elements(By.CSS_SELECTOR, "#traj-graph .main-svg"))

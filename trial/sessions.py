@@ -15,6 +15,7 @@ import os
 import re
 import secrets
 import shutil
+import stat
 import tempfile
 import threading
 import time
@@ -25,7 +26,7 @@ from typing import Callable
 
 from .loader import load_trial
 from .model import DataError, Finding, Trial
-from .upload import UPLOAD_FILE, StagedUpload, UploadLimits, stage_upload
+from .upload import UPLOAD_FILE, StagedUpload, UploadLimits, create_private, stage_upload
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 META = "meta.json"
@@ -36,10 +37,11 @@ class Dataset:
     """A loaded trial as served: its display name, whether it was uploaded, and the values the
     views derive from it once (filter choices, the page layout), kept with it."""
 
-    def __init__(self, trial: Trial, name: str, uploaded: bool = False):
+    def __init__(self, trial: Trial, name: str, uploaded: bool = False, key: str = "app"):
         self.trial = trial
         self.name = name
         self.uploaded = uploaded
+        self.key = key  # names the dataset in its pages (never a token or a path)
         self._derived: dict[str, object] = {}
         self._lock = threading.Lock()
 
@@ -58,12 +60,63 @@ class Dataset:
 class SessionSettings:
     ttl_seconds: float = 2 * 3600
     max_sessions: int = 16  # datasets kept on disk at once, all users together
+    max_per_owner: int = 3  # a user's oldest upload goes when they open one more
     max_loaded: int = 4  # trials kept in memory per process
     limits: UploadLimits = UploadLimits()
 
 
+class UnsafeFolder(ValueError):
+    """The folder given for uploads could be read or changed by others."""
+
+
 def _hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    with create_private(path) as out:
+        out.write(data)
+
+
+def private_folder(path: Path) -> Path:
+    """`path`, made if missing, checked to be a real folder of this user that no one else can
+    read or enter (uploads hold patient data)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    st = os.lstat(path)
+    if not stat.S_ISDIR(st.st_mode):
+        raise UnsafeFolder(f"{path} is not a folder (a link or a file)")
+    if st.st_uid != os.getuid() or st.st_mode & 0o077:
+        raise UnsafeFolder(f"{path} must belong to this user and be closed to others "
+                           f"(chmod 700 {path})")
+    return path
+
+
+PID_FILE = "owner.pid"
+TEMP_PREFIX = "trial-uploads-"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def remove_abandoned(temp: Path | None = None) -> None:
+    """Delete temporary upload folders left by dashboards that ended without cleaning up (a
+    crash, a kill -9): this user's folders whose owning process is gone."""
+    for folder in Path(temp or tempfile.gettempdir()).glob(TEMP_PREFIX + "*"):
+        try:
+            if folder.is_symlink() or folder.stat().st_uid != os.getuid():
+                continue
+            pid = int((folder / PID_FILE).read_text())
+        except (OSError, ValueError):
+            continue
+        if not _process_alive(pid):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 class SessionStore:
@@ -72,19 +125,24 @@ class SessionStore:
     def __init__(self, root: Path, settings: SessionSettings = SessionSettings(), *,
                  clock: Callable[[], float] = time.time,
                  load: Callable[[Path], Trial] = load_trial):
-        self.root = Path(root)
+        self.root = private_folder(Path(root))
         self.settings = settings
         self._clock = clock
         self._load = load
         self._loaded: OrderedDict[str, Dataset] = OrderedDict()
+        self._loading: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
         self._last_sweep = float("-inf")
-        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.sweep(force=True)  # what an earlier run left behind
 
     @classmethod
     def temporary(cls, settings: SessionSettings = SessionSettings(), **kw) -> SessionStore:
-        """A store in a new private folder of the system's temporary area."""
-        return cls(Path(tempfile.mkdtemp(prefix="trial-uploads-")), settings, **kw)
+        """A store in a new private folder of the system's temporary area, marked with this
+        process's id so that a later run can remove it if this one dies without cleaning up."""
+        remove_abandoned()
+        root = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
+        _write_private(root / PID_FILE, str(os.getpid()).encode())
+        return cls(root, settings, **kw)
 
     # --- sessions ----------------------------------------------------------------------------
 
@@ -95,34 +153,28 @@ class SessionStore:
         Raises `DataError` with every finding when the files cannot be used; nothing is kept.
         """
         self.sweep(force=True)
-        if len(self._session_folders()) >= self.settings.max_sessions:
-            raise DataError([Finding("error", UPLOAD_FILE, (
-                f"the server already keeps {self.settings.max_sessions} uploaded datasets, its "
-                f"limit; try again when one has been closed or has expired"))], unreadable=True)
+        self._make_room(_hash(owner))
         token = secrets.token_urlsafe(32)
         folder = self.root / _hash(token)
-        (folder / DATA).mkdir(mode=0o700, parents=True)
+        folder.mkdir(mode=0o700)
+        (folder / DATA).mkdir(mode=0o700)
         try:
             staged = stage_upload(files, folder / DATA, self.settings.limits)
             trial = replace(self._load(folder / DATA), source=staged.display_name)
+            meta = {"name": staged.display_name, "owner": _hash(owner), "files": staged.written}
+            _write_private(folder / META, json.dumps(meta).encode())
+            self._touch(folder, force=True)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
-        meta = {"name": staged.display_name, "owner": _hash(owner), "files": staged.written}
-        (folder / META).write_text(json.dumps(meta), encoding="utf-8")
-        self._touch(folder, force=True)
-        dataset = Dataset(trial, staged.display_name, uploaded=True)
+        dataset = Dataset(trial, staged.display_name, uploaded=True, key=folder.name)
         self._keep(folder.name, dataset)
         return token, dataset, staged
 
     def get(self, token: str | None, owner: str) -> Dataset | None:
         """The dataset of session `token` if it exists, has not expired and belongs to `owner`."""
-        if not token or not _TOKEN.match(token):
-            return None
-        self.sweep()
-        folder = self.root / _hash(token)
-        meta = self._meta(folder)
-        if meta is None or meta.get("owner") != _hash(owner):
+        folder = self._own_folder(token, owner)
+        if folder is None:
             return None
         if self._expired(folder):
             self._remove(folder)
@@ -133,14 +185,48 @@ class SessionStore:
             if dataset is not None:
                 self._loaded.move_to_end(folder.name)
                 return dataset
-        # Another process made this session: load it here (it was validated when uploaded).
-        trial = replace(self._load(folder / DATA), source=meta["name"])
-        return self._keep(folder.name, Dataset(trial, meta["name"], uploaded=True))
+            loading = self._loading.setdefault(folder.name, threading.Lock())
+        # Another process made this session, or it left memory: load it here, once (a page
+        # fires many callbacks at the same moment).
+        with loading:
+            with self._lock:
+                dataset = self._loaded.get(folder.name)
+            if dataset is None:
+                name = self._meta(folder)["name"]
+                trial = replace(self._load(folder / DATA), source=name)
+                dataset = self._keep(folder.name, Dataset(trial, name, uploaded=True,
+                                                          key=folder.name))
+        with self._lock:
+            self._loading.pop(folder.name, None)
+        return dataset
 
-    def close(self, token: str | None) -> None:
-        """Delete session `token` and its files now."""
-        if token and _TOKEN.match(token):
-            self._remove(self.root / _hash(token))
+    def _own_folder(self, token: str | None, owner: str) -> Path | None:
+        if not token or not _TOKEN.match(token):
+            return None
+        self.sweep()
+        folder = self.root / _hash(token)
+        meta = self._meta(folder)
+        if meta is None or meta.get("owner") != _hash(owner):
+            return None
+        return folder
+
+    def _make_room(self, owner_hash: str) -> None:
+        """Room for one more session: the owner's oldest beyond their share goes; if the
+        server's limit is still reached, the upload is refused."""
+        folders = sorted(self._session_folders(), key=self._last_used)
+        mine = [f for f in folders if (self._meta(f) or {}).get("owner") == owner_hash]
+        for folder in mine[:max(0, len(mine) - self.settings.max_per_owner + 1)]:
+            self._remove(folder)
+        if len(self._session_folders()) >= self.settings.max_sessions:
+            raise DataError([Finding("error", UPLOAD_FILE, (
+                f"the server already keeps {self.settings.max_sessions} uploaded datasets, its "
+                f"limit; try again when one has been closed or has expired"))], unreadable=True)
+
+    def close(self, token: str | None, owner: str) -> None:
+        """Delete session `token` of `owner` and its files now."""
+        folder = self._own_folder(token, owner)
+        if folder is not None:
+            self._remove(folder)
 
     def sweep(self, force: bool = False) -> None:
         """Delete the sessions not used for `ttl_seconds` (at most once a minute unless forced)."""

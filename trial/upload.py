@@ -10,14 +10,14 @@ aside and reported, never silently.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import io
+import os
 import re
+import struct
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Iterable
+from typing import BinaryIO, Iterable
 
 from .model import DataError, Finding
 
@@ -58,6 +58,12 @@ class StagedUpload:
         return f"{names[0]} + {len(names) - 1} more files"
 
 
+def create_private(path: Path) -> BinaryIO:
+    """A new file that only this user can read: never through a link, never over another."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    return os.fdopen(fd, "wb")
+
+
 def _refuse(message: str, file: str = UPLOAD_FILE) -> DataError:
     return DataError([Finding("error", file, message)], unreadable=True)
 
@@ -67,39 +73,8 @@ def base_name(name: str) -> str:
     return PurePosixPath(str(name).replace("\\", "/")).name
 
 
-def decoded_size(data_url: str) -> int:
-    """The size in bytes a base64 data URL decodes to, without decoding it."""
-    payload = data_url.partition(",")[2]
-    return len(payload) * 3 // 4 - payload[-2:].count("=")
-
-
-def decode_data_url(name: str, data_url: str) -> bytes:
-    """The bytes of an uploaded file given as 'data:<type>;base64,<payload>'."""
-    head, sep, payload = str(data_url).partition(",")
-    if not sep or not head.startswith("data:") or not head.endswith(";base64"):
-        raise _refuse("was not received as a file (not a base64 data URL)", base_name(name))
-    try:
-        return base64.b64decode(payload, validate=True)
-    except (binascii.Error, ValueError):
-        raise _refuse("arrived damaged (its base64 encoding is invalid)",
-                      base_name(name)) from None
-
-
 def _megabytes(n: int) -> str:
     return f"{n / 1024 / 1024:.3g} MB"
-
-
-def check_sizes(files: list[tuple[str, str]], limits: UploadLimits) -> None:
-    """Refuse an upload of (name, data URL) pairs that is too large, before decoding it."""
-    if not files:
-        raise _refuse("no file was received")
-    if len(files) > limits.max_files:
-        raise _refuse(f"{len(files)} files were sent; at most {limits.max_files} are accepted")
-    total = sum(decoded_size(url) for _name, url in files)
-    if total > limits.max_bytes:
-        raise _refuse(f"the files add up to {_megabytes(total)}; the limit is "
-                      f"{_megabytes(limits.max_bytes)} (a zip archive of the same files is "
-                      f"usually far smaller)")
 
 
 def _why_not_data(name: str) -> str | None:
@@ -141,8 +116,7 @@ class _Writer:
         self.staged.sent_as.append(shown_name.replace("\\", "/"))
 
     def _write(self, name: str, chunks: Iterable[bytes]) -> None:
-        # Exclusive creation inside our own folder: the name has no path and cannot overwrite.
-        with open(self.staged.folder / name, "xb") as out:
+        with create_private(self.staged.folder / name) as out:
             for chunk in chunks:
                 self.unpacked += len(chunk)
                 if self.unpacked > self.limits.max_unpacked_bytes:
@@ -157,15 +131,41 @@ def _member_chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterable[
             yield chunk
 
 
-def _unpack(writer: _Writer, name: str, data: bytes) -> None:
+def _stream_chunks(stream: BinaryIO) -> Iterable[bytes]:
+    while chunk := stream.read(_CHUNK):
+        yield chunk
+
+
+_END_OF_ZIP = b"PK\x05\x06"
+
+
+def declared_entries(stream: BinaryIO) -> int | None:
+    """The number of entries a zip's end record declares (read before the zip's directory is
+    parsed, which takes memory per entry), or None if there is no plain end record."""
+    stream.seek(0, io.SEEK_END)
+    size = stream.tell()
+    stream.seek(max(0, size - 65_557))
+    tail = stream.read()
+    at = tail.rfind(_END_OF_ZIP)
+    stream.seek(0)
+    if at < 0 or len(tail) < at + 12:
+        return None
+    return struct.unpack("<H", tail[at + 10:at + 12])[0]
+
+
+def _unpack(writer: _Writer, name: str, stream: BinaryIO) -> None:
+    most = writer.limits.max_files * 4
+    declared = declared_entries(stream)
+    if declared is not None and declared > most:
+        raise _refuse(f"{name} holds {declared} files; too many to be a dataset", name)
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
+        archive = zipfile.ZipFile(stream)
     except zipfile.BadZipFile:
         writer.problems.append(Finding("error", name, "is not a readable zip archive"))
         return
     with archive:
         members = [i for i in archive.infolist() if not i.is_dir()]
-        if len(members) > writer.limits.max_files * 4:
+        if len(members) > most:
             raise _refuse(f"{name} holds {len(members)} files; too many to be a dataset", name)
         for info in members:
             shown = f"{name}/{info.filename}"
@@ -182,22 +182,71 @@ def _unpack(writer: _Writer, name: str, data: bytes) -> None:
                                                    f"({type(err).__name__})"))
 
 
-def stage_upload(files: list[tuple[str, bytes]], folder: Path,
+def _as_stream(data: bytes | BinaryIO) -> BinaryIO:
+    return io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
+
+
+# --- what compressed files expand to ----------------------------------------------------------
+
+def _xlsx_size(path: Path) -> int:
+    with zipfile.ZipFile(path) as book:
+        return sum(i.file_size for i in book.infolist())
+
+
+def _parquet_size(path: Path) -> int:
+    import pyarrow.parquet as pq
+    meta = pq.ParquetFile(path).metadata
+    encoded = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    # Repeated values are stored once (dictionaries); in memory each cell takes 8 bytes or more.
+    return max(encoded, meta.num_rows * meta.num_columns * 8)
+
+
+def _sas7bdat_size(path: Path) -> int:
+    import pyreadstat
+    _, meta = pyreadstat.read_sas7bdat(str(path), metadataonly=True)
+    return int(meta.number_rows or 0) * max(1, len(meta.column_names)) * 8
+
+
+_EXPANDED = {".xlsx": _xlsx_size, ".parquet": _parquet_size, ".sas7bdat": _sas7bdat_size}
+
+
+def expanded_size(path: Path) -> int:
+    """About how many bytes a data file takes once read: compressed formats (Excel, Parquet,
+    compressed SAS) can expand far beyond their size on disk. Unreadable: its own size (the
+    loader then says what is wrong with it)."""
+    measure = _EXPANDED.get(path.suffix.lower())
+    try:
+        return max(path.stat().st_size, measure(path) if measure else 0)
+    except Exception:  # any malformed file: pyarrow, pyreadstat and zipfile raise their own
+        return path.stat().st_size
+
+
+def check_expanded(staged: StagedUpload, limits: UploadLimits) -> None:
+    total = sum(expanded_size(staged.folder / name) for name in staged.written)
+    if total > limits.max_unpacked_bytes:
+        raise _refuse(f"the data files expand to about {_megabytes(total)} when read; the "
+                      f"limit is {_megabytes(limits.max_unpacked_bytes)}")
+
+
+def stage_upload(files: list[tuple[str, bytes | BinaryIO]], folder: Path,
                  limits: UploadLimits = UploadLimits()) -> StagedUpload:
-    """Write the uploaded (name, bytes) files into the empty `folder`, unpacking zip archives.
+    """Write the uploaded (name, bytes or binary stream) files into the empty `folder`,
+    unpacking zip archives, and check what they expand to when read.
 
     Raises `DataError` (unreadable) naming every file that cannot be used, or when nothing
     usable was sent. The caller owns `folder` and removes it.
     """
     writer = _Writer(folder, limits)
     for name, data in files:
+        stream = _as_stream(data)
         if base_name(name).lower().endswith(ARCHIVE_SUFFIX):
-            _unpack(writer, base_name(name), data)
+            _unpack(writer, base_name(name), stream)
         else:
-            writer.add(name, [data])
+            writer.add(name, _stream_chunks(stream))
     if writer.problems:
         raise DataError(writer.problems, unreadable=True)
     if not writer.staged.written:
         ignored = "; ".join(f"{n} ({why})" for n, why in writer.staged.ignored[:5])
         raise _refuse("no data file was found" + (f" — set aside: {ignored}" if ignored else ""))
+    check_expanded(writer.staged, limits)
     return writer.staged
