@@ -143,8 +143,7 @@ def footnote_lines(trial: Trial, flt: PatientFilter, n: int, extra: Sequence[str
 
 def _traj_codes(trial: Trial, measure: str) -> list[str]:
     if measure == KEY_MEASURES:
-        return [c for c in trial.measure_codes if trial.study.measure(c).key] or \
-            trial.measure_codes[:5]
+        return trial.key_measure_codes
     return [measure] if measure in trial.measure_codes else []
 
 

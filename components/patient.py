@@ -166,15 +166,16 @@ def patient_page(trial: Trial, record: PatientRecord, filtered_ids, flt_text: st
     return [s for s in sections if s is not None]
 
 
-def not_found_page(malformed: bool) -> html.Div:
-    """A clear page for an address that is not a patient (the requested id is not echoed)."""
+def not_found_page(malformed: bool, query: str = "") -> html.Div:
+    """A clear page for an address that is not a patient (the requested id is not echoed).
+    `query`: the dashboard's state, kept by the way back (share.py)."""
     message = ("This address is not a patient page." if malformed else
                "There is no patient with this id in this trial.")
     return html.Div([
         dbc.Alert([html.H4("Patient not found", className="alert-heading"), html.P(message),
                    html.P("Open the Patients tab of the dashboard to find a patient.",
                           className="mb-0")], color="secondary"),
-        dcc.Link("← Back to the dashboard", href="/", id=ids.PATIENT_BACK,
+        dcc.Link("← Back to the dashboard", href="/" + query, id=ids.PATIENT_BACK,
                  className="patient-back"),
     ], id=ids.PATIENT_NOT_FOUND)
 
@@ -190,7 +191,7 @@ def render_patient_page(pathname, *filter_values):
     trial = current_trial()
     pid = resolve_patient(pathname, trial.patients["patient_id"])
     if pid is None:
-        return not_found_page(malformed=kind == "not_found")
+        return not_found_page(malformed=kind == "not_found", query=query)
     flt = current_filter(*filter_values)
     filtered = select_patients(trial.patients, flt)["patient_id"].astype(str)
     return patient_page(trial, patient_record(trial, pid), filtered, flt.describe(), query)

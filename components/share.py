@@ -1,12 +1,17 @@
 """Shareable state: every view's state lives in the URL's query string (components/urlstate.py).
 
 Two callbacks and no loop:
-- on load, `apply_url` reads the query once (the store URL_LOADED records that it ran), sets the
-  tab, the controls, the filters and the selection, and lists what it ignored in a dismissible
-  notice; later changes of the query (our own writes, back/forward) are not read again;
+- `apply_url` sets the tab, the controls, the filters and the selection from the query, and lists
+  what it ignored in a dismissible notice: on load (the store URL_LOADED records that it ran),
+  and on Back/Forward, when dcc.Location reports a query the app did not write itself (the store
+  URL_WRITTEN holds the last one written). On Back/Forward the query is the whole state: what it
+  omits goes back to its default. The app's own writes are not read again. In-app navigation
+  must therefore keep the query (pages.open_patient sets only the path; links add the query):
+  a link that dropped it would read as Back to the default view;
 - `write_url` writes the state into the query (`search` only: the path, "/" or a patient page, is
   kept) whenever a control, a filter, the selection, the tab or the page changes, once the URL
-  has been applied. dcc.Location writes only a changed URL, so an unchanged state writes nothing.
+  has been applied. dcc.Location pushes a history entry only for a changed URL, so the state
+  restored by Back/Forward, which encodes to the query it came from, pushes nothing.
 
 "Copy link" copies the page's address (dcc.Clipboard). The query also carries `present=1` and
 `slides=...` (presenter mode, components/presenter.py), applied by the same load callback.
@@ -47,6 +52,7 @@ def layout() -> html.Div:
     """The "Copy link" button and the stores (in the dashboard page)."""
     return html.Div([
         dcc.Store(id=ids.URL_LOADED, data=False),
+        dcc.Store(id=ids.URL_WRITTEN, data=None),
         dcc.Clipboard(id=ids.SHARE_COPY, title="Copy a link that opens this exact view",
                       children=html.Span("Copy link", className="share-copy-label"),
                       copied_children=html.Span("✓ Link copied", className="share-copy-label"),
@@ -65,33 +71,23 @@ def notice_children(notices: list[str]):
             html.Ul([html.Li(n) for n in notices], className="mb-0")]
 
 
-# Outputs of the load callback besides the state: the presenter's (components/presenter.py).
-@callback(
-    *[Output(cid, _prop(cid), allow_duplicate=True) for cid in STATE_IDS],
-    Output(ids.URL_LOADED, "data"),
-    Output(ids.SHARE_NOTICE, "children"), Output(ids.SHARE_NOTICE, "is_open"),
-    Output(ids.PIN_STORE, "data", allow_duplicate=True),
-    Output(ids.PRESENT_DECK, "data", allow_duplicate=True),
-    Output(ids.PRESENT_MODAL, "is_open", allow_duplicate=True),
-    Input(ids.URL, "search"),
-    State(ids.URL_LOADED, "data"),
-    *[State(cid, _prop(cid)) for cid in STATE_IDS],
-    prevent_initial_call="initial_duplicate",
-)
-def apply_url(search, loaded, *current):
-    """URL -> controls, once per page load."""
-    if loaded:
-        raise PreventUpdate
-    trial = current_trial()
-    sch = schema(trial)
-    values, notices = us.decode_query(search, sch, trial.patients["patient_id"].astype(str))
+def history_defaults(sch: us.Schema) -> dict:
+    """The state a query omits: every control at its layout default, no selection."""
+    return {**{cid: c.default for cid, c in sch.controls.items() if cid in STATE_IDS},
+            ids.SELECTION_STORE: []}
+
+
+def presenter_state(search, sch: us.Schema, values: dict, current, dataset: str = ""
+                    ) -> tuple[tuple, list[str]]:
+    """(pins, deck, modal open) that a link's `slides` and `present=1` ask for, and notices.
+    The slides become pins of `dataset` (the fingerprint of the data the link is opened on)."""
     extra = us.query_params(search)
+    notices: list[str] = []
     pins, deck, present = no_update, no_update, no_update
     if extra.get(us.SLIDES):
-        specs, more = us.decode_slides(extra[us.SLIDES], sch)
-        notices += more
+        specs, notices = us.decode_slides(extra[us.SLIDES], sch)
         if specs:
-            pins = specs
+            pins = [{**spec, "dataset": dataset} for spec in specs]
     if extra.get(us.PRESENT) in ("1", "true"):
         from .presenter import current_spec
         current_values = dict(zip(STATE_IDS, current))
@@ -102,23 +98,53 @@ def apply_url(search, loaded, *current):
             deck, present = {"slides": slides, "index": 0}, True
         else:
             notices.append("This tab cannot be presented; presenter mode not opened")
+    return (pins, deck, present), notices
+
+
+# Outputs besides the state: the notice, and the presenter's (components/presenter.py).
+@callback(
+    *[Output(cid, _prop(cid), allow_duplicate=True) for cid in STATE_IDS],
+    Output(ids.URL_LOADED, "data"),
+    Output(ids.SHARE_NOTICE, "children"), Output(ids.SHARE_NOTICE, "is_open"),
+    Output(ids.PIN_STORE, "data", allow_duplicate=True),
+    Output(ids.PRESENT_DECK, "data", allow_duplicate=True),
+    Output(ids.PRESENT_MODAL, "is_open", allow_duplicate=True),
+    Input(ids.URL, "search"),
+    State(ids.URL_LOADED, "data"), State(ids.URL_WRITTEN, "data"),
+    *[State(cid, _prop(cid)) for cid in STATE_IDS],
+    prevent_initial_call="initial_duplicate",
+)
+def apply_url(search, loaded, written, *current):
+    """URL -> controls: on page load, and on Back/Forward to a query the app did not write."""
+    if loaded and (search or "") == (written or ""):
+        raise PreventUpdate      # our own write: the controls already hold this state
+    trial = current_trial()
+    sch = schema(trial)
+    values, notices = us.decode_query(search, sch, trial.patients["patient_id"].astype(str))
+    if loaded:   # Back/Forward: presenter mode and pinned slides are left as they are
+        values, presenter = {**history_defaults(sch), **values}, (no_update,) * 3
+    else:
+        presenter, more = presenter_state(search, sch, values, current, trial.fingerprint)
+        notices += more
     out = [values[cid] if cid in values else no_update for cid in STATE_IDS]
     shown = notice_children(notices) if notices else no_update
-    return (*out, True, shown, bool(notices), pins, deck, present)
+    return (*out, True, shown, bool(notices), *presenter)
 
 
 @callback(
-    Output(ids.URL, "search", allow_duplicate=True),
+    Output(ids.URL, "search", allow_duplicate=True), Output(ids.URL_WRITTEN, "data"),
     *[Input(cid, _prop(cid)) for cid in STATE_IDS],
     Input(ids.URL_LOADED, "data"), Input(ids.URL, "pathname"),
     prevent_initial_call=True,
 )
 def write_url(*args):
-    """Controls -> URL (after the URL has been applied)."""
+    """Controls -> URL (after the URL has been applied), and the query written, so that
+    `apply_url` tells it from one that Back/Forward brings."""
     *state, loaded, _pathname = args
     if not loaded:
         raise PreventUpdate
-    return us.encode_state(dict(zip(STATE_IDS, state)), schema(current_trial()))
+    query = us.encode_state(dict(zip(STATE_IDS, state)), schema(current_trial()))
+    return query, query
 
 
 @callback(Output(ids.SHARE_COPY, "content"), Input(ids.SHARE_COPY, "n_clicks"),

@@ -4,12 +4,11 @@ every filter; the risk table under the plot, estimates, log-rank and the "as rec
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import quote
 
 import dash_bootstrap_components as dbc
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, callback, dcc, html, no_update
 
 from trial import survival as sv
 from trial.filters import select_patients
@@ -19,6 +18,7 @@ from . import ids
 from .context import current_trial, only_when_visible
 from .export_toolbar import export_toolbar, method_panel
 from .filters import FILTER_INPUTS, current_filter
+from .pages import patient_path
 from .survival_figure import (DESCRIPTIVE_NOTE, ENDPOINT_LABELS, ENDPOINTS, GROUP, MIN_N,
                               TTE_PREFIX, Endpoint, tte_endpoint,
                               ORIGIN_LABELS, p_text, SurvivalOptions, SurvivalResult, analyse,
@@ -249,24 +249,35 @@ def reconciliation_panel(trial: Trial, patients: pd.DataFrame, relapse: bool) ->
     return html.Div(children, className="surv-reconciliation")
 
 
-def patient_links(rows: list[dict]) -> html.Div:
-    """The patients behind a clicked point; each id is plain text inside a link to its page."""
+def patient_links(rows: list[dict], query: str = "") -> html.Div:
+    """The patients behind a clicked point; each id is plain text inside a link to its page.
+    The links keep the dashboard's state (`query`, share.py): a link without it would read as
+    a new, default state."""
     if not rows:
         return html.Div("No patient's observation ends at this point.", className="text-muted")
     items = [html.Li([dcc.Link(f"Patient {r['patient_id']}",
-                               href=f"/patients/{quote(r['patient_id'], safe='')}"),
+                               href=patient_path(r["patient_id"]) + (query or "")),
                       f" · {r['group']} · {r['status']} at {r['time']}"]) for r in rows]
     return html.Div([html.Div(f"{len(rows)} patient(s) at this point:",
                               className="fw-semibold"), html.Ul(items, className="mb-0")])
 
 
-CLICK_PROMPT = "Click a step, a censor mark (+) or a death mark (×) to list the patients behind it."
+CLICK_PROMPT = ("Click a step, a censor mark (+) or a death mark (×) to open the page of the "
+                "patient behind it, or to list the patients when several share it.")
 
 
 def origin_options(endpoint: str) -> list[dict]:
     """The relapse origin choices, disabled for overall survival (always from day 0)."""
     return [{"label": ORIGIN_LABELS[k].capitalize(), "value": k,
              "disabled": endpoint not in ("cif", "rfs")} for k in ORIGIN_LABELS]
+
+
+def origin_style(trial: Trial, endpoint: str | None) -> dict:
+    """The origin control is hidden where it cannot apply: a trial without responses has no
+    relapse endpoint at all (ADaM), and an endpoint given as data (ADTTE) has its own origin.
+    For overall survival in a trial with relapses it stays, disabled, as a reminder."""
+    hidden = not trial.has_response or endpoint_for(trial, endpoint).tte
+    return {"display": "none"} if hidden else {}
 
 
 # --- Layout -------------------------------------------------------------------------------------
@@ -279,7 +290,8 @@ def layout(trial: Trial) -> html.Div:
         _control("Endpoint", _radio(ids.SURV_ENDPOINT, endpoint_choices(trial), first), 5),
         _control("Relapse time origin", dbc.RadioItems(
             id=ids.SURV_ORIGIN, options=origin_options(first), value="day0", inline=True,
-            className="control-radio"), 4),
+            className="control-radio"), 4, id=ids.SURV_ORIGIN_CONTROL,
+            style=origin_style(trial, first)),
         _control("Time unit", _radio(ids.SURV_UNIT, UNIT_LABELS,
                                      "days" if first.startswith(TTE_PREFIX) else "months"), 3),
         _control("Group by", dcc.Dropdown(
@@ -325,30 +337,41 @@ def _view(endpoint, origin, group, unit, show_ci, filter_values) -> SurvivalView
     Output(ids.SURV_GRAPH, "figure"), Output(ids.SURV_GRAPH, "clickData"),
     Output(ids.SURV_SUMMARY, "children"), Output(ids.SURV_ESTIMATES, "children"),
     Output(ids.SURV_RECONCILIATION, "children"), Output(ids.SURV_ORIGIN, "options"),
+    Output(ids.SURV_ORIGIN_CONTROL, "style"),
     Input(ids.TABS, "active_tab"), *CONTROL_INPUTS, *FILTER_INPUTS,
 )
 @only_when_visible(ids.TAB_SURVIVAL)
 def update_survival(endpoint, origin, group, unit, show_ci, *filter_values):
+    trial = current_trial()
     view = _view(endpoint, origin, group, unit, show_ci, filter_values)
-    ep = endpoint_for(current_trial(), endpoint)
+    ep = endpoint_for(trial, endpoint)
     # Endpoints given as such by the data (ADTTE) have no recorded-vs-analysed difference.
-    recon = html.Div() if ep.tte else reconciliation_panel(current_trial(), view.patients,
-                                                          ep.relapse)
+    recon = html.Div() if ep.tte else reconciliation_panel(trial, view.patients, ep.relapse)
     return (view.figure, None, summary_children(view, group), estimates_table(view), recon,
-            origin_options(endpoint))
+            origin_options(endpoint), origin_style(trial, endpoint))
 
 
-@callback(Output(ids.SURV_PATIENTS, "children"), Input(ids.SURV_GRAPH, "clickData"),
-          *CONTROL_STATES, *FILTER_STATES)
-def show_clicked_patients(click, endpoint, origin, group, unit, show_ci, *filter_values):
+@callback(Output(ids.SURV_PATIENTS, "children"),
+          Output(ids.URL, "pathname", allow_duplicate=True),
+          Output(ids.SURV_GRAPH, "clickData", allow_duplicate=True),
+          Input(ids.SURV_GRAPH, "clickData"), State(ids.URL, "search"),
+          *CONTROL_STATES, *FILTER_STATES, prevent_initial_call=True)
+def show_clicked_patients(click, query, endpoint, origin, group, unit, show_ci, *filter_values):
+    """A mark of one patient opens that patient's page (as in the other views); a mark shared
+    by several patients lists them. Opening a page resets clickData, so that a click on the
+    same mark after coming back opens it again (Dash fires only on changed values)."""
+    unchanged = (CLICK_PROMPT, no_update, no_update)
     points = (click or {}).get("points") or []
     custom = points[0].get("customdata") if points else None
     if not custom:
-        return CLICK_PROMPT
+        return unchanged
     view = _view(endpoint, origin, group, unit, show_ci, filter_values)
     if view.result is None:
-        return CLICK_PROMPT
-    return patient_links(patients_behind(view.result, float(custom[0]), str(custom[1])))
+        return unchanged
+    rows = patients_behind(view.result, float(custom[0]), str(custom[1]))
+    if len(rows) == 1:
+        return CLICK_PROMPT, patient_path(rows[0]["patient_id"]), None
+    return patient_links(rows, query), no_update, no_update
 
 
 @callback(Output(ids.SURV_DOWNLOAD, "data"), Input(ids.SURV_DOWNLOAD_BUTTON, "n_clicks"),

@@ -123,8 +123,8 @@ def _radio(id_, options: dict, value) -> dbc.RadioItems:
                           value=value, inline=True, className="control-radio")
 
 
-def _control(label: str, control, width: int) -> dbc.Col:
-    return dbc.Col([dbc.Label(label, className="control-label"), control], md=width)
+def _control(label: str, control, width: int, **col_props) -> dbc.Col:
+    return dbc.Col([dbc.Label(label, className="control-label"), control], md=width, **col_props)
 
 
 def layout(trial: Trial) -> html.Div:
@@ -170,8 +170,7 @@ def trajectory_view(trial: Trial, patients: pd.DataFrame, measure: str, group: s
                     options: TrajectoryOptions):
     """Figure, table rows and note for one state of the controls (pure)."""
     if measure == KEY_MEASURES:
-        codes = [c for c in trial.measure_codes if trial.study.measure(c).key] or \
-            trial.measure_codes[:5]
+        codes = trial.key_measure_codes
     else:
         codes = [measure] if measure in trial.measure_codes else []
     title = figure_title(trial, codes, group, options) if codes else "Trajectories"

@@ -14,6 +14,7 @@ import pytest
 from trial import survival as sv
 from trial.adam import check_adam, is_adam_folder, load_adam
 from trial.cli import main
+from conftest import page_components
 from trial.loader import load_trial
 from trial.model import DataError
 
@@ -99,6 +100,18 @@ def test_pilot_measures_units_reference_ranges_and_visits(pilot):
     assert study.visit_label(0) == "Baseline" and study.visit_label(4) == "Week 4"
     # AVISIT carries leading spaces in the file: stripped
     assert all(v.label == v.label.strip() for v in study.visits)
+
+
+def test_key_measures_default_to_the_safety_labs_unless_configured(pilot_dir, pilot):
+    # No adam.json: creatinine, albumin, urea nitrogen, ALT and AST, in the data's order.
+    assert pilot.key_measure_codes == ["ALT", "AST", "BUN", "CREAT", "ALB"]
+    configured = load_adam(pilot_dir, config={"parameters_first": ["SODIUM", "K"]})
+    assert configured.key_measure_codes == ["SODIUM", "K"]
+    # None of the safety labs in the data: the first five measures.
+    vitals = load_adam(pilot_dir, config={"parameters": ["SODIUM", "WEIGHT", "TEMP", "PULSE",
+                                                         "SYSBP", "DIABP"]})
+    assert not any(m.key for m in vitals.study.measures)
+    assert vitals.key_measure_codes == vitals.measure_codes[:5]
 
 
 def test_pilot_baseline_is_the_ablfl_record(pilot_dir, pilot):
@@ -383,10 +396,12 @@ def test_adtte_endpoint_view_has_no_reconciliation_and_keeps_variable_names(pilo
     from app import create_app
     from components import filters, ids, survival
     app = create_app(pilot)
-    layout = {c.id: c for c in app.layout._traverse() if isinstance(getattr(c, "id", None), str)}
+    layout = page_components(app)
     values = [layout[i.component_id].value for i in filters.FILTER_INPUTS]
     with app.server.test_request_context():
-        fig, _, _, _, recon, _ = survival.update_survival(
+        fig, _, _, _, recon, _, origin_style = survival.update_survival(
             ids.TAB_SURVIVAL, "tte:TTDE", "day0", "arm", "days", True, *values)
     assert recon.children is None
+    # No relapse data: no relapse time origin, neither now nor on first display.
+    assert origin_style == layout[ids.SURV_ORIGIN_CONTROL].style == {"display": "none"}
     assert "(TRT01A)" in fig.layout.title.text + (fig.layout.title.subtitle.text or "")

@@ -89,6 +89,8 @@ def test_adam_kaplan_meier_of_time_to_first_dermatologic_event(started):
                                timeout=30)
     wait_until(lambda: "Xanomeline High Dose" in legend(duo, SURV))
     assert "Placebo (n = 86)" in legend(duo, SURV)
+    # No relapse data: no relapse time-origin control
+    assert not duo.find_element(f"#{ids.SURV_ORIGIN_CONTROL}").is_displayed()
     duo.wait_for_contains_text(f"#{ids.SURV_SUMMARY}", "χ² = 60.27, df = 2", timeout=20)
     estimates = duo.find_element(f"#{ids.SURV_ESTIMATES}").text
     assert "36 (23–46)" in estimates and "33 (27–48)" in estimates and "NR" in estimates

@@ -106,6 +106,52 @@ def test_shared_link_reproduces_the_view_in_a_fresh_session(started):
     assert duo.get_logs() == []
 
 
+def checked(duo, radio_id: str) -> list[str]:
+    return duo.driver.execute_script(
+        f"return Array.from(document.querySelectorAll('#{radio_id} input:checked'))"
+        ".map(i => i.value);")
+
+
+def settled_search(duo, expected: str) -> None:
+    """The URL shows `expected` and keeps it (no write follows the restored state)."""
+    duo._wait_for(lambda d: search(duo) == expected, timeout=TIMEOUT,
+                  msg=f"URL {search(duo)!r}, expected {expected!r}")
+    time.sleep(1.0)
+    assert search(duo) == expected
+
+
+def test_back_and_forward_restore_the_controls(started):
+    duo = started
+    duo.wait_for_text_to_equal(".selected-n", "40", timeout=TIMEOUT)
+    open_tab(duo, "Survival")
+    wait_search(duo, "tab=survival")
+    js_click(duo, duo.find_elements(f"#{ids.SURV_ENDPOINT} input")[1])
+    wait_search(duo, "endpoint=cif")
+    with_cif = search(duo)
+    js_click(duo, duo.find_element(f"#{ids.SURV_CI}"))
+    wait_search(duo, "ci=0")
+    without_band = search(duo)
+
+    duo.driver.back()          # the band comes back, the endpoint stays
+    duo._wait_for(lambda d: d.execute_script(
+        f"return document.querySelector('#{ids.SURV_CI}').checked"), timeout=TIMEOUT,
+        msg="the CI band switch was not restored")
+    settled_search(duo, with_cif)
+    assert checked(duo, ids.SURV_ENDPOINT) == ["cif"]
+    duo.driver.back()          # the default endpoint; the tab stays
+    duo._wait_for(lambda d: checked(duo, ids.SURV_ENDPOINT) == ["os"], timeout=TIMEOUT,
+                  msg="the endpoint was not restored")
+    settled_search(duo, "?tab=survival")
+    # Forward still leads on: Back pushed no new history entry.
+    duo.driver.forward()
+    duo.driver.forward()
+    duo._wait_for(lambda d: checked(duo, ids.SURV_ENDPOINT) == ["cif"] and not d.execute_script(
+        f"return document.querySelector('#{ids.SURV_CI}').checked"), timeout=TIMEOUT,
+        msg="Forward did not restore the endpoint and the band")
+    settled_search(duo, without_band)
+    assert duo.get_logs() == []
+
+
 def test_bad_parameters_show_a_notice_not_an_error(started):
     duo = started
     base = duo.driver.current_url.split("?")[0]

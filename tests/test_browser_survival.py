@@ -97,5 +97,15 @@ def test_relapse_endpoint_shows_reconciliation_and_click_lists_patients(survival
     ActionChains(duo.driver).move_to_element(mark).click().perform()
     duo.wait_for_element(f"#{ids.SURV_PATIENTS} a", timeout=10)
     link = duo.find_element(f"#{ids.SURV_PATIENTS} a")
-    assert link.get_attribute("href").split("/patients/")[1] in link.text
+    target, query = link.get_attribute("href").split("/patients/")[1].split("?")
+    assert target in link.text and "endpoint=cif" in query   # the link keeps the view's state
+    # A step of one patient (the relapse of patient 35 on day 233) opens that patient's page.
+    duo.driver.execute_script(f"""
+        const gd = document.querySelector('{GRAPH} .js-plotly-plot');
+        const step = gd.data.find(t => t.line && t.line.shape === 'hv' && t.customdata);
+        const point = step.customdata.find(c => c[0] === 233);
+        dash_clientside.set_props('{ids.SURV_GRAPH}', {{clickData: {{points: [
+            {{curveNumber: gd.data.indexOf(step), customdata: point}}]}}}});""")
+    duo.wait_for_text_to_equal(".patient-title", "Patient 35", timeout=10)
+    assert duo.driver.execute_script("return window.location.pathname") == "/patients/35"
     assert duo.get_logs() == []

@@ -150,6 +150,9 @@ def test_unknown_and_malformed_ids_show_not_found_without_echo(app):
             assert page.id == ids.PATIENT_NOT_FOUND
             text = texts(page)
             assert "Patient not found" in text and "script" not in text and "999" not in text
+        # The way back keeps the dashboard's state (a link without it reads as a new state).
+        page = patient.render_patient_page("/patients/999", *all_values(app), "?tab=survival")
+        assert find(page, ids.PATIENT_BACK).href == "/?tab=survival"
 
 
 def test_previous_next_follow_filters(app, demo_trial):

@@ -3,6 +3,7 @@ inside a request of an app built on it. Expected numbers come from the demo data
 (37 of 40 alive at 12 months; 7 relapses among 24 responders as recorded) and from
 trial.survival, which tests/test_survival.py checks against R."""
 import contextlib
+import dataclasses
 import io
 import json
 import re
@@ -10,6 +11,7 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from dash import no_update
 
 from app import create_app
 from components import survival_figure as sfig
@@ -22,6 +24,7 @@ from trial import survival as sv
 from trial.cli import main as cli_main
 from trial.filters import PatientFilter, select_patients
 from trial.model import RESPONSE_GROUPS
+from conftest import page
 
 ANY = filters.ANY
 TWELVE = sv.months_to_days(12)
@@ -245,9 +248,10 @@ def test_export_has_the_risk_table_and_the_estimates(demo_trial):
 def test_callback_follows_filters_and_grouping(app, demo_trial):
     values = all_filter_values(demo_trial)
     with app.server.test_request_context():
-        fig, click, summary, table, recon, origins = survival.update_survival(ids.TAB_SURVIVAL,
-            "os", "day0", "none", "months", True, *values)
+        fig, click, summary, table, recon, origins, origin_style = survival.update_survival(
+            ids.TAB_SURVIVAL, "os", "day0", "none", "months", True, *values)
         assert click is None and all(o["disabled"] for o in origins)
+        assert origin_style == {}   # shown, disabled: the trial has relapse endpoints
         assert "37 of 40" in summary[0].children
         values[1] = ["MCR"]
         fig, *_ = survival.update_survival(ids.TAB_SURVIVAL, "os", "day0", "center", "months", True, *values)
@@ -266,17 +270,47 @@ def test_callback_empty_selection(app, demo_trial):
     assert "No estimates" in str(table)
 
 
-def test_click_lists_patients_with_links(app, demo_trial):
-    values = all_filter_values(demo_trial)
-    state = ("cif", "day0", "none", "months", True, *values)
+def click_on(trace, i: int) -> dict:
+    return {"points": [{"customdata": list(trace.customdata[i])}]}
+
+
+def test_click_on_one_patients_step_opens_the_patient(app, demo_trial):
+    state = ("cif", "day0", "none", "months", True, *all_filter_values(demo_trial))
     with app.server.test_request_context():
         fig, *_ = survival.update_survival(ids.TAB_SURVIVAL, *state)
         (step,) = steps(fig)
-        point = {"points": [{"customdata": list(step.customdata[1])}]}
-        panel = survival.show_clicked_patients(point, *state)
-        assert survival.show_clicked_patients(None, *state) == survival.CLICK_PROMPT
-    link = panel.children[1].children[0].children[0]
-    assert link.children == "Patient 34" and link.href == "/patients/34"
+        prompt, path, reset = survival.show_clicked_patients(click_on(step, 1), "", *state)
+        assert survival.show_clicked_patients(None, "", *state)[:2] == (survival.CLICK_PROMPT,
+                                                                        no_update)
+    assert (prompt, path, reset) == (survival.CLICK_PROMPT, "/patients/34", None)
+
+
+def test_click_on_a_mark_of_several_patients_lists_them_with_links(app, demo_trial):
+    state = ("os", "day0", "none", "months", True, *all_filter_values(demo_trial))
+    with app.server.test_request_context():
+        fig, *_ = survival.update_survival(ids.TAB_SURVIVAL, *state)
+        (censor,) = marks(fig, "censored")
+        # The censor mark at the end of follow-up: several survivors.
+        panel, path, reset = survival.show_clicked_patients(click_on(censor, -1),
+                                                            "?tab=survival", *state)
+    assert path is no_update and reset is no_update
+    links = [li.children[0] for li in panel.children[1].children]
+    assert len(links) > 1   # each keeps the dashboard's state
+    assert all(link.href == f"/patients/{link.children.split()[-1]}?tab=survival"
+               for link in links)
+
+
+def test_origin_control_is_hidden_where_it_cannot_apply(demo_trial):
+    hidden = {"display": "none"}
+    assert survival.origin_style(demo_trial, "cif") == survival.origin_style(demo_trial, "os") \
+        == {}
+    assert survival.origin_style(demo_trial, "tte:TTDE") == hidden   # given as data (ADTTE)
+    no_response = dataclasses.replace(
+        demo_trial, events=demo_trial.events.loc[demo_trial.events["event"] != "response"])
+    assert survival.origin_style(no_response, "os") == hidden
+    column = next(c for c in survival.layout(no_response)._traverse()
+                  if getattr(c, "id", None) == ids.SURV_ORIGIN_CONTROL)
+    assert column.style == hidden
 
 
 def test_download_csv(app, demo_trial):
@@ -290,7 +324,7 @@ def test_download_csv(app, demo_trial):
 
 
 def test_layout_has_the_controls_and_the_tab(demo_trial):
-    layout = create_app(demo_trial).layout
+    layout = page(create_app(demo_trial))
     text = str(layout)
     for id_ in (ids.SURV_GRAPH, ids.SURV_GROUP, ids.SURV_DOWNLOAD, ids.TAB_SURVIVAL):
         assert id_ in text

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import pytest
+from dash import no_update
+from dash.exceptions import PreventUpdate
 
 from components import ids, share
 from components import urlstate as us
@@ -116,3 +118,33 @@ def test_slides_round_trip_and_bad_slides(schema, demo_trial):
 def test_patients_tab_has_no_spec(schema):
     from components.presenter import current_spec
     assert current_spec({ids.TABS: ids.TAB_PATIENTS}) is None
+
+
+def state_args(values: dict) -> list:
+    """The state values in the order of share.STATE_IDS (the callbacks' inputs)."""
+    return [values.get(cid) for cid in share.STATE_IDS]
+
+
+def test_back_and_forward_reapply_the_whole_state_and_own_writes_do_not(demo_trial, schema,
+                                                                         pids):
+    from app import create_app
+    defaults = {**schema.default_values(), ids.SELECTION_STORE: []}
+    changed = {**defaults, ids.TABS: ids.TAB_SURVIVAL, ids.SURV_GROUP: "center",
+               ids.FILTER_SEX: ["F"], ids.SELECTION_STORE: pids[:1]}
+    with create_app(demo_trial).server.test_request_context():
+        query, written = share.write_url(*state_args(changed), True, "/")
+        assert query == written and "group=center" in query
+        # dcc.Location reports the app's own write: nothing is applied again.
+        with pytest.raises(PreventUpdate):
+            share.apply_url(query, True, written, *state_args(changed))
+        # Back to the first entry (no query): what the query omits goes back to its default.
+        out = share.apply_url("", True, written, *state_args(changed))
+        restored = dict(zip(share.STATE_IDS, out))
+        assert restored == {cid: defaults.get(cid, no_update) for cid in share.STATE_IDS}
+        assert out[-3:] == (no_update,) * 3          # presenter mode left as it is
+        # The restored state encodes to the query it came from: no new history entry.
+        assert share.write_url(*state_args(restored), True, "/")[0] == ""
+        # Forward again: the changed state, whole.
+        out = share.apply_url(query, True, "", *state_args(defaults))
+        assert dict(zip(share.STATE_IDS, out)) == {
+            cid: changed.get(cid, no_update) for cid in share.STATE_IDS}

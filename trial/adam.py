@@ -63,6 +63,11 @@ NOT_GROUPS = {"STUDYID", "USUBJID", "SUBJID", "SITEID", "SEX", "AGE", "AGEU", "D
 MAX_GROUP_LEVELS = 8
 RELATED_NO = {"NONE", "NOT RELATED", "UNRELATED", "N", "NO", "UNLIKELY RELATED"}
 ARM_COLUMN = "arm"
+# The key measures when adam.json names none (`parameters_first`): the routine safety labs an
+# investigator reads first (creatinine, albumin, urea nitrogen, ALT, AST), by their CDISC
+# controlled-terminology PARAMCD, wherever the data have them. Without any of them the views
+# fall back to the first five measures (`Trial.key_measure_codes`).
+DEFAULT_KEY_PARAMETERS = ("CREAT", "ALB", "BUN", "ALT", "AST")
 
 REQUIRED = {
     "adsl": ("USUBJID",),
@@ -735,6 +740,7 @@ def _build_measures(rows: pd.DataFrame, cfg: dict, notes: list[Finding]
         notes.append(Finding("warning", CONFIG_FILE, f"parameters_first names parameter(s) not "
                                                      f"in the data: {', '.join(missing)}",
                              key="parameters_first", rule="config"))
+    keys = _key_codes(info, len(first))
     ref = rows.groupby("code").agg(lo=("ref_low", _mode), hi=("ref_high", _mode))
     measures = []
     varying = []
@@ -750,7 +756,7 @@ def _build_measures(rows: pd.DataFrame, cfg: dict, notes: list[Finding]
         lo, hi = (None if pd.isna(x) else float(x) for x in (ref.at[code, "lo"],
                                                               ref.at[code, "hi"]))
         measures.append(Measure(code=str(code), label=label, unit=unit,
-                                ref_low=lo, ref_high=hi, key=r["rank"] < len(first),
+                                ref_low=lo, ref_high=hi, key=code in keys,
                                 category=r["dataset"]))
     if varying:
         where = sorted(set(info.loc[varying, "file"]))
@@ -759,6 +765,16 @@ def _build_measures(rows: pd.DataFrame, cfg: dict, notes: list[Finding]
                              f"{_example_ids(varying)} (e.g. by sex or age): the shaded range is "
                              f"the most frequent one", column="A1LO", rule="reference_range"))
     return tuple(measures), rows
+
+
+def _key_codes(info: pd.DataFrame, n_first: int) -> set:
+    """Codes of the key measures among the ordered parameters `info`: those `parameters_first`
+    names, else the default safety labs (the first measure of each, so that a parameter in two
+    lab datasets or at several time points appears once)."""
+    if n_first:
+        return set(info.index[info["rank"] < n_first])
+    labs = info.loc[info["paramcd"].str.upper().isin(DEFAULT_KEY_PARAMETERS)]
+    return set(labs.drop_duplicates("paramcd").index)
 
 
 def _build_visits(rows: pd.DataFrame, cfg: dict) -> tuple[Visit, ...]:

@@ -200,7 +200,7 @@ class Trial:
     def __post_init__(self):
         # Derived lookups are computed once, at load (before a server forks its workers), so
         # that requests only read them.
-        _ = self.centers, self.measure_codes
+        _ = self.centers, self.measure_codes, self.key_measure_codes
 
     @cached_property
     def centers(self) -> list[str]:
@@ -220,6 +220,13 @@ class Trial:
     def measure_codes(self) -> list[str]:
         present = set(self.measure_tables)
         return [m.code for m in self.study.measures if m.code in present]
+
+    @cached_property
+    def key_measure_codes(self) -> list[str]:
+        """The measures of the "Key measures" small multiples: those the study marks as key
+        (study.json, or adam.json / the default safety labs for ADaM), else the first five."""
+        return [c for c in self.measure_codes if self.study.measure(c).key] or \
+            self.measure_codes[:5]
 
     def measure_table(self, code: str) -> pd.DataFrame:
         """Rows of one measure (empty, with the same columns, when the measure has none)."""
