@@ -249,6 +249,19 @@ def test_a_user_opening_more_than_their_share_loses_their_oldest(tmp_path, clock
     assert store.get(second, "ana") is not None and store.get(other, "bob") is not None
 
 
+def test_folders_of_dashboards_that_died_are_removed(tmp_path):
+    import subprocess
+    from trial.sessions import PID_FILE, TEMP_PREFIX, remove_abandoned
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    dead, alive = tmp_path / f"{TEMP_PREFIX}dead", tmp_path / f"{TEMP_PREFIX}alive"
+    for folder, pid in ((dead, gone.pid), (alive, os.getpid())):
+        (folder / "x").mkdir(parents=True)
+        (folder / PID_FILE).write_text(str(pid))
+    remove_abandoned(tmp_path)
+    assert not dead.exists() and alive.exists()
+
+
 def test_many_requests_at_once_load_a_session_once(tmp_path, clock):
     import threading
     from trial.loader import load_trial

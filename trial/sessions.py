@@ -62,6 +62,7 @@ class SessionSettings:
     max_sessions: int = 16  # datasets kept on disk at once, all users together
     max_per_owner: int = 3  # a user's oldest upload goes when they open one more
     max_loaded: int = 4  # trials kept in memory per process
+    max_checking: int = 2  # uploads checked at the same time per process; others wait
     limits: UploadLimits = UploadLimits()
 
 
@@ -132,6 +133,8 @@ class SessionStore:
         self._loaded: OrderedDict[str, Dataset] = OrderedDict()
         self._loading: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
+        # Checking and loading an upload takes memory in proportion to it: a few at a time.
+        self._checking = threading.BoundedSemaphore(settings.max_checking)
         self._last_sweep = float("-inf")
         self.sweep(force=True)  # what an earlier run left behind
 
@@ -152,6 +155,10 @@ class SessionStore:
 
         Raises `DataError` with every finding when the files cannot be used; nothing is kept.
         """
+        with self._checking:
+            return self._create(files, owner)
+
+    def _create(self, files, owner: str) -> tuple[str, Dataset, StagedUpload]:
         self.sweep(force=True)
         self._make_room(_hash(owner))
         token = secrets.token_urlsafe(32)
