@@ -1,9 +1,13 @@
-"""Read a trial folder (study.json + three tables) into raw string tables.
+"""Read a trial folder (study.json + three tables) into raw tables.
 
-Nothing is interpreted here: every cell is read as text (an empty cell is ""), so that the
-validation step can report each bad value with its row and column. Problems that make a file
-impossible to read (missing, empty, not UTF-8, binary, invalid JSON, ...) are all collected and
-raised together as one `DataError(findings, unreadable=True)`.
+Nothing is interpreted here: every cell is read as stripped text (an empty cell is ""), so that
+the validation step can report each bad value with its row and column. The one exception is the
+typed fast path: a Parquet column that is already numeric or boolean keeps its type (an empty cell
+is NA), because turning millions of numbers into text only for validation to parse them back was
+most of the load time of a large trial; validation checks typed and text columns alike and shows
+a typed value as the text it would have been (`as_text`). Problems that make a file impossible to
+read (missing, empty, not UTF-8, binary, invalid JSON, ...) are all collected and raised together
+as one `DataError(findings, unreadable=True)`.
 """
 from __future__ import annotations
 
@@ -12,8 +16,10 @@ import hashlib
 import io as _io
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -37,7 +43,8 @@ _MAGIC = {
 
 @dataclass
 class RawTables:
-    """The four inputs as read: `study` as parsed JSON, the tables as all-text frames."""
+    """The four inputs as read: `study` as parsed JSON, the tables as text frames (Parquet's
+    numeric and boolean columns typed, see `is_typed`)."""
 
     folder: Path
     study: dict
@@ -81,8 +88,48 @@ def _decode(name: str, data: bytes) -> tuple[str | None, Finding | None]:
     return text, None
 
 
+def is_typed(s: pd.Series) -> bool:
+    """Whether a column holds numbers or booleans (Parquet's typed columns), not text: numpy's
+    and pandas' nullable bool, int, uint and float types (not complex, dates or categories)."""
+    return s.dtype.kind in "biuf"
+
+
+def is_blank(s: pd.Series) -> pd.Series:
+    """Empty cells: "" in a text column, NA in a typed one."""
+    return s.isna() if is_typed(s) else s.eq("")
+
+
+def by_value(s: pd.Series, fn: Callable[[pd.Series], Any]) -> Any:
+    """`fn(values)`, an element-wise function giving a Series or frame with one row per value,
+    computed once per distinct value of the text column `s` and spread back to its rows. Ids,
+    codes and visit numbers repeat over millions of rows, so this is many times faster than
+    string operations or parsing on every cell, with the same result per cell. Text only: 1,
+    1.0 and True would count as one value."""
+    codes, uniques = pd.factorize(s)
+    out = fn(pd.Series(uniques, dtype=object)).iloc[codes]
+    out.index = s.index
+    return out
+
+
+def as_text(s: pd.Series) -> pd.Series:
+    """A column as the stripped text a spreadsheet would show ("" for empty); whole numbers held
+    as floats print as whole numbers (12.0 -> "12")."""
+    if pd.api.types.is_float_dtype(s):
+        v = s.astype(float)
+        whole = np.isfinite(v) & (v % 1 == 0) & (v.abs() < 2**53)
+        txt = v.astype(str)
+        txt[whole] = v[whole].astype("int64").astype(str)
+        txt[v.isna()] = ""
+        return txt.astype(object)
+    if s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
+        # the common case (every CSV and Excel column): strip each distinct text once
+        return by_value(s.fillna(""), lambda u: u.str.strip())
+    return s.astype("string").fillna("").str.strip().astype(object)
+
+
 def _finish(df: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[Finding]]:
-    """All cells to stripped text ("" for empty), header names stripped; report header problems."""
+    """Cells to stripped text ("" for empty) except typed columns (`is_typed`), header names
+    stripped; report header problems."""
     findings: list[Finding] = []
     cols = [str(c).strip() for c in df.columns]
     seen: dict[str, int] = {}
@@ -97,9 +144,10 @@ def _finish(df: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[Finding]]:
     for i, c in enumerate(cols):
         if c in out:  # duplicated header: keep the first, reported above
             continue
-        s = df.iloc[:, i].astype("string").fillna("").str.strip().astype(object)
+        s = df.iloc[:, i]
+        s = s if is_typed(s) else as_text(s)
         if c == "" or c.startswith("Unnamed: "):
-            if s.eq("").all():  # e.g. a trailing comma on every line
+            if is_blank(s).all():  # e.g. a trailing comma on every line
                 findings.append(Finding("warning", name, f"column {i + 1} has no name and no "
                                                          f"values: ignored", row=1,
                                         rule="header"))
@@ -112,7 +160,8 @@ def _finish(df: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[Finding]]:
     # Blank rows carry nothing; drop them but keep the index, so that row numbers stay right
     # (spreadsheet row = index + 2).
     if len(frame.columns):
-        frame = frame.loc[frame.ne("").any(axis=1)]
+        blank = np.logical_and.reduce([is_blank(frame[c]).to_numpy() for c in frame.columns])
+        frame = frame.loc[~blank]
     return frame, findings
 
 
@@ -182,7 +231,8 @@ def _read_parquet(name: str, data: bytes) -> tuple[pd.DataFrame | None, list[Fin
         return None, [_error(name, f"cannot be read as a Parquet file ({type(e).__name__}: {e})")]
     df = df.reset_index(drop=True)
     for c in df.columns:
-        if df[c].dtype == object:
+        # a column of text only (told in C, without a look at each cell) holds no binary data
+        if df[c].dtype == object and pd.api.types.infer_dtype(df[c], skipna=True) != "string":
             odd = df[c].map(lambda v: isinstance(v, (bytes, bytearray, list, dict, tuple,
                                                      np.ndarray)))
             if odd.any():
@@ -190,14 +240,6 @@ def _read_parquet(name: str, data: bytes) -> tuple[pd.DataFrame | None, list[Fin
                 return None, [_error(name, f"column '{c}' holds {kind} values (binary data or "
                                            f"lists), not text or numbers: save it with text "
                                            f"and number columns only", column=str(c))]
-        if pd.api.types.is_float_dtype(df[c]):
-            # 12.0 -> "12", so that whole numbers stored as floats stay whole numbers
-            v = df[c].astype(float)
-            whole = np.isfinite(v) & (v % 1 == 0) & (v.abs() < 2**53)
-            txt = v.astype(str)
-            txt[whole] = v[whole].astype("int64").astype(str)
-            txt[v.isna()] = ""
-            df[c] = txt
     return _finish(df, name)
 
 

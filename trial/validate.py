@@ -3,9 +3,12 @@
 Three layers, all reported together (nothing stops at the first problem):
 
 1. study.json: required keys, types, visits and measures (findings name the key path).
-2. Each table, cell by cell, with pandera schemas run lazily on the *raw text*: required columns,
+2. Each table, cell by cell, with pandera schemas run lazily on the *raw cells*: required columns,
    empty required cells, numbers, whole numbers, ranges, booleans, allowed values. Every failing
-   cell becomes a `Finding` with its spreadsheet row (header = row 1), column and value.
+   cell becomes a `Finding` with its spreadsheet row (header = row 1), column and value. The raw
+   cells are text, except Parquet columns already of the column's type (numbers, booleans),
+   which are checked as they are (the typed fast path): the same rules, the same findings, the
+   value shown as the text it would be in a CSV.
 3. Across tables and against study.json: unknown patients, duplicates, unscheduled visits, unknown
    measures, values outside a measure's min/max, responses without a grade (errors); events or
    measurements after death, events after the last follow-up, relapses without a prior response,
@@ -26,7 +29,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaError, SchemaErrors
 
-from .io import RawTables
+from .io import RawTables, as_text, by_value, is_blank, is_typed
 from .model import EVENT_TYPES, PROVENANCES, RESPONSE_GRADES, Finding
 
 CAP = 50  # findings per rule before "and N more"
@@ -120,7 +123,15 @@ class _Rule:
 
 
 def _num(s: pd.Series) -> pd.Series:
-    return pd.to_numeric(s, errors="coerce").astype(float)
+    """Numbers of a raw column (NaN where empty or not a number); text is parsed once per
+    distinct value."""
+    if is_typed(s):
+        return s.astype(float)
+    return by_value(s, lambda u: pd.to_numeric(u, errors="coerce")).astype(float)
+
+
+def _whole(v: pd.Series) -> pd.Series:
+    return np.isfinite(v) & (v % 1 == 0) & (v.abs() <= MAX_WHOLE)
 
 
 def _comma_hint(v: str) -> str:
@@ -138,15 +149,14 @@ def _rules(col: Col) -> list[_Rule]:
     rules: list[_Rule] = []
     blank_ok = "" if col.required else " (leave the cell empty if unknown)"
     if col.required:
-        rules.append(_Rule("required", lambda s: s != "",
+        rules.append(_Rule("required", lambda s: ~is_blank(s),
                            lambda v: "a value is required here; the cell is empty"))
     if col.kind == "int":
         rules.append(_Rule("whole_number",
-                           lambda s: (s == "") | (np.isfinite(_num(s)) & (_num(s) % 1 == 0)
-                                                  & (_num(s).abs() <= MAX_WHOLE)),
+                           lambda s: is_blank(s) | _whole(_num(s)),
                            lambda v: f"expected a whole number{blank_ok}" + _comma_hint(v)))
     elif col.kind == "number":
-        rules.append(_Rule("number", lambda s: (s == "") | np.isfinite(_num(s)),
+        rules.append(_Rule("number", lambda s: is_blank(s) | np.isfinite(_num(s)),
                            lambda v: f"expected a number{blank_ok}" + _comma_hint(v)))
     if col.kind in ("int", "number") and (col.min is not None or col.max is not None):
         lo = -np.inf if col.min is None else col.min
@@ -158,7 +168,7 @@ def _rules(col: Col) -> list[_Rule]:
     if col.kind == "bool":
         words = ", ".join(TRUE_WORDS + FALSE_WORDS)
         rules.append(_Rule("boolean",
-                           lambda s: (s == "") | s.str.lower().isin(TRUE_WORDS + FALSE_WORDS),
+                           lambda s: is_blank(s) | _to_bool(s).notna(),
                            lambda v: f"expected true or false (accepted: {words}, any case)"))
     if col.kind == "choice":
         choices = col.choices
@@ -177,7 +187,8 @@ def _schema(table: str) -> tuple[pa.DataFrameSchema, dict[str, list[_Rule]]]:
     columns, rules = {}, {}
     for col in SPECS[table]:
         rules[col.name] = _rules(col)
-        checks = [pa.Check(r.test, name=r.name) for r in rules[col.name]]
+        # ignore_na=False: in a typed column an empty cell is NA, and "required" must see it
+        checks = [pa.Check(r.test, name=r.name, ignore_na=False) for r in rules[col.name]]
         columns[col.name] = pa.Column(None, checks=checks, required=col.required, nullable=True)
     return pa.DataFrameSchema(columns, strict=False, name=table), rules
 
@@ -393,6 +404,18 @@ def _visit_days(study: dict) -> dict[int, int]:
 # ---------------------------------------------------------------------------------------------
 # Tables: cell checks (pandera) and typed conversion
 
+def _as_checked(table: str, df: pd.DataFrame, extra_bool: Iterable[str]) -> pd.DataFrame:
+    """`df` with each typed column kept only where its type is the column's kind (numbers in a
+    number or whole-number column, booleans in a boolean one); any other typed column (numbers
+    as patient ids, 0/1 as booleans, ...) becomes the text it would be in a CSV, so that it gets
+    exactly the checks and findings of the text path."""
+    kinds = {c.name: c.kind for c in SPECS[table]} | {c: "bool" for c in extra_bool}
+    takes = {"int": "iuf", "number": "iuf", "bool": "b"}
+    other = [c for c in df.columns
+             if is_typed(df[c]) and df[c].dtype.kind not in takes.get(kinds.get(c), "")]
+    return df.assign(**{c: as_text(df[c]) for c in other}) if other else df
+
+
 def _check_cells(table: str, file: str, df: pd.DataFrame) -> list[Finding]:
     schema, rules = _schema(table)
     try:
@@ -421,11 +444,13 @@ def _check_cells(table: str, file: str, df: pd.DataFrame) -> list[Finding]:
     cells = cells.sort_values(["order", "check_number", "row"], kind="stable")
     for (col, num), grp in cells.groupby(["column", "check_number"], sort=False):
         rule = rules[col][int(num)]
-        for r in grp.head(CAP).itertuples(index=False):
-            value = "" if r.failure_case is None else str(r.failure_case)
+        head = grp.head(CAP)
+        # the value from the table, as text (a typed cell as it would read in a CSV)
+        values = as_text(df.loc[head["index"].astype(int), col])
+        for row, value in zip(head["row"], values):
             message = rule.message(value)
             value = value if len(value) <= 100 else value[:99] + "…"
-            out.append(Finding("error", file, message, row=int(r.row), column=col,
+            out.append(Finding("error", file, message, row=int(row), column=col,
                                value=value, rule=rule.name))
         if len(grp) > CAP:
             out.append(_more("error", file, rule.name, len(grp) - CAP, f"cells in column '{col}'"))
@@ -438,18 +463,20 @@ def _check_text(table: str, file: str, df: pd.DataFrame) -> list[Finding]:
     out: list[Finding] = []
     spec = {c.name: c for c in SPECS[table]}
     for name in df.columns:
-        if name in spec and spec[name].kind in ("int", "number", "bool"):
+        if is_typed(df[name]) or name in spec and spec[name].kind in ("int", "number", "bool"):
             continue  # checked as numbers and booleans
         s = df[name]
         limit = MAX_ID_CHARS if name in ID_COLUMNS else MAX_TEXT_CHARS
-        n = s.str.len()
+        look = by_value(s, lambda u: pd.DataFrame({"n": u.str.len(),
+                                                   "formula": u.str.match(FORMULA_RE)}))
+        n = look["n"]
         too = n > limit
         long = pd.DataFrame({"v": s.loc[too], "n": n.loc[too]})
         _report(out, "error", file, "too_long", long, lambda i, r, name=name, limit=limit: dict(
             row=_rownum(i), column=name, value=r["v"][:40] + "…",
             message=f"the text is too long ({r['n']:,} characters; at most {limit:,} in this "
                     f"column)"))
-        formula = s.loc[(n <= limit) & s.str.match(FORMULA_RE)].to_frame("v")
+        formula = s.loc[(n <= limit) & look["formula"]].to_frame("v")
         _report(out, "warning", file, "formula_text", formula, lambda i, r, name=name: dict(
             row=_rownum(i), column=name, value=r["v"][:80],
             message="starts like a spreadsheet formula: kept and shown as text, never "
@@ -458,10 +485,14 @@ def _check_text(table: str, file: str, df: pd.DataFrame) -> list[Finding]:
 
 
 def _to_bool(s: pd.Series) -> pd.Series:
-    low = s.str.lower()
-    out = pd.Series(np.where(low.isin(TRUE_WORDS), True,
-                             np.where(low.isin(FALSE_WORDS), False, None)),
-                    index=s.index, dtype=object)
+    """True/False per cell, None where empty or not a boolean word."""
+    if is_typed(s):  # a boolean column (see _as_checked)
+        out = s.astype(object).where(s.notna(), None)
+    else:
+        low = s.str.lower()
+        out = pd.Series(np.where(low.isin(TRUE_WORDS), True,
+                                 np.where(low.isin(FALSE_WORDS), False, None)),
+                        index=s.index, dtype=object)
     # plain bool when complete; otherwise True/False/None (object) so that comparisons stay safe
     return out.astype(bool) if out.notna().all() else out
 
@@ -480,7 +511,7 @@ def _typed(table: str, df: pd.DataFrame, extra_bool: Iterable[str] = ()) -> pd.D
             if col.kind == "number":
                 out[name] = v.where(ok)
             else:
-                v = v.where(ok & (v % 1 == 0) & (v.abs() <= MAX_WHOLE))
+                v = v.where(ok & _whole(v))
                 out[name] = v.astype("int64") if col.required and v.notna().all() \
                     else v.astype("Int64")
         elif col.kind == "bool":
@@ -749,14 +780,14 @@ def validate(raw: RawTables) -> Validated:
 
     typed: dict[str, pd.DataFrame] = {}
     for table in ("patients", "measurements", "events"):
-        df, file = raw.table(table), raw.files[table]
-        findings += _check_cells(table, file, df)
-        findings += _check_text(table, file, df)
         spec_names = {c.name for c in SPECS[table]}
         extra_bool = [c for c in pops if c not in spec_names] if table == "patients" else []
+        df, file = _as_checked(table, raw.table(table), extra_bool), raw.files[table]
+        findings += _check_cells(table, file, df)
+        findings += _check_text(table, file, df)
         for c in extra_bool:  # an extra patients column used as a measure's population
             if c in df:
-                bad = df.loc[(df[c] != "") & ~df[c].str.lower().isin(TRUE_WORDS + FALSE_WORDS)]
+                bad = df.loc[~is_blank(df[c]) & _to_bool(df[c]).isna()]
                 _report(findings, "error", file, "boolean", bad, lambda i, r, c=c: dict(
                     row=_rownum(i), column=c, value=r[c],
                     message="expected true or false: this column is a measure's population in "
