@@ -41,7 +41,7 @@ def production_command(port: int, workers: int) -> list[str]:
 
 def requests_to_replay(data: Path) -> list[bytes]:
     app = create_app(load_trial(data))
-    values = initial_props(app.layout)
+    values = initial_props(app)
     bodies = []
     for state in filter_states(values):
         changed = next(iter(state))

@@ -95,8 +95,11 @@ def cold_start(data: Path) -> float:
 
 # --- callbacks -----------------------------------------------------------------------------------
 
-def initial_props(layout) -> dict[tuple[str, str], object]:
-    """(id, property) -> initial value of every component with a string id in the layout."""
+def initial_props(app) -> dict[tuple[str, str], object]:
+    """(id, property) -> initial value of every component with a string id in the page the
+    app serves (its layout is a function of the request's dataset)."""
+    with app.server.test_request_context("/"):
+        layout = app.layout()
     found = {}
     stack = [layout]
     while stack:
@@ -177,7 +180,7 @@ def filter_states(values: dict) -> list[dict]:
 def time_callbacks(data: Path, repeats: int) -> dict[str, dict]:
     app = create_app(load_trial(data))
     client = app.server.test_client()
-    base_values = initial_props(app.layout)
+    base_values = initial_props(app)
     result = {}
     for cb in filter_callbacks(app):
         times, sizes = [], []

@@ -1,0 +1,26 @@
+"""The benchmark scripts replay real callback requests: they must keep working as the app
+changes (bench/run.py, bench/load.py are run by hand, not by the tests)."""
+from __future__ import annotations
+
+import json
+
+from app import create_app
+from bench.run import filter_callbacks, filter_states, initial_props, request_body
+from components import ids
+
+
+def test_the_benchmark_replays_callback_requests_the_app_answers(demo_trial):
+    app = create_app(demo_trial)
+    values = initial_props(app)
+    assert values[(ids.FILTER_CENTER, "value")] == demo_trial.centers
+    states = filter_states(values)
+    assert len(states) == len(demo_trial.centers) + 3  # centers one by one, then each group out
+    client = app.server.test_client()
+    callbacks = filter_callbacks(app)
+    assert any(ids.TRAJ_GRAPH in cb["output"] for cb in callbacks)
+    for cb in callbacks:
+        changed = next(iter(states[0]))
+        body = request_body(cb, {**values, **states[0]}, f"{changed[0]}.{changed[1]}")
+        r = client.post("/_dash-update-component", data=json.dumps(body),
+                        content_type="application/json")
+        assert r.status_code in (200, 204), cb["output"]
