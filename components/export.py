@@ -15,6 +15,8 @@ text is plain, and the HTML report escapes it.
 """
 from __future__ import annotations
 
+import math
+
 import html as html_lib
 import io
 import re
@@ -277,6 +279,11 @@ def _slide_legend(fig: go.Figure, avail_px: int, font_px: int):
     """(rows, layout) of a horizontal legend above the plot, for a legend right of the plot."""
     leg = fig.layout.legend
     shown = [t.name for t in fig.data if t.showlegend is not False and t.name]
+    above = leg.orientation == "h" and (leg.y or 0) > 1 and leg.entrywidthmode == "fraction"
+    if above:  # already in rows above the plot, a fraction of its width per entry
+        per_row = max(1, int(1 / (leg.entrywidth or 1)))
+        return math.ceil(len(dict.fromkeys(shown)) / per_row), dict(
+            x=0, xanchor="left", yref="container", yanchor="top")
     if not shown or leg.orientation == "h" or (leg.x is not None and leg.x < 1):
         return None
     title = plain_text(leg.title.text) if leg.title and leg.title.text else ""
@@ -321,10 +328,11 @@ def slide_figure(ev: ExportView, *, title: bool = True, footer: bool = True,
         legend_px = int(rows * 14 * scale * 1.7) + 8
         panel_titles = 34 if len(fig.layout.annotations) and any(
             a.yref == "paper" and (a.y or 0) >= 1 for a in fig.layout.annotations) else 8
-        new_t = head_px + legend_px + panel_titles
+        gap = 12  # between the subtitle and the legend's first row
+        new_t = head_px + gap + legend_px + panel_titles
         new_h += new_t - t
         t = new_t
-        fig.update_layout(legend={**legend_layout, "y": 1 - head_px / new_h})
+        fig.update_layout(legend={**legend_layout, "y": 1 - (head_px + gap) / new_h})
     else:
         new_h += max(head_px + 10 - t, 0)
         t = max(t, head_px + 10)

@@ -205,6 +205,7 @@ def _decorate_axes(fig, measure: Measure, options: TrajectoryOptions, visits, ro
 
 
 MAX_LABEL_CHARS = 32
+LONG_LEGEND_LABEL = 24  # longer group names put the legend above a single plot
 
 
 def short_label(text: str, limit: int = MAX_LABEL_CHARS) -> str:
@@ -248,6 +249,16 @@ def individual_sample(panels: list[Panel], limit: int = MAX_INDIVIDUAL_PATIENTS)
     return set(ids.sample(n=limit, random_state=0)), len(ids)
 
 
+def _grid(panels: list[Panel], rows: int, cols: int) -> go.Figure:
+    if len(panels) == 1:
+        return go.Figure()
+    return make_subplots(rows=rows, cols=cols, subplot_titles=[plot_text(p.title) for p in panels],
+                         horizontal_spacing=0.08,
+                         # about 85 px between rows of panels, whatever the number of rows
+                         vertical_spacing=min(0.16, 85 / (330 * rows + 120)) if rows > 1
+                         else 0.1)
+
+
 def trajectory_figure(panels: list[Panel], options: TrajectoryOptions, colors: dict,
                       visits: list[Visit], title: str, n_patients: int,
                       legend_title: str = "", x_title: str = "Months since first infusion",
@@ -259,19 +270,16 @@ def trajectory_figure(panels: list[Panel], options: TrajectoryOptions, colors: d
     cols = 1 if len(panels) == 1 else 2 if len(panels) in (2, 4) else 3
     rows = math.ceil(len(panels) / cols)
     drawn, n_with_values = individual_sample(panels) if options.show_individual else (None, 0)
-    titles = [plot_text(p.title) for p in panels] if len(panels) > 1 else None
-    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles,
-                        horizontal_spacing=0.08,
-                        # about 85 px between rows of panels, whatever the number of rows
-                        vertical_spacing=min(0.16, 85 / (330 * rows + 120)) if rows > 1
-                        else 0.1)
+    fig = _grid(panels, rows, cols)
+    single = len(panels) == 1  # one plot: no subplot grid (plotly's costs ~5 ms to set up)
     for i, panel in enumerate(panels):
-        _add_panel(fig, panel, options, colors, visits, i // cols + 1, i % cols + 1, i == 0,
+        row, col = (None, None) if single else (i // cols + 1, i % cols + 1)
+        _add_panel(fig, panel, options, colors, visits, row, col, i == 0,
                    compact=len(panels) > 1 or visit_unit != "month", unit=visit_unit,
                    dense=len(panels) > 1, drawn=drawn)
         if len(panels) > 1 or options.scale != "value":
             fig.update_yaxes(title_text=y_axis_title(panel.measure, options.scale),
-                             title_font=dict(size=12), row=i // cols + 1, col=i % cols + 1)
+                             title_font=dict(size=12), row=row, col=col)
     subtitle = (f"{STATISTIC_LABELS[options.statistic]} · * p < {ALPHA} vs baseline, "
                 f"{TEST_LABELS[options.test]} on patients with both values · "
                 f"{n_patients} patients selected")
@@ -285,6 +293,20 @@ def trajectory_figure(panels: list[Panel], options: TrajectoryOptions, colors: d
         annotations, bottom = _n_table_annotations(panels[0], colors, visits)
         groups = list(pd.unique(panels[0].summary["group"]))
         layout["margin"] = dict(l=label_margin(groups), r=40, t=110, b=bottom)
+        if max((len(str(g)) for g in groups), default=0) > LONG_LEGEND_LABEL:
+            # Long names (centers) in a legend at the side would squeeze the plot until its
+            # visit labels collide: above the plot, two to a row, they leave it the width.
+            # (The title says what the groups are: "… by center".)
+            legend_rows = math.ceil(len(groups) / 2)
+            layout.pop("legend_title_text", None)
+            layout["legend"] = dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left",
+                                    x=0, entrywidth=0.48, entrywidthmode="fraction",
+                                    font=dict(size=14), title=dict(text=""))
+            layout["margin"]["t"] += 26 * legend_rows + 10
+            layout["height"] += 26 * legend_rows + 10
+            # The title stays at the top (by default it is centred in the grown margin).
+            layout["title"] = {**layout["title"], "yref": "container", "y": 1,
+                               "yanchor": "top", "pad": dict(t=18)}
         layout["height"] = layout["height"] + bottom
         fig.update_yaxes(title_text=y_axis_title(panels[0].measure, options.scale))
         if visit_unit != "month":  # ticks are visit numbers (weeks, days): say so

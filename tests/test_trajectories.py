@@ -26,6 +26,18 @@ def test_single_measure_by_response_has_one_line_per_group(demo_trial):
     assert baseline_n == len(demo_trial.patients)
 
 
+def test_long_group_names_put_the_legend_above_so_the_plot_keeps_its_width(demo_trial):
+    by_center, _, _ = trajectory_view(demo_trial, demo_trial.patients, "sledai", "center",
+                                      TrajectoryOptions())
+    assert max(map(len, demo_trial.centers)) > 24
+    assert by_center.layout.legend.orientation == "h" and by_center.layout.legend.y > 1
+    assert by_center.layout.margin.r == 40
+    by_response, _, _ = trajectory_view(demo_trial, demo_trial.patients, "sledai", "response",
+                                        TrajectoryOptions())
+    assert by_response.layout.legend.orientation == "v"  # short names stay at the side
+    assert by_response.layout.legend.title.text == "Responder group"
+
+
 def test_plotted_means_and_sd_equal_the_summary(demo_trial):
     fig, _, _ = trajectory_view(demo_trial, demo_trial.patients, "sledai", NO_GROUP,
                                 TrajectoryOptions(statistic="mean_sd"))
