@@ -295,3 +295,19 @@ def test_method_panel_callbacks(app, demo_trial):
     snippet = body[-1].children.children
     assert "ttest_rel" in snippet and '"sledai"' in snippet or "'sledai'" in snippet
     assert "binomtest" in tbody[-1].children.children
+
+
+def test_a_legend_above_the_plot_stays_below_the_slide_title():
+    from trial.loader import load_trial
+    from conftest import DEMO
+    trial = load_trial(DEMO)
+    ev = ex.build_view(trial, ex.ViewSpec(ids.VIEW_TRAJECTORIES, {"measure": "proteinuria",
+                                                                 "group": "center"}),
+                       date(2026, 1, 2))
+    fig = ex.slide_figure(ev)
+    legend, height = fig.layout.legend, fig.layout.height
+    assert legend.orientation == "h" and legend.yref == "container"
+    top_of_legend_px = (1 - legend.y) * height
+    assert top_of_legend_px >= 100 + 12  # the title and subtitle take the first 100 px
+    # Two rows of two centers, then the plot: the top margin holds them all.
+    assert fig.layout.margin.t >= top_of_legend_px + 2 * 14 * theme.SLIDE_FONT_SCALE * 1.7
