@@ -18,14 +18,23 @@
     }
   }
 
-  function megabytes(n) { return (n / 1024 / 1024).toFixed(1) + " MB"; }
+  function megabytes(n) {
+    return n < 1024 * 1024 ? Math.ceil(n / 1024) + " KB" : (n / 1024 / 1024).toFixed(1) + " MB";
+  }
 
   function zoneOf(target) {
     return target && target.closest ? target.closest(".upload-zone") : null;
   }
 
-  function send(files, url) {
+  function send(files, url, limit) {
     if (!files.length) { return; }
+    var total = files.reduce(function (sum, f) { return sum + f.file.size; }, 0);
+    if (limit && total > limit) {
+      setProps(RESULT, {data: {opened: false, error: "The files add up to " + megabytes(total) +
+        "; the limit is " + megabytes(limit) + ". Nothing was sent. (A zip of the same " +
+        "files is usually far smaller.)"}});
+      return;
+    }
     var form = new FormData();
     files.forEach(function (f) { form.append("files", f.file, f.path || f.file.name); });
     var request = new XMLHttpRequest();
@@ -66,7 +75,7 @@
   }
 
   /* The hidden file input of a kind of zone (made once, kept in the page for reuse). */
-  function input(kind, url) {
+  function input(kind, url, limit) {
     if (!inputs[kind]) {
       var el = document.createElement("input");
       el.type = "file";
@@ -75,13 +84,14 @@
       el.style.display = "none";
       if (kind === "folder") { el.webkitdirectory = true; }
       el.addEventListener("change", function () {
-        send(fromList(el.files), el.dataset.url);
+        send(fromList(el.files), el.dataset.url, Number(el.dataset.limit) || 0);
         el.value = "";
       });
       document.body.appendChild(el);
       inputs[kind] = el;
     }
     if (url) { inputs[kind].dataset.url = url; }
+    if (limit) { inputs[kind].dataset.limit = limit; }
     return inputs[kind];
   }
 
@@ -113,30 +123,34 @@
     });
   }
 
-  function dropped(event, url) {
+  function dropped(event, url, limit) {
     var items = event.dataTransfer && event.dataTransfer.items;
     var entries = items ? Array.prototype.map.call(items, function (item) {
       return item.webkitGetAsEntry ? item.webkitGetAsEntry() : null;
     }) : [];
     if (!entries.length || entries.some(function (e) { return !e; })) {
-      send(fromList(event.dataTransfer.files), url);
+      send(fromList(event.dataTransfer.files), url, limit);
       return;
     }
     var out = [];
     Promise.all(entries.map(function (e) { return walk(e, "", out); })).then(function () {
-      send(out, url);
+      send(out, url, limit);
     });
+  }
+
+  function openPicker(zone) {
+    input(zone.dataset.kind, zone.dataset.url, zone.dataset.limit).click();
   }
 
   document.addEventListener("click", function (event) {
     var zone = zoneOf(event.target);
-    if (zone) { input(zone.dataset.kind, zone.dataset.url).click(); }
+    if (zone) { openPicker(zone); }
   });
   document.addEventListener("keydown", function (event) {
     var zone = zoneOf(event.target);
     if (zone && (event.key === "Enter" || event.key === " ")) {
       event.preventDefault();
-      input(zone.dataset.kind, zone.dataset.url).click();
+      openPicker(zone);
     }
   });
   ["dragenter", "dragover"].forEach(function (type) {
@@ -154,7 +168,7 @@
     if (!zone) { return; }
     event.preventDefault();
     zone.classList.remove("upload-zone-active");
-    dropped(event, zone.dataset.url);
+    dropped(event, zone.dataset.url, Number(zone.dataset.limit) || 0);
   });
 
   window.trialUpload = {input: input, send: send};

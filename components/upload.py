@@ -43,10 +43,11 @@ def _minutes(settings: SessionSettings) -> str:
     return f"{settings.ttl_seconds / 60:g} minutes"
 
 
-def _drop_zone(id_: str, text: str, kind: str) -> html.Div:
-    # assets/upload.js handles clicks and drops on these (by class) and posts to the route.
+def _drop_zone(id_: str, text: str, kind: str, limit: int) -> html.Div:
+    # assets/upload.js handles clicks and drops on these (by class) and posts to the route;
+    # files over the limit are refused in the browser, before they are sent.
     return html.Div(text, id=id_, className="upload-zone", role="button", tabIndex="0",
-                    **{"data-kind": kind, "data-url": UPLOAD_ROUTE})
+                    **{"data-kind": kind, "data-url": UPLOAD_ROUTE, "data-limit": str(limit)})
 
 
 def modal(settings: SessionSettings) -> dbc.Modal:
@@ -60,8 +61,9 @@ def modal(settings: SessionSettings) -> dbc.Modal:
                     "ADQS, ADTTE, ADAE; optional adam.json). Files: ", formats,
                     ", or a .zip of them."]),
             _drop_zone(ids.UPLOAD_FILES, "Drop a folder, files or a zip here, or click to "
-                                         "choose files", "files"),
-            _drop_zone(ids.UPLOAD_FOLDER, "…or click here to choose a folder", "folder"),
+                                         "choose files", "files", settings.limits.max_bytes),
+            _drop_zone(ids.UPLOAD_FOLDER, "…or click here to choose a folder", "folder",
+                       settings.limits.max_bytes),
             html.P([f"Up to {limit_mb:g} MB in all. The files are checked before anything is "
                     "shown. Only this browser sees the dataset; the server keeps it in a "
                     "temporary area and deletes it when you close it or after ",

@@ -31,7 +31,8 @@ def drop_files(duo, paths: list[str]) -> None:
     duo.find_element(f"#{ids.UPLOAD_OPEN}").click()
     zone = duo.wait_for_element(f"#{ids.UPLOAD_FILES}")
     file_input = duo.driver.execute_script(
-        "return window.trialUpload.input('files', arguments[0]);", zone.get_attribute("data-url"))
+        "return window.trialUpload.input('files', arguments[0], arguments[1]);",
+        zone.get_attribute("data-url"), zone.get_attribute("data-limit"))
     file_input.send_keys("\n".join(paths))
 
 
@@ -78,3 +79,13 @@ def test_a_broken_upload_lists_its_findings(dash_duo, demo_trial, tmp_path, uplo
     status = duo.find_element(f"#{ids.UPLOAD_STATUS}").text
     assert "events.csv" in status and "row 2" in status and "infusoin" in status
     assert title(duo) == demo_title and [p for p in uploads.iterdir() if p.is_dir()] == []
+
+
+def test_files_over_the_limit_are_not_sent(dash_duo, demo_trial, tmp_path, uploads,
+                                           monkeypatch):
+    monkeypatch.setenv("TRIAL_MAX_UPLOAD_MB", "0.001")
+    duo = start_dashboard(dash_duo, demo_trial)
+    drop_files(duo, other_trial_files(tmp_path / "other", title="Too big"))
+    duo.wait_for_contains_text(f"#{ids.UPLOAD_STATUS}", "Nothing was sent", timeout=20)
+    assert "the limit is 0.0 MB" not in duo.find_element(f"#{ids.UPLOAD_STATUS}").text
+    assert [p for p in uploads.iterdir() if p.is_dir()] == []
