@@ -83,6 +83,18 @@ def test_defaults_are_local_and_off():
     s = security.Settings.from_env({})
     assert s.auth == "none" and s.audit_log is None and s.secret_key is None
     assert s.max_request_bytes == 8 * 1024 * 1024 and not s.hsts
+    assert s.uploads and s.max_upload_bytes == 100 * 1024 * 1024 and s.upload_dir is None
+    assert s.upload_ttl_minutes == 120
+
+
+def test_an_upload_folder_others_can_read_refuses_to_start(demo_trial, monkeypatch, tmp_path):
+    from app import create_app
+    loose = tmp_path / "shared-uploads"
+    loose.mkdir()
+    loose.chmod(0o777)
+    monkeypatch.setenv("TRIAL_UPLOAD_DIR", str(loose))
+    with pytest.raises(security.ConfigError, match="TRIAL_UPLOAD_DIR: .*chmod 700"):
+        create_app(demo_trial)
 
 
 @pytest.mark.parametrize("env, words", [
@@ -93,6 +105,10 @@ def test_defaults_are_local_and_off():
     ({"TRIAL_MAX_REQUEST_MB": "-1"}, "TRIAL_MAX_REQUEST_MB"),
     ({"TRIAL_SECRET_KEY": "short"}, "too short"),
     ({"TRIAL_AUTH_HEADER": "X-User: admin"}, "header name"),
+    ({"TRIAL_UPLOADS": "maybe"}, "TRIAL_UPLOADS must be on or off"),
+    ({"TRIAL_MAX_UPLOAD_MB": "2000"}, "TRIAL_MAX_UPLOAD_MB"),
+    ({"TRIAL_UPLOAD_TTL_MIN": "0"}, "TRIAL_UPLOAD_TTL_MIN"),
+    ({"TRIAL_UPLOAD_TTL_MIN": "soon"}, "TRIAL_UPLOAD_TTL_MIN"),
 ])
 def test_bad_settings_refuse_to_start(env, words):
     with pytest.raises(security.ConfigError, match=words):
