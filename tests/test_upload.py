@@ -185,6 +185,14 @@ def test_another_process_finds_the_session_on_disk(tmp_path, clock):
     assert found.trial.fingerprint == dataset.trial.fingerprint
 
 
+def test_a_session_closed_by_another_process_is_gone_here_too(tmp_path, clock):
+    here = make_store(tmp_path, clock)
+    token, _, _ = here.create(folder_files(DEMO), owner="ana")
+    assert here.get(token, "ana") is not None  # its owner is now known here
+    make_store(tmp_path, clock).close(token, "ana")
+    assert here.get(token, "ana") is None
+
+
 def test_an_unused_session_expires_with_its_files_and_use_keeps_it(tmp_path, clock):
     store = make_store(tmp_path, clock)
     token, _, _ = store.create(folder_files(DEMO), owner="ana")

@@ -131,6 +131,7 @@ class SessionStore:
         self._clock = clock
         self._load = load
         self._loaded: OrderedDict[str, Dataset] = OrderedDict()
+        self._owners: dict[str, str] = {}  # session folder -> owner hash (read once from disk)
         self._loading: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
         # Checking and loading an upload takes memory in proportion to it: a few at a time.
@@ -212,10 +213,16 @@ class SessionStore:
             return None
         self.sweep()
         folder = self.root / _hash(token)
-        meta = self._meta(folder)
-        if meta is None or meta.get("owner") != _hash(owner):
-            return None
-        return folder
+        # Every callback asks: the owner is read from disk once; whether the session still
+        # exists and when it was used are one stat of meta.json (see `get`).
+        known = self._owners.get(folder.name)
+        if known is None:
+            known = (self._meta(folder) or {}).get("owner")
+            if known is None:
+                return None
+            with self._lock:
+                self._owners[folder.name] = known
+        return folder if known == _hash(owner) else None
 
     def _make_room(self, owner_hash: str) -> None:
         """Room for one more session: the owner's oldest beyond their share goes; if the
@@ -249,6 +256,7 @@ class SessionStore:
         """Delete every session and the root folder (when the server stops)."""
         with self._lock:
             self._loaded.clear()
+            self._owners.clear()
         shutil.rmtree(self.root, ignore_errors=True)
 
     # --- internals ---------------------------------------------------------------------------
@@ -296,4 +304,5 @@ class SessionStore:
     def _remove(self, folder: Path) -> None:
         with self._lock:
             self._loaded.pop(folder.name, None)
+            self._owners.pop(folder.name, None)
         shutil.rmtree(folder, ignore_errors=True)
