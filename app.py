@@ -25,7 +25,7 @@ from components import appearance, export, tables  # noqa: F401  (export: callba
 from components import presenter, share, upload
 import security
 from components.context import (DATASET_CONFIG_KEY, SESSIONS_CONFIG_KEY, TRIAL_CONFIG_KEY,
-                                GONE_ON_LOAD, REQUEST_HOOKS, SESSION_COOKIE, SessionGone,
+                                GONE_ON_LOAD, REQUEST_HOOKS, SessionGone,
                                 current_dataset)
 from trial.loader import load_trial
 from trial.model import DataError, Trial
@@ -117,14 +117,9 @@ def page_layout(default: Dataset, uploads: SessionSettings | None):
                 dataset = current_dataset()
             except SessionGone:
                 notice = GONE_ON_LOAD
-                flask.after_this_request(_clear_session_cookie)
+                flask.after_this_request(upload.without_session_cookie)
         return html.Div([upload.gone_notice(notice), dataset.derived("layout", build)])
     return layout
-
-
-def _clear_session_cookie(response):
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    return response
 
 
 def session_store(settings: security.Settings) -> SessionStore | None:

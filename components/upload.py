@@ -135,6 +135,12 @@ def _cookie(response, token: str | None) -> None:
                         secure=security.secure_cookies())
 
 
+def without_session_cookie(response):
+    """`response`, clearing the session cookie (for `flask.after_this_request`)."""
+    _cookie(response, None)
+    return response
+
+
 def upload_limit(store: SessionStore) -> int:
     """The request size the route accepts (the multipart framing, a few hundred bytes per
     file, counts too)."""
