@@ -111,7 +111,8 @@ def finding_record(f: Finding) -> dict:
 
 
 def refused(err: DataError) -> dict:
-    return {"opened": False, "problems": len(err.findings),
+    errors = sum(f.level == "error" for f in err.findings)
+    return {"opened": False, "problems": len(err.findings), "errors": errors,
             "findings": [finding_record(f) for f in err.findings[:MAX_FINDINGS_SENT]]}
 
 
@@ -210,15 +211,22 @@ def _finding(record: dict) -> Finding:
                    message=str(record.get("message") or ""), **fields)
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' if n != 1 else ''}"
+
+
 def refusal_view(result: dict) -> html.Div:
     if result.get("error"):
         return dbc.Alert(str(result["error"]), color="danger")
     findings = [_finding(r) for r in result.get("findings") or []][:MAX_FINDINGS_SHOWN]
     total = int(result.get("problems") or len(findings))
+    errors = int(result.get("errors", total))
+    warnings = total - errors
     more = total - len(findings)
+    also = f" (and {_count(warnings, 'warning')}, to know about)" if warnings else ""
     return html.Div([
-        dbc.Alert(f"The dataset was not opened: {total} problem{'s' if total != 1 else ''} "
-                  f"must be fixed first. Nothing was kept on the server.", color="danger",
+        dbc.Alert(f"The dataset was not opened: {_count(errors, 'error')} must be fixed "
+                  f"first{also}. Nothing was kept on the server.", color="danger",
                   className="mb-2"),
         dbc.ListGroup([finding_item(f) for f in findings], className="upload-findings"),
         html.P(f"…and {more} more (run `python -m trial check FOLDER` for the full list).",

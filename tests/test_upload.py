@@ -365,7 +365,7 @@ def test_a_refused_upload_lists_the_findings_and_changes_nothing(served, other_t
     r = post_upload(client, broken)
     assert r.status_code == 200 and "Set-Cookie" not in r.headers
     answer = r.get_json()
-    assert answer["opened"] is False and answer["problems"] == 1
+    assert answer["opened"] is False and answer["problems"] == answer["errors"] == 1
     (finding,) = answer["findings"]
     assert finding["file"] == "events.csv" and finding["value"] == "MXR"
     assert list(served.server.config[SESSIONS_CONFIG_KEY].root.iterdir()) == []
@@ -471,10 +471,11 @@ def test_a_cross_site_form_cannot_upload(served, other_trial):
 
 
 def test_the_dialog_shows_findings_or_reloads():
-    status, href = result_view({"opened": False, "problems": 60, "findings": [
+    status, href = result_view({"opened": False, "problems": 60, "errors": 58, "findings": [
         {"level": "error", "file": "adsl.xpt", "message": "missing", "column": "USUBJID"}]})
     text = json.dumps(status.to_plotly_json(), default=str)
-    assert "60 problems must be fixed" in text and "adsl.xpt" in text and "and 59 more" in text
+    assert "58 errors must be fixed first (and 2 warnings, to know about)" in text
+    assert "adsl.xpt" in text and "and 59 more" in text
     status, href = result_view({"opened": True, "name": "pilot", "subjects": 254,
                                 "ignored": [["pilot/define.xml", "not a data file"]]})
     text = json.dumps(status.to_plotly_json(), default=str)
