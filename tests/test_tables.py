@@ -216,3 +216,18 @@ def test_tables_do_not_modify_the_trial(demo_trial):
     t.response_table(demo_trial, demo_trial.patients)
     t.adverse_event_table(demo_trial, demo_trial.patients)
     pd.testing.assert_frame_equal(demo_trial.patients, before)
+
+
+def test_baseline_by_center_matches_a_direct_merge(demo_trial):
+    # An independent way to the same numbers: merge month-0 rows with the patients' centers.
+    patients = demo_trial.patients.loc[demo_trial.patients["age"] < 40]
+    numbers = t.baseline_numbers(demo_trial, patients).set_index(["group", "variable"])
+    m = demo_trial.measurements
+    merged = m.loc[m["month"] == 0].merge(patients[["patient_id", "center", "lupus_nephritis"]],
+                                          on="patient_id")
+    merged = merged.loc[(merged["measure"] != "proteinuria") | merged["lupus_nephritis"]]
+    for (center, code), values in merged.groupby(["center", "measure"])["value"]:
+        row = numbers.loc[(center, code)]
+        assert row["n"] == len(values) and row["mean"] == pytest.approx(values.mean())
+    for code, values in merged.groupby("measure")["value"]:
+        assert numbers.loc[(t.OVERALL, code), "n"] == len(values)
