@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,20 @@ def start_dashboard(duo, trial, *, ready: str | None = None, timeout: float = 30
     duo.start_server(create_app(trial), port=free_port())
     duo.wait_for_element(ready or f"#{ids.TRAJ_GRAPH} .main-svg", timeout=timeout)
     return duo
+
+
+def wait_until(predicate, timeout: float = 20.0) -> None:
+    """Wait for `predicate()` to hold in the browser (exceptions while a view redraws count as
+    not yet); fail after `timeout` seconds."""
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            if predicate():
+                return
+        except Exception:  # the page is being redrawn
+            pass
+        time.sleep(0.2)
+    raise AssertionError("condition not met in time")
 
 
 def page(app):

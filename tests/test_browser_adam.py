@@ -2,11 +2,10 @@
 (../shared/data/cdiscpilot01): trajectories by site and arm, no responder views, and the
 Kaplan-Meier of the ADTTE endpoint by arm with its risk table and log-rank test. Skipped, with the
 reason, where ../shared is absent (the `shared_data` fixture)."""
-import time
 
 import pytest
 
-from conftest import start_dashboard
+from conftest import start_dashboard, wait_until
 from components import ids
 from trial.loader import load_trial
 
@@ -22,18 +21,6 @@ def pilot_trial(shared_data):
 @pytest.fixture
 def started(dash_duo, pilot_trial):
     return start_dashboard(dash_duo, pilot_trial, ready=f"{GRAPH} .main-svg")
-
-
-def wait_until(predicate, timeout=20.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            if predicate():
-                return
-        except Exception:  # the page is being redrawn
-            pass
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 def select(duo, dropdown: str, label: str) -> None:

@@ -1,10 +1,9 @@
 """Real-browser tests (dash_duo, headless Chromium) of the Survival & relapse tab."""
-import time
 
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 
-from conftest import start_dashboard
+from conftest import start_dashboard, wait_until
 from components import ids
 
 GRAPH = f"#{ids.SURV_GRAPH}"
@@ -28,18 +27,6 @@ def table_numbers(duo) -> list[int]:
 def legend(duo) -> str:
     found = duo.find_elements(f"{GRAPH} .legend")
     return found[0].text if found else ""
-
-
-def wait_until(predicate, timeout=10.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        try:
-            if predicate():
-                return
-        except Exception:  # the graph is being redrawn
-            pass
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 def n_ticks(duo) -> int:

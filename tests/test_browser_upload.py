@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 from factories import study_dict, valid_tables, write_trial
 
-from conftest import start_dashboard
+from conftest import start_dashboard, wait_until
 from components import ids
-from test_browser_adam import wait_until
 
 
 @pytest.fixture
