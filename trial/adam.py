@@ -48,6 +48,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .io import several_files, unreadable
 from .model import (TTE_COLUMNS, DataError, Finding, Measure, Study, Trial, Visit, derive_outcomes,
                     empty_tte)
 
@@ -132,10 +133,6 @@ class Dataset:
     label: str = ""      # the dataset's own label, e.g. "Analysis Dataset Lab Blood Chemistry"
 
 
-def _error(file: str, message: str, **kw) -> Finding:
-    return Finding("error", file, message, rule=kw.pop("rule", "unreadable"), **kw)
-
-
 def _read_sas(path: Path, usecols: tuple[str, ...] | None):
     import pyreadstat
     reader = pyreadstat.read_xport if path.suffix.lower() == ".xpt" else pyreadstat.read_sas7bdat
@@ -190,7 +187,7 @@ def read_dataset(path: Path, kind: str) -> tuple[Dataset | None, list[Finding]]:
     suffix = path.suffix.lower()
     try:
         if path.stat().st_size == 0:
-            return None, [_error(path.name, "the file is empty (0 bytes)")]
+            return None, [unreadable(path.name, "the file is empty (0 bytes)")]
         if suffix in (".xpt", ".sas7bdat"):
             df, labels, label = _read_sas(path, usecols)
         else:
@@ -199,7 +196,7 @@ def read_dataset(path: Path, kind: str) -> tuple[Dataset | None, list[Finding]]:
         what = {".xpt": "a SAS transport (XPORT) file", ".sas7bdat": "a SAS dataset",
                 ".csv": "a CSV file (UTF-8, comma separated)", ".xlsx": "an Excel workbook",
                 ".parquet": "a Parquet file"}[suffix]
-        return None, [_error(path.name, f"cannot be read as {what} ({type(e).__name__}: "
+        return None, [unreadable(path.name, f"cannot be read as {what} ({type(e).__name__}: "
                                         f"{str(e).strip()[:200]})")]
     df = _normalise(df.reset_index(drop=True))
     ds = Dataset(path.stem.lower(), path.name, kind, df, labels,
@@ -258,15 +255,15 @@ def read_config(folder: Path, config: dict | str | Path | None) -> tuple[dict, l
         try:
             obj = json.loads(p.read_text(encoding="utf-8-sig"))
         except FileNotFoundError:
-            return {}, [_error(name, "configuration file not found", rule="config")]
+            return {}, [unreadable(name, "configuration file not found", rule="config")]
         except (UnicodeDecodeError, json.JSONDecodeError) as e:
             where = f" at line {e.lineno}, column {e.colno}" if hasattr(e, "lineno") else ""
             msg = getattr(e, "msg", str(e))
-            return {}, [_error(name, f"not valid JSON: {msg}{where}", rule="config")]
+            return {}, [unreadable(name, f"not valid JSON: {msg}{where}", rule="config")]
     else:
         obj = config
     if not isinstance(obj, dict):
-        return {}, [_error(name, "expected a JSON object {...} at the top level", rule="config")]
+        return {}, [unreadable(name, "expected a JSON object {...} at the top level", rule="config")]
     out = []
 
     def bad(key, message, level="error"):
@@ -326,7 +323,7 @@ def read_folder(path: str | Path, config: dict | str | Path | None = None) -> Ad
     """Read every dataset; raises DataError(unreadable=True) when the folder cannot be used."""
     folder = Path(path)
     if not folder.is_dir():
-        raise DataError([_error(str(folder), "folder not found" if not folder.exists()
+        raise DataError([unreadable(str(folder), "folder not found" if not folder.exists()
                                 else "this is a file, not a folder of ADaM datasets")],
                         unreadable=True)
     problems: list[Finding] = []
@@ -341,15 +338,13 @@ def read_folder(path: str | Path, config: dict | str | Path | None = None) -> Ad
         if kind is None:
             continue
         if len(files) > 1:
-            names = " and ".join(p.name for p in files)
-            problems.append(_error(files[0].name, f"found {names}: keep exactly one file for the "
-                                                  f"{name.upper()} dataset"))
+            problems.append(several_files(files, f"the {name.upper()} dataset"))
             continue
         p = files[0]
         try:
             digest.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
         except OSError as e:
-            problems.append(_error(p.name, f"cannot be opened ({e.strerror or e})"))
+            problems.append(unreadable(p.name, f"cannot be opened ({e.strerror or e})"))
             continue
         ds, found = read_dataset(p, kind)
         if ds is None:
@@ -358,7 +353,7 @@ def read_folder(path: str | Path, config: dict | str | Path | None = None) -> Ad
         datasets[name] = ds
         notes += found
     if "adsl" not in datasets and not any(f.file.lower().startswith("adsl.") for f in problems):
-        problems.append(_error("adsl", "missing: an ADaM folder must hold the subject-level "
+        problems.append(unreadable("adsl", "missing: an ADaM folder must hold the subject-level "
                                        "dataset ADSL (adsl.xpt, adsl.sas7bdat, adsl.csv, "
                                        "adsl.xlsx or adsl.parquet)"))
     if problems:

@@ -59,32 +59,39 @@ class RawTables:
         return getattr(self, name)
 
 
-def _error(file: str, message: str, **kw) -> Finding:
+def unreadable(file: str, message: str, **kw) -> Finding:
+    """An error finding; by default under the rule "unreadable" (the file cannot be used)."""
     return Finding("error", file, message, rule=kw.pop("rule", "unreadable"), **kw)
+
+
+def several_files(paths: list[Path], what: str) -> Finding:
+    """The finding for one table or dataset given in more than one file."""
+    names = " and ".join(p.name for p in paths)
+    return unreadable(paths[0].name, f"found {names}: keep exactly one file for {what}")
 
 
 def _decode(name: str, data: bytes) -> tuple[str | None, Finding | None]:
     """Bytes of a text file -> str, or a finding saying in plain words why not."""
     if len(data) == 0:
-        return None, _error(name, "the file is empty (0 bytes)")
+        return None, unreadable(name, "the file is empty (0 bytes)")
     for magic, what in _MAGIC.items():
         if data.startswith(magic):
-            return None, _error(name, f"this is not a text file: it looks like {what} with the "
+            return None, unreadable(name, f"this is not a text file: it looks like {what} with the "
                                       f"wrong extension; save it as CSV (UTF-8) or use the right "
                                       f"extension")
     if b"\x00" in data[:65536]:
         enc = "UTF-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "binary data"
-        return None, _error(name, f"this is not UTF-8 text (it contains NUL bytes: {enc}); "
+        return None, unreadable(name, f"this is not UTF-8 text (it contains NUL bytes: {enc}); "
                                   f"save it as CSV UTF-8")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         bad = data[e.start]
         line = data[: e.start].count(b"\n") + 1
-        return None, _error(name, f"not valid UTF-8 text (byte 0x{bad:02x} at position {e.start}, "
+        return None, unreadable(name, f"not valid UTF-8 text (byte 0x{bad:02x} at position {e.start}, "
                                   f"line {line}); save it as UTF-8 (in Excel: 'CSV UTF-8')")
     if not text.strip():
-        return None, _error(name, "the file contains only blank space: no header row")
+        return None, unreadable(name, "the file contains only blank space: no header row")
     return text, None
 
 
@@ -135,7 +142,7 @@ def _finish(df: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[Finding]]:
     seen: dict[str, int] = {}
     for i, c in enumerate(cols):
         if c in seen and c and not c.startswith("Unnamed: "):
-            findings.append(_error(name, f"the header names column '{c}' twice (columns "
+            findings.append(unreadable(name, f"the header names column '{c}' twice (columns "
                                          f"{seen[c] + 1} and {i + 1})", row=1, column=c,
                                    rule="header"))
         else:
@@ -152,7 +159,7 @@ def _finish(df: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[Finding]]:
                                                          f"values: ignored", row=1,
                                         rule="header"))
             else:
-                findings.append(_error(name, f"column {i + 1} has values but no name in the "
+                findings.append(unreadable(name, f"column {i + 1} has values but no name in the "
                                              f"header", row=1, rule="header"))
             continue
         out[c] = s
@@ -174,21 +181,21 @@ def _read_csv(name: str, data: bytes) -> tuple[pd.DataFrame | None, list[Finding
                          skip_blank_lines=False)
     except pd.errors.ParserError as e:
         msg = str(e).strip().replace("Error tokenizing data. C error: ", "")
-        return None, [_error(name, f"not a well-formed CSV table ({msg}); every row needs the "
+        return None, [unreadable(name, f"not a well-formed CSV table ({msg}); every row needs the "
                                    f"same number of comma-separated fields as the header")]
     except pd.errors.EmptyDataError:
-        return None, [_error(name, "the file has no header row")]
+        return None, [unreadable(name, "the file has no header row")]
     if len(df.columns) == 1:
         first = str(df.columns[0])
         for sep, what in ((";", "semicolons"), ("\t", "tabs")):
             if sep in first:
-                return None, [_error(name, f"the columns are separated by {what}, not commas; "
+                return None, [unreadable(name, f"the columns are separated by {what}, not commas; "
                                            f"save it as comma-separated CSV (UTF-8)")]
     if not isinstance(df.index, pd.RangeIndex):
         # pandas takes the first field(s) as an index when every row has more fields than the
         # header: report it instead of shifting every value into the wrong column.
         n = len(df.columns)
-        return None, [_error(name, f"every row has more fields than the header ({n} names; "
+        return None, [unreadable(name, f"every row has more fields than the header ({n} names; "
                                    f"{n + df.index.nlevels} fields from row 2): a missing name in "
                                    f"the header, or a comma too many at the end of each row?",
                              row=2)]
@@ -205,30 +212,30 @@ def _read_csv(name: str, data: bytes) -> tuple[pd.DataFrame | None, list[Finding
 
 def _read_excel(name: str, data: bytes) -> tuple[pd.DataFrame | None, list[Finding]]:
     if len(data) == 0:
-        return None, [_error(name, "the file is empty (0 bytes)")]
+        return None, [unreadable(name, "the file is empty (0 bytes)")]
     if not data.startswith(b"PK\x03\x04"):
-        return None, [_error(name, "not an Excel workbook (.xlsx): the file is not in Excel's "
+        return None, [unreadable(name, "not an Excel workbook (.xlsx): the file is not in Excel's "
                                    "format (a CSV or old .xls file renamed?)")]
     try:
         df = pd.read_excel(_io.BytesIO(data), sheet_name=0, dtype=str, keep_default_na=False,
                            engine="openpyxl")
     except pd.errors.EmptyDataError:
-        return None, [_error(name, "the first sheet of the workbook is empty: no header row")]
+        return None, [unreadable(name, "the first sheet of the workbook is empty: no header row")]
     except Exception as e:  # openpyxl raises many kinds for damaged files
-        return None, [_error(name, f"cannot be read as an Excel workbook ({type(e).__name__}: "
+        return None, [unreadable(name, f"cannot be read as an Excel workbook ({type(e).__name__}: "
                                    f"{e}); save it again from Excel as .xlsx")]
     if len(df.columns) == 0:
-        return None, [_error(name, "the first sheet of the workbook is empty: no header row")]
+        return None, [unreadable(name, "the first sheet of the workbook is empty: no header row")]
     return _finish(df, name)
 
 
 def _read_parquet(name: str, data: bytes) -> tuple[pd.DataFrame | None, list[Finding]]:
     if len(data) == 0:
-        return None, [_error(name, "the file is empty (0 bytes)")]
+        return None, [unreadable(name, "the file is empty (0 bytes)")]
     try:
         df = pd.read_parquet(_io.BytesIO(data))
     except Exception as e:
-        return None, [_error(name, f"cannot be read as a Parquet file ({type(e).__name__}: {e})")]
+        return None, [unreadable(name, f"cannot be read as a Parquet file ({type(e).__name__}: {e})")]
     df = df.reset_index(drop=True)
     for c in df.columns:
         # a column of text only (told in C, without a look at each cell) holds no binary data
@@ -237,7 +244,7 @@ def _read_parquet(name: str, data: bytes) -> tuple[pd.DataFrame | None, list[Fin
                                                      np.ndarray)))
             if odd.any():
                 kind = type(df[c][odd].iloc[0]).__name__
-                return None, [_error(name, f"column '{c}' holds {kind} values (binary data or "
+                return None, [unreadable(name, f"column '{c}' holds {kind} values (binary data or "
                                            f"lists), not text or numbers: save it with text "
                                            f"and number columns only", column=str(c))]
     return _finish(df, name)
@@ -249,7 +256,7 @@ _READERS = {".csv": _read_csv, ".xlsx": _read_excel, ".parquet": _read_parquet}
 def _read_study(folder: Path) -> tuple[dict | None, bytes, list[Finding]]:
     p = folder / STUDY_FILE
     if not p.is_file():
-        return None, b"", [_error(STUDY_FILE, "missing: the folder must hold study.json "
+        return None, b"", [unreadable(STUDY_FILE, "missing: the folder must hold study.json "
                                               "(study title, visits and measures)")]
     data = p.read_bytes()
     text, problem = _decode(STUDY_FILE, data)
@@ -258,12 +265,12 @@ def _read_study(folder: Path) -> tuple[dict | None, bytes, list[Finding]]:
     try:
         obj = json.loads(text)
     except json.JSONDecodeError as e:
-        return None, data, [_error(STUDY_FILE, f"not valid JSON: {e.msg} at line {e.lineno}, "
+        return None, data, [unreadable(STUDY_FILE, f"not valid JSON: {e.msg} at line {e.lineno}, "
                                                f"column {e.colno}")]
     except RecursionError:
-        return None, data, [_error(STUDY_FILE, "not usable JSON: nested too deeply")]
+        return None, data, [unreadable(STUDY_FILE, "not usable JSON: nested too deeply")]
     if not isinstance(obj, dict):
-        return None, data, [_error(STUDY_FILE, f"expected a JSON object {{...}} at the top level, "
+        return None, data, [unreadable(STUDY_FILE, f"expected a JSON object {{...}} at the top level, "
                                                f"found {type(obj).__name__}")]
     return obj, data, []
 
@@ -276,11 +283,11 @@ def read_tables(path: str | Path) -> RawTables:
     """
     folder = Path(path)
     if not folder.exists():
-        raise DataError([_error(str(folder), "folder not found")], unreadable=True)
+        raise DataError([unreadable(str(folder), "folder not found")], unreadable=True)
     if not folder.is_dir():
         message = ("this is a file, not a folder: give the folder that holds study.json, "
                    "patients, measurements and events")
-        raise DataError([_error(str(folder), message)], unreadable=True)
+        raise DataError([unreadable(str(folder), message)], unreadable=True)
 
     problems: list[Finding] = []
     notes: list[Finding] = []
@@ -294,20 +301,18 @@ def read_tables(path: str | Path) -> RawTables:
         present = [folder / f"{table}{ext}" for ext in EXTENSIONS
                    if (folder / f"{table}{ext}").is_file()]
         if not present:
-            problems.append(_error(f"{table}.csv", f"missing: the folder must hold {table}.csv, "
+            problems.append(unreadable(f"{table}.csv", f"missing: the folder must hold {table}.csv, "
                                                    f"{table}.xlsx or {table}.parquet"))
             continue
         if len(present) > 1:
-            names = " and ".join(p.name for p in present)
-            problems.append(_error(present[0].name, f"found {names}: keep exactly one file for "
-                                                    f"the {table} table"))
+            problems.append(several_files(present, f"the {table} table"))
             continue
         p = present[0]
         files[table] = p.name
         try:
             data = p.read_bytes()
         except OSError as e:
-            problems.append(_error(p.name, f"cannot be opened ({e.strerror or e})"))
+            problems.append(unreadable(p.name, f"cannot be opened ({e.strerror or e})"))
             continue
         digest.update(p.name.encode() + b"\0" + data + b"\0")
         df, found = _READERS[p.suffix](p.name, data)
