@@ -48,25 +48,24 @@ patients["relapse"] = patients["patient_id"].isin(
 '''
 
 
+# (column, PatientFilter field, comparison), in the order the snippet applies them.
+_FILTER_SELECTIONS = (("center", "centers", "isin"), ("arm", "arms", "isin"),
+                      ("response", "responses", "isin"), ("relapse", "relapse", "=="),
+                      ("sex", "sexes", "isin"), ("lupus_nephritis", "lupus_nephritis", "=="),
+                      ("age", "age_min", ">="), ("age", "age_max", "<="))
+
+
+def _selection(column: str, op: str, value) -> str:
+    if op == "isin":
+        return f'patients = patients[patients["{column}"].isin({list(value)!r})]'
+    shown = float(value) if column == "age" else value
+    return f'patients = patients[patients["{column}"] {op} {shown!r}]'
+
+
 def filter_lines(flt: PatientFilter) -> str:
     """The sidebar filters as pandas selections (nothing when all patients are selected)."""
-    out = []
-    if flt.centers is not None:
-        out.append(f'patients = patients[patients["center"].isin({list(flt.centers)!r})]')
-    if flt.arms is not None:
-        out.append(f'patients = patients[patients["arm"].isin({list(flt.arms)!r})]')
-    if flt.responses is not None:
-        out.append(f'patients = patients[patients["response"].isin({list(flt.responses)!r})]')
-    if flt.relapse is not None:
-        out.append(f'patients = patients[patients["relapse"] == {flt.relapse!r}]')
-    if flt.sexes is not None:
-        out.append(f'patients = patients[patients["sex"].isin({list(flt.sexes)!r})]')
-    if flt.lupus_nephritis is not None:
-        out.append(f'patients = patients[patients["lupus_nephritis"] == {flt.lupus_nephritis!r}]')
-    if flt.age_min is not None:
-        out.append(f'patients = patients[patients["age"] >= {float(flt.age_min)!r}]')
-    if flt.age_max is not None:
-        out.append(f'patients = patients[patients["age"] <= {float(flt.age_max)!r}]')
+    out = [_selection(column, op, getattr(flt, field))
+           for column, field, op in _FILTER_SELECTIONS if getattr(flt, field) is not None]
     if not out:
         return "# Filters: none (all patients).\n"
     return "# Filters of the sidebar.\n" + "\n".join(out) + "\n"
