@@ -15,18 +15,20 @@ import signal
 import sys
 from pathlib import Path
 
-import dash_bootstrap_components as dbc
-import flask
-from dash import Dash, _callback, html
+from dash import Dash
 
-from components import cards, filters, ids, quality, survival, trajectories
-from components import pages, patient, patient_list, selection
-from components import appearance, export, tables  # noqa: F401  (export: callbacks)
-from components import presenter, share, upload
 import security
-from components.context import (DATASET_CONFIG_KEY, SESSIONS_CONFIG_KEY, TRIAL_CONFIG_KEY,
-                                GONE_ON_LOAD, REQUEST_HOOKS, SessionGone,
-                                current_dataset)
+from components.context import (
+    DATASET_CONFIG_KEY,
+    REQUEST_HOOKS,
+    SESSIONS_CONFIG_KEY,
+    TRIAL_CONFIG_KEY,
+)
+from components.export import callbacks as export_callbacks
+from components.shell import appearance, pages, presenter, selection, share, upload
+from components.shell.layout import page_layout
+from components.state.filters import filter_choices
+from components.views import cards, filters, patient, patients, survival, tables, trajectories
 from trial.loader import load_trial
 from trial.model import DataError, Trial
 from trial.sessions import Dataset, SessionSettings, SessionStore, UnsafeFolder
@@ -34,92 +36,14 @@ from trial.upload import UploadLimits
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE / "data"
-
-# The views register their callbacks with `dash.callback` when imported. Dash hands those global
-# callbacks to the first app that serves a request only; we keep them here and give them to every
-# app that `create_app` builds (tests build several apps in one process).
-_VIEW_CALLBACK_MAP = dict(_callback.GLOBAL_CALLBACK_MAP)
-_VIEW_CALLBACK_LIST = list(_callback.GLOBAL_CALLBACK_LIST)
-_callback.GLOBAL_CALLBACK_MAP.clear()
-_callback.GLOBAL_CALLBACK_LIST.clear()
-
-
-def honesty_banner(dataset: Dataset) -> html.Div:
-    """On every page: whether the patient-level values are real or simulated."""
-    trial = dataset.trial
-    study = trial.study
-    if study.is_simulated:
-        return dbc.Alert([
-            html.Strong("Simulated demo data. "),
-            html.Span(study.data_note or "Patient-level values are simulated."),
-            html.Span(" They are not the trial's patient data."),
-        ], color="warning", className="honesty-banner mb-2", id="honesty-banner")
-    return html.Div(f"Data: {dataset.name}",  # a name, never a server path
-                    className="data-source text-muted small mb-2",
-                    id="honesty-banner", hidden=dataset.uploaded)  # the upload bar names it
-
-
-def header(trial: Trial, uploads: bool) -> html.Div:
-    study = trial.study
-    subtitle = " · ".join(x for x in (study.registry_id, study.citation) if x)
-    return html.Div([html.Div([
-        html.H1(study.title, className="app-title"),
-        html.Div(subtitle, className="app-subtitle"),
-    ]), html.Div([upload.open_button(uploads), appearance.theme_switch()],
-                 className="header-actions")], className="app-header")
-
-
-def build_layout(dataset: Dataset, uploads: SessionSettings | None = None) -> dbc.Container:
-    """The page for one dataset; `uploads`: the settings of browser uploads, None when off."""
-    trial = dataset.trial
-    n_warnings = len(trial.warnings)
-    quality_label = f"Data quality ({n_warnings})" if n_warnings else "Data quality"
-    tabs = dbc.Tabs([
-        dbc.Tab(trajectories.layout(trial), label="Trajectories", tab_id=ids.TAB_TRAJECTORIES),
-        dbc.Tab(survival.layout(trial), label="Survival & relapse", tab_id=ids.TAB_SURVIVAL),
-        dbc.Tab(patient_list.layout(trial), label="Patients", tab_id=ids.TAB_PATIENTS),
-        dbc.Tab(tables.layout(trial), label="Tables", tab_id=ids.TAB_TABLES),
-        dbc.Tab(quality.layout(trial), label=quality_label, tab_id=ids.TAB_QUALITY,
-                label_class_name="text-warning-emphasis" if n_warnings else ""),
-    ], id=ids.TABS, active_tab=ids.TAB_TRAJECTORIES)
-    return dbc.Container([
-        header(trial, uploads is not None),
-        upload.controls(dataset, uploads),
-        honesty_banner(dataset),
-        dbc.Row([
-            dbc.Col([selection.layout(), filters.layout(trial)], md=3, lg=2, className="sidebar"),
-            dbc.Col([share.notice(), pages.layout(
-                [html.Div([share.layout(), presenter.toolbar()], className="share-bar",
-                          id=ids.SHARE_BAR), cards.layout(), tabs], patient.layout())],
-                md=9, lg=10),
-        ]),
-        presenter.stores_and_modal(),
-        html.Div(id=ids.PAGE_DATASET, hidden=True, **{"data-key": dataset.key}),
-    ], fluid=True, className="app-container", id=ids.APP_CONTAINER)
+# Every module with callbacks registers them on the app it is given (public `app.callback`),
+# so that several apps in one process each get their own.
+REGISTRARS = (filters, cards, trajectories, survival, patients, patient, tables, pages,
+              selection, share, presenter, upload, appearance, export_callbacks)
 
 
 def data_name(trial: Trial) -> str:
     return Path(trial.source).name
-
-
-def page_layout(default: Dataset, uploads: SessionSettings | None):
-    """The layout function: the page of the request's dataset, built once per dataset.
-
-    A browser whose uploaded dataset has gone gets the default page with a notice, and its
-    session cookie is cleared."""
-    def build(dataset: Dataset) -> dbc.Container:
-        return build_layout(dataset, uploads)
-
-    def layout():
-        dataset, notice = default, None
-        if flask.has_request_context():  # Dash also calls it once at start, outside requests
-            try:
-                dataset = current_dataset()
-            except SessionGone:
-                notice = GONE_ON_LOAD
-                flask.after_this_request(upload.without_session_cookie)
-        return html.Div([upload.gone_notice(notice), dataset.derived("layout", build)])
-    return layout
 
 
 def session_store(settings: security.Settings) -> SessionStore | None:
@@ -157,11 +81,11 @@ def create_app(trial: Trial) -> Dash:
     app.server.config[TRIAL_CONFIG_KEY] = trial
     app.server.config[DATASET_CONFIG_KEY] = default
     app.server.config[SESSIONS_CONFIG_KEY] = store
-    default.derived("filter_choices", lambda ds: filters.filter_choices(ds.trial))
+    default.derived("filter_choices", lambda ds: filter_choices(ds.trial))
     upload.install(app.server, store)
     app.layout = page_layout(default, store.settings if store else None)
-    app.callback_map.update(_VIEW_CALLBACK_MAP)
-    app._callback_list.extend(_VIEW_CALLBACK_LIST)
+    for module in REGISTRARS:
+        module.register(app)
     security.install(app, settings)
     # Dash keeps a copy of a layout function's first page to check callbacks in the browser
     # and writes it into every page it serves; every page is complete, so it is not needed.

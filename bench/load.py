@@ -25,8 +25,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from run import (filter_callbacks, filter_states, free_port, initial_props, percentile,  # noqa: E402
-                 request_body, wait_for)
+from run import (  # noqa: E402
+    filter_callbacks,
+    filter_states,
+    free_port,
+    initial_props,
+    percentile,
+    request_body,
+    wait_for,
+)
 
 from app import create_app  # noqa: E402
 from trial.loader import load_trial  # noqa: E402

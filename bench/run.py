@@ -72,7 +72,7 @@ def wait_for(url: str, deadline: float) -> None:
                     return
         except OSError:
             if time.monotonic() > deadline:
-                raise TimeoutError(url)
+                raise TimeoutError(url) from None
             time.sleep(0.05)
 
 
@@ -133,9 +133,14 @@ def is_wildcard(cb: dict) -> bool:
         isinstance(i["id"], dict) for i in cb["inputs"] + cb["state"])
 
 
+def callback_list(app) -> list[dict]:
+    """The app's callbacks as the browser gets them (Dash's public /_dash-dependencies)."""
+    return app.server.test_client().get("/_dash-dependencies").get_json()
+
+
 def filter_callbacks(app) -> list[dict]:
     """The callbacks a filter change triggers (string ids only)."""
-    return [c for c in app._callback_list
+    return [c for c in callback_list(app)
             if any(i["id"] in FILTER_IDS for i in c["inputs"] if isinstance(i["id"], str))
             and not c["output"].startswith("..filter-") and not is_wildcard(c)]
 

@@ -62,7 +62,7 @@ def start_dashboard(duo, trial, *, ready: str | None = None, timeout: float = 30
     return duo
 
 
-def wait_until(predicate, timeout: float = 20.0) -> None:
+def wait_until(predicate, timeout: float = 20.0, msg: str = "condition not met in time") -> None:
     """Wait for `predicate()` to hold in the browser (exceptions while a view redraws count as
     not yet); fail after `timeout` seconds."""
     end = time.time() + timeout
@@ -73,7 +73,7 @@ def wait_until(predicate, timeout: float = 20.0) -> None:
         except Exception:  # the page is being redrawn
             pass
         time.sleep(0.2)
-    raise AssertionError("condition not met in time")
+    raise AssertionError(msg)
 
 
 def page(app):
@@ -99,3 +99,44 @@ def add_to_page(app, *components) -> None:
 def started(dash_duo, demo_trial):
     """The dashboard on the demo trial, first figure drawn."""
     return start_dashboard(dash_duo, demo_trial)
+
+
+def trajectory_view_of(trial, flt=None, measure="sledai", group="none", statistic="mean_sd",
+                       scale="value", test="paired_t", show_individual=False):
+    """(figure, table rows, notes) of the trajectories view for one state of the controls, as
+    the view's callback computes them."""
+    from components.figures.trajectory import TrajectoryOptions, trajectory_view
+    from trial.analysis.cohort import Cohort
+    from trial.analysis.trajectories import TrajectoryRequest, analyse_trajectories
+    from trial.filters import PatientFilter
+    cohort = Cohort(flt or PatientFilter())
+    result = analyse_trajectories(trial, TrajectoryRequest(cohort, measure, group, scale, test))
+    v = trajectory_view(trial, result, TrajectoryOptions(statistic, show_individual))
+    return v.figure, v.rows, v.notes
+
+
+def settled(sample, quiet: float = 1.0, timeout: float = 30.0):
+    """The value of `sample()` once it has stayed the same for `quiet` seconds (the page has
+    stopped changing); fail after `timeout` seconds."""
+    end = time.time() + timeout
+    value, since = sample(), time.time()
+    while time.time() < end:
+        time.sleep(0.2)
+        now = sample()
+        if now != value:
+            value, since = now, time.time()
+        elif time.time() - since >= quiet:
+            return value
+    raise AssertionError("the page kept changing")
+
+
+def downloaded(folder, pattern: str, timeout: float = 90.0):
+    """The first non-empty file matching `pattern` in `folder`, once the browser has written it."""
+    from pathlib import Path
+    found: list = []
+
+    def ready() -> bool:
+        found[:] = [p for p in Path(folder).glob(pattern) if p.stat().st_size]
+        return bool(found)
+    wait_until(ready, timeout=timeout, msg=f"no {pattern} downloaded")
+    return found[0]

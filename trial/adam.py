@@ -49,8 +49,17 @@ import numpy as np
 import pandas as pd
 
 from .io import several_files, unreadable
-from .model import (TTE_COLUMNS, DataError, Finding, Measure, Study, Trial, Visit, derive_outcomes,
-                    empty_tte)
+from .model import (
+    TTE_COLUMNS,
+    DataError,
+    Finding,
+    Measure,
+    Study,
+    Trial,
+    Visit,
+    derive_outcomes,
+    empty_tte,
+)
 
 CONFIG_FILE = "adam.json"
 EXTENSIONS = (".xpt", ".sas7bdat", ".csv", ".xlsx", ".parquet")

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 from .io import read_tables
 from .model import DataError, Measure, Study, Trial, Visit, derive_outcomes
 from .validate import validate

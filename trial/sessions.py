@@ -20,9 +20,9 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
 
 from .loader import load_trial
 from .model import DataError, Finding, Trial
@@ -35,7 +35,8 @@ DATA = "data"
 
 class Dataset:
     """A loaded trial as served: its display name, whether it was uploaded, and the values the
-    views derive from it once (filter choices, the page layout), kept with it."""
+    views derive from it once (plain values such as the filter choices; never UI components),
+    kept with it."""
 
     def __init__(self, trial: Trial, name: str, uploaded: bool = False, key: str = "app"):
         self.trial = trial

@@ -1,30 +1,43 @@
-"""Headline figures of a trial as plain data, for `python -m trial summary` and the tests."""
+"""Headline figures of a trial as plain data, for `python -m trial summary` and the tests.
+
+Every statistic comes from the analysis engine (trial/analysis), the same functions the
+dashboard's views and exports read, so the JSON and the screen cannot disagree.
+"""
 from __future__ import annotations
 
-import math
-
+from .analysis.cohort import NO_GROUP, Cohort
+from .analysis.survival import records, survival_summary
+from .analysis.trajectories import TrajectoryRequest, analyse_trajectories
 from .model import Trial
-from .stats import headline_counts, measure_values, visit_summary
+from .stats import headline_counts
+
+VISIT_KEYS = ("month", "n", "mean", "sd", "ci_low", "ci_high", "median", "q1", "q3",
+              "n_paired", "p_vs_baseline")
 
 
-def _clean(x):
-    """JSON has no NaN: report undefined statistics as null."""
-    if isinstance(x, float) and (math.isnan(x) or math.isinf(x)):
-        return None
-    return x
-
-
-def measure_summary(trial: Trial, code: str, test: str = "paired_t") -> dict:
+def measure_summary(trial: Trial, code: str, test: str = "paired_t", by: str | None = None,
+                    cohort: Cohort = Cohort()) -> dict:
+    """Per-visit statistics of one measure (values, paired test against baseline); with `by`,
+    per group as well (`groups`: group label -> visits)."""
     measure = trial.study.measure(code)
-    values = measure_values(trial, code, trial.patients)
-    table = visit_summary(values, trial.study.visit_months, "value", test)
-    visits = [
-        {k: _clean(v.item() if hasattr(v, "item") else v) for k, v in row.items()
-         if k in ("month", "n", "mean", "sd", "median", "q1", "q3", "n_paired", "p_vs_baseline")}
-        for row in table.to_dict("records")
-    ]
-    return {"label": measure.label, "unit": measure.unit, "unit_assumed": measure.unit_assumed,
-            "population": measure.population, "test": test, "visits": visits}
+    out = {"label": measure.label, "unit": measure.unit, "unit_assumed": measure.unit_assumed,
+           "population": measure.population, "test": test,
+           "visits": _visits(trial, code, test, NO_GROUP, cohort)[0]["visits"]
+           if len(cohort.patients(trial)) else []}
+    if by is not None:
+        out["by"] = by
+        out["groups"] = {g["group"]: g["visits"] for g in _visits(trial, code, test, by,
+                                                                  cohort)}
+    return out
+
+
+def _visits(trial: Trial, code: str, test: str, group: str, cohort: Cohort) -> list[dict]:
+    result = analyse_trajectories(trial, TrajectoryRequest(cohort, code, group, "value", test))
+    out = []
+    for panel in result.panels:
+        for g, rows in panel.summary.groupby("group", sort=False):
+            out.append({"group": g, "visits": records(rows[list(VISIT_KEYS)])})
+    return out
 
 
 def relapses_by_month(patients, months) -> dict:
@@ -40,7 +53,7 @@ VISIT_DAYS = {1: 30, 3: 91, 6: 182, 9: 273, 12: 365}
 def build_summary(trial: Trial, by: str | None = None) -> dict:
     patients = trial.patients
     counts = headline_counts(patients)
-    summary = {
+    return {
         "study": trial.study.short_title,
         "registry_id": trial.study.registry_id,
         "data_status": trial.study.data_status,
@@ -51,12 +64,7 @@ def build_summary(trial: Trial, by: str | None = None) -> dict:
         "alive_at_12_months": counts["alive_at_day"],
         "relapses": counts["relapses"],
         "relapses_by_month": relapses_by_month(patients, (9, 12)),
-        "measures": {code: measure_summary(trial, code) for code in trial.measure_codes},
+        "measures": {code: measure_summary(trial, code, by=by) for code in trial.measure_codes},
         "warnings": [str(f) for f in trial.warnings],
+        "survival": survival_summary(trial, by=by),
     }
-    try:
-        from .survival import survival_summary
-    except ImportError:  # survival statistics are optional for this summary
-        return summary
-    summary["survival"] = survival_summary(trial, by=by)
-    return summary

@@ -44,7 +44,7 @@ Conventions (checked against R's survival package in tests/test_survival.py)
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -459,107 +459,6 @@ def logrank(df: pd.DataFrame, time_col: str = "time", event_col: str = "event",
                                     d[event_col].astype(bool).astype(int))
     return {"chi2": float(res.test_statistic), "df": int(res.degrees_of_freedom),
             "p": float(res.p_value), "groups": [g for g, _ in groups]}
-
-
-# --- Summary for `python -m trial summary --json` ----------------------------------------------
-
-def _records(df: pd.DataFrame) -> list[dict]:
-    """JSON-safe rows: NaN/inf -> None, numpy scalars -> Python."""
-    def clean(v):
-        if isinstance(v, (np.integer,)):
-            return int(v)
-        if isinstance(v, (float, np.floating)):
-            return float(v) if np.isfinite(v) else None
-        return v
-    return [{k: clean(v) for k, v in r.items()} for r in df.to_dict("records")]
-
-
-def _by_group(frame: pd.DataFrame) -> dict[str, list[dict]]:
-    if frame.empty:
-        return {}
-    return {g: _records(d.drop(columns="group")) for g, d in frame.groupby("group", sort=False)}
-
-
-def _km_endpoint(df, event_col, by, ticks, marks) -> dict:
-    tables = _by_group(km_table(df, "time", event_col, by))
-    medians = _by_group(km_median(df, "time", event_col, by))
-    lms = _by_group(landmarks(df, marks, "time", event_col, by))
-    risks = _by_group(risk_table(df, ticks, "time", event_col, by))
-    groups = [{"group": g, "table": t, "median": medians[g][0], "landmarks": lms[g],
-               "risk_table": risks[g]} for g, t in tables.items()]
-    return {"groups": groups, "logrank": logrank(df, "time", event_col, by)}
-
-
-def _cif_endpoint(df, by, ticks, marks) -> dict:
-    tables = _by_group(cumulative_incidence(df, group_col=by))
-    lms = _by_group(cif_landmarks(df, marks, group_col=by))
-    risks = _by_group(risk_table(df, ticks, "time", "rfs_event", by))
-    groups = [{"group": g, "table": t, "landmarks": lms[g], "risk_table": risks[g]}
-              for g, t in tables.items()]
-    # Cause-specific log-rank (deaths censored): tests the relapse hazards, not the CIFs.
-    cs = df.assign(_relapse=(df["status"] == RELAPSE).astype(int))
-    return {"groups": groups, "logrank": logrank(cs, "time", "_relapse", by),
-            "logrank_note": "log-rank on the cause-specific hazard of relapse (deaths censored)"}
-
-
-def survival_summary(trial, by: str | None = None, relapse_origin: str = "day0",
-                     landmark_months: tuple[float, ...] = (6, 12), tick_months: int = 3) -> dict:
-    """JSON-serialisable survival results of a Trial (times in days).
-
-    For each endpoint (overall_survival, relapse_cumulative_incidence, relapse_free_survival):
-    per group the table (time, at_risk, events, censored, estimate, lower, upper), the median
-    (KM endpoints), landmarks and the KMunicate risk table; with `by`, the log-rank chi2, df, p.
-    Also the "as recorded" / "as analysed" reconciliation and the conventions used.
-    """
-    patients = trial.patients
-    if by is not None and by not in patients.columns:
-        raise KeyError(f"no patient column {by!r}")
-    os_df = overall_survival(patients)
-    rel = relapse_endpoint(patients, relapse_origin)
-    marks = [months_to_days(m) for m in landmark_months]
-    origin = "first MSC infusion (day 0)" if relapse_origin == "day0" else "response day"
-    n_resp = len(rel)
-    out = {
-        "time_unit": "days", "days_per_month": DAYS_PER_MONTH, "by": by,
-        "landmark_months": list(landmark_months),
-        "conventions": {
-            "ci": "95 % pointwise, log(-log) transform; Greenwood variance (KM), "
-                  "delta method (CIF)",
-            "median_ci": "times where the CI bands cross 0.5 (R/SAS); null = not reached (NR)",
-            "risk_table": "at_risk = time >= tick; events, censored = cumulative before tick",
-            "events_after_death": "an event recorded after death is not counted",
-        },
-        "overall_survival": {"label": "Overall survival", "estimator": "Kaplan-Meier",
-                             "event": "death", "origin": "first MSC infusion (day 0)",
-                             "population": f"all patients (n={len(os_df)})",
-                             **_km_endpoint(os_df, "event", by,
-                                            month_ticks(os_df["time"].max(), tick_months), marks)},
-        "reconciliation": _records(reconciliation(patients)),
-        "exclusions": _records(analysis_exclusions(patients)),
-    }
-    rel_ticks = month_ticks(rel["time"].max(), tick_months) if n_resp else []
-    common = {"origin": origin, "population": f"responders as analysed (n={n_resp})"}
-    out["relapse_cumulative_incidence"] = {
-        "label": "Relapse after response", "estimator": "Aalen-Johansen",
-        "event": "relapse", "competing_event": "death before relapse", **common,
-        **(_cif_endpoint(rel, by, rel_ticks, marks) if n_resp else {"groups": [], "logrank": None})}
-    out["relapse_free_survival"] = {
-        "label": "Relapse-free survival", "estimator": "Kaplan-Meier",
-        "event": "relapse or death", **common,
-        **(_km_endpoint(rel, "rfs_event", by, rel_ticks, marks) if n_resp
-           else {"groups": [], "logrank": None})}
-    # Endpoints given as data (ADaM ADTTE): times in their own unit, usually days.
-    tte = getattr(trial, "tte", None)
-    for code, label in (getattr(trial, "tte_endpoints", None) or []):
-        df = tte_endpoint(patients, tte, code)
-        unit = str(tte.loc[tte["endpoint"] == code, "unit"].iloc[0])
-        ticks = month_ticks(df["time"].max(), tick_months) if unit == "days" else \
-            [float(t) for t in np.linspace(0, df["time"].max(), 6)]
-        out.setdefault("time_to_event", {})[code] = {
-            "label": label, "estimator": "Kaplan-Meier", "time_unit": unit,
-            "population": f"patients with a record of {code} (n={len(df)})",
-            **_km_endpoint(df, "event", by, ticks, marks if unit == "days" else [])}
-    return out
 
 
 # --- Endpoints given as data (ADaM ADTTE, `Trial.tte`) -----------------------------------------

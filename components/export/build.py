@@ -1,0 +1,194 @@
+"""What an export needs of a view: a `ViewSpec` in, an `ExportView` (figure, title, footnote,
+numbers behind the figure, method) out.
+
+    ViewSpec (view + its controls + the sidebar filters, JSON-able)
+      -> build_view(trial, spec, today) -> ExportView
+      -> slides.figure_png / figure_svg, deck.pptx_deck, report.html_report, files.numbers_csv
+
+The numbers come from the analysis engine (trial/analysis) and the figures from the same pure
+builders the views use, so a slide, its PowerPoint page and its HTML section show what the
+screen shows. File names are built from view names and measure or endpoint codes, never from
+free text of the data.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from trial import tables as tt
+from trial.analysis.cohort import Cohort
+from trial.analysis.survival import analyse_survival
+from trial.analysis.trajectories import analyse_trajectories
+from trial.filters import PatientFilter
+from trial.model import Trial
+from trial.stats import TEST_LABELS
+
+from .. import ids
+from ..figures.survival import (
+    CI_LABEL,
+    SurvivalOptions,
+    export_frame,
+    survival_lines,
+    survival_view,
+)
+from ..figures.survival import export_name as survival_name
+from ..figures.text import plain_text
+from ..figures.trajectory import TrajectoryOptions, trajectory_view
+from ..figures.trajectory import export_name as trajectory_name
+from ..state.filters import filter_of
+from ..state.viewspec import ViewSpec, survival_request, trajectory_request
+from . import methods
+from .methods import Method
+
+
+@dataclass(frozen=True)
+class ExportView:
+    """Everything an export needs of one view."""
+
+    view: str
+    name: str                       # file-name stem: constants and codes only
+    title: str
+    subtitle: str
+    figure: go.Figure | None
+    numbers: pd.DataFrame           # the numbers behind the figure
+    footnote: tuple[str, ...]       # n, filters, tests, provenance
+    method: Method
+    n: int
+    tables: tuple[tuple[str, pd.DataFrame], ...] = ()
+
+
+def provenance_note(trial: Trial) -> str:
+    study = trial.study
+    if study.is_simulated:
+        return f"Simulated data (demo): {study.data_note or 'patient-level values are simulated.'}"
+    return f"Data: {study.data_status}, as recorded in the trial."
+
+
+def footnote_lines(trial: Trial, flt: PatientFilter, n: int, extra: Sequence[str],
+                   today: date) -> tuple[str, ...]:
+    study = trial.study
+    source = " · ".join(x for x in (study.short_title, study.registry_id) if x)
+    return (f"n = {n} of {len(trial.patients)} patients · filters: {flt.describe()}",
+            *extra, provenance_note(trial),
+            f"{source} · exported {today.isoformat()}")
+
+
+def _titles(fig: go.Figure, default: str) -> tuple[str, str]:
+    title = plain_text(fig.layout.title.text) or default
+    subtitle = plain_text(fig.layout.title.subtitle.text) if fig.layout.title.subtitle else ""
+    return title, subtitle
+
+
+def _trajectories(trial: Trial, spec: ViewSpec):
+    p = spec.controls()
+    cohort = Cohort(filter_of(trial, spec.filters))
+    request = trajectory_request(p["measure"], p["group"], p["scale"], p["test"], cohort)
+    return analyse_trajectories(trial, request), p
+
+
+def build_trajectories(trial: Trial, spec: ViewSpec, today: date,
+                       data_dir: str = methods.DATA_DIR) -> ExportView:
+    result, p = _trajectories(trial, spec)
+    options = TrajectoryOptions(statistic=p["statistic"], show_individual=bool(p["individual"]))
+    view = trajectory_view(trial, result, options)
+    test = (f"* p < 0.05 vs baseline, two-sided {TEST_LABELS[result.request.test]} on "
+            "patients with both values")
+    extra = [test] if result.codes else []
+    title, subtitle = _titles(view.figure, "Trajectories")
+    flt = result.request.cohort.filter
+    return ExportView(
+        view=ids.VIEW_TRAJECTORIES, name=trajectory_name(result), title=title,
+        subtitle=subtitle, figure=view.figure, numbers=pd.DataFrame(view.rows),
+        footnote=footnote_lines(trial, flt, result.n_patients, extra, today),
+        method=methods.trajectory_method(trial, result, p["statistic"], data_dir),
+        n=result.n_patients)
+
+
+TABLE_TITLES = {
+    ids.TABLE_BASELINE: "Table 1. Baseline characteristics by center",
+    ids.TABLE_RESPONSE: "Response rates by center, with exact 95 % CIs",
+    ids.TABLE_AE: "Table 2. Adverse events and deaths within follow-up",
+    ids.TABLE_AE_COUNTS: "Adverse events by term",
+}
+TABLE_BUILDERS: dict[str, Callable[[Trial, pd.DataFrame], pd.DataFrame]] = {
+    ids.TABLE_BASELINE: tt.baseline_table,
+    ids.TABLE_RESPONSE: tt.response_table,
+    ids.TABLE_AE: tt.adverse_event_table,
+    ids.TABLE_AE_COUNTS: tt.adverse_event_count_table,
+}
+# What "Download CSV" of each table gives: numbers where there are numbers.
+TABLE_CSV: dict[str, Callable[[Trial, pd.DataFrame], pd.DataFrame]] = {
+    ids.TABLE_BASELINE: tt.baseline_numbers,
+    ids.TABLE_RESPONSE: tt.response_numbers,
+    ids.TABLE_AE: tt.adverse_event_listing,
+    ids.TABLE_AE_COUNTS: tt.adverse_event_counts,
+}
+TABLES_NOTE = ("Response: best response as recorded over all selected patients; 95 % CI "
+               f"{tt.CI_METHOD}. Means ± SD; medians (IQR).")
+
+
+def build_tables(trial: Trial, spec: ViewSpec, today: date,
+                 data_dir: str = methods.DATA_DIR) -> ExportView:
+    flt = filter_of(trial, spec.filters)
+    patients = Cohort(flt).patients(trial)
+    tables = tuple((TABLE_TITLES[k], build(trial, patients)) for k, build in TABLE_BUILDERS.items())
+    return ExportView(
+        view=ids.VIEW_TABLES, name="paper_tables", title="Tables for the paper",
+        subtitle=f"{len(patients)} patients", figure=None,
+        numbers=tt.response_numbers(trial, patients),
+        footnote=footnote_lines(trial, flt, len(patients), [TABLES_NOTE], today),
+        method=methods.tables_method(trial, flt, len(patients), data_dir), n=len(patients),
+        tables=tables)
+
+
+def _survival(trial: Trial, spec: ViewSpec):
+    p = spec.controls()
+    cohort = Cohort(filter_of(trial, spec.filters))
+    request = survival_request(p["endpoint"], p["origin"], p["group"], p["unit"], cohort)
+    return analyse_survival(trial, request), cohort, p
+
+
+def _survival_lines(lines: list[str]) -> list[str]:
+    return lines + [f"Kaplan-Meier estimates with {CI_LABEL} (lifelines)."]
+
+
+def build_survival(trial: Trial, spec: ViewSpec, today: date,
+                   data_dir: str = methods.DATA_DIR) -> ExportView:
+    result, cohort, p = _survival(trial, spec)
+    view = survival_view(trial, result, cohort.patients(trial), cohort.describe(),
+                         SurvivalOptions(bool(p["ci"])))
+    lines = _survival_lines(view.lines)
+    title, subtitle = _titles(view.figure, "Survival")
+    return ExportView(
+        view=ids.VIEW_SURVIVAL, name=survival_name(result), title=title, subtitle=subtitle,
+        figure=view.figure, numbers=export_frame(result),
+        footnote=footnote_lines(trial, cohort.filter, result.n_patients, lines[:1], today),
+        method=methods.survival_method(trial, result, lines, data_dir), n=result.n_patients)
+
+
+VIEW_BUILDERS: dict[str, Callable[..., ExportView]] = {
+    ids.VIEW_TRAJECTORIES: build_trajectories,
+    ids.VIEW_TABLES: build_tables,
+    ids.VIEW_SURVIVAL: build_survival,
+}
+
+
+def build_view(trial: Trial, spec: ViewSpec, today: date) -> ExportView:
+    return VIEW_BUILDERS[spec.view](trial, spec, today)
+
+
+def build_method(trial: Trial, spec: ViewSpec) -> Method:
+    """The method of a view without building its figure or export (the method panel)."""
+    if spec.view == ids.VIEW_TRAJECTORIES:
+        result, p = _trajectories(trial, spec)
+        return methods.trajectory_method(trial, result, p["statistic"])
+    if spec.view == ids.VIEW_SURVIVAL:
+        result, cohort, p = _survival(trial, spec)
+        lines = survival_lines(result, cohort.patients(trial))
+        return methods.survival_method(trial, result, _survival_lines(lines))
+    flt = filter_of(trial, spec.filters)
+    return methods.tables_method(trial, flt, len(Cohort(flt).patients(trial)))

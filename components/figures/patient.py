@@ -1,0 +1,410 @@
+"""Pure builders of a patient's page: the trial and a patient id in, rows and figures out.
+
+Every value keeps its provenance (published, inferred, simulated, recorded): markers show it by
+their style (filled = published or recorded, open = simulated, diamond = inferred), hovers and
+tables say it in words. Text from the data goes into figures escaped, so that it reads as text.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from trial.analysis.patients import DEFAULT_PROVENANCE, PatientRecord, number, provenance, text
+from trial.model import Measure, Trial, Visit
+
+from .text import plot_text as plain
+from .theme import RESPONSE_COLORS, base_layout
+
+PROVENANCE_SYMBOL = {"published": "circle", "recorded": "circle", "inferred": "diamond",
+                     "simulated": "circle-open"}
+PROVENANCE_LABEL = {"published": "published", "recorded": "recorded", "inferred": "inferred",
+                    "simulated": "simulated"}
+PATIENT_COLOR = "#222222"
+OUT_OF_RANGE_COLOR = "#D55E00"
+BASELINE_FIELDS = [  # column, label, unit
+    ("center", "Center", ""),
+    ("age", "Age", "years"),
+    ("sex", "Sex", ""),
+    ("disease_duration_months", "SLE duration", "months"),
+    ("lupus_nephritis", "Lupus nephritis", ""),
+    ("manifestations", "Manifestations", ""),
+    ("prior_treatment", "Prior treatment", ""),
+]
+DERIVED = {"patient_id", "provenance", "published_fields", "response", "response_day", "relapse",
+           "relapse_day", "death", "death_day", "followup_end_day", "last_followup_day"}
+SEX_LABELS = {"F": "Female", "M": "Male"}
+EVENT_LABELS = {"infusion": "Infusion", "response": "Response", "relapse": "Relapse",
+                "adverse_event": "Adverse event", "death": "Death"}
+
+
+def field_provenance(row: dict, column: str) -> str:
+    """Provenance of one value of the patients table: published fields override the row's."""
+    published = {f.strip() for f in (text(row.get("published_fields")) or "").split(";")}
+    return "published" if column in published else provenance(row.get("provenance"))
+
+
+def _fmt(value, unit: str = "") -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    num = number(value) if not isinstance(value, str) else None
+    shown = f"{num:g}" if num is not None else (text(value) or "–")
+    return f"{shown} {unit}".strip() if unit and shown != "–" else shown
+
+
+def baseline_rows(record: PatientRecord) -> list[dict]:
+    """Baseline characteristics and prior treatment, each with its provenance."""
+    row = record.row
+    out = []
+    known = {c for c, _, _ in BASELINE_FIELDS}
+    fields = list(BASELINE_FIELDS) + [
+        (c, c.replace("_", " ").capitalize(), "") for c in row
+        if c not in known and c not in DERIVED and not c.startswith("_")]
+    for col, label, unit in fields:
+        if col not in row:
+            continue
+        value = row[col]
+        if col == "sex":
+            value = SEX_LABELS.get(text(value), text(value))
+        out.append({"item": label, "value": _fmt(value, unit),
+                    "provenance": field_provenance(row, col) if col != "center"
+                    else provenance(row.get("provenance"))})
+    return out
+
+
+def _event_provenance(events: pd.DataFrame, mask) -> str:
+    sel = events.loc[mask]
+    if sel.empty or "provenance" not in sel:
+        return DEFAULT_PROVENANCE
+    return provenance(sel.iloc[0]["provenance"])
+
+
+def outcome_rows(record: PatientRecord) -> list[dict]:
+    """Best response, relapse, death or last follow-up, as recorded, with provenance."""
+    row, ev = record.row, record.events
+    death = record.death_day
+    rows = []
+    resp_day = number(row.get("response_day"))
+    if record.group in ("MCR", "PCR"):
+        first = ev.loc[(ev["event"] == "response") & (ev["term"] == record.group)]
+        day = number(first["day"].min()) if len(first) else resp_day
+        after = death is not None and day is not None and day > death
+        rows.append({"item": "Best response", "value": f"{record.group} (day {day:g})"
+                     + (" — recorded after death" if after else ""),
+                     "provenance": _event_provenance(ev, (ev["event"] == "response")
+                                                     & (ev["term"] == record.group))})
+    else:
+        rows.append({"item": "Best response", "value": "No response recorded (NR)",
+                     "provenance": provenance(row.get("provenance"))})
+    relapse_day = number(row.get("relapse_day"))
+    if relapse_day is not None:
+        after = death is not None and relapse_day > death
+        rows.append({"item": "Relapse", "value": f"day {relapse_day:g}"
+                     + (" — recorded after death" if after else ""),
+                     "provenance": _event_provenance(ev, ev["event"] == "relapse")})
+    elif record.group in ("MCR", "PCR"):
+        rows.append({"item": "Relapse", "value": "none recorded",
+                     "provenance": provenance(row.get("provenance"))})
+    if death is not None:
+        d = ev.loc[ev["event"] == "death"]
+        term = text(d.iloc[0]["term"]) if len(d) and "term" in d else None
+        rows.append({"item": "Death", "value": f"day {death:g}" + (f" ({term})" if term else ""),
+                     "provenance": _event_provenance(ev, ev["event"] == "death")})
+    else:
+        rows.append({"item": "Last follow-up", "value": f"day {_fmt(row.get('last_followup_day'))}"
+                     " (alive)", "provenance": field_provenance(row, "last_followup_day")})
+    return rows
+
+
+def event_rows(record: PatientRecord) -> list[dict]:
+    death = record.death_day
+    out = []
+    for e in record.events.to_dict("records"):
+        day = number(e.get("day"))
+        after = death is not None and day is not None and day > death
+        out.append({
+            "day": None if day is None else int(day),
+            "event": EVENT_LABELS.get(e.get("event"), text(e.get("event")) or ""),
+            "term": text(e.get("term")) or "",
+            "severity": text(e.get("severity")) or "",
+            "related": text(e.get("related")) or "",
+            "provenance": provenance(e.get("provenance")),
+            "note": "recorded after death" if after else "",
+        })
+    return out
+
+
+def _reference(measure: Measure) -> str:
+    lo, hi = measure.ref_low, measure.ref_high
+    if lo is None and hi is None:
+        return ""
+    if hi is None:
+        return f"≥ {lo:g}"
+    if lo is None:
+        return f"≤ {hi:g}"
+    return f"{lo:g}–{hi:g}"
+
+
+def _flag(measure: Measure, value: float) -> str:
+    if measure.ref_low is not None and value < measure.ref_low:
+        return "below range"
+    if measure.ref_high is not None and value > measure.ref_high:
+        return "above range"
+    return ""
+
+
+def value_rows(trial: Trial, record: PatientRecord) -> list[dict]:
+    """Every measurement of the patient, with unit, reference range, flag and provenance."""
+    order = {c: i for i, c in enumerate(trial.measure_codes)}
+    v = record.values.assign(_o=record.values["measure"].map(order)).sort_values(["_o", "month"])
+    rows = []
+    for r in v.to_dict("records"):
+        try:
+            m = trial.study.measure(r["measure"])
+        except KeyError:
+            continue
+        value = number(r["value"])
+        rows.append({
+            "measure": m.label, "visit": trial.study.visit_label(int(r["month"])),
+            "month": int(r["month"]), "day": None if number(r.get("day")) is None else int(r["day"]),
+            "value": value, "unit": m.unit + (" (assumed)" if m.unit_assumed else ""),
+            "reference": _reference(m), "flag": "" if value is None else _flag(m, value),
+            "provenance": provenance(r.get("provenance")),
+        })
+    return rows
+
+
+# --- figures -------------------------------------------------------------------------------
+
+def _grid(n: int) -> tuple[int, int]:
+    cols = 1 if n == 1 else 2 if n <= 4 else 3 if n <= 9 else 4
+    return math.ceil(n / cols), cols
+
+
+def _reference_band(fig, measure: Measure, row: int, col: int) -> None:
+    lo, hi = measure.ref_low, measure.ref_high
+    if lo is None and hi is None:
+        return
+    band = dict(fillcolor="#2a9d55", opacity=0.10, line_width=0, layer="below", row=row, col=col,
+                exclude_empty_subplots=False)
+    if measure.log_scale:
+        # A band on a log axis cannot start at 0: start it at the smallest positive value.
+        y0 = lo if lo and lo > 0 else max(measure.min or 0, 0) or 1.0
+        y1 = hi if hi is not None else (measure.max or lo * 1000)
+        fig.add_hrect(y0=y0, y1=y1, **band)
+        return
+    if hi is None:  # only a lower limit: a line, so that the axis is not stretched to `max`
+        fig.add_hline(y=lo, line=dict(color="#2a9d55", width=1.5, dash="dot"), row=row, col=col,
+                      exclude_empty_subplots=False)
+        return
+    fig.add_hrect(y0=lo if lo is not None else min(0.0, measure.min or 0.0), y1=hi, **band)
+
+
+def measures_figure(trial: Trial, record: PatientRecord, medians: pd.DataFrame) -> go.Figure:
+    """Every measure over the visits: the patient's values against the reference range (green
+    band) and the median of the patient's responder group (dashed), one small panel each."""
+    codes = trial.measure_codes
+    visits: list[Visit] = list(trial.study.visits)
+    if not codes:
+        return _empty("No measures in this dataset.")
+    n_rows, n_cols = _grid(len(codes))
+    titles = []
+    for c in codes:
+        m = trial.study.measure(c)
+        unit = f" ({m.unit}{', assumed' if m.unit_assumed else ''})" if m.unit else ""
+        titles.append(f"<b>{plain(m.label)}</b>{plain(unit)}")
+    fig = make_subplots(rows=n_rows, cols=n_cols, subplot_titles=titles,
+                        horizontal_spacing=0.055, vertical_spacing=0.11 if n_rows > 2 else 0.16)
+    color = RESPONSE_COLORS.get(record.group, "#444")
+    group_n = int((trial.patients["response"] == record.group).sum())
+    vlabel = {v.month: v.label for v in visits}
+    seen_prov: set[str] = set()
+    median_legend = False
+    for i, code in enumerate(codes):
+        r, c = i // n_cols + 1, i % n_cols + 1
+        m = trial.study.measure(code)
+        _reference_band(fig, m, r, c)
+        med = medians.loc[medians["measure"] == code].sort_values("month")
+        if len(med):
+            fig.add_trace(go.Scatter(
+                x=med["month"], y=med["median"], mode="lines",
+                line=dict(color=color, width=2, dash="dash"), opacity=0.85,
+                name=f"Median of {record.group} group (n = {group_n})",
+                legendgroup="median", showlegend=not median_legend,
+                customdata=np.stack([med["count"].to_numpy()], axis=-1),
+                hovertemplate=f"Median of {record.group}: %{{y:.3g}}<br>n = %{{customdata[0]}}"
+                              "<extra></extra>"), row=r, col=c)
+            median_legend = True
+        v = record.values.loc[record.values["measure"] == code].sort_values("month")
+        v = v.dropna(subset=["value"])
+        if v.empty:
+            why = (f"not measured (only patients with {m.population.replace('_', ' ')})"
+                   if m.population and not record.row.get(m.population) else "no values")
+            fig.add_annotation(text=why, x=0.5, y=0.5, xref=f"x{i + 1 if i else ''} domain",
+                               yref=f"y{i + 1 if i else ''} domain", showarrow=False,
+                               font=dict(size=12, color="#777"))
+        else:
+            fig.add_trace(go.Scatter(
+                x=v["month"], y=v["value"], mode="lines", line=dict(color=PATIENT_COLOR, width=2),
+                showlegend=False, hoverinfo="skip", legendgroup="patient"), row=r, col=c)
+            provs = v["provenance"].map(provenance) if "provenance" in v else \
+                pd.Series(DEFAULT_PROVENANCE, index=v.index)
+            for prov in pd.unique(provs):
+                pv = v.loc[provs == prov]
+                flags = [_flag(m, float(x)) for x in pv["value"]]
+                colors = [OUT_OF_RANGE_COLOR if f else PATIENT_COLOR for f in flags]
+                hover = [f"<b>{plain(m.label)}</b> · {plain(vlabel.get(int(mo), mo))}<br>"
+                         f"{val:.4g} {plain(m.unit)}{' · ' + f if f else ''}<br>{prov} value"
+                         for mo, val, f in zip(pv["month"], pv["value"], flags)]
+                fig.add_trace(go.Scatter(
+                    x=pv["month"], y=pv["value"], mode="markers",
+                    marker=dict(symbol=PROVENANCE_SYMBOL.get(prov, "circle"), size=9,
+                                color=colors, line=dict(color=colors, width=2)),
+                    name=f"Patient {plain(record.patient_id)}: {prov} value",
+                    legendgroup=f"prov-{prov}", showlegend=prov not in seen_prov,
+                    hovertext=hover, hoverinfo="text"), row=r, col=c)
+                seen_prov.add(prov)
+        fig.update_xaxes(tickvals=[vv.month for vv in visits],
+                         ticktext=[str(vv.month) for vv in visits], showgrid=False,
+                         range=[min(vv.month for vv in visits) - 0.7,
+                                max(vv.month for vv in visits) + 0.7], row=r, col=c)
+        if m.log_scale:
+            fig.update_yaxes(type="log", dtick=1, row=r, col=c)  # powers of ten only
+    fig.update_xaxes(title_text="Month", title_font=dict(size=11), row=n_rows)
+    fig.update_annotations(font_size=13, selector=dict(xref="paper"))
+    layout = base_layout(
+        title=dict(text="Measures over time", x=0.01, subtitle=dict(
+            text="Green band: reference range · dashed: median of the patient's responder group "
+                 "(all patients of that group) · red marker: outside the reference range")),
+        height=215 * n_rows + 200, margin=dict(l=50, r=20, t=110, b=90),
+        # Under the plot, clear of the subplot titles: `y` in paper units, 50 px below it.
+        legend=dict(orientation="h", yanchor="top", y=-50 / (215 * n_rows),
+                    xanchor="left", x=0, font=dict(size=13)), hovermode="closest")
+    layout["font"] = dict(layout["font"], size=12)
+    fig.update_layout(**layout)
+    return fig
+
+
+TIMELINE_LANES = ["Infusion", "Response", "Relapse", "Adverse event", "Death / follow-up"]
+_LANE_OF = {"infusion": "Infusion", "response": "Response", "relapse": "Relapse",
+            "adverse_event": "Adverse event", "death": "Death / follow-up"}
+_EVENT_STYLE = {  # symbol, colour, size
+    "infusion": ("triangle-up", "#555555", 12),
+    "relapse": ("x", "#D55E00", 14),
+    "death": ("square", "#000000", 13),
+}
+
+
+def _event_style(e: dict) -> tuple[str, str, int]:
+    kind = e.get("event")
+    if kind == "response":
+        return "star", RESPONSE_COLORS.get(text(e.get("term")) or "", "#0072B2"), 17
+    if kind == "adverse_event":
+        sae = (text(e.get("severity")) or "").upper() == "SAE"
+        return "diamond", "#B0003A" if sae else "#E69F00", 15 if sae else 12
+    return _EVENT_STYLE.get(kind, ("circle", "#444", 10))
+
+
+def timeline_figure(record: PatientRecord, visits: list[Visit]) -> go.Figure:
+    """The patient's events on one time axis (study days), one lane per kind of event."""
+    lane_y = {lane: len(TIMELINE_LANES) - i for i, lane in enumerate(TIMELINE_LANES)}
+    death = record.death_day
+    end = number(record.row.get("followup_end_day")) or 0.0
+    fig = go.Figure()
+    # Follow-up: a line from day 0 to death or last follow-up.
+    fig.add_trace(go.Scatter(
+        x=[0, end], y=[lane_y["Death / follow-up"]] * 2, mode="lines",
+        line=dict(color="#999", width=6), hoverinfo="skip", showlegend=False))
+    if death is None:
+        fig.add_trace(go.Scatter(
+            x=[end], y=[lane_y["Death / follow-up"]], mode="markers+text",
+            marker=dict(symbol="arrow-right", size=16, color="#555"),
+            text=[f"last follow-up, day {end:g} (alive)"], textposition="top left",
+            textfont=dict(size=12, color="#555"), name="last follow-up",
+            hovertext=[f"Last follow-up: day {end:g}, alive (follow-up ongoing)"],
+            hoverinfo="text", showlegend=False))
+    else:
+        fig.add_vline(x=death, line=dict(color="#000", width=1, dash="dot"))
+    xs, ys, symbols, colors, sizes, texts, hovers, lines = [], [], [], [], [], [], [], []
+    for e in record.events.to_dict("records"):
+        day = number(e.get("day"))
+        if day is None:
+            continue
+        prov = provenance(e.get("provenance"))
+        symbol, color, size = _event_style(e)
+        if prov == "simulated":
+            symbol += "-open"
+        after = death is not None and day > death
+        term, sev, rel = (text(e.get(k)) for k in ("term", "severity", "related"))
+        kind = e.get("event")
+        label = {"infusion": "", "response": term or "", "relapse": "relapse",
+                 "adverse_event": f"{sev or 'AE'}: {term or ''}", "death": "death"}.get(kind, "")
+        if kind == "adverse_event" and rel:
+            label += f" (related: {rel})"
+        if after:
+            label += " — after recorded death"
+        hover = [f"<b>{plain(EVENT_LABELS.get(kind, kind))}</b> · day {day:g}"]
+        if term and kind != "relapse":
+            hover.append(plain(term))
+        if sev:
+            hover.append(f"severity: {plain(sev)}")
+        if rel:
+            hover.append(f"related to treatment: {plain(rel)}")
+        hover.append(f"{prov} value")
+        if after:
+            hover.append("<i>recorded after the recorded death (see data-quality warning)</i>")
+        xs.append(day)
+        ys.append(lane_y.get(_LANE_OF.get(kind, ""), 0))
+        symbols.append(symbol)
+        colors.append(color)
+        sizes.append(size)
+        texts.append(plain(label))
+        hovers.append("<br>".join(hover))
+        lines.append(OUT_OF_RANGE_COLOR if after else color)
+    if xs:
+        fig.add_trace(go.Scatter(
+            x=xs, y=ys, mode="markers+text", text=texts, textposition="top center",
+            textfont=dict(size=12),
+            marker=dict(symbol=symbols, color=colors, size=sizes,
+                        line=dict(color=lines, width=[3 if c == OUT_OF_RANGE_COLOR else 1.5
+                                                      for c in lines])),
+            hovertext=hovers, hoverinfo="text", showlegend=False, cliponaxis=False))
+    # Legend of provenance (marker style), only for what is present.
+    present = {provenance(p) for p in record.events.get("provenance", [])}
+    for prov, symbol in (("published", "circle"), ("simulated", "circle-open"),
+                         ("recorded", "circle"), ("inferred", "diamond")):
+        if prov in present:
+            fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=f"{prov}",
+                                     marker=dict(symbol=symbol, size=10, color="#555",
+                                                 line=dict(color="#555", width=1.5))))
+    last = max([end] + xs) if xs else end
+    ticks = [v.day for v in visits if v.day <= last + 31]
+    fig.update_xaxes(title_text="Study day (day 0 = first infusion)", range=[-12, last * 1.04 + 20],
+                     tickvals=ticks, ticktext=[f"{v.day}<br>{plain(v.label)}" for v in visits
+                                               if v.day in ticks],
+                     showgrid=True, gridcolor="#eee", zeroline=False)
+    fig.update_yaxes(tickvals=list(lane_y.values()), ticktext=list(lane_y.keys()),
+                     range=[0.4, len(TIMELINE_LANES) + 0.8], showgrid=True, gridcolor="#f0f0f0",
+                     zeroline=False)
+    layout = base_layout(title=dict(text="Event timeline", x=0.01, subtitle=dict(
+        text="Filled marker: published value · open marker: simulated · "
+             "red outline: recorded after death")),
+        height=380, margin=dict(l=140, r=30, t=90, b=70),
+        legend=dict(title_text="Provenance", orientation="h", yanchor="bottom", y=1.0,
+                    xanchor="right", x=1, font=dict(size=13)))
+    fig.update_layout(**layout)
+    return fig
+
+
+def _empty(message: str) -> go.Figure:
+    fig = go.Figure()
+    fig.update_layout(**base_layout(height=200))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.add_annotation(text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
+                       font=dict(size=16, color="#666"))
+    return fig
+

@@ -1,0 +1,433 @@
+"""Pure builders of the trajectories view: a `TrajectoryResult` and display options in, the figure,
+its table rows and its notes out."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from trial.analysis.cohort import NO_GROUP
+from trial.analysis.trajectories import KEY_MEASURES, Panel, TrajectoryResult
+from trial.model import Measure, Trial, Visit
+from trial.stats import SCALE_LABELS, TEST_LABELS, Scale
+
+from .text import plot_text
+from .theme import base_layout, empty_figure, group_colors
+
+Statistic = Literal["mean_sd", "mean_ci", "median_iqr"]
+STATISTIC_LABELS = {
+    "mean_sd": "mean ± SD",
+    "mean_ci": "mean with 95 % CI",
+    "median_iqr": "median with IQR",
+}
+ALPHA = 0.05
+# Individual lines are drawn as one WebGL trace per group, so thousands of patients stay cheap.
+INDIVIDUAL_OPACITY = 0.22
+
+
+@dataclass(frozen=True)
+class TrajectoryOptions:
+    """How the result is drawn (what is computed is the result's request)."""
+
+    statistic: Statistic = "mean_sd"
+    show_individual: bool = False
+    selected: tuple[str, ...] = ()  # linked selection: these patients' lines are drawn bold
+
+
+def center_and_bounds(summary: pd.DataFrame, statistic: Statistic):
+    """Central value, lower and upper bound per row for the chosen statistic."""
+    if statistic == "median_iqr":
+        return summary["median"], summary["q1"], summary["q3"]
+    if statistic == "mean_ci":
+        return summary["mean"], summary["ci_low"], summary["ci_high"]
+    return summary["mean"], summary["mean"] - summary["sd"], summary["mean"] + summary["sd"]
+
+
+def y_axis_title(measure: Measure, scale: Scale) -> str:
+    if scale == "value":
+        return measure.axis_title
+    if scale == "pct_change":
+        return f"{measure.label}: % change from baseline"
+    unit = f" ({measure.unit})" if measure.unit else ""
+    return f"{measure.label}: change from baseline{unit}"
+
+
+def _dodge(levels: list, width: float = 0.18) -> dict:
+    """Small horizontal offsets so that groups' error bars do not hide each other."""
+    if len(levels) < 2:
+        return {lv: 0.0 for lv in levels}
+    step = width / (len(levels) - 1)
+    return {lv: -width / 2 + i * step for i, lv in enumerate(levels)}
+
+
+def _nan_separated(values: pd.DataFrame, column: str):
+    """x, y and patient ids of all patients' lines in one trace, lines separated by gaps."""
+    v = values.dropna(subset=[column]).sort_values(["patient_id", "month"], kind="stable")
+    if v.empty:
+        return [], [], []
+    breaks = v["patient_id"].ne(v["patient_id"].shift(-1)).to_numpy()
+    n = len(v) + int(breaks.sum())
+    x = np.full(n, np.nan)
+    y = np.full(n, np.nan)
+    pid = np.empty(n, dtype=object)
+    pos = np.arange(len(v)) + np.concatenate([[0], np.cumsum(breaks)[:-1]])
+    x[pos] = v["month"].to_numpy(float)
+    y[pos] = v[column].to_numpy(float)
+    pid[pos] = v["patient_id"].to_numpy()
+    return x, y, pid
+
+
+def _format(x: float, digits: int = 3) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "–"
+    return f"{x:.{digits}g}"
+
+
+@dataclass(frozen=True)
+class _Drawing:
+    """What every panel of one figure is drawn with."""
+
+    options: TrajectoryOptions
+    scale: Scale
+    colors: dict
+    visits: tuple[Visit, ...]
+    unit: str = "month"          # what the visit numbers count
+    compact: bool = False        # small panels: visit numbers as tick labels
+    dense: bool = False
+    drawn: frozenset | None = None  # patients whose own lines are drawn (None: all)
+
+    @property
+    def visit_labels(self) -> dict:
+        return {v.month: v.label for v in self.visits}
+
+
+def _summary_hover(row, visit_label: str, group: str, statistic: Statistic) -> str:
+    center, low, high = row["_center"], row["_low"], row["_high"]
+    p = row["p_vs_baseline"]
+    ptxt = "" if math.isnan(p) else f"<br>p vs baseline = {p:.3g} (n paired = {row['n_paired']})"
+    return (f"<b>{plot_text(group)}</b> · {plot_text(visit_label)}<br>n = {row['n']}<br>"
+            f"{STATISTIC_LABELS[statistic]}: {_format(center)} "
+            f"[{_format(low)}, {_format(high)}]{ptxt}")
+
+
+def _patient_lines(fig, values: pd.DataFrame, group, color: str, d: _Drawing, row, col,
+                   selected: bool) -> None:
+    """All patients' lines of a group in one WebGL trace (bold for the selected ones)."""
+    x, y, pid = _nan_separated(values, d.scale)
+    if selected and not len(x):
+        return
+    what = " (selected)" if selected else ""
+    fig.add_trace(go.Scattergl(
+        x=x, y=y, customdata=pid, mode="lines+markers",
+        line=dict(color=color, width=3.5 if selected else 1),
+        marker=dict(size=7 if selected else 4, color=color),
+        opacity=1 if selected else INDIVIDUAL_OPACITY,
+        name=f"{plot_text(group)}: {'selected patients' if selected else 'patients'}",
+        legendgroup=str(group), showlegend=False, hovertext=[plot_text(p) for p in pid],
+        hovertemplate=f"Patient %{{hovertext}}{what}<br>{d.unit.capitalize()} %{{x}}: %{{y}}"
+                      "<extra></extra>"), row=row, col=col)
+
+
+def _summary_trace(fig, s: pd.DataFrame, group, color: str, dodge: float, d: _Drawing,
+                   row, col, show_legend: bool) -> None:
+    """The group's summary line with its bars, and * above the visits that differ from
+    baseline."""
+    center, low, high = center_and_bounds(s, d.options.statistic)
+    s = s.assign(_center=center, _low=low, _high=high)
+    labels = d.visit_labels
+    hover = [_summary_hover(r, labels.get(r["month"], str(r["month"])), str(group),
+                            d.options.statistic) for r in s.to_dict("records")]
+    fig.add_trace(go.Scatter(
+        x=s["month"] + dodge, y=s["_center"], mode="lines+markers", name=plot_text(group),
+        legendgroup=str(group), showlegend=show_legend, line=dict(color=color, width=3),
+        marker=dict(size=9),
+        error_y=dict(type="data", symmetric=False, array=(s["_high"] - s["_center"]),
+                     arrayminus=(s["_center"] - s["_low"]), thickness=1.6, width=5),
+        hovertext=hover, hoverinfo="text"), row=row, col=col)
+    sig = s.loc[s["p_vs_baseline"] < ALPHA]
+    if len(sig):
+        fig.add_trace(go.Scatter(
+            x=sig["month"] + dodge, y=sig["_high"], mode="text", text=["*"] * len(sig),
+            textposition="top center", textfont=dict(size=22, color=color),
+            showlegend=False, legendgroup=str(group), hoverinfo="skip"), row=row, col=col)
+
+
+def _add_panel(fig: go.Figure, panel: Panel, d: _Drawing, row, col, show_legend: bool) -> None:
+    groups = list(pd.unique(panel.summary["group"]))
+    dodge = _dodge(groups)
+    values = panel.values
+    for group in groups:
+        color = d.colors.get(group, "#444")
+        mine = values.loc[values["group"] == group]
+        if d.options.show_individual:
+            drawn = mine if d.drawn is None else mine.loc[mine["patient_id"].isin(d.drawn)]
+            _patient_lines(fig, drawn, group, color, d, row, col, selected=False)
+        if d.options.selected:
+            chosen = mine.loc[mine["patient_id"].astype(str).isin(d.options.selected)]
+            _patient_lines(fig, chosen, group, color, d, row, col, selected=True)
+        s = panel.summary.loc[(panel.summary["group"] == group) & (panel.summary["n"] > 0)]
+        _summary_trace(fig, s, group, color, dodge[group], d, row, col, show_legend)
+    _decorate_axes(fig, panel.measure, d, row, col)
+
+
+def _spaced(months: list, min_gap: float = 0.06) -> list[str]:
+    """Visit numbers as tick labels, leaving out a label too close to the one before it (e.g.
+    weeks 24 and 26 on a 0-26 axis would read "2426")."""
+    span = (max(months) - min(months)) or 1
+    out, last = [], None
+    for m in months:
+        # one-digit labels are narrow enough to stand close together
+        show = last is None or (m - last) / span >= min_gap or abs(m) < 10 or abs(last) < 10
+        out.append(f"{m:g}" if show else "")
+        last = m if show else last
+    return out
+
+
+def _decorate_axes(fig, measure: Measure, d: _Drawing, row, col) -> None:
+    # Small panels label visits by month number only; month 0 and 1 would collide otherwise.
+    months = [v.month for v in d.visits]
+    ticktext = _spaced(months, 0.09 if d.dense else 0.0) if d.compact else \
+        [v.label for v in d.visits]
+    fig.update_xaxes(tickvals=months, ticktext=ticktext, tickangle=0,
+                     range=[min(months) - 0.6, max(months) + 0.6], showgrid=False,
+                     row=row, col=col)
+    log = d.scale == "value" and measure.log_scale
+    fig.update_yaxes(type="log" if log else "linear", row=row, col=col)
+    if d.scale != "value":
+        fig.add_hline(y=0, line=dict(color="#888", width=1, dash="dot"), row=row, col=col)
+    elif measure.ref_low is not None or measure.ref_high is not None:
+        lo = measure.ref_low if measure.ref_low is not None else (measure.min or 0)
+        hi = measure.ref_high
+        if hi is None:
+            fig.add_hline(y=lo, line=dict(color="#2a9d55", width=1, dash="dash"),
+                          annotation_text="lower reference limit", row=row, col=col)
+        else:
+            fig.add_hrect(y0=lo, y1=hi, fillcolor="#2a9d55", opacity=0.08, line_width=0,
+                          annotation_text="reference range", annotation_position="top left",
+                          annotation_font=dict(size=11, color="#2a7a4a"), row=row, col=col)
+
+
+MAX_LABEL_CHARS = 32
+LONG_LEGEND_LABEL = 24  # longer group names put the legend above a single plot
+
+
+def short_label(text: str, limit: int = MAX_LABEL_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def label_margin(labels: list[str], font_px: float = 7.2) -> int:
+    """Left margin, in pixels, that fits the longest row label of the n table."""
+    longest = max((len(short_label(str(x))) for x in labels), default=0)
+    return int(min(max(90, 20 + font_px * longest), 280))
+
+
+def _n_table_annotations(panel: Panel, colors: dict, visits: list[Visit]) -> tuple[list, int]:
+    """'n at each visit' rows under the x axis, one per group, aligned with the ticks."""
+    groups = list(pd.unique(panel.summary["group"]))
+    annotations = [dict(text="<b>n per visit</b>", xref="paper", yref="paper", x=0, y=-0.1,
+                        xanchor="right", yanchor="top", showarrow=False, font=dict(size=12))]
+    n = panel.summary.set_index(["group", "month"])["n"]
+    for i, group in enumerate(groups):
+        y = -0.1 - 0.055 * (i + 1)
+        annotations.append(dict(text=plot_text(short_label(str(group))), xref="paper",
+                                yref="paper", x=0, y=y,
+                                xanchor="right", yanchor="top", showarrow=False,
+                                font=dict(size=12, color=colors.get(group, "#444"))))
+        for v in visits:
+            annotations.append(dict(text=str(int(n.get((group, v.month), 0))), xref="x",
+                                    yref="paper", x=v.month, y=y, yanchor="top",
+                                    showarrow=False, font=dict(size=12)))
+    return annotations, 70 + 22 * (len(groups) + 1)
+
+
+MAX_INDIVIDUAL_PATIENTS = 500
+
+
+def individual_sample(panels: list[Panel], limit: int = MAX_INDIVIDUAL_PATIENTS):
+    """Patients whose own lines are drawn: all of them, or a reproducible random sample of
+    `limit` when there are more (thousands of faint lines say nothing and cost megabytes)."""
+    ids = pd.Series(sorted({str(p) for panel in panels for p in panel.values["patient_id"]}))
+    if len(ids) <= limit:
+        return None, len(ids)
+    return set(ids.sample(n=limit, random_state=0)), len(ids)
+
+
+def _grid(panels: list[Panel], rows: int, cols: int) -> go.Figure:
+    if len(panels) == 1:
+        return go.Figure()
+    return make_subplots(rows=rows, cols=cols, subplot_titles=[plot_text(p.title) for p in panels],
+                         horizontal_spacing=0.08,
+                         # about 85 px between rows of panels, whatever the number of rows
+                         vertical_spacing=min(0.16, 85 / (330 * rows + 120)) if rows > 1
+                         else 0.1)
+
+
+def _layout_single(fig: go.Figure, layout: dict, panel: Panel, d: _Drawing,
+                   x_title: str) -> None:
+    """One plot: the n per visit under it, the legend above it for long group names."""
+    annotations, bottom = _n_table_annotations(panel, d.colors, list(d.visits))
+    groups = list(pd.unique(panel.summary["group"]))
+    layout["margin"] = dict(l=label_margin(groups), r=40, t=110, b=bottom)
+    if max((len(str(g)) for g in groups), default=0) > LONG_LEGEND_LABEL:
+        # Long names (centers) in a legend at the side would squeeze the plot until its
+        # visit labels collide: above the plot, two to a row, they leave it the width.
+        # (The title says what the groups are: "… by center".)
+        legend_rows = math.ceil(len(groups) / 2)
+        layout.pop("legend_title_text", None)
+        layout["legend"] = dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left",
+                                x=0, entrywidth=0.48, entrywidthmode="fraction",
+                                font=dict(size=14), title=dict(text=""))
+        layout["margin"]["t"] += 26 * legend_rows + 10
+        layout["height"] += 26 * legend_rows + 10
+        # The title stays at the top (by default it is centred in the grown margin).
+        layout["title"] = {**layout["title"], "yref": "container", "y": 1,
+                           "yanchor": "top", "pad": dict(t=18)}
+    layout["height"] = layout["height"] + bottom
+    fig.update_yaxes(title_text=y_axis_title(panel.measure, d.scale))
+    if d.unit != "month":  # ticks are visit numbers (weeks, days): say so
+        fig.update_xaxes(title_text=x_title, title_font=dict(size=12), title_standoff=4)
+    # One layout update: adding annotations one by one copies the list each time.
+    layout["annotations"] = list(fig.layout.annotations) + annotations
+    fig.update_layout(**layout)
+
+
+def trajectory_figure(result: TrajectoryResult, options: TrajectoryOptions, colors: dict,
+                      visits: list[Visit], title: str,
+                      x_title: str = "Months since first infusion",
+                      visit_unit: str = "month") -> go.Figure:
+    """Summary (and optional individual) trajectories, one subplot per panel. `x_title` and
+    `visit_unit` say what the visit numbers count (`Study.visit_axis_title`, `.visit_unit`)."""
+    panels = list(result.panels)
+    if not panels or all(p.values.empty for p in panels):
+        return empty_figure(title, "No values for the selected patients and measure.")
+    scale, test = result.request.scale, result.request.test
+    cols = 1 if len(panels) == 1 else 2 if len(panels) in (2, 4) else 3
+    rows = math.ceil(len(panels) / cols)
+    drawn, n_with_values = individual_sample(panels) if options.show_individual else (None, 0)
+    d = _Drawing(options, scale, colors, tuple(visits), visit_unit,
+                 compact=len(panels) > 1 or visit_unit != "month", dense=len(panels) > 1,
+                 drawn=frozenset(drawn) if drawn is not None else None)
+    fig = _grid(panels, rows, cols)
+    single = len(panels) == 1  # one plot: no subplot grid (plotly's costs ~5 ms to set up)
+    for i, panel in enumerate(panels):
+        row, col = (None, None) if single else (i // cols + 1, i % cols + 1)
+        _add_panel(fig, panel, d, row, col, i == 0)
+        if len(panels) > 1 or scale != "value":
+            fig.update_yaxes(title_text=y_axis_title(panel.measure, scale),
+                             title_font=dict(size=12), row=row, col=col)
+    subtitle = (f"{STATISTIC_LABELS[options.statistic]} · * p < {ALPHA} vs baseline, "
+                f"{TEST_LABELS[test]} on patients with both values · "
+                f"{result.n_patients} patients selected")
+    if options.show_individual and drawn is not None:
+        subtitle += (f" · individual lines: random sample of {len(drawn):,} of "
+                     f"{n_with_values:,} patients")
+    legend = "" if result.line_column is None else (result.group_label or "")
+    layout = base_layout(title=dict(text=plot_text(title), subtitle=dict(text=subtitle), x=0.01),
+                         height=520 if rows == 1 else 330 * rows + 120,
+                         legend_title_text=plot_text(legend))
+    if single:
+        _layout_single(fig, layout, panels[0], d, x_title)
+    else:
+        layout["margin"] = dict(l=70, r=40, t=130, b=50)
+        fig.update_layout(**layout)
+        fig.update_xaxes(title_text=x_title, title_font=dict(size=12), row=rows)
+    return fig
+
+
+def summary_table_rows(panels: list[Panel], options: TrajectoryOptions,
+                       visits: list[Visit]) -> list[dict]:
+    """The numbers behind the figure: one row per panel, group and visit."""
+    labels = {v.month: v.label for v in visits}
+    rows = []
+    for panel in panels:
+        center, low, high = center_and_bounds(panel.summary, options.statistic)
+        for r, c, lo, hi in zip(panel.summary.to_dict("records"), center, low, high):
+            rows.append({
+                "panel": panel.title, "group": str(r["group"]),
+                "visit": labels.get(r["month"], str(r["month"])), "month": int(r["month"]),
+                "n": int(r["n"]), "estimate": _round(c), "lower": _round(lo), "upper": _round(hi),
+                "n_paired": int(r["n_paired"]), "p_vs_baseline": _round(r["p_vs_baseline"], 4),
+            })
+    return rows
+
+
+def _round(x, digits: int = 3):
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return None
+    return float(f"{x:.{digits}g}")
+
+
+# --- The view: a result as figure, numbers and notes ----------------------------------------------
+
+@dataclass(frozen=True)
+class TrajectoryView:
+    figure: go.Figure
+    rows: list[dict]        # the numbers behind the figure (summary_table_rows)
+    notes: list[str]        # what is in the denominators, said below the figure
+    title: str
+
+
+def figure_title(trial: Trial, result: TrajectoryResult) -> str:
+    request = result.request
+    codes = result.codes
+    what = "Key measures" if len(codes) > 1 else trial.study.measure(codes[0]).label
+    name = result.group_label or request.group
+    name = name if trial.study.source_format == "adam" else name.lower()
+    by = "" if request.group == NO_GROUP else f" by {name}"
+    scale = "" if request.scale == "value" else f" ({SCALE_LABELS[request.scale].lower()})"
+    return f"{what}{scale}{by}"
+
+
+def notes(trial: Trial, codes) -> list[str]:
+    """What is in the denominators of the measures shown."""
+    out = []
+    for code in codes:
+        m = trial.study.measure(code)
+        if m.population:
+            out.append(f"{m.label}: only patients with {m.population.replace('_', ' ')} "
+                       "(the measure's population).")
+        if m.unit_assumed:
+            out.append(f"{m.label}: unit {m.unit} assumed (not published).")
+    out.append("Tests compare each visit with baseline in patients who have both values; "
+               "patients without a baseline value are not in the tests.")
+    return out
+
+
+def result_colors(result: TrajectoryResult) -> dict:
+    """Colours follow the whole trial's levels, so a center keeps its colour whatever the
+    filters."""
+    present = list(pd.unique(pd.concat([p.summary["group"] for p in result.panels])))
+    return group_colors(present, result.line_column, order=list(result.levels))
+
+
+def trajectory_view(trial: Trial, result: TrajectoryResult,
+                    options: TrajectoryOptions = TrajectoryOptions()) -> TrajectoryView:
+    """Figure, table rows and notes of one analysis (pure)."""
+    codes = result.codes
+    title = figure_title(trial, result) if codes else "Trajectories"
+    if result.n_patients == 0:
+        return TrajectoryView(empty_figure(title, "No patients match the filters."), [],
+                              notes(trial, codes), title)
+    if not codes:
+        return TrajectoryView(empty_figure(title, "This measure is not in the dataset."), [],
+                              [], title)
+    visits = list(trial.study.visits)
+    fig = trajectory_figure(result, options, result_colors(result), visits, title,
+                            x_title=trial.study.visit_axis_title,
+                            visit_unit=trial.study.visit_unit)
+    return TrajectoryView(fig, summary_table_rows(list(result.panels), options, visits),
+                          notes(trial, codes), title)
+
+
+def export_name(result: TrajectoryResult) -> str:
+    """File-name stem: constants and codes only."""
+    request = result.request
+    codes = result.codes
+    what = "key_measures" if request.measure == KEY_MEASURES else (codes[0] if codes
+                                                                  else "measure")
+    return what if request.group == NO_GROUP else f"{what}_by_{request.group}"

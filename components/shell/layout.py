@@ -1,0 +1,122 @@
+"""The page: header, honesty banner, filter sidebar, the tabs of the views and the patient page.
+
+`page_layout(default, uploads)` is the app's layout function: the page of the request's dataset
+(the browser's upload, else the app's own), built once per dataset and kept, per app, for the
+few datasets in use.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+
+import dash_bootstrap_components as dbc
+import flask
+from dash import html
+
+from trial.model import Trial
+from trial.sessions import Dataset, SessionSettings
+
+from .. import ids
+from ..context import GONE_ON_LOAD, SessionGone, current_dataset
+from ..views import cards, filters, patient, patients, quality, survival, tables, trajectories
+from . import appearance, pages, presenter, selection, share, upload
+
+MAX_CACHED_PAGES = 8
+
+
+def honesty_banner(dataset: Dataset) -> html.Div:
+    """On every page: whether the patient-level values are real or simulated."""
+    study = dataset.trial.study
+    if study.is_simulated:
+        return dbc.Alert([
+            html.Strong("Simulated demo data. "),
+            html.Span(study.data_note or "Patient-level values are simulated."),
+            html.Span(" They are not the trial's patient data."),
+        ], color="warning", className="honesty-banner mb-2", id="honesty-banner")
+    return html.Div(f"Data: {dataset.name}",  # a name, never a server path
+                    className="data-source text-muted small mb-2",
+                    id="honesty-banner", hidden=dataset.uploaded)  # the upload bar names it
+
+
+def header(trial: Trial, uploads: bool) -> html.Div:
+    study = trial.study
+    subtitle = " · ".join(x for x in (study.registry_id, study.citation) if x)
+    return html.Div([html.Div([
+        html.H1(study.title, className="app-title"),
+        html.Div(subtitle, className="app-subtitle"),
+    ]), html.Div([upload.open_button(uploads), appearance.theme_switch()],
+                 className="header-actions")], className="app-header")
+
+
+def tabs(trial: Trial) -> dbc.Tabs:
+    n_warnings = len(trial.warnings)
+    quality_label = f"Data quality ({n_warnings})" if n_warnings else "Data quality"
+    return dbc.Tabs([
+        dbc.Tab(trajectories.layout(trial), label="Trajectories", tab_id=ids.TAB_TRAJECTORIES),
+        dbc.Tab(survival.layout(trial), label="Survival & relapse", tab_id=ids.TAB_SURVIVAL),
+        dbc.Tab(patients.layout(trial), label="Patients", tab_id=ids.TAB_PATIENTS),
+        dbc.Tab(tables.layout(trial), label="Tables", tab_id=ids.TAB_TABLES),
+        dbc.Tab(quality.layout(trial), label=quality_label, tab_id=ids.TAB_QUALITY,
+                label_class_name="text-warning-emphasis" if n_warnings else ""),
+    ], id=ids.TABS, active_tab=ids.TAB_TRAJECTORIES)
+
+
+def build_layout(dataset: Dataset, uploads: SessionSettings | None = None) -> dbc.Container:
+    """The page for one dataset; `uploads`: the settings of browser uploads, None when off."""
+    trial = dataset.trial
+    return dbc.Container([
+        header(trial, uploads is not None),
+        upload.controls(dataset, uploads),
+        honesty_banner(dataset),
+        dbc.Row([
+            dbc.Col([selection.layout(), filters.layout(trial)], md=3, lg=2, className="sidebar"),
+            dbc.Col([share.notice(), pages.layout(
+                [html.Div([share.layout(), presenter.toolbar()], className="share-bar",
+                          id=ids.SHARE_BAR), cards.layout(), tabs(trial)], patient.layout())],
+                md=9, lg=10),
+        ]),
+        presenter.stores_and_modal(),
+        html.Div(id=ids.PAGE_DATASET, hidden=True, **{"data-key": dataset.key}),
+    ], fluid=True, className="app-container", id=ids.APP_CONTAINER)
+
+
+class PageCache:
+    """The pages of the few datasets in use, by dataset key (one per app, not global)."""
+
+    def __init__(self, build: Callable[[Dataset], dbc.Container], size: int = MAX_CACHED_PAGES):
+        self._build = build
+        self._size = size
+        self._pages: OrderedDict[str, dbc.Container] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def page(self, dataset: Dataset) -> dbc.Container:
+        with self._lock:
+            if dataset.key in self._pages:
+                self._pages.move_to_end(dataset.key)
+                return self._pages[dataset.key]
+        built = self._build(dataset)
+        with self._lock:
+            self._pages[dataset.key] = built
+            while len(self._pages) > self._size:
+                self._pages.popitem(last=False)
+        return built
+
+
+def page_layout(default: Dataset, uploads: SessionSettings | None):
+    """The layout function: the page of the request's dataset, built once per dataset.
+
+    A browser whose uploaded dataset has gone gets the default page with a notice, and its
+    session cookie is cleared."""
+    cache = PageCache(lambda dataset: build_layout(dataset, uploads))
+
+    def layout():
+        dataset, notice = default, None
+        if flask.has_request_context():  # Dash also calls it once at start, outside requests
+            try:
+                dataset = current_dataset()
+            except SessionGone:
+                notice = GONE_ON_LOAD
+                flask.after_this_request(upload.without_session_cookie)
+        return html.Div([upload.gone_notice(notice), cache.page(dataset)])
+    return layout

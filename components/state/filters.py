@@ -1,0 +1,124 @@
+"""The filter widgets' values and what they mean: a `PatientFilter` (pure, no layout).
+
+`FILTER_INPUTS` are the inputs every view listens to; `current_filter(*values)` turns their
+values into the filter of the request's dataset.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from dash import Input
+
+from trial.filters import PatientFilter
+from trial.model import RESPONSE_GROUPS, Trial
+
+from .. import ids
+from ..context import current_dataset
+
+ANY = "any"
+YES_NO_ANY = [{"label": "Any", "value": ANY}, {"label": "Yes", "value": "yes"},
+              {"label": "No", "value": "no"}]
+SEX_LABELS = {"F": "Female", "M": "Male"}
+
+# The inputs every view listens to, in the order of `filter_from_values`.
+FILTER_INPUTS = [
+    Input(ids.FILTER_CENTER, "value"),
+    Input(ids.FILTER_RESPONSE, "value"),
+    Input(ids.FILTER_RELAPSE, "value"),
+    Input(ids.FILTER_SEX, "value"),
+    Input(ids.FILTER_LN, "value"),
+    Input(ids.FILTER_AGE, "value"),
+    Input(ids.FILTER_ARM, "value"),
+]
+
+
+def people(trial: Trial) -> str:
+    """What the data call the people in it: ADaM says subjects."""
+    return "subjects" if trial.study.source_format == "adam" else "patients"
+
+
+def _yes_no(value) -> bool | None:
+    return None if value in (None, ANY) else value == "yes"
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """Everything the widgets offer for one trial: ticking all of a list means no restriction."""
+
+    centers: tuple[str, ...]
+    responses: tuple[str, ...]
+    sexes: tuple[str, ...]
+    age_bounds: tuple[int, int] | None
+    arms: tuple[str, ...] = ()
+    show_response: bool = True  # the data record responses (MCR/PCR)
+    show_relapse: bool = True
+    show_ln: bool = True  # a lupus_nephritis column exists
+
+
+def filter_choices(trial: Trial) -> FilterChoices:
+    p = trial.patients
+    return FilterChoices(
+        centers=tuple(trial.centers),
+        responses=RESPONSE_GROUPS,
+        sexes=tuple(sorted(p["sex"].dropna().unique())) if "sex" in p else (),
+        age_bounds=age_bounds(trial),
+        arms=tuple(sorted(map(str, p["arm"].dropna().unique()))) if "arm" in p else (),
+        show_response=trial.has_response,
+        show_relapse=trial.has_relapse or trial.has_response,
+        show_ln="lupus_nephritis" in p,
+    )
+
+
+def age_bounds(trial: Trial) -> tuple[int, int] | None:
+    if "age" not in trial.patients or trial.patients["age"].isna().all():
+        return None
+    ages = trial.patients["age"].dropna()
+    return int(math.floor(ages.min())), int(math.ceil(ages.max()))
+
+
+def _restriction(selected, offered: tuple) -> tuple | None:
+    """The ticked options, or None (no restriction) when all are ticked."""
+    chosen = tuple(v for v in offered if v in set(selected or ()))
+    return None if len(chosen) == len(offered) else chosen
+
+
+def filter_from_values(centers, responses, relapse, sexes, ln, age_range, arms=None, *,
+                       choices: FilterChoices) -> PatientFilter:
+    """Translate the widgets' values into a `PatientFilter`.
+
+    An age range equal to the data's full range is no restriction either, so that patients with
+    unknown age are not excluded by an untouched slider.
+    """
+    age_min = age_max = None
+    if age_range and choices.age_bounds and tuple(age_range) != tuple(choices.age_bounds):
+        age_min, age_max = age_range
+    return PatientFilter(
+        centers=_restriction(centers, choices.centers),
+        responses=_restriction(responses, choices.responses),
+        relapse=_yes_no(relapse),
+        sexes=_restriction(sexes, choices.sexes),
+        lupus_nephritis=_yes_no(ln),
+        age_min=age_min,
+        age_max=age_max,
+        arms=_restriction(arms, choices.arms) if arms is not None else None,
+    )
+
+
+def current_choices() -> FilterChoices:
+    # The choices depend only on the trial: computed once per dataset and kept with it.
+    return current_dataset().derived("filter_choices", lambda ds: filter_choices(ds.trial))
+
+
+def current_filter(*values) -> PatientFilter:
+    return filter_from_values(*values, choices=current_choices())
+
+
+def filter_of(trial: Trial, filters: Mapping[str, Any]) -> PatientFilter:
+    """The filter of a view spec's `filters` ({component id: widget value}); empty: none."""
+    if not filters:
+        return PatientFilter()
+    values = [filters.get(i.component_id) for i in FILTER_INPUTS]
+    return filter_from_values(*values, choices=filter_choices(trial))

@@ -1,0 +1,94 @@
+"""A view and its full state, as URL sharing, exports and presenter mode name it.
+
+`VIEW_CONTROLS` is the one control map: for each view, the name its spec (and the URL) gives
+each control, and the control's component id. `TAB_VIEWS`: the view a tab shows.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from trial.analysis.cohort import NO_GROUP, Cohort
+from trial.analysis.survival import SurvivalRequest
+from trial.analysis.trajectories import KEY_MEASURES, TrajectoryRequest
+
+from .. import ids
+from .filters import FILTER_INPUTS
+
+VIEW_CONTROLS: dict[str, dict[str, str]] = {
+    ids.VIEW_TRAJECTORIES: {"measure": ids.TRAJ_MEASURE, "group": ids.TRAJ_GROUP,
+                            "statistic": ids.TRAJ_STATISTIC, "scale": ids.TRAJ_SCALE,
+                            "test": ids.TRAJ_TEST, "individual": ids.TRAJ_INDIVIDUAL},
+    ids.VIEW_SURVIVAL: {"endpoint": ids.SURV_ENDPOINT, "origin": ids.SURV_ORIGIN,
+                        "group": ids.SURV_GROUP, "unit": ids.SURV_UNIT, "ci": ids.SURV_CI},
+    ids.VIEW_TABLES: {},
+}
+# What a spec means where it leaves a control out (e.g. a slide made by an older version).
+VIEW_DEFAULTS: dict[str, dict[str, Any]] = {
+    ids.VIEW_TRAJECTORIES: {"measure": KEY_MEASURES, "group": "response",
+                            "statistic": "mean_sd", "scale": "value", "test": "paired_t",
+                            "individual": False},
+    ids.VIEW_SURVIVAL: {"endpoint": "os", "origin": "day0", "group": NO_GROUP,
+                        "unit": "months", "ci": True},
+    ids.VIEW_TABLES: {},
+}
+TAB_VIEWS = {ids.TAB_TRAJECTORIES: ids.VIEW_TRAJECTORIES, ids.TAB_SURVIVAL: ids.VIEW_SURVIVAL,
+             ids.TAB_TABLES: ids.VIEW_TABLES}
+VIEW_TABS = {v: k for k, v in TAB_VIEWS.items()}
+VIEW_TITLES = {ids.VIEW_TRAJECTORIES: "Trajectories", ids.VIEW_TABLES: "Tables",
+               ids.VIEW_SURVIVAL: "Survival"}
+
+
+@dataclass(frozen=True)
+class ViewSpec:
+    """A view and its full state. `filters` maps filter component ids to widget values; empty
+    means all patients. JSON-able through `to_dict` / `from_dict`."""
+
+    view: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    filters: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"view": self.view, "params": dict(self.params), "filters": dict(self.filters)}
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> ViewSpec:
+        return cls(str(d["view"]), dict(d.get("params") or {}), dict(d.get("filters") or {}))
+
+    def controls(self) -> dict[str, Any]:
+        """The view's controls, at their defaults where the spec leaves them out."""
+        given = {k: v for k, v in self.params.items() if v is not None}
+        return {**VIEW_DEFAULTS.get(self.view, {}), **given}
+
+
+def spec_from_values(view: str, control_values: Sequence, filter_values: Sequence) -> ViewSpec:
+    """The spec of a view from its controls' values (VIEW_CONTROLS order) and the filters'
+    values (FILTER_INPUTS order), as the callbacks receive them."""
+    params = dict(zip(VIEW_CONTROLS[view], control_values))
+    filters = {i.component_id: v for i, v in zip(FILTER_INPUTS, filter_values)}
+    return ViewSpec(view, params, filters)
+
+
+def spec_from_state(values: Mapping[str, Any]) -> ViewSpec | None:
+    """The spec of the active tab's view from {component id: value}, or None when the tab
+    has no presentable view (patients, data quality)."""
+    view = TAB_VIEWS.get(values.get(ids.TABS) or ids.TAB_TRAJECTORIES)
+    if view is None:
+        return None
+    params = {name: values.get(cid) for name, cid in VIEW_CONTROLS[view].items()}
+    flts = {i.component_id: values.get(i.component_id) for i in FILTER_INPUTS
+            if i.component_id in values}
+    return ViewSpec(view, params, flts)
+
+
+def trajectory_request(measure, group, scale, test, cohort: Cohort) -> TrajectoryRequest:
+    """The analysis the trajectories controls ask for (None: the control's default)."""
+    return TrajectoryRequest(cohort, measure or KEY_MEASURES, group or NO_GROUP,
+                             scale or "value", test or "paired_t")
+
+
+def survival_request(endpoint, origin, group, unit, cohort: Cohort) -> SurvivalRequest:
+    """The analysis the survival controls ask for (None: the control's default)."""
+    return SurvivalRequest(cohort, endpoint or "os", group or NO_GROUP, origin or "day0",
+                           unit or "months")

@@ -1,0 +1,125 @@
+"""The numbers on screen are the numbers of `python -m trial summary --json`: for every
+endpoint and grouping of the Survival tab, and every grouping of the Trajectories tab, the
+callbacks' figures and tables hold what the command line prints for the same request (all
+patients), on the demo and on the CDISC pilot. Both read the analysis engine; this test keeps
+them from drifting apart."""
+from __future__ import annotations
+
+import contextlib
+import html
+import io
+import json
+
+import numpy as np
+import pytest
+
+from app import create_app
+from components import ids
+from components.state.filters import FILTER_INPUTS
+from components.views import survival, trajectories
+from conftest import DEMO, page_components
+from trial.analysis.cohort import NO_GROUP, group_options, survival_group_options
+from trial.analysis.survival import endpoint_choices, endpoint_for
+from trial.cli import main as cli_main
+from trial.loader import load_trial
+
+
+def cli_summary(path, by: str | None) -> dict:
+    args = ["summary", str(path), "--json"] + (["--by", by] if by else [])
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert cli_main(args) == 0
+    return json.loads(out.getvalue())
+
+
+@pytest.fixture(scope="module", params=["demo", "pilot"])
+def study(request):
+    if request.param == "demo":
+        path = DEMO
+    else:
+        path = request.getfixturevalue("shared_data") / "cdiscpilot01"
+    trial = load_trial(path)
+    app = create_app(trial)
+    layout = page_components(app)
+    values = [layout[i.component_id].value for i in FILTER_INPUTS]
+    return path, trial, app, values
+
+
+def curves(fig) -> dict[str, list[float]]:
+    """Step-curve y values by group (the legend reads "<group> (n = ...)")."""
+    return {html.unescape(t.name.rsplit(" (n = ", 1)[0]): list(t.y) for t in fig.data
+            if t.mode == "lines" and t.line.shape == "hv" and t.hovertext is not None}
+
+
+def risk_numbers(fig) -> dict[tuple[str, str], list[int]]:
+    return {tuple(html.unescape(t.name).rsplit(": ", 1)): [int(v) for v in t.text]
+            for t in fig.data if t.mode == "text"}
+
+
+ROW_KEYS = {"At risk": "at_risk", "Deaths": "competing", "Censored": "censored"}
+
+
+def json_endpoint(summary: dict, trial, key: str) -> dict:
+    ep = endpoint_for(trial, key)
+    s = summary["survival"]
+    return s["time_to_event"][ep.tte] if ep.tte else s[ep.json_key]
+
+
+def test_survival_tab_equals_the_command_line(study):
+    path, trial, app, values = study
+    checked = 0
+    for group in survival_group_options(trial):
+        summary = cli_summary(path, None if group == NO_GROUP else group)
+        for key in endpoint_choices(trial):
+            unit = "days" if key.startswith("tte:") else "months"
+            with app.server.test_request_context():
+                fig, *_ = survival.update_survival(ids.TAB_SURVIVAL, key, "day0", group, unit,
+                                                   True, *values)
+            data = json_endpoint(summary, trial, key)
+            groups = {g["group"]: g for g in data["groups"]}
+            shown = curves(fig)
+            assert set(shown) == {"All" if g == "All" else g for g, v in groups.items()
+                                  if v["estimable"]}, (key, group)
+            for g, ys in shown.items():
+                np.testing.assert_allclose(ys, [r["estimate"] for r in groups[g]["table"]],
+                                           rtol=1e-12, err_msg=f"{key} {group} {g}")
+            ep = endpoint_for(trial, key)
+            for (g, row), numbers in risk_numbers(fig).items():
+                column = dict(ep.risk_rows)
+                name = {v: k for k, v in column.items()}[row]
+                assert numbers == [r[name] for r in groups[g]["risk_table"]], (key, group, row)
+            checked += 1
+    assert checked >= len(survival_group_options(trial))
+
+
+def trajectory_numbers(rows) -> dict:
+    return {(r["group"], r["month"]): (r["n"], r["estimate"]) for r in rows}
+
+
+def test_trajectories_tab_equals_the_command_line(study):
+    path, trial, app, values = study
+    codes = trial.measure_codes[:3]
+    groups = [g for g in group_options(trial) if "+" not in g]
+    for group in groups:
+        summary = cli_summary(path, None if group == NO_GROUP else group)
+        for code in codes:
+            with app.server.test_request_context():
+                fig, rows, _ = trajectories.update_trajectories(
+                    ids.TAB_TRAJECTORIES, code, group, "mean_sd", "value", "paired_t", False,
+                    *values, [])
+            m = summary["measures"][code]
+            visits = m["groups"] if group != NO_GROUP else {"All": m["visits"]}
+            want = {(g, v["month"]): (v["n"], v["mean"], v["p_vs_baseline"])
+                    for g, vs in visits.items() for v in vs}
+            got = {(r["group"], r["month"]): r for r in rows}
+            assert set(got) == set(want), (code, group)
+            for k, (n, mean, p) in want.items():
+                assert got[k]["n"] == n
+                assert got[k]["estimate"] == (None if mean is None else float(f"{mean:.3g}"))
+                assert got[k]["p_vs_baseline"] == (None if p is None else float(f"{p:.4g}"))
+            # the plotted means are the JSON's to full precision
+            lines = {html.unescape(t.name): t for t in fig.data if t.mode == "lines+markers"
+                     and t.type == "scatter"}
+            for g, vs in visits.items():
+                means = [v["mean"] for v in vs if v["n"] > 0]
+                np.testing.assert_allclose(list(lines[g].y), means, rtol=1e-12)

@@ -1,0 +1,74 @@
+"""Views stay bounded on large trials: the list and the swimmer plot sample, and say so."""
+import pytest
+
+from app import create_app
+from components.figures.cohort import (
+    MAX_LIST_ROWS,
+    MAX_SWIMMER_PATIENTS,
+    capped,
+    search_patients,
+    swimmer_figure,
+)
+from components.state.filters import FILTER_INPUTS
+from components.views import patients as patient_list
+from trial.loader import load_trial
+from trial.simulate import write_simulation
+
+from conftest import page_components, trajectory_view_of
+
+N = 3000
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("big")
+    write_simulation(folder, N, 6, seed=5)
+    return load_trial(folder)
+
+
+def untouched_filters(app):
+    layout = page_components(app)
+    return [layout[i.component_id].value for i in FILTER_INPUTS]
+
+
+def test_patient_list_is_capped_with_a_note_and_search_reaches_everyone(big):
+    app = create_app(big)
+    values = untouched_filters(app)
+    with app.server.test_request_context():
+        rows, note = patient_list.update_patient_list("", *values)
+        assert len(rows) == MAX_LIST_ROWS
+        assert f"{MAX_LIST_ROWS:,} of {N:,}" in note
+        shown = {r["patient_id"] for r in rows}
+        hidden = next(p for p in big.patients["patient_id"] if p not in shown)
+        rows, note = patient_list.update_patient_list(hidden, *values)
+        assert [r["patient_id"] for r in rows] == [hidden] and note == ""
+
+
+def test_swimmer_samples_but_keeps_selected_patients(big):
+    chosen = list(big.patients["patient_id"].iloc[-3:])
+    fig = swimmer_figure(big.patients, big.events, chosen)
+    bars = {pid for t in fig.data if t.type == "bar" for pid in t.customdata}
+    assert len(bars) == MAX_SWIMMER_PATIENTS
+    assert set(chosen) <= bars
+    assert f"of {N:,} patients" in fig.layout.title.text
+
+
+def test_capped_is_reproducible_and_small_sets_untouched(big):
+    a = capped(big.patients, 50)
+    b = capped(big.patients, 50)
+    assert list(a["patient_id"]) == list(b["patient_id"]) and len(a) == 50
+    assert len(capped(big.patients.head(10), 50)) == 10
+
+
+def test_search_matches_id_center_and_group(big):
+    assert len(search_patients(big.patients, "center 02")) == (big.patients["center"] ==
+                                                               "Center 02").sum()
+    assert search_patients(big.patients, "").equals(big.patients)
+
+
+def test_individual_lines_are_sampled_and_the_figure_says_so(big):
+    from components.figures.trajectory import MAX_INDIVIDUAL_PATIENTS
+    fig, _, _ = trajectory_view_of(big, None, "sledai", "response", show_individual=True)
+    drawn = {p for t in fig.data if t.type == "scattergl" for p in t.customdata if p}
+    assert len(drawn) == MAX_INDIVIDUAL_PATIENTS
+    assert f"random sample of {MAX_INDIVIDUAL_PATIENTS} of {N:,}" in fig.layout.title.subtitle.text

@@ -1,0 +1,136 @@
+"""Who is analysed and how they are grouped: the patient selection and the grouping choices
+every analysis shares (trajectories, survival, tables, exports, `trial summary --by`).
+
+A grouping is named by a key: "none", a patients column ("center", "response", "sex", "arm",
+...), or "center+<column>" (one panel per center, one line per level of the column; the
+demo's "center+response"). Levels keep the order of the whole trial, so that a group keeps
+its place (and colour) whatever the filters.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..filters import PatientFilter, select_patients
+from ..model import RESPONSE_GROUPS, Trial
+
+NO_GROUP = "none"
+BOTH = "center+response"
+ALL = "All"  # the one group of an ungrouped analysis (as trial.survival.ALL)
+CENTER_PREFIX = "center+"
+BASE_GROUPS = {NO_GROUP: "None", "center": "Center", "response": "Responder group",
+               BOTH: "Center × responder group"}
+# Patient columns never offered as groups: identifiers, free text and derived numbers.
+NOT_GROUPS = {"patient_id", "center", "response", "provenance", "published_fields",
+              "prior_treatment", "manifestations"}
+# Outcomes are not groups of a time-to-event analysis: grouping by its own outcome is circular.
+OUTCOME_COLUMNS = {"relapse", "death"}
+MAX_GROUP_LEVELS = 8
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """The patients an analysis is about: the sidebar's filter and the linked selection (ids
+    drawn highlighted; they do not restrict the analysis)."""
+
+    filter: PatientFilter = PatientFilter()
+    selected: tuple[str, ...] = ()
+
+    def patients(self, trial: Trial) -> pd.DataFrame:
+        return select_patients(trial.patients, self.filter)
+
+    def describe(self) -> str:
+        return self.filter.describe()
+
+
+def group_options(trial: Trial) -> dict[str, str]:
+    """Grouping choices: the fixed ones plus any categorical patient column, named as the data
+    name them (`Study.column_label`). Responder groups only when the data record responses;
+    "<center> × <primary group>" (e.g. Site × arm) when the study has a primary group."""
+    study = trial.study
+    options = dict(BASE_GROUPS)
+    options["center"] = study.center_label
+    if not trial.has_response:
+        del options["response"], options[BOTH]
+    primary = study.primary_group
+    if primary and primary in trial.patients:
+        options[primary] = study.column_label(primary)
+        options[f"{CENTER_PREFIX}{primary}"] = (f"{study.center_label} × "
+                                                f"{study.column_label(primary)}")
+    p = trial.patients
+    for col in p.columns:
+        if col in NOT_GROUPS or col in options or col.endswith("_day") or col == BOTH:
+            continue
+        levels = p[col].dropna().unique()
+        if 2 <= len(levels) <= MAX_GROUP_LEVELS and not pd.api.types.is_float_dtype(p[col]):
+            options[col] = study.column_label(col)
+    return options
+
+
+def survival_group_options(trial: Trial) -> dict[str, str]:
+    """The grouping choices of a time-to-event analysis: no two-way panels, no outcomes."""
+    return {k: v for k, v in group_options(trial).items()
+            if not k.startswith(CENTER_PREFIX) and k not in OUTCOME_COLUMNS}
+
+
+def default_group(trial: Trial) -> str:
+    if trial.has_response:
+        return "response"
+    primary = trial.study.primary_group
+    return primary if primary and primary in trial.patients else NO_GROUP
+
+
+def line_column(group: str | None) -> str | None:
+    """The column whose levels are the lines: "center+arm" -> "arm" (panels per center)."""
+    if group in (None, NO_GROUP):
+        return None
+    return group.split("+", 1)[1] if group.startswith(CENTER_PREFIX) else group
+
+
+def facet_column(group: str | None) -> str | None:
+    """The column whose levels are the panels: "center" for "center+<column>", else none."""
+    return "center" if group and group.startswith(CENTER_PREFIX) else None
+
+
+def group_labels(patients: pd.DataFrame, col: str) -> pd.Series:
+    """Text labels of a grouping column (booleans read as "<Name>: yes / no", missing values
+    as "missing")."""
+    values = patients[col]
+    if pd.api.types.is_bool_dtype(values):
+        name = col.replace("_", " ").capitalize()
+        return values.map({True: f"{name}: yes", False: f"{name}: no"})
+    return values.astype("string").fillna("missing").astype(str)
+
+
+def level_order(trial: Trial, col: str | None) -> list[str]:
+    """The levels of a grouping column in the whole trial, in display order: responder groups
+    MCR, PCR, NR; centers in the study's order; other columns sorted."""
+    if col is None:
+        return [ALL]
+    if col not in trial.patients:
+        return []
+    labels = set(group_labels(trial.patients, col))
+    if col == "response":
+        return [r for r in RESPONSE_GROUPS if r in labels]
+    if col == "center":
+        return [c for c in trial.centers if c in labels]
+    return sorted(labels)
+
+
+def group_label(trial: Trial, group: str | None) -> str | None:
+    """How the data name a grouping ("Responder group", "Arm (TRT01A)"); None without one."""
+    if group in (None, NO_GROUP):
+        return None
+    return group_options(trial).get(group, group)
+
+
+def labelled(trial: Trial, patients: pd.DataFrame, col: str | None) -> pd.Series:
+    """An ordered categorical of the patients' group labels (one level "All" without a
+    column); levels in the whole trial's order, then any level not in the trial."""
+    if col is None:
+        return pd.Series(pd.Categorical([ALL] * len(patients), [ALL]), index=patients.index)
+    labels = group_labels(patients, col)
+    order = level_order(trial, col)
+    order += sorted(set(labels) - set(order))
+    return pd.Series(pd.Categorical(labels, order), index=patients.index)

@@ -1,0 +1,129 @@
+"""One patient's data as the patient page reads it: the record (row, events, values, findings),
+the neighbours in the patient list's order, and the group medians the page compares with.
+Pure: a `Trial` in, plain values and frames out.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..model import Finding, Trial
+from ..stats import measure_values
+
+DEFAULT_PROVENANCE = "recorded"
+
+
+def natural_key(patient_id) -> tuple:
+    """Sort key: "2" before "10", text ids alphabetically after numbers' runs."""
+    parts = re.split(r"(\d+)", str(patient_id))
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in parts if p != "")
+
+
+def ordered_ids(ids) -> list[str]:
+    return sorted((str(i) for i in ids), key=natural_key)
+
+
+@dataclass(frozen=True)
+class Neighbours:
+    previous: str | None
+    next: str | None
+    position: int | None  # 1-based position among the filtered patients, None if outside
+    count: int
+
+
+def neighbours(all_ids, filtered_ids, patient_id: str) -> Neighbours:
+    """Previous and next patient within the filtered ones, in the patient list's order.
+
+    A patient outside the filters still gets the filtered patients around it in that order.
+    """
+    order = ordered_ids(all_ids)
+    keep = set(map(str, filtered_ids))
+    filtered = [p for p in order if p in keep]
+    key = natural_key(patient_id)
+    before = [p for p in filtered if natural_key(p) < key]
+    after = [p for p in filtered if natural_key(p) > key]
+    position = filtered.index(patient_id) + 1 if patient_id in keep else None
+    return Neighbours(before[-1] if before else None, after[0] if after else None, position,
+                      len(filtered))
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    patient_id: str
+    row: dict                 # the patient's row, derived outcome columns included
+    events: pd.DataFrame      # patient's events, in day order
+    values: pd.DataFrame      # measure, month, day, value, provenance
+    findings: tuple[Finding, ...]
+
+    @property
+    def group(self) -> str:
+        return str(self.row.get("response", "NR"))
+
+    @property
+    def death_day(self) -> float | None:
+        return number(self.row.get("death_day"))
+
+
+def number(x) -> float | None:
+    if x is None or x is pd.NA:
+        return None
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(x) else x
+
+
+def text(x) -> str | None:
+    if x is None or x is pd.NA or (isinstance(x, float) and math.isnan(x)):
+        return None
+    s = str(x).strip()
+    return s or None
+
+
+def patient_record(trial: Trial, patient_id: str) -> PatientRecord | None:
+    p = trial.patients
+    rows = p.loc[p["patient_id"].astype(str) == str(patient_id)]
+    if rows.empty:
+        return None
+    row = rows.iloc[0].to_dict()
+    ev = trial.events.loc[trial.events["patient_id"].astype(str) == str(patient_id)]
+    ev = ev.sort_values("day", kind="stable")
+    m = trial.measurements
+    values = m.loc[m["patient_id"].astype(str) == str(patient_id)]
+    cols = [c for c in ("measure", "month", "day", "value", "provenance") if c in values]
+    findings = tuple(f for f in trial.findings if f.patient_id is not None
+                     and str(f.patient_id) == str(patient_id))
+    return PatientRecord(str(patient_id), row, ev.reset_index(drop=True),
+                         values[cols].reset_index(drop=True), findings)
+
+
+def provenance(value) -> str:
+    """A value's provenance; missing means recorded."""
+    return text(value) or DEFAULT_PROVENANCE
+
+
+def provenance_counts(record: PatientRecord) -> dict[str, int]:
+    """How many of the patient's measurements and events have each provenance."""
+    parts = [record.values.get("provenance", pd.Series(dtype=object)),
+             record.events.get("provenance", pd.Series(dtype=object))]
+    s = pd.concat(parts, ignore_index=True).map(provenance)
+    return {k: int(v) for k, v in s.value_counts().items()}
+
+
+def group_medians(trial: Trial, group: str) -> pd.DataFrame:
+    """Median (and n) of every measure at every visit among all patients of a responder group."""
+    pts = trial.patients.loc[trial.patients["response"] == group]
+    parts = []
+    for code in trial.measure_codes:
+        v = measure_values(trial, code, pts)
+        if v.empty:
+            continue
+        s = v.groupby("month")["value"].agg(["median", "count"]).reset_index()
+        parts.append(s.assign(measure=code))
+    if not parts:
+        return pd.DataFrame(columns=["measure", "month", "median", "count"])
+    return pd.concat(parts, ignore_index=True)
