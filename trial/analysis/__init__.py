@@ -1,0 +1,1 @@
+"""The analysis engine: requests in, result frames out (no Dash, no plotly)."""
