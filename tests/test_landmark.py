@@ -20,7 +20,7 @@ from trial.analysis.landmark import GROUP, guarantee_time_check, landmark_analys
 from trial.survival import overall_survival
 
 DATA = pathlib.Path(__file__).parent / "data"
-nan, inf = float("nan"), float("inf")
+nan, inf = float("nan"), float("inf")  # as R prints them
 BY, NOT = "by landmark", "not by landmark"
 
 # --- Frozen R reference values (landmark_reference.out) ----------------------------------------
@@ -130,9 +130,8 @@ def test_pilot_landmark_matches_r_and_flags_a_group_without_events(shared_data):
     check_common(r, PILOT30_EXCLUDED, PILOT30_N, PILOT30_LOGRANK)
     check_curve(r, NOT, PILOT30_NOT_TIME, PILOT30_NOT_SURV, PILOT30_NOT_LOWER, PILOT30_NOT_UPPER,
                 PILOT30_NOT_N_RISK)
-    # the 8 patients who stopped by day 30 have no later event: R prints HR 1e-7 (0 to inf,
-    # "coefficient may be infinite"); we say not estimable
-    assert PILOT30_HR[0] < 1e-6 and PILOT30_HR[2] == inf
+    # the 8 patients who stopped by day 30 have no later event: R prints HR 1e-7 (CI 0 to inf,
+    # "coefficient may be infinite", PILOT30_HR); we say not estimable
     lv = r.cox.levels.iloc[0]
     assert not lv["estimable"] and np.isnan(lv["hr"]) and "no events" in lv["note"]
 

@@ -111,11 +111,13 @@ def design_matrix(df: pd.DataFrame, factors: Iterable[str], numeric: Iterable[st
     A dummy is named "col=level". Levels absent from `df` get no column.
     """
     references = dict(references or {})
-    cols, terms, refs = {}, {}, {}
+    cols: dict[str, np.ndarray] = {}
+    terms: dict[str, list[str]] = {}
+    refs: dict[str, str] = {}
     for f in factors:
         labels = level_labels(df, f)
         present = [c for c in labels.cat.categories if (labels == c).any()]
-        ref = references.get(f, present[0] if present else None)
+        ref = str(references.get(f, present[0] if present else ""))
         refs[f] = ref
         terms[f] = []
         for level in present:
@@ -310,12 +312,13 @@ def cox_model(df: pd.DataFrame, group_col: str, time_col: str = "time",
     labels = level_labels(d, group_col)
     counts = _level_counts(labels, d[event_col])
     present = counts["level"].tolist()
-    reference = present[0] if reference is None and present else reference
-    if reference not in present:
+    if reference is None and present:
+        reference = present[0]
+    if reference is None or reference not in present:
         raise ValueError(f"reference level {reference!r} is not among the levels {present}")
     why = _not_estimable(counts, reference)
-    reference_empty = counts.set_index("level").loc[reference, "events"] == 0
-    keep = d.iloc[0:0] if reference_empty else d.loc[~labels.isin(list(why))]
+    reference_empty = bool(counts.set_index("level")["events"][reference] == 0)
+    keep: pd.DataFrame = d.iloc[0:0] if reference_empty else d.loc[~labels.isin(list(why))]
     msgs += list(dict.fromkeys(why.values()))
     tests = pd.DataFrame(columns=["test", "statistic", "df", "p"])
     zph = pd.DataFrame(columns=["term", "chisq", "df", "p"])

@@ -194,7 +194,7 @@ def _response_rows(d, sub, y_col, arm, ref, alpha) -> pd.DataFrame:
 def _versus_reference(rates, part, arm, y_col, ref, z, alpha) -> pd.DataFrame:
     base = rates.set_index("arm")
     rates["reference"] = ref
-    extra = []
+    extra: list[dict] = []
     for a in rates["arm"]:
         if a == ref or ref not in base.index or base.loc[ref, "n"] == 0 or base.loc[a, "n"] == 0:
             extra.append({})

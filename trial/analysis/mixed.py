@@ -121,8 +121,8 @@ def mixed_model(values: pd.DataFrame, group_col: str = "group", scale: Scale = "
     scale "change" change and baseline, as `trial.stats.measure_values` gives, plus the
     `group_col` column). See the module docstring."""
     d, formula = _prepare(values, group_col, scale)
-    base = {"scale": scale, "n_patients": int(d["id"].nunique()), "n_observations": len(d),
-            "assumptions": ASSUMPTIONS}
+    base: dict = {"scale": scale, "n_patients": int(d["id"].nunique()),
+                  "n_observations": len(d), "assumptions": ASSUMPTIONS}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
