@@ -1,0 +1,30 @@
+"""Display text of time-to-event numbers for the UI, exports and method text.
+
+`trial.survival.format_time` writes "NR" for a median that is not reached, which reads like the
+"NR" (no response) group of this trial. These functions write "not reached" (or any text given)
+and otherwise format exactly as `trial.survival.format_time` does; existing callers of that
+function are unchanged.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..survival import format_time as _survival_format_time
+
+NOT_REACHED = "not reached"
+
+
+def format_time(value, unit: str = "days", digits: int = 0,
+                not_reached: str = NOT_REACHED) -> str:
+    """A median or CI limit: `not_reached` for None/NaN/inf, else the number in `unit`."""
+    if value is None or not np.isfinite(value):
+        return not_reached
+    return _survival_format_time(value, unit, digits)
+
+
+def format_median(median, lower, upper, unit: str = "days", digits: int = 0,
+                  not_reached: str = NOT_REACHED) -> str:
+    """E.g. "36 (23–46)" or "not reached (23–not reached)"."""
+    def f(v):
+        return format_time(v, unit, digits, not_reached)
+    return f"{f(median)} ({f(lower)}–{f(upper)})"
