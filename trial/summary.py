@@ -6,7 +6,9 @@ dashboard's views and exports read, so the JSON and the screen cannot disagree.
 from __future__ import annotations
 
 from .analysis.cohort import NO_GROUP, Cohort
-from .analysis.survival import records, survival_summary
+from .analysis.published import relapses_by_month
+from .analysis.records import records
+from .analysis.survival import survival_summary
 from .analysis.trajectories import TrajectoryRequest, analyse_trajectories
 from .model import Trial
 from .stats import headline_counts
@@ -38,16 +40,6 @@ def _visits(trial: Trial, code: str, test: str, group: str, cohort: Cohort) -> l
         for g, rows in panel.summary.groupby("group", sort=False):
             out.append({"group": g, "visits": records(rows[list(VISIT_KEYS)])})
     return out
-
-
-def relapses_by_month(patients, months) -> dict:
-    """Cumulative relapses recorded by each visit's target day (e.g. 9 months = day 273)."""
-    days = patients.loc[patients["relapse"], "relapse_day"].astype(float)
-    return {str(m): int((days <= VISIT_DAYS.get(m, m * 30.4375)).sum()) for m in months}
-
-
-# Target days of the scheduled visits in the trial's protocol (month -> day).
-VISIT_DAYS = {1: 30, 3: 91, 6: 182, 9: 273, 12: 365}
 
 
 def build_summary(trial: Trial, by: str | None = None) -> dict:

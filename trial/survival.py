@@ -219,7 +219,7 @@ def relapse_endpoint(patients: pd.DataFrame, origin: str = "day0") -> pd.DataFra
 
 # --- Grouping ----------------------------------------------------------------------------------
 
-def _groups(df: pd.DataFrame, group_col: str | None) -> list[tuple[str, pd.DataFrame]]:
+def groups_of(df: pd.DataFrame, group_col: str | None) -> list[tuple[str, pd.DataFrame]]:
     """(label, rows) per group; missing values form a "Missing" group; no group is dropped."""
     if group_col is None:
         return [(ALL, df)]
@@ -235,7 +235,7 @@ def _groups(df: pd.DataFrame, group_col: str | None) -> list[tuple[str, pd.DataF
 
 
 def _per_group(fn, df, group_col, **kw) -> pd.DataFrame:
-    frames = [fn(d, **kw).assign(group=g) for g, d in _groups(df, group_col) if len(d)]
+    frames = [fn(d, **kw).assign(group=g) for g, d in groups_of(df, group_col) if len(d)]
     if not frames:
         return pd.DataFrame()
     out = pd.concat(frames, ignore_index=True)
@@ -371,7 +371,7 @@ def patients_at(df: pd.DataFrame, time: float, time_col: str = "time",
                 group_col: str | None = None, group: str | None = None) -> pd.DataFrame:
     """The rows (patients) whose observation ends at `time` (their event or censoring), e.g. for a
     clicked step or censor mark."""
-    rows = dict(_groups(df, group_col)).get(group if group_col else ALL, df.iloc[0:0])
+    rows = dict(groups_of(df, group_col)).get(group if group_col else ALL, df.iloc[0:0])
     return rows.loc[np.isclose(rows[time_col].astype(float), time)]
 
 
@@ -450,7 +450,7 @@ def logrank(df: pd.DataFrame, time_col: str = "time", event_col: str = "event",
     """
     if group_col is None:
         return None
-    groups = _groups(df, group_col)
+    groups = groups_of(df, group_col)
     if len(groups) < 2:
         return None
     labels = pd.concat([pd.Series(g, index=d.index) for g, d in groups])

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..survival import RELAPSE, _groups
+from ..survival import RELAPSE, groups_of
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ def gray_test(df: pd.DataFrame, group_col: str, time_col: str = "time",
               strata: str | None = None, rho: float = 0.0) -> GrayTest:
     """Gray's test that the CIF of `event_of_interest` is the same in every group of
     `group_col` (see the module docstring). Fewer than two groups: NaN with a message."""
-    groups = _groups(df, group_col)
+    groups = groups_of(df, group_col)
     labels = tuple(g for g, _ in groups)
     k = len(groups)
     if k < 2:

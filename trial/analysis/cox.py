@@ -4,7 +4,7 @@ Matches R's `survival::coxph` (default Efron ties), `summary(coxph)` and `cox.zp
     * fit: lifelines `CoxPHFitter` (Efron ties, Newton-Raphson, tightened tolerances);
       optionally stratified (`strata`: a separate baseline hazard per stratum, e.g. center) and
       adjusted for covariates (numeric as is; categorical dummy-coded against their first level,
-      in the order of `trial.survival._groups`: categorical order, else sorted).
+      in the order of `trial.survival.groups_of`: categorical order, else sorted).
     * hazard ratio exp(b) with Wald 95 % CI exp(b +- z se) and two-sided Wald p, per level of the
       grouping against the reference (default: the first level).
     * global tests, as `summary(coxph)`: likelihood ratio 2 (l(b) - l(0)); Wald b' V^-1 b; score
@@ -34,8 +34,9 @@ from lifelines import CoxPHFitter
 from lifelines.exceptions import ConvergenceError
 from scipy import stats
 
-from ..survival import _groups
+from ..survival import groups_of
 from .efron import efron_terms, score_test
+from .records import records
 
 _T, _E, _S = "__time", "__event", "__stratum"
 # tighter than lifelines' defaults, which can stop with a score of 1e-5 (R: 1e-10)
@@ -86,16 +87,15 @@ class CoxResult:
 
     def to_dict(self) -> dict:
         """JSON-safe: frames as lists of records, NaN -> None."""
-        from ..survival import _records
         return {"group": self.group, "reference": self.reference, "n": self.n,
-                "events": self.events, "levels": _records(self.levels),
-                "coefficients": _records(self.coefficients), "tests": _records(self.tests),
-                "ph_test": _records(self.ph_test), "messages": list(self.messages)}
+                "events": self.events, "levels": records(self.levels),
+                "coefficients": records(self.coefficients), "tests": records(self.tests),
+                "ph_test": records(self.ph_test), "messages": list(self.messages)}
 
 
 def level_labels(df: pd.DataFrame, col: str) -> pd.Series:
     """The level label (str) of every row, in `trial.survival._groups` order (as a Categorical)."""
-    groups = _groups(df, col)
+    groups = groups_of(df, col)
     labels = pd.concat([pd.Series(g, index=d.index) for g, d in groups]).reindex(df.index)
     return pd.Series(pd.Categorical(labels, [g for g, _ in groups]), index=df.index)
 

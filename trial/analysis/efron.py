@@ -33,7 +33,8 @@ def _one_stratum(t: np.ndarray, e: np.ndarray, x: np.ndarray, risk: np.ndarray):
     rx = risk[:, None] * x
     rxx = rx[:, :, None] * x[:, None, :]
     # sums over the risk set {time >= t}: reverse cumulative sums read at the first index of t
-    rev = lambda a: np.cumsum(a[::-1], axis=0)[::-1]
+    def rev(a):
+        return np.cumsum(a[::-1], axis=0)[::-1]
     s0, s1, s2 = rev(risk), rev(rx), rev(rxx)
     times = np.unique(t[e])
     first = np.searchsorted(t, times, side="left")

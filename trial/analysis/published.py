@@ -12,8 +12,17 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..summary import VISIT_DAYS, relapses_by_month
 from ..survival import analysis_flags, cif_landmarks, relapse_endpoint
+
+# Target days of the scheduled visits in the trial's protocol (month -> day).
+VISIT_DAYS = {1: 30, 3: 91, 6: 182, 9: 273, 12: 365}
+
+
+def relapses_by_month(patients, months) -> dict:
+    """Cumulative relapses recorded by each visit's target day (e.g. 9 months = day 273)."""
+    days = patients.loc[patients["relapse"], "relapse_day"].astype(float)
+    return {str(m): int((days <= VISIT_DAYS.get(m, m * 30.4375)).sum()) for m in months}
+
 
 PUBLISHED_RELAPSES = {9: 3, 12: 4}  # patients relapsing at the visit (abstract)
 PUBLISHED_RESPONDERS = 24

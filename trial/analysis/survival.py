@@ -26,6 +26,7 @@ import pandas as pd
 from .. import survival as sv
 from ..model import Trial
 from .cohort import NO_GROUP, Cohort, group_label, labelled
+from .records import records
 
 GROUP = "_group"  # column of the endpoint frame holding the (ordered, categorical) group label
 MIN_N = 2  # smallest group that gets a curve; smaller groups are listed as not estimable
@@ -370,19 +371,6 @@ def headline_counts(result: SurvivalResult, patients: pd.DataFrame) -> dict:
 
 
 # --- `python -m trial summary --json` ------------------------------------------------------------
-
-def records(df: pd.DataFrame) -> list[dict]:
-    """JSON-safe rows: NaN/inf -> None, numpy scalars -> Python."""
-    def clean(v):
-        if isinstance(v, (bool, np.bool_)):
-            return bool(v)
-        if isinstance(v, np.integer):
-            return int(v)
-        if isinstance(v, (float, np.floating)):
-            return float(v) if np.isfinite(v) else None
-        return v
-    return [{k: clean(v) for k, v in r.items()} for r in df.to_dict("records")]
-
 
 def _by_group(frame: pd.DataFrame) -> dict[str, list[dict]]:
     if frame.empty:

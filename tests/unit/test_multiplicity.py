@@ -18,7 +18,7 @@ import pytest
 from trial.analysis.multiplicity import MIN_PAIRED, adjust_p, visit_p_values
 from trial.stats import grouped_visit_summary, with_change_from_baseline
 
-DATA = pathlib.Path(__file__).parent / "data"
+DATA = pathlib.Path(__file__).resolve().parents[1] / "data"
 nan = float("nan")
 
 # --- Frozen R reference values (multiplicity_reference.out) ------------------------------------

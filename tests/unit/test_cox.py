@@ -18,7 +18,7 @@ import pytest
 
 from trial.analysis.cox import cox_model
 
-DATA = pathlib.Path(__file__).parent / "data"
+DATA = pathlib.Path(__file__).resolve().parents[1] / "data"
 nan = float("nan")
 
 # --- Frozen R reference values (cox_reference.out) ---------------------------------------------

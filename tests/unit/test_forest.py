@@ -18,7 +18,7 @@ import pytest
 
 from trial.analysis.forest import response_forest, tte_forest
 
-DATA = pathlib.Path(__file__).parent / "data"
+DATA = pathlib.Path(__file__).resolve().parents[1] / "data"
 nan = float("nan")
 ARMS = ["Placebo", "Xanomeline High Dose", "Xanomeline Low Dose"]
 

@@ -19,8 +19,8 @@ import pytest
 from trial import survival as sv
 from trial.analysis.competing import gray_test
 
-DATA = pathlib.Path(__file__).parent / "data"
-ROOT = pathlib.Path(__file__).parents[1]
+DATA = pathlib.Path(__file__).resolve().parents[1] / "data"
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 # --- Frozen R reference values (gray_reference.out) --------------------------------------------
 # R4.2.2 cmprsk 2.2.11

@@ -19,7 +19,7 @@ import pytest
 from trial.analysis.landmark import GROUP, guarantee_time_check, landmark_analysis
 from trial.survival import overall_survival
 
-DATA = pathlib.Path(__file__).parent / "data"
+DATA = pathlib.Path(__file__).resolve().parents[1] / "data"
 nan, inf = float("nan"), float("inf")  # as R prints them
 BY, NOT = "by landmark", "not by landmark"
 

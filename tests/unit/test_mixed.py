@@ -23,7 +23,7 @@ import pytest
 from trial.analysis.mixed import mixed_model
 from trial.stats import measure_values, with_change_from_baseline
 
-DATA = pathlib.Path(__file__).parent / "data"
+DATA = pathlib.Path(__file__).resolve().parents[1] / "data"
 nan = float("nan")
 
 # --- Frozen R reference values (mixed_reference.out) -------------------------------------------
