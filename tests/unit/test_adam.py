@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 
 import pandas as pd
 import pyreadstat
@@ -173,15 +172,12 @@ def test_pilot_adverse_events_and_deaths(pilot):
     assert any(f.rule == "death_day" for f in pilot.warnings)
 
 
-def test_loading_adlbc_takes_a_few_seconds_at_most(pilot_dir, tmp_path):
+def test_adlbc_alone_with_adsl_loads_its_scheduled_records(pilot_dir, tmp_path):
+    # (how long it takes is measured by bench/, not here)
     for name in ("adsl.xpt", "adlbc.xpt"):
         shutil.copy(pilot_dir / name, tmp_path / name)
-    start = time.perf_counter()
     trial = load_adam(tmp_path)
-    seconds = time.perf_counter() - start
     assert len(trial.measurements) > 50_000
-    # about 1 s on an idle machine (docs/adam.md); the margin is for loaded CI runners
-    assert seconds < 6, f"loading ADSL + ADLBC (74,264 records) took {seconds:.1f} s"
 
 
 def test_trajectories_by_arm_and_by_site_and_arm(pilot):
