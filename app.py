@@ -149,7 +149,7 @@ def create_app(trial: Trial) -> Dash:
     browsers, each in its own session)."""
     settings = security.Settings.from_env()  # the one place the environment is read
     app = Dash(__name__, title=trial.study.short_title or "Trial dashboard",
-               on_error=security.on_callback_error,
+               on_error=security.callback_error_handler(ids.APP_ERROR),
                assets_folder=str(HERE / "assets"), serve_locally=True,
                suppress_callback_exceptions=False, hooks=REQUEST_HOOKS)
     default = Dataset(trial, data_name(trial))
@@ -162,7 +162,7 @@ def create_app(trial: Trial) -> Dash:
     app.layout = page_layout(default, store.settings if store else None)
     app.callback_map.update(_VIEW_CALLBACK_MAP)
     app._callback_list.extend(_VIEW_CALLBACK_LIST)
-    security.install(app, settings)
+    security.install(app, settings, error_component_id=ids.APP_ERROR)
     # Dash keeps a copy of a layout function's first page to check callbacks in the browser
     # and writes it into every page it serves; every page is complete, so it is not needed.
     app.validation_layout = None
