@@ -576,14 +576,17 @@ def test_malformed_callback_requests_get_400_never_500(demo_trial):
         answers.setdefault(r.status_code, []).append(body)
     # Keys Dash does without (state, changedPropIds) may be left out; nothing gets a 500.
     assert set(answers) <= {200, 400} and len(answers.get(400, [])) >= 40
-    assert all(set(valid) - set(body) <= {"state", "changedPropIds"} for body in answers.get(200, []))
+    optional = {"state", "changedPropIds"}
+    assert all(set(valid) - set(body) <= optional for body in answers.get(200, []))
     for data, kind in ((b"", "application/json"), (b"{not json", "application/json"),
-                       (b"output=x", "application/x-www-form-urlencoded"), (b"\xff\xfe", "text/plain")):
+                       (b"output=x", "application/x-www-form-urlencoded"),
+                       (b"\xff\xfe", "text/plain")):
         r = client.post("/_dash-update-component", data=data, content_type=kind)
         assert (r.status_code, r.data) == (400, b"Bad request.\n"), (data, kind)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_any_json_callback_body_gets_200_or_400(default_app, data):
     app = default_app
