@@ -18,6 +18,7 @@ from pathlib import Path
 from dash import Dash
 
 import security
+from components import ids
 from components.context import (
     DATASET_CONFIG_KEY,
     REQUEST_HOOKS,
@@ -31,7 +32,8 @@ from components.state.filters import filter_choices
 from components.views import cards, filters, patient, patients, survival, tables, trajectories
 from trial.loader import load_trial
 from trial.model import DataError, Trial
-from trial.sessions import Dataset, SessionSettings, SessionStore, UnsafeFolder
+from trial.private import UnsafeFolder
+from trial.sessions import Dataset, SessionSettings, SessionStore
 from trial.upload import UploadLimits
 
 HERE = Path(__file__).resolve().parent
@@ -73,7 +75,7 @@ def create_app(trial: Trial) -> Dash:
     browsers, each in its own session)."""
     settings = security.Settings.from_env()  # the one place the environment is read
     app = Dash(__name__, title=trial.study.short_title or "Trial dashboard",
-               on_error=security.on_callback_error,
+               on_error=security.callback_error_handler(ids.APP_ERROR),
                assets_folder=str(HERE / "assets"), serve_locally=True,
                suppress_callback_exceptions=False, hooks=REQUEST_HOOKS)
     default = Dataset(trial, data_name(trial))
@@ -86,7 +88,7 @@ def create_app(trial: Trial) -> Dash:
     app.layout = page_layout(default, store.settings if store else None)
     for module in REGISTRARS:
         module.register(app)
-    security.install(app, settings)
+    security.install(app, settings, error_component_id=ids.APP_ERROR)
     # Dash keeps a copy of a layout function's first page to check callbacks in the browser
     # and writes it into every page it serves; every page is complete, so it is not needed.
     app.validation_layout = None

@@ -67,7 +67,7 @@ def current_dataset() -> Dataset:
     if store is None or token is None:
         dataset = default_dataset()
     else:
-        dataset = store.get(token, owner=security.current_user())
+        dataset = store.get(token, owner=security.session_owner())
         if dataset is None:
             raise SessionGone()
     page = page_dataset_key()

@@ -77,7 +77,7 @@ SELECTION_STORE = "patient-selection"
 SELECTION_CHIP = "selection-chip"
 SELECTION_CLEAR = "selection-clear"
 
-# Callback error message (security.py)
+# Callback error message (security/errors.py)
 APP_ERROR = "app-error"
 
 # Tables for the paper (components/tables.py)

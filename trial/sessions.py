@@ -15,7 +15,6 @@ import os
 import re
 import secrets
 import shutil
-import stat
 import tempfile
 import threading
 import time
@@ -26,6 +25,7 @@ from pathlib import Path
 
 from .loader import load_trial
 from .model import DataError, Finding, Trial
+from .private import private_folder
 from .upload import UPLOAD_FILE, StagedUpload, UploadLimits, create_private, stage_upload
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
@@ -67,10 +67,6 @@ class SessionSettings:
     limits: UploadLimits = UploadLimits()
 
 
-class UnsafeFolder(ValueError):
-    """The folder given for uploads could be read or changed by others."""
-
-
 def _hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
@@ -78,19 +74,6 @@ def _hash(text: str) -> str:
 def _write_private(path: Path, data: bytes) -> None:
     with create_private(path) as out:
         out.write(data)
-
-
-def private_folder(path: Path) -> Path:
-    """`path`, made if missing, checked to be a real folder of this user that no one else can
-    read or enter (uploads hold patient data)."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    st = os.lstat(path)
-    if not stat.S_ISDIR(st.st_mode):
-        raise UnsafeFolder(f"{path} is not a folder (a link or a file)")
-    if st.st_uid != os.getuid() or st.st_mode & 0o077:
-        raise UnsafeFolder(f"{path} must belong to this user and be closed to others "
-                           f"(chmod 700 {path})")
-    return path
 
 
 PID_FILE = "owner.pid"

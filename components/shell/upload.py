@@ -180,7 +180,7 @@ def receive_files() -> flask.Response:
     files = [(f.filename or "unnamed", f.stream) for f in flask.request.files.getlist("files")]
     if not files:
         return _json(refused(DataError([Finding("error", UPLOAD_FILE, "no file was received")])))
-    owner = security.current_user()
+    owner = security.session_owner()
     answer, token = open_files(store, files, owner, session_token())
     response = _json(answer)
     if token is not None:
@@ -267,7 +267,7 @@ def close_upload(_clicks):
     """Delete this browser's uploaded dataset now and go back to the dashboard's own data."""
     store = session_store()
     if store is not None:
-        store.close(session_token(), security.current_user())
+        store.close(session_token(), security.session_owner())
         security.audit("close-upload")
     _cookie(ctx.response, None)
     return "/"

@@ -1,4 +1,5 @@
-"""security.py: authentication on every route, headers, error pages, limits, traversal, audit."""
+"""The security package: authentication on every route, headers, error pages, limits, traversal,
+audit, malformed callback requests, logs. The sign-in throttle: tests/test_throttle.py."""
 from __future__ import annotations
 
 import base64
@@ -8,25 +9,33 @@ import logging
 import threading
 import urllib.request
 
+import flask
 import pytest
+from conftest import add_to_page
 from dash import Input, Output, html
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from werkzeug.security import generate_password_hash
 
 import security
 from app import create_app
 from components import ids
+from security.throttle import PAIR_LIMIT, PAIR_WINDOW
 
 from conftest import add_to_page
 
 PASSWORD = "correct horse battery staple"
 ENV = ("TRIAL_AUTH", "TRIAL_USERS_FILE", "TRIAL_AUTH_HEADER", "TRIAL_TRUSTED_PROXIES",
-       "TRIAL_AUDIT_LOG", "TRIAL_MAX_REQUEST_MB", "TRIAL_SECRET_KEY", "TRIAL_HSTS")
+       "TRIAL_PROXY_HOPS", "TRIAL_AUDIT_LOG", "TRIAL_MAX_REQUEST_MB", "TRIAL_SECRET_KEY",
+       "TRIAL_HSTS")
 
 
 @pytest.fixture(autouse=True)
-def clean_env(monkeypatch):
+def clean_env(monkeypatch, tmp_path):
     for name in ENV:
         monkeypatch.delenv(name, raising=False)
+    # Each test its own sign-in throttle (the default is one file for this user on this host).
+    monkeypatch.setenv("TRIAL_THROTTLE_STORE", str(tmp_path / "throttle" / "counts.sqlite3"))
 
 
 @pytest.fixture(scope="module")
@@ -207,10 +216,11 @@ def test_parse_basic_is_total():
 
 def test_repeated_failures_are_throttled(basic_app):
     client = basic_app.server.test_client()
-    for _ in range(security.FAIL_LIMIT):
+    for _ in range(PAIR_LIMIT):
         assert client.get("/", headers=basic("alice", "guess")).status_code == 401
     r = client.get("/", headers=basic("alice", PASSWORD))
-    assert r.status_code == 429 and "Retry-After" in r.headers
+    assert r.status_code == 429 and PAIR_WINDOW - 10 <= int(r.headers["Retry-After"]) <= PAIR_WINDOW
+    assert r.data == b"Too many failed sign-in attempts; try again in a few minutes.\n"
 
 
 @pytest.fixture
@@ -363,10 +373,70 @@ def test_error_pages_are_generic(demo_trial):
                     content_type="application/json")
     assert (r.status_code, r.data) == (400, b"Bad request.\n")
     r = client.post("/_dash-update-component", json={"output": "nothing.children"})
+    assert (r.status_code, r.data) == (400, b"Bad request.\n")
+
+
+SECRET_ID = "P-SECRET-0042"
+
+
+@pytest.fixture
+def captured_logs():
+    """What the security log and the Flask app's own logger write."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    loggers = [security.log, logging.getLogger("app")]  # app.logger: Flask("app") of create_app
+    for logger in loggers:
+        logger.addHandler(handler)
+    yield stream
+    for logger in loggers:
+        logger.removeHandler(handler)
+
+
+def failing_routes(app):
+    """A page route that fails with patient data in the message, and an after_request hook that
+    fails (Flask logs that one itself, with `app.logger`)."""
+    def patient(pid):
+        raise ValueError(f"patient {pid} has value 17.3")
+
+    app.server.add_url_rule("/test-patients/<pid>", "test_patient", patient)
+
+    @app.server.after_request
+    def fail_late(response):
+        if flask.request.path.startswith("/test-late/"):
+            raise KeyError(f"patient {SECRET_ID}")
+        return response
+    return app
+
+
+@pytest.mark.parametrize("url", [f"/test-patients/{SECRET_ID}", f"/test-late/{SECRET_ID}"])
+def test_server_errors_are_generic_and_logged_without_messages(demo_trial, captured_logs, url):
+    app = failing_routes(create_app(demo_trial))
+    assert app.server.logger is logging.getLogger("app")
+    r = app.server.test_client().get(url)
     assert r.status_code == 500
     body = r.get_data(as_text=True)
     assert body.startswith("Internal error. Reference ")
-    assert "Traceback" not in body and ".py" not in body and "KeyError" not in body
+    assert "Traceback" not in body and ".py" not in body and "Error" not in body
+    assert SECRET_ID not in body and "17.3" not in body
+    logged = captured_logs.getvalue()
+    ref = body.split("Reference ")[1].split(":")[0]
+    assert f"ref={ref}" in logged and "test_security.py:" in logged  # type and where
+    assert ("ValueError" if "patients" in url else "KeyError") in logged
+    assert SECRET_ID not in logged and "17.3" not in logged and "Traceback" not in logged
+
+
+def test_exceptions_logged_by_flask_lose_their_message(demo_trial, captured_logs):
+    """Whatever logs an exception on app.logger (Flask's log_exception, a view's own
+    logger.exception) logs its type and code locations only."""
+    app = create_app(demo_trial)
+    with app.server.test_request_context(f"/patients/{SECRET_ID}"):
+        try:
+            raise RuntimeError(f"patient {SECRET_ID}")
+        except RuntimeError:
+            app.server.logger.exception("failed on %s", flask.request.path)
+    logged = captured_logs.getvalue()
+    assert "RuntimeError" in logged and "test_security.py:" in logged
+    assert SECRET_ID not in logged and "Traceback" not in logged
 
 
 def test_request_size_limit(demo_trial, monkeypatch):
@@ -381,9 +451,6 @@ def test_request_size_limit(demo_trial, monkeypatch):
 
 
 # -- callback errors ----------------------------------------------------------------------------
-
-SECRET_ID = "P-SECRET-0042"
-
 
 def failing_app(trial):
     app = create_app(trial)
@@ -477,3 +544,68 @@ def test_unwritable_audit_log_refuses_to_start(tmp_path, monkeypatch, demo_trial
     monkeypatch.setenv("TRIAL_AUDIT_LOG", str(blocker / "audit.jsonl"))
     with pytest.raises(security.ConfigError, match="TRIAL_AUDIT_LOG"):
         create_app(demo_trial)
+
+
+# -- malformed callback requests ----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def default_app(demo_trial):
+    """One app for all the examples of a property-based test (building one takes a while)."""
+    return create_app(demo_trial)
+
+
+def malformed_bodies(valid: dict) -> list:
+    without = [{k: v for k, v in valid.items() if k != key} for key in valid]
+    retyped = [dict(valid, **{key: value}) for key in valid
+               for value in (None, 1, "x", [1], {"a": 1}, [[1]])]
+    one_input_short = dict(valid, inputs=valid["inputs"][:-1])
+    bad_items = [dict(valid, inputs=[{"id": "x"}] + valid["inputs"][1:]),
+                 dict(valid, inputs=[{"property": "value"}] + valid["inputs"][1:]),
+                 dict(valid, inputs=[{"id": 1, "property": "value"}] + valid["inputs"][1:]),
+                 dict(valid, outputs={"id": ids.SELECTED_COUNT}),
+                 dict(valid, changedPropIds=[1])]
+    return [{}, [], "x", 1, None, [valid], *without, *retyped, one_input_short, *bad_items]
+
+
+def test_malformed_callback_requests_get_400_never_500(demo_trial):
+    app = create_app(demo_trial)
+    client = app.server.test_client()
+    valid = update_request(app)
+    assert client.post("/_dash-update-component", json=valid).status_code == 200
+    answers = {}
+    for body in malformed_bodies(valid):
+        r = client.post("/_dash-update-component", json=body)
+        answers.setdefault(r.status_code, []).append(body)
+    # Keys Dash does without (state, changedPropIds) may be left out; nothing gets a 500.
+    assert set(answers) <= {200, 400} and len(answers.get(400, [])) >= 40
+    optional = {"state", "changedPropIds"}
+    assert all(set(valid) - set(body) <= optional for body in answers.get(200, []))
+    for data, kind in ((b"", "application/json"), (b"{not json", "application/json"),
+                       (b"output=x", "application/x-www-form-urlencoded"),
+                       (b"\xff\xfe", "text/plain")):
+        r = client.post("/_dash-update-component", data=data, content_type=kind)
+        assert (r.status_code, r.data) == (400, b"Bad request.\n"), (data, kind)
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_json_callback_body_gets_200_or_400(default_app, data):
+    app = default_app
+    valid = update_request(app)
+    json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+                               lambda inner: st.lists(inner, max_size=3)
+                               | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+                               max_leaves=6)
+    body = dict(valid, inputs=list(valid["inputs"]))
+    if data.draw(st.booleans()):  # one input (its id, property or value) replaced
+        body["inputs"][data.draw(st.integers(0, len(body["inputs"]) - 1))] = data.draw(
+            st.fixed_dictionaries({}, optional={"id": json_values, "property": json_values,
+                                                "value": json_values}))
+    for key in data.draw(st.lists(st.sampled_from(sorted(valid)), max_size=3, unique=True)):
+        if data.draw(st.booleans()):
+            del body[key]
+        else:
+            body[key] = data.draw(json_values)
+    r = app.server.test_client().post("/_dash-update-component", json=body)
+    assert r.status_code in (200, 400), body

@@ -2,6 +2,7 @@
 session store (trial/sessions.py) and the whole round trip through the Flask app."""
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -9,7 +10,9 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from werkzeug.security import generate_password_hash
 
+import security
 from app import create_app
 from components import ids
 from components.context import SESSION_COOKIE, SESSIONS_CONFIG_KEY
@@ -133,7 +136,7 @@ def test_files_are_private_to_the_server_user(tmp_path, clock):
 
 
 def test_a_shared_upload_folder_must_be_private(tmp_path, clock):
-    from trial.sessions import UnsafeFolder
+    from trial.private import UnsafeFolder
     loose = tmp_path / "loose"
     loose.mkdir(mode=0o755)
     loose.chmod(0o755)
@@ -332,6 +335,19 @@ def layout_text(client) -> str:
     return client.get("/_dash-layout").get_data(as_text=True)
 
 
+def cookies_set(response) -> dict[str, str]:
+    """name -> the Set-Cookie header of each cookie the response sets."""
+    return {c.split("=", 1)[0]: c for c in response.headers.getlist("Set-Cookie")}
+
+
+def owner_of(app, client) -> str:
+    """Whom the server counts as the owner of what this browser opens."""
+    cookie = client.get_cookie(security.BROWSER_COOKIE)
+    headers = {"Cookie": f"{security.BROWSER_COOKIE}={cookie.value}"} if cookie else {}
+    with app.server.test_request_context("/", headers=headers):
+        return security.session_owner()
+
+
 def test_an_upload_opens_in_its_session_only(served, other_trial):
     client, stranger = served.server.test_client(), served.server.test_client()
     r = post_upload(client, other_trial)
@@ -344,6 +360,56 @@ def test_an_upload_opens_in_its_session_only(served, other_trial):
     page = layout_text(client)
     assert "Uploaded pilot study" in page and "Uploaded dataset: " in page
     assert "Uploaded pilot study" not in layout_text(stranger)
+
+
+def test_anonymous_browsers_never_evict_each_others_datasets(served, other_trial):
+    """Before: without sign-in every browser was the one owner "anonymous", whose share is 3
+    uploads, so a fourth browser's upload deleted another browser's dataset."""
+    store = served.server.config[SESSIONS_CONFIG_KEY]
+    browsers = [served.server.test_client() for _ in range(store.settings.max_per_owner + 2)]
+    for browser in browsers:
+        browser.get("/")
+        assert post_upload(browser, other_trial).get_json()["opened"] is True
+    assert len([p for p in store.root.iterdir() if p.is_dir()]) == len(browsers)
+    assert all("Uploaded dataset: " in layout_text(b) for b in browsers)
+    assert len({owner_of(served, b) for b in browsers}) == len(browsers)
+    post_upload(browsers[0], other_trial)  # a browser's next upload replaces its own only
+    assert len([p for p in store.root.iterdir() if p.is_dir()]) == len(browsers)
+    assert all("Uploaded dataset: " in layout_text(b) for b in browsers)
+
+
+def test_each_browser_gets_a_private_id_on_its_first_page(served):
+    browser = served.server.test_client()
+    cookie = cookies_set(browser.get("/"))[security.BROWSER_COOKIE]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/" in cookie
+    assert "Expires" not in cookie and "Secure" not in cookie  # plain HTTP; goes with the browser
+    assert security.BROWSER_COOKIE not in cookies_set(browser.get("/_dash-layout"))  # kept
+    owner = owner_of(served, browser)
+    assert owner == owner_of(served, browser) != owner_of(served, served.server.test_client())
+    fresh = served.server.test_client()
+    assert security.BROWSER_COOKIE not in cookies_set(fresh.get("/assets/app.css"))  # cacheable
+    fresh.set_cookie(security.BROWSER_COOKIE, "chosen-by-the-client")
+    assert security.BROWSER_COOKIE in cookies_set(fresh.get("/"))  # not a valid id: replaced
+
+
+def test_signed_in_users_own_their_uploads_in_any_browser(demo_trial, monkeypatch, tmp_path,
+                                                          other_trial):
+    users = tmp_path / "users"
+    users.write_text(f"alice:{generate_password_hash('a long password', 'pbkdf2:sha256:1000')}\n")
+    for name, value in {"TRIAL_AUTH": "basic", "TRIAL_USERS_FILE": str(users),
+                        "TRIAL_THROTTLE_STORE": str(tmp_path / "throttle" / "counts.sqlite3"),
+                        "TRIAL_UPLOAD_DIR": str(tmp_path / "up")}.items():
+        monkeypatch.setenv(name, value)
+    app = create_app(demo_trial)
+    alice = {"Authorization": "Basic " + base64.b64encode(b"alice:a long password").decode()}
+    laptop, phone = app.server.test_client(), app.server.test_client()
+    r = laptop.post(UPLOAD_ROUTE, headers={**alice, UPLOAD_HEADER: "1"},
+                    data={"files": [(io.BytesIO(b), n) for n, b in other_trial]},
+                    content_type="multipart/form-data")
+    assert r.get_json()["opened"] is True and security.BROWSER_COOKIE not in cookies_set(r)
+    phone.set_cookie(SESSION_COOKIE, laptop.get_cookie(SESSION_COOKIE).value)
+    page = phone.get("/_dash-layout", headers=alice).get_data(as_text=True)
+    assert "Uploaded dataset: " in page  # the user's, wherever the cookie goes
 
 
 def test_closing_returns_to_the_default_data_and_deletes_the_files(served, other_trial):
@@ -366,7 +432,7 @@ def test_a_refused_upload_lists_the_findings_and_changes_nothing(served, other_t
     broken = [(n, b.replace(b"MCR", b"MXR", 1) if n.endswith("events.csv") else b)
               for n, b in other_trial]
     r = post_upload(client, broken)
-    assert r.status_code == 200 and "Set-Cookie" not in r.headers
+    assert r.status_code == 200 and SESSION_COOKIE not in cookies_set(r)
     answer = r.get_json()
     assert answer["opened"] is False and answer["problems"] == answer["errors"] == 1
     (finding,) = answer["findings"]
@@ -378,7 +444,7 @@ def test_a_gone_session_is_said_on_the_page_and_in_callbacks(served, other_trial
     client = served.server.test_client()
     post_upload(client, other_trial)
     token = client.get_cookie(SESSION_COOKIE).value
-    served.server.config[SESSIONS_CONFIG_KEY].close(token, "anonymous (authentication off)")
+    served.server.config[SESSIONS_CONFIG_KEY].close(token, owner_of(served, client))
     r = client.get("/_dash-layout")
     assert "is no longer on the server" in r.get_data(as_text=True)
     assert f"{SESSION_COOKIE}=;" in r.headers["Set-Cookie"]
@@ -396,7 +462,8 @@ def test_the_session_cookie_is_secure_behind_https(demo_trial, monkeypatch, tmp_
     monkeypatch.setenv("TRIAL_HSTS", "1")
     monkeypatch.setenv("TRIAL_UPLOAD_DIR", str(tmp_path / "up"))
     r = post_upload(create_app(demo_trial).server.test_client(), other_trial)
-    assert "Secure" in r.headers["Set-Cookie"]
+    cookies = cookies_set(r)
+    assert "Secure" in cookies[SESSION_COOKIE] and "Secure" in cookies[security.BROWSER_COOKIE]
 
 
 def page_key(client) -> str:
@@ -451,7 +518,7 @@ def test_uploads_can_be_switched_off(demo_trial, monkeypatch, other_trial):
     assert app.server.config[SESSIONS_CONFIG_KEY] is None
     client = app.server.test_client()
     r = post_upload(client, other_trial)
-    assert r.status_code in (404, 405) and "Set-Cookie" not in r.headers  # no such route
+    assert r.status_code in (404, 405) and SESSION_COOKIE not in cookies_set(r)  # no such route
 
 
 def test_only_the_upload_route_takes_large_requests(demo_trial, monkeypatch, other_trial,
@@ -470,7 +537,7 @@ def test_only_the_upload_route_takes_large_requests(demo_trial, monkeypatch, oth
 
 def test_a_cross_site_form_cannot_upload(served, other_trial):
     r = post_upload(served.server.test_client(), other_trial, header=False)
-    assert r.status_code == 400 and "Set-Cookie" not in r.headers
+    assert r.status_code == 400 and SESSION_COOKIE not in cookies_set(r)
 
 
 def test_the_dialog_shows_findings_or_reloads():
