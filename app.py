@@ -27,7 +27,7 @@ import security
 from components.context import (DATASET_CONFIG_KEY, SESSIONS_CONFIG_KEY, TRIAL_CONFIG_KEY,
                                 GONE_ON_LOAD, REQUEST_HOOKS, SessionGone,
                                 current_dataset)
-from trial.loader import load_trial
+from trial.loader import load_trial, load_trial_bounded
 from trial.model import DataError, Trial
 from trial.sessions import Dataset, SessionSettings, SessionStore, UnsafeFolder
 from trial.upload import UploadLimits
@@ -203,7 +203,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        trial = load_trial(args.data)
+        trial = load_trial_bounded(args.data)  # in a bounded process (trial/bounded.py)
     except DataError as err:
         print(f"Cannot start: the data in {args.data} are not valid.", file=sys.stderr)
         for finding in err.findings:

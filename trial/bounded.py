@@ -17,6 +17,7 @@ server: forking a process with several threads can copy a lock another thread ho
 """
 from __future__ import annotations
 
+import faulthandler
 import multiprocessing
 import os
 import pickle
@@ -60,9 +61,11 @@ def _die_with_parent() -> None:
 
 
 def _bound_self(limits: Limits) -> None:
+    faulthandler.disable()  # a reader that crashes is reported by the caller, not dumped here
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGALRM):
         signal.signal(sig, signal.SIG_DFL)  # not the server's handlers: just end
     _die_with_parent()
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crashing reader dumps no patient data
     memory = _address_space() + limits.memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     cpu = int(limits.seconds) + GRACE_SECONDS

@@ -70,18 +70,18 @@ def _kind(ch: str) -> str:
 
 
 def identifier_problem(text: str, patient_id: bool = False) -> str | None:
-    """Why `text` cannot be an identifier, in words, or None if it can."""
+    """Why `text` cannot be an identifier, as words that follow "the patient id" or "the
+    value", or None if it can."""
     if not text.isprintable():
         ch = next(c for c in text if not c.isprintable())
         return (f"holds {_kind(ch)} ({describe(ch)}): identifiers must be visible text, since "
                 f"two ids differing only by it look the same")
     if patient_id:
-        where = "the patient page's address holds the id"
         if text in (".", ".."):
-            return f"'.' and '..' cannot be patient ids ({where})"
+            return "is '.' or '..', which the patient page's address cannot hold"
         if "\\" in text:
-            return f"a backslash cannot be part of a patient id ({where})"
+            return "holds a backslash, which the patient page's address cannot hold"
         if len(text) > MAX_PATIENT_ID_CHARS:
-            return (f"a patient id has at most {MAX_PATIENT_ID_CHARS} characters "
-                    f"(this one has {len(text):,})")
+            return (f"has {len(text):,} characters; a patient id has at most "
+                    f"{MAX_PATIENT_ID_CHARS} (the patient page's address holds it)")
     return None
