@@ -77,7 +77,8 @@ def main() -> int:
         results = [measure(d, args.repeat) for d in dirs]
     for r in results:
         print(f"{r['data']:>14}: {r['patients']:>7,} patients, in process "
-              f"{r['in_process_s']:.2f} s, bounded {r['bounded_s']:.2f} s (+{r['overhead_s']:.2f} s, "
+              f"{r['in_process_s']:.2f} s, "
+              f"bounded {r['bounded_s']:.2f} s (+{r['overhead_s']:.2f} s, "
               f"{r['overhead_pct']:+.0f} %); pickle {r['pickle_s']:.2f} s, unpickle "
               f"{r['unpickle_s']:.2f} s, rebuild {r['rebuild_s']:.2f} s, {r['pickled_mb']:.0f} MB")
     out = ROOT / "bench" / "bounded-results.json"

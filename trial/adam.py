@@ -42,8 +42,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
-from dataclasses import replace as _replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -51,11 +50,11 @@ import pandas as pd
 
 from .io import (header_names, parquet_frame, read_json_file, read_table, several_files,
                  text_cells, text_findings, unreadable)
-from .limits import Limits, Progress, over
+from .limits import MAX_DAY, MAX_VALUE, MAX_VISIT_NUMBER, Limits, Progress, over
 from .model import (TTE_COLUMNS, DataError, Finding, Measure, Study, Trial, Visit, derive_outcomes,
                     empty_tte)
 from .precheck import inspect, missing_rows
-from .text import MAX_PATIENT_ID_CHARS, identifier_problem, shown
+from .text import identifier_problems, shown
 
 CONFIG_FILE = "adam.json"
 EXTENSIONS = (".xpt", ".sas7bdat", ".csv", ".xlsx", ".parquet")
@@ -293,10 +292,6 @@ def _convert_numbers(ds: Dataset) -> list[Finding]:
 # ---------------------------------------------------------------------------------------------
 # Configuration
 
-def replace_rule(finding: Finding, rule: str) -> Finding:
-    return _replace(finding, rule=rule)
-
-
 def read_config(folder: Path, config: dict | str | Path | None,
                 limits: Limits | None = None) -> tuple[dict, list[Finding]]:
     """The configuration mapping and findings about it. `config` overrides `folder/adam.json`."""
@@ -313,7 +308,7 @@ def read_config(folder: Path, config: dict | str | Path | None,
             return {}, [unreadable(name, "configuration file not found", rule="config")]
         obj, _, found = read_json_file(p, limits or Limits())
         if obj is None or found:
-            return {}, [replace_rule(f, "config") for f in found]
+            return {}, [replace(f, rule="config") for f in found]
     else:
         obj = config
     if not isinstance(obj, dict):
@@ -544,9 +539,6 @@ def _check_adsl_keys(ds: Dataset) -> list[Finding]:
     return out
 
 
-MAX_DAY = 36_525  # study days, durations: 100 years
-MAX_VISIT_NUMBER = 100_000
-MAX_VALUE = 1e15  # beyond any measurement (viral loads, cell counts per litre stay far below)
 DAY_VARIABLES = {"ADY", "ASTDY", "AENDY", "TRTDUR", "TRTDURD"}
 
 
@@ -559,13 +551,8 @@ def _check_identifiers(ds: Dataset, cfg: dict) -> list[Finding]:
         if var not in ds.frame.columns or ds.frame[var].dtype != object:
             continue
         s = ds.frame[var]
-        values = [v for v in pd.unique(s.dropna()) if isinstance(v, str)]
-        joined = "".join(values)
-        if joined.isprintable() and (var != "USUBJID" or not (
-                "\\" in joined or any(v in (".", "..") or len(v) > MAX_PATIENT_ID_CHARS for v in values))):
-            continue
-        why = {v: identifier_problem(v, var == "USUBJID") for v in values}
-        why = {v: w for v, w in why.items() if w}
+        why = identifier_problems([v for v in pd.unique(s.dropna()) if isinstance(v, str)],
+                                  patient_id=var == "USUBJID")
         if not why:
             continue
         rows = s.index[s.isin(list(why))]

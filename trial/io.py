@@ -392,8 +392,8 @@ def read_json_file(path: Path, limits: Limits) -> tuple[Any, bytes, list[Finding
     if structure.refused:
         return None, data, structure.findings
     text, problem = _decode(path.name, data)
-    if problem:
-        return None, data, [problem]
+    if problem or text is None:
+        return None, data, [problem] if problem else []
     obj, found = jsonfile.parse(path.name, text)
     return obj, data, found
 
@@ -466,7 +466,7 @@ def read_tables(path: str | Path, limits: Limits | None = None,
         else:
             frames[table] = df
             notes += found
-    if problems:
+    if problems or study is None:
         raise DataError(problems + notes, unreadable=True)
     return RawTables(folder=folder, study=study, files=files, fingerprint=digest.hexdigest()[:12],
                      findings=notes, **frames)

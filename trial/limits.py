@@ -19,6 +19,15 @@ from dataclasses import dataclass, replace
 
 from .model import DataError, Finding
 
+# Magnitudes no trial has, refused wherever they appear (not settings): a study day beyond
+# 100 years, a visit beyond month 1,200, a value beyond 10^15 (viral loads and cell counts per
+# litre stay far below), an ADaM visit number beyond 100,000. Bounded so that nothing absurd
+# reaches the statistics and figures.
+MAX_DAY = 36_525
+MAX_MONTH = 1_200
+MAX_VALUE = 1e15
+MAX_VISIT_NUMBER = 100_000
+
 
 @dataclass(frozen=True)
 class Limits:

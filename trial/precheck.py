@@ -20,10 +20,9 @@ from pathlib import Path
 
 from .limits import Limits, over
 from .model import Finding
-from .upload import declared_entries
+from .upload import MAX_WORKBOOK_PARTS, declared_entries
 from .xport import read_layout
 
-MAX_WORKBOOK_PARTS = 10_000
 _CHUNK = 1 << 20
 _XML_BYTES_PER_CELL = 200  # an Excel sheet's XML per cell, with generous room for styles
 

@@ -85,3 +85,15 @@ def identifier_problem(text: str, patient_id: bool = False) -> str | None:
             return (f"has {len(text):,} characters; a patient id has at most "
                     f"{MAX_PATIENT_ID_CHARS} (the patient page's address holds it)")
     return None
+
+
+def identifier_problems(values: list[str], patient_id: bool = False) -> dict[str, str]:
+    """{value: why it cannot be an identifier} for the distinct `values` that cannot; a list
+    of plain visible ids, the common case, is told in one pass over the joined text."""
+    joined = "".join(values)
+    if joined.isprintable() and not (patient_id and (
+            "\\" in joined or any(v in (".", "..") or len(v) > MAX_PATIENT_ID_CHARS
+                                  for v in values))):
+        return {}
+    why = {v: identifier_problem(v, patient_id) for v in values}
+    return {v: w for v, w in why.items() if w}

@@ -30,9 +30,9 @@ import pandera.pandas as pa
 from pandera.errors import SchemaError, SchemaErrors
 
 from .io import RawTables, as_text, by_value, is_blank, is_typed
-from .limits import Limits, Progress, over
+from .limits import MAX_DAY, MAX_MONTH, MAX_VALUE, Limits, Progress, over
 from .model import EVENT_TYPES, PROVENANCES, RESPONSE_GRADES, Finding
-from .text import MAX_PATIENT_ID_CHARS, identifier_problem, shown
+from .text import identifier_problem, identifier_problems, shown
 
 CAP = 50  # findings per rule before "and N more"
 MAX_WHOLE = 2**53  # whole numbers beyond this cannot be held exactly (nor as int64 days)
@@ -40,12 +40,6 @@ MAX_ID_CHARS = 200  # identifiers and names (patient_id, center, measure codes, 
 MAX_TEXT_CHARS = 10_000  # any other text cell
 ID_COLUMNS = ("patient_id", "center", "measure", "event", "term")
 IDENTIFIERS = ("patient_id", "center", "measure")  # must be visible text (trial/text.py)
-# Magnitudes no trial has: a study day beyond 100 years, a visit beyond month 1200, a value
-# beyond 10^15 (viral loads and cell counts per litre stay far below). Bounded so that nothing
-# absurd reaches the statistics and figures.
-MAX_DAY = 36_525
-MAX_MONTH = 1_200
-MAX_VALUE = 1e15
 # study.json texts: what each is shown as (a page title, a heading, a footnote)
 TEXT_CHARS = {"title": 300, "short_title": 80, "registry_id": 100, "citation": 2_000,
               "data_note": 5_000, "time_origin": 200, "label": 200, "unit": 100,
@@ -516,16 +510,12 @@ def _check_cells(table: str, file: str, df: pd.DataFrame) -> list[Finding]:
 
 
 def _identifier_problems(s: pd.Series, patient_id: bool) -> pd.Series:
-    """Per cell of an identifier column: why it cannot be an identifier (trial/text.py), or
-    None. Each distinct value is looked at once; a column of plain visible ids in one pass."""
+    """Per cell of an identifier column: why it cannot be an identifier, or None (each
+    distinct value looked at once; trial/text.py)."""
     def per_value(u: pd.Series) -> pd.Series:
-        joined = "".join(u)
-        plain = joined.isprintable() and not (patient_id and (
-            "\\" in joined or u.isin([".", ".."]).any()
-            or u.str.len().max() > MAX_PATIENT_ID_CHARS))
-        if plain:
-            return pd.Series(None, index=u.index, dtype=object)
-        return u.map(lambda v: identifier_problem(v, patient_id) if v else None)
+        why = identifier_problems([v for v in u if v], patient_id)
+        return u.map(why).where(u.isin(list(why)), None) if why else \
+            pd.Series(None, index=u.index, dtype=object)
     return by_value(s, per_value)
 
 
