@@ -365,3 +365,14 @@ def test_checks_beyond_the_servers_slots_wait_then_are_refused(tmp_path):
     finally:
         release.set()
         first.join()
+
+
+def test_a_session_that_cannot_be_read_again_is_gone_not_an_error(tmp_path):
+    from trial.model import Finding
+    from trial.sessions import SessionSettings, SessionStore
+    token, _, _ = _store(tmp_path / "up").create(_demo_files(), owner="ana")
+
+    def stopped(path):
+        raise DataError([Finding("error", "measurements.csv", "stopped")], unreadable=True)
+    other = SessionStore(tmp_path / "up", SessionSettings(), load=stopped)  # another worker
+    assert other.get(token, "ana") is None

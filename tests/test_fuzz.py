@@ -5,7 +5,8 @@ its time limit fails the test too).
 
 The default run is quick (profile `fuzz-quick`); a long run:
 
-    TRIAL_FUZZ_PROFILE=fuzz-long python -m pytest tests/test_fuzz.py
+    TRIAL_FUZZ_PROFILE=fuzz-long python -m pytest tests/test_fuzz.py    # 1,000 per test
+    TRIAL_FUZZ_EXAMPLES=200 python -m pytest tests/test_fuzz.py          # any number
 """
 from __future__ import annotations
 
@@ -33,7 +34,9 @@ settings.register_profile("fuzz-quick", max_examples=8, deadline=None,
 settings.register_profile("fuzz-long", max_examples=1000, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow,
                                                  HealthCheck.data_too_large])
-FUZZ = settings.get_profile(os.environ.get("TRIAL_FUZZ_PROFILE", "fuzz-quick"))
+FUZZ = settings(settings.get_profile(os.environ.get("TRIAL_FUZZ_PROFILE", "fuzz-quick")),
+                **({"max_examples": int(os.environ["TRIAL_FUZZ_EXAMPLES"])}
+                   if os.environ.get("TRIAL_FUZZ_EXAMPLES") else {}))
 SMALL = Limits(seconds=30, memory_mb=1024, columns=60, rows=5_000, cells=60_000,
                excel_cells=5_000, sheets=4, json_bytes=200_000, parameters=50, visits=40,
                centers=50)

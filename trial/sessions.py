@@ -257,13 +257,20 @@ class SessionStore:
             with self._lock:
                 dataset = self._loaded.get(folder.name)
             if dataset is None:
-                name = self._meta(folder)["name"]
-                trial = replace(self._load(folder / DATA), source=name)
-                dataset = self._keep(folder.name, Dataset(trial, name, uploaded=True,
-                                                          key=folder.name))
+                dataset = self._reload(folder)
         with self._lock:
             self._loading.pop(folder.name, None)
         return dataset
+
+    def _reload(self, folder: Path) -> Dataset | None:
+        """The session's dataset read again from its folder (checked when it was uploaded);
+        None if a bound of the check (time, memory) stops it now."""
+        name = (self._meta(folder) or {}).get("name", "")
+        try:
+            trial = replace(self._load(folder / DATA), source=name)
+        except DataError:
+            return None
+        return self._keep(folder.name, Dataset(trial, name, uploaded=True, key=folder.name))
 
     def _own_folder(self, token: str | None, owner: str) -> Path | None:
         if not token or not _TOKEN.match(token):

@@ -38,11 +38,17 @@ def describe(ch: str) -> str:
     return f"U+{ord(ch):04X} {_name(ch)}"
 
 
+def escaped(text: str) -> str:
+    """`text` with its invisible, control and unencodable characters written as escapes."""
+    return "".join(c if c.isprintable() and encodable(c) else
+                   ("\\u%04x" % ord(c) if ord(c) <= 0xFFFF else "\\U%08x" % ord(c))
+                   for c in text)
+
+
 def shown(text: str, limit: int = 80) -> str:
     """`text` as it may appear in a finding: invisible and unencodable characters written as
     escapes (so that the report shows them), at most `limit` characters."""
-    out = "".join(c if c.isprintable() and encodable(c) else
-                  ("\\u%04x" % ord(c) if ord(c) <= 0xFFFF else "\\U%08x" % ord(c)) for c in text)
+    out = escaped(text)
     return out if len(out) <= limit else out[:limit - 1] + "…"
 
 
