@@ -376,3 +376,26 @@ def test_a_session_that_cannot_be_read_again_is_gone_not_an_error(tmp_path):
         raise DataError([Finding("error", "measurements.csv", "stopped")], unreadable=True)
     other = SessionStore(tmp_path / "up", SessionSettings(), load=stopped)  # another worker
     assert other.get(token, "ana") is None
+
+
+def test_a_user_has_one_upload_checked_at_a_time(tmp_path):
+    from trial.sessions import SessionSettings, SessionStore
+    entered, release = threading.Event(), threading.Event()
+
+    def slow(path):
+        entered.set()
+        release.wait(30)
+        return load_trial(path)
+    store = SessionStore(tmp_path / "up", SessionSettings(max_checking=2), load=slow)
+    first = threading.Thread(target=store.create, args=(_demo_files(), "ana"))
+    first.start()
+    try:
+        assert entered.wait(30)
+        start = time.monotonic()
+        with pytest.raises(DataError) as caught:
+            store.create(_demo_files(), owner="ana")
+        assert time.monotonic() - start < 1  # refused at once, not waited for
+        assert "previous upload is still being checked" in caught.value.findings[0].message
+    finally:
+        release.set()
+        first.join()

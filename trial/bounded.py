@@ -33,6 +33,7 @@ from .limits import Limits, Progress
 from .model import DataError, Finding
 
 GRACE_SECONDS = 5  # the child's own alarm: after the caller's deadline, in case it is gone
+NICENESS = 10  # a check yields the processor to the server's other work
 _PRELOAD = ["trial.loader"]  # what the fork server imports once, so that each check starts fast
 
 
@@ -65,6 +66,7 @@ def _bound_self(limits: Limits) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGALRM):
         signal.signal(sig, signal.SIG_DFL)  # not the server's handlers: just end
     _die_with_parent()
+    os.nice(NICENESS)  # the requests of people exploring go first
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crashing reader dumps no patient data
     memory = _address_space() + limits.memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))

@@ -8,9 +8,10 @@ process keeps the few most recently used trials loaded. A session not used for `
 deleted with its files; closing it deletes them at once. Only the token's hash is ever a path.
 
 Uploads are checked by `load_trial_bounded` (a separate process with time and memory limits,
-`SessionSettings.check_limits`), at most `max_checking` at a time on the whole server: the
-processes sharing the root take one of its slots (`.slots/`, files locked with `flock`, which
-the system releases when a process dies). While a folder is being filled it holds
+`SessionSettings.check_limits`), one at a time per user (a second is refused at once) and at
+most `max_checking` at a time on the whole server: the processes sharing the root take one of
+its slots (`.slots/`, files locked with `flock`, which the system releases when a process
+dies). While a folder is being filled it holds
 `checking.json` (process id and host) instead of `meta.json`; a folder whose check will never
 finish (its process is gone, or it is older than the longest check) is removed at the next
 sweep and never counts against the limits.
@@ -79,7 +80,7 @@ class SessionSettings:
     max_per_owner: int = 3  # a user's oldest upload goes when they open one more
     max_loaded: int = 4  # trials kept in memory per process
     max_checking: int = 2  # uploads checked at the same time on the server; others wait
-    slot_wait_seconds: float = 5.0  # ... this long, then are refused ("try again")
+    slot_wait_seconds: float = 1.0  # ... this long, then are refused ("try again")
     limits: UploadLimits = UploadLimits()
     check_limits: Limits = Limits.for_uploads()
 
@@ -182,30 +183,54 @@ class SessionStore:
 
         Raises `DataError` with every finding when the files cannot be used; nothing is kept.
         """
-        # Checking an upload takes memory and time in proportion to it: a few at a time.
-        with self._check_slot():
+        # Checking an upload takes memory and time in proportion to it: one at a time per
+        # user, refused at once beyond it; a few at a time on the server, briefly waited for.
+        with self._user_slot(owner), self._server_slot():
             return self._create(files, owner)
 
-    @contextmanager
-    def _check_slot(self) -> Iterator[None]:
-        """One of the server's `max_checking` slots, waited for `slot_wait_seconds`; else the
-        upload is refused, saying why."""
+    def _lock_file(self, name: str) -> int:
         slots = self.root / SLOTS
         slots.mkdir(mode=0o700, exist_ok=True)
+        return os.open(slots / name, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+
+    def _try_lock(self, name: str) -> int | None:
+        """The descriptor of lock file `name`, locked (the system releases it if this process
+        dies), or None if another check holds it."""
+        fd = self._lock_file(name)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        return fd
+
+    @contextmanager
+    def _user_slot(self, owner: str) -> Iterator[None]:
+        fd = self._try_lock("user-" + _hash(owner))
+        if fd is None:
+            raise DataError([Finding("error", UPLOAD_FILE, (
+                "your previous upload is still being checked: wait for its answer before "
+                "sending another"))], unreadable=True)
+        try:
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+    @contextmanager
+    def _server_slot(self) -> Iterator[None]:
+        """One of the server's `max_checking` slots, waited for `slot_wait_seconds`; else the
+        upload is refused, saying why."""
         deadline = time.monotonic() + self.settings.slot_wait_seconds
         while True:
             for i in range(self.settings.max_checking):
-                fd = os.open(slots / str(i), os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    os.close(fd)
+                fd = self._try_lock(str(i))
+                if fd is None:
                     continue
                 try:
                     yield
                     return
                 finally:
-                    os.close(fd)  # releases the lock
+                    os.close(fd)
             if time.monotonic() > deadline:
                 raise DataError([Finding("error", UPLOAD_FILE, (
                     f"the server is checking {self.settings.max_checking} other uploads, as "
