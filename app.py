@@ -30,7 +30,7 @@ from components.shell import appearance, pages, presenter, selection, share, upl
 from components.shell.layout import page_layout
 from components.state.filters import filter_choices
 from components.views import cards, filters, patient, patients, survival, tables, trajectories
-from trial.loader import load_trial
+from trial.loader import load_trial_bounded
 from trial.model import DataError, Trial
 from trial.private import UnsafeFolder
 from trial.sessions import Dataset, SessionSettings, SessionStore
@@ -97,7 +97,7 @@ def create_app(trial: Trial) -> Dash:
 
 @functools.lru_cache(maxsize=1)
 def _wsgi_app() -> Dash:
-    app = create_app(load_trial(Path(os.environ.get("TRIAL_DATA", DEFAULT_DATA))))
+    app = create_app(load_trial_bounded(Path(os.environ.get("TRIAL_DATA", DEFAULT_DATA))))
     settings = app.server.extensions[security.EXTENSION_KEY].settings
     if settings.uploads and settings.upload_dir is None:
         # Each worker made without --preload has its own folder: a session opened on one
@@ -129,7 +129,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        trial = load_trial(args.data)
+        trial = load_trial_bounded(args.data)  # in a bounded process (trial/bounded.py)
     except DataError as err:
         print(f"Cannot start: the data in {args.data} are not valid.", file=sys.stderr)
         for finding in err.findings:

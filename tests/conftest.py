@@ -20,11 +20,14 @@ def browser_available() -> bool:
         shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome"))
 
 
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects: every dash_duo test is a browser test
 def pytest_collection_modifyitems(config, items):
+    browser_tests = [i for i in items if "dash_duo" in getattr(i, "fixturenames", ())]
+    for item in browser_tests:
+        item.add_marker(pytest.mark.browser)
     if browser_available():
         return
     reason = "headless Chromium and chromedriver are not installed (apt-get install chromium chromium-driver)"
-    browser_tests = [i for i in items if "dash_duo" in getattr(i, "fixturenames", ())]
     if browser_tests and os.environ.get("CI"):
         raise pytest.UsageError(f"CI must run the browser tests, but {reason}")
     for item in browser_tests:

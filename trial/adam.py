@@ -42,13 +42,23 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .io import several_files, unreadable
+from .io import (
+    header_names,
+    parquet_frame,
+    read_json_file,
+    read_table,
+    several_files,
+    text_cells,
+    text_findings,
+    unreadable,
+)
+from .limits import MAX_DAY, MAX_VALUE, MAX_VISIT_NUMBER, Limits, Progress, over
 from .model import (
     TTE_COLUMNS,
     DataError,
@@ -60,6 +70,8 @@ from .model import (
     derive_outcomes,
     empty_tte,
 )
+from .precheck import inspect, missing_rows
+from .text import identifier_problems, shown
 
 CONFIG_FILE = "adam.json"
 EXTENSIONS = (".xpt", ".sas7bdat", ".csv", ".xlsx", ".parquet")
@@ -109,6 +121,12 @@ def find_datasets(folder: Path) -> dict[str, list[Path]]:
     return out
 
 
+def dataset_kind(path: Path) -> str | None:
+    """adsl, bds, adtte or adae for a file holding an ADaM dataset this dashboard reads (by
+    its name and extension), else None."""
+    return _kind(path.stem.lower()) if path.suffix.lower() in EXTENSIONS else None
+
+
 def is_adam_folder(path: str | Path) -> bool:
     """A folder holding ADaM datasets (adsl.xpt, ADLBC.csv, ...) and no native study.json. A
     folder with ADaM datasets but no ADSL is one too: loading it says that ADSL is missing."""
@@ -154,71 +172,112 @@ def _read_sas(path: Path, usecols: tuple[str, ...] | None):
     return df, labels, meta.file_label or ""
 
 
-def _read_text(path: Path, usecols: tuple[str, ...] | None):
+_WHAT = {".xpt": "a SAS transport (XPORT) file", ".sas7bdat": "a SAS dataset",
+         ".csv": "a CSV file (UTF-8, comma separated)", ".xlsx": "an Excel workbook",
+         ".parquet": "a Parquet file"}
+
+
+def _read_frame(path: Path, data: bytes, usecols: tuple[str, ...] | None, limits: Limits
+                ) -> tuple[pd.DataFrame | None, dict, str, list[Finding]]:
+    """(frame, variable labels, dataset label, findings) of one dataset file; the frame is
+    None when the file cannot be used. Every rows the file states it holds must be read."""
     suffix = path.suffix.lower()
-    keep = (lambda c: str(c).strip().upper() in usecols) if usecols else None
-    if suffix == ".csv":
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                         usecols=keep)
-    elif suffix == ".xlsx":
-        df = pd.read_excel(path, sheet_name=0, dtype=str, keep_default_na=False,
-                           engine="openpyxl")
-        if keep:
-            df = df[[c for c in df.columns if keep(c)]]
+    if suffix in (".csv", ".xlsx"):  # text cells, as the native format reads them
+        df, found = read_table(path, data, limits)
+        return df, {}, "", found
+    structure = inspect(path, data, limits)
+    if structure.refused:
+        return None, {}, "", structure.findings
+    if suffix == ".parquet":
+        df, found = parquet_frame(path.name, data)
+        labels, label = {}, ""
     else:
-        df = pd.read_parquet(path)
-        if keep:
-            df = df[[c for c in df.columns if keep(c)]]
-    return df, {}, ""
+        try:
+            df, labels, label = _read_sas(path, usecols)
+        except Exception:  # pyreadstat raises its own kinds, with messages about internals
+            return None, {}, "", [unreadable(path.name, f"cannot be read as {_WHAT[suffix]} (the "
+                                                    f"file is damaged, or not in this format)")]
+        found = []
+    if df is not None:
+        lost = missing_rows(path.name, structure, len(df))
+        if lost:
+            return None, {}, "", lost + structure.findings
+    return df, labels, label, structure.findings + found
 
 
-def _normalise(df: pd.DataFrame) -> pd.DataFrame:
-    """Upper-case names; text stripped (AVISIT carries leading spaces), "" and "." -> missing."""
-    df = df.rename(columns=lambda c: str(c).strip().upper())
+def _normalise(df: pd.DataFrame, file: str, text_rows: bool) -> tuple[pd.DataFrame | None,
+                                                                      list[Finding]]:
+    """Upper-case names; text stripped (AVISIT carries leading spaces) and in NFC, "" and "."
+    -> missing. None when two variables have one name (ADaM names are not case-sensitive)."""
+    names, findings = header_names(file, df.columns)
+    upper = [n.upper() for n in names]
+    first: dict[str, str] = {}
+    for name, up in zip(names, upper):
+        if up in first:
+            findings.append(unreadable(file, f"two variables are named {shown(up)} "
+                                             f"('{shown(first[up])}' and '{shown(name)}'): "
+                                             f"variable names are not case-sensitive in ADaM; "
+                                             f"keep one",
+                                       row=1 if text_rows else None, column=shown(up),
+                                       rule="header"))
+        first.setdefault(up, name)
+    if any(f.level == "error" for f in findings):
+        return None, findings
+    df = df.set_axis(upper, axis=1)
     out = {}
     for c in df.columns:
         s = df[c]
         if s.dtype == object or pd.api.types.is_string_dtype(s):
-            first = s.dropna().head(1)
-            if len(first) and not isinstance(first.iloc[0], str):
+            first_value = s.dropna().head(1)
+            if len(first_value) and not isinstance(first_value.iloc[0], str):
                 out[c] = s  # e.g. datetime.date objects from SAS dates
                 continue
-            s = s.astype(object).where(s.notna(), None)
-            stripped = s.str.strip()
-            out[c] = stripped.where(~stripped.isin(("", ".")), None)
+            missing = s.isna()
+            text, bad, changed = text_cells(s)
+            findings += text_findings(file, c, text, bad, changed,
+                                      lambda idx: _rows_words(idx, text_rows),
+                                      lambda i: int(i) + 2 if text_rows else None)
+            text = text.where(~missing, None)
+            out[c] = text.where(~text.isin(("", ".")), None)
         else:
             out[c] = s
-    return pd.DataFrame(out, index=df.index)
+    return pd.DataFrame(out, index=df.index), findings
 
 
-def read_dataset(path: Path, kind: str) -> tuple[Dataset | None, list[Finding]]:
+def _rows_words(index, text_rows: bool) -> str:
+    nums = [int(i) + 2 if text_rows else int(i) + 1 for i in list(index)[:CAP]]
+    more = f", … ({len(index) - CAP} more)" if len(index) > CAP else ""
+    return f"{'rows' if text_rows else 'records'} {', '.join(map(str, nums))}{more}"
+
+
+def read_dataset(path: Path, kind: str, data: bytes | None = None,
+                 limits: Limits | None = None) -> tuple[Dataset | None, list[Finding]]:
+    """One dataset file (its bytes `data`, read here if not given) checked against `limits`
+    before it is parsed, read whole or not at all."""
+    limits = limits or Limits()
     usecols = BDS_VARIABLES if kind == "bds" else None
     suffix = path.suffix.lower()
-    try:
-        if path.stat().st_size == 0:
-            return None, [unreadable(path.name, "the file is empty (0 bytes)")]
-        if suffix in (".xpt", ".sas7bdat"):
-            df, labels, label = _read_sas(path, usecols)
-        else:
-            df, labels, label = _read_text(path, usecols)
-    except Exception as e:  # pyreadstat, pandas and openpyxl raise many kinds
-        what = {".xpt": "a SAS transport (XPORT) file", ".sas7bdat": "a SAS dataset",
-                ".csv": "a CSV file (UTF-8, comma separated)", ".xlsx": "an Excel workbook",
-                ".parquet": "a Parquet file"}[suffix]
-        return None, [unreadable(path.name, f"cannot be read as {what} ({type(e).__name__}: "
-                                        f"{str(e).strip()[:200]})")]
-    df = _normalise(df.reset_index(drop=True))
-    ds = Dataset(path.stem.lower(), path.name, kind, df, labels,
-                 text_rows=suffix in (".csv", ".xlsx"), label=label)
-    return ds, _convert_numbers(ds)
+    data = path.read_bytes() if data is None else data
+    if len(data) == 0:
+        return None, [unreadable(path.name, "the file is empty (0 bytes)")]
+    df, labels, label, found = _read_frame(path, data, usecols, limits)
+    if df is None:
+        return None, found
+    text_rows = suffix in (".csv", ".xlsx")
+    if not text_rows:  # text files keep their index: spreadsheet row = index + 2
+        df = df.reset_index(drop=True)
+    df, more = _normalise(df, path.name, text_rows)
+    if df is None:
+        return None, found + more
+    if usecols is not None:
+        df = df[[c for c in df.columns if c in usecols]]
+    ds = Dataset(path.stem.lower(), path.name, kind, df, labels, text_rows=text_rows, label=label)
+    return ds, found + more + _convert_numbers(ds)
 
 
 def _rows_text(ds: Dataset, index) -> str:
     """'rows 2, 5, 9' (text files: spreadsheet rows) or 'records 1, 4, 8' (SAS, Parquet)."""
-    idx = list(index)
-    nums = [i + 2 if ds.text_rows else i + 1 for i in idx[:CAP]]
-    more = f", … ({len(idx) - CAP} more)" if len(idx) > CAP else ""
-    return f"{'rows' if ds.text_rows else 'records'} {', '.join(map(str, nums))}{more}"
+    return _rows_words(index, ds.text_rows)
 
 
 def _row(ds: Dataset, i) -> int | None:
@@ -250,7 +309,8 @@ def _convert_numbers(ds: Dataset) -> list[Finding]:
 # ---------------------------------------------------------------------------------------------
 # Configuration
 
-def read_config(folder: Path, config: dict | str | Path | None) -> tuple[dict, list[Finding]]:
+def read_config(folder: Path, config: dict | str | Path | None,
+                limits: Limits | None = None) -> tuple[dict, list[Finding]]:
     """The configuration mapping and findings about it. `config` overrides `folder/adam.json`."""
     name = CONFIG_FILE
     if config is None:
@@ -261,14 +321,11 @@ def read_config(folder: Path, config: dict | str | Path | None) -> tuple[dict, l
     if isinstance(config, (str, Path)):
         p = Path(config)
         name = p.name
-        try:
-            obj = json.loads(p.read_text(encoding="utf-8-sig"))
-        except FileNotFoundError:
+        if not p.is_file():
             return {}, [unreadable(name, "configuration file not found", rule="config")]
-        except (UnicodeDecodeError, json.JSONDecodeError) as e:
-            where = f" at line {e.lineno}, column {e.colno}" if hasattr(e, "lineno") else ""
-            msg = getattr(e, "msg", str(e))
-            return {}, [unreadable(name, f"not valid JSON: {msg}{where}", rule="config")]
+        obj, _, found = read_json_file(p, limits or Limits())
+        if obj is None or found:
+            return {}, [replace(f, rule="config") for f in found]
     else:
         obj = config
     if not isinstance(obj, dict):
@@ -328,16 +385,62 @@ class AdamFolder:
         return [d for d in self.datasets.values() if d.kind == kind]
 
 
-def read_folder(path: str | Path, config: dict | str | Path | None = None) -> AdamFolder:
-    """Read every dataset; raises DataError(unreadable=True) when the folder cannot be used."""
+def _unread_files(folder: Path) -> list[Finding]:
+    """A warning naming the data files of the folder that are not read (nothing silently)."""
+    names = sorted(p.name for p in folder.iterdir()
+                   if p.is_file() and not p.name.startswith(".") and p.name != CONFIG_FILE
+                   and p.suffix.lower() in EXTENSIONS + (".json",) and dataset_kind(p) is None)
+    if not names:
+        return []
+    more = f" and {len(names) - 8} more" if len(names) > 8 else ""
+    return [Finding("warning", names[0], f"not read: {', '.join(names[:8])}{more} (an ADaM folder "
+                                         f"is read for ADSL, ADLB*, ADVS*, ADQS*, ADTTE and ADAE)",
+                    rule="unread_file")]
+
+
+def _count_checks(datasets: dict[str, Dataset], cfg: dict, limits: Limits) -> list[Finding]:
+    """What the views draw one of per item, counted right after reading: parameters, visits
+    (BDS), sites (ADSL). Beyond the limits the folder is refused before any further work."""
+    out = []
+    for ds in datasets.values():
+        f = ds.frame
+        if ds.kind == "bds":
+            for var, what, limit in (("PARAMCD", "parameters (PARAMCD)", limits.parameters),
+                                     ("AVISITN", "visits (AVISITN)", limits.visits)):
+                n = int(f[var].nunique()) if var in f.columns else 0
+                if n > limit:
+                    out.append(over(ds.file, f"distinct {what}", n, limit, column=var))
+        if ds.kind == "adsl":
+            center = cfg.get("center", "SITEID").upper()
+            n = int(f[center].nunique()) if center in f.columns else 0
+            if n > limits.centers:
+                out.append(over(ds.file, f"distinct sites ({center})", n, limits.centers,
+                                column=center))
+    params = set()
+    for ds in datasets.values():
+        if ds.kind == "bds" and "PARAMCD" in ds.frame.columns:
+            params |= set(ds.frame["PARAMCD"].dropna())
+    if len(params) > limits.parameters and not out:
+        out.append(over("BDS datasets", "distinct parameters (PARAMCD) in all", len(params),
+                        limits.parameters, column="PARAMCD"))
+    return out
+
+
+def read_folder(path: str | Path, config: dict | str | Path | None = None,
+                limits: Limits | None = None, progress: Progress | None = None) -> AdamFolder:
+    """Read every dataset, each checked against `limits` before it is parsed; raises
+    DataError(unreadable=True) when the folder cannot be used."""
+    limits = limits or Limits()
+    progress = progress or Progress()
     folder = Path(path)
     if not folder.is_dir():
         raise DataError([unreadable(str(folder), "folder not found" if not folder.exists()
                                 else "this is a file, not a folder of ADaM datasets")],
                         unreadable=True)
     problems: list[Finding] = []
-    notes: list[Finding] = []
-    cfg, found = read_config(folder, config)
+    notes: list[Finding] = _unread_files(folder)
+    with progress.working_on(CONFIG_FILE):
+        cfg, found = read_config(folder, config, limits)
     problems += [f for f in found if f.level == "error"]
     notes += [f for f in found if f.level != "error"]
     digest = hashlib.sha256()
@@ -351,11 +454,13 @@ def read_folder(path: str | Path, config: dict | str | Path | None = None) -> Ad
             continue
         p = files[0]
         try:
-            digest.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
+            data = p.read_bytes()
         except OSError as e:
-            problems.append(unreadable(p.name, f"cannot be opened ({e.strerror or e})"))
+            problems.append(unreadable(p.name, f"cannot be opened ({e.strerror or 'error'})"))
             continue
-        ds, found = read_dataset(p, kind)
+        digest.update(p.name.encode() + b"\0" + data + b"\0")
+        with progress.working_on(p.name):
+            ds, found = read_dataset(p, kind, data, limits)
         if ds is None:
             problems += found
             continue
@@ -365,6 +470,7 @@ def read_folder(path: str | Path, config: dict | str | Path | None = None) -> Ad
         problems.append(unreadable("adsl", "missing: an ADaM folder must hold the subject-level "
                                        "dataset ADSL (adsl.xpt, adsl.sas7bdat, adsl.csv, "
                                        "adsl.xlsx or adsl.parquet)"))
+    problems += _count_checks(datasets, cfg, limits)
     if problems:
         raise DataError(problems + notes, unreadable=True)
     return AdamFolder(folder, datasets, cfg, digest.hexdigest()[:12], notes)
@@ -447,6 +553,52 @@ def _check_adsl_keys(ds: Dataset) -> list[Finding]:
     if n > CAP:
         out.append(Finding("error", ds.file, f"… and {n - CAP} more duplicated USUBJID",
                            column="USUBJID", rule="duplicate"))
+    return out
+
+
+DAY_VARIABLES = {"ADY", "ASTDY", "AENDY", "TRTDUR", "TRTDURD"}
+
+
+def _check_identifiers(ds: Dataset, cfg: dict) -> list[Finding]:
+    """Subject ids, parameter codes and sites must be visible text (trial/text.py); subject
+    ids also usable in a page address."""
+    center = str(cfg.get("center", "SITEID")).upper()
+    out = []
+    for var in ("USUBJID", "PARAMCD", center):
+        if var not in ds.frame.columns or ds.frame[var].dtype != object:
+            continue
+        s = ds.frame[var]
+        why = identifier_problems([v for v in pd.unique(s.dropna()) if isinstance(v, str)],
+                                  patient_id=var == "USUBJID")
+        if not why:
+            continue
+        rows = s.index[s.isin(list(why))]
+        first = s.loc[rows[0]]
+        out.append(Finding("error", ds.file, f"{len(rows):,} record(s) of {var} cannot be used as "
+                                             f"identifiers ({_rows_text(ds, rows)}); e.g. "
+                                             f"'{shown(first)}': the value {why[first]}",
+                           row=_row(ds, rows[0]), column=var, value=shown(first),
+                           rule="identifier"))
+    return out
+
+
+def _check_magnitudes(ds: Dataset) -> list[Finding]:
+    """Numbers no trial has (a day beyond 100 years, a value beyond 10^15, infinity)."""
+    out = []
+    for c in sorted(NUMERIC & set(ds.frame.columns)):
+        v = ds.frame[c]
+        if not pd.api.types.is_numeric_dtype(v):
+            continue
+        limit = MAX_DAY if c in DAY_VARIABLES else MAX_VISIT_NUMBER if c == "AVISITN" \
+            else MAX_VALUE
+        bad = v.abs() > limit
+        if bad.any():
+            ex = ds.frame.index[bad.to_numpy()]
+            out.append(Finding("error", ds.file, f"{int(bad.sum()):,} value(s) of {c} are beyond "
+                                                 f"±{limit:g}, more than any trial has "
+                                                 f"({_rows_text(ds, ex)})",
+                               row=_row(ds, ex[0]), column=c, value=f"{v.loc[ex[0]]:g}",
+                               rule="magnitude"))
     return out
 
 
@@ -989,35 +1141,57 @@ def _response_events(adsl: pd.DataFrame, cfg: dict, start: pd.Series,
                          "provenance": "recorded"})
 
 
-def build_trial(path: str | Path, config: dict | str | Path | None = None) -> Trial:
-    """Read, check and map an ADaM folder. Raises DataError listing every finding when the
-    folder cannot be read or has errors; otherwise the Trial with its warnings."""
-    raw = read_folder(path, config)
+def _checks(raw: AdamFolder, progress: Progress) -> list[Finding]:
+    """Every check of the datasets read, each run on one file at a time."""
     cfg = raw.config
     findings: list[Finding] = list(raw.findings)
     adsl = raw.datasets["adsl"]
     for ds in raw.datasets.values():
-        findings += _check_required(ds)
-        findings += _check_missing_ids(ds)
-        findings += _check_dates(ds)
-    findings += _check_adsl_keys(adsl)
-    known = set(adsl.frame["USUBJID"].dropna().astype(str)) if "USUBJID" in adsl.frame else set()
+        with progress.working_on(ds.file, "checking"):
+            findings += _check_required(ds)
+            findings += _check_missing_ids(ds)
+            findings += _check_identifiers(ds, cfg)
+            findings += _check_magnitudes(ds)
+            findings += _check_dates(ds)
+    with progress.working_on(adsl.file, "checking"):
+        findings += _check_adsl_keys(adsl)
+        known = set(adsl.frame["USUBJID"].dropna().astype(str)) \
+            if "USUBJID" in adsl.frame else set()
     for ds in raw.datasets.values():
-        if ds.kind != "adsl":
-            findings += _check_unknown_subjects(ds, known)
-        if ds.kind in ("bds", "adtte"):
-            findings += _check_units(ds)
-        if ds.kind == "adtte":
-            findings += _check_cnsr(ds)
-            findings += _check_aval_tte(ds)
+        with progress.working_on(ds.file, "checking"):
+            if ds.kind != "adsl":
+                findings += _check_unknown_subjects(ds, known)
+            if ds.kind in ("bds", "adtte"):
+                findings += _check_units(ds)
+            if ds.kind == "adtte":
+                findings += _check_cnsr(ds)
+                findings += _check_aval_tte(ds)
     if not raw.of("bds"):
         findings.append(Finding("warning", str(raw.folder.name), "no BDS dataset with visits "
                                                                 "(ADLB*, ADVS, ADQS*): no "
                                                                 "trajectories", rule="no_measures"))
+    return findings
+
+
+def build_trial(path: str | Path, config: dict | str | Path | None = None,
+                limits: Limits | None = None, progress: Progress | None = None) -> Trial:
+    """Read, check and map an ADaM folder (each file checked against `limits` before it is
+    parsed). Raises DataError listing every finding when the folder cannot be read or has
+    errors; otherwise the Trial with its warnings."""
+    progress = progress or Progress()
+    raw = read_folder(path, config, limits, progress)
+    findings = _checks(raw, progress)
     if any(f.level == "error" for f in findings):
         findings.sort(key=lambda f: f.level != "error")
         raise DataError(findings)
+    with progress.working_on(", ".join(ds.file for ds in raw.datasets.values()), "loading"):
+        return _assemble(path, raw, findings)
 
+
+def _assemble(path: str | Path, raw: AdamFolder, findings: list[Finding]) -> Trial:
+    """The Trial of a folder whose checks found no error."""
+    cfg = raw.config
+    adsl = raw.datasets["adsl"]
     notes: list[Finding] = []
     patients, labels = _patients(adsl, cfg, notes)
     start = pd.Series(dtype="datetime64[ns]")
@@ -1101,6 +1275,7 @@ def _study(raw: AdamFolder, cfg: dict, measures, visits, adsl: Dataset, rows: pd
                  column_labels=tuple(labels.items()), source_format="adam")
 
 
-def load_adam(path: str | Path, config: dict | str | Path | None = None) -> Trial:
+def load_adam(path: str | Path, config: dict | str | Path | None = None,
+              limits: Limits | None = None, progress: Progress | None = None) -> Trial:
     """Alias of `build_trial`: the Trial of an ADaM folder (raises DataError)."""
-    return build_trial(path, config)
+    return build_trial(path, config, limits, progress)

@@ -1,8 +1,9 @@
 """Command line: python -m trial check|summary|demo|simulate.
 
 Exit codes: 0 the data are valid (perhaps with warnings), 1 the data have errors, 2 the files
-cannot be read (or the command failed). Never a traceback: unexpected failures are reported in
-one line.
+cannot be read (or a limit stopped the check, or the command failed). Never a traceback:
+unexpected failures are reported in one line. `check` and `summary` load the data in a separate
+process bounded in time and memory (trial/bounded.py; --max-seconds, --max-memory-mb).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .limits import Limits
 from .model import DataError, Finding, Trial
 
 EXIT_OK, EXIT_ERRORS, EXIT_UNREADABLE = 0, 1, 2
@@ -31,11 +33,15 @@ def _print_findings(findings: Sequence[Finding], file=None) -> None:
         print(str(f), file=file or sys.stdout)
 
 
-def _load(path: str) -> tuple[Trial | None, int]:
+def _limits(args: argparse.Namespace) -> Limits:
+    return Limits().with_(seconds=args.max_seconds, memory_mb=args.max_memory_mb)
+
+
+def _load(path: str, limits: Limits) -> tuple[Trial | None, int]:
     """Load; on bad data print the findings and the counts to stderr and return the exit code."""
-    from .loader import load_trial
+    from .loader import load_trial_bounded
     try:
-        return load_trial(path), EXIT_OK
+        return load_trial_bounded(path, limits), EXIT_OK
     except DataError as e:
         _print_findings(e.findings, sys.stderr)
         what = "cannot be read" if e.unreadable else "has errors"
@@ -44,9 +50,9 @@ def _load(path: str) -> tuple[Trial | None, int]:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .loader import load_trial
+    from .loader import load_trial_bounded
     try:
-        trial = load_trial(args.path)
+        trial = load_trial_bounded(args.path, _limits(args))
     except DataError as e:
         _print_findings(e.findings)
         if e.unreadable:
@@ -99,7 +105,7 @@ def _scalar(v) -> str:
 
 
 def cmd_summary(args: argparse.Namespace) -> int:
-    trial, code = _load(args.path)
+    trial, code = _load(args.path, _limits(args))
     if trial is None:
         return code
     if args.by is not None and args.by not in trial.patients.columns:
@@ -142,6 +148,21 @@ def _positive(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be a number of seconds above 0")
+    return value
+
+
+def _bounds(p: argparse.ArgumentParser) -> None:
+    default = Limits()
+    p.add_argument("--max-seconds", type=_seconds, default=default.seconds, metavar="S",
+                   help=f"stop the check after S seconds (default {default.seconds:g})")
+    p.add_argument("--max-memory-mb", type=_positive, default=default.memory_mb, metavar="MB",
+                   help=f"stop the check if it needs more memory (default {default.memory_mb})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m trial",
                                      description="Check and summarise a trial data folder.")
@@ -151,11 +172,13 @@ def build_parser() -> argparse.ArgumentParser:
                                    "2: the files cannot be read.")
     p.add_argument("path", metavar="PATH", help="folder with study.json, patients, "
                                                 "measurements and events")
+    _bounds(p)
     p.set_defaults(func=cmd_check)
     p = sub.add_parser("summary", help="print the trial's summary (text or JSON)")
     p.add_argument("path", metavar="PATH")
     p.add_argument("--json", action="store_true", help="print JSON (indent 2)")
     p.add_argument("--by", metavar="COLUMN", help="group by this patients column")
+    _bounds(p)
     p.set_defaults(func=cmd_summary)
     p = sub.add_parser("demo", help="write the simulated demo trial")
     p.add_argument("--out", metavar="DIR", required=True, help="folder to write to")
@@ -175,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (argparse usage errors exit with 2)."""
+    for stream in (sys.stdout, sys.stderr):  # a value the terminal cannot show: escaped
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -14,9 +14,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io as _io
-import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import jsonfile, precheck
+from .limits import Limits, Progress
 from .model import DataError, Finding
+from .text import encodable, normal, shown
 
 TABLES = ("patients", "measurements", "events")
 EXTENSIONS = (".csv", ".xlsx", ".parquet")
@@ -79,7 +81,7 @@ def _decode(name: str, data: bytes) -> tuple[str | None, Finding | None]:
             return None, unreadable(name, f"this is not a text file: it looks like {what} with the "
                                       f"wrong extension; save it as CSV (UTF-8) or use the right "
                                       f"extension")
-    if b"\x00" in data[:65536]:
+    if b"\x00" in data:  # anywhere: a NUL would end a field without a word
         enc = "UTF-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "binary data"
         return None, unreadable(name, f"this is not UTF-8 text (it contains NUL bytes: {enc}); "
                                   f"save it as CSV UTF-8")
@@ -88,8 +90,9 @@ def _decode(name: str, data: bytes) -> tuple[str | None, Finding | None]:
     except UnicodeDecodeError as e:
         bad = data[e.start]
         line = data[: e.start].count(b"\n") + 1
-        return None, unreadable(name, f"not valid UTF-8 text (byte 0x{bad:02x} at position {e.start}, "
-                                  f"line {line}); save it as UTF-8 (in Excel: 'CSV UTF-8')")
+        return None, unreadable(name, f"not valid UTF-8 text (byte 0x{bad:02x} at position "
+                                      f"{e.start}, line {line}); save it as UTF-8 (in "
+                                      f"Excel: 'CSV UTF-8')")
     if not text.strip():
         return None, unreadable(name, "the file contains only blank space: no header row")
     return text, None
@@ -134,17 +137,86 @@ def as_text(s: pd.Series) -> pd.Series:
     return s.astype("string").fillna("").str.strip().astype(object)
 
 
+def _normal_uniques(u: pd.Series) -> pd.DataFrame:
+    """Distinct stripped texts -> NFC text, whether a text cannot be encoded as UTF-8, whether
+    NFC changed it."""
+    bad = ~u.map(encodable).astype(bool)
+    fixed = u.map(normal)
+    return pd.DataFrame({"text": fixed, "bad": bad, "changed": (fixed != u) & ~bad})
+
+
+def text_cells(s: pd.Series) -> tuple[pd.Series, pd.Series | None, pd.Series | None]:
+    """A column as stripped NFC text ("" for empty), the cells that could not be encoded as
+    UTF-8 and the cells that NFC changed (None: no such cell). Each distinct value is handled
+    once; a column of plain ASCII, the common case, is told in one pass over its values."""
+    if not (s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("string",
+                                                                                 "empty")):
+        s = s.astype("string").astype(object)
+    codes, uniques = pd.factorize(s.fillna(""))
+    u = pd.Series(uniques, dtype=object).str.strip()
+    if "".join(u).isascii():
+        text = u.iloc[codes]
+        text.index = s.index
+        return text, None, None
+    look = _normal_uniques(u).iloc[codes]
+    look.index = s.index
+    return (look["text"], look["bad"] if look["bad"].any() else None,
+            look["changed"] if look["changed"].any() else None)
+
+
+def text_findings(file: str, column: str, s: pd.Series, bad: pd.Series | None,
+                  changed: pd.Series | None, rows: Callable[[pd.Index], str],
+                  row: Callable[[Any], int | None]) -> list[Finding]:
+    """Findings about the cells `text_cells` flagged: texts that cannot be encoded (errors)
+    and texts put in normal form (one warning per column). `rows(index)` words the rows,
+    `row(label)` gives the row number of one."""
+    out = []
+    if bad is not None:
+        at = s.index[bad.to_numpy()]
+        out.append(Finding("error", file, f"{len(at):,} cell(s) hold a character that cannot be "
+                                          f"written as UTF-8 (a lone surrogate): {rows(at)}",
+                           row=row(at[0]), column=column, value=shown(s.loc[at[0]]),
+                           rule="encoding"))
+    if changed is not None:
+        at = s.index[changed.to_numpy()]
+        out.append(Finding("warning", file, f"{len(at):,} cell(s) were written in decomposed "
+                                            f"Unicode (e.g. 'e' followed by a combining accent) "
+                                            f"and are read in composed form (NFC), so that texts "
+                                            f"that look the same are the same: {rows(at)}",
+                           row=row(at[0]), column=column, value=shown(s.loc[at[0]]),
+                           rule="unicode_normalised"))
+    return out
+
+
+def _spreadsheet_rows(index: pd.Index) -> str:
+    shown_rows = [str(int(i) + 2) for i in index[:10]]
+    more = f", … ({len(index) - 10:,} more)" if len(index) > 10 else ""
+    return "rows " + ", ".join(shown_rows) + more
+
+
+def header_names(name: str, columns: Iterable[Any]) -> tuple[list[str], list[Finding]]:
+    """Header names stripped and in NFC; a name that cannot be encoded is an error."""
+    out, findings = [], []
+    for i, c in enumerate(columns):
+        text = str(c).strip()
+        if not encodable(text):
+            findings.append(unreadable(name, f"the name of column {i + 1} holds a character that "
+                                         f"cannot be written as UTF-8", row=1,
+                                       value=shown(text), rule="encoding"))
+        out.append(normal(text))
+    return out, findings
+
+
 def _finish(df: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[Finding]]:
-    """Cells to stripped text ("" for empty) except typed columns (`is_typed`), header names
-    stripped; report header problems."""
-    findings: list[Finding] = []
-    cols = [str(c).strip() for c in df.columns]
+    """Cells to stripped NFC text ("" for empty) except typed columns (`is_typed`), header
+    names stripped; report header problems and text that cannot be used."""
+    cols, findings = header_names(name, df.columns)
     seen: dict[str, int] = {}
     for i, c in enumerate(cols):
         if c in seen and c and not c.startswith("Unnamed: "):
-            findings.append(unreadable(name, f"the header names column '{c}' twice (columns "
-                                         f"{seen[c] + 1} and {i + 1})", row=1, column=c,
-                                   rule="header"))
+            findings.append(unreadable(name, f"the header names column '{shown(c)}' twice "
+                                         f"(columns {seen[c] + 1} and {i + 1})", row=1,
+                                       column=shown(c), rule="header"))
         else:
             seen[c] = i
     out = {}
@@ -152,7 +224,10 @@ def _finish(df: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[Finding]]:
         if c in out:  # duplicated header: keep the first, reported above
             continue
         s = df.iloc[:, i]
-        s = s if is_typed(s) else as_text(s)
+        if not is_typed(s):
+            s, bad, changed = text_cells(s)
+            findings += text_findings(name, c, s, bad, changed, _spreadsheet_rows,
+                                      lambda i: int(i) + 2)
         if c == "" or c.startswith("Unnamed: "):
             if is_blank(s).all():  # e.g. a trailing comma on every line
                 findings.append(Finding("warning", name, f"column {i + 1} has no name and no "
@@ -172,6 +247,25 @@ def _finish(df: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[Finding]]:
     return frame, findings
 
 
+_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_OPEN_QUOTE = re.compile(r"EOF inside string starting (?:at|on) (?:row|line) (\d+)")
+
+
+def _csv_problem(message: str) -> tuple[str, int | None]:
+    """pandas' message about a malformed CSV, in our words, and the row it names."""
+    if m := _FIELDS.search(message):
+        header, line, saw = (int(x) for x in m.groups())
+        return (f"row {line} has {saw} fields but the header has {header}: every row needs "
+                f"as many comma-separated fields as the header (a comma inside a text needs "
+                f"the text in double quotes)", line)
+    if m := _OPEN_QUOTE.search(message):
+        line = int(m.group(1)) + 1  # pandas counts lines from 0 here
+        return (f"a text in double quotes starting in row {line} is never closed (a missing \" "
+                f"at its end?)", line)
+    return ("not a well-formed CSV table: every row needs as many comma-separated fields as "
+            "the header, and every opening double quote its closing one", None)
+
+
 def _read_csv(name: str, data: bytes) -> tuple[pd.DataFrame | None, list[Finding]]:
     text, problem = _decode(name, data)
     if problem:
@@ -180,9 +274,8 @@ def _read_csv(name: str, data: bytes) -> tuple[pd.DataFrame | None, list[Finding
         df = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False,
                          skip_blank_lines=False)
     except pd.errors.ParserError as e:
-        msg = str(e).strip().replace("Error tokenizing data. C error: ", "")
-        return None, [unreadable(name, f"not a well-formed CSV table ({msg}); every row needs the "
-                                   f"same number of comma-separated fields as the header")]
+        message, row = _csv_problem(str(e))
+        return None, [unreadable(name, message, row=row)]
     except pd.errors.EmptyDataError:
         return None, [unreadable(name, "the file has no header row")]
     if len(df.columns) == 1:
@@ -221,22 +314,36 @@ def _read_excel(name: str, data: bytes) -> tuple[pd.DataFrame | None, list[Findi
                            engine="openpyxl")
     except pd.errors.EmptyDataError:
         return None, [unreadable(name, "the first sheet of the workbook is empty: no header row")]
-    except Exception as e:  # openpyxl raises many kinds for damaged files
-        return None, [unreadable(name, f"cannot be read as an Excel workbook ({type(e).__name__}: "
-                                   f"{e}); save it again from Excel as .xlsx")]
+    except Exception:  # openpyxl and zipfile raise many kinds for damaged files
+        return None, [unreadable(name, "cannot be read as an Excel workbook: the file is damaged "
+                                   "or not in the .xlsx format; save it again from Excel as "
+                                   ".xlsx")]
     if len(df.columns) == 0:
         return None, [unreadable(name, "the first sheet of the workbook is empty: no header row")]
     return _finish(df, name)
 
 
-def _read_parquet(name: str, data: bytes) -> tuple[pd.DataFrame | None, list[Finding]]:
+def parquet_frame(name: str, data: bytes) -> tuple[pd.DataFrame | None, list[Finding]]:
+    """A Parquet file as pandas reads it (columns typed), or the finding why it cannot be."""
     if len(data) == 0:
         return None, [unreadable(name, "the file is empty (0 bytes)")]
     try:
         df = pd.read_parquet(_io.BytesIO(data))
-    except Exception as e:
-        return None, [unreadable(name, f"cannot be read as a Parquet file ({type(e).__name__}: {e})")]
-    df = df.reset_index(drop=True)
+    except UnicodeDecodeError:
+        return None, [unreadable(name, "cannot be read as a Parquet file: a text column holds "
+                                   "bytes that are not valid UTF-8")]
+    except Exception:  # pyarrow raises many kinds, with messages about its internals
+        return None, [unreadable(name, "cannot be read as a Parquet file: the file is damaged, "
+                                   "or uses types this dashboard does not read (use text, "
+                                   "number and true/false columns)")]
+    if len(set(map(str, df.columns))) != len(df.columns):
+        return None, [unreadable(name, "two columns have the same name", row=1, rule="header")]
+    return df.reset_index(drop=True), []
+
+
+def _parquet_text(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame | None, list[Finding]]:
+    """A Parquet frame as cells (typed columns kept), or None if a column holds binary data
+    or lists."""
     for c in df.columns:
         # a column of text only (told in C, without a look at each cell) holds no binary data
         if df[c].dtype == object and pd.api.types.infer_dtype(df[c], skipna=True) != "string":
@@ -244,43 +351,79 @@ def _read_parquet(name: str, data: bytes) -> tuple[pd.DataFrame | None, list[Fin
                                                      np.ndarray)))
             if odd.any():
                 kind = type(df[c][odd].iloc[0]).__name__
-                return None, [unreadable(name, f"column '{c}' holds {kind} values (binary data or "
-                                           f"lists), not text or numbers: save it with text "
-                                           f"and number columns only", column=str(c))]
+                return None, [unreadable(name, f"column '{shown(str(c))}' holds {kind} values "
+                                           f"(binary data or lists), not text or numbers: save "
+                                           f"it with text and number columns only",
+                                     column=shown(str(c)))]
     return _finish(df, name)
 
 
-_READERS = {".csv": _read_csv, ".xlsx": _read_excel, ".parquet": _read_parquet}
+_TEXT_READERS = {".csv": _read_csv, ".xlsx": _read_excel}
 
 
-def _read_study(folder: Path) -> tuple[dict | None, bytes, list[Finding]]:
+def read_table(path: Path, data: bytes, limits: Limits) -> tuple[pd.DataFrame | None,
+                                                                 list[Finding]]:
+    """The table in `data` (the bytes of `path`: .csv, .xlsx or .parquet) as text cells (a
+    Parquet file's number and boolean columns typed), or None and the findings why not: the
+    structural limits first (trial/precheck.py), then the reader, and whether every row the
+    file states was read."""
+    structure = precheck.inspect(path, data, limits)
+    if structure.refused:
+        return None, structure.findings
+    suffix = path.suffix.lower()
+    if suffix in _TEXT_READERS:
+        df, found = _TEXT_READERS[suffix](path.name, data)
+        return df, structure.findings + found
+    df, found = parquet_frame(path.name, data)
+    if df is None:
+        return None, structure.findings + found
+    lost = precheck.missing_rows(path.name, structure, len(df))  # before blank rows go
+    if lost:
+        return None, lost + structure.findings
+    df, found = _parquet_text(path.name, df)
+    return df, structure.findings + found
+
+
+def read_json_file(path: Path, limits: Limits) -> tuple[Any, bytes, list[Finding]]:
+    """A configuration file's JSON value (texts in NFC; None when it cannot be read as JSON),
+    its bytes, and the errors found (see `jsonfile.parse`)."""
+    data = path.read_bytes()
+    structure = precheck.inspect(path, data, limits)
+    if structure.refused:
+        return None, data, structure.findings
+    text, problem = _decode(path.name, data)
+    if problem or text is None:
+        return None, data, [problem] if problem else []
+    obj, found = jsonfile.parse(path.name, text)
+    return obj, data, found
+
+
+def _read_study(folder: Path, limits: Limits
+                ) -> tuple[dict | None, bytes, list[Finding], list[Finding]]:
+    """(study, its bytes, problems that make it unreadable, errors in its values)."""
     p = folder / STUDY_FILE
     if not p.is_file():
         return None, b"", [unreadable(STUDY_FILE, "missing: the folder must hold study.json "
-                                              "(study title, visits and measures)")]
-    data = p.read_bytes()
-    text, problem = _decode(STUDY_FILE, data)
-    if problem:
-        return None, data, [problem]
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as e:
-        return None, data, [unreadable(STUDY_FILE, f"not valid JSON: {e.msg} at line {e.lineno}, "
-                                               f"column {e.colno}")]
-    except RecursionError:
-        return None, data, [unreadable(STUDY_FILE, "not usable JSON: nested too deeply")]
+                                              "(study title, visits and measures)")], []
+    obj, data, found = read_json_file(p, limits)
+    if obj is None:
+        return None, data, found, []
     if not isinstance(obj, dict):
-        return None, data, [unreadable(STUDY_FILE, f"expected a JSON object {{...}} at the top level, "
-                                               f"found {type(obj).__name__}")]
-    return obj, data, []
+        return None, data, [unreadable(STUDY_FILE, f"expected a JSON object {{...}} at the top "
+                                               f"level, found {type(obj).__name__}")], []
+    return obj, data, [], found
 
 
-def read_tables(path: str | Path) -> RawTables:
+def read_tables(path: str | Path, limits: Limits | None = None,
+                progress: Progress | None = None) -> RawTables:
     """Read study.json and the three tables of the trial folder `path`.
 
     Each table is `<name>.csv`, `<name>.xlsx` (first sheet) or `<name>.parquet`; exactly one must
-    exist. Raises `DataError(findings, unreadable=True)` listing every file that cannot be read.
+    exist. Each file is checked against `limits` before it is parsed. Raises
+    `DataError(findings, unreadable=True)` listing every file that cannot be read.
     """
+    limits = limits or Limits()
+    progress = progress or Progress()
     folder = Path(path)
     if not folder.exists():
         raise DataError([unreadable(str(folder), "folder not found")], unreadable=True)
@@ -290,9 +433,9 @@ def read_tables(path: str | Path) -> RawTables:
         raise DataError([unreadable(str(folder), message)], unreadable=True)
 
     problems: list[Finding] = []
-    notes: list[Finding] = []
     digest = hashlib.sha256()
-    study, data, found = _read_study(folder)
+    with progress.working_on(STUDY_FILE):
+        study, data, found, notes = _read_study(folder, limits)
     problems += found
     digest.update(STUDY_FILE.encode() + b"\0" + data + b"\0")
     files = {"study": STUDY_FILE}
@@ -301,8 +444,9 @@ def read_tables(path: str | Path) -> RawTables:
         present = [folder / f"{table}{ext}" for ext in EXTENSIONS
                    if (folder / f"{table}{ext}").is_file()]
         if not present:
-            problems.append(unreadable(f"{table}.csv", f"missing: the folder must hold {table}.csv, "
-                                                   f"{table}.xlsx or {table}.parquet"))
+            problems.append(unreadable(f"{table}.csv", f"missing: the folder must hold "
+                                                   f"{table}.csv, {table}.xlsx or "
+                                                   f"{table}.parquet"))
             continue
         if len(present) > 1:
             problems.append(several_files(present, f"the {table} table"))
@@ -312,16 +456,17 @@ def read_tables(path: str | Path) -> RawTables:
         try:
             data = p.read_bytes()
         except OSError as e:
-            problems.append(unreadable(p.name, f"cannot be opened ({e.strerror or e})"))
+            problems.append(unreadable(p.name, f"cannot be opened ({e.strerror or 'error'})"))
             continue
         digest.update(p.name.encode() + b"\0" + data + b"\0")
-        df, found = _READERS[p.suffix](p.name, data)
+        with progress.working_on(p.name):
+            df, found = read_table(p, data, limits)
         if df is None:
             problems += found
         else:
             frames[table] = df
             notes += found
-    if problems:
+    if problems or study is None:
         raise DataError(problems + notes, unreadable=True)
     return RawTables(folder=folder, study=study, files=files, fingerprint=digest.hexdigest()[:12],
                      findings=notes, **frames)

@@ -1,10 +1,20 @@
-"""load_trial(path) -> Trial: read the folder, validate it, build the study and derive outcomes."""
+"""load_trial(path) -> Trial: read the folder, validate it, build the study and derive outcomes.
+
+`load_trial_bounded(path, limits)` does the same in a separate process under `limits` (time,
+memory; trial/bounded.py): what the command line, `python app.py` and the upload route use, so
+that no input can exhaust the process that serves the dashboard.
+"""
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 
-from .io import read_tables
-from .model import DataError, Measure, Study, Trial, Visit, derive_outcomes
+from .adam import dataset_kind, is_adam_folder, load_adam
+from .bounded import run_bounded
+from .io import STUDY_FILE, TABLES, read_tables
+from .limits import Limits, Progress
+from .model import DataError, Finding, Measure, Study, Trial, Visit, derive_outcomes
+from .upload import DATA_SUFFIXES
 from .validate import validate
 
 
@@ -32,26 +42,76 @@ def build_study(d: dict) -> Study:
                  centers=tuple(d.get("centers") or ()), visits=visits, measures=measures)
 
 
-def load_trial(path: str | Path, config: dict | str | Path | None = None) -> Trial:
+def _other_files(folder: Path) -> tuple[list[Finding], list[Finding]]:
+    """(errors, warnings) about data files of a native folder that it does not read: ADaM
+    datasets beside study.json are an error (which of the two trials is meant cannot be told,
+    and showing the wrong one under a right-looking title is worse than asking); any other
+    data file is a warning (it is not read)."""
+    if not folder.is_dir():
+        return [], []
+    native = {STUDY_FILE} | {f"{t}{ext}" for t in TABLES for ext in (".csv", ".xlsx", ".parquet")}
+    others = sorted(p for p in folder.iterdir() if p.is_file() and p.name not in native
+                    and p.suffix.lower() in DATA_SUFFIXES and not p.name.startswith("."))
+    adam = [p.name for p in others if dataset_kind(p)]
+    rest = [p.name for p in others if not dataset_kind(p)]
+    errors = [Finding("error", adam[0], f"ADaM datasets ({', '.join(adam[:8])}) are beside "
+                                        f"study.json: a folder holds one trial, in one format. "
+                                        f"Remove study.json (and the native tables) to read "
+                                        f"the ADaM datasets, or move them out",
+                      rule="mixed_formats")] if adam else []
+    warnings = [Finding("warning", rest[0], f"not read: {', '.join(rest[:8])}"
+                                            f"{' …' if len(rest) > 8 else ''} (the native "
+                                            f"format reads study.json, patients, measurements "
+                                            f"and events)", rule="unread_file")] if rest else []
+    return errors, warnings
+
+
+def load_trial(path: str | Path, config: dict | str | Path | None = None,
+               limits: Limits | None = None, progress: Progress | None = None) -> Trial:
     """Read and validate the trial folder `path`: the native format (study.json and three
     tables) or a folder of CDISC ADaM datasets (detected by its ADSL; see trial/adam.py, whose
     optional configuration `config` overrides the folder's adam.json).
 
-    Raises `DataError` listing every finding when the files cannot be read (`unreadable=True`)
-    or when any error is found; otherwise returns the `Trial`, its warnings in `findings`.
+    Every file is checked against `limits` (default `Limits()`) before it is parsed; `progress`
+    is told which file is being worked on. Raises `DataError` listing every finding when the
+    files cannot be read (`unreadable=True`) or when any error is found (an unexpected failure
+    too, naming the file); otherwise returns the `Trial`, its warnings in `findings`.
     """
-    from .adam import is_adam_folder, load_adam
+    limits = limits or Limits()
+    progress = progress or Progress()
     if is_adam_folder(path):
-        return load_adam(path, config)
-    raw = read_tables(path)
-    checked = validate(raw)
+        return load_adam(path, config, limits, progress)
+    refused, unread = _other_files(Path(path))
+    if refused:
+        raise DataError(refused, unreadable=True)
+    raw = read_tables(path, limits, progress)
+    checked = validate(raw, limits, progress)
     if checked.errors:
         raise DataError(checked.findings)
-    patients = checked.patients.reset_index(drop=True)
-    events = checked.events.reset_index(drop=True)
-    measurements = checked.measurements.reset_index(drop=True)
-    return Trial(study=build_study(raw.study),
-                 patients=derive_outcomes(patients, events),
-                 measurements=measurements, events=events,
-                 findings=tuple(checked.findings), source=str(path),
-                 fingerprint=raw.fingerprint)
+    with progress.working_on(", ".join(raw.files.values()), "loading"):
+        patients = checked.patients.reset_index(drop=True)
+        events = checked.events.reset_index(drop=True)
+        measurements = checked.measurements.reset_index(drop=True)
+        return Trial(study=build_study(raw.study),
+                     patients=derive_outcomes(patients, events),
+                     measurements=measurements, events=events,
+                     findings=tuple(checked.findings + unread), source=str(path),
+                     fingerprint=raw.fingerprint)
+
+
+def _trial_fields(path: str, config, limits: Limits, progress: Progress) -> dict:
+    """The loaded trial as its fields: what a bounded check sends back (the views' lookups,
+    derived from them, are computed again on arrival rather than sent)."""
+    trial = load_trial(path, config, limits, progress)
+    return {f.name: getattr(trial, f.name) for f in fields(Trial)}
+
+
+def load_trial_bounded(path: str | Path, limits: Limits | None = None,
+                       config: dict | str | Path | None = None) -> Trial:
+    """`load_trial` in a separate process bounded by `limits` (wall clock, memory): a check
+    that would run away is stopped and reported as a `DataError` naming the file it was
+    working on and the limit, and the calling process is never at risk."""
+    limits = limits or Limits()
+    found = run_bounded(_trial_fields, (str(path), config, limits), limits,
+                        Path(path).name or str(path))
+    return Trial(**found)

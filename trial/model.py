@@ -13,6 +13,8 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .text import escaped
+
 # Copy-on-write makes accidental in-place edits of a shared frame affect only the local copy.
 pd.set_option("mode.copy_on_write", True)
 
@@ -121,6 +123,15 @@ class Finding:
     patient_id: str | None = None
     rule: str = ""
     key: str | None = None  # for study.json: the key path, e.g. "measures[2].min"
+
+    def __post_init__(self):
+        # Findings quote the data: a quoted direction-control or invisible character would
+        # reorder or hide what a report shows, and a lone surrogate could not be printed or
+        # sent. Such characters are shown as escapes ("\u202e").
+        for name in ("file", "message", "column", "value", "patient_id", "key"):
+            text = getattr(self, name)
+            if isinstance(text, str) and not text.isprintable():
+                object.__setattr__(self, name, escaped(text))
 
     def location(self, with_patient: bool = False) -> list[str]:
         """Where the problem is: file, key, row, column, value (and patient), in that order."""

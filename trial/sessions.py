@@ -6,24 +6,38 @@ dataset's display name, its owner (hashed) and, as its modification time, when i
 The folder is the truth, so that every worker process of a server finds the session; each
 process keeps the few most recently used trials loaded. A session not used for `ttl_seconds` is
 deleted with its files; closing it deletes them at once. Only the token's hash is ever a path.
+
+Uploads are checked by `load_trial_bounded` (a separate process with time and memory limits,
+`SessionSettings.check_limits`), one at a time per user (a second is refused at once) and at
+most `max_checking` at a time on the whole server: the processes sharing the root take one of
+its slots (`.slots/`, files locked with `flock`, which the system releases when a process
+dies). While a folder is being filled it holds
+`checking.json` (process id and host) instead of `meta.json`; a folder whose check will never
+finish (its process is gone, or it is older than the longest check) is removed at the next
+sweep and never counts against the limits.
 """
 from __future__ import annotations
 
+import fcntl
+import functools
 import hashlib
 import json
 import os
 import re
 import secrets
 import shutil
+import socket
 import tempfile
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .loader import load_trial
+from .limits import Limits
+from .loader import load_trial_bounded
 from .model import DataError, Finding, Trial
 from .private import private_folder
 from .upload import UPLOAD_FILE, StagedUpload, UploadLimits, create_private, stage_upload
@@ -31,6 +45,8 @@ from .upload import UPLOAD_FILE, StagedUpload, UploadLimits, create_private, sta
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 META = "meta.json"
 DATA = "data"
+CHECKING = "checking.json"  # in a session folder while its upload is being checked
+SLOTS = ".slots"  # in the root: one lock file per upload checked at a time
 
 
 class Dataset:
@@ -63,8 +79,15 @@ class SessionSettings:
     max_sessions: int = 16  # datasets kept on disk at once, all users together
     max_per_owner: int = 3  # a user's oldest upload goes when they open one more
     max_loaded: int = 4  # trials kept in memory per process
-    max_checking: int = 2  # uploads checked at the same time per process; others wait
+    max_checking: int = 2  # uploads checked at the same time on the server; others wait
+    slot_wait_seconds: float = 1.0  # ... this long, then are refused ("try again")
     limits: UploadLimits = UploadLimits()
+    check_limits: Limits = Limits.for_uploads()
+
+    @property
+    def abandoned_after(self) -> float:
+        """A folder still without meta.json after this long belongs to no running check."""
+        return self.slot_wait_seconds + self.check_limits.seconds + 60
 
 
 def _hash(text: str) -> str:
@@ -78,6 +101,10 @@ def _write_private(path: Path, data: bytes) -> None:
 
 PID_FILE = "owner.pid"
 TEMP_PREFIX = "trial-uploads-"
+
+
+def _checking_marker() -> bytes:
+    return json.dumps({"pid": os.getpid(), "host": socket.gethostname()}).encode()
 
 
 def _process_alive(pid: int) -> bool:
@@ -109,17 +136,16 @@ class SessionStore:
 
     def __init__(self, root: Path, settings: SessionSettings = SessionSettings(), *,
                  clock: Callable[[], float] = time.time,
-                 load: Callable[[Path], Trial] = load_trial):
+                 load: Callable[[Path], Trial] | None = None):
         self.root = private_folder(Path(root))
         self.settings = settings
         self._clock = clock
-        self._load = load
+        self._load = load or functools.partial(load_trial_bounded,
+                                               limits=settings.check_limits)
         self._loaded: OrderedDict[str, Dataset] = OrderedDict()
         self._owners: dict[str, str] = {}  # session folder -> owner hash (read once from disk)
         self._loading: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
-        # Checking and loading an upload takes memory in proportion to it: a few at a time.
-        self._checking = threading.BoundedSemaphore(settings.max_checking)
         self._last_sweep = float("-inf")
         self.sweep(force=True)  # what an earlier run left behind
 
@@ -140,8 +166,59 @@ class SessionStore:
 
         Raises `DataError` with every finding when the files cannot be used; nothing is kept.
         """
-        with self._checking:
+        # Checking an upload takes memory and time in proportion to it: one at a time per
+        # user, refused at once beyond it; a few at a time on the server, briefly waited for.
+        with self._user_slot(owner), self._server_slot():
             return self._create(files, owner)
+
+    def _lock_file(self, name: str) -> int:
+        slots = self.root / SLOTS
+        slots.mkdir(mode=0o700, exist_ok=True)
+        return os.open(slots / name, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+
+    def _try_lock(self, name: str) -> int | None:
+        """The descriptor of lock file `name`, locked (the system releases it if this process
+        dies), or None if another check holds it."""
+        fd = self._lock_file(name)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return None
+        return fd
+
+    @contextmanager
+    def _user_slot(self, owner: str) -> Iterator[None]:
+        fd = self._try_lock("user-" + _hash(owner))
+        if fd is None:
+            raise DataError([Finding("error", UPLOAD_FILE, (
+                "your previous upload is still being checked: wait for its answer before "
+                "sending another"))], unreadable=True)
+        try:
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+    @contextmanager
+    def _server_slot(self) -> Iterator[None]:
+        """One of the server's `max_checking` slots, waited for `slot_wait_seconds`; else the
+        upload is refused, saying why."""
+        deadline = time.monotonic() + self.settings.slot_wait_seconds
+        while True:
+            for i in range(self.settings.max_checking):
+                fd = self._try_lock(str(i))
+                if fd is None:
+                    continue
+                try:
+                    yield
+                    return
+                finally:
+                    os.close(fd)
+            if time.monotonic() > deadline:
+                raise DataError([Finding("error", UPLOAD_FILE, (
+                    f"the server is checking {self.settings.max_checking} other uploads, as "
+                    f"many as it checks at a time; try again in a minute"))], unreadable=True)
+            time.sleep(0.05)
 
     def _create(self, files, owner: str) -> tuple[str, Dataset, StagedUpload]:
         self.sweep(force=True)
@@ -149,13 +226,17 @@ class SessionStore:
         token = secrets.token_urlsafe(32)
         folder = self.root / _hash(token)
         folder.mkdir(mode=0o700)
-        (folder / DATA).mkdir(mode=0o700)
         try:
+            _write_private(folder / CHECKING, _checking_marker())
+            now = self._clock()
+            os.utime(folder / CHECKING, (now, now))
+            (folder / DATA).mkdir(mode=0o700)
             staged = stage_upload(files, folder / DATA, self.settings.limits)
             trial = replace(self._load(folder / DATA), source=staged.display_name)
             meta = {"name": staged.display_name, "owner": _hash(owner), "files": staged.written}
             _write_private(folder / META, json.dumps(meta).encode())
             self._touch(folder, force=True)
+            (folder / CHECKING).unlink()
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
@@ -184,13 +265,20 @@ class SessionStore:
             with self._lock:
                 dataset = self._loaded.get(folder.name)
             if dataset is None:
-                name = self._meta(folder)["name"]
-                trial = replace(self._load(folder / DATA), source=name)
-                dataset = self._keep(folder.name, Dataset(trial, name, uploaded=True,
-                                                          key=folder.name))
+                dataset = self._reload(folder)
         with self._lock:
             self._loading.pop(folder.name, None)
         return dataset
+
+    def _reload(self, folder: Path) -> Dataset | None:
+        """The session's dataset read again from its folder (checked when it was uploaded);
+        None if a bound of the check (time, memory) stops it now."""
+        name = (self._meta(folder) or {}).get("name", "")
+        try:
+            trial = replace(self._load(folder / DATA), source=name)
+        except DataError:
+            return None
+        return self._keep(folder.name, Dataset(trial, name, uploaded=True, key=folder.name))
 
     def _own_folder(self, token: str | None, owner: str) -> Path | None:
         if not token or not _TOKEN.match(token):
@@ -233,7 +321,7 @@ class SessionStore:
             return
         self._last_sweep = now
         for folder in self._session_folders():
-            if self._expired(folder):
+            if self._expired(folder) or self._abandoned(folder):
                 self._remove(folder)
 
     def remove_all(self) -> None:
@@ -247,9 +335,26 @@ class SessionStore:
 
     def _session_folders(self) -> list[Path]:
         try:
-            return [p for p in self.root.iterdir() if p.is_dir() and not p.is_symlink()]
+            return [p for p in self.root.iterdir()
+                    if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")]
         except FileNotFoundError:
             return []
+
+    def _abandoned(self, folder: Path) -> bool:
+        """A folder without meta.json whose check will never finish: its process is gone (a
+        worker killed during the check), or it is older than any check can take."""
+        if (folder / META).exists():
+            return False
+        try:
+            marker = json.loads((folder / CHECKING).read_text(encoding="utf-8"))
+            made = (folder / CHECKING).stat().st_mtime
+        except (OSError, ValueError):  # no marker (yet, or written by nothing we know)
+            marker, made = {}, self._last_used(folder)
+        if self._clock() - made > self.settings.abandoned_after:
+            return True
+        pid = marker.get("pid") if isinstance(marker, dict) else None
+        return isinstance(pid, int) and marker.get("host") == socket.gethostname() \
+            and not _process_alive(pid)
 
     def _meta(self, folder: Path) -> dict | None:
         try:

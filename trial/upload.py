@@ -189,7 +189,14 @@ def _as_stream(data: bytes | BinaryIO) -> BinaryIO:
 
 # --- what compressed files expand to ----------------------------------------------------------
 
+MAX_WORKBOOK_PARTS = 10_000  # a workbook's zip entries: a real one has a few dozen
+
+
 def _xlsx_size(path: Path) -> int:
+    with open(path, "rb") as f:
+        parts = declared_entries(f)  # before the directory, which takes memory per entry
+    if parts is not None and parts > MAX_WORKBOOK_PARTS:
+        raise _refuse(f"the workbook holds {parts:,} parts; too many to be a table", path.name)
     with zipfile.ZipFile(path) as book:
         return sum(i.file_size for i in book.infolist())
 
@@ -218,6 +225,8 @@ def expanded_size(path: Path) -> int:
     measure = _EXPANDED.get(path.suffix.lower())
     try:
         return max(path.stat().st_size, measure(path) if measure else 0)
+    except DataError:
+        raise
     except Exception:  # any malformed file: pyarrow, pyreadstat and zipfile raise their own
         return path.stat().st_size
 

@@ -30,13 +30,20 @@ import pandera.pandas as pa
 from pandera.errors import SchemaError, SchemaErrors
 
 from .io import RawTables, as_text, by_value, is_blank, is_typed
+from .limits import MAX_DAY, MAX_MONTH, MAX_VALUE, Limits, Progress, over
 from .model import EVENT_TYPES, PROVENANCES, RESPONSE_GRADES, Finding
+from .text import identifier_problem, identifier_problems, shown
 
 CAP = 50  # findings per rule before "and N more"
 MAX_WHOLE = 2**53  # whole numbers beyond this cannot be held exactly (nor as int64 days)
 MAX_ID_CHARS = 200  # identifiers and names (patient_id, center, measure codes, ...)
 MAX_TEXT_CHARS = 10_000  # any other text cell
 ID_COLUMNS = ("patient_id", "center", "measure", "event", "term")
+IDENTIFIERS = ("patient_id", "center", "measure")  # must be visible text (trial/text.py)
+# study.json texts: what each is shown as (a page title, a heading, a footnote)
+TEXT_CHARS = {"title": 300, "short_title": 80, "registry_id": 100, "citation": 2_000,
+              "data_note": 5_000, "time_origin": 200, "label": 200, "unit": 100,
+              "category": 100, "population": 100}
 # A text that a spreadsheet would run as a formula (CSV/formula injection): = or @ first, or
 # + or - followed by a function call. Kept and shown as text, never evaluated; reported.
 FORMULA_RE = r"^\s*(?:[=@]|[+-]\s*[A-Za-z_][A-Za-z0-9_.]*\s*\()"
@@ -60,16 +67,17 @@ class Col:
     min: float | None = None
     max: float | None = None
     choices: tuple[str, ...] = ()
+    bound: float | None = None  # |value| beyond this is absurd (MAX_DAY, ...), an error
 
 
 SPECS: dict[str, tuple[Col, ...]] = {
     "patients": (
         Col("patient_id", required=True),
         Col("center", required=True),
-        Col("last_followup_day", "int", required=True, min=0),
+        Col("last_followup_day", "int", required=True, min=0, bound=MAX_DAY),
         Col("age", "number", min=0, max=120),
         Col("sex", "choice", choices=("F", "M")),
-        Col("disease_duration_months", "number", min=0),
+        Col("disease_duration_months", "number", min=0, bound=MAX_MONTH),
         Col("lupus_nephritis", "bool"),
         Col("prior_treatment"),
         Col("manifestations"),
@@ -78,15 +86,15 @@ SPECS: dict[str, tuple[Col, ...]] = {
     ),
     "measurements": (
         Col("patient_id", required=True),
-        Col("month", "int", required=True, min=0),
-        Col("day", "int"),
+        Col("month", "int", required=True, min=0, bound=MAX_MONTH),
+        Col("day", "int", bound=MAX_DAY),
         Col("measure", required=True),
-        Col("value", "number", required=True),
+        Col("value", "number", required=True, bound=MAX_VALUE),
         Col("provenance", "choice", choices=PROVENANCES),
     ),
     "events": (
         Col("patient_id", required=True),
-        Col("day", "int", required=True, min=0),
+        Col("day", "int", required=True, min=0, bound=MAX_DAY),
         Col("event", "choice", required=True, choices=EVENT_TYPES),
         Col("term"),
         Col("severity", "choice", choices=("AE", "SAE")),
@@ -165,6 +173,17 @@ def _rules(col: Col) -> list[_Rule]:
         words = f"expected {what} {_range_words(col.min, col.max)}"
         rules.append(_Rule("range", lambda s: ~((_num(s) < lo) | (_num(s) > hi)),
                            lambda v: words))
+    if col.kind in ("int", "number") and col.bound is not None:
+        bound = col.bound
+        usable = _whole if col.kind == "int" else np.isfinite  # others: reported above
+
+        def within(s: pd.Series) -> pd.Series:
+            v = _num(s)
+            return ~(usable(v) & (v.abs() > bound))
+
+        rules.append(_Rule("magnitude", within,
+                           lambda v: f"the number is beyond ±{bound:,g}: more than any trial "
+                                     f"has (days: 100 years, months: 1,200)"))
     if col.kind == "bool":
         words = ", ".join(TRUE_WORDS + FALSE_WORDS)
         rules.append(_Rule("boolean",
@@ -274,8 +293,9 @@ def _show(v: Any) -> str:
     return json.dumps(v, ensure_ascii=False)[:80]
 
 
-def validate_study(study: dict) -> list[Finding]:
+def validate_study(study: dict, limits: Limits | None = None) -> list[Finding]:
     """Findings about study.json, each naming its key path (e.g. measures[2].min)."""
+    limits = limits or Limits()
     out: list[Finding] = []
 
     def err(key: str, message: str, value: Any = None, level: str = "error") -> None:
@@ -291,6 +311,17 @@ def validate_study(study: dict) -> list[Finding]:
             err(path, "expected a text (in double quotes)", obj[key])
         elif required and not obj[key].strip():
             err(path, "must not be empty", obj[key])
+        elif len(obj[key]) > TEXT_CHARS.get(key, MAX_TEXT_CHARS):
+            err(path, f"the text is too long ({len(obj[key]):,} characters; at most "
+                      f"{TEXT_CHARS.get(key, MAX_TEXT_CHARS):,} here)", obj[key][:40] + "…")
+
+    def count(key: str, limit: int, what: str) -> bool:
+        """Whether the list study[key] is within `limit` (else reported, not looked into)."""
+        items = study.get(key)
+        if isinstance(items, list) and len(items) > limit:
+            out.append(over(STUDY, what, len(items), limit, key=key))
+            return False
+        return True
 
     def flag(obj: dict, key: str, path: str) -> None:
         if key in obj and obj[key] is not None and not isinstance(obj[key], bool):
@@ -307,9 +338,18 @@ def validate_study(study: dict) -> list[Finding]:
     if centers is not None and not (isinstance(centers, list)
                                     and all(isinstance(c, str) for c in centers)):
         err("centers", "expected a list of texts", centers)
+    elif centers and count("centers", limits.centers, "centers"):
+        for i, c in enumerate(centers):
+            problem = identifier_problem(c) or (
+                f"too long ({len(c):,} characters; at most {MAX_ID_CHARS})"
+                if len(c) > MAX_ID_CHARS else None)
+            if problem:
+                err(f"centers[{i}]", f"the center's name {problem}", shown(c))
 
     visits = study.get("visits")
-    if not isinstance(visits, list) or not visits:
+    if not count("visits", limits.visits, "visits"):
+        pass
+    elif not isinstance(visits, list) or not visits:
         err("visits", "required: expected a non-empty list of visits "
                       "({\"month\": 0, \"label\": \"Baseline\", \"day\": 0}, ...)", visits)
     else:
@@ -324,6 +364,8 @@ def validate_study(study: dict) -> list[Finding]:
             m = v.get("month")
             if not (_is_whole(m) and m >= 0):
                 err(f"{p}.month", "required: expected a whole number ≥ 0 (0 = baseline)", m)
+            elif m > MAX_MONTH:
+                err(f"{p}.month", f"expected a month ≤ {MAX_MONTH:,} (100 years)", m)
             elif m in months:
                 err(f"{p}.month", f"month {m} is already scheduled in visits[{months[m]}]", m)
             else:
@@ -332,10 +374,15 @@ def validate_study(study: dict) -> list[Finding]:
             if not _is_whole(v.get("day")):
                 err(f"{p}.day", "required: expected a whole number (the target study day)",
                     v.get("day"))
+            elif abs(v["day"]) > MAX_DAY:
+                err(f"{p}.day", f"expected a study day between -{MAX_DAY:,} and {MAX_DAY:,} "
+                                f"(100 years)", v["day"])
         if months and 0 not in months:
             err("visits", "no baseline visit: one visit must have month 0")
 
     measures = study.get("measures")
+    if not count("measures", limits.parameters, "measures"):
+        return out
     if not isinstance(measures, list) or not measures:
         err("measures", "required: expected a non-empty list of measures", measures)
         return out
@@ -365,6 +412,9 @@ def validate_study(study: dict) -> list[Finding]:
         for k in ("ref_low", "ref_high", "min", "max"):
             if m.get(k) is not None and not _is_number(m[k]):
                 err(f"{p}.{k}", "expected a number or null", m[k])
+            elif m.get(k) is not None and abs(m[k]) > MAX_VALUE:
+                err(f"{p}.{k}", f"expected a number between -{MAX_VALUE:g} and {MAX_VALUE:g}",
+                    m[k])
         for lo, hi in (("min", "max"), ("ref_low", "ref_high")):
             a, b = m.get(lo), m.get(hi)
             if _is_number(a) and _is_number(b) and a > b:
@@ -423,8 +473,10 @@ def _check_cells(table: str, file: str, df: pd.DataFrame) -> list[Finding]:
         return []
     except SchemaErrors as e:
         fc = e.failure_cases
-    except SchemaError as e:  # not expected with lazy=True; report it rather than crash
-        return [Finding("error", file, f"cannot be checked: {e}", rule="schema")]
+    except SchemaError:  # not expected with lazy=True; report it rather than crash
+        return [Finding("error", file, "could not be checked cell by cell (the table's "
+                                       "structure is not what the checks expect)",
+                        rule="schema")]
     out: list[Finding] = []
     header = ", ".join(df.columns) if len(df.columns) else "nothing"
     missing = fc.loc[fc["check"] == "column_in_dataframe", "failure_case"]
@@ -457,9 +509,20 @@ def _check_cells(table: str, file: str, df: pd.DataFrame) -> list[Finding]:
     return out
 
 
+def _identifier_problems(s: pd.Series, patient_id: bool) -> pd.Series:
+    """Per cell of an identifier column: why it cannot be an identifier, or None (each
+    distinct value looked at once; trial/text.py)."""
+    def per_value(u: pd.Series) -> pd.Series:
+        why = identifier_problems([v for v in u if v], patient_id)
+        return u.map(why).where(u.isin(list(why)), None) if why else \
+            pd.Series(None, index=u.index, dtype=object)
+    return by_value(s, per_value)
+
+
 def _check_text(table: str, file: str, df: pd.DataFrame) -> list[Finding]:
-    """Text cells: too long to be what the column holds (errors), or starting like a spreadsheet
-    formula (warnings: kept as text, shown as text, never evaluated)."""
+    """Text cells: too long to be what the column holds (errors), identifiers that are not
+    visible text (errors), or starting like a spreadsheet formula (warnings: kept as text,
+    shown as text, never evaluated)."""
     out: list[Finding] = []
     spec = {c.name: c for c in SPECS[table]}
     for name in df.columns:
@@ -473,15 +536,30 @@ def _check_text(table: str, file: str, df: pd.DataFrame) -> list[Finding]:
         too = n > limit
         long = pd.DataFrame({"v": s.loc[too], "n": n.loc[too]})
         _report(out, "error", file, "too_long", long, lambda i, r, name=name, limit=limit: dict(
-            row=_rownum(i), column=name, value=r["v"][:40] + "…",
+            row=_rownum(i), column=name, value=shown(r["v"], 40),
             message=f"the text is too long ({r['n']:,} characters; at most {limit:,} in this "
                     f"column)"))
+        if name in IDENTIFIERS:
+            problem = _identifier_problems(s, name == "patient_id").where(~too, None)
+            bad = pd.DataFrame({"v": s, "why": problem}).loc[problem.notna()]
+            _report(out, "error", file, "identifier", bad, lambda i, r, name=name: dict(
+                row=_rownum(i), column=name, value=shown(r["v"]),
+                patient_id=shown(r["v"]) if name == "patient_id" else None,
+                message=f"the {name.replace('_', ' ')} {r['why']}"))
         formula = s.loc[(n <= limit) & look["formula"]].to_frame("v")
         _report(out, "warning", file, "formula_text", formula, lambda i, r, name=name: dict(
             row=_rownum(i), column=name, value=r["v"][:80],
             message="starts like a spreadsheet formula: kept and shown as text, never "
                     "evaluated; take care when opening exported files in a spreadsheet"))
     return out
+
+
+def _count_centers(file: str, df: pd.DataFrame, limits: Limits) -> list[Finding]:
+    if "center" not in df or is_typed(df["center"]):
+        return []
+    n = int(df["center"].nunique())
+    return [over(file, "distinct centers", n, limits.centers, column="center")] \
+        if n > limits.centers else []
 
 
 def _to_bool(s: pd.Series) -> pd.Series:
@@ -507,7 +585,8 @@ def _typed(table: str, df: pd.DataFrame, extra_bool: Iterable[str] = ()) -> pd.D
         if col.kind in ("int", "number"):
             v = _num(s)
             ok = np.isfinite(v) & ~(v < (-np.inf if col.min is None else col.min)) \
-                & ~(v > (np.inf if col.max is None else col.max))
+                & ~(v > (np.inf if col.max is None else col.max)) \
+                & ~(v.abs() > (np.inf if col.bound is None else col.bound))
             if col.kind == "number":
                 out[name] = v.where(ok)
             else:
@@ -771,52 +850,66 @@ def _cross_checks(study: dict, files: dict[str, str], p: pd.DataFrame, m: pd.Dat
 
 # ---------------------------------------------------------------------------------------------
 
-def validate(raw: RawTables) -> Validated:
+def validate(raw: RawTables, limits: Limits | None = None,
+             progress: Progress | None = None) -> Validated:
     """Check everything and return typed frames (index = spreadsheet row − 2) and findings."""
+    limits = limits or Limits()
+    progress = progress or Progress()
     findings: list[Finding] = list(raw.findings)
-    findings += validate_study(raw.study)
-    limits = _measure_limits(raw.study)
-    pops = set(limits["population"].dropna())
+    with progress.working_on(STUDY, "checking"):
+        findings += validate_study(raw.study, limits)
+        limits_of_measures = _measure_limits(raw.study)
+    pops = set(limits_of_measures["population"].dropna())
 
     typed: dict[str, pd.DataFrame] = {}
     for table in ("patients", "measurements", "events"):
-        spec_names = {c.name for c in SPECS[table]}
-        extra_bool = [c for c in pops if c not in spec_names] if table == "patients" else []
-        df, file = _as_checked(table, raw.table(table), extra_bool), raw.files[table]
-        findings += _check_cells(table, file, df)
-        findings += _check_text(table, file, df)
-        for c in extra_bool:  # an extra patients column used as a measure's population
-            if c in df:
-                bad = df.loc[~is_blank(df[c]) & _to_bool(df[c]).isna()]
-                _report(findings, "error", file, "boolean", bad, lambda i, r, c=c: dict(
-                    row=_rownum(i), column=c, value=r[c],
-                    message="expected true or false: this column is a measure's population in "
-                            "study.json"))
-        if table == "patients":
-            for c in [c for c in DERIVED if c in df.columns]:
-                findings.append(Finding("warning", file, "this column is replaced by the outcome "
-                                                         "derived from the events", row=1,
-                                        column=c, rule="derived_column"))
-        else:
-            for c in sorted(set(df.columns) - spec_names):
-                findings.append(Finding("warning", file, "column not in the data format: kept, "
-                                                         "but not used", row=1, column=c,
-                                        rule="extra_column"))
-        t = _typed(table, df, extra_bool)
-        typed[table] = _provenance(file, df, t, findings)
-        if table != "patients":  # optional columns the analyses read: present, empty if absent
-            for c in SPECS[table]:
-                if c.name not in typed[table]:
-                    typed[table][c.name] = pd.Series(
-                        pd.NA if c.kind == "int" else None, index=df.index,
-                        dtype="Int64" if c.kind == "int" else object)
-        if df.empty:
-            what = "patients" if table == "patients" else table
-            findings.append(Finding("error" if table == "patients" else "warning", file,
-                                    f"the table has a header but no rows: no {what}",
-                                    rule="empty_table"))
+        with progress.working_on(raw.files[table], "checking"):
+            typed[table] = _validate_table(raw, table, pops, limits, findings)
 
-    _cross_checks(raw.study, raw.files, typed["patients"], typed["measurements"],
-                  typed["events"], findings)
+    files = ", ".join(raw.files[t] for t in ("patients", "measurements", "events"))
+    with progress.working_on(files, "checking"):
+        _cross_checks(raw.study, raw.files, typed["patients"], typed["measurements"],
+                      typed["events"], findings)
     findings.sort(key=lambda f: f.level != "error")  # errors first, order kept otherwise
     return Validated(typed["patients"], typed["measurements"], typed["events"], findings)
+
+
+def _validate_table(raw: RawTables, table: str, pops: set, limits: Limits,
+                    findings: list[Finding]) -> pd.DataFrame:
+    """The cell checks of one table (findings appended) and its typed frame."""
+    spec_names = {c.name for c in SPECS[table]}
+    extra_bool = [c for c in pops if c not in spec_names] if table == "patients" else []
+    df, file = _as_checked(table, raw.table(table), extra_bool), raw.files[table]
+    findings += _check_cells(table, file, df)
+    findings += _check_text(table, file, df)
+    if table == "patients":
+        findings += _count_centers(file, df, limits)
+    for c in extra_bool:  # an extra patients column used as a measure's population
+        if c in df:
+            bad = df.loc[~is_blank(df[c]) & _to_bool(df[c]).isna()]
+            _report(findings, "error", file, "boolean", bad, lambda i, r, c=c: dict(
+                row=_rownum(i), column=c, value=r[c],
+                message="expected true or false: this column is a measure's population in "
+                        "study.json"))
+    if table == "patients":
+        for c in [c for c in DERIVED if c in df.columns]:
+            findings.append(Finding("warning", file, "this column is replaced by the outcome "
+                                                     "derived from the events", row=1,
+                                    column=c, rule="derived_column"))
+    else:
+        for c in sorted(set(df.columns) - spec_names):
+            findings.append(Finding("warning", file, "column not in the data format: kept, "
+                                                     "but not used", row=1, column=shown(c),
+                                    rule="extra_column"))
+    t = _provenance(file, df, _typed(table, df, extra_bool), findings)
+    if table != "patients":  # optional columns the analyses read: present, empty if absent
+        for c in SPECS[table]:
+            if c.name not in t:
+                t[c.name] = pd.Series(pd.NA if c.kind == "int" else None, index=df.index,
+                                      dtype="Int64" if c.kind == "int" else object)
+    if df.empty:
+        what = "patients" if table == "patients" else table
+        findings.append(Finding("error" if table == "patients" else "warning", file,
+                                f"the table has a header but no rows: no {what}",
+                                rule="empty_table"))
+    return t

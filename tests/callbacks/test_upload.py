@@ -40,6 +40,11 @@ def folder_files(folder: Path, prefix: str = "") -> list[tuple[str, bytes]]:
     return [(prefix + p.name, p.read_bytes()) for p in sorted(folder.iterdir()) if p.is_file()]
 
 
+def sessions_on_disk(root: Path) -> list[Path]:
+    """The session folders under a store's root (not its `.slots` of upload checks)."""
+    return [p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")]
+
+
 def messages(err: DataError) -> list[str]:
     return [f"{f.file}: {f.message}" for f in err.findings]
 
@@ -129,7 +134,7 @@ def test_empty_and_non_data_files_do_not_stop_an_upload(tmp_path):
 def test_files_are_private_to_the_server_user(tmp_path, clock):
     store = make_store(tmp_path / "root", clock)
     store.create(folder_files(DEMO), owner="ana")
-    (session,) = [p for p in (tmp_path / "root").iterdir() if p.is_dir()]
+    (session,) = sessions_on_disk(tmp_path / "root")
     for path in [session, session / "data", *session.rglob("*")]:
         mode = path.stat().st_mode & 0o777
         assert mode == (0o700 if path.is_dir() else 0o600), path
@@ -206,7 +211,7 @@ def test_an_unused_session_expires_with_its_files_and_use_keeps_it(tmp_path, clo
     assert store.get(token, "ana") is not None
     clock.now += 601
     assert store.get(token, "ana") is None
-    assert list(tmp_path.iterdir()) == []
+    assert sessions_on_disk(tmp_path) == []
 
 
 def test_sweeping_deletes_other_expired_sessions(tmp_path, clock):
@@ -214,7 +219,7 @@ def test_sweeping_deletes_other_expired_sessions(tmp_path, clock):
     old, _, _ = store.create(folder_files(DEMO), owner="ana")
     clock.now += 601
     new, _, _ = store.create(folder_files(DEMO), owner="bob")
-    assert len(list(tmp_path.iterdir())) == 1
+    assert len(sessions_on_disk(tmp_path)) == 1
     assert store.get(old, "ana") is None and store.get(new, "bob") is not None
 
 
@@ -224,7 +229,7 @@ def test_closing_deletes_at_once_but_only_for_the_owner(tmp_path, clock):
     store.close(token, "bob")
     assert store.get(token, "ana") is not None
     store.close(token, "ana")
-    assert store.get(token, "ana") is None and list(tmp_path.iterdir()) == []
+    assert store.get(token, "ana") is None and sessions_on_disk(tmp_path) == []
 
 
 def test_invalid_data_keeps_nothing(tmp_path, clock):
@@ -233,7 +238,7 @@ def test_invalid_data_keeps_nothing(tmp_path, clock):
     with pytest.raises(DataError) as caught:
         store.create(files, owner="ana")
     assert any("events" in m and "missing" in m for m in messages(caught.value))
-    assert list(tmp_path.iterdir()) == []
+    assert sessions_on_disk(tmp_path) == []
 
 
 def test_the_number_of_sessions_is_bounded(tmp_path, clock):
@@ -370,11 +375,13 @@ def test_anonymous_browsers_never_evict_each_others_datasets(served, other_trial
     for browser in browsers:
         browser.get("/")
         assert post_upload(browser, other_trial).get_json()["opened"] is True
-    assert len([p for p in store.root.iterdir() if p.is_dir()]) == len(browsers)
+    sessions = [p for p in store.root.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    assert len(sessions) == len(browsers)
     assert all("Uploaded dataset: " in layout_text(b) for b in browsers)
     assert len({owner_of(served, b) for b in browsers}) == len(browsers)
     post_upload(browsers[0], other_trial)  # a browser's next upload replaces its own only
-    assert len([p for p in store.root.iterdir() if p.is_dir()]) == len(browsers)
+    sessions = [p for p in store.root.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    assert len(sessions) == len(browsers)
     assert all("Uploaded dataset: " in layout_text(b) for b in browsers)
 
 
@@ -416,14 +423,14 @@ def test_closing_returns_to_the_default_data_and_deletes_the_files(served, other
     client = served.server.test_client()
     post_upload(client, other_trial)
     root = served.server.config[SESSIONS_CONFIG_KEY].root
-    assert len(list(root.iterdir())) == 1
+    assert len(sessions_on_disk(root)) == 1
     body = callback_request([(ids.UPLOAD_RELOAD, "href")], [(ids.UPLOAD_CLOSE, "n_clicks", 1)])
     # A second output on the same property: Dash keys it with a hash.
     body["output"] = next(k for k in served.callback_map
                           if k.startswith(f"{ids.UPLOAD_RELOAD}.href@"))
     r = client.post("/_dash-update-component", json=body)
     assert r.status_code == 200 and f"{SESSION_COOKIE}=;" in r.headers["Set-Cookie"]
-    assert list(root.iterdir()) == []
+    assert sessions_on_disk(root) == []
     assert "Uploaded pilot study" not in layout_text(client)
 
 
@@ -437,7 +444,7 @@ def test_a_refused_upload_lists_the_findings_and_changes_nothing(served, other_t
     assert answer["opened"] is False and answer["problems"] == answer["errors"] == 1
     (finding,) = answer["findings"]
     assert finding["file"] == "events.csv" and finding["value"] == "MXR"
-    assert list(served.server.config[SESSIONS_CONFIG_KEY].root.iterdir()) == []
+    assert sessions_on_disk(served.server.config[SESSIONS_CONFIG_KEY].root) == []
 
 
 def test_a_gone_session_is_said_on_the_page_and_in_callbacks(served, other_trial):
@@ -557,7 +564,7 @@ def test_the_dialog_shows_findings_or_reloads():
 def test_expired_sessions_go_without_their_owner_coming_back(served, other_trial):
     store = served.server.config[SESSIONS_CONFIG_KEY]
     post_upload(served.server.test_client(), other_trial)
-    (folder,) = [p for p in store.root.iterdir() if p.is_dir()]
+    (folder,) = sessions_on_disk(store.root)
     old = folder.joinpath("meta.json").stat().st_mtime - store.settings.ttl_seconds - 1
     os.utime(folder / "meta.json", (old, old))
     store._last_sweep = float("-inf")  # as a minute later

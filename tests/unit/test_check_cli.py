@@ -157,9 +157,9 @@ def test_check_invalid_study_json_content(tmp_path, capsys):
 def test_unexpected_failure_is_one_line_not_a_traceback(tmp_path, capsys, monkeypatch):
     import trial.loader
 
-    def boom(path):
+    def boom(path, limits):
         raise RuntimeError("disk on fire")
-    monkeypatch.setattr(trial.loader, "load_trial", boom)
+    monkeypatch.setattr(trial.loader, "load_trial_bounded", boom)
     code, out, err = run(capsys, "check", tmp_path)
     assert code == 2 and err == "check failed: RuntimeError: disk on fire\n"
 

@@ -194,8 +194,9 @@ def test_malformed_csv(tmp_path):
     p = folder / "events.csv"
     p.write_text(p.read_text() + "P01,5,infusion,x,,,published,surplus\n")
     assert unreadable(folder) == [
-        "ERROR: events.csv: not a well-formed CSV table (Expected 7 fields in line 19, saw 8); "
-        "every row needs the same number of comma-separated fields as the header"]
+        "ERROR: events.csv, row 19: row 19 has 8 fields but the header has 7: every row needs as "
+        "many comma-separated fields as the header (a comma inside a text needs the text in "
+        "double quotes)"]
 
 
 def test_missing_and_doubled_tables(tmp_path):
