@@ -59,14 +59,20 @@ def wrap_in(text: str, width: float, pt: float, bold: bool = False) -> list[str]
 
 @dataclass(frozen=True)
 class Block:
-    """A text block: its lines, size, and box (inches)."""
+    """A text block: its paragraphs, the lines they wrap to at its width, its size and its box
+    (inches)."""
 
-    lines: tuple[str, ...]
+    paragraphs: tuple[str, ...]
     pt: float
     top: float
     left: float = MARGIN
     width: float = SLIDE_W - 2 * MARGIN
     bold: bool = False
+
+    @property
+    def lines(self) -> list[str]:
+        return wrap_all(self.paragraphs, self.width * PX_PER_IN, self.pt * PX_PER_PT,
+                        self.bold)
 
     @property
     def height(self) -> float:
@@ -98,7 +104,7 @@ def title_block(text: str, top: float = 0.3) -> Block:
     pt = float(TITLE_PT)
     while pt > TITLE_MIN_PT and width_in(text, pt, bold=True) > avail:
         pt -= 1
-    return Block(tuple(wrap_in(text, avail, pt, bold=True)), pt, top, bold=True)
+    return Block((text,), pt, top, bold=True)
 
 
 def geometry(title: str, subtitle: str, takeaway: str, footnote: Sequence[str],
@@ -110,18 +116,17 @@ def geometry(title: str, subtitle: str, takeaway: str, footnote: Sequence[str],
     y = head.bottom + 0.14     # the accent bar
     sub = None
     if subtitle:
-        sub = Block(tuple(wrap_in(subtitle, avail, SUBTITLE_PT)), SUBTITLE_PT, y + 0.06)
+        sub = Block((subtitle,), SUBTITLE_PT, y + 0.06)
         y = sub.bottom
     take = None
     if takeaway:
-        take = Block(tuple(wrap_in(takeaway, avail - 0.3, TAKEAWAY_PT, bold=True)),
+        take = Block((takeaway,),
                      TAKEAWAY_PT, y + 0.12, left=MARGIN + 0.15, width=avail - 0.3, bold=True)
         y = take.bottom + 0.06
     foot_pt = TABLE_FOOTNOTE_PT if compact else FOOTNOTE_PT
-    texts = [" · ".join(footnote)] if compact else footnote
-    foot_lines = wrap_all(texts, avail * PX_PER_IN, foot_pt * PX_PER_PT)
-    foot = Block(tuple(foot_lines), foot_pt, SLIDE_H - 0.25 - lines_height(len(foot_lines),
-                                                                           foot_pt))
+    texts = (" · ".join(footnote),) if compact else tuple(footnote)
+    foot_h = Block(texts, foot_pt, 0).height
+    foot = Block(texts, foot_pt, SLIDE_H - 0.25 - foot_h)
     return SlideGeometry(head, sub, take, foot, y + 0.12, foot.top - 0.1)
 
 
@@ -308,7 +313,7 @@ def _text(slide, block: Block, color=GREY, align: str = "left", fill=None, name:
     tf = box.text_frame
     tf.word_wrap, tf.auto_size = True, MSO_AUTO_SIZE.NONE
     tf.margin_left = tf.margin_right = tf.margin_top = tf.margin_bottom = 0
-    for i, line in enumerate(block.lines):
+    for i, line in enumerate(block.paragraphs):
         p = tf.paragraphs[0] if i == 0 else tf.add_paragraph()
         p.alignment = PP_ALIGN.CENTER if align == "center" else PP_ALIGN.LEFT
         p.line_spacing = 1.0   # single: about LEADING em
@@ -325,11 +330,8 @@ def _text(slide, block: Block, color=GREY, align: str = "left", fill=None, name:
 def _head(slide, g: SlideGeometry) -> None:
     from pptx.enum.shapes import MSO_SHAPE
 
-    title = slide.shapes.title
     b = g.title
-    title.left, title.top, title.width, title.height = (_emu(b.left), _emu(b.top),
-                                                        _emu(b.width), _emu(b.height))
-    _fill_title(title, b)
+    _place_title(slide.shapes.title, b)
     bar = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, _emu(MARGIN), _emu(b.bottom + 0.05),
                                  _emu(1.2), _emu(0.06))
     bar.fill.solid()
@@ -342,20 +344,23 @@ def _head(slide, g: SlideGeometry) -> None:
     _text(slide, g.footnote, GREY, name="Footnote")
 
 
-def _fill_title(shape, block: Block) -> None:
+def _place_title(shape, block: Block, align: str = "left") -> None:
+    """The title placeholder holding exactly `block`."""
     from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
     from pptx.util import Pt
 
+    shape.left, shape.top = _emu(block.left), _emu(block.top)
+    shape.width, shape.height = _emu(block.width), _emu(block.height)
     tf = shape.text_frame
     tf.clear()
     tf.word_wrap, tf.auto_size = True, MSO_AUTO_SIZE.NONE
     tf.margin_left = tf.margin_right = tf.margin_top = tf.margin_bottom = 0
     tf.vertical_anchor = MSO_ANCHOR.TOP
     p = tf.paragraphs[0]
-    p.alignment = PP_ALIGN.LEFT
+    p.alignment = PP_ALIGN.CENTER if align == "center" else PP_ALIGN.LEFT
     p.line_spacing = 1.0
     run = p.add_run()
-    run.text = " ".join(block.lines)
+    run.text = " ".join(block.paragraphs)
     run.font.size, run.font.bold, run.font.name = Pt(block.pt), True, FONT
     run.font.color.rgb = _rgb(DARK)
 
@@ -370,28 +375,31 @@ def _title_slide(prs, trial: Trial, views: Sequence[ExportView], today: date) ->
     """Centred: the study, its registry and citation, the selection, the date, the count of
     slides, and the data status (the simulated-data note in a yellow box when simulated)."""
     study = trial.study
-    slide = prs.slides.add_slide(prs.slide_layouts[6])   # blank
+    slide = prs.slides.add_slide(prs.slide_layouts[5])   # "Title Only": the study's title
     width = SLIDE_W - 2 * 1.0
-    blocks = [(Block(tuple(wrap_in(study.title, width, 34, True)), 34, 0, 1.0, width, True),
+    blocks = [(Block((study.title,), 34, 0, 1.0, width, True),
                DARK, None)]
     source = " · ".join(x for x in (study.registry_id, study.citation) if x)
     if source:
-        blocks.append((Block(tuple(wrap_in(source, width, 18)), 18, 0, 1.0, width), GREY, None))
+        blocks.append((Block((source,), 18, 0, 1.0, width), GREY, None))
     n = sum(1 for ev in views if ev.figure is not None) + sum(len(ev.tables) for ev in views)
     for line in (selection_line(views),
                  f"{n} slide{'s' if n != 1 else ''} · exported {today.isoformat()}"):
-        blocks.append((Block(tuple(wrap_in(line, width, 18)), 18, 0, 1.0, width), GREY, None))
+        blocks.append((Block((line,), 18, 0, 1.0, width), GREY, None))
     status = provenance_note(trial)
     simulated = study.is_simulated
-    blocks.append((Block(tuple(wrap_in(status, width - 0.6, 16, simulated)), 16, 0, 1.6,
+    blocks.append((Block((status,), 16, 0, 1.6,
                          width - 1.2, simulated), WARN_TEXT if simulated else GREY,
                    WARN_FILL if simulated else None))
     gaps = [0.35] + [0.18] * (len(blocks) - 2)
     total = sum(b.height for b, _, _ in blocks) + sum(gaps)
     y = (SLIDE_H - total) / 2
-    for (block, color, fill), gap in zip(blocks, [*gaps, 0]):
-        _text(slide, Block(block.lines, block.pt, y, block.left, block.width, block.bold),
-              color, align="center", fill=fill)
+    for i, ((block, color, fill), gap) in enumerate(zip(blocks, [*gaps, 0])):
+        placed = Block(block.paragraphs, block.pt, y, block.left, block.width, block.bold)
+        if i == 0:
+            _place_title(slide.shapes.title, placed, align="center")
+        else:
+            _text(slide, placed, color, align="center", fill=fill)
         y += block.height + gap
 
 
