@@ -193,7 +193,18 @@ def _short(text: str, limit: int = RISK_LABEL_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _condense_risk_table(fig: go.Figure) -> None:
+def _label_chars(frame: Frame) -> int:
+    """How long a row label of the table under a plot may be (a narrower frame, shorter)."""
+    return RISK_LABEL_CHARS if frame.width >= 1600 else 20
+
+
+def _shorten_n_table_labels(fig: go.Figure, limit: int) -> None:
+    for a in _n_table(fig):
+        if a.xref == "paper" and not a.text.startswith("<b>"):
+            a.text = plot_text(_short(plain_text(a.text), limit))
+
+
+def _condense_risk_table(fig: go.Figure, limit: int = RISK_LABEL_CHARS) -> None:
     """A risk table of several groups keeps, on a slide, one line per group: the number at
     risk, labelled with the group's name in its colour (the classic table under Kaplan-Meier
     curves; events and censored per group are in the speaker notes and the CSV). Without
@@ -216,8 +227,8 @@ def _condense_risk_table(fig: go.Figure) -> None:
     for y in first_lines:
         header = headers[y + 1]
         color = header.font.color if header.font and header.font.color else "#444"
-        labels.append(f"<span style='color:{color}'><b>{plot_text(_short(plain_text(header.text)))}"
-                      "</b></span>")
+        name = plot_text(_short(plain_text(header.text), limit))
+        labels.append(f"<span style='color:{color}'><b>{name}</b></span>")
     fig.update_layout(annotations=[a for a in fig.layout.annotations if a.yref != "y2"])
     for a in fig.layout.annotations:
         if str(a.yref) == "y2 domain":
@@ -353,7 +364,9 @@ def slide_figure(ev: ExportView, frame: Frame = SLIDE_FRAME, *, title: bool = Tr
     grid = not layered and len(_axes(fig, "y")) > 1
     _style_type(fig)
     if layered:
-        _condense_risk_table(fig)
+        _condense_risk_table(fig, _label_chars(frame))
+    else:
+        _shorten_n_table_labels(fig, _label_chars(frame))
     title_lines, subtitle_lines = _head(ev, frame.width, title)
     footer_lines = _footer_lines(ev, frame.width) if footer else []
     left, right = _left_px(fig, layered), PAD + 20
