@@ -185,28 +185,34 @@ def fit_table(df: pd.DataFrame, width: float, height: float) -> FittedTable | No
     inches, the label column and the headers wrapping; None if it never does."""
     cells = [[_cell_text(v) for v in row] for row in df.itertuples(index=False)]
     headers = [str(c) for c in df.columns]
+    # Widths at 1 pt, measured once (a width scales with the size).
+    cell_w = [[width_in(c, 1) for c in row] for row in cells]
+    word_w = [max((width_in(w, 1, True) for w in h.split()), default=0.0) for h in headers]
+    head_w = [width_in(h, 1, True) for h in headers]
     for pt in range(TABLE_PT, TABLE_MIN_PT - 1, -1):
-        data_w = [max([width_in(r[j], pt) for r in cells]
-                      + [max((width_in(w, pt, True) for w in headers[j].split()), default=0)])
-                  + CELL_PAD_W for j in range(1, len(headers))]
+        data_w = [max([r[j] for r in cell_w] + [word_w[j]]) * pt + CELL_PAD_W
+                  for j in range(1, len(headers))]
         label_w = width - sum(data_w)
         if label_w < 1.6:
             continue
-        natural = max([width_in(r[0], pt) for r in cells] + [width_in(headers[0], pt, True)])
+        natural = max([r[0] for r in cell_w] + [head_w[0]]) * pt
         # The labels may wrap rather than squeeze the headers of the data columns.
         label_w = min(label_w, natural + CELL_PAD_W, max(0.3 * width, 1.6))
-        widths = [label_w, *data_w]
         # The data columns share what the label column leaves.
-        spare = (width - sum(widths)) / max(len(data_w), 1)
+        spare = (width - label_w - sum(data_w)) / max(len(data_w), 1)
         widths = [label_w] + [w + spare for w in data_w]
 
-        def lines(text, j, bold=False, pt=pt, widths=widths):
-            return max(len(wrap_in(text, widths[j] - CELL_PAD_W, pt, bold)), 1)
+        def lines(text: str, one_line: float, j: int, bold: bool = False, pt=pt,
+                  widths=widths) -> int:
+            inner = widths[j] - CELL_PAD_W
+            if one_line * pt <= inner:
+                return 1
+            return max(len(wrap_in(text, inner, pt, bold)), 1)
 
-        heights = [lines_height(max(lines(h, j, True) for j, h in enumerate(headers)), pt)
-                   + CELL_PAD_H]
-        heights += [lines_height(max(lines(c, j) for j, c in enumerate(r)), pt) + CELL_PAD_H
-                    for r in cells]
+        heights = [lines_height(max(lines(h, head_w[j], j, True)
+                                    for j, h in enumerate(headers)), pt) + CELL_PAD_H]
+        heights += [lines_height(max(lines(c, w, j) for j, (c, w) in enumerate(zip(r, rw))),
+                                 pt) + CELL_PAD_H for r, rw in zip(cells, cell_w)]
         if sum(heights) <= height:
             return FittedTable(df, pt, tuple(widths), tuple(heights))
     return None

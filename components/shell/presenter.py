@@ -226,10 +226,11 @@ def _current_slide(deck) -> tuple[int, list]:
 def show_slide(deck):
     i, slides = _current_slide(deck)
     if not slides:
-        return [], [], [], HIDDEN, "", "", True, True
+        return [], [], [], HIDDEN, "", "", "", True, True
     ev = build_slides(current_trial(), [slides[i]], date.today())[0]
     image_style = None if ev.figure is not None else HIDDEN
-    return (*slide(ev), image_style, f"Figure: {ev.title}", f"{i + 1} / {len(slides)}",
+    # The previous slide's image goes until this slide's is rendered.
+    return (*slide(ev), image_style, f"Figure: {ev.title}", "", f"{i + 1} / {len(slides)}",
             i == 0, i == len(slides) - 1)
 
 
@@ -297,7 +298,8 @@ def register(app: Dash) -> None:
               prevent_initial_call=True)(present)
     app.callback(Output(ids.PRESENT_SLIDE, "children"), Output(ids.PRESENT_TABLES, "children"),
               Output(ids.PRESENT_FOOTER, "children"), Output(ids.PRESENT_IMAGE, "style"),
-              Output(ids.PRESENT_IMAGE, "alt"), Output(ids.PRESENT_COUNTER, "children"),
+              Output(ids.PRESENT_IMAGE, "alt"),
+              Output(ids.PRESENT_IMAGE, "src"), Output(ids.PRESENT_COUNTER, "children"),
               Output(ids.PRESENT_PREV, "disabled"), Output(ids.PRESENT_NEXT, "disabled"),
               Input(ids.PRESENT_DECK, "data"))(show_slide)
     app.clientside_callback(ClientsideFunction("export", "slideFrame"),
@@ -306,7 +308,7 @@ def register(app: Dash) -> None:
     app.callback(Output(ids.PRESENT_FIGURE, "data"), Input(ids.PRESENT_FRAME, "data"),
               State(ids.PRESENT_DECK, "data"), prevent_initial_call=True)(slide_figure_for)
     app.clientside_callback(ClientsideFunction("export", "slideImage"),
-                            Output(ids.PRESENT_IMAGE, "src"),
+                            Output(ids.PRESENT_IMAGE, "src", allow_duplicate=True),
                             Input(ids.PRESENT_FIGURE, "data"), prevent_initial_call=True)
     app.callback(Output(ids.PIN_DOWNLOAD, "data"), Input(ids.PIN_HTML, "n_clicks"),
               State(ids.PIN_STORE, "data"), prevent_initial_call=True)(download_pinned_html)
