@@ -276,12 +276,13 @@ def pptx_deck(trial: Trial, views: Sequence[ExportView], today: date,
     """A 16:9 deck: a title slide, then per view a slide (see the module's docstring).
     `images`: one PNG per figure view, in order, rendered from `deck_figures(views)`."""
     from pptx import Presentation
+    from pptx.util import Emu
 
     figures = [ev for ev in views if ev.figure is not None]
     if len(images) != len(figures):
         raise ValueError(f"{len(images)} images for {len(figures)} figure slides")
     prs = Presentation()
-    prs.slide_width, prs.slide_height = _emu(SLIDE_W), _emu(SLIDE_H)
+    prs.slide_width, prs.slide_height = Emu(_emu(SLIDE_W)), Emu(_emu(SLIDE_H))
     _title_slide(prs, trial, views, today)
     pictures = iter(images)
     for ev in views:
@@ -383,8 +384,9 @@ def _title_slide(prs, trial: Trial, views: Sequence[ExportView], today: date) ->
     study = trial.study
     slide = prs.slides.add_slide(prs.slide_layouts[5])   # "Title Only": the study's title
     width = SLIDE_W - 2 * 1.0
-    blocks = [(Block((study.title,), 34, 0, 1.0, width, True),
-               DARK, None)]
+    Colour = tuple[int, int, int]
+    blocks: list[tuple[Block, Colour, Colour | None]] = [
+        (Block((study.title,), 34, 0, 1.0, width, True), DARK, None)]
     source = " · ".join(x for x in (study.registry_id, study.citation) if x)
     if source:
         blocks.append((Block((source,), 18, 0, 1.0, width), GREY, None))

@@ -63,11 +63,11 @@ def export_toolbar(view: str, formats: tuple[str, ...] = FIGURE_FORMATS) -> html
         html.Span("Export", className="export-label me-2"),
         dbc.ButtonGroup(buttons, size="sm"),
         # The spinner shows while the server prepares the file or the figures to render.
-        dcc.Loading(html.Div(downloads + jobs), type="circle", delay_show=200,
+        dcc.Loading(html.Div([*downloads, *jobs]), type="circle", delay_show=200,
                     parent_className="export-spinner"),
         # assets/export.js says here how rendering a deck goes, when it takes a while.
         html.Span(id=export_progress_id(view), className="export-progress ms-2",
-                  **{"aria-live": "polite"}),
+                  role="status"),
     ], className="export-toolbar")
 
 

@@ -82,7 +82,7 @@ def toolbar() -> html.Div:
                       className="btn btn-sm btn-outline-secondary share-copy"),
         dcc.Loading(html.Div([dcc.Download(id=ids.PIN_DOWNLOAD), dcc.Store(id=ids.PIN_JOB)]),
                     type="circle", delay_show=200, parent_className="export-spinner"),
-        html.Span(id=ids.PIN_PROGRESS, className="export-progress", **{"aria-live": "polite"}),
+        html.Span(id=ids.PIN_PROGRESS, className="export-progress", role="status"),
     ], className="presenter-toolbar")
 
 

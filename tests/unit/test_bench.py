@@ -28,6 +28,7 @@ def test_the_benchmark_replays_callback_requests_the_app_answers(demo_trial):
 
 def test_the_export_benchmark_makes_a_deck(monkeypatch):
     from bench.run import export_times
+
     from conftest import DEMO
     row = export_times(DEMO, repeats=1)
     assert row["deck_slides"] == 6 and row["deck_bytes"] > 10_000

@@ -6,7 +6,6 @@ import dataclasses
 import io
 import json
 import re
-import xml.etree.ElementTree as ET
 from datetime import date
 
 import numpy as np
