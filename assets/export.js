@@ -75,9 +75,13 @@ window.dash_clientside = window.dash_clientside || {};
   }
 
   function image(job) {
+    var timer = setTimeout(function () { say(job.progress, "Rendering the image…"); },
+                           PROGRESS_AFTER_MS);
     return toImage(job.figure, job.format, job.scale).then(function (url) {
+      clearTimeout(timer);
+      say(job.progress, "");
       return download(job, dataUrlBase64(url));
-    });
+    }, function (err) { clearTimeout(timer); throw err; });
   }
 
   function pageDataset(job) {

@@ -36,10 +36,11 @@ FILTER_STATES = [State(i.component_id, i.component_property) for i in FILTER_INP
 
 def image_job(ev: ExportView, fmt: str, filename: str) -> dict:
     """What the browser needs to render a PNG or SVG export: the slide figure (with its title
-    and footer) at the slide's size, the scale and the file name."""
+    and footer) at the slide's size, the scale, the file name, and where to say that it is
+    rendering when that takes a while."""
     fig = slide_figure(ev)
     return {"kind": "image", "format": fmt, "filename": filename, "type": MIME[fmt],
-            "figure": figure_json(fig),
+            "figure": figure_json(fig), "progress": export_progress_id(ev.view),
             "scale": theme.SLIDE_SCALE if fmt == ids.FORMAT_PNG else 1}
 
 
