@@ -59,13 +59,3 @@ def wrap(text: str, width: float, px: float, bold: bool = False) -> list[str]:
 def wrap_all(texts, width: float, px: float, bold: bool = False) -> list[str]:
     """Every text wrapped, one after the other (each text starts a new line)."""
     return [line for t in texts for line in (wrap(t, width, px, bold) or [""])]
-
-
-def fit_size(text: str, width: float, largest: float, smallest: float,
-             bold: bool = False) -> float:
-    """The largest size (whole units, from `largest` down to `smallest`) at which `text` fits
-    on one line of `width`; `smallest` if it never does (it then wraps)."""
-    size = largest
-    while size > smallest and text_width(text, size, bold) > width:
-        size -= 1
-    return size
