@@ -10,7 +10,10 @@ For each size it measures, in one run on this machine:
     bytes each update sends;
   * in headless Chromium, the time from a filter click to every visible figure repainted;
   * the naive plotly-express trajectory figure (`px.line(..., line_group="patient_id")`) on the
-    same data, as the reference, and our/naive ratios (server time and bytes).
+    same data, as the reference, and our/naive ratios (server time and bytes);
+  * exports (`--exports`): the server's time for a PNG export (the slide figure handed to the
+    browser) and for a 6-slide PowerPoint deck (the browser's job, then the deck route with the
+    rendered images), the images being rendered in the browser and not counted here.
 Sizes other than 40 (the demo) are synthetic trials from `python -m trial simulate`.
 Results are printed as Markdown and written to --out.
 """
@@ -334,6 +337,75 @@ def per_change(row: dict) -> tuple[float, float, int]:
     return (*worst, max(c["bytes"] for c in row["callbacks"].values()))
 
 
+DECK_SPECS = [
+    {"view": ids.VIEW_TRAJECTORIES, "params": {}},
+    {"view": ids.VIEW_TRAJECTORIES, "params": {"measure": "proteinuria", "group": "center"}},
+    {"view": ids.VIEW_SURVIVAL, "params": {"group": "response"}},
+    {"view": ids.VIEW_SURVIVAL, "params": {"endpoint": "cif", "origin": "response"}},
+    {"view": ids.VIEW_SURVIVAL, "params": {"endpoint": "rfs", "group": "center"}},
+    {"view": ids.VIEW_TABLES, "params": {}},
+]
+
+
+def blank_pngs(figures: list[dict], scale: int) -> list[bytes]:
+    """PNGs of the sizes the browser renders the deck's figures at (their content does not
+    matter to the server)."""
+    import io
+
+    from PIL import Image
+    out = []
+    for f in figures:
+        buf = io.BytesIO()
+        Image.new("RGB", (f["layout"]["width"] * scale, f["layout"]["height"] * scale),
+                  "white").save(buf, "PNG")
+        out.append(buf.getvalue())
+    return out
+
+
+def export_times(data: Path, repeats: int = 5) -> dict:
+    """Server time (median ms) of a PNG export's job and of a 6-slide deck: the job the
+    browser renders, and the deck route that assembles the file from the images."""
+    from datetime import date
+
+    from components.export import callbacks as excb
+    from components.export import deckroute
+    from components.shell import presenter
+    from components.state.viewspec import ViewSpec
+    app = create_app(load_trial(data))
+    client = app.server.test_client()
+    today = date.today()
+    png, job_ms, route_ms = [], [], []
+    for _ in range(repeats):
+        with app.server.test_request_context("/"):
+            trial = app.server.config["TRIAL"]
+            t0 = time.perf_counter()
+            excb.export_download(trial, ViewSpec.from_dict(DECK_SPECS[0]), ids.FORMAT_PNG, today)
+            png.append((time.perf_counter() - t0) * 1000)
+            t0 = time.perf_counter()
+            job = presenter.pinned_download(trial, DECK_SPECS, ids.FORMAT_PPTX, today)
+            job_ms.append((time.perf_counter() - t0) * 1000)
+        images = blank_pngs(job["figures"], job["scale"])
+        form = {"dataset": "app", "kind": "pinned", "specs": json.dumps(job["specs"]),
+                "images": [(__import__("io").BytesIO(b), f"{i}.png")
+                           for i, b in enumerate(images)]}
+        t0 = time.perf_counter()
+        r = client.post(deckroute.DECK_ROUTE, data=form, content_type="multipart/form-data",
+                        headers={deckroute.DECK_HEADER: "1"})
+        route_ms.append((time.perf_counter() - t0) * 1000)
+        assert r.status_code == 200, r.data[:200]
+    med = statistics.median
+    return {"png_job_ms": med(png), "deck_job_ms": med(job_ms), "deck_route_ms": med(route_ms),
+            "deck_server_ms": med(job_ms) + med(route_ms), "deck_slides": len(DECK_SPECS),
+            "deck_bytes": len(r.data)}
+
+
+def export_markdown(row: dict) -> str:
+    return (f"Exports (server time, median; the browser renders the images): PNG export "
+            f"{row['png_job_ms']:.0f} ms; {row['deck_slides']}-slide PowerPoint deck "
+            f"{row['deck_server_ms'] / 1000:.1f} s (job {row['deck_job_ms']:.0f} ms + deck route "
+            f"{row['deck_route_ms']:.0f} ms, {row['deck_bytes'] / 1e6:.1f} MB).\n")
+
+
 def markdown(results: dict) -> str:
     lines = [f"Machine: {results['machine']}. Run: {results['date']}.", "",
              "| patients | cold start (s) | server per filter change, slowest callback (ms) | "
@@ -374,7 +446,14 @@ def main(argv=None) -> int:
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "trial-bench")
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results.json")
+    parser.add_argument("--exports", action="store_true",
+                        help="only the export measurements, on the demo data")
     args = parser.parse_args(argv)
+    if args.exports:
+        row = export_times(ROOT / "data")
+        print(json.dumps(row, indent=1))
+        print(export_markdown(row))
+        return 0
     args.workdir.mkdir(parents=True, exist_ok=True)
     results = {"machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
                "sizes": {}}

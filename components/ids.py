@@ -100,6 +100,10 @@ TABLE_AE_COUNTS = "adverse-event-counts"
 # {"type": EXPORT_DOWNLOAD | METHOD_TOGGLE | METHOD_COLLAPSE | METHOD_BODY, "view": VIEW_*}.
 EXPORT_BUTTON = "export-button"
 EXPORT_DOWNLOAD = "export-download"
+# {"type": EXPORT_JOB, "view", "format"}: store of what the browser renders (assets/export.js);
+# {"type": EXPORT_PROGRESS, "view"}: its progress ("Rendering slide 3 of 6…").
+EXPORT_JOB = "export-job"
+EXPORT_PROGRESS = "export-progress"
 METHOD_TOGGLE = "method-toggle"
 METHOD_COLLAPSE = "method-collapse"
 METHOD_BODY = "method-body"
@@ -130,6 +134,9 @@ PIN_PPTX = "pin-pptx"
 PIN_HTML = "pin-html"
 PIN_DOWNLOAD = "pin-download"
 PIN_LINK_COPY = "pin-link-copy"      # dcc.Clipboard: a link to the pinned slides
+PIN_TAKEAWAY = "pin-takeaway"        # the takeaway line typed before pinning
+PIN_JOB = "pin-job"                  # store: the pinned deck for the browser to render
+PIN_PROGRESS = "pin-progress"
 PRESENT_BUTTON = "present-button"
 PRESENT_PINNED = "present-pinned"
 PRESENT_MODAL = "present-modal"
@@ -138,6 +145,11 @@ PRESENT_SLIDE = "present-slide"
 PRESENT_PREV = "present-prev"
 PRESENT_NEXT = "present-next"
 PRESENT_COUNTER = "present-counter"
+PRESENT_FRAME = "present-frame"      # store: the slide body's size, measured in the browser
+PRESENT_FIGURE = "present-figure"    # store: the slide's figure (plotly JSON) at that size
+PRESENT_IMAGE = "present-image"      # the figure rendered by plotly.js in the browser
+PRESENT_TABLES = "present-tables"    # the tables of a slide without a figure
+PRESENT_FOOTER = "present-footer"
 
 # Added for the survival origin control and history navigation
 SURV_ORIGIN_CONTROL = "surv-origin-control"   # the column holding the relapse origin control

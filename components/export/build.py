@@ -3,7 +3,8 @@ numbers behind the figure, method) out.
 
     ViewSpec (view + its controls + the sidebar filters, JSON-able)
       -> build_view(trial, spec, today) -> ExportView
-      -> slides.figure_png / figure_svg, deck.pptx_deck, report.html_report, files.numbers_csv
+      -> slides.slide_figure (rendered in the browser), deck.pptx_deck, report.html_report,
+         files.numbers_csv
 
 The numbers come from the analysis engine (trial/analysis) and the figures from the same pure
 builders the views use, so a slide, its PowerPoint page and its HTML section show what the
@@ -13,7 +14,7 @@ free text of the data.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import pandas as pd
@@ -41,7 +42,7 @@ from ..figures.trajectory import TrajectoryOptions, trajectory_view
 from ..figures.trajectory import export_name as trajectory_name
 from ..state.filters import filter_of
 from ..state.viewspec import ViewSpec, survival_request, trajectory_request
-from . import methods
+from . import methods, notes
 from .methods import Method
 
 
@@ -59,6 +60,8 @@ class ExportView:
     method: Method
     n: int
     tables: tuple[tuple[str, pd.DataFrame], ...] = ()
+    points: tuple[str, ...] = ()    # the key numbers as sentences (speaker notes)
+    takeaway: str = ""              # the presenter's line, typed when pinning
 
 
 def provenance_note(trial: Trial) -> str:
@@ -105,7 +108,9 @@ def build_trajectories(trial: Trial, spec: ViewSpec, today: date,
         subtitle=subtitle, figure=view.figure, numbers=pd.DataFrame(view.rows),
         footnote=footnote_lines(trial, flt, result.n_patients, extra, today),
         method=methods.trajectory_method(trial, result, p["statistic"], data_dir),
-        n=result.n_patients)
+        n=result.n_patients,
+        points=tuple(notes.trajectory_points(pd.DataFrame(view.rows), p["statistic"],
+                                             result.request.scale)))
 
 
 TABLE_TITLES = {
@@ -142,7 +147,17 @@ def build_tables(trial: Trial, spec: ViewSpec, today: date,
         numbers=tt.response_numbers(trial, patients),
         footnote=footnote_lines(trial, flt, len(patients), [TABLES_NOTE], today),
         method=methods.tables_method(trial, flt, len(patients), data_dir), n=len(patients),
-        tables=tables)
+        tables=tables, points=tuple(_response_points(tables[1][1])))
+
+
+def _response_points(response: pd.DataFrame) -> list[str]:
+    """The overall row of the response table in words."""
+    overall = response.loc[response.iloc[:, 0] == "Overall"]
+    if overall.empty:
+        return []
+    row = overall.iloc[0]
+    return [f"{name} in all {row['n']} selected patients: {row[name]}."
+            for name in response.columns[2:]]
 
 
 def _survival(trial: Trial, spec: ViewSpec):
@@ -167,7 +182,8 @@ def build_survival(trial: Trial, spec: ViewSpec, today: date,
         view=ids.VIEW_SURVIVAL, name=survival_name(result), title=title, subtitle=subtitle,
         figure=view.figure, numbers=export_frame(result),
         footnote=footnote_lines(trial, cohort.filter, result.n_patients, lines[:1], today),
-        method=methods.survival_method(trial, result, lines, data_dir), n=result.n_patients)
+        method=methods.survival_method(trial, result, lines, data_dir), n=result.n_patients,
+        points=tuple(view.lines[:1] + notes.survival_points(result)))
 
 
 VIEW_BUILDERS: dict[str, Callable[..., ExportView]] = {
@@ -178,7 +194,8 @@ VIEW_BUILDERS: dict[str, Callable[..., ExportView]] = {
 
 
 def build_view(trial: Trial, spec: ViewSpec, today: date) -> ExportView:
-    return VIEW_BUILDERS[spec.view](trial, spec, today)
+    ev = VIEW_BUILDERS[spec.view](trial, spec, today)
+    return replace(ev, takeaway=spec.takeaway) if spec.takeaway else ev
 
 
 def build_method(trial: Trial, spec: ViewSpec) -> Method:

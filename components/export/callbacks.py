@@ -1,43 +1,71 @@
 """The export toolbar's and the method panel's callbacks: a click and the controls' values in,
-a `ViewSpec`, then the file (or the method text) out."""
+a `ViewSpec`, then the file (or the method text) out.
+
+HTML and CSV files are made here. Figures are rendered in the browser (plotly.js; nothing to
+install on the server): for PNG, SVG and PowerPoint the callback hands the browser a job, the
+slide-styled figures as JSON (`image_job`, `deck_job`), which assets/export.js renders; a
+deck's images then go to the deck route (deckroute.py), which assembles the file.
+"""
 from __future__ import annotations
 
 from datetime import date
 
-from dash import MATCH, Dash, Input, Output, State, dcc, html, no_update
+from dash import MATCH, ClientsideFunction, Dash, Input, Output, State, html, no_update
 
 import security
 from trial.model import Trial
 
 from .. import ids
 from ..context import current_trial
+from ..figures import theme
 from ..state.filters import FILTER_INPUTS
 from ..state.viewspec import VIEW_CONTROLS, ViewSpec, spec_from_values
-from .build import build_method, build_view
-from .deck import pptx_deck
+from . import deckroute
+from .build import ExportView, build_method, build_view
+from .deck import deck_figures
 from .files import MIME, export_filename, numbers_csv
 from .methods import Method
 from .report import html_report
-from .slides import figure_png, figure_svg
-from .toolbar import FIGURE_FORMATS, TABLE_FORMATS
+from .slides import figure_json, slide_figure
+from .toolbar import BROWSER_FORMATS, FIGURE_FORMATS, TABLE_FORMATS, export_progress_id
 
 VIEW_FORMATS = {ids.VIEW_TRAJECTORIES: FIGURE_FORMATS, ids.VIEW_TABLES: TABLE_FORMATS,
                 ids.VIEW_SURVIVAL: FIGURE_FORMATS}
 FILTER_STATES = [State(i.component_id, i.component_property) for i in FILTER_INPUTS]
 
 
+def image_job(ev: ExportView, fmt: str, filename: str) -> dict:
+    """What the browser needs to render a PNG or SVG export: the slide figure (with its title
+    and footer) at the slide's size, the scale, the file name, and where to say that it is
+    rendering when that takes a while."""
+    fig = slide_figure(ev)
+    return {"kind": "image", "format": fmt, "filename": filename, "type": MIME[fmt],
+            "figure": figure_json(fig), "progress": export_progress_id(ev.view),
+            "scale": theme.SLIDE_SCALE if fmt == ids.FORMAT_PNG else 1}
+
+
+def deck_job(views: list[ExportView], specs: list[dict], kind: str, filename: str,
+             progress: dict | str) -> dict:
+    """What the browser needs to make a deck: each figure slide's figure to render to a PNG,
+    and what to send to the deck route with the images (which rebuilds the views itself)."""
+    return {"kind": "deck", "filename": filename, "type": MIME[ids.FORMAT_PPTX],
+            "figures": deck_figures(views), "scale": theme.SLIDE_SCALE,
+            "specs": specs, "deck": kind, "route": deckroute.DECK_ROUTE,
+            "header": deckroute.DECK_HEADER, "progress": progress,
+            "page": ids.PAGE_DATASET}   # the element whose data-key names the page's dataset
+
+
 def export_download(trial: Trial, spec: ViewSpec, fmt: str, today: date) -> dict:
-    """The dcc.Download data of one export of one view."""
+    """The dcc.Download data of an HTML or CSV export, or the browser's job of a PNG, SVG or
+    PowerPoint export (audited here as the files are)."""
     ev = build_view(trial, spec, today)
     # Recorded before the file is made: an export that cannot be audited is not made.
     security.audit("export", fingerprint=trial.fingerprint, view=spec.view, format=fmt)
     filename = export_filename(ev.name, fmt, today)
-    if fmt == ids.FORMAT_PNG and ev.figure is not None:
-        return dcc.send_bytes(figure_png(ev), filename, type=MIME[fmt])
-    if fmt == ids.FORMAT_SVG and ev.figure is not None:
-        return dcc.send_bytes(figure_svg(ev), filename, type=MIME[fmt])
+    if fmt in (ids.FORMAT_PNG, ids.FORMAT_SVG) and ev.figure is not None:
+        return image_job(ev, fmt, filename)
     if fmt == ids.FORMAT_PPTX:
-        return dcc.send_bytes(pptx_deck(trial, [ev], today), filename, type=MIME[fmt])
+        return deck_job([ev], [spec.to_dict()], "view", filename, export_progress_id(spec.view))
     if fmt == ids.FORMAT_HTML:
         return dict(content=html_report(trial, [ev], today), filename=filename, type=MIME[fmt])
     if fmt == ids.FORMAT_CSV:
@@ -88,15 +116,25 @@ def method_function(view: str):
     return update
 
 
+RENDER_JOB = ClientsideFunction(namespace="export", function_name="render")
+
+
 def register(app: Dash) -> None:
+    deckroute.install(app.server)
     for view, formats in VIEW_FORMATS.items():
         controls = [State(c, "value") for c in VIEW_CONTROLS[view].values()]
         for fmt in formats:
+            target = {"type": ids.EXPORT_DOWNLOAD, "view": view, "format": fmt}
+            job = {"type": ids.EXPORT_JOB, "view": view, "format": fmt}
+            browser = fmt in BROWSER_FORMATS
             app.callback(
-                Output({"type": ids.EXPORT_DOWNLOAD, "view": view, "format": fmt}, "data"),
+                Output(job if browser else target, "data"),
                 Input({"type": ids.EXPORT_BUTTON, "view": view, "format": fmt}, "n_clicks"),
                 *controls, *FILTER_STATES, prevent_initial_call=True
             )(download_function(view, fmt))
+            if browser:   # assets/export.js renders the job and hands over the file
+                app.clientside_callback(RENDER_JOB, Output(target, "data"), Input(job, "data"),
+                                        prevent_initial_call=True)
         app.callback(Output({"type": ids.METHOD_BODY, "view": view}, "children"),
                      Input({"type": ids.METHOD_COLLAPSE, "view": view}, "is_open"),
                      *[Input(c, "value") for c in VIEW_CONTROLS[view].values()], *FILTER_INPUTS

@@ -24,7 +24,8 @@ border-radius:6px;margin:12px 0}.foot{color:#555;font-size:.85rem}
 table{border-collapse:collapse;font-size:.85rem;margin:.5rem 0}
 th,td{border-bottom:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f0f4f8}pre{background:#f6f8fa;padding:10px;overflow:auto;font-size:.8rem}
-details{margin:.6rem 0}
+details{margin:.6rem 0}.takeaway{font-size:1.15rem;font-weight:650;color:#0b5394;
+background:#eef4fb;border-left:5px solid #0072B2;padding:6px 12px;margin:.6rem 0}
 """
 
 
@@ -52,6 +53,8 @@ def html_report(trial: Trial, views: Sequence[ExportView], today: date) -> str:
         parts.append(f"<section><h2>{esc(ev.title)}</h2>")
         if ev.subtitle:
             parts.append(f"<div class='sub'>{esc(ev.subtitle)}</div>")
+        if ev.takeaway:
+            parts.append(f"<p class='takeaway'>{esc(ev.takeaway)}</p>")
         if ev.figure is not None:
             fig = go.Figure(ev.figure)
             fig.update_layout(template=theme.LIGHT_TEMPLATE, width=None, autosize=True)
@@ -62,6 +65,9 @@ def html_report(trial: Trial, views: Sequence[ExportView], today: date) -> str:
             parts.append(f"<h3>{esc(caption)}</h3>{_table_html(table)}")
         parts.append("<ul class='foot'>" + "".join(f"<li>{esc(x)}</li>" for x in ev.footnote)
                      + "</ul>")
+        if ev.points:
+            parts.append("<ul class='points'>" + "".join(f"<li>{esc(x)}</li>" for x in ev.points)
+                         + "</ul>")
         if ev.figure is not None:
             parts.append(f"<details><summary>Numbers behind the figure</summary>"
                          f"{_table_html(ev.numbers)}</details>")

@@ -1,130 +1,403 @@
-"""A view's figure styled for a slide or an image export: white, larger type, a fixed size,
-and (optionally) the title and a footer with n, filters, tests and the data-provenance note.
+"""A view's figure styled for a slide: white, type sized for the back of a room, a fixed frame
+that it fills, and (optionally) the title and a footer with n, filters, tests and the
+data-provenance note.
+
+    slide_figure(ev, Frame(1920, 1080))            # the PNG / SVG export: title and footer in it
+    slide_figure(ev, frame, title=False, footer=False)   # a PowerPoint picture, presenter mode
+
+The figure is rendered to an image in the browser (plotly.js, assets/export.js), never on the
+server. Sizes are pixels of the frame; a frame 1080 px high is a 1080p screen, so the theme's
+SLIDE_* sizes are the pixels a viewer sees there. The on-screen figure's geometry (its margins,
+legend, the n-per-visit rows, the risk table, the grid of small multiples) was made for its
+smaller type, so it is laid out again here for the frame and the slide's type.
 """
 from __future__ import annotations
 
-import math
+import json
+from dataclasses import dataclass
 
 import plotly.graph_objects as go
-import plotly.io as pio
 
 from ..figures import theme
 from ..figures.text import plain_text, plot_text
 from .build import ExportView
+from .textfit import text_width, wrap, wrap_all
 
 
-def _wrap(text: str, width: int) -> list[str]:
-    words, lines, line = str(text).split(), [], ""
-    for w in words:
-        if line and len(line) + 1 + len(w) > width:
-            lines.append(line)
-            line = w
-        else:
-            line = f"{line} {w}".strip()
-    return lines + ([line] if line else [])
+@dataclass(frozen=True)
+class Frame:
+    """The size a slide figure is drawn at, in pixels (1080 high: a 1080p screen)."""
+
+    width: int = theme.SLIDE_WIDTH
+    height: int = theme.SLIDE_HEIGHT
 
 
-def _slide_legend(fig: go.Figure, avail_px: int, font_px: int):
-    """(rows, layout) of a horizontal legend above the plot, for a legend right of the plot."""
-    leg = fig.layout.legend
-    shown = [t.name for t in fig.data if t.showlegend is not False and t.name]
-    above = leg.orientation == "h" and (leg.y or 0) > 1 and leg.entrywidthmode == "fraction"
-    if above:  # already in rows above the plot, a fraction of its width per entry
-        per_row = max(1, int(1 / (leg.entrywidth or 1)))
-        return math.ceil(len(dict.fromkeys(shown)) / per_row), dict(
-            x=0, xanchor="left", yref="container", yanchor="top")
-    if not shown or leg.orientation == "h" or (leg.x is not None and leg.x < 1):
-        return None
-    title = plain_text(leg.title.text) if leg.title and leg.title.text else ""
-    widths = [len(title) * font_px * 0.62 + 12] if title else []
-    widths += [len(str(n)) * font_px * 0.58 + 60 for n in dict.fromkeys(shown)]
-    rows, line = 1, 0.0
-    for w in widths:
-        if line and line + w > avail_px:
-            rows, line = rows + 1, 0.0
-        line += w
-    return rows, dict(orientation="h", x=0, xanchor="left", yref="container", yanchor="top",
-                      title=dict(side="left"))
+SLIDE_FRAME = Frame()
+PAD = 28                     # px: the frame's inner margin
+ROW = theme.SLIDE_TABLE_PX * 1.5          # one line of the n table or the risk table
+TICKS_BELOW = theme.SLIDE_TICK_PX * 1.5 + 10   # x tick labels under an axis
+AXIS_TITLE = theme.SLIDE_TEXT_PX * 1.7
+PANEL_TITLE = theme.SLIDE_PANEL_TITLE_PX * 1.6
+LINE = 1.3                   # line height, in font sizes
+LEGEND_SYMBOL = 44           # px of a legend entry's line or marker
+RISK_LABEL_CHARS = 28        # a longer group name is cut (the legend has it in full)
 
 
-def slide_figure(ev: ExportView, *, title: bool = True, footer: bool = True,
-                 width: int = theme.SLIDE_WIDTH) -> go.Figure:
-    """The view's figure styled for a slide: white, larger type, fixed size, and (optionally)
-    the title and a footer with n, filters, tests and the data-provenance note."""
-    fig = go.Figure(ev.figure)   # a copy: the view's figure is not modified
-    lay = fig.layout
-    scale = theme.SLIDE_FONT_SCALE
-    base = (lay.font.size or theme.FONT_SIZE) * scale
-    height = int(lay.height or 560)
-    m = lay.margin
-    t, b = int(m.t if m.t is not None else 80), int(m.b if m.b is not None else 60)
-    left, right = int(m.l if m.l is not None else 70), int(m.r if m.r is not None else 30)
+@dataclass
+class _Box:
+    """Margins of the plot area within the frame (px)."""
+
+    left: float
+    right: float
+    top: float
+    bottom: float
+
+
+def _legend_entries(fig: go.Figure) -> list[str]:
+    if fig.layout.showlegend is False:
+        return []
+    names = [plain_text(t.name) for t in fig.data if t.showlegend is not False and t.name]
+    return list(dict.fromkeys(names))
+
+
+def _legend_grid(fig: go.Figure, entries: list[str], width: float) -> tuple[int, float]:
+    """(rows, entry width in px) of a horizontal legend of `entries` in `width` px: a grid of
+    equal entries, so that where plotly wraps them is known."""
+    if not entries:
+        return 0, 0.0
+    px = theme.SLIDE_LEGEND_PX
+    title = plain_text(fig.layout.legend.title.text) if fig.layout.legend.title else ""
+    title_w = text_width(title, px) + 24 if title else 0.0
+    entry_w = max(text_width(e, px) for e in entries) + 36
+    per_row = max(1, int((width - title_w) // (entry_w + LEGEND_SYMBOL)))
+    return -(-len(entries) // per_row), entry_w
+
+
+def _head(ev: ExportView, width: float, title: bool) -> tuple[list[str], list[str]]:
+    """The title's and the subtitle's lines for a frame `width` px wide."""
+    avail = width - 2 * PAD
+    if not title:
+        return [], []
+    return (wrap(ev.title, avail, theme.SLIDE_TITLE_PX, bold=True),
+            wrap(ev.subtitle, avail, theme.SLIDE_SUBTITLE_PX))
+
+
+def _head_px(title_lines: list[str], subtitle_lines: list[str]) -> float:
+    if not title_lines and not subtitle_lines:
+        return 0.0
+    return (PAD + len(title_lines) * theme.SLIDE_TITLE_PX * 1.2
+            + len(subtitle_lines) * theme.SLIDE_SUBTITLE_PX * LINE + 24)
+
+
+def _footer_lines(ev: ExportView, width: float) -> list[str]:
+    return wrap_all(ev.footnote, width - 2 * PAD, theme.SLIDE_FOOTER_PX)
+
+
+def _axes(fig: go.Figure, letter: str) -> list[str]:
+    """The layout keys of the x or y axes (xaxis, xaxis2, …)."""
+    keys = [k for k in fig.layout.to_plotly_json() if k.startswith(f"{letter}axis")]
+    return sorted(keys, key=lambda k: int(k[5:] or 1))
+
+
+def _is_survival(fig: go.Figure) -> bool:
+    return any(t.mode == "text" and t.yaxis == "y2" for t in fig.data) \
+        and fig.layout.yaxis2.domain is not None and len(_axes(fig, "y")) == 2
+
+
+def _n_table(fig: go.Figure) -> list:
+    """The n-per-visit annotations under a single plot (yref paper, below it)."""
+    return [a for a in fig.layout.annotations
+            if a.yref == "paper" and a.y is not None and a.y < 0]
+
+
+# --- Type -----------------------------------------------------------------------------------
+
+def _style_type(fig: go.Figure) -> None:
+    """Every font of the chart at the slide's sizes (px at 1080p); lines and marks thicker."""
+    fig.update_layout(font=dict(family=theme.SLIDE_FONT_FAMILY, size=theme.SLIDE_TEXT_PX,
+                                color="#222"),
+                      legend_font_size=theme.SLIDE_LEGEND_PX,
+                      legend_title_font_size=theme.SLIDE_LEGEND_PX)
+    fig.update_xaxes(tickfont_size=theme.SLIDE_TICK_PX, title_font_size=theme.SLIDE_TEXT_PX)
+    fig.update_yaxes(tickfont_size=theme.SLIDE_TICK_PX, title_font_size=theme.SLIDE_TEXT_PX)
+    if _is_survival(fig):   # the risk table's row labels are the y2 axis' ticks
+        fig.update_layout(yaxis2_tickfont_size=theme.SLIDE_TABLE_PX)
     for a in fig.layout.annotations:
-        if a.font is not None and a.font.size:
-            a.font.size = a.font.size * scale
-    footer_lines = [x for line in ev.footnote for x in _wrap(line, int(width / 8.2))] \
-        if footer else []
-    line_px = theme.SLIDE_FOOTER_FONT * 1.45
-    footer_px = int(len(footer_lines) * line_px + 24) if footer else 0
-    new_b = b + footer_px
-    new_h = height + footer_px
-    head_px = 100 if title else 56     # title (and subtitle) at the top of the image
-    legend = _slide_legend(fig, width - left - 40, round(14 * scale))
-    if legend is not None:
-        # A legend right of the plot takes a third of a slide: put it in rows above the plot.
-        rows, legend_layout = legend
-        right = 40
-        legend_px = int(rows * 14 * scale * 1.7) + 8
-        panel_titles = 34 if len(fig.layout.annotations) and any(
-            a.yref == "paper" and (a.y or 0) >= 1 for a in fig.layout.annotations) else 8
-        gap = 12  # between the subtitle and the legend's first row
-        new_t = head_px + gap + legend_px + panel_titles
-        new_h += new_t - t
-        t = new_t
-        fig.update_layout(legend={**legend_layout, "y": 1 - (head_px + gap) / new_h})
+        a.font = dict(size=_annotation_px(a), color=a.font.color if a.font else None)
+    for t in fig.data:
+        if getattr(t, "mode", None) and "text" in t.mode:
+            small = (t.textfont.size or theme.FONT_SIZE) < 18
+            t.textfont = dict(size=theme.SLIDE_TABLE_PX if small else theme.SLIDE_MARK_PX,
+                              color=t.textfont.color)
+            t.cliponaxis = False     # a * mark above the highest bar stays visible
+        if getattr(t, "line", None) is not None and t.line.width:
+            t.line.width = t.line.width * 1.5
+        elif getattr(t, "mode", None) and "lines" in t.mode and not t.fill:
+            t.line.width = 3
+        if getattr(t, "marker", None) is not None and t.marker.size:
+            t.marker.size = t.marker.size * 1.4
+
+
+def _annotation_px(a) -> float:
+    """Slide size of an annotation: table cells, panel titles, or other notes."""
+    if (a.yref == "paper" and a.y is not None and a.y < 0) or str(a.yref).startswith("y2"):
+        return theme.SLIDE_TABLE_PX            # n per visit, risk-table headers
+    if a.yref == "paper" and a.yanchor == "bottom":
+        return theme.SLIDE_PANEL_TITLE_PX      # titles of small multiples
+    size = a.font.size if a.font and a.font.size else theme.FONT_SIZE
+    return max(theme.SLIDE_NOTE_PX, size * 1.4)
+
+
+# --- Geometry -------------------------------------------------------------------------------
+
+def _y_label_px(fig: go.Figure) -> float:
+    """Room left of a plot for its y tick labels and the axis title."""
+    titled = any(fig.layout[k].title.text for k in _axes(fig, "y"))
+    return 5 * theme.SLIDE_TICK_PX * 0.6 + (AXIS_TITLE if titled else 0) + 16
+
+
+def _x_title_px(fig: go.Figure, key: str = "xaxis") -> float:
+    return AXIS_TITLE if fig.layout[key].title.text else 0.0
+
+
+def _left_px(fig: go.Figure, layered: bool) -> float:
+    """The left margin: the y tick labels and title, or the row labels of the table under
+    the plot (n per visit, numbers at risk) where they are wider."""
+    if layered:
+        labels = [plain_text(x) for x in fig.layout.yaxis2.ticktext or ()] + [
+            plain_text(a.text) for a in fig.layout.annotations if a.yref == "y2"]
+        extra = 40
     else:
-        new_h += max(head_px + 10 - t, 0)
-        t = max(t, head_px + 10)
-    left += 16
-    plot_h = max(new_h - t - new_b, 1)
-    plot_w = max(width - left - right, 1)
+        labels = [plain_text(a.text) for a in _n_table(fig) if a.xref == "paper"]
+        extra = 24
+    widest = max((text_width(t, theme.SLIDE_TABLE_PX, bold=True) for t in labels), default=0.0)
+    return PAD + max(widest + extra, _y_label_px(fig))
+
+
+def _layout_single(fig: go.Figure, frame: Frame, box: _Box) -> None:
+    """One plot with the n-per-visit rows under it: the rows at the slide's line pitch."""
+    table = _n_table(fig)
+    levels = sorted({round(a.y, 6) for a in table}, reverse=True)
+    under = TICKS_BELOW + _x_title_px(fig)
+    box.bottom += under + ROW * len(levels) + 8
+    plot_h = frame.height - box.top - box.bottom
+    row_of = {y: i for i, y in enumerate(levels)}
+    for a in table:
+        a.y = -(under + ROW * row_of[round(a.y, 6)]) / plot_h
+        if a.xref == "paper":
+            a.xshift = -12
+    fig.update_yaxes(automargin=False)
+
+
+def _short(text: str, limit: int = RISK_LABEL_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _label_chars(frame: Frame) -> int:
+    """How long a row label of the table under a plot may be (a narrower frame, shorter)."""
+    return RISK_LABEL_CHARS if frame.width >= 1600 else 20
+
+
+def _shorten_n_table_labels(fig: go.Figure, limit: int) -> None:
+    for a in _n_table(fig):
+        if a.xref == "paper" and not a.text.startswith("<b>"):
+            a.text = plot_text(_short(plain_text(a.text), limit))
+
+
+def _condense_risk_table(fig: go.Figure, limit: int = RISK_LABEL_CHARS) -> None:
+    """A risk table of several groups keeps, on a slide, one line per group: the number at
+    risk, labelled with the group's name in its colour (the classic table under Kaplan-Meier
+    curves; events and censored per group are in the speaker notes and the CSV). Without
+    groups its lines (at risk, events, censored) stay."""
+    headers = {a.y: a for a in fig.layout.annotations if a.yref == "y2"}
+    if not headers:
+        return
+    first_lines = sorted((y - 1 for y in headers), reverse=True)
+    new_y = {y: -i for i, y in enumerate(first_lines)}
+
+    def is_line(t) -> bool:
+        return t.mode == "text" and t.yaxis == "y2"
+
+    kept = [t for t in fig.data if not is_line(t) or t.y[0] in new_y]
+    for t in kept:
+        if is_line(t):
+            t.y = [new_y[t.y[0]]] * len(t.y)
+    fig.data = kept
+    labels = []
+    for y in first_lines:
+        header = headers[y + 1]
+        color = header.font.color if header.font and header.font.color else "#444"
+        name = plot_text(_short(plain_text(header.text), limit))
+        labels.append(f"<span style='color:{color}'><b>{name}</b></span>")
+    fig.update_layout(annotations=[a for a in fig.layout.annotations if a.yref != "y2"])
+    for a in fig.layout.annotations:
+        if str(a.yref) == "y2 domain":
+            a.text = "<b>Number at risk</b>"
+    fig.update_layout(yaxis2=dict(tickvals=list(new_y.values()), ticktext=labels,
+                                  range=[-len(labels) + 0.5, 0.6]))
+
+
+def _layout_survival(fig: go.Figure, frame: Frame, box: _Box) -> None:
+    """The curves above, the risk table under them at the slide's line pitch."""
+    lines = len(fig.layout.yaxis2.tickvals or ()) + sum(
+        1 for a in fig.layout.annotations if a.yref == "y2")
+    box.bottom += 16
+    plot_h = frame.height - box.top - box.bottom
+    table_h = ROW * max(lines, 1)
+    gap = TICKS_BELOW + _x_title_px(fig) + ROW + 22
+    fig.update_layout(yaxis2_domain=[0, min(table_h / plot_h, 0.6)],
+                      yaxis_domain=[min((table_h + gap) / plot_h, 0.8), 1])
+    for a in fig.layout.annotations:
+        if str(a.xref).endswith("domain") and str(a.yref).startswith("y2"):
+            a.xshift = -box.left + PAD
+
+
+def _unit(x: float) -> float:
+    """A domain bound, within [0, 1] (rounding may step over)."""
+    return min(max(round(x, 6), 0.0), 1.0)
+
+
+def _rows_and_columns(fig: go.Figure) -> tuple[list, list]:
+    ys = sorted({tuple(fig.layout[k].domain) for k in _axes(fig, "y")}, reverse=True)
+    xs = sorted({tuple(fig.layout[k].domain) for k in _axes(fig, "x")})
+    return ys, xs
+
+
+def _axis_titles_to_panel_titles(fig: go.Figure, titles: list) -> None:
+    """Small multiples: each panel's y-axis title (measure and unit) becomes its title, which
+    has the width of the panel; rotated, it would be longer than the panel is high."""
+    y_axes = _axes(fig, "y")
+    for a, key in zip(titles, y_axes):    # make_subplots: titles in the order of the axes
+        text = fig.layout[key].title.text
+        if text:
+            a.text = text
+            fig.layout[key].title.text = ""
+
+
+def _layout_grid(fig: go.Figure, frame: Frame, box: _Box) -> None:
+    """Small multiples: each row gets room for its panels' titles above and tick labels under
+    it, each column room for its y tick labels, at the slide's type."""
+    ys, xs = _rows_and_columns(fig)
+    box.bottom += _x_title_px(fig, _axes(fig, "x")[-1]) + 8
+    plot_h = frame.height - box.top - box.bottom
+    plot_w = frame.width - box.left - box.right
+    n_rows, n_cols = len(ys), len(xs)
+    row_h = (plot_h - n_rows * (PANEL_TITLE + TICKS_BELOW)) / n_rows
+    col_gap = _y_label_px(fig)
+    col_w = (plot_w - (n_cols - 1) * col_gap) / n_cols
+    new_y, new_x = {}, {}
+    for i, old in enumerate(ys):
+        top = plot_h - i * (PANEL_TITLE + row_h + TICKS_BELOW) - PANEL_TITLE
+        new_y[old] = [_unit((top - row_h) / plot_h), _unit(top / plot_h)]
+    for j, old in enumerate(xs):
+        left = j * (col_w + col_gap)
+        new_x[old] = [_unit(left / plot_w), _unit((left + col_w) / plot_w)]
+    titles = [a for a in fig.layout.annotations if a.yref == "paper" and a.xref == "paper"
+              and a.yanchor == "bottom"]
+    _axis_titles_to_panel_titles(fig, titles)
+    for a in titles:   # subplot titles sit on their panel's top edge, centred
+        row = min(ys, key=lambda d: abs(d[1] - a.y))
+        col = min(xs, key=lambda d: abs((d[0] + d[1]) / 2 - a.x))
+        a.y, a.x = new_y[row][1], sum(new_x[col]) / 2
+    for k in _axes(fig, "y"):
+        fig.layout[k].domain = new_y[tuple(fig.layout[k].domain)]
+    for k in _axes(fig, "x"):
+        fig.layout[k].domain = new_x[tuple(fig.layout[k].domain)]
+
+
+def _place_legend(fig: go.Figure, frame: Frame, top_px: float, entry_w: float) -> None:
+    """A horizontal legend, a grid of equal entries, under the title."""
+    fig.update_layout(legend=dict(
+        orientation="h", xref="container", x=PAD / frame.width, xanchor="left",
+        yref="container", y=1 - top_px / frame.height, yanchor="top",
+        entrywidth=entry_w, entrywidthmode="pixels", title=dict(side="left"),
+        tracegroupgap=0, bgcolor="rgba(0,0,0,0)"))
+
+
+def _paper_x(frame: Frame, box: _Box, px: float) -> float:
+    """Paper x of the frame's `px` from the left."""
+    return (px - box.left) / (frame.width - box.left - box.right)
+
+
+def _paper_y(frame: Frame, box: _Box, px: float) -> float:
+    """Paper y of the frame's `px` from the top."""
+    plot_h = frame.height - box.top - box.bottom
+    return 1 + (box.top - px) / plot_h
+
+
+def _title(fig: go.Figure, frame: Frame, box: _Box, title_lines, subtitle_lines) -> None:
+    """Title and subtitle as text blocks anchored at their top left (a plotly title of several
+    lines is not anchored by its top)."""
+    fig.update_layout(title=dict(text="", subtitle=dict(text="")))
+    if not title_lines:
+        return
+    x = _paper_x(frame, box, PAD)
+    title_h = len(title_lines) * theme.SLIDE_TITLE_PX * 1.2
+    fig.add_annotation(
+        text="<b>" + "<br>".join(plot_text(t) for t in title_lines) + "</b>",
+        xref="paper", yref="paper", x=x, xanchor="left", y=_paper_y(frame, box, PAD),
+        yanchor="top", align="left", showarrow=False,
+        font=dict(size=theme.SLIDE_TITLE_PX, color="#222"))
+    if subtitle_lines:
+        fig.add_annotation(
+            text="<br>".join(plot_text(t) for t in subtitle_lines), xref="paper",
+            yref="paper", x=x, xanchor="left", y=_paper_y(frame, box, PAD + title_h + 8),
+            yanchor="top", align="left", showarrow=False,
+            font=dict(size=theme.SLIDE_SUBTITLE_PX, color="#444"))
+
+
+def _footer(fig: go.Figure, frame: Frame, box: _Box, lines: list[str]) -> None:
+    plot_w = frame.width - box.left - box.right
+    plot_h = frame.height - box.top - box.bottom
+    fig.add_annotation(
+        text="<br>".join(plot_text(x) for x in lines), showarrow=False, align="left",
+        xref="paper", yref="paper", x=-(box.left - PAD) / plot_w, xanchor="left",
+        y=-(box.bottom - PAD * 0.6) / plot_h, yanchor="bottom",
+        font=dict(size=theme.SLIDE_FOOTER_PX, color=theme.SLIDE_FOOTER_COLOR))
+
+
+def slide_figure(ev: ExportView, frame: Frame = SLIDE_FRAME, *, title: bool = True,
+                 footer: bool = True) -> go.Figure:
+    """The view's figure styled for a slide, filling `frame` (see the module's docstring)."""
+    fig = go.Figure(ev.figure)   # a copy: the view's figure is not modified
+    layered = _is_survival(fig)
+    grid = not layered and len(_axes(fig, "y")) > 1
+    _style_type(fig)
+    if layered:
+        _condense_risk_table(fig, _label_chars(frame))
+    else:
+        _shorten_n_table_labels(fig, _label_chars(frame))
+    title_lines, subtitle_lines = _head(ev, frame.width, title)
+    footer_lines = _footer_lines(ev, frame.width) if footer else []
+    left, right = _left_px(fig, layered), PAD + 20
+    entries = _legend_entries(fig)
+    # plotly wraps a horizontal legend at the plot's width
+    legend_rows, entry_w = _legend_grid(fig, entries, frame.width - left - right)
+    head = _head_px(title_lines, subtitle_lines) or PAD * 0.6
+    legend_px = legend_rows * theme.SLIDE_LEGEND_PX * 1.75
+    top = head + legend_px + (0 if grid else theme.SLIDE_TICK_PX)
+    bottom = (len(footer_lines) * theme.SLIDE_FOOTER_PX * LINE + PAD + 12) if footer else PAD
+    box = _Box(left=left, right=right, top=top, bottom=bottom)
+    if layered:
+        _layout_survival(fig, frame, box)
+    elif grid:
+        _layout_grid(fig, frame, box)
+    elif _n_table(fig):
+        _layout_single(fig, frame, box)
+    else:
+        box.bottom += TICKS_BELOW + _x_title_px(fig)
+    if entries:
+        _place_legend(fig, frame, head, entry_w)
     fig.update_layout(
         template=theme.LIGHT_TEMPLATE, paper_bgcolor="white", plot_bgcolor="white",
-        width=width, height=new_h, margin=dict(l=left, r=right, t=t, b=new_b),
-        font=dict(family=theme.FONT_FAMILY, size=base, color="#222"),
-    )
-    fig.update_layout(legend_font_size=round(14 * scale))
-    fig.update_xaxes(tickfont=dict(size=round(13 * scale)))
-    fig.update_yaxes(tickfont=dict(size=round(13 * scale)))
-    if title:
-        fig.update_layout(title=dict(text=f"<b>{plot_text(ev.title)}</b>",
-                                     font=dict(size=round(22 * scale)),
-                                     subtitle=dict(text=plot_text(ev.subtitle),
-                                                   font=dict(size=round(13 * scale),
-                                                             color="#444")),
-                                     x=0.01, xanchor="left", yref="container",
-                                     y=1 - 18 / new_h, yanchor="top"))
-    else:
-        fig.update_layout(title=dict(text=plot_text(ev.subtitle), x=0.01, xanchor="left",
-                                     yref="container", y=1 - 14 / new_h, yanchor="top",
-                                     font=dict(size=round(13 * scale), color="#444"),
-                                     subtitle=dict(text="")))
-    if footer:
-        fig.add_annotation(
-            text="<br>".join(plot_text(x) for x in footer_lines), showarrow=False,
-            xref="paper", yref="paper", x=-(left - 16) / plot_w, xanchor="left",
-            y=-(new_b - 10) / plot_h, yanchor="bottom", align="left",
-            font=dict(size=theme.SLIDE_FOOTER_FONT, color=theme.SLIDE_FOOTER_COLOR))
+        width=frame.width, height=frame.height, autosize=False, showlegend=bool(entries),
+        margin=dict(l=box.left, r=box.right, t=box.top, b=box.bottom, autoexpand=False))
+    _title(fig, frame, box, title_lines, subtitle_lines)
+    if footer_lines:
+        _footer(fig, frame, box, footer_lines)
     return fig
 
 
-def figure_png(ev: ExportView, *, title: bool = True, footer: bool = True,
-               scale: int = theme.SLIDE_SCALE, width: int = theme.SLIDE_WIDTH) -> bytes:
-    fig = slide_figure(ev, title=title, footer=footer, width=width)
-    return pio.to_image(fig, format="png", scale=scale)
-
-
-def figure_svg(ev: ExportView) -> bytes:
-    return pio.to_image(slide_figure(ev), format="svg")
-
-
+def figure_json(fig: go.Figure) -> dict:
+    """The figure as plain JSON data (for a dcc.Store: plotly.js renders it in the browser)."""
+    return json.loads(fig.to_json())

@@ -6,7 +6,8 @@ Layout only (no callbacks, no view imports), so that every view can use it:
     method_panel(ids.VIEW_SURVIVAL)       # collapsible method and reproducible snippet
 
 Ids are pattern-matching dicts with constant types and the view's constant name (never data).
-The downloads and the panel's content are served by components/export/callbacks.py.
+The downloads and the panel's content are served by components/export/callbacks.py; PNG, SVG
+and PowerPoint are rendered in the browser (assets/export.js) from the stores placed here.
 """
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ FORMAT_TITLES = {
 FIGURE_FORMATS = (ids.FORMAT_PNG, ids.FORMAT_SVG, ids.FORMAT_PPTX, ids.FORMAT_HTML,
                   ids.FORMAT_CSV)
 TABLE_FORMATS = (ids.FORMAT_PPTX, ids.FORMAT_HTML)
+# Rendered in the browser by plotly.js (assets/export.js) from a job the server hands over.
+BROWSER_FORMATS = (ids.FORMAT_PNG, ids.FORMAT_SVG, ids.FORMAT_PPTX)
 
 
 def export_button_id(view: str, fmt: str) -> dict:
@@ -42,17 +45,29 @@ def export_download_id(view: str, fmt: str) -> dict:
     return {"type": ids.EXPORT_DOWNLOAD, "view": view, "format": fmt}
 
 
+def export_job_id(view: str, fmt: str) -> dict:
+    return {"type": ids.EXPORT_JOB, "view": view, "format": fmt}
+
+
+def export_progress_id(view: str) -> dict:
+    return {"type": ids.EXPORT_PROGRESS, "view": view}
+
+
 def export_toolbar(view: str, formats: tuple[str, ...] = FIGURE_FORMATS) -> html.Div:
     buttons = [dbc.Button(FORMAT_LABELS[f], id=export_button_id(view, f), size="sm",
                           color="secondary", outline=True, title=FORMAT_TITLES[f],
                           className="export-button") for f in formats]
     downloads = [dcc.Download(id=export_download_id(view, f)) for f in formats]
+    jobs = [dcc.Store(id=export_job_id(view, f)) for f in formats if f in BROWSER_FORMATS]
     return html.Div([
         html.Span("Export", className="export-label me-2"),
         dbc.ButtonGroup(buttons, size="sm"),
-        # The spinner shows while the server renders the file (a few seconds for images).
-        dcc.Loading(html.Div(downloads), type="circle", delay_show=200,
+        # The spinner shows while the server prepares the file or the figures to render.
+        dcc.Loading(html.Div([*downloads, *jobs]), type="circle", delay_show=200,
                     parent_className="export-spinner"),
+        # assets/export.js says here how rendering a deck goes, when it takes a while.
+        html.Span(id=export_progress_id(view), className="export-progress ms-2",
+                  role="status"),
     ], className="export-toolbar")
 
 

@@ -38,12 +38,30 @@ def group_colors(levels: list, group_col: str | None, order: list | None = None)
     return {lv: palette[order.index(lv) % len(palette)] for lv in levels}
 
 
-# Slide styling of exported figures (PNG, SVG, PowerPoint): white, larger type, a footer.
-SLIDE_WIDTH = 1280          # px at scale 1; PNG exports are rendered at SLIDE_SCALE
-SLIDE_SCALE = 3
-SLIDE_FONT_SCALE = 1.25
-SLIDE_FOOTER_FONT = 13
+# Slide styling of exported figures (PNG, SVG, PowerPoint, presenter mode). Sizes are pixels of
+# a 1920 x 1080 frame: px at 1080p. Type is sized for the back of a room (stated minimums: tick
+# labels 20 px, n per visit and numbers at risk 18 px; tests/unit/test_slides.py checks them).
+SLIDE_WIDTH = 1920          # 16:9 frame; 4:3 screens get SLIDE_WIDTH_4_3 x SLIDE_HEIGHT
+SLIDE_HEIGHT = 1080
+SLIDE_WIDTH_4_3 = 1440
+# Arial everywhere (Liberation Sans, metric-compatible, on Linux): the slide's layout measures
+# its text with these metrics (components/export/textfit.py).
+SLIDE_FONT_FAMILY = "Arial, 'Liberation Sans', Helvetica, sans-serif"
+SLIDE_SCALE = 2             # PNG exports: 3840 x 2160
+SLIDE_TITLE_PX = 44
+SLIDE_SUBTITLE_PX = 26
+SLIDE_TEXT_PX = 24          # the figure's base font, axis titles
+SLIDE_TICK_PX = 22
+SLIDE_LEGEND_PX = 24
+SLIDE_PANEL_TITLE_PX = 26   # titles of small multiples
+SLIDE_TABLE_PX = 21         # n per visit, numbers at risk
+SLIDE_MARK_PX = 30          # the * marks of significance
+SLIDE_NOTE_PX = 19          # other annotations (reference ranges)
+SLIDE_FOOTER_PX = 19
 SLIDE_FOOTER_COLOR = "#555555"
+SLIDE_MIN_TICK_PX = 20
+SLIDE_MIN_TABLE_PX = 18
+SLIDE_MIN_TEXT_PX = 18
 DARK_TEMPLATE = "plotly_dark"
 LIGHT_TEMPLATE = "plotly_white"
 

@@ -8,12 +8,17 @@
 - The pinned list can be copied as a link (`?slides=...&present=1`, urlstate.encode_slides) and
   downloaded as one PowerPoint deck or HTML report (export.pptx_deck / html_report).
 
+- A takeaway line typed before pinning is kept with the pin (its ViewSpec, the slides link) and
+  shown under the slide's title, in the PowerPoint deck and in the HTML report.
+
 Slides are built on the server from the ViewSpecs with export.build_view, the same chain as the
-exports, so a slide, its PowerPoint page and its HTML section show the same numbers.
+exports, so a slide, its PowerPoint page and its HTML section show the same numbers. The figure
+fills the slide's body: the browser measures it (assets/export.js, slideFrame), the server lays
+the slide figure out for that size (export.slides.slide_figure), and plotly.js renders it to an
+SVG image in the browser (slideImage): an image, because a live graph would re-flow.
 """
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -21,23 +26,24 @@ from urllib.parse import urlsplit
 
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
-import plotly.io as pio
-from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 import security
 
 from .. import ids
 from ..context import current_trial
 from ..export.build import ExportView, build_view
-from ..export.deck import pptx_deck
+from ..export.callbacks import RENDER_JOB, deck_job
 from ..export.files import MIME, export_filename
 from ..export.report import html_report
-from ..export.slides import slide_figure
+from ..export.slides import Frame, figure_json, slide_figure
+from ..figures import theme
 from ..state import urlstate as us
-from ..state.viewspec import ViewSpec, spec_from_state
+from ..state.viewspec import MAX_TAKEAWAY, ViewSpec, clean_takeaway, spec_from_state
 from .share import current_schema
 
 MAX_PINS = us.MAX_SLIDES
+HIDDEN = {"display": "none"}
 
 
 def current_spec(values: Mapping[str, Any]) -> dict | None:
@@ -55,7 +61,11 @@ def toolbar() -> html.Div:
     return html.Div([
         dbc.Button("▶ Present", id=ids.PRESENT_BUTTON, size="sm", color="primary",
                    title="Show this view as a full-screen slide (Esc to leave)"),
-        dbc.Button("+ Pin", id=ids.PIN_BUTTON, title="Add this view to the pinned slides", **b),
+        dbc.Input(id=ids.PIN_TAKEAWAY, type="text", size="sm", maxLength=MAX_TAKEAWAY,
+                  placeholder="Takeaway for the slide (optional)", className="pin-takeaway",
+                  debounce=False),
+        dbc.Button("+ Pin", id=ids.PIN_BUTTON, title="Add this view to the pinned slides, "
+                   "with the takeaway typed beside it", **b),
         html.Span(id=ids.PIN_COUNT, className="pin-count mx-1"),
         dbc.ButtonGroup([
             dbc.Button("Present pinned", id=ids.PRESENT_PINNED,
@@ -70,8 +80,9 @@ def toolbar() -> html.Div:
                       children=html.Span("Slides link", className="share-copy-label"),
                       copied_children=html.Span("✓ Copied", className="share-copy-label"),
                       className="btn btn-sm btn-outline-secondary share-copy"),
-        dcc.Loading(dcc.Download(id=ids.PIN_DOWNLOAD), type="circle", delay_show=200,
-                    parent_className="export-spinner"),
+        dcc.Loading(html.Div([dcc.Download(id=ids.PIN_DOWNLOAD), dcc.Store(id=ids.PIN_JOB)]),
+                    type="circle", delay_show=200, parent_className="export-spinner"),
+        html.Span(id=ids.PIN_PROGRESS, className="export-progress", role="status"),
     ], className="presenter-toolbar")
 
 
@@ -80,8 +91,19 @@ def stores_and_modal() -> html.Div:
     return html.Div([
         dcc.Store(id=ids.PIN_STORE, storage_type="local", data=[]),
         dcc.Store(id=ids.PRESENT_DECK, data=None),
+        dcc.Store(id=ids.PRESENT_FRAME, data=None),
+        dcc.Store(id=ids.PRESENT_FIGURE, data=None),
         dbc.Modal([
-            html.Div(id=ids.PRESENT_SLIDE, className="present-slide"),
+            html.Div([
+                html.Div(id=ids.PRESENT_SLIDE, className="present-head"),
+                html.Div([
+                    # The figure, rendered in the browser (assets/export.js, slideImage); in
+                    # the page from the start so that its callback always has its output.
+                    html.Img(id=ids.PRESENT_IMAGE, className="present-graph", alt=""),
+                    html.Div(id=ids.PRESENT_TABLES, className="present-tables"),
+                ], className="present-body"),
+                html.Footer(id=ids.PRESENT_FOOTER, className="present-footer"),
+            ], className="present-slide"),
             html.Div([
                 dbc.Button("‹", id=ids.PRESENT_PREV, color="link", title="Previous (←)",
                            className="present-nav"),
@@ -97,20 +119,19 @@ def stores_and_modal() -> html.Div:
 
 # --- Slides (pure) ----------------------------------------------------------------------------
 
-def slide_graph_figure(ev: ExportView) -> go.Figure:
-    """The view's figure with the exports' slide styling (white, larger type); the title,
-    subtitle and footer are text around it on the slide."""
-    fig = slide_figure(ev, title=False, footer=False)
-    fig.update_layout(title=dict(text=""))
-    return fig
+def slide_frame(frame: Mapping | None) -> Frame:
+    """The slide body's size the browser measured (px of a screen 1080 high), within bounds;
+    a 16:9 screen's body when it did not say."""
+    def size(key: str, default: int) -> int:
+        value = (frame or {}).get(key)
+        return min(max(int(value), 200), 4000) if isinstance(value, (int, float)) else default
+    return Frame(size("width", theme.SLIDE_WIDTH - 80), size("height", theme.SLIDE_HEIGHT - 330))
 
 
-def slide_image(ev: ExportView) -> str:
-    """The slide figure as an SVG data URI: rendered on the server like the exports (kaleido),
-    it scales to any screen with its type (a live graph would re-flow and crowd the risk
-    table). data: images are allowed by the CSP (img-src)."""
-    svg = pio.to_image(slide_graph_figure(ev), format="svg")
-    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
+def slide_graph_figure(ev: ExportView, frame: Frame = Frame()) -> go.Figure:
+    """The view's figure with the exports' slide styling, filling the slide's body; the title,
+    subtitle, takeaway and footer are text around it on the slide."""
+    return slide_figure(ev, frame, title=False, footer=False)
 
 
 def _table(df) -> dbc.Table:
@@ -118,22 +139,17 @@ def _table(df) -> dbc.Table:
                                     size="sm", className="present-table")
 
 
-def slide(ev: ExportView) -> list:
-    """One slide: title, subtitle, the figure or the tables, and the footer (all plain text)."""
-    body: list = []
-    if ev.figure is not None:
-        body.append(html.Img(src=slide_image(ev), className="present-graph",
-                             alt=f"Figure: {ev.title}"))
-    else:
+def slide(ev: ExportView) -> tuple[list, list, list]:
+    """One slide's text (all plain): the head (title, subtitle, takeaway), the tables of a
+    slide without a figure, and the footer. The figure goes in the slide's image."""
+    head = [html.H1(ev.title, className="present-title"),
+            html.Div(ev.subtitle, className="present-subtitle") if ev.subtitle else None,
+            html.Div(ev.takeaway, className="present-takeaway") if ev.takeaway else None]
+    tables: list = []
+    if ev.figure is None and ev.tables:
         caption, table = ev.tables[1] if len(ev.tables) > 1 else ev.tables[0]
-        body.append(html.Div([html.H3(caption, className="present-caption"), _table(table)],
-                             className="present-tables"))
-    return [
-        html.H1(ev.title, className="present-title"),
-        html.Div(ev.subtitle, className="present-subtitle") if ev.subtitle else None,
-        html.Div(body, className="present-body"),
-        html.Footer([html.Div(x) for x in ev.footnote], className="present-footer"),
-    ]
+        tables = [html.H3(caption, className="present-caption"), _table(table)]
+    return head, tables, [html.Div(x) for x in ev.footnote]
 
 
 def build_slides(trial, specs, today: date) -> list[ExportView]:
@@ -153,15 +169,26 @@ def pins_of(trial, pins) -> list[dict]:
 STATE_STATES = [State(cid, us.prop(cid)) for cid in us.STATE_IDS]
 
 
-def pin(_pin, _clear, pins, *state):
+def _same_view(a, b) -> bool:
+    """The same view of the same data (whatever the takeaway)."""
+    def key(p):
+        return {k: v for k, v in p.items() if k != "takeaway"} if isinstance(p, dict) else p
+    return key(a) == key(b)
+
+
+def pin(_pin, _clear, pins, takeaway, *state):
     if ctx.triggered_id == ids.PIN_CLEAR:
-        return []
+        return [], no_update
     spec = current_spec(dict(zip(us.STATE_IDS, state)))
     if spec is None:
-        return no_update
+        return no_update, no_update
     spec = {**spec, "dataset": current_trial().fingerprint}
-    pins = [p for p in (pins or []) if p != spec]   # pinning again moves it to the end
-    return (pins + [spec])[-MAX_PINS:]
+    line = clean_takeaway(takeaway)
+    if line:
+        spec["takeaway"] = line
+    # Pinning again moves it to the end (with the takeaway typed now).
+    pins = [p for p in (pins or []) if not _same_view(p, spec)]
+    return (pins + [spec])[-MAX_PINS:], ""
 
 
 def pin_count(pins):
@@ -191,34 +218,55 @@ def present(_current, _pinned, _prev, _next, deck, pins, *state):
     return {**deck, "index": index}, no_update
 
 
-def show_slide(deck):
+def _current_slide(deck) -> tuple[int, list]:
     slides = (deck or {}).get("slides") or []
+    return (min(max(int(deck.get("index") or 0), 0), len(slides) - 1) if slides else 0), slides
+
+
+def show_slide(deck):
+    i, slides = _current_slide(deck)
     if not slides:
-        return [], "", True, True
-    i = min(max(int(deck.get("index") or 0), 0), len(slides) - 1)
+        return [], [], [], HIDDEN, "", "", "", True, True
     ev = build_slides(current_trial(), [slides[i]], date.today())[0]
-    return slide(ev), f"{i + 1} / {len(slides)}", i == 0, i == len(slides) - 1
+    image_style = None if ev.figure is not None else HIDDEN
+    # The previous slide's image goes until this slide's is rendered.
+    return (*slide(ev), image_style, f"Figure: {ev.title}", "", f"{i + 1} / {len(slides)}",
+            i == 0, i == len(slides) - 1)
 
 
-def download_pinned(_pptx, _html, pins):
+def slide_figure_for(frame, deck):
+    """The current slide's figure laid out for the body the browser measured (None: no
+    figure on this slide)."""
+    i, slides = _current_slide(deck)
+    if not slides or not frame:
+        return None
+    ev = build_slides(current_trial(), [slides[i]], date.today())[0]
+    if ev.figure is None:
+        return None
+    return figure_json(slide_graph_figure(ev, slide_frame(frame)))
+
+
+def download_pinned_html(_html, pins):
     trial = current_trial()
     pins = pins_of(trial, pins)
-    if not pins:
-        return no_update
-    today = date.today()
-    fmt = ids.FORMAT_PPTX if ctx.triggered_id == ids.PIN_PPTX else ids.FORMAT_HTML
-    return pinned_download(trial, pins, fmt, today)
+    return pinned_download(trial, pins, ids.FORMAT_HTML, date.today()) if pins else no_update
+
+
+def pinned_deck_job(_pptx, pins):
+    trial = current_trial()
+    pins = pins_of(trial, pins)
+    return pinned_download(trial, pins, ids.FORMAT_PPTX, date.today()) if pins else no_update
 
 
 def pinned_download(trial, pins, fmt: str, today: date) -> dict:
-    """The dcc.Download data of the pinned slides as one deck or report (audited)."""
+    """The pinned slides as one HTML report (dcc.Download data, audited), or, for PowerPoint,
+    the browser's job of rendering their figures (the deck route audits the deck)."""
     views = build_slides(trial, pins, today)
-    security.audit("export", fingerprint=getattr(trial, "fingerprint", ""), view="pinned",
-                   format=fmt, slides=len(views))
     name = export_filename("pinned_slides", fmt, today)
     if fmt == ids.FORMAT_PPTX:
-        return dcc.send_bytes(pptx_deck(trial, views, today), name,
-                              type=MIME[fmt])
+        return deck_job(views, list(pins), "pinned", name, ids.PIN_PROGRESS)
+    security.audit("export", fingerprint=getattr(trial, "fingerprint", ""), view="pinned",
+                   format=fmt, slides=len(views))
     return dict(content=html_report(trial, views, today), filename=name,
                 type=MIME[fmt])
 
@@ -232,8 +280,10 @@ def copy_slides_link(_clicks, pins, href):
 
 def register(app: Dash) -> None:
     app.callback(Output(ids.PIN_STORE, "data", allow_duplicate=True),
+              Output(ids.PIN_TAKEAWAY, "value"),
               Input(ids.PIN_BUTTON, "n_clicks"), Input(ids.PIN_CLEAR, "n_clicks"),
-              State(ids.PIN_STORE, "data"), *STATE_STATES, prevent_initial_call=True)(pin)
+              State(ids.PIN_STORE, "data"), State(ids.PIN_TAKEAWAY, "value"), *STATE_STATES,
+              prevent_initial_call=True)(pin)
     app.callback(Output(ids.PIN_COUNT, "children"), Output(ids.PRESENT_PINNED, "disabled"),
               Output(ids.PIN_PPTX, "disabled"), Output(ids.PIN_HTML, "disabled"),
               Output(ids.PIN_CLEAR, "disabled"),
@@ -246,11 +296,25 @@ def register(app: Dash) -> None:
               Input(ids.PRESENT_PREV, "n_clicks"), Input(ids.PRESENT_NEXT, "n_clicks"),
               State(ids.PRESENT_DECK, "data"), State(ids.PIN_STORE, "data"), *STATE_STATES,
               prevent_initial_call=True)(present)
-    app.callback(Output(ids.PRESENT_SLIDE, "children"), Output(ids.PRESENT_COUNTER, "children"),
+    app.callback(Output(ids.PRESENT_SLIDE, "children"), Output(ids.PRESENT_TABLES, "children"),
+              Output(ids.PRESENT_FOOTER, "children"), Output(ids.PRESENT_IMAGE, "style"),
+              Output(ids.PRESENT_IMAGE, "alt"),
+              Output(ids.PRESENT_IMAGE, "src"), Output(ids.PRESENT_COUNTER, "children"),
               Output(ids.PRESENT_PREV, "disabled"), Output(ids.PRESENT_NEXT, "disabled"),
               Input(ids.PRESENT_DECK, "data"))(show_slide)
-    app.callback(Output(ids.PIN_DOWNLOAD, "data"),
-              Input(ids.PIN_PPTX, "n_clicks"), Input(ids.PIN_HTML, "n_clicks"),
-              State(ids.PIN_STORE, "data"), prevent_initial_call=True)(download_pinned)
+    app.clientside_callback(ClientsideFunction("export", "slideFrame"),
+                            Output(ids.PRESENT_FRAME, "data"),
+                            Input(ids.PRESENT_SLIDE, "children"), prevent_initial_call=True)
+    app.callback(Output(ids.PRESENT_FIGURE, "data"), Input(ids.PRESENT_FRAME, "data"),
+              State(ids.PRESENT_DECK, "data"), prevent_initial_call=True)(slide_figure_for)
+    app.clientside_callback(ClientsideFunction("export", "slideImage"),
+                            Output(ids.PRESENT_IMAGE, "src", allow_duplicate=True),
+                            Input(ids.PRESENT_FIGURE, "data"), prevent_initial_call=True)
+    app.callback(Output(ids.PIN_DOWNLOAD, "data"), Input(ids.PIN_HTML, "n_clicks"),
+              State(ids.PIN_STORE, "data"), prevent_initial_call=True)(download_pinned_html)
+    app.callback(Output(ids.PIN_JOB, "data"), Input(ids.PIN_PPTX, "n_clicks"),
+              State(ids.PIN_STORE, "data"), prevent_initial_call=True)(pinned_deck_job)
+    app.clientside_callback(RENDER_JOB, Output(ids.PIN_DOWNLOAD, "data", allow_duplicate=True),
+                            Input(ids.PIN_JOB, "data"), prevent_initial_call=True)
     app.callback(Output(ids.PIN_LINK_COPY, "content"), Input(ids.PIN_LINK_COPY, "n_clicks"),
               State(ids.PIN_STORE, "data"), State(ids.URL, "href"), prevent_initial_call=True)(copy_slides_link)

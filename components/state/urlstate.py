@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from .. import ids
-from .viewspec import TAB_VIEWS, VIEW_CONTROLS, VIEW_TABS
+from .viewspec import TAB_VIEWS, VIEW_CONTROLS, VIEW_TABS, clean_takeaway
 
 # --- Names ----------------------------------------------------------------------------------
 
@@ -43,6 +43,7 @@ FILTER_PARAMS = {"center": ids.FILTER_CENTER, "arm": ids.FILTER_ARM,
                  "response": ids.FILTER_RESPONSE, "relapse": ids.FILTER_RELAPSE,
                  "sex": ids.FILTER_SEX, "ln": ids.FILTER_LN, "age": ids.FILTER_AGE}
 TAB, SELECTION, PRESENT, SLIDES, VIEW = "tab", "sel", "present", "slides", "view"
+TAKEAWAY = "takeaway"     # a pinned slide's takeaway line (only in a slide's query)
 # Parameters handled by the caller (presenter mode), not by `decode_query`.
 EXTRA_PARAMS = (PRESENT, SLIDES)
 
@@ -363,11 +364,13 @@ def encode_spec(spec: Mapping, schema: Schema) -> str:
     """One ViewSpec dict as a query (without "?"), e.g. "view=survival&group=center"."""
     view = str(spec.get("view"))
     pairs = [(VIEW, view)] + encode_pairs(spec_values(spec), schema, active_view=view)
-    return urlencode(pairs)
+    takeaway = clean_takeaway(spec.get(TAKEAWAY))
+    return urlencode(pairs + ([(TAKEAWAY, takeaway)] if takeaway else []))
 
 
 def decode_spec(query: str, schema: Schema) -> tuple[dict | None, list[str]]:
-    """A ViewSpec dict from `encode_spec`'s text (controls at their defaults where not given)."""
+    """A ViewSpec dict from `encode_spec`'s text (controls at their defaults where not given;
+    a takeaway line if the slide has one, as links made before takeaways have none)."""
     try:
         pairs = parse_qsl(query, keep_blank_values=True, max_num_fields=200)
     except (ValueError, UnicodeDecodeError):
@@ -375,15 +378,17 @@ def decode_spec(query: str, schema: Schema) -> tuple[dict | None, list[str]]:
     view = next((v for k, v in pairs if k == VIEW), None)
     if view not in VIEW_TABS:
         return None, [f"Slide of an unknown view “{shown(view)}”; ignored"]
-    values, notices = decode_pairs([(k, v) for k, v in pairs if k not in (TAB, SELECTION)],
-                                   schema, extra=())
+    values, notices = decode_pairs([(k, v) for k, v in pairs
+                                    if k not in (TAB, SELECTION, TAKEAWAY)], schema, extra=())
+    takeaway = clean_takeaway(next((v for k, v in pairs if k == TAKEAWAY), ""))
     defaults = schema.default_values()
     params = {name: values.get(cid, defaults.get(cid))
               for name, cid in VIEW_PARAMS[view].items()}
     # Every filter, at its default where not given (a missing filter would select nobody).
     filters = {cid: values.get(cid, defaults.get(cid)) for cid in FILTER_PARAMS.values()
                if cid in defaults}
-    return {"view": view, "params": params, "filters": filters}, notices
+    spec = {"view": view, "params": params, "filters": filters}
+    return ({**spec, TAKEAWAY: takeaway} if takeaway else spec), notices
 
 
 def encode_slides(specs: Iterable[Mapping], schema: Schema) -> str:

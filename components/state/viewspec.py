@@ -40,21 +40,36 @@ VIEW_TITLES = {ids.VIEW_TRAJECTORIES: "Trajectories", ids.VIEW_TABLES: "Tables",
                ids.VIEW_SURVIVAL: "Survival"}
 
 
+MAX_TAKEAWAY = 200   # characters of a slide's takeaway line
+
+
+def clean_takeaway(text: Any) -> str:
+    """A takeaway line as typed, on one line, printable, at most MAX_TAKEAWAY characters."""
+    if not isinstance(text, str):
+        return ""
+    line = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    return line[:MAX_TAKEAWAY]
+
+
 @dataclass(frozen=True)
 class ViewSpec:
     """A view and its full state. `filters` maps filter component ids to widget values; empty
-    means all patients. JSON-able through `to_dict` / `from_dict`."""
+    means all patients. `takeaway`: the line a presenter typed when pinning it (plain text).
+    JSON-able through `to_dict` / `from_dict` (a spec without a takeaway has no such key)."""
 
     view: str
     params: Mapping[str, Any] = field(default_factory=dict)
     filters: Mapping[str, Any] = field(default_factory=dict)
+    takeaway: str = ""
 
     def to_dict(self) -> dict:
-        return {"view": self.view, "params": dict(self.params), "filters": dict(self.filters)}
+        d = {"view": self.view, "params": dict(self.params), "filters": dict(self.filters)}
+        return {**d, "takeaway": self.takeaway} if self.takeaway else d
 
     @classmethod
     def from_dict(cls, d: Mapping) -> ViewSpec:
-        return cls(str(d["view"]), dict(d.get("params") or {}), dict(d.get("filters") or {}))
+        return cls(str(d["view"]), dict(d.get("params") or {}), dict(d.get("filters") or {}),
+                   clean_takeaway(d.get("takeaway")))
 
     def controls(self) -> dict[str, Any]:
         """The view's controls, at their defaults where the spec leaves them out."""

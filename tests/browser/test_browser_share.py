@@ -179,6 +179,8 @@ def test_presenter_pins_two_views_and_steps_with_the_keyboard(started, tmp_path)
     duo.wait_for_text_to_equal(".selected-n", "40", timeout=TIMEOUT)
     wait_until(lambda d=duo.driver: figure_title(duo, ids.TRAJ_GRAPH), timeout=TIMEOUT, msg="no figure")
     traj_title = figure_title(duo, ids.TRAJ_GRAPH)
+    takeaway = "SLEDAI falls in responders by month 3"
+    duo.find_element(f"#{ids.PIN_TAKEAWAY}").send_keys(takeaway)
     js_click(duo, duo.find_element(f"#{ids.PIN_BUTTON}"))
     duo.wait_for_text_to_equal(f"#{ids.PIN_COUNT}", "1 pinned", timeout=TIMEOUT)
     open_tab(duo, "Survival")
@@ -192,7 +194,20 @@ def test_presenter_pins_two_views_and_steps_with_the_keyboard(started, tmp_path)
     duo.wait_for_element(".present-modal.show .present-title", timeout=TIMEOUT)
     duo.wait_for_text_to_equal(f"#{ids.PRESENT_COUNTER}", "1 / 2", timeout=TIMEOUT)
     assert slide_title(duo).startswith(plain(traj_title)[:20])
+    duo.wait_for_text_to_equal(".present-takeaway", takeaway, timeout=TIMEOUT)
     assert duo.find_element(".present-footer").text.startswith("n = 40 of 40 patients")
+    # The figure, rendered in the browser, fills the slide's body.
+    wait_until(lambda d=duo.driver: (duo.find_element(f"#{ids.PRESENT_IMAGE}")
+                                     .get_attribute("src") or "").startswith("data:image/svg"),
+               timeout=TIMEOUT, msg="the slide's figure was not rendered")
+    fill = duo.driver.execute_script(
+        "const img = document.getElementById(arguments[0]);"
+        "const body = img.parentElement.getBoundingClientRect();"
+        "return [img.naturalWidth / img.naturalHeight, body.width / body.height,"
+        " body.width / window.innerWidth, body.height / window.innerHeight];",
+        ids.PRESENT_IMAGE)
+    assert abs(fill[0] - fill[1]) < 0.05          # drawn for the body's shape: no letterbox
+    assert fill[2] > 0.9 and fill[3] > 0.5
     ActionChains(duo.driver).send_keys(Keys.ARROW_RIGHT).perform()
     duo.wait_for_text_to_equal(f"#{ids.PRESENT_COUNTER}", "2 / 2", timeout=TIMEOUT)
     wait_until(lambda d=duo.driver: slide_title(duo).startswith(plain(surv_title)[:15]),
@@ -212,10 +227,14 @@ def test_presenter_pins_two_views_and_steps_with_the_keyboard(started, tmp_path)
     deck = downloaded(duo.download_path, "pinned_slides_*.pptx")
     from pptx import Presentation
     prs = Presentation(io.BytesIO(deck.read_bytes()))
-    titles = [s.shapes.title.text for s in prs.slides if s.shapes.title is not None]
+    titles = [s.shapes.title.text for s in list(prs.slides)[1:]]
     assert len(prs.slides) == 3                   # title slide + two views
-    assert titles[1].startswith(plain(traj_title)[:20])
-    assert titles[2].startswith(plain(surv_title)[:15])
+    assert titles[0].startswith(plain(traj_title)[:20])
+    assert titles[1].startswith(plain(surv_title)[:15])
+    for s in list(prs.slides)[1:]:                # a picture per figure slide
+        assert sum(shape.shape_type == 13 for shape in s.shapes) == 1
+    texts = [sh.text_frame.text for sh in prs.slides[1].shapes if sh.has_text_frame]
+    assert takeaway in texts
     assert duo.get_logs() == []
 
 

@@ -81,20 +81,15 @@ def test_exports_are_audited(demo_trial, tmp_path, monkeypatch):
     security.audit("export", fingerprint="x", view="v", format="csv")
 
 
-def test_pinned_deck_and_report(demo_trial):
-    from pptx import Presentation
+def test_pinned_deck_job_and_report(demo_trial):
     specs = [ViewSpec(ids.VIEW_TRAJECTORIES, {"measure": "sledai"}).to_dict(),
-             ViewSpec(ids.VIEW_SURVIVAL, {"group": "center"}).to_dict()]
-    data = presenter.pinned_download(demo_trial, specs, ids.FORMAT_PPTX, TODAY)
-    assert data["filename"] == "pinned_slides_2026-01-02.pptx"
-    import base64
-    prs = Presentation(io.BytesIO(base64.b64decode(data["content"])))
-    titles = [s.shapes.title.text for s in prs.slides]
-    assert len(titles) == 3
-    assert titles[1].startswith("SLEDAI") and "survival" in titles[2].lower()
-    assert "Numbers behind the figure" in prs.slides[2].notes_slide.notes_text_frame.text
+             ViewSpec(ids.VIEW_SURVIVAL, {"group": "center"}, takeaway="Four centers").to_dict()]
+    job = presenter.pinned_download(demo_trial, specs, ids.FORMAT_PPTX, TODAY)
+    assert job["filename"] == "pinned_slides_2026-01-02.pptx" and job["deck"] == "pinned"
+    assert len(job["figures"]) == 2 and job["specs"] == specs
+    assert job["progress"] == ids.PIN_PROGRESS
     html = presenter.pinned_download(demo_trial, specs, ids.FORMAT_HTML, TODAY)["content"]
-    assert html.count("<section>") == 2
+    assert html.count("<section>") == 2 and "<p class='takeaway'>Four centers</p>" in html
 
 
 def test_pins_belong_to_the_data_they_were_made_on(demo_trial):
@@ -107,11 +102,28 @@ def test_pins_belong_to_the_data_they_were_made_on(demo_trial):
 
 
 def test_presenter_slide_is_plain_text(demo_trial):
-    ev = build.build_view(demo_trial, ViewSpec(ids.VIEW_SURVIVAL, {}), TODAY)
-    children = presenter.slide(ev)
-    assert children[0].children == ev.title
+    spec = ViewSpec(ids.VIEW_SURVIVAL, {}, takeaway="<b>No deaths</b> in PCR")
+    ev = build.build_view(demo_trial, spec, TODAY)
+    head, tables, footer = presenter.slide(ev)
+    assert head[0].children == ev.title and head[2].children == "<b>No deaths</b> in PCR"
+    assert tables == [] and footer[0].children == ev.footnote[0]
     fig = presenter.slide_graph_figure(ev)
     assert fig.layout.font.size > 15 and not fig.layout.title.text
+
+
+def test_presenter_figure_fills_the_measured_body(demo_trial):
+    deck = {"slides": [ViewSpec(ids.VIEW_TRAJECTORIES, {}).to_dict()], "index": 0}
+    from app import create_app
+    app = create_app(demo_trial)
+    with app.server.test_request_context("/"):
+        wide = presenter.slide_figure_for({"width": 1840, "height": 760}, deck)
+        square = presenter.slide_figure_for({"width": 1380, "height": 800}, deck)   # 4:3
+        odd = presenter.slide_figure_for({"width": "x", "height": 10**9}, deck)
+        tables = presenter.slide_figure_for({"width": 1840, "height": 760},
+                                            {"slides": [{"view": ids.VIEW_TABLES}]})
+    assert (wide["layout"]["width"], wide["layout"]["height"]) == (1840, 760)
+    assert (square["layout"]["width"], square["layout"]["height"]) == (1380, 800)
+    assert odd["layout"]["height"] == 4000 and tables is None
 
 
 def test_method_snippet_carries_every_filter():

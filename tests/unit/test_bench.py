@@ -24,3 +24,12 @@ def test_the_benchmark_replays_callback_requests_the_app_answers(demo_trial):
         r = client.post("/_dash-update-component", data=json.dumps(body),
                         content_type="application/json")
         assert r.status_code in (200, 204), cb["output"]
+
+
+def test_the_export_benchmark_makes_a_deck(monkeypatch):
+    from bench.run import export_times
+
+    from conftest import DEMO
+    row = export_times(DEMO, repeats=1)
+    assert row["deck_slides"] == 6 and row["deck_bytes"] > 10_000
+    assert row["png_job_ms"] > 0 and row["deck_route_ms"] > 0

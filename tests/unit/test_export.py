@@ -2,11 +2,10 @@
 "How was this computed" snippets run and reproduce the view's numbers; callbacks called directly."""
 from __future__ import annotations
 
-import base64
 import dataclasses
 import io
+import json
 import re
-import xml.etree.ElementTree as ET
 from datetime import date
 
 import numpy as np
@@ -84,23 +83,31 @@ def test_footnote_says_n_filters_tests_and_simulated(demo_trial):
     assert ev.n == n
 
 
-# --- Images ---------------------------------------------------------------------------------
+# --- Images: the browser renders the slide figure the server hands over ----------------------
 
-def test_png_has_signature_and_slide_size(traj_view):
-    png = slides.figure_png(traj_view)
-    assert png.startswith(PNG_SIGNATURE)
-    fig = slides.slide_figure(traj_view)
-    w, h = Image.open(io.BytesIO(png)).size
-    assert (w, h) == (theme.SLIDE_WIDTH * theme.SLIDE_SCALE, fig.layout.height * theme.SLIDE_SCALE)
+def small_png(width: int = 400, height: int = 200) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (230, 240, 250)).save(out, "PNG")
+    return out.getvalue()
 
 
-def test_svg_parses_and_carries_title_and_footer(traj_view):
-    svg = slides.figure_svg(traj_view)
-    root = ET.fromstring(svg)
-    assert root.tag.endswith("svg")
-    text = " ".join(t for t in root.itertext())
-    assert "SLEDAI-2K by responder group" in text
-    assert "Simulated data" in text and "n = 40 of 40 patients" in text
+def images_for(views) -> list[bytes]:
+    """A PNG of the right shape for each figure slide (what the browser would render)."""
+    return [small_png(f["layout"]["width"] // 4, f["layout"]["height"] // 4)
+            for f in deck.deck_figures(views)]
+
+
+def test_png_and_svg_jobs_hand_the_browser_the_slide_figure(traj_view):
+    job = excb.image_job(traj_view, ids.FORMAT_PNG, "x.png")
+    layout = job["figure"]["layout"]
+    assert job["kind"] == "image" and job["type"] == "image/png"
+    assert (layout["width"], layout["height"]) == (theme.SLIDE_WIDTH, theme.SLIDE_HEIGHT)
+    assert job["scale"] == theme.SLIDE_SCALE
+    texts = " ".join(a["text"] for a in layout["annotations"])
+    assert "SLEDAI-2K by responder group" in texts
+    assert "Simulated data" in texts and "n = 40 of 40 patients" in texts
+    json.dumps(job)                        # plain JSON for the dcc.Store
+    assert excb.image_job(traj_view, ids.FORMAT_SVG, "x.svg")["scale"] == 1
 
 
 def test_slide_figure_leaves_the_view_figure_alone(traj_view):
@@ -114,50 +121,60 @@ def test_survival_view_exports(demo_trial):
     ev = build.build_view(demo_trial, ViewSpec(ids.VIEW_SURVIVAL, {"group": "center"}), TODAY)
     assert ev.name == "os_by_center" and "<" not in ev.title
     assert not ev.numbers.empty
-    assert slides.figure_png(ev, scale=1).startswith(PNG_SIGNATURE)
+    assert slides.slide_figure(ev).layout.height == theme.SLIDE_HEIGHT
 
 
 # --- PowerPoint -----------------------------------------------------------------------------
 
 def test_pptx_has_title_slide_view_slide_and_notes(demo_trial, traj_view):
-    data = deck.pptx_deck(demo_trial, [traj_view], TODAY)
+    images = images_for([traj_view])
+    data = deck.pptx_deck(demo_trial, [traj_view], TODAY, images)
     prs = Presentation(io.BytesIO(data))
     slides = list(prs.slides)
     assert len(slides) == 2
-    assert slides[0].shapes.title.text == demo_trial.study.title
-    assert any("Simulated data" in s.text_frame.text for s in slides[0].shapes if s.has_text_frame)
+    first = " ".join(s.text_frame.text for s in slides[0].shapes if s.has_text_frame)
+    assert demo_trial.study.title in first and "Simulated data" in first
+    assert "Selection: 40 of 40 patients" in first and "2026-11-25" in first
     slide = slides[1]
     assert slide.shapes.title.text == "SLEDAI-2K by responder group"
     pictures = [s for s in slide.shapes if s.shape_type == 13]
-    assert len(pictures) == 1
-    w_px, _ = Image.open(io.BytesIO(pictures[0].image.blob)).size
-    assert w_px == deck.FIGURE_WIDTH * theme.SLIDE_SCALE
+    assert len(pictures) == 1 and pictures[0].image.blob == images[0]
     texts = " ".join(s.text_frame.text for s in slide.shapes if s.has_text_frame)
     assert "n = 40 of 40 patients" in texts and "Simulated data" in texts
     notes = slide.notes_slide.notes_text_frame.text
+    assert notes.startswith("At 12 months mean SLEDAI-2K in MCR fell from 12.7 to 7.82, "
+                            "n = 11, p = 0.003 vs baseline.")
     assert "Numbers behind the figure" in notes and "How this was computed" in notes
-    # The numbers of the figure are in the notes: e.g. the MCR group's baseline n.
-    first = traj_view.numbers.iloc[0]
-    assert str(first["estimate"]) in notes and "p_vs_baseline" in notes
+    assert "<NA>" not in notes and not re.search(r"\de-\d", notes)
+    assert "< 0.001" in notes and "p_vs_baseline" in notes
+
+
+def test_pptx_needs_one_image_per_figure_slide(demo_trial, traj_view, tables_view):
+    with pytest.raises(ValueError, match="1 images for 0 figure slides"):
+        deck.pptx_deck(demo_trial, [tables_view], TODAY, [small_png()])
+    with pytest.raises(ValueError):
+        deck.pptx_deck(demo_trial, [traj_view], TODAY, [])
 
 
 def test_pptx_of_the_tables_view_has_native_tables(demo_trial, tables_view):
-    prs = Presentation(io.BytesIO(deck.pptx_deck(demo_trial, [tables_view], TODAY)))
+    prs = Presentation(io.BytesIO(deck.pptx_deck(demo_trial, [tables_view], TODAY, [])))
     titles = [s.shapes.title.text for s in list(prs.slides)[1:]]
-    assert titles[0].startswith("Table 1. Baseline characteristics")
-    assert "Response rates by center, with exact 95 % CIs" in titles
-    assert "Table 2. Adverse events and deaths within follow-up" in titles
+    assert titles == ["Table 1. Baseline characteristics by center",
+                      "Response rates by center, with exact 95 % CIs",
+                      "Table 2. Adverse events and deaths within follow-up",
+                      "Adverse events by term"]          # each on one slide
     response = next(s for s in prs.slides if s.shapes.title.text.startswith("Response rates"))
     table = next(s for s in response.shapes if s.has_table).table
     cells = [table.cell(r, c).text for r in range(len(table.rows)) for c in
              range(len(table.columns))]
     assert "13/40 (32.5 %; 18.6–49.1)" in cells
-    # A mean ± SD row is never separated from its median (IQR) row.
-    for s in list(prs.slides)[1:]:
-        for shape in s.shapes:
-            if shape.has_table:
-                assert shape.table.cell(1, 0).text != "" or shape.table.cell(1, 1).text != \
-                    "median (IQR)"
+    baseline = list(prs.slides)[1]
+    table = next(s for s in baseline.shapes if s.has_table).table
+    labels = [table.cell(r, 0).text for r in range(len(table.rows))]
+    assert "Age, years, mean ± SD" in labels and "" not in labels[1:]
+    assert any("medians (IQR) are in the speaker notes" in s.text_frame.text
+               for s in baseline.shapes if s.has_text_frame)
+    assert "median (IQR)" in baseline.notes_slide.notes_text_frame.text
 
 
 # --- HTML report ----------------------------------------------------------------------------
@@ -180,7 +197,7 @@ def test_text_from_data_is_escaped_in_html_and_plain_in_pptx(demo_trial):
     ev = build.build_view(trial, ViewSpec(ids.VIEW_TABLES), TODAY)
     page = report.html_report(trial, [ev], TODAY)
     assert evil not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
-    prs = Presentation(io.BytesIO(deck.pptx_deck(trial, [ev], TODAY)))
+    prs = Presentation(io.BytesIO(deck.pptx_deck(trial, [ev], TODAY, [])))
     cells = [c.text for s in prs.slides for sh in s.shapes if sh.has_table
              for row in sh.table.rows for c in row.cells]
     assert evil in cells                    # plain text, shown as written
@@ -263,12 +280,17 @@ def test_download_callbacks(app, demo_trial):
         csv = excb.download_function(ids.VIEW_TRAJECTORIES, ids.FORMAT_CSV)(1, *controls,
                                                                                *filters)
         pptx = excb.download_function(ids.VIEW_TABLES, ids.FORMAT_PPTX)(1, *filters)
+        png = excb.download_function(ids.VIEW_TRAJECTORIES, ids.FORMAT_PNG)(1, *controls,
+                                                                           *filters)
         html = excb.download_function(ids.VIEW_TABLES, ids.FORMAT_HTML)(1, *filters)
     today = date.today().isoformat()
     assert csv["filename"] == f"sledai_by_response_{today}.csv"
     assert csv["content"].startswith("panel,group,visit")
-    assert pptx["filename"] == f"paper_tables_{today}.pptx" and pptx["base64"]
-    Presentation(io.BytesIO(base64.b64decode(pptx["content"])))
+    # PowerPoint and PNG: a job for the browser (assets/export.js)
+    assert pptx["kind"] == "deck" and pptx["filename"] == f"paper_tables_{today}.pptx"
+    assert pptx["figures"] == [] and pptx["specs"][0]["view"] == ids.VIEW_TABLES
+    assert pptx["route"] == "/_trial/deck"
+    assert png["kind"] == "image" and png["filename"] == f"sledai_by_response_{today}.png"
     assert html["filename"] == f"paper_tables_{today}.html"
 
 
@@ -301,18 +323,17 @@ def test_method_panel_callbacks(app, demo_trial):
     assert "binomtest" in tbody[-1].children.children
 
 
-def test_a_legend_above_the_plot_stays_below_the_slide_title():
-    from trial.loader import load_trial
-
-    from conftest import DEMO
-    trial = load_trial(DEMO)
-    ev = build.build_view(trial, ViewSpec(ids.VIEW_TRAJECTORIES, {"measure": "proteinuria",
-                                                                 "group": "center"}),
-                       date(2026, 1, 2))
+def test_a_legend_above_the_plot_stays_below_the_slide_title(demo_trial):
+    ev = build.build_view(demo_trial, ViewSpec(ids.VIEW_TRAJECTORIES,
+                                               {"measure": "proteinuria", "group": "center"}),
+                          date(2026, 1, 2))
     fig = slides.slide_figure(ev)
     legend, height = fig.layout.legend, fig.layout.height
     assert legend.orientation == "h" and legend.yref == "container"
     top_of_legend_px = (1 - legend.y) * height
-    assert top_of_legend_px >= 100 + 12  # the title and subtitle take the first 100 px
+    subtitle = next(a for a in fig.layout.annotations if "paired t-test" in a.text)
+    plot_h = height - fig.layout.margin.t - fig.layout.margin.b
+    subtitle_top_px = fig.layout.margin.t - (subtitle.y - 1) * plot_h
+    assert top_of_legend_px >= subtitle_top_px + theme.SLIDE_SUBTITLE_PX * 1.2
     # Two rows of two centers, then the plot: the top margin holds them all.
-    assert fig.layout.margin.t >= top_of_legend_px + 2 * 14 * theme.SLIDE_FONT_SCALE * 1.7
+    assert fig.layout.margin.t >= top_of_legend_px + 2 * theme.SLIDE_LEGEND_PX * 1.5

@@ -116,6 +116,30 @@ def test_slides_round_trip_and_bad_slides(schema, demo_trial):
     assert specs == [b] and notices
 
 
+def test_a_slide_keeps_its_takeaway_in_the_link_and_old_links_still_open(schema):
+    import base64
+    import json
+    import zlib
+
+    from components.shell.presenter import current_spec
+    from components.state.viewspec import MAX_TAKEAWAY, ViewSpec
+    base = schema.default_values()
+    plain = current_spec({**base, ids.TRAJ_MEASURE: "c3"})
+    noted = {**plain, "takeaway": "C3 rises & stays up — 12 months, p < 0.001"}
+    specs, notices = us.decode_slides(us.encode_slides([noted, plain], schema), schema)
+    assert notices == [] and specs == [noted, plain]
+    assert ViewSpec.from_dict(specs[0]).takeaway == noted["takeaway"]
+    # A link made before takeaways existed: each slide a query without one.
+    old_texts = [us.encode_spec(plain, schema)]
+    old = base64.urlsafe_b64encode(zlib.compress(json.dumps(old_texts).encode())).decode()
+    assert us.decode_slides(old.rstrip("="), schema) == ([plain], [])
+    # A takeaway is one printable line of at most MAX_TAKEAWAY characters.
+    odd = {**plain, "takeaway": "line one\nline\x00two " + "x" * 500}
+    spec, _ = us.decode_spec(us.encode_spec(odd, schema), schema)
+    assert spec["takeaway"].startswith("line one line two x") and "\n" not in spec["takeaway"]
+    assert len(spec["takeaway"]) == MAX_TAKEAWAY
+
+
 def test_patients_tab_has_no_spec(schema):
     from components.shell.presenter import current_spec
     assert current_spec({ids.TABS: ids.TAB_PATIENTS}) is None
