@@ -10,6 +10,7 @@ from .analysis.mixed import ASSUMPTIONS
 from .analysis.multiplicity import MIN_PAIRED, visit_p_values
 from .analysis.published import relapses_by_month
 from .analysis.records import records
+from .analysis.subgroups import forest_summary
 from .analysis.survival import survival_summary
 from .analysis.trajectories import MODEL_SCALES, Panel, TrajectoryRequest, analyse_trajectories
 from .model import Trial
@@ -98,4 +99,5 @@ def build_summary(trial: Trial, by: str | None = None) -> dict:
         "measures": {code: measure_summary(trial, code, by=by) for code in trial.measure_codes},
         "warnings": [str(f) for f in trial.warnings],
         "survival": survival_summary(trial, by=by),
+        "effects_by_subgroup": forest_summary(trial, by=by),
     }
