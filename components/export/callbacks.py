@@ -22,7 +22,7 @@ from .slides import figure_png, figure_svg
 from .toolbar import FIGURE_FORMATS, TABLE_FORMATS
 
 VIEW_FORMATS = {ids.VIEW_TRAJECTORIES: FIGURE_FORMATS, ids.VIEW_TABLES: TABLE_FORMATS,
-                ids.VIEW_SURVIVAL: FIGURE_FORMATS}
+                ids.VIEW_SURVIVAL: FIGURE_FORMATS, ids.VIEW_EFFECTS: FIGURE_FORMATS}
 FILTER_STATES = [State(i.component_id, i.component_property) for i in FILTER_INPUTS]
 
 

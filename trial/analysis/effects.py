@@ -48,7 +48,7 @@ def known_column(patients: pd.DataFrame, group: str | None) -> str | None:
     if not group:
         return None
     col = f"{group}_day"
-    return col if col in patients else None
+    return col if col in patients and patients[col].notna().any() else None
 
 
 def covariate_options(trial: Trial) -> dict[str, str]:

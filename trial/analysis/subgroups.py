@@ -131,7 +131,7 @@ def subgroup_options(trial: Trial) -> dict[str, str]:
            if k != NO_GROUP and not k.startswith(CENTER_PREFIX)}
     cut = age_cut(trial)
     if cut is not None:
-        out[AGE_GROUP] = f"Age group (at or below / above the median, {cut} years)"
+        out[AGE_GROUP] = f"Age group (split at the median, {cut} years)"
     return out
 
 
@@ -255,10 +255,16 @@ def _guarantee_warnings(trial: Trial, request: ForestRequest, subgroups: list[st
 def _tte_rows(forest: Forest, compared: bool) -> pd.DataFrame:
     r = forest.rows
     if compared:
+        # per line the two arms compared: the arm's patients and the reference arm's (the
+        # level's patients less those of every other arm)
+        by_level = r.groupby(["subgroup", "level"], sort=False)
+        ref_n = r["n_subgroup"] - by_level["n"].transform("sum")
+        ref_events = r["events_subgroup"] - by_level["events"].transform("sum")
         return pd.DataFrame({
             "subgroup": r["subgroup"], "level": r["level"], "arm": r["arm"],
-            "reference": r["reference"], "n": r["n_subgroup"], "events": r["events_subgroup"],
-            "n_arm": r["n"], "events_arm": r["events"],
+            "reference": r["reference"], "n": r["n"] + ref_n, "events": r["events"] + ref_events,
+            "n_arm": r["n"], "events_arm": r["events"], "n_reference": ref_n,
+            "events_reference": ref_events, "n_subgroup": r["n_subgroup"],
             "estimate": r["hr"], "lower": r["lower"], "upper": r["upper"], "p": r["p"],
             "estimable": r["estimable"], "note": r["note"]})
     return pd.DataFrame({
@@ -383,7 +389,7 @@ def forest_json(result: ForestResult) -> dict:
             "empty": result.empty}
 
 
-def forest_summary(trial: Trial, by: str | None = None, cohort: Cohort = Cohort()) -> dict:
+def forest_summary(trial: Trial, by: str | None = None, cohort: Cohort | None = None) -> dict:
     """The forests of the dashboard's default view, for every outcome: the default subgroups
     (and `by`, when it is a subgroup variable), the study's arms compared when it has them."""
     subs = default_subgroups(trial)
@@ -393,6 +399,6 @@ def forest_summary(trial: Trial, by: str | None = None, cohort: Cohort = Cohort(
     out: dict = {"subgroups": subs, "compare": None if compare == NO_GROUP else compare,
                  "outcomes": {}}
     for key in outcome_choices(trial):
-        request = ForestRequest(cohort, key, tuple(subs), compare)
+        request = ForestRequest(cohort or Cohort(), key, tuple(subs), compare)
         out["outcomes"][key] = forest_json(analyse_forest(trial, request))
     return out

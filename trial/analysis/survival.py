@@ -393,11 +393,22 @@ def analyse_survival(trial: Trial, request: SurvivalRequest) -> SurvivalResult:
                           if endpoint.cif and several else None)
 
 
+def analysis_frame(trial: Trial, request: SurvivalRequest) -> pd.DataFrame:
+    """The rows the request's curves are drawn from: the endpoint frame, or, with a landmark
+    that applies, the landmark population (time since the landmark)."""
+    frame = study_frame(trial, request)
+    if frame.empty or not request.landmark:
+        return frame
+    group = None if request.group == NO_GROUP else request.group
+    check = guarantee_check(frame, group, group_label(trial, request.group))
+    return _with_landmark(trial, request, frame, check)[0]
+
+
 def patients_at(trial: Trial, request: SurvivalRequest, day: float, group: str
                 ) -> pd.DataFrame:
     """The patients whose observation ends at `day` in `group` (a clicked step or mark): the
     endpoint frame only, no curve is fitted. Columns: patient_id, time, status."""
-    frame = study_frame(trial, request)
+    frame = analysis_frame(trial, request)
     if frame.empty:
         return pd.DataFrame(columns=["patient_id", "time", "status"])
     rows = frame.loc[(frame[GROUP].astype(str) == group)
