@@ -189,18 +189,22 @@ def trajectory_method(trial: Trial, result: TrajectoryResult, statistic: str,
                + _TRAJ_TEST[request.test] + "\n"
                + _TRAJ_BODY.format(codes=list(codes), populations=populations,
                                    group_expr=_group_expr(group, bools), scale=request.scale))
+    snippet += _SMALL.format(min=MIN_PAIRED)
     if request.adjust != "none":
-        snippet += _ADJUST.format(method=_ADJUST_METHODS[request.adjust], min=MIN_PAIRED)
+        snippet += _ADJUST.format(method=_ADJUST_METHODS[request.adjust])
     if statistic == MODEL and request.scale in ("value", "change"):
         snippet += _MODEL.format(scale=request.scale)
     return Method(tuple(lines), snippet)
 
 
 _ADJUST_METHODS = {"holm": "holm", "hochberg": "simes-hochberg"}
-_ADJUST = '''
-# Small numbers, then the adjustment across each group's follow-up visits (R p.adjust).
-from statsmodels.stats.multitest import multipletests
+_SMALL = '''
+# Small numbers: no test with fewer than {min} pairs.
 result.loc[(result["month"] != 0) & (result["n_paired"] < {min}), "p_vs_baseline"] = np.nan
+'''
+_ADJUST = '''
+# The adjustment across each group's follow-up visits (R p.adjust).
+from statsmodels.stats.multitest import multipletests
 result["p_adjusted"] = np.nan
 for _, rows in result.groupby(["measure", "group"]):
     ok = rows["p_vs_baseline"].notna()

@@ -167,12 +167,18 @@ def published_lines(result: SurvivalResult) -> list[str]:
         return []
     out = []
     for r in records(t):
+        since = "day 0" if r["origin"] == "day0" else "the response"
+        if r["estimate_pct"] is None:
+            estimate = (f"not estimable {r['day']:g} days after {since} (beyond the follow-up "
+                        "of these responders)")
+        else:
+            estimate = (f"{r['estimate_pct']:.1f} % (95 % CI {r['lower_pct']:.1f}–"
+                        f"{r['upper_pct']:.1f}) {r['day']:g} days after {since}")
         out.append(
             f"Month {r['month']}: published {r['published_relapses']} of "
             f"{r['published_responders']} responders ({r['published_pct']:.1f} %, relapses "
-            f"recorded at that visit) · estimated cumulative incidence by day {r['day']:g}: "
-            f"{r['estimate_pct']:.1f} % (95 % CI {r['lower_pct']:.1f}–{r['upper_pct']:.1f}), "
-            f"all responders, origin {'day 0' if r['origin'] == 'day0' else 'response'}.")
+            f"recorded at that visit) · estimated cumulative incidence: {estimate}, all "
+            "responders.")
     out.append(str(t["explanation"].iloc[0]))
     return out
 

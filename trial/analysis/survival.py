@@ -331,7 +331,8 @@ def study_frame(trial: Trial, request: SurvivalRequest) -> pd.DataFrame:
 def published_rows(trial: Trial, endpoint: Endpoint, origin: str) -> pd.DataFrame | None:
     """The paper's relapse counts beside the estimate for all responders: only for the
     cumulative incidence of relapse, and only on this trial's data (its registry id)."""
-    if not endpoint.cif or trial.study.registry_id != pub.REGISTRY_ID:
+    if (not endpoint.cif or trial.study.registry_id != pub.REGISTRY_ID
+            or missing_columns(trial.patients, True)):
         return None
     return pub.published_vs_estimated(trial.patients, (9, 12), origin)
 
