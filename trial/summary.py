@@ -96,7 +96,11 @@ def build_summary(trial: Trial, by: str | None = None) -> dict:
         "alive_at_12_months": counts["alive_at_day"],
         "relapses": counts["relapses"],
         "relapses_by_month": relapses_by_month(patients, (9, 12)),
-        "measures": {code: measure_summary(trial, code, by=by) for code in trial.measure_codes},
+        "measures": {code: measure_summary(trial, code, by=by,
+                                           model=code in trial.key_measure_codes)
+                     for code in trial.measure_codes},
+        "model_measures": "the mixed model (`model`) is given for the key measures: "
+                          + ", ".join(trial.key_measure_codes),
         "warnings": [str(f) for f in trial.warnings],
         "survival": survival_summary(trial, by=by),
         "effects_by_subgroup": forest_summary(trial, by=by),

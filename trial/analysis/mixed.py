@@ -175,7 +175,7 @@ class _ProfiledReml:
         derivative next to the best grid point (Brent); at 0 when the likelihood falls from 0.
         The root of the derivative, not the maximum of the flat likelihood, fixes lambda to
         1e-12 (function values alone leave it uncertain at 1e-7)."""
-        grid = np.r_[0.0, np.logspace(-4, 3, 43)] ** 2
+        grid = np.r_[0.0, np.logspace(-3, 2.5, 23)] ** 2
         values = [self.parts(lam)[2] for lam in grid]
         i = int(np.argmin(values))
         lam, converged = 0.0, True
