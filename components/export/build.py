@@ -28,7 +28,6 @@ from trial.filters import PatientFilter
 from trial.model import Trial
 
 from .. import ids
-from ..figures import hazard
 from ..figures.forest import export_name as forest_name
 from ..figures.forest import forest_view
 from ..figures.survival import (
@@ -171,14 +170,11 @@ def build_survival(trial: Trial, spec: ViewSpec, today: date,
     title, subtitle = _titles(view.figure, "Survival")
     # the footnote: counts, tests and hazard ratios, warnings (guarantee time, landmark)
     extra = lines[:1] + list(view.tests) + list(view.warnings)
-    hr_rows = hazard.hazard_rows(result)
-    tables = ((hazard.hazard_caption(result), pd.DataFrame(hr_rows)),) if hr_rows else ()
     return ExportView(
         view=ids.VIEW_SURVIVAL, name=survival_name(result), title=title, subtitle=subtitle,
         figure=view.figure, numbers=export_frame(result),
         footnote=footnote_lines(trial, cohort.filter, result.n_patients, extra, today),
-        method=methods.survival_method(trial, result, lines, data_dir), n=result.n_patients,
-        tables=tables)
+        method=methods.survival_method(trial, result, lines, data_dir), n=result.n_patients)
 
 
 def _effects(trial: Trial, spec: ViewSpec):

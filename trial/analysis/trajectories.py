@@ -120,6 +120,8 @@ def panel_model(values: pd.DataFrame, scale: Scale, order: list[str]
     incomplete = [g for g in cells.index if (cells.loc[g] == 0).any()]
     notes = tuple(f"{g}: not in the mixed model (no values at every visit)" for g in incomplete)
     keep = [g for g in order if g in cells.index and g not in incomplete]
+    if rows.empty:
+        return None, ("No values on this scale: no mixed model.",)
     if not keep:
         return None, notes + ("No group has values at every visit: no mixed model.",)
     data = values.loc[values["group"].isin(keep)]
