@@ -33,7 +33,7 @@ PLACES = {False: {"label": 0.0, "n": 0.33, "events": 0.405, "plot": (0.43, 0.70)
           True: {"label": 0.0, "n": 0.30, "events": 0.37, "plot": (0.40, 0.62),
                  "estimate": 0.64, "extra": 0.985}}
 LOG_RANGE = (0.01, 100.0)
-MAX_LABEL = 38
+MAX_LABEL = 46
 KIND_TITLES = {"hr": "Hazard ratio", "or": "Odds ratio of response",
                "rd": "Difference in response rate", "event_rate": "Event rate",
                "rate": "Response rate"}
@@ -170,7 +170,7 @@ def forest_lines(result: ForestResult) -> list[Line]:
         y -= 1
         first_of_level = not lines or lines[-1].header or lines[-1].row is None or \
             lines[-1].row["level"] != r["level"] or lines[-1].row["subgroup"] != sub
-        label = r["level"] if first_of_level else ""
+        label = r.get("level_label", r["level"]) if first_of_level else ""
         lines.append(Line(y, label, False, r))
     return lines
 
@@ -206,7 +206,7 @@ def _x_range(result: ForestResult, log: bool) -> list[float]:
 
 def _hover(line: Line, result: ForestResult, cols: Columns) -> str:
     r = line.row or {}
-    what = plot_text(r.get("level", ""))
+    what = plot_text(r.get("level_label", r.get("level", "")))
     if r.get("arm"):
         what += f" · {plot_text(r['arm'])} vs {plot_text(r['reference'])}"
     counts = f"n = {r.get('n')} · {cols.events.lower()}: {r.get('events')}"
@@ -396,7 +396,7 @@ def table_rows(trial: Trial, result: ForestResult) -> list[dict]:
     tests = {t["subgroup"]: t for t in records(result.tests)} if len(result.tests) else {}
     out = []
     for r in records(result.rows):
-        row = {"Subgroup": r["subgroup_label"], "Level": r["level"]}
+        row = {"Subgroup": r["subgroup_label"], "Level": r.get("level_label", r["level"])}
         if result.compared:
             row["Comparison"] = f"{r['arm']} vs {r['reference']}"
         row.update({"n": r["n"], cols.events: r["events"],

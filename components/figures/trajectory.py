@@ -398,8 +398,9 @@ def marks_text(result: TrajectoryResult) -> str:
     request = result.request
     adjust = ("unadjusted" if request.adjust == "none"
               else f"{ADJUST_LABELS[request.adjust]}-adjusted across each group's visits")
-    return (f"* p < {ALPHA} vs baseline ({adjust}), {TEST_LABELS[request.test]} on patients "
-            "with both values")
+    observed = " of the observed values" if request.model else ""
+    return (f"* p < {ALPHA} vs baseline ({adjust}), {TEST_LABELS[request.test]}{observed} on "
+            "patients with both values")
 
 
 def summary_table_rows(panels: list[Panel], options: TrajectoryOptions,

@@ -17,6 +17,7 @@ from dash import Dash, Input, Output, State, dcc, html, no_update
 from trial.analysis.cohort import NO_GROUP, Cohort
 from trial.analysis.subgroups import (
     MEASURES,
+    RESPONSE,
     ForestRequest,
     analyse_forest,
     arm_levels,
@@ -35,7 +36,7 @@ from ..context import current_trial, only_when_visible
 from ..export.toolbar import export_toolbar, method_panel
 from ..figures.forest import ForestView, forest_view
 from ..state.filters import FILTER_INPUTS, current_filter, filterable, people, subgroup_filter
-from .controls import control, radio
+from .controls import control
 
 CONTROL_IDS = [ids.EFFECTS_OUTCOME, ids.EFFECTS_SUBGROUPS, ids.EFFECTS_COMPARE,
                ids.EFFECTS_REFERENCE, ids.EFFECTS_MEASURE]
@@ -66,6 +67,13 @@ def reference_options(trial: Trial, compare) -> list[dict]:
     return [{"label": a, "value": a} for a in arm_levels(trial, compare)]
 
 
+def measure_options(outcome, compare) -> list[dict]:
+    """Risk difference or odds ratio: only for the response rate with arms compared."""
+    off = outcome != RESPONSE or compare in (None, NO_GROUP)
+    return [{"label": label, "value": value, "disabled": off}
+            for value, label in MEASURES.items()]
+
+
 # --- Layout -------------------------------------------------------------------------------------
 
 def layout(trial: Trial) -> html.Div:
@@ -84,8 +92,11 @@ def layout(trial: Trial) -> html.Div:
             options=[{"label": v, "value": k} for k, v in compare_options(trial).items()]), 4),
         control("Reference arm", dcc.Dropdown(
             id=ids.EFFECTS_REFERENCE, clearable=False, options=arms,
-            value=arms[0]["value"] if arms else None, disabled=not arms), 3),
-        control("Response with arms", radio(ids.EFFECTS_MEASURE, MEASURES, "rd"), 4),
+            value=arms[0]["value"] if arms else None, disabled=not arms,
+            placeholder="no arms compared"), 3),
+        control("Response with arms", dbc.RadioItems(
+            id=ids.EFFECTS_MEASURE, value="rd", inline=True, className="control-radio",
+            options=measure_options(default_outcome(trial), compare)), 4),
     ], className="g-2 mb-2 controls")
     return html.Div([
         controls,
@@ -119,12 +130,13 @@ def update_effects(outcome, subgroups, compare, reference, measure, *filter_valu
     return view.figure, [html.Li(n) for n in view.notes], numbers_table(view)
 
 
-def update_reference(compare, reference):
-    """The reference choices follow the compared column; the chosen one is kept if offered."""
+def update_reference(compare, outcome, reference):
+    """The reference choices follow the compared column (the chosen one kept if offered); the
+    effect measure applies to the response rate with arms only."""
     options = reference_options(current_trial(), compare)
     values = [o["value"] for o in options]
     value = reference if reference in values else (values[0] if values else None)
-    return options, value, not options
+    return options, value, not options, measure_options(outcome, compare)
 
 
 def filter_to_clicked(click):
@@ -156,9 +168,9 @@ def register(app: Dash) -> None:
         *FILTER_INPUTS)(update_effects)
     app.callback(Output(ids.EFFECTS_REFERENCE, "options"),
                  Output(ids.EFFECTS_REFERENCE, "value"),
-                 Output(ids.EFFECTS_REFERENCE, "disabled"),
-                 Input(ids.EFFECTS_COMPARE, "value"), State(ids.EFFECTS_REFERENCE, "value")
-                 )(update_reference)
+                 Output(ids.EFFECTS_REFERENCE, "disabled"), Output(ids.EFFECTS_MEASURE, "options"),
+                 Input(ids.EFFECTS_COMPARE, "value"), Input(ids.EFFECTS_OUTCOME, "value"),
+                 State(ids.EFFECTS_REFERENCE, "value"))(update_reference)
     app.callback(*[Output(cid, "value", allow_duplicate=True) for cid in FILTER_OUTPUTS],
                  Output(ids.EFFECTS_CLICKED, "children"),
                  Input(ids.EFFECTS_GRAPH, "clickData"), prevent_initial_call=True

@@ -10,13 +10,14 @@ from app import create_app
 from components import ids
 from components.export import build
 from components.state import urlstate as us
-from components.state.filters import FILTER_INPUTS, filter_from_values, filter_choices
+from components.state.filters import FILTER_INPUTS, filter_choices, filter_from_values
 from components.state.viewspec import ViewSpec
 from components.views import effects, filters, survival, trajectories
-from conftest import page_components
 from trial.analysis.subgroups import AGE_GROUP
 from trial.filters import select_patients
 from trial.loader import load_trial
+
+from conftest import page_components
 
 TODAY = __import__("datetime").date(2026, 1, 1)
 
@@ -47,8 +48,8 @@ def test_effects_tab_shows_the_forest_of_the_default_subgroups(app, layout):
                                                    *filter_values(layout))
     hit = [t for t in fig.data if t.name == "rows"][0]
     assert len(hit.customdata) == 1 + 4 + 2 + 2 + 2    # all patients + the levels
-    assert "single arm" in fig.layout.title.text
-    assert any("descriptive" in str(n.children) for n in notes)
+    assert fig.layout.title.text == "Response (MCR or PCR): response rate by subgroup (single arm)"
+    assert any("Single arm" in str(n.children) for n in notes)
     assert "Drum Tower" in str(table)
 
 
@@ -102,12 +103,14 @@ def test_the_pilot_forest_compares_the_arms_with_the_datas_labels(shared_data):
     with app.server.test_request_context():
         fig, notes, table = effects.update_effects(ids.TAB_EFFECTS, *controls(layout),
                                                    *filter_values(layout))
-        options, value, disabled = effects.update_reference("arm", "Xanomeline Low Dose")
+        options, value, disabled, measures = effects.update_reference(
+            "arm", "tte:TTDE", "Xanomeline Low Dose")
     text = fig.layout.title.text + fig.layout.title.subtitle.text
     assert "Time to First Dermatologic Event" in text and "Placebo" in text
     assert "lupus" not in str(fig.to_dict()).lower()
     assert any("cannot filter" in str(n.children) for n in notes)   # AGEGR1, RACE
     assert value == "Xanomeline Low Dose" and not disabled and len(options) == 3
+    assert all(m["disabled"] for m in measures)    # no response in the pilot
 
 
 def test_survival_tab_shows_hazard_ratios_and_the_guarantee_time_warning(app, layout):

@@ -58,6 +58,9 @@ ALL_LABEL = "All patients"
 _RESPONDER = "_responder"
 MEASURES = {"rd": "Risk difference", "or": "Odds ratio"}
 DEFAULT_SUBGROUPS = ("center", "sex", "lupus_nephritis", "agegr1", AGE_GROUP, "race")
+# How a level is shown where the data use a code (the level itself stays the code: it is what
+# a filter selects).
+LEVEL_NAMES = {"sex": {"F": "Female", "M": "Male"}}
 # Outcomes a subgroup may not be defined by: its own outcome (circular).
 CIRCULAR = {RESPONSE: {"response", "relapse"}}
 
@@ -77,8 +80,9 @@ class ForestRequest:
 class ForestResult:
     """One row per subgroup level (and non-reference arm), the all-patients row first.
 
-    `rows`: subgroup, subgroup_label, level, arm, reference, n, events, estimate, lower, upper,
-    p, estimable, note, median, median_lower, median_upper; `tests`: subgroup,
+    `rows`: subgroup, subgroup_label, level, level_label (how it is shown), arm, reference, n,
+    events, estimate, lower, upper, p, estimable, note, median, median_lower, median_upper;
+    `tests`: subgroup,
     subgroup_label, test, statistic, df, p, note (interaction, or log-rank across levels).
     `kind`: "hr", "or", "rd" (effects against `reference`), "event_rate" or "rate" (single
     arm); `null`: the value of no effect (1, 0) or, for rates, the all-patients rate."""
@@ -152,7 +156,9 @@ def outcome_choices(trial: Trial) -> dict[str, str]:
 
 
 def default_outcome(trial: Trial) -> str:
-    return default_endpoint(trial)
+    """The response rate where the data record responses (a single-arm trial's main effect
+    by subgroup; its few deaths make a poor forest), else the first time-to-event endpoint."""
+    return RESPONSE if trial.has_response else default_endpoint(trial)
 
 
 def compare_options(trial: Trial) -> dict[str, str]:
@@ -202,7 +208,7 @@ def subgroup_labels(trial: Trial, frame: pd.DataFrame, col: str) -> pd.Series:
     cats = list(out.cat.categories)
     keys = [_number_key(c) for c in cats]
     if cats and all(k is not None for k in keys) and col not in ("center", "response"):
-        out = out.cat.reorder_categories([c for _, c in sorted(zip(keys, cats))])
+        out = out.cat.reorder_categories([c for _, c in sorted(zip(keys, cats, strict=True))])
     return out
 
 
@@ -285,7 +291,7 @@ def _response_rows(forest: Forest, compared: bool, measure: str) -> pd.DataFrame
             "estimable": r["n"] > 0, "note": ""})
     base = r.loc[r["arm"] == r["reference"]].set_index(["subgroup", "level"])
     rows = r.loc[r["arm"] != r["reference"]].reset_index(drop=True)
-    key = list(zip(rows["subgroup"], rows["level"]))
+    key = list(zip(rows["subgroup"], rows["level"], strict=True))
     ref_n = [int(base["n"].get(k, 0)) for k in key]
     ref_k = [int(base["responders"].get(k, 0)) for k in key]
     col = {"rd": ("rd", "rd_lower", "rd_upper"), "or": ("or", "or_lower", "or_upper")}[measure]
@@ -298,7 +304,7 @@ def _response_rows(forest: Forest, compared: bool, measure: str) -> pd.DataFrame
         "events": rows["responders"] + np.asarray(ref_k), "n_arm": rows["n"],
         "events_arm": rows["responders"], "n_reference": ref_n, "events_reference": ref_k,
         "rate_arm": rows["rate"], "rate_reference": [k / n if n else np.nan
-                                                     for k, n in zip(ref_k, ref_n)],
+                                                     for k, n in zip(ref_k, ref_n, strict=True)],
         "estimate": est[col[0]], "lower": est[col[1]], "upper": est[col[2]],
         "p": rows["or_p"] if measure == "or" else np.nan,
         "estimable": np.isfinite(est[col[0]].astype(float)), "note": note})
@@ -367,7 +373,9 @@ def analyse_forest(trial: Trial, request: ForestRequest) -> ForestResult:
     rows, tests, more = _run(frame, [ALL, *subs], request, arm if compared else None,
                              reference, event_col)
     labels = {c: subgroup_label(trial, c) for c in [ALL, *subs]}
-    rows = rows.assign(subgroup_label=rows["subgroup"].map(labels))
+    names = [LEVEL_NAMES.get(s, {}).get(lv, lv) for s, lv in zip(rows["subgroup"], rows["level"],
+                                                                  strict=True)]
+    rows = rows.assign(subgroup_label=rows["subgroup"].map(labels), level_label=names)
     tests = tests.loc[tests["subgroup"] != ALL].assign(
         subgroup_label=lambda t: t["subgroup"].map(labels)) if len(tests) else tests
     null = {"hr": 1.0, "or": 1.0, "rd": 0.0}.get(kind)
