@@ -123,9 +123,7 @@ def columns(trial: Trial, result: ForestResult) -> Columns:
 def median_text(row: dict, unit: str) -> str:
     """"not reached" (median and CI limits), else e.g. "8.2 (5.1–not reached)"."""
     values = [row.get(k) for k in ("median", "median_lower", "median_upper")]
-    if all(v is None or not np.isfinite(v) for v in values):
-        return display.NOT_REACHED
-    return display.format_median(*values, unit, 1 if unit == "months" else 0)
+    return display.format_median(*values, unit, 1 if unit == "months" else 0, short=True)
 
 
 def extra_text(kind: str, row: dict, unit: str) -> str:

@@ -89,7 +89,7 @@ def median_text(row: dict, unit: str) -> str:
     digits = 1 if unit == "months" else 0
     # "not reached" in full: "NR" would read as the no-response group of this trial
     return display.format_median(row.get("median"), row.get("median_lower"),
-                                 row.get("median_upper"), unit, digits)
+                                 row.get("median_upper"), unit, digits, short=True)
 
 
 def estimate_rows(result: SurvivalResult) -> list[dict]:
