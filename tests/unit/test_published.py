@@ -11,11 +11,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-nan = float("nan")
-
 from trial import survival as sv
 from trial.analysis.display import format_median, format_time
 from trial.analysis.published import published_vs_estimated
+
+nan = float("nan")
 
 # --- Frozen R reference values (published_reference.out) ---------------------------------------
 # R4.2.2 survival 3.5.3
