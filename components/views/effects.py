@@ -127,7 +127,8 @@ def update_effects(outcome, subgroups, compare, reference, measure, *filter_valu
     trial = current_trial()
     view = view_of(trial, outcome, subgroups, compare, reference, measure,
                    Cohort(current_filter(*filter_values)))
-    return view.figure, [html.Li(n) for n in view.notes], numbers_table(view)
+    # clickData is reset so that a click on the same line again is a new click
+    return view.figure, [html.Li(n) for n in view.notes], numbers_table(view), None
 
 
 def update_reference(compare, outcome, reference):
@@ -163,7 +164,7 @@ def filter_to_clicked(click):
 def register(app: Dash) -> None:
     app.callback(
         Output(ids.EFFECTS_GRAPH, "figure"), Output(ids.EFFECTS_NOTE, "children"),
-        Output(ids.EFFECTS_TABLE, "children"),
+        Output(ids.EFFECTS_TABLE, "children"), Output(ids.EFFECTS_GRAPH, "clickData"),
         Input(ids.TABS, "active_tab"), *[Input(i, "value") for i in CONTROL_IDS],
         *FILTER_INPUTS)(update_effects)
     app.callback(Output(ids.EFFECTS_REFERENCE, "options"),

@@ -44,7 +44,7 @@ def test_effects_tab_shows_the_forest_of_the_default_subgroups(app, layout):
     assert layout[ids.EFFECTS_SUBGROUPS].value == ["center", "sex", "lupus_nephritis",
                                                   AGE_GROUP]
     with app.server.test_request_context():
-        fig, notes, table = effects.update_effects(ids.TAB_EFFECTS, *controls(layout),
+        fig, notes, table, _ = effects.update_effects(ids.TAB_EFFECTS, *controls(layout),
                                                    *filter_values(layout))
     hit = [t for t in fig.data if t.name == "rows"][0]
     assert len(hit.customdata) == 1 + 4 + 2 + 2 + 2    # all patients + the levels
@@ -101,7 +101,7 @@ def test_the_pilot_forest_compares_the_arms_with_the_datas_labels(shared_data):
     assert layout[ids.EFFECTS_COMPARE].value == "arm"
     assert layout[ids.EFFECTS_REFERENCE].value == "Placebo"
     with app.server.test_request_context():
-        fig, notes, table = effects.update_effects(ids.TAB_EFFECTS, *controls(layout),
+        fig, notes, table, _ = effects.update_effects(ids.TAB_EFFECTS, *controls(layout),
                                                    *filter_values(layout))
         options, value, disabled, measures = effects.update_reference(
             "arm", "tte:TTDE", "Xanomeline Low Dose")

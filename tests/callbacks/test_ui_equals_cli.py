@@ -201,7 +201,7 @@ def test_forest_on_screen_equals_the_command_line(study, effects_summary):
     outcome = page_layout[ids.EFFECTS_OUTCOME].value
     subgroups = [s for s in forest["subgroups"]]
     with app.server.test_request_context():
-        fig, _, _ = effects.update_effects(ids.TAB_EFFECTS, outcome, subgroups,
+        fig, *_ = effects.update_effects(ids.TAB_EFFECTS, outcome, subgroups,
                                            forest["compare"] or "none",
                                            page_layout[ids.EFFECTS_REFERENCE].value, "rd",
                                            *values)
