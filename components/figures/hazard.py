@@ -50,6 +50,12 @@ def what_ratio(result: SurvivalResult) -> str:
             else "Hazard ratio")
 
 
+def ratios_heading(result: SurvivalResult) -> str:
+    """The table's heading: "Hazard ratios", or the cause-specific ones of relapse."""
+    return ("Cause-specific hazard ratios of relapse (deaths censored)" if result.endpoint.cif
+            else "Hazard ratios")
+
+
 def hazard_caption(result: SurvivalResult) -> str:
     """What the table holds: the model, its reference, strata and covariates."""
     hz = result.hazard

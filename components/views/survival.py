@@ -129,7 +129,7 @@ def effects_panel(view: SurvivalView):
     if result.empty or not rows:
         return html.Div("Hazard ratios: choose a grouping with two or more groups.",
                         className="text-muted small") if not result.empty else None
-    children = [html.H6(hazard.what_ratio(result) + "s", className="mt-3 mb-1"),
+    children = [html.H6(hazard.ratios_heading(result), className="mt-3 mb-1"),
                 html.Div(hazard.hazard_caption(result), className="figure-note mb-1"),
                 dbc.Table.from_dataframe(pd.DataFrame(rows), striped=True, bordered=False,
                                          hover=True, size="sm", className="surv-hr-table")]
