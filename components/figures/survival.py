@@ -391,6 +391,9 @@ def notes(result: SurvivalResult) -> list[str]:
                    "since response.")
     if not result.summary["estimable"].all():
         out.append(f"Groups with fewer than {MIN_N} patients are listed but not estimated.")
+    if result.landmark is not None:
+        out.append(f"Medians and the {' and '.join(map(str, LANDMARK_MONTHS))}-month estimates "
+                   f"count from the landmark (month {result.landmark.months}).")
     out.append("Landmark estimates are “–” beyond the follow-up of a group.")
     return out
 
