@@ -159,9 +159,8 @@ def warnings(result: SurvivalResult) -> list[str]:
     if result.landmark is not None:
         out.append(landmark_line(result) or "")
     elif check is not None and check.post_baseline:
-        landmark = ("" if result.request.origin == "response" and result.endpoint.relapse
-                    else " The Landmark option above does that at 3 or 6 months.")
-        out.append("Warning: " + check.message + landmark)
+        out.append("Warning: " + check.message + " The Landmark option above does that at 3 "
+                   "or 6 months.")
     return out
 
 
