@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-import numpy as np
 import pandas as pd
 
 from .. import survival as sv
@@ -189,9 +188,8 @@ def hazard_ratios(frame: pd.DataFrame, group_col: str, group: str, event_col: st
     if dropped:
         msgs.append("not adjusted for " + ", ".join(dropped) + " (the grouping, the strata or "
                     "not a column of these data)")
-    with np.errstate(over="ignore"):  # exp(b) of a diverging coefficient: reported, not warned
-        cox = cox_model(frame, group_col, "time", event_col, reference=reference,
-                        covariates=list(covs), strata=stratum)
+    cox = cox_model(frame, group_col, "time", event_col, reference=reference,
+                    covariates=list(covs), strata=stratum)
     return HazardRatios(cox, group, stratum, covs, cif, tuple(msgs))
 
 
