@@ -29,7 +29,16 @@ from components.export import callbacks as export_callbacks
 from components.shell import appearance, pages, presenter, selection, share, upload
 from components.shell.layout import page_layout
 from components.state.filters import filter_choices
-from components.views import cards, filters, patient, patients, survival, tables, trajectories
+from components.views import (
+    cards,
+    effects,
+    filters,
+    patient,
+    patients,
+    survival,
+    tables,
+    trajectories,
+)
 from trial.loader import load_trial_bounded
 from trial.model import DataError, Trial
 from trial.private import UnsafeFolder
@@ -40,7 +49,7 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE / "data"
 # Every module with callbacks registers them on the app it is given (public `app.callback`),
 # so that several apps in one process each get their own.
-REGISTRARS = (filters, cards, trajectories, survival, patients, patient, tables, pages,
+REGISTRARS = (filters, cards, trajectories, survival, effects, patients, patient, tables, pages,
               selection, share, presenter, upload, appearance, export_callbacks)
 
 

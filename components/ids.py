@@ -167,3 +167,28 @@ UPLOAD_RELOAD = "upload-reload"      # dcc.Location: reloads the page on the new
 UPLOAD_CLOSE = "upload-close"        # banner button: close the uploaded dataset
 UPLOAD_NOTICE = "upload-notice"      # the page's notice that an uploaded dataset has gone
 PAGE_DATASET = "page-dataset"        # hidden; data-key: the dataset the page shows
+
+# Effect estimates in the Survival tab (trial/analysis/effects.py)
+SURV_REFERENCE = "surv-reference"        # the hazard ratios' reference group
+SURV_STRATA = "surv-strata"              # Cox model stratified by center
+SURV_COVARIATES = "surv-covariates"      # patient columns the Cox model adjusts for
+SURV_LANDMARK = "surv-landmark"          # none / 3 / 6 months
+SURV_WARNINGS = "surv-warnings"          # guarantee-time warning, landmark exclusions
+SURV_EFFECTS = "surv-effects"            # hazard ratios, PH check, Gray's test
+SURV_PUBLISHED = "surv-published"        # relapse as published beside the estimate
+
+# Trajectories: multiplicity across visits
+TRAJ_ADJUST = "traj-adjust"
+
+# Effects tab: forest plot of subgroups (components/views/effects.py)
+TAB_EFFECTS = "tab-effects"
+VIEW_EFFECTS = "effects"
+EFFECTS_OUTCOME = "effects-outcome"
+EFFECTS_SUBGROUPS = "effects-subgroups"
+EFFECTS_COMPARE = "effects-compare"      # the arms compared within each subgroup (or none)
+EFFECTS_REFERENCE = "effects-reference"  # the reference arm
+EFFECTS_MEASURE = "effects-measure"      # response with arms: risk difference or odds ratio
+EFFECTS_GRAPH = "effects-graph"
+EFFECTS_NOTE = "effects-note"
+EFFECTS_TABLE = "effects-table"
+EFFECTS_CLICKED = "effects-clicked"      # what a click on a row did to the filters

@@ -181,6 +181,24 @@ def generic_states(driver, url: str, out: Path, measures: list[str]) -> None:
     shot("06-empty")
 
 
+def effect_states(driver, url: str, out: Path) -> None:
+    """The forest plot (Effects tab) and the mixed model's estimated means (Trajectories), the
+    figure scrolled to the top of the window: docs/screenshot-forest.png, -model.png."""
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False})
+    for name, query, graph in (("screenshot-forest", "?tab=effects", "#effects-graph"),
+                               ("screenshot-model", "?measure=sledai&group=response"
+                                                    "&statistic=model", "#traj-graph")):
+        driver.get(url + query)
+        WebDriverWait(driver, 60).until(
+            lambda d, graph=graph: d.find_elements(By.CSS_SELECTOR, f"{graph} .main-svg"))
+        settle(driver, 6)
+        tabs = driver.find_element(By.CSS_SELECTOR, "#main-tabs")
+        driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", tabs)
+        settle(driver, 1.5)
+        driver.save_screenshot(str(out / f"{name}.png"))
+
+
 def upload_states(driver, url: str, out: Path, folder: Path) -> None:
     """The "Open data" dialog, then the dashboard on the files of `folder` opened in it."""
     driver.get(url)
@@ -214,6 +232,8 @@ def main(argv=None) -> int:
                         help="with --generic: a measure label to show (repeatable)")
     parser.add_argument("--upload", type=Path,
                         help="open the files of this folder through the upload dialog")
+    parser.add_argument("--effects", action="store_true",
+                        help="only the forest plot and the mixed-model view")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     url = serve(args.data)
@@ -224,6 +244,9 @@ def main(argv=None) -> int:
             return 0
         if args.upload:
             upload_states(driver, url, args.out, args.upload)
+            return 0
+        if args.effects:
+            effect_states(driver, url, args.out)
             return 0
         if args.generic or args.measure or \
                 args.data.resolve() != (ROOT / "data").resolve():

@@ -86,7 +86,9 @@ def _descriptives(values: pd.DataFrame, scale: Scale) -> pd.DataFrame:
     """n, mean, SD, mean 95 % t-interval, median and quartiles per (group, month)."""
     x = values.dropna(subset=[scale]).groupby(["group", "month"], sort=False)[scale]
     out = x.agg(n="count", mean="mean", sd="std", median="median")
-    quartiles = x.quantile([0.25, 0.75]).unstack()  # linear interpolation, as R's type 7
+    # linear interpolation, as R's type 7; no values at all (a measure without baseline, on a
+    # change scale): no quartile columns, hence the reindex
+    quartiles = x.quantile([0.25, 0.75]).unstack().reindex(columns=[0.25, 0.75])
     out["q1"], out["q3"] = quartiles[0.25], quartiles[0.75]
     n = out["n"].to_numpy(float)
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -6,39 +6,79 @@ dashboard's views and exports read, so the JSON and the screen cannot disagree.
 from __future__ import annotations
 
 from .analysis.cohort import NO_GROUP, Cohort
+from .analysis.mixed import ASSUMPTIONS
+from .analysis.multiplicity import MIN_PAIRED, visit_p_values
 from .analysis.published import relapses_by_month
 from .analysis.records import records
+from .analysis.subgroups import forest_summary
 from .analysis.survival import survival_summary
-from .analysis.trajectories import TrajectoryRequest, analyse_trajectories
+from .analysis.trajectories import MODEL_SCALES, Panel, TrajectoryRequest, analyse_trajectories
 from .model import Trial
 from .stats import headline_counts
 
 VISIT_KEYS = ("month", "n", "mean", "sd", "ci_low", "ci_high", "median", "q1", "q3",
-              "n_paired", "p_vs_baseline")
+              "n_paired", "p_vs_baseline", "too_few", "p_holm", "p_hochberg")
+EMM_KEYS = ["visit", "estimate", "se", "lower", "upper"]
+TESTS = {"p_vs_baseline": "two-sided paired test of each visit against baseline on patients "
+                          f"with both values; none (null) with fewer than {MIN_PAIRED} pairs",
+         "p_holm": "Holm-adjusted across the follow-up visits of each group (R p.adjust)",
+         "p_hochberg": "Hochberg-adjusted across the follow-up visits of each group"}
 
 
 def measure_summary(trial: Trial, code: str, test: str = "paired_t", by: str | None = None,
-                    cohort: Cohort = Cohort()) -> dict:
-    """Per-visit statistics of one measure (values, paired test against baseline); with `by`,
-    per group as well (`groups`: group label -> visits)."""
+                    cohort: Cohort = Cohort(), model: bool = True) -> dict:
+    """Per-visit statistics of one measure (values, paired test against baseline, unadjusted
+    and adjusted across visits); with `by`, per group as well (`groups`: group label ->
+    visits); with `model`, the mixed model's estimated means (`model`: scale -> group ->
+    visits), for the grouping `by` (or all patients)."""
     measure = trial.study.measure(code)
     out = {"label": measure.label, "unit": measure.unit, "unit_assumed": measure.unit_assumed,
-           "population": measure.population, "test": test,
+           "population": measure.population, "test": test, "tests": TESTS,
            "visits": _visits(trial, code, test, NO_GROUP, cohort)[0]["visits"]
            if len(cohort.patients(trial)) else []}
     if by is not None:
         out["by"] = by
         out["groups"] = {g["group"]: g["visits"] for g in _visits(trial, code, test, by,
                                                                   cohort)}
+    if model and len(cohort.patients(trial)):
+        out["model"] = {scale: _model(trial, code, test, by or NO_GROUP, cohort, scale)
+                        for scale in MODEL_SCALES}
     return out
+
+
+def _adjusted(panel: Panel):
+    """The panel's summary with the p-values adjusted both ways (p_holm, p_hochberg)."""
+    s = panel.summary
+    return s.assign(**{f"p_{m}": visit_p_values(s, m)["p_adjusted"]
+                       for m in ("holm", "hochberg")})
 
 
 def _visits(trial: Trial, code: str, test: str, group: str, cohort: Cohort) -> list[dict]:
     result = analyse_trajectories(trial, TrajectoryRequest(cohort, code, group, "value", test))
     out = []
     for panel in result.panels:
-        for g, rows in panel.summary.groupby("group", sort=False):
+        for g, rows in _adjusted(panel).groupby("group", sort=False):
             out.append({"group": g, "visits": records(rows[list(VISIT_KEYS)])})
+    return out
+
+
+def _model(trial: Trial, code: str, test: str, group: str, cohort: Cohort, scale) -> dict:
+    """The mixed model of one scale: estimated means per group and visit, variance
+    components, what was left out and the model's assumptions."""
+    request = TrajectoryRequest(cohort, code, group, scale, test, model=True)
+    panels = analyse_trajectories(trial, request).panels
+    if not panels:
+        return {"groups": {}, "notes": ["no values"]}
+    panel = panels[0]
+    m = panel.model
+    out: dict = {"assumptions": ASSUMPTIONS, "notes": list(panel.model_notes), "groups": {}}
+    if m is None:
+        return out
+    out.update(n_patients=m.n_patients, n_observations=m.n_observations,
+               reml_loglik=m.reml_loglik, variance=records(m.variance),
+               covariate="baseline" if scale == "change" else None,
+               groups={str(g): records(rows[EMM_KEYS])
+                       for g, rows in m.emm.groupby("group", sort=False)})
     return out
 
 
@@ -56,7 +96,12 @@ def build_summary(trial: Trial, by: str | None = None) -> dict:
         "alive_at_12_months": counts["alive_at_day"],
         "relapses": counts["relapses"],
         "relapses_by_month": relapses_by_month(patients, (9, 12)),
-        "measures": {code: measure_summary(trial, code, by=by) for code in trial.measure_codes},
+        "measures": {code: measure_summary(trial, code, by=by,
+                                           model=code in trial.key_measure_codes)
+                     for code in trial.measure_codes},
+        "model_measures": "the mixed model (`model`) is given for the key measures: "
+                          + ", ".join(trial.key_measure_codes),
         "warnings": [str(f) for f in trial.warnings],
         "survival": survival_summary(trial, by=by),
+        "effects_by_subgroup": forest_summary(trial, by=by),
     }

@@ -22,13 +22,15 @@ import plotly.graph_objects as go
 
 from trial import tables as tt
 from trial.analysis.cohort import Cohort
+from trial.analysis.subgroups import ForestRequest, analyse_forest, subgroup_label
 from trial.analysis.survival import analyse_survival
 from trial.analysis.trajectories import analyse_trajectories
 from trial.filters import PatientFilter
 from trial.model import Trial
-from trial.stats import TEST_LABELS
 
 from .. import ids
+from ..figures.forest import export_name as forest_name
+from ..figures.forest import forest_view
 from ..figures.survival import (
     CI_LABEL,
     SurvivalOptions,
@@ -38,9 +40,9 @@ from ..figures.survival import (
 )
 from ..figures.survival import export_name as survival_name
 from ..figures.text import plain_text
-from ..figures.trajectory import TrajectoryOptions, trajectory_view
+from ..figures.trajectory import MODEL_SHORT, TrajectoryOptions, marks_text, trajectory_view
 from ..figures.trajectory import export_name as trajectory_name
-from ..state.filters import filter_of
+from ..state.filters import filter_of, filterable, people
 from ..state.viewspec import ViewSpec, survival_request, trajectory_request
 from . import methods, notes
 from .methods import Method
@@ -89,7 +91,8 @@ def _titles(fig: go.Figure, default: str) -> tuple[str, str]:
 def _trajectories(trial: Trial, spec: ViewSpec):
     p = spec.controls()
     cohort = Cohort(filter_of(trial, spec.filters))
-    request = trajectory_request(p["measure"], p["group"], p["scale"], p["test"], cohort)
+    request = trajectory_request(p["measure"], p["group"], p["scale"], p["test"], cohort,
+                                 p["adjust"], p["statistic"])
     return analyse_trajectories(trial, request), p
 
 
@@ -98,9 +101,10 @@ def build_trajectories(trial: Trial, spec: ViewSpec, today: date,
     result, p = _trajectories(trial, spec)
     options = TrajectoryOptions(statistic=p["statistic"], show_individual=bool(p["individual"]))
     view = trajectory_view(trial, result, options)
-    test = (f"* p < 0.05 vs baseline, two-sided {TEST_LABELS[result.request.test]} on "
-            "patients with both values")
-    extra = [test] if result.codes else []
+    extra = [marks_text(result)] if result.codes else []
+    if result.codes and p["statistic"] == "model":
+        extra.append(f"Means: {MODEL_SHORT}; patients with missing visits contribute those they "
+                     "have (missing at random assumed).")
     title, subtitle = _titles(view.figure, "Trajectories")
     flt = result.request.cohort.filter
     return ExportView(
@@ -163,7 +167,8 @@ def _response_points(response: pd.DataFrame) -> list[str]:
 def _survival(trial: Trial, spec: ViewSpec):
     p = spec.controls()
     cohort = Cohort(filter_of(trial, spec.filters))
-    request = survival_request(p["endpoint"], p["origin"], p["group"], p["unit"], cohort)
+    request = survival_request(p["endpoint"], p["origin"], p["group"], p["unit"], cohort,
+                               p["reference"], p["strata"], p["covariates"], p["landmark"])
     return analyse_survival(trial, request), cohort, p
 
 
@@ -178,18 +183,46 @@ def build_survival(trial: Trial, spec: ViewSpec, today: date,
                          SurvivalOptions(bool(p["ci"])))
     lines = _survival_lines(view.lines)
     title, subtitle = _titles(view.figure, "Survival")
+    # the footnote: counts, tests and hazard ratios, warnings (guarantee time, landmark)
+    extra = lines[:1] + list(view.tests) + list(view.warnings)
     return ExportView(
         view=ids.VIEW_SURVIVAL, name=survival_name(result), title=title, subtitle=subtitle,
         figure=view.figure, numbers=export_frame(result),
-        footnote=footnote_lines(trial, cohort.filter, result.n_patients, lines[:1], today),
+        footnote=footnote_lines(trial, cohort.filter, result.n_patients, extra, today),
         method=methods.survival_method(trial, result, lines, data_dir), n=result.n_patients,
-        points=tuple(view.lines[:1] + notes.survival_points(result)))
+        points=tuple(view.lines[:1] + list(view.tests) + notes.survival_points(result)))
+
+
+def _effects(trial: Trial, spec: ViewSpec):
+    p = spec.controls()
+    cohort = Cohort(filter_of(trial, spec.filters))
+    request = ForestRequest(cohort, p["outcome"] or "os", tuple(p["subgroups"] or ()),
+                            p["compare"] or "none", p["reference"] or None,
+                            p["measure"] if p["measure"] in ("rd", "or") else "rd")
+    return analyse_forest(trial, request), cohort
+
+
+def build_effects(trial: Trial, spec: ViewSpec, today: date,
+                  data_dir: str = methods.DATA_DIR) -> ExportView:
+    result, cohort = _effects(trial, spec)
+    unfiltered = [subgroup_label(trial, c) for c in result.request.subgroups
+                  if not filterable(trial, c)]
+    view = forest_view(trial, result, cohort.describe(), unfiltered, people(trial))
+    title, subtitle = _titles(view.figure, "Effects by subgroup")
+    shown = [n for n in view.notes if not n.startswith("A click")]
+    return ExportView(
+        view=ids.VIEW_EFFECTS, name=forest_name(result), title=title, subtitle=subtitle,
+        figure=view.figure, numbers=pd.DataFrame(view.rows),
+        footnote=footnote_lines(trial, cohort.filter, result.n_patients, shown, today),
+        method=methods.effects_method(trial, result, data_dir), n=result.n_patients,
+        points=tuple(shown))
 
 
 VIEW_BUILDERS: dict[str, Callable[..., ExportView]] = {
     ids.VIEW_TRAJECTORIES: build_trajectories,
     ids.VIEW_TABLES: build_tables,
     ids.VIEW_SURVIVAL: build_survival,
+    ids.VIEW_EFFECTS: build_effects,
 }
 
 
@@ -207,5 +240,7 @@ def build_method(trial: Trial, spec: ViewSpec) -> Method:
         result, cohort, p = _survival(trial, spec)
         lines = survival_lines(result, cohort.patients(trial))
         return methods.survival_method(trial, result, _survival_lines(lines))
+    if spec.view == ids.VIEW_EFFECTS:
+        return methods.effects_method(trial, _effects(trial, spec)[0])
     flt = filter_of(trial, spec.filters)
     return methods.tables_method(trial, flt, len(Cohort(flt).patients(trial)))

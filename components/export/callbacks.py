@@ -30,7 +30,7 @@ from .slides import figure_json, slide_figure
 from .toolbar import BROWSER_FORMATS, FIGURE_FORMATS, TABLE_FORMATS, export_progress_id
 
 VIEW_FORMATS = {ids.VIEW_TRAJECTORIES: FIGURE_FORMATS, ids.VIEW_TABLES: TABLE_FORMATS,
-                ids.VIEW_SURVIVAL: FIGURE_FORMATS}
+                ids.VIEW_SURVIVAL: FIGURE_FORMATS, ids.VIEW_EFFECTS: FIGURE_FORMATS}
 FILTER_STATES = [State(i.component_id, i.component_property) for i in FILTER_INPUTS]
 
 

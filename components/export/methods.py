@@ -9,8 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from trial.analysis.cohort import BOTH, NO_GROUP
+from trial.analysis.mixed import ASSUMPTIONS
+from trial.analysis.multiplicity import MIN_PAIRED
+from trial.analysis.subgroups import AGE_GROUP, ForestResult, age_cut
 from trial.analysis.survival import SurvivalResult
-from trial.analysis.trajectories import TrajectoryResult
+from trial.analysis.trajectories import MODEL, TrajectoryResult
 from trial.filters import PatientFilter
 from trial.model import Trial
 from trial.stats import TEST_LABELS
@@ -155,8 +158,10 @@ def trajectory_method(trial: Trial, result: TrajectoryResult, statistic: str,
            else " (quartiles by linear interpolation, as R's default type 7)"
            if statistic == "median_iqr" else " (SD with n − 1)") + ".",
         f"Test against baseline: two-sided {test} at each visit, on the patients who have both "
-        "that visit's value and a baseline value (n paired). * marks p < 0.05; no correction "
-        "for multiple visits or groups.",
+        "that visit's value and a baseline value (n paired). " + _marks(request.adjust),
+        f"Small numbers: no test where a group has fewer than {MIN_PAIRED} pairs at a visit "
+        "(the exact Wilcoxon p-value cannot fall below 0.0625 with 5 pairs); points of fewer "
+        f"than {MIN_PAIRED} patients are drawn faded.",
         f"Denominator: the {n_patients} selected patients ({flt.describe()}); n at each visit "
         "counts the patients with a value at that visit.",
         "Exclusions: patients without a baseline value are summarised but not tested; a "
@@ -172,6 +177,8 @@ def trajectory_method(trial: Trial, result: TrajectoryResult, statistic: str,
     if request.scale != "value":
         lines.append("Change from baseline = value − baseline; % change = 100 · change / baseline "
                      "(undefined for a baseline of 0).")
+    if statistic == MODEL:
+        lines += _model_lines(request.scale)
     if trial.study.is_simulated:
         lines.append("The data are simulated (demo): the numbers illustrate the method only.")
     bools = {c: c.replace("_", " ").capitalize() for c in trial.patients.columns
@@ -182,7 +189,66 @@ def trajectory_method(trial: Trial, result: TrajectoryResult, statistic: str,
                + _TRAJ_TEST[request.test] + "\n"
                + _TRAJ_BODY.format(codes=list(codes), populations=populations,
                                    group_expr=_group_expr(group, bools), scale=request.scale))
+    snippet += _SMALL.format(min=MIN_PAIRED)
+    if request.adjust != "none":
+        snippet += _ADJUST.format(method=_ADJUST_METHODS[request.adjust])
+    if statistic == MODEL and request.scale in ("value", "change"):
+        snippet += _MODEL.format(scale=request.scale)
     return Method(tuple(lines), snippet)
+
+
+_ADJUST_METHODS = {"holm": "holm", "hochberg": "simes-hochberg"}
+_SMALL = '''
+# Small numbers: no test with fewer than {min} pairs.
+result.loc[(result["month"] != 0) & (result["n_paired"] < {min}), "p_vs_baseline"] = np.nan
+'''
+_ADJUST = '''
+# The adjustment across each group's follow-up visits (R p.adjust).
+from statsmodels.stats.multitest import multipletests
+result["p_adjusted"] = np.nan
+for _, rows in result.groupby(["measure", "group"]):
+    ok = rows["p_vs_baseline"].notna()
+    if ok.any():
+        result.loc[rows.index[ok], "p_adjusted"] = multipletests(
+            rows.loc[ok, "p_vs_baseline"], method={method!r})[1]
+print(result[["measure", "group", "month", "p_vs_baseline", "p_adjusted"]].to_string())
+'''
+_MODEL = '''
+# The mixed model (REML, random intercept per patient) with statsmodels, for the last measure
+# of the loop above (`v`): the model the dashboard fits with its own profiled-REML optimiser
+# (statsmodels agrees to about 1e-5). Estimated means: fixed-effect predictions per cell.
+import statsmodels.formula.api as smf
+d = v.dropna(subset=[{scale!r}, "group"])
+change = {scale!r} == "change"
+d = d[d["month"] != 0] if change else d
+formula = {scale!r} + " ~ C(month) * C(group)" + (" + baseline" if change else "")
+fit = smf.mixedlm(formula, d, groups=d["patient_id"]).fit(reml=True)
+grid = pd.MultiIndex.from_product([sorted(d["month"].unique()), sorted(d["group"].unique())],
+                                  names=["month", "group"]).to_frame(index=False)
+if change:
+    grid["baseline"] = d["baseline"].mean()
+grid["estimated_mean"] = fit.predict(grid)
+print(grid.to_string(index=False))
+'''
+
+
+def _marks(adjust: str) -> str:
+    if adjust == "none":
+        return "* marks p < 0.05; no correction for multiple visits or groups."
+    name = {"holm": "Holm", "hochberg": "Hochberg"}[adjust]
+    return (f"* marks p < 0.05 after {name}'s adjustment across the follow-up visits of each "
+            "group (R p.adjust); groups are not adjusted for each other.")
+
+
+def _model_lines(scale: str) -> list[str]:
+    if scale not in ("value", "change"):
+        return ["Model: not fitted on the % change scale."]
+    form = ("change = visit × group + baseline value (the ANCOVA form), follow-up visits"
+            if scale == "change" else "value = visit × group, every visit")
+    return [f"Estimated means: linear mixed model, {form}, random intercept per patient, REML; "
+            "means per visit and group with 95 % CI (normal reference; the baseline covariate "
+            "at its mean). As R nlme::lme(y ~ visit * group, random = ~ 1 | id).",
+            "Model assumptions: " + ASSUMPTIONS]
 
 
 # --- Tables -------------------------------------------------------------------------------------
@@ -282,7 +348,7 @@ d["event"] = {event}
 _SURV_BODY = '''\
 by = d.set_index("patient_id")
 d["group"] = {group_expr}
-rows = []
+{landmark}rows = []
 for group, g in d.groupby("group", sort=False):
     if {cif}:
         fit = AalenJohansenFitter(calculate_variance=False).fit(g["time"], g["status"],
@@ -315,9 +381,9 @@ def survival_method(trial: Trial, result: SurvivalResult, lines,
         "Landmarks at 6 and 12 months (1 month = 365.25 / 12 days): the step function's value "
         "at that time; survival (Kaplan-Meier) or cumulative incidence of relapse "
         "(Aalen-Johansen, death before relapse competing).",
-    ]
+    ] + _effect_lines(result)
     if endpoint not in ("os", "cif", "rfs"):
-        return Method(tuple(lines))
+        return Method(tuple(lines), _cox_snippet(result) if result.hazard else "")
     if endpoint == "os":
         body = _SURV_ENDPOINT["os"]
     else:
@@ -329,5 +395,120 @@ def survival_method(trial: Trial, result: SurvivalResult, lines,
              if str(trial.patients[c].dtype) == "bool"}
     group_expr = _group_expr(group, bools).replace('v["patient_id"]', 'd["patient_id"]')
     snippet = (_READ.format(data=data_dir) + _SURV_DAYS + "\n" + filter_lines(flt) + "\n"
-               + body + _SURV_BODY.format(group_expr=group_expr, cif=endpoint == "cif"))
+               + body + _SURV_BODY.format(group_expr=group_expr, cif=endpoint == "cif",
+                                          landmark=_landmark_snippet(result))
+               + (_cox_snippet(result) if result.hazard else ""))
     return Method(tuple(lines), snippet)
+
+
+def _effect_lines(result: SurvivalResult) -> list[str]:
+    """How the hazard ratios, Gray's test and the landmark were computed."""
+    out = []
+    if result.hazard is not None:
+        what = ("cause-specific Cox model of relapse (deaths censored: the hazard of relapse "
+                "among those still alive)" if result.endpoint.cif else "Cox proportional "
+                "hazards model")
+        out.append(f"Hazard ratios: {what}, Efron ties (as R's coxph), each group against the "
+                   "reference, Wald 95 % CI exp(b ± 1.96 SE) and Wald p; a group without "
+                   "events has no finite HR (not estimable, left out of the model); "
+                   "stratified: a baseline hazard per center. Proportional hazards: score "
+                   "test on the scaled Schoenfeld residuals against 1 − KM(t), as R's cox.zph.")
+    if result.gray is not None:
+        out.append("Gray's test (Gray 1988; as R cmprsk::cuminc, rho = 0): a K-sample test of "
+                   "the cumulative incidence of relapse with death as a competing event; the "
+                   "log-rank test beside it compares the cause-specific hazard instead.")
+    if result.landmark is not None:
+        lm = result.landmark
+        out.append(f"Landmark analysis at month {lm.months} (day {lm.day:g}): patients with the "
+                   "event or censored on or before the landmark are left out; the groups are "
+                   "each patient's status on the landmark day; times are counted from it "
+                   "(Anderson, Cain & Gelber 1983).")
+    if result.published is not None:
+        out.append("Relapse as published: the paper's counts of relapses recorded at the 9- and "
+                   "12-month visits over its 24 responders, beside the Aalen-Johansen estimate "
+                   "for all responders of these data.")
+    return out
+
+
+_LANDMARK = '''
+# Landmark at day {day!r}: patients followed beyond it, grouped by their status on that day,
+# time counted from it.
+known = d["{known}"].astype(float)
+d = d[d["time"] > {day!r}].copy()
+d["time"] = d["time"] - {day!r}
+d["group"] = d["group"].where(known[d.index] <= {day!r}, {not_label!r})
+'''
+
+
+def _landmark_snippet(result: SurvivalResult) -> str:
+    lm = result.landmark
+    if lm is None:
+        return ""
+    return _LANDMARK.format(day=lm.day, known=f"{result.request.group}_day",
+                            not_label=lm.not_label)
+
+
+_COX = '''
+# Hazard ratios against {reference!r} (lifelines CoxPHFitter, Efron ties).
+from lifelines import CoxPHFitter
+x = pd.get_dummies(d["group"].astype(str)).drop(columns=[{reference!r}]).astype(float)
+for c in {covariates!r}:
+    col = d[c]
+    x = x.join(col.astype(float) if col.dtype.kind in "if" else
+               pd.get_dummies(col.astype(str), prefix=c, drop_first=True).astype(float))
+x = x.loc[:, x.std() > 0]  # a group without patients here has no column
+x["time"], x["event"] = d["time"], {event}
+if {strata!r}:
+    x["stratum"] = d["center"]
+cox = CoxPHFitter().fit(x, "time", "event", strata=["stratum"] if {strata!r} else None)
+print(cox.summary[["exp(coef)", "exp(coef) lower 95%", "exp(coef) upper 95%", "p"]])
+'''
+
+
+def _cox_snippet(result: SurvivalResult) -> str:
+    hz = result.hazard
+    event = {"cif": '(d["status"] == 1).astype(int)', "rfs": '(d["status"] != 0).astype(int)'
+             }.get(result.request.endpoint, 'd["event"]')
+    return _COX.format(reference=hz.cox.reference, covariates=list(hz.covariates),
+                       strata=bool(hz.strata), event=event)
+
+
+# --- Effects by subgroup ------------------------------------------------------------------------
+
+def effects_method(trial: Trial, result: ForestResult, data_dir: str = DATA_DIR) -> Method:
+    """The forest plot's method: what each line estimates, the test per subgroup variable,
+    who is in it (the selected patients of the outcome's population)."""
+    request = result.request
+    lines = [f"Outcome: {result.outcome_label}; {result.n_patients} patients "
+             f"({request.cohort.filter.describe()})."]
+    kind = result.kind
+    if kind == "hr":
+        lines.append(f"Each line: Cox proportional hazards model (Efron ties) of the arm within "
+                     f"the subgroup level, hazard ratio against {result.reference} with Wald "
+                     "95 % CI and p; an arm without events in a level is not estimable.")
+    elif kind in ("rd", "or"):
+        lines.append(f"Each line: response (MCR or PCR) of the arm against {result.reference} "
+                     "within the subgroup level: risk difference with Newcombe's hybrid score "
+                     "interval (method 10) or odds ratio from a logistic regression with Wald "
+                     "95 % CI (not estimable with 0 % or 100 % responders in an arm).")
+    elif kind == "event_rate":
+        lines.append("Each line (single arm): events / n with the exact Clopper-Pearson 95 % CI "
+                     "(a crude proportion: censoring before the end of follow-up is ignored) "
+                     "and the Kaplan-Meier median with its log-log CI.")
+    else:
+        lines.append("Each line (single arm): responders / n with the exact Clopper-Pearson "
+                     "95 % CI, as R's binom.test.")
+    if result.compared:
+        lines.append("Interaction: likelihood-ratio test of arm × subgroup (model with the "
+                     "products against the model with main effects; interaction terms of "
+                     "empty cells dropped, as R does). Subgroup analyses are exploratory.")
+    elif kind == "event_rate":
+        lines.append("Across the levels of each subgroup: log-rank test (descriptive, the "
+                     "subgroups are not randomised).")
+    cut = age_cut(trial)
+    if cut is not None and AGE_GROUP in request.subgroups:
+        lines.append(f"Age group: at or below the trial's median age ({cut} years) or above.")
+    lines += list(result.warnings)
+    if trial.study.is_simulated:
+        lines.append("The data are simulated (demo): the numbers illustrate the method only.")
+    return Method(tuple(lines))

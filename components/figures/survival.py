@@ -15,10 +15,12 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from trial import survival as sv
+from trial.analysis import display
 from trial.analysis.cohort import NO_GROUP
 from trial.analysis.survival import GROUP, LANDMARK_MONTHS, MIN_N, SurvivalResult, headline_counts
 from trial.model import Trial
 
+from . import hazard
 from .text import plot_text
 from .theme import base_layout, empty_figure, group_colors
 
@@ -85,8 +87,9 @@ def median_text(row: dict, unit: str) -> str:
     if not row.get("estimable"):
         return f"n = {row['n']}, not estimable"
     digits = 1 if unit == "months" else 0
-    return sv.format_median(row.get("median"), row.get("median_lower"), row.get("median_upper"),
-                            unit, digits)
+    # "not reached" in full: "NR" would read as the no-response group of this trial
+    return display.format_median(row.get("median"), row.get("median_lower"),
+                                 row.get("median_upper"), unit, digits, short=True)
 
 
 def estimate_rows(result: SurvivalResult) -> list[dict]:
@@ -125,7 +128,7 @@ def export_frame(result: SurvivalResult) -> pd.DataFrame:
         if col in est:
             est[f"{col}_{unit}"] = to_unit(est.pop(col), unit)
     est.insert(0, "section", "estimates")
-    out = pd.concat([risk, est], ignore_index=True)
+    out = pd.concat([risk, est, hazard.effects_frame(result)], ignore_index=True)
     out.insert(1, "endpoint", result.endpoint.title)
     counts = [c for c in ("at_risk", "events", "competing", "censored", "n") if c in out]
     return out.astype({c: "Int64" for c in counts})
@@ -271,10 +274,12 @@ def _add_risk_table(fig: go.Figure, result: SurvivalResult, colors: dict, lines:
 def _decorate_plot(fig: go.Figure, result: SurvivalResult) -> None:
     ep, unit = result.endpoint, result.request.unit
     span = to_unit(max(result.frame["time"].max(), result.ticks[-1]), unit)
+    since = (f"since the landmark (month {result.landmark.months})" if result.landmark
+             else ORIGIN_AXIS[result.origin])
     fig.update_xaxes(row=1, col=1, tickvals=to_unit(np.asarray(result.ticks), unit),
                      ticktext=[tick_text(t, unit) for t in result.ticks],
                      range=[-0.03 * span, 1.03 * span], showticklabels=True, zeroline=False,
-                     title_text=f"{unit.capitalize()} {ORIGIN_AXIS[result.origin]}",
+                     title_text=f"{unit.capitalize()} {since}",
                      title_standoff=6, ticks="outside")
     fig.update_yaxes(row=1, col=1, range=[0, 1.02], tickformat=".0%", dtick=0.2,
                      title_text=ep.y_title, zeroline=False)
@@ -319,8 +324,13 @@ def survival_figure(result: SurvivalResult, title: str, subtitle: str,
 
 def figure_title(result: SurvivalResult) -> str:
     """Endpoint, then denominator · origin on a second line ("40 patients · origin: day 0")."""
+    origin = f"origin: {ORIGIN_SHORT[result.origin]}"
+    if result.landmark:
+        lm = result.landmark
+        origin = (f"landmark at month {lm.months}: {lm.n} followed beyond it, "
+                  f"{lm.n_excluded} left out")
     return (f"{result.endpoint.title}<br><span style='font-size:16px'>{result.denominator} · "
-            f"origin: {ORIGIN_SHORT[result.origin]}</span>")
+            f"{origin}</span>")
 
 
 def figure_subtitle(result: SurvivalResult, selection: str,
@@ -361,8 +371,8 @@ def test_line(result: SurvivalResult) -> str | None:
     test = result.test
     if not test:
         return None
-    what = (" on the cause-specific hazard of relapse (deaths censored)"
-            if result.endpoint.cif else "")
+    what = (" of the cause-specific hazard of relapse (deaths censored; not a test of the "
+            "cumulative incidence: see Gray's test)" if result.endpoint.cif else "")
     if not result.summary["events"].sum():
         return f"Log-rank test{what}: not computable, no events in the groups."
     return (f"Log-rank test{what} across {len(test['groups'])} groups: "
@@ -375,15 +385,15 @@ def notes(result: SurvivalResult) -> list[str]:
     out = []
     if result.test and group != "arm":  # "arm": the randomised arms of an ADaM study (ADSL)
         out.append(DESCRIPTIVE_NOTE)
-    if group == "response" and not result.endpoint.relapse:
-        out.append("Responder groups are defined by a response observed after day 0: survival "
-                   "by responder group is subject to immortal-time (guarantee-time) bias.")
     if result.endpoint.relapse and result.request.origin == "day0":
         out.append("Origin day 0: responders are counted from the first infusion, although "
                    "their response is observed later; choose “date of response” for the time "
                    "since response.")
     if not result.summary["estimable"].all():
         out.append(f"Groups with fewer than {MIN_N} patients are listed but not estimated.")
+    if result.landmark is not None:
+        out.append(f"Medians and the {' and '.join(map(str, LANDMARK_MONTHS))}-month estimates "
+                   f"count from the landmark (month {result.landmark.months}).")
     out.append("Landmark estimates are “–” beyond the follow-up of a group.")
     return out
 
@@ -394,7 +404,9 @@ class SurvivalView:
 
     figure: go.Figure
     result: SurvivalResult
-    lines: list[str]          # counts, test and caveats, in that order
+    lines: list[str]          # counts, tests, warnings and caveats, in that order
+    tests: tuple[str, ...] = ()     # log-rank, Gray, hazard ratios, PH check
+    warnings: tuple[str, ...] = ()  # guarantee time, landmark, what does not apply
 
     @property
     def title(self) -> str:
@@ -410,14 +422,23 @@ def survival_view(trial: Trial, result: SurvivalResult, patients: pd.DataFrame,
         return SurvivalView(empty_figure(title, result.empty), result, [])
     fig = survival_figure(result, figure_title(result), figure_subtitle(result, selection,
                                                                         options), options)
-    return SurvivalView(fig, result, survival_lines(result, patients))
+    return SurvivalView(fig, result, survival_lines(result, patients),
+                        tuple(comparison_lines(result)), tuple(hazard.warnings(result)))
+
+
+def comparison_lines(result: SurvivalResult) -> list[str]:
+    """Log-rank, Gray's test (cumulative incidence), the hazard ratios and the PH check."""
+    lines = [test_line(result), hazard.gray_line(result), hazard.hazard_line(result),
+             hazard.ph_line(result)]
+    return [x for x in lines if x]
 
 
 def survival_lines(result: SurvivalResult, patients: pd.DataFrame) -> list[str]:
-    """Counts, test and caveats of an analysis of the selected `patients`, in that order."""
+    """Counts, tests, warnings and caveats of an analysis of the selected `patients`, in that
+    order."""
     if result.empty:
-        return []
-    return [counts_line(result, patients), *[x for x in [test_line(result)] if x],
+        return list(hazard.warnings(result))
+    return [counts_line(result, patients), *comparison_lines(result), *hazard.warnings(result),
             *notes(result)]
 
 

@@ -12,20 +12,27 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from trial.analysis.cohort import NO_GROUP
-from trial.analysis.trajectories import KEY_MEASURES, Panel, TrajectoryResult
+from trial.analysis.mixed import ASSUMPTIONS
+from trial.analysis.multiplicity import MIN_PAIRED
+from trial.analysis.trajectories import KEY_MEASURES, MODEL, Panel, TrajectoryResult
 from trial.model import Measure, Trial, Visit
 from trial.stats import SCALE_LABELS, TEST_LABELS, Scale
 
 from .text import plot_text
 from .theme import base_layout, empty_figure, group_colors
 
-Statistic = Literal["mean_sd", "mean_ci", "median_iqr"]
+Statistic = Literal["mean_sd", "mean_ci", "median_iqr", "model"]
 STATISTIC_LABELS = {
     "mean_sd": "mean ± SD",
     "mean_ci": "mean with 95 % CI",
     "median_iqr": "median with IQR",
+    MODEL: "model: estimated mean with 95 % CI",
 }
+ADJUST_LABELS = {"none": "Unadjusted", "holm": "Holm", "hochberg": "Hochberg"}
+MODEL_SHORT = ("estimated means of a linear mixed model (random intercept per patient = "
+               "compound symmetry, not an unstructured MMRM), 95 % CI")
 ALPHA = 0.05
+FADED = 0.35  # opacity of a point with fewer than MIN_PAIRED patients
 # Individual lines are drawn as one WebGL trace per group, so thousands of patients stay cheap.
 INDIVIDUAL_OPACITY = 0.22
 
@@ -39,8 +46,23 @@ class TrajectoryOptions:
     selected: tuple[str, ...] = ()  # linked selection: these patients' lines are drawn bold
 
 
+def with_model(summary: pd.DataFrame, panel: Panel) -> pd.DataFrame:
+    """The summary rows with the model's estimate, lower and upper (`emm_*`; NaN where the
+    model has no estimate: a group left out of it, baseline on the change scale)."""
+    emm = panel.model.emm if panel.model is not None else pd.DataFrame(
+        columns=["visit", "group", "estimate", "lower", "upper"])
+    emm = emm.rename(columns={"visit": "month", "estimate": "emm_estimate",
+                              "lower": "emm_lower", "upper": "emm_upper"})
+    emm = emm.astype({"month": summary["month"].dtype, "group": str})
+    return summary.merge(emm[["month", "group", "emm_estimate", "emm_lower", "emm_upper"]],
+                         on=["month", "group"], how="left")
+
+
 def center_and_bounds(summary: pd.DataFrame, statistic: Statistic):
-    """Central value, lower and upper bound per row for the chosen statistic."""
+    """Central value, lower and upper bound per row for the chosen statistic (for the model:
+    `with_model`'s columns)."""
+    if statistic == MODEL:
+        return summary["emm_estimate"], summary["emm_lower"], summary["emm_upper"]
     if statistic == "median_iqr":
         return summary["median"], summary["q1"], summary["q3"]
     if statistic == "mean_ci":
@@ -100,19 +122,34 @@ class _Drawing:
     compact: bool = False        # small panels: visit numbers as tick labels
     dense: bool = False
     drawn: frozenset | None = None  # patients whose own lines are drawn (None: all)
+    adjust: str = "none"            # the * marks' multiplicity adjustment
 
     @property
     def visit_labels(self) -> dict:
         return {v.month: v.label for v in self.visits}
 
 
-def _summary_hover(row, visit_label: str, group: str, statistic: Statistic) -> str:
-    center, low, high = row["_center"], row["_low"], row["_high"]
+def _p_hover(row, adjust: str) -> str:
+    if row.get("too_few"):
+        return (f"<br>not tested: fewer than {MIN_PAIRED} patients with both values "
+                f"(n paired = {row['n_paired']})")
     p = row["p_vs_baseline"]
-    ptxt = "" if math.isnan(p) else f"<br>p vs baseline = {p:.3g} (n paired = {row['n_paired']})"
+    if math.isnan(p):
+        return ""
+    text = f"<br>p vs baseline = {p:.3g} (n paired = {row['n_paired']})"
+    if adjust != "none" and not math.isnan(row["p_adjusted"]):
+        text += f"; {ADJUST_LABELS[adjust]}-adjusted p = {row['p_adjusted']:.3g}"
+    return text
+
+
+def _summary_hover(row, visit_label: str, group: str, statistic: Statistic,
+                   adjust: str) -> str:
+    center, low, high = row["_center"], row["_low"], row["_high"]
+    few = (f"<br>fewer than {MIN_PAIRED} patients: drawn faded" if row["n"] < MIN_PAIRED
+           else "")
     return (f"<b>{plot_text(group)}</b> · {plot_text(visit_label)}<br>n = {row['n']}<br>"
             f"{STATISTIC_LABELS[statistic]}: {_format(center)} "
-            f"[{_format(low)}, {_format(high)}]{ptxt}")
+            f"[{_format(low)}, {_format(high)}]{few}{_p_hover(row, adjust)}")
 
 
 def _patient_lines(fig, values: pd.DataFrame, group, color: str, d: _Drawing, row, col,
@@ -136,20 +173,34 @@ def _patient_lines(fig, values: pd.DataFrame, group, color: str, d: _Drawing, ro
 def _summary_trace(fig, s: pd.DataFrame, group, color: str, dodge: float, d: _Drawing,
                    row, col, show_legend: bool) -> None:
     """The group's summary line with its bars, and * above the visits that differ from
-    baseline."""
+    baseline (after the multiplicity adjustment). A visit with fewer than MIN_PAIRED patients
+    is drawn faded, with its bar apart, and never tested."""
     center, low, high = center_and_bounds(s, d.options.statistic)
     s = s.assign(_center=center, _low=low, _high=high)
     labels = d.visit_labels
     hover = [_summary_hover(r, labels.get(r["month"], str(r["month"])), str(group),
-                            d.options.statistic) for r in s.to_dict("records")]
+                            d.options.statistic, d.adjust) for r in s.to_dict("records")]
+    sparse = (s["n"] < MIN_PAIRED).to_numpy()
+    up, down = (s["_high"] - s["_center"]).to_numpy(float), (s["_center"] - s["_low"]).to_numpy(
+        float)
     fig.add_trace(go.Scatter(
         x=s["month"] + dodge, y=s["_center"], mode="lines+markers", name=plot_text(group),
         legendgroup=str(group), showlegend=show_legend, line=dict(color=color, width=3),
-        marker=dict(size=9),
-        error_y=dict(type="data", symmetric=False, array=(s["_high"] - s["_center"]),
-                     arrayminus=(s["_center"] - s["_low"]), thickness=1.6, width=5),
+        marker=dict(size=9, opacity=np.where(sparse, FADED, 1.0),
+                    symbol=np.where(sparse, "circle-open", "circle")),
+        error_y=dict(type="data", symmetric=False, array=np.where(sparse, np.nan, up),
+                     arrayminus=np.where(sparse, np.nan, down), thickness=1.6, width=5),
         hovertext=hover, hoverinfo="text"), row=row, col=col)
-    sig = s.loc[s["p_vs_baseline"] < ALPHA]
+    if sparse.any():
+        few = s.loc[sparse]
+        fig.add_trace(go.Scatter(
+            x=few["month"] + dodge, y=few["_center"], mode="markers", opacity=FADED,
+            name=f"{plot_text(group)}: fewer than {MIN_PAIRED}", legendgroup=str(group),
+            showlegend=False, hoverinfo="skip", marker=dict(size=9, color=color),
+            error_y=dict(type="data", symmetric=False, array=up[sparse],
+                         arrayminus=down[sparse], thickness=1.2, width=4, color=color)),
+            row=row, col=col)
+    sig = s.loc[s["p_adjusted"] < ALPHA]
     if len(sig):
         fig.add_trace(go.Scatter(
             x=sig["month"] + dodge, y=sig["_high"], mode="text", text=["*"] * len(sig),
@@ -170,7 +221,9 @@ def _add_panel(fig: go.Figure, panel: Panel, d: _Drawing, row, col, show_legend:
         if d.options.selected:
             chosen = mine.loc[mine["patient_id"].astype(str).isin(d.options.selected)]
             _patient_lines(fig, chosen, group, color, d, row, col, selected=True)
-        s = panel.summary.loc[(panel.summary["group"] == group) & (panel.summary["n"] > 0)]
+        summary = with_model(panel.summary, panel) if d.options.statistic == MODEL \
+            else panel.summary
+        s = summary.loc[(summary["group"] == group) & (summary["n"] > 0)]
         _summary_trace(fig, s, group, color, dodge[group], d, row, col, show_legend)
     _decorate_axes(fig, panel.measure, d, row, col)
 
@@ -305,13 +358,14 @@ def trajectory_figure(result: TrajectoryResult, options: TrajectoryOptions, colo
     panels = list(result.panels)
     if not panels or all(p.values.empty for p in panels):
         return empty_figure(title, "No values for the selected patients and measure.")
-    scale, test = result.request.scale, result.request.test
+    scale = result.request.scale
     cols = 1 if len(panels) == 1 else 2 if len(panels) in (2, 4) else 3
     rows = math.ceil(len(panels) / cols)
     drawn, n_with_values = individual_sample(panels) if options.show_individual else (None, 0)
     d = _Drawing(options, scale, colors, tuple(visits), visit_unit,
                  compact=len(panels) > 1 or visit_unit != "month", dense=len(panels) > 1,
-                 drawn=frozenset(drawn) if drawn is not None else None)
+                 drawn=frozenset(drawn) if drawn is not None else None,
+                 adjust=result.request.adjust)
     fig = _grid(panels, rows, cols)
     single = len(panels) == 1  # one plot: no subplot grid (plotly's costs ~5 ms to set up)
     for i, panel in enumerate(panels):
@@ -320,9 +374,9 @@ def trajectory_figure(result: TrajectoryResult, options: TrajectoryOptions, colo
         if len(panels) > 1 or scale != "value":
             fig.update_yaxes(title_text=y_axis_title(panel.measure, scale),
                              title_font=dict(size=12), row=row, col=col)
-    subtitle = (f"{STATISTIC_LABELS[options.statistic]} · * p < {ALPHA} vs baseline, "
-                f"{TEST_LABELS[test]} on patients with both values · "
-                f"{result.n_patients} patients selected")
+    shown = MODEL_SHORT if options.statistic == MODEL else STATISTIC_LABELS[options.statistic]
+    subtitle = (f"{shown}<br>{marks_text(result)} · faded: fewer than {MIN_PAIRED} patients, not "
+                f"tested · {result.n_patients} patients selected")
     if options.show_individual and drawn is not None:
         subtitle += (f" · individual lines: random sample of {len(drawn):,} of "
                      f"{n_with_values:,} patients")
@@ -339,19 +393,33 @@ def trajectory_figure(result: TrajectoryResult, options: TrajectoryOptions, colo
     return fig
 
 
+def marks_text(result: TrajectoryResult) -> str:
+    """What a * means: the test, on whom, and the adjustment across visits."""
+    request = result.request
+    adjust = ("unadjusted" if request.adjust == "none"
+              else f"{ADJUST_LABELS[request.adjust]}-adjusted across each group's visits")
+    observed = " of the observed values" if request.model else ""
+    return (f"* p < {ALPHA} vs baseline ({adjust}), {TEST_LABELS[request.test]}{observed} on "
+            "patients with both values")
+
+
 def summary_table_rows(panels: list[Panel], options: TrajectoryOptions,
                        visits: list[Visit]) -> list[dict]:
-    """The numbers behind the figure: one row per panel, group and visit."""
+    """The numbers behind the figure: one row per panel, group and visit (the model's
+    estimates when the summary is the model)."""
     labels = {v.month: v.label for v in visits}
     rows = []
     for panel in panels:
-        center, low, high = center_and_bounds(panel.summary, options.statistic)
-        for r, c, lo, hi in zip(panel.summary.to_dict("records"), center, low, high):
+        summary = with_model(panel.summary, panel) if options.statistic == MODEL \
+            else panel.summary
+        center, low, high = center_and_bounds(summary, options.statistic)
+        for r, c, lo, hi in zip(summary.to_dict("records"), center, low, high, strict=True):
             rows.append({
                 "panel": panel.title, "group": str(r["group"]),
                 "visit": labels.get(r["month"], str(r["month"])), "month": int(r["month"]),
                 "n": int(r["n"]), "estimate": _round(c), "lower": _round(lo), "upper": _round(hi),
                 "n_paired": int(r["n_paired"]), "p_vs_baseline": _round(r["p_vs_baseline"], 4),
+                "p_adjusted": _round(r["p_adjusted"], 4), "tested": not bool(r["too_few"]),
             })
     return rows
 
@@ -381,6 +449,28 @@ def figure_title(trial: Trial, result: TrajectoryResult) -> str:
     by = "" if request.group == NO_GROUP else f" by {name}"
     scale = "" if request.scale == "value" else f" ({SCALE_LABELS[request.scale].lower()})"
     return f"{what}{scale}{by}"
+
+
+def method_notes(result: TrajectoryResult, options: TrajectoryOptions) -> list[str]:
+    """The small-numbers rule, the multiplicity adjustment and, for the model, its
+    assumptions and what it left out."""
+    out = [f"No test and a faded point where a group has fewer than {MIN_PAIRED} patients at a "
+           f"visit (with fewer than {MIN_PAIRED} pairs no Wilcoxon p-value can fall below "
+           "0.05, and a t-test rests on an unverifiable normality)."]
+    request = result.request
+    if request.adjust == "none":
+        out.append("* marks are unadjusted: with several visits and groups some will be "
+                   "significant by chance; choose Holm or Hochberg to adjust across visits.")
+    else:
+        out.append(f"* marks: p-values {ADJUST_LABELS[request.adjust]}-adjusted across the "
+                   "follow-up visits of each group (R p.adjust).")
+    if options.statistic == MODEL:
+        out.append("Model: " + ASSUMPTIONS + (" Change from baseline: baseline value as a "
+                                              "covariate." if request.scale == "change" else ""))
+        for panel in result.panels:
+            where = "" if len(result.panels) == 1 else f"{panel.title}: "
+            out += [where + n for n in panel.model_notes]
+    return out
 
 
 def notes(trial: Trial, codes) -> list[str]:
@@ -421,7 +511,7 @@ def trajectory_view(trial: Trial, result: TrajectoryResult,
                             x_title=trial.study.visit_axis_title,
                             visit_unit=trial.study.visit_unit)
     return TrajectoryView(fig, summary_table_rows(list(result.panels), options, visits),
-                          notes(trial, codes), title)
+                          notes(trial, codes) + method_notes(result, options), title)
 
 
 def export_name(result: TrajectoryResult) -> str:

@@ -19,7 +19,17 @@ from trial.sessions import Dataset, SessionSettings
 
 from .. import ids
 from ..context import GONE_ON_LOAD, SessionGone, current_dataset
-from ..views import cards, filters, patient, patients, quality, survival, tables, trajectories
+from ..views import (
+    cards,
+    effects,
+    filters,
+    patient,
+    patients,
+    quality,
+    survival,
+    tables,
+    trajectories,
+)
 from . import appearance, pages, presenter, selection, share, upload
 
 MAX_CACHED_PAGES = 8
@@ -55,6 +65,7 @@ def tabs(trial: Trial) -> dbc.Tabs:
     return dbc.Tabs([
         dbc.Tab(trajectories.layout(trial), label="Trajectories", tab_id=ids.TAB_TRAJECTORIES),
         dbc.Tab(survival.layout(trial), label="Survival & relapse", tab_id=ids.TAB_SURVIVAL),
+        dbc.Tab(effects.layout(trial), label="Effects by subgroup", tab_id=ids.TAB_EFFECTS),
         dbc.Tab(patients.layout(trial), label="Patients", tab_id=ids.TAB_PATIENTS),
         dbc.Tab(tables.layout(trial), label="Tables", tab_id=ids.TAB_TABLES),
         dbc.Tab(quality.layout(trial), label=quality_label, tab_id=ids.TAB_QUALITY,

@@ -28,14 +28,14 @@ from .. import ids
 from ..context import current_dataset, current_trial
 from ..state import urlstate as us
 from ..state.viewspec import spec_from_state
-from ..views import filters, survival, trajectories
+from ..views import effects, filters, survival, trajectories
 
 
 def schema(trial: Trial) -> us.Schema:
     """What the views offer for this trial, read off their layouts (the same builders the
     page uses), and the tabs."""
     base = us.schema_from_layout([trajectories.layout(trial), survival.layout(trial),
-                                  filters.layout(trial)])
+                                  effects.layout(trial), filters.layout(trial)])
     controls = dict(base.controls)
     controls[ids.TABS] = us.Control("tab", ids.TAB_TRAJECTORIES, tuple(us.TAB_NAMES))
     return us.Schema(controls)

@@ -12,6 +12,7 @@ from typing import Any
 
 from dash import Input
 
+from trial.analysis.subgroups import AGE_GROUP, age_group_bounds
 from trial.filters import PatientFilter
 from trial.model import RESPONSE_GROUPS, Trial
 
@@ -122,3 +123,43 @@ def filter_of(trial: Trial, filters: Mapping[str, Any]) -> PatientFilter:
         return PatientFilter()
     values = [filters.get(i.component_id) for i in FILTER_INPUTS]
     return filter_from_values(*values, choices=filter_choices(trial))
+
+
+# --- A subgroup of the forest plot as filter values ------------------------------------------
+
+# Subgroup columns the sidebar can filter, and the widget holding each.
+SUBGROUP_FILTERS = {"center": ids.FILTER_CENTER, "arm": ids.FILTER_ARM,
+                    "response": ids.FILTER_RESPONSE, "sex": ids.FILTER_SEX,
+                    "lupus_nephritis": ids.FILTER_LN, "relapse": ids.FILTER_RELAPSE,
+                    AGE_GROUP: ids.FILTER_AGE}
+YES_NO = {True: "yes", False: "no"}
+
+
+def _yes_no_level(level: str) -> str | None:
+    """"Lupus nephritis: yes" (cohort.group_labels' text of a true/false column) -> "yes"."""
+    answer = str(level).rsplit(": ", 1)[-1].strip().lower()
+    return answer if answer in YES_NO.values() else None
+
+
+def filterable(trial: Trial, column: str) -> bool:
+    """Whether the sidebar has a widget that selects the levels of `column`."""
+    choices = filter_choices(trial)
+    shown = {"arm": bool(choices.arms), "response": choices.show_response,
+             "sex": bool(choices.sexes), "lupus_nephritis": choices.show_ln,
+             "relapse": choices.show_relapse, AGE_GROUP: choices.age_bounds is not None}
+    return column in SUBGROUP_FILTERS and shown.get(column, True)
+
+
+def subgroup_filter(trial: Trial, column: str, level: str) -> dict[str, Any] | None:
+    """{widget id: value} that restricts the sidebar to one subgroup level (the other widgets
+    are left as they are), or None when no widget can (an unfiltered column, "missing")."""
+    if not filterable(trial, column) or level == "missing":
+        return None
+    widget = SUBGROUP_FILTERS[column]
+    if column in ("lupus_nephritis", "relapse"):
+        answer = _yes_no_level(level)
+        return None if answer is None else {widget: answer}
+    if column == AGE_GROUP:
+        bounds = age_group_bounds(trial, level)
+        return None if bounds is None else {widget: list(bounds)}
+    return {widget: [level]}

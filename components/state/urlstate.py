@@ -34,11 +34,16 @@ from .viewspec import TAB_VIEWS, VIEW_CONTROLS, VIEW_TABS, clean_takeaway
 # --- Names ----------------------------------------------------------------------------------
 
 TAB_NAMES = {ids.TAB_TRAJECTORIES: "trajectories", ids.TAB_SURVIVAL: "survival",
-             ids.TAB_PATIENTS: "patients", ids.TAB_TABLES: "tables", ids.TAB_QUALITY: "quality"}
+             ids.TAB_EFFECTS: "effects", ids.TAB_PATIENTS: "patients",
+             ids.TAB_TABLES: "tables", ids.TAB_QUALITY: "quality"}
 TAB_IDS = {v: k for k, v in TAB_NAMES.items()}
 # The controls of each view (URL name -> component id): the one control map of viewspec.
 VIEW_PARAMS = VIEW_CONTROLS
-VIEW_PREFIX = {ids.VIEW_TRAJECTORIES: "t.", ids.VIEW_SURVIVAL: "s."}
+VIEW_PREFIX = {ids.VIEW_TRAJECTORIES: "t.", ids.VIEW_SURVIVAL: "s.", ids.VIEW_EFFECTS: "e."}
+# Choices that depend on another control (a reference group of the chosen grouping): any short
+# printable text is carried; the view falls back to its default for a value it does not offer.
+FREE_TEXT = {ids.SURV_REFERENCE, ids.EFFECTS_REFERENCE}
+MAX_FREE_TEXT = 120
 FILTER_PARAMS = {"center": ids.FILTER_CENTER, "arm": ids.FILTER_ARM,
                  "response": ids.FILTER_RESPONSE, "relapse": ids.FILTER_RELAPSE,
                  "sex": ids.FILTER_SEX, "ln": ids.FILTER_LN, "age": ids.FILTER_AGE}
@@ -75,7 +80,7 @@ def shown(text: Any) -> str:
 class Control:
     """One control: its default value and what it accepts."""
 
-    kind: str                                  # choice | multi | bool | range | tab
+    kind: str                                  # choice | multi | bool | range | tab | text
     default: Any
     options: tuple = ()                        # allowed values (choice, multi, tab)
     bounds: tuple[int, int] | None = None      # range
@@ -125,9 +130,11 @@ def schema_from_layout(root) -> Schema:
             continue
         kind = type(comp).__name__
         value = getattr(comp, "value", None)
-        if kind == "Switch":
+        if cid in FREE_TEXT:
+            controls[cid] = Control("text", value)
+        elif kind == "Switch":
             controls[cid] = Control("bool", bool(value))
-        elif kind == "Checklist":
+        elif kind == "Checklist" or (kind == "Dropdown" and getattr(comp, "multi", False)):
             controls[cid] = Control("multi", list(value or []), _option_values(comp.options))
         elif kind == "RangeSlider":
             controls[cid] = Control("range", list(value or []), (),
@@ -246,6 +253,11 @@ def _decode_value(control: Control, raw: list[str], label: str,
         if lo < b_lo or hi > b_hi:
             notices.append(f"{label}: {lo}-{hi} limited to the data's range {b_lo}-{b_hi}")
         return True, [max(lo, b_lo), min(hi, b_hi)]
+    if control.kind == "text":
+        if len(value) > MAX_FREE_TEXT or not value.isprintable():
+            notices.append(f"{label}: “{shown(value)}” is not a valid choice; ignored")
+            return False, None
+        return True, value
     by_text = {str(o): o for o in control.options}
     if value not in by_text:
         notices.append(f"{label}: “{shown(value)}” is not offered for this trial; ignored")
@@ -258,7 +270,10 @@ LABELS = {"measure": "Measure", "group": "Group by", "statistic": "Summary", "sc
           "origin": "Relapse time origin", "unit": "Time unit", "ci": "95 % CI band",
           "center": "Center filter", "arm": "Arm filter", "response": "Responder filter",
           "relapse": "Relapse filter", "sex": "Sex filter", "ln": "Lupus nephritis filter",
-          "age": "Age filter"}
+          "age": "Age filter", "adjust": "Multiplicity", "reference": "Reference",
+          "strata": "Stratified by center", "covariates": "Adjusted for",
+          "landmark": "Landmark", "outcome": "Outcome", "subgroups": "Subgroups",
+          "compare": "Compare within subgroups"}
 
 
 def decode_pairs(pairs: list[tuple[str, str]], schema: Schema, patient_ids: Iterable = (),

@@ -10,34 +10,45 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trial.analysis.cohort import NO_GROUP, Cohort
+from trial.analysis.effects import LANDMARK_CHOICES
 from trial.analysis.survival import SurvivalRequest
-from trial.analysis.trajectories import KEY_MEASURES, TrajectoryRequest
+from trial.analysis.trajectories import ADJUSTMENTS, KEY_MEASURES, MODEL, TrajectoryRequest
 
 from .. import ids
 from .filters import FILTER_INPUTS
 
+NO_LANDMARK = "none"
 VIEW_CONTROLS: dict[str, dict[str, str]] = {
     ids.VIEW_TRAJECTORIES: {"measure": ids.TRAJ_MEASURE, "group": ids.TRAJ_GROUP,
                             "statistic": ids.TRAJ_STATISTIC, "scale": ids.TRAJ_SCALE,
-                            "test": ids.TRAJ_TEST, "individual": ids.TRAJ_INDIVIDUAL},
+                            "test": ids.TRAJ_TEST, "individual": ids.TRAJ_INDIVIDUAL,
+                            "adjust": ids.TRAJ_ADJUST},
     ids.VIEW_SURVIVAL: {"endpoint": ids.SURV_ENDPOINT, "origin": ids.SURV_ORIGIN,
-                        "group": ids.SURV_GROUP, "unit": ids.SURV_UNIT, "ci": ids.SURV_CI},
+                        "group": ids.SURV_GROUP, "unit": ids.SURV_UNIT, "ci": ids.SURV_CI,
+                        "reference": ids.SURV_REFERENCE, "strata": ids.SURV_STRATA,
+                        "covariates": ids.SURV_COVARIATES, "landmark": ids.SURV_LANDMARK},
     ids.VIEW_TABLES: {},
+    ids.VIEW_EFFECTS: {"outcome": ids.EFFECTS_OUTCOME, "subgroups": ids.EFFECTS_SUBGROUPS,
+                       "compare": ids.EFFECTS_COMPARE, "reference": ids.EFFECTS_REFERENCE,
+                       "measure": ids.EFFECTS_MEASURE},
 }
 # What a spec means where it leaves a control out (e.g. a slide made by an older version).
 VIEW_DEFAULTS: dict[str, dict[str, Any]] = {
     ids.VIEW_TRAJECTORIES: {"measure": KEY_MEASURES, "group": "response",
                             "statistic": "mean_sd", "scale": "value", "test": "paired_t",
-                            "individual": False},
+                            "individual": False, "adjust": "none"},
     ids.VIEW_SURVIVAL: {"endpoint": "os", "origin": "day0", "group": NO_GROUP,
-                        "unit": "months", "ci": True},
+                        "unit": "months", "ci": True, "reference": None, "strata": False,
+                        "covariates": [], "landmark": NO_LANDMARK},
     ids.VIEW_TABLES: {},
+    ids.VIEW_EFFECTS: {"outcome": "os", "subgroups": [], "compare": NO_GROUP,
+                       "reference": None, "measure": "rd"},
 }
 TAB_VIEWS = {ids.TAB_TRAJECTORIES: ids.VIEW_TRAJECTORIES, ids.TAB_SURVIVAL: ids.VIEW_SURVIVAL,
-             ids.TAB_TABLES: ids.VIEW_TABLES}
+             ids.TAB_TABLES: ids.VIEW_TABLES, ids.TAB_EFFECTS: ids.VIEW_EFFECTS}
 VIEW_TABS = {v: k for k, v in TAB_VIEWS.items()}
 VIEW_TITLES = {ids.VIEW_TRAJECTORIES: "Trajectories", ids.VIEW_TABLES: "Tables",
-               ids.VIEW_SURVIVAL: "Survival"}
+               ids.VIEW_SURVIVAL: "Survival", ids.VIEW_EFFECTS: "Effects by subgroup"}
 
 
 MAX_TAKEAWAY = 200   # characters of a slide's takeaway line
@@ -97,13 +108,29 @@ def spec_from_state(values: Mapping[str, Any]) -> ViewSpec | None:
     return ViewSpec(view, params, flts)
 
 
-def trajectory_request(measure, group, scale, test, cohort: Cohort) -> TrajectoryRequest:
-    """The analysis the trajectories controls ask for (None: the control's default)."""
+def trajectory_request(measure, group, scale, test, cohort: Cohort, adjust=None,
+                       statistic=None) -> TrajectoryRequest:
+    """The analysis the trajectories controls ask for (None: the control's default); the
+    "model" summary asks for the mixed model."""
     return TrajectoryRequest(cohort, measure or KEY_MEASURES, group or NO_GROUP,
-                             scale or "value", test or "paired_t")
+                             scale or "value", test or "paired_t",
+                             adjust=adjust if adjust in ADJUSTMENTS else "none",
+                             model=statistic == MODEL)
 
 
-def survival_request(endpoint, origin, group, unit, cohort: Cohort) -> SurvivalRequest:
+def landmark_months(value) -> int | None:
+    """The landmark control's value ("none", "3", "6") as months, or None."""
+    try:
+        months = int(value)
+    except (TypeError, ValueError):
+        return None
+    return months if months in LANDMARK_CHOICES else None
+
+
+def survival_request(endpoint, origin, group, unit, cohort: Cohort, reference=None,
+                     strata=False, covariates=None, landmark=None) -> SurvivalRequest:
     """The analysis the survival controls ask for (None: the control's default)."""
     return SurvivalRequest(cohort, endpoint or "os", group or NO_GROUP, origin or "day0",
-                           unit or "months")
+                           unit or "months", reference=reference or None,
+                           strata=bool(strata), covariates=tuple(covariates or ()),
+                           landmark=landmark_months(landmark))

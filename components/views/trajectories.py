@@ -1,4 +1,8 @@
-"""Trajectories view: a measure over the visits, by center and responder group."""
+"""Trajectories view: a measure over the visits, by center and responder group; observed
+summaries or a mixed model's estimated means, * marks unadjusted or adjusted across visits.
+
+The callback takes the controls, the filters, the linked selection and then the multiplicity
+control (`ids.TRAJ_ADJUST`, which may be left out: unadjusted)."""
 from __future__ import annotations
 
 import dash_ag_grid as dag
@@ -13,7 +17,12 @@ from trial.stats import SCALE_LABELS, TEST_LABELS
 from .. import ids
 from ..context import current_trial, only_when_visible
 from ..export.toolbar import export_toolbar, method_panel
-from ..figures.trajectory import STATISTIC_LABELS, TrajectoryOptions, trajectory_view
+from ..figures.trajectory import (
+    ADJUST_LABELS,
+    STATISTIC_LABELS,
+    TrajectoryOptions,
+    trajectory_view,
+)
 from ..state.filters import FILTER_INPUTS, current_filter
 from ..state.viewspec import trajectory_request
 from .controls import control, radio
@@ -23,7 +32,9 @@ CONTROL_INPUTS = [Input(ids.TRAJ_MEASURE, "value"), Input(ids.TRAJ_GROUP, "value
                   Input(ids.TRAJ_TEST, "value"), Input(ids.TRAJ_INDIVIDUAL, "value")]
 TABLE_COLUMNS = [("panel", "Panel"), ("group", "Group"), ("visit", "Visit"), ("n", "n"),
                  ("estimate", "Estimate"), ("lower", "Lower"), ("upper", "Upper"),
-                 ("n_paired", "n paired"), ("p_vs_baseline", "p vs baseline")]
+                 ("n_paired", "n paired"), ("p_vs_baseline", "p vs baseline"),
+                 ("p_adjusted", "p adjusted")]
+DEFAULT_ADJUST = "holm"
 
 
 def layout(trial: Trial) -> html.Div:
@@ -42,6 +53,8 @@ def layout(trial: Trial) -> html.Div:
         control("Test vs baseline", radio(ids.TRAJ_TEST, TEST_LABELS, "paired_t"), 4),
         control("Patients", dbc.Switch(id=ids.TRAJ_INDIVIDUAL, label="Individual lines",
                                        value=False), 3),
+        control("* marks across visits", radio(ids.TRAJ_ADJUST, ADJUST_LABELS,
+                                                DEFAULT_ADJUST), 5),
     ], className="g-2 mb-2 controls")
     grid = dag.AgGrid(
         id=ids.TRAJ_TABLE, rowData=[], columnSize="sizeToFit",
@@ -64,13 +77,14 @@ def layout(trial: Trial) -> html.Div:
 
 @only_when_visible(ids.TAB_TRAJECTORIES)
 def update_trajectories(measure, group, statistic, scale, test, individual, *values):
-    # `values`: the filter values, then the linked selection of patients.
+    # `values`: the filter values, the linked selection of patients, the adjustment.
     filter_values, rest = values[:len(FILTER_INPUTS)], values[len(FILTER_INPUTS):]
     selected = tuple(str(p) for p in (rest[0] if rest else None) or ())
+    adjust = rest[1] if len(rest) > 1 else None
     trial = current_trial()
     cohort = Cohort(current_filter(*filter_values), selected)
     result = analyse_trajectories(trial, trajectory_request(measure, group, scale, test,
-                                                            cohort))
+                                                            cohort, adjust, statistic))
     options = TrajectoryOptions(statistic=statistic or "mean_sd",
                                 show_individual=bool(individual), selected=selected)
     view = trajectory_view(trial, result, options)
@@ -82,5 +96,5 @@ def register(app: Dash) -> None:
         Output(ids.TRAJ_GRAPH, "figure"), Output(ids.TRAJ_TABLE, "rowData"),
         Output(ids.TRAJ_NOTE, "children"),
         Input(ids.TABS, "active_tab"), *CONTROL_INPUTS, *FILTER_INPUTS,
-        Input(ids.SELECTION_STORE, "data"),
+        Input(ids.SELECTION_STORE, "data"), Input(ids.TRAJ_ADJUST, "value"),
     )(update_trajectories)

@@ -265,7 +265,8 @@ def test_endpoint_frames(demo_trial):
 
 def test_export_has_the_risk_table_and_the_estimates(demo_trial):
     out = export_frame(view(demo_trial, "response").result)
-    assert set(out["section"]) == {"risk table", "estimates"}
+    assert set(out["section"]) == {"risk table", "estimates", "hazard ratio",
+                                   "proportional hazards (cox.zph)"}
     risk = out.loc[out["section"] == "risk table"]
     assert list(risk.loc[risk["group"] == "NR", "months"]) == pytest.approx([0, 3, 6, 9, 12])
     est = out.loc[out["section"] == "estimates"].set_index("group")
@@ -277,8 +278,9 @@ def test_export_has_the_risk_table_and_the_estimates(demo_trial):
 def test_callback_follows_filters_and_grouping(app, demo_trial):
     values = all_filter_values(demo_trial)
     with app.server.test_request_context():
-        fig, click, summary, table, recon, origins, origin_style = survival.update_survival(
-            ids.TAB_SURVIVAL, "os", "day0", "none", "months", True, *values)
+        fig, click, summary, table, recon, origins, origin_style, *_ = \
+            survival.update_survival(ids.TAB_SURVIVAL, "os", "day0", "none", "months", True,
+                                     *values)
         assert click is None and all(o["disabled"] for o in origins)
         assert origin_style == {}   # shown, disabled: the trial has relapse endpoints
         assert "37 of 40" in summary[0].children
@@ -348,7 +350,8 @@ def test_download_csv(app, demo_trial):
                                        *all_filter_values(demo_trial))
     assert sent["filename"] == "os_risk_table_and_estimates.csv"
     frame = pd.read_csv(io.StringIO(sent["content"]))
-    assert {"risk table", "estimates"} == set(frame["section"])
+    # by center: no center but the reference has a death, so no model and no PH test
+    assert {"risk table", "estimates", "hazard ratio"} == set(frame["section"])
     assert "days" in frame.columns
 
 

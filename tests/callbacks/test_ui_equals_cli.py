@@ -123,3 +123,92 @@ def test_trajectories_tab_equals_the_command_line(study):
             for g, vs in visits.items():
                 means = [v["mean"] for v in vs if v["n"] > 0]
                 np.testing.assert_allclose(list(lines[g].y), means, rtol=1e-12)
+
+
+# --- The effect estimates: hazard ratios, Gray's test, model means, the forest ----------------
+
+EFFECT_GROUP = {"demo": "response", "pilot": "arm"}
+
+
+@pytest.fixture(scope="module")
+def effects_summary(study):
+    """The command line's summary grouped as the effect checks need (one run per study)."""
+    path, trial, app, values = study
+    by = "response" if trial.has_response else "arm"
+    return by, cli_summary(path, by)
+
+
+def test_hazard_ratios_on_screen_equal_the_command_line(study, effects_summary):
+    from components.figures.hazard import hr_text, p_value
+    path, trial, app, values = study
+    by, summary = effects_summary
+    for key in endpoint_choices(trial):
+        unit = "days" if key.startswith("tte:") else "months"
+        with app.server.test_request_context():
+            out = survival.update_survival(ids.TAB_SURVIVAL, key, "day0", by, unit, True,
+                                           *values)
+        data = json_endpoint(summary, trial, key)
+        shown = html.unescape(str(out[8]))
+        hz = data["hazard_ratios"]
+        assert f"against {hz['reference']}" in shown, key
+        for level in hz["levels"]:
+            assert f"Td('{level['level']}')" in shown or f'Td("{level["level"]}")' in shown
+            assert hr_text(level["hr"], level["lower"], level["upper"]) in shown, (key, level)
+            if level["estimable"]:
+                assert p_value(level["p"]) in shown
+        if data.get("gray"):
+            g = data["gray"]
+            assert f"χ² = {g['statistic']:.2f}, df = {g['df']}" in str(out[2])
+
+
+def test_model_means_on_screen_equal_the_command_line(study, effects_summary):
+    path, trial, app, values = study
+    by, summary = effects_summary
+    code = trial.key_measure_codes[0]
+    for scale in ("value", "change"):
+        with app.server.test_request_context():
+            fig, rows, _ = trajectories.update_trajectories(
+                ids.TAB_TRAJECTORIES, code, by, "model", scale, "paired_t", False, *values,
+                [], "holm")
+        model = summary["measures"][code]["model"][scale]
+        assert model["groups"], (code, scale)
+        lines = {html.unescape(t.name): t for t in fig.data if t.mode == "lines+markers"
+                 and t.type == "scatter"}
+        got = {(r["group"], r["month"]): r for r in rows}
+        for g, visits in model["groups"].items():
+            want = {v["visit"]: v["estimate"] for v in visits}
+            drawn = dict(zip(lines[g].x, lines[g].y))   # x: visit (+ the group's dodge)
+            np.testing.assert_allclose(sorted(v for v in drawn.values() if v is not None
+                                              and np.isfinite(v)),
+                                       sorted(want.values()), rtol=1e-12)
+            for month, est in want.items():
+                assert got[(g, month)]["estimate"] == float(f"{est:.3g}")
+        # the marks: the Holm-adjusted p-values of the command line
+        for g, visits in summary["measures"][code]["groups"].items():
+            for v in visits:
+                row = got.get((g, v["month"]))
+                if row and scale == "value":
+                    assert row["p_adjusted"] == (None if v["p_holm"] is None
+                                                 else float(f"{v['p_holm']:.4g}"))
+
+
+def test_forest_on_screen_equals_the_command_line(study, effects_summary):
+    from components.views import effects
+    path, trial, app, values = study
+    by, summary = effects_summary
+    forest = summary["effects_by_subgroup"]
+    page_layout = page_components(app)
+    outcome = page_layout[ids.EFFECTS_OUTCOME].value
+    subgroups = [s for s in forest["subgroups"]]
+    with app.server.test_request_context():
+        fig, *_ = effects.update_effects(ids.TAB_EFFECTS, outcome, subgroups,
+                                           forest["compare"] or "none",
+                                           page_layout[ids.EFFECTS_REFERENCE].value, "rd",
+                                           *values)
+    want = forest["outcomes"][outcome]["rows"]
+    drawn = sorted(float(x) for t in fig.data if t.name != "rows" for x in t.x)
+    np.testing.assert_allclose(drawn, sorted(r["estimate"] for r in want
+                                             if r["estimable"] and r["estimate"] is not None),
+                               rtol=1e-12)
+    hit = [t for t in fig.data if t.name == "rows"][0]
+    assert [list(c) for c in hit.customdata] == [[r["subgroup"], r["level"]] for r in want]

@@ -397,7 +397,7 @@ def test_adtte_endpoint_view_has_no_reconciliation_and_keeps_variable_names(pilo
     layout = page_components(app)
     values = [layout[i.component_id].value for i in filters.FILTER_INPUTS]
     with app.server.test_request_context():
-        fig, _, _, _, recon, _, origin_style = survival.update_survival(
+        fig, _, _, _, recon, _, origin_style, *_ = survival.update_survival(
             ids.TAB_SURVIVAL, "tte:TTDE", "day0", "arm", "days", True, *values)
     assert recon.children is None
     # No relapse data: no relapse time origin, neither now nor on first display.

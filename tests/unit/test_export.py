@@ -274,7 +274,7 @@ def test_snippet_quotes_data_text_as_literals(demo_trial):
 # --- Callbacks called directly --------------------------------------------------------------
 
 def test_download_callbacks(app, demo_trial):
-    controls = ["sledai", "response", "mean_sd", "value", "paired_t", False]
+    controls = ["sledai", "response", "mean_sd", "value", "paired_t", False, "none"]
     filters = all_filter_values(demo_trial)
     with app.server.test_request_context():
         csv = excb.download_function(ids.VIEW_TRAJECTORIES, ids.FORMAT_CSV)(1, *controls,

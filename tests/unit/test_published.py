@@ -15,6 +15,8 @@ from trial import survival as sv
 from trial.analysis.display import format_median, format_time
 from trial.analysis.published import published_vs_estimated
 
+nan = float("nan")
+
 # --- Frozen R reference values (published_reference.out) ---------------------------------------
 # R4.2.2 survival 3.5.3
 AJ_DAYS = [273, 365]
@@ -51,4 +53,6 @@ def test_not_reached_text_does_not_collide_with_the_no_response_group():
     assert format_time(36.0) == sv.format_time(36.0) == "36"
     assert format_time(365.25, "months", 1) == "12.0"
     assert format_median(36, 23, float("nan")) == "36 (23–not reached)"
+    assert format_median(nan, nan, nan, short=True) == "not reached"
+    assert format_median(nan, 23, nan, short=True) == "not reached (23–not reached)"
     assert sv.format_time(float("nan")) == "NR"  # existing callers unchanged

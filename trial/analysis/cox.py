@@ -20,7 +20,8 @@ Reviewer's edge cases (reported in `messages`/`note`, never as an exception or g
       full fit as that coefficient goes to minus infinity, so the other levels keep their HRs;
     * fewer than two levels with events: no hazard ratio;
     * rows with a missing time, event, group, covariate or stratum are left out and counted;
-    * a fit that does not converge (e.g. a covariate that separates events): the message, NaNs.
+    * a fit that does not converge (e.g. a covariate that separates events): the message, NaNs;
+    * a singular information matrix in a test (a tiny subgroup): that test's statistic is NaN.
 """
 from __future__ import annotations
 
@@ -177,9 +178,10 @@ def wald_table(fit: CoxFit, alpha: float = 0.05) -> pd.DataFrame:
     b = fit.params.to_numpy(float)
     se = np.sqrt(np.diag(fit.covariance.to_numpy(float))) if fit.ok else np.full(len(b), np.nan)
     z = stats.norm.ppf(1 - alpha / 2)
-    return pd.DataFrame({"term": fit.params.index, "coef": b, "se": se, "hr": np.exp(b),
-                         "lower": np.exp(b - z * se), "upper": np.exp(b + z * se),
-                         "z": b / se, "p": 2 * stats.norm.sf(np.abs(b / se))})
+    with np.errstate(over="ignore"):  # a diverging coefficient: an infinite limit, reported
+        return pd.DataFrame({"term": fit.params.index, "coef": b, "se": se, "hr": np.exp(b),
+                             "lower": np.exp(b - z * se), "upper": np.exp(b + z * se),
+                             "z": b / se, "p": 2 * stats.norm.sf(np.abs(b / se))})
 
 
 def global_tests(fit: CoxFit, design: Design, time, event, strata=None) -> pd.DataFrame:
@@ -188,9 +190,15 @@ def global_tests(fit: CoxFit, design: Design, time, event, strata=None) -> pd.Da
     rows = []
     if fit.ok:
         b = fit.params.to_numpy(float)
-        wald = float(b @ np.linalg.solve(fit.covariance.to_numpy(float), b))
+        try:
+            wald = float(b @ np.linalg.solve(fit.covariance.to_numpy(float), b))
+        except np.linalg.LinAlgError:
+            wald = np.nan
         lr = 2 * (fit.loglik - fit.loglik_null)
-        score = score_test(efron_terms(time, event, design.x.to_numpy(float), None, strata))
+        try:
+            score = score_test(efron_terms(time, event, design.x.to_numpy(float), None, strata))
+        except np.linalg.LinAlgError:
+            score = np.nan
         rows = [("likelihood ratio", lr), ("Wald", wald), ("score (logrank)", score)]
     return pd.DataFrame([(n, s, p, float(stats.chi2.sf(s, p))) for n, s in rows],
                         columns=["test", "statistic", "df", "p"])
@@ -242,7 +250,11 @@ def ph_test(fit: CoxFit, design: Design, time, event, strata=None,
         if not tcols:
             continue
         kk = np.r_[np.arange(p), [p + where[c] for c in tcols]]
-        chisq = float(u[kk] @ np.linalg.solve(imat[np.ix_(kk, kk)], u[kk]))
+        try:
+            chisq = float(u[kk] @ np.linalg.solve(imat[np.ix_(kk, kk)], u[kk]))
+        except np.linalg.LinAlgError:  # e.g. a tiny subgroup whose events share one time
+            rows.append((term, np.nan, len(tcols), np.nan))
+            continue
         rows.append((term, chisq, len(tcols), float(stats.chi2.sf(chisq, len(tcols)))))
     return pd.DataFrame(rows, columns=cols)
 

@@ -23,8 +23,11 @@ def format_time(value, unit: str = "days", digits: int = 0,
 
 
 def format_median(median, lower, upper, unit: str = "days", digits: int = 0,
-                  not_reached: str = NOT_REACHED) -> str:
-    """E.g. "36 (23–46)" or "not reached (23–not reached)"."""
+                  not_reached: str = NOT_REACHED, short: bool = False) -> str:
+    """E.g. "36 (23–46)" or "not reached (23–not reached)"; with `short`, just "not reached"
+    when the median and both limits are not reached."""
     def f(v):
         return format_time(v, unit, digits, not_reached)
+    if short and all(f(v) == not_reached for v in (median, lower, upper)):
+        return not_reached
     return f"{f(median)} ({f(lower)}–{f(upper)})"

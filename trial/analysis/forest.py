@@ -4,7 +4,8 @@ differs between subgroups (interaction).
 Time to event (`tte_forest`)
     * two or more arms: per subgroup level and non-reference arm, n, events and the Cox hazard
       ratio vs the reference arm with its Wald 95 % CI and p (`trial.analysis.cox.cox_model` on
-      the subgroup's patients; "not estimable" and why when an arm has no events there);
+      the subgroup's patients; "not estimable" and why when an arm has no events there, or
+      when no patient of the subgroup has the reference arm);
       interaction: likelihood-ratio test of arm x subgroup, Cox model arm + subgroup vs
       arm * subgroup (R: `anova(coxph(~ arm + sub), coxph(~ arm * sub))`).
     * one arm: per level, n, events, the KM median with its CI (`trial.survival.km_median`)
@@ -93,12 +94,30 @@ def _cox_interaction(d, arm, sub, time_col, event_col, reference) -> tuple:
     return _lr_row(sub, f0.loglik, f1.loglik, full.shape[1] - main.shape[1], note)
 
 
+def _without_reference(part, arm, event_col, reference) -> pd.DataFrame:
+    """The arm rows of a subgroup level in which no patient has the reference arm."""
+    labels = level_labels(part, arm)
+    e = part[event_col].astype(bool)
+    arms = [a for a in labels.cat.categories if a != reference]
+    return pd.DataFrame({
+        "level": arms, "reference": reference,
+        "n": [int((labels == a).sum()) for a in arms],
+        "events": [int((e & (labels == a)).sum()) for a in arms],
+        **{c: np.nan for c in ("coef", "se", "hr", "lower", "upper", "p")},
+        "estimable": False,
+        "note": f"no patient of the reference arm {reference!r} in this subgroup: not "
+                "estimable"})
+
+
 def _tte_arm_rows(d, arm, sub, time_col, event_col, reference) -> list[pd.DataFrame]:
     rows = []
     for level in level_labels(d, sub).cat.categories:
         part = d.loc[level_labels(d, sub) == level]
-        res = cox_model(part, arm, time_col, event_col, reference=reference)
-        rows.append(res.levels.rename(columns={"level": "arm"}).assign(
+        if reference not in set(level_labels(part, arm).astype(str)):
+            levels = _without_reference(part, arm, event_col, reference)
+        else:
+            levels = cox_model(part, arm, time_col, event_col, reference=reference).levels
+        rows.append(levels.rename(columns={"level": "arm"}).assign(
             subgroup=sub, level=level, n_subgroup=len(part),
             events_subgroup=int(part[event_col].astype(bool).sum())))
     return rows

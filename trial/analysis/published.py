@@ -14,6 +14,8 @@ import pandas as pd
 
 from ..survival import analysis_flags, cif_landmarks, relapse_endpoint
 
+# The trial these published numbers are of (shown beside the estimates of its data only).
+REGISTRY_ID = "NCT01741857"
 # Target days of the scheduled visits in the trial's protocol (month -> day).
 VISIT_DAYS = {1: 30, 3: 91, 6: 182, 9: 273, 12: 365}
 

@@ -18,14 +18,27 @@ Endpoints
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
 from .. import survival as sv
 from ..model import Trial
+from . import published as pub
 from .cohort import NO_GROUP, Cohort, group_label, labelled
+from .competing import GrayTest
+from .effects import (
+    LANDMARK_CHOICES,
+    HazardRatios,
+    Landmark,
+    check_json,
+    gray,
+    guarantee_check,
+    hazard_ratios,
+    landmark_frame,
+)
+from .landmark import GuaranteeTimeCheck
 from .records import records
 
 GROUP = "_group"  # column of the endpoint frame holding the (ordered, categorical) group label
@@ -132,6 +145,10 @@ class SurvivalRequest:
     group: str = NO_GROUP
     origin: str = "day0"          # relapse endpoints: "day0" or "response"
     unit: str = "months"          # where the risk table is counted: month or day ticks
+    reference: str | None = None  # the hazard ratios' reference group (None: the first)
+    strata: bool = False          # Cox model (and Gray's test) stratified by center
+    covariates: tuple[str, ...] = ()  # patient columns the Cox model adjusts for
+    landmark: int | None = None   # months: groups fixed at the landmark, time since it
 
 
 @dataclass(frozen=True)
@@ -152,6 +169,12 @@ class SurvivalResult:
     summary: pd.DataFrame = field(default_factory=pd.DataFrame)  # per group: n, median, ...
     test: dict | None = None                                     # log-rank chi2, df, p
     levels: tuple[str, ...] = ()                                 # the trial's group levels
+    hazard: HazardRatios | None = None      # Cox HRs against the reference, PH test
+    gray: GrayTest | None = None            # cumulative incidence: Gray's test
+    guarantee: GuaranteeTimeCheck | None = None  # is the grouping known after the origin?
+    landmark: Landmark | None = None        # the landmark analysis, when one was applied
+    published: pd.DataFrame | None = None   # the paper's relapse counts beside the estimate
+    notices: tuple[str, ...] = ()           # what the request asked for that does not apply
 
     @property
     def groups(self) -> list[str]:
@@ -305,12 +328,37 @@ def study_frame(trial: Trial, request: SurvivalRequest) -> pd.DataFrame:
                    request.group)
 
 
+def published_rows(trial: Trial, endpoint: Endpoint, origin: str) -> pd.DataFrame | None:
+    """The paper's relapse counts beside the estimate for all responders: only for the
+    cumulative incidence of relapse, and only on this trial's data (its registry id)."""
+    if (not endpoint.cif or trial.study.registry_id != pub.REGISTRY_ID
+            or missing_columns(trial.patients, True)):
+        return None
+    return pub.published_vs_estimated(trial.patients, (9, 12), origin)
+
+
+def _with_landmark(trial: Trial, request: SurvivalRequest, frame: pd.DataFrame,
+                   check: GuaranteeTimeCheck | None) -> tuple[pd.DataFrame, Landmark | None,
+                                                              list[str]]:
+    """The frame of the landmark analysis the request asks for, if it applies."""
+    if not request.landmark:
+        return frame, None, []
+    if check is None or not check.post_baseline:
+        return frame, None, ["No landmark: the grouping is known at the origin, so the curves "
+                             "start at the origin."]
+    lm_frame, landmark = landmark_frame(frame, request.group, GROUP, int(request.landmark),
+                                        group_label(trial, request.group))
+    return lm_frame, landmark, []
+
+
 def analyse_survival(trial: Trial, request: SurvivalRequest) -> SurvivalResult:
-    """Curves, risk table, per-group estimates and log-rank test of the request."""
+    """Curves, risk table, per-group estimates, log-rank test, hazard ratios (and Gray's test)
+    of the request; with a landmark, all of them from the landmark."""
     endpoint = endpoint_for(trial, request.endpoint)
     patients = request.cohort.patients(trial)
     base = dict(request=request, endpoint=endpoint, n_patients=len(patients),
-                group_label=group_label(trial, request.group))
+                group_label=group_label(trial, request.group),
+                published=published_rows(trial, endpoint, request.origin))
     empty = _why_empty(trial, patients, endpoint, None)
     if empty and missing_columns(patients, endpoint.relapse):
         return SurvivalResult(**base, denominator="", empty=empty)
@@ -319,6 +367,13 @@ def analyse_survival(trial: Trial, request: SurvivalRequest) -> SurvivalResult:
     empty = empty or _why_empty(trial, patients, endpoint, frame)
     if empty:
         return SurvivalResult(**base, denominator=denom, empty=empty)
+    check = guarantee_check(frame, None if request.group == NO_GROUP else request.group,
+                            base["group_label"])
+    frame, landmark, notices = _with_landmark(trial, request, frame, check)
+    base.update(guarantee=check, landmark=landmark, notices=tuple(notices))
+    if frame.empty:
+        return SurvivalResult(**base, denominator=denom, empty=(
+            f"No patient is followed beyond the landmark (month {request.landmark})."))
     groups = _present(frame)
     sizes = frame[GROUP].value_counts()
     estimable = [g for g in groups if sizes[g] >= MIN_N]
@@ -326,19 +381,35 @@ def analyse_survival(trial: Trial, request: SurvivalRequest) -> SurvivalResult:
     landmarks = tte_unit(trial, endpoint) == "days"
     summary = _summary(frame, estimable, endpoint, landmarks)
     summary = summary.set_index("group").loc[groups].reset_index()
-    test = sv.logrank(frame, "time", endpoint.event_col, GROUP) if len(groups) >= 2 else None
+    several = len(groups) >= 2
+    test = sv.logrank(frame, "time", endpoint.event_col, GROUP) if several else None
+    hazard = hazard_ratios(frame, GROUP, request.group, endpoint.event_col, request.reference,
+                           request.strata, request.covariates, endpoint.cif) if several else None
     return SurvivalResult(**base, denominator=denom, frame=frame,
                           curves=_curves(_subset(frame, estimable), endpoint),
                           ticks=tuple(ticks), risk=_risk(frame, ticks, endpoint),
                           summary=summary, test=test,
-                          levels=tuple(frame[GROUP].cat.categories))
+                          levels=tuple(frame[GROUP].cat.categories), hazard=hazard,
+                          gray=gray(frame, GROUP, request.group, request.strata)
+                          if endpoint.cif and several else None)
+
+
+def analysis_frame(trial: Trial, request: SurvivalRequest) -> pd.DataFrame:
+    """The rows the request's curves are drawn from: the endpoint frame, or, with a landmark
+    that applies, the landmark population (time since the landmark)."""
+    frame = study_frame(trial, request)
+    if frame.empty or not request.landmark:
+        return frame
+    group = None if request.group == NO_GROUP else request.group
+    check = guarantee_check(frame, group, group_label(trial, request.group))
+    return _with_landmark(trial, request, frame, check)[0]
 
 
 def patients_at(trial: Trial, request: SurvivalRequest, day: float, group: str
                 ) -> pd.DataFrame:
     """The patients whose observation ends at `day` in `group` (a clicked step or mark): the
     endpoint frame only, no curve is fitted. Columns: patient_id, time, status."""
-    frame = study_frame(trial, request)
+    frame = analysis_frame(trial, request)
     if frame.empty:
         return pd.DataFrame(columns=["patient_id", "time", "status"])
     rows = frame.loc[(frame[GROUP].astype(str) == group)
@@ -400,7 +471,8 @@ def _group_json(result: SurvivalResult, row: dict, curves: dict, risks: dict) ->
 
 def result_json(trial: Trial, result: SurvivalResult) -> dict:
     """One analysis as plain data: per group its curve, median, landmarks and risk table
-    (times in days), and the log-rank test."""
+    (times in days), the log-rank test, the hazard ratios with the PH test, Gray's test
+    (cumulative incidence), the guarantee-time check, the landmark and the published counts."""
     ep = result.endpoint
     out = {"label": ep.title, "estimator": ep.estimator, "endpoint": ep.key,
            "time_unit": tte_unit(trial, ep), "origin": result.origin,
@@ -408,14 +480,22 @@ def result_json(trial: Trial, result: SurvivalResult) -> dict:
            else f"{result.denominator}" if not ep.tte
            else f"patients with a record of {ep.tte} (n={len(result.frame)})",
            "risk_table_ticks": list(result.ticks), "empty": result.empty,
-           "groups": [], "logrank": result.test}
+           "groups": [], "logrank": result.test,
+           "hazard_ratios": result.hazard.to_dict() if result.hazard else None,
+           "guarantee_time": check_json(result.guarantee),
+           "landmark": result.landmark.to_dict() if result.landmark else None,
+           "notices": list(result.notices)}
+    if ep.cif:
+        out["gray"] = result.gray.to_dict() if result.gray else None
+    if result.published is not None:
+        out["published"] = records(result.published)
     if result.empty:
         return out
     curves, risks = _by_group(result.curves), _by_group(result.risk)
     out["groups"] = [_group_json(result, r, curves, risks) for r in records(result.summary)]
     if ep.cif:
         out["logrank_note"] = ("log-rank on the cause-specific hazard of relapse (deaths "
-                               "censored)")
+                               "censored); Gray's test compares the cumulative incidences")
     return out
 
 
@@ -426,6 +506,12 @@ CONVENTIONS = {
                   "ticks as on the dashboard's x axis",
     "events_after_death": "an event recorded after death is not counted",
     "min_group": f"groups with fewer than {MIN_N} patients are listed, not estimated",
+    "hazard_ratio": "Cox PH (Efron ties) of each group vs the first (reference), Wald 95 % CI "
+                    "and p; PH check: cox.zph (KM transform); cumulative incidence: "
+                    "cause-specific (deaths censored)",
+    "gray": "Gray's test (cmprsk::cuminc, rho = 0) of the cumulative incidence of relapse",
+    "landmark": "groups = status reached by L months (L x 30.4375 days); patients with the "
+                "event or censored on or before L left out; time since L",
 }
 
 
@@ -433,7 +519,9 @@ def survival_summary(trial: Trial, by: str | None = None, relapse_origin: str = 
                      cohort: Cohort = Cohort()) -> dict:
     """Every endpoint of the trial as `analyse_survival` computes it for the dashboard's default
     view (months for derived endpoints, days for those given as data), grouped by the patients
-    column `by`; the "as recorded" / "as analysed" reconciliation and the conventions."""
+    column `by` (hazard ratios against its first level); for a grouping known only after the
+    origin, the landmark analyses too (`landmark_analyses`, by month); the "as recorded" / "as
+    analysed" reconciliation and the conventions."""
     if by is not None and by not in trial.patients.columns:
         raise KeyError(f"no patient column {by!r}")
     group = by or NO_GROUP
@@ -441,7 +529,12 @@ def survival_summary(trial: Trial, by: str | None = None, relapse_origin: str = 
                  "landmark_months": list(LANDMARK_MONTHS), "conventions": CONVENTIONS}
     for key in endpoint_choices(trial):
         request = SurvivalRequest(cohort, key, group, relapse_origin, default_unit(key))
-        data = result_json(trial, analyse_survival(trial, request))
+        result = analyse_survival(trial, request)
+        data = result_json(trial, result)
+        if result.guarantee is not None and result.guarantee.post_baseline:
+            data["landmark_analyses"] = {
+                str(m): result_json(trial, analyse_survival(trial, replace(request, landmark=m)))
+                for m in LANDMARK_CHOICES}
         ep = endpoint_for(trial, key)
         if ep.tte:
             out.setdefault("time_to_event", {})[ep.tte] = data
@@ -451,4 +544,3 @@ def survival_summary(trial: Trial, by: str | None = None, relapse_origin: str = 
         out["reconciliation"] = records(sv.reconciliation(trial.patients))
         out["exclusions"] = records(sv.analysis_exclusions(trial.patients))
     return out
-

@@ -6,6 +6,13 @@ group, with the paired test of each visit against baseline.
 
 Every view, export, method snippet and `trial summary --json` reads these panels; the figure
 builders only draw them.
+
+Per-visit tests (trial.analysis.multiplicity): no test where a group has fewer than
+`MIN_PAIRED` patients with both values at a visit (`too_few`), and the p-values adjusted across
+the follow-up visits of each group (unadjusted, Holm or Hochberg: `p_adjusted`), which the *
+marks follow. With `model`, each panel also holds the linear mixed model's estimated means per
+visit and group (trial.analysis.mixed; values, or change from baseline with baseline as a
+covariate; not for % change).
 """
 from __future__ import annotations
 
@@ -16,9 +23,14 @@ import pandas as pd
 from ..model import Measure, Trial
 from ..stats import Scale, Test, grouped_visit_summary, measure_values
 from .cohort import Cohort, facet_column, group_label, labelled, level_order, line_column
+from .mixed import MixedResult, mixed_model
+from .multiplicity import MIN_PAIRED, Method, visit_p_values
 
 KEY_MEASURES = "__key__"
 GROUP = "_group"  # patients column holding the group label of each patient
+ADJUSTMENTS = ("none", "holm", "hochberg")
+MODEL = "model"   # the summary statistic that asks for the mixed model's estimated means
+MODEL_SCALES = ("value", "change")
 
 
 @dataclass(frozen=True)
@@ -28,6 +40,8 @@ class TrajectoryRequest:
     group: str = "none"           # a grouping key (cohort.group_options)
     scale: Scale = "value"
     test: Test = "paired_t"
+    adjust: Method = "none"       # multiplicity across visits: none, holm, hochberg
+    model: bool = False           # fit the mixed model (estimated means per visit and group)
 
 
 @dataclass(frozen=True)
@@ -37,8 +51,11 @@ class Panel:
     title: str
     measure: Measure
     values: pd.DataFrame   # patient_id, month, day, value, baseline, change, pct_change, group
-    summary: pd.DataFrame  # trial.stats summary rows (month, n, mean, sd, ...) with `group`
+    summary: pd.DataFrame  # trial.stats summary rows (month, n, mean, sd, ...) with `group`,
+    #                        too_few, p_adjusted (multiplicity.visit_p_values)
     facet: str | None = None
+    model: MixedResult | None = None   # the mixed model, when asked for and possible
+    model_notes: tuple[str, ...] = ()  # why there is none, or groups left out of it
 
 
 @dataclass(frozen=True)
@@ -81,7 +98,36 @@ def _panel(trial: Trial, code: str, facet: str | None, patients: pd.DataFrame,
     summary = summary.assign(group=pd.Categorical(summary["group"].astype(str), order))
     summary = summary.sort_values(["group", "month"]).assign(
         group=lambda d: d["group"].astype(str)).reset_index(drop=True)
-    return Panel(measure.label if facet is None else facet, measure, values, summary, facet)
+    summary = visit_p_values(summary, request.adjust, MIN_PAIRED)
+    model, model_notes = (panel_model(values, request.scale, order) if request.model
+                          else (None, ()))
+    return Panel(measure.label if facet is None else facet, measure, values, summary, facet,
+                 model, model_notes)
+
+
+def panel_model(values: pd.DataFrame, scale: Scale, order: list[str]
+                ) -> tuple[MixedResult | None, tuple[str, ...]]:
+    """The mixed model of one panel's values by group. A group without values at a visit that
+    others have would make that cell not estimable: it is left out of the model, and said."""
+    if scale not in MODEL_SCALES:
+        return None, ("No mixed model on the % change scale (a ratio to baseline): choose "
+                      "values or change from baseline.",)
+    column = "value" if scale == "value" else "change"
+    rows = values.dropna(subset=[column] + (["baseline"] if scale == "change" else []))
+    if scale == "change":
+        rows = rows.loc[rows["month"] != 0]
+    cells = rows.groupby(["group", "month"]).size().unstack(fill_value=0)
+    incomplete = [g for g in cells.index if (cells.loc[g] == 0).any()]
+    notes = tuple(f"{g}: not in the mixed model (no values at every visit)" for g in incomplete)
+    keep = [g for g in order if g in cells.index and g not in incomplete]
+    if rows.empty:
+        return None, ("No values on this scale: no mixed model.",)
+    if not keep:
+        return None, notes + ("No group has values at every visit: no mixed model.",)
+    data = values.loc[values["group"].isin(keep)]
+    data = data.assign(group=pd.Categorical(data["group"], keep))
+    result = mixed_model(data, "group", scale)
+    return (result if len(result.emm) else None), notes + result.messages
 
 
 def analyse_trajectories(trial: Trial, request: TrajectoryRequest) -> TrajectoryResult:
