@@ -9,12 +9,13 @@ builders only draw them.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..model import Measure, Trial
+from ..model import ARM_COLUMN, Measure, Trial
 from ..stats import Scale, Test, grouped_visit_summary, measure_values
+from . import compare
 from .cohort import Cohort, facet_column, group_label, labelled, level_order, line_column
 
 KEY_MEASURES = "__key__"
@@ -39,6 +40,9 @@ class Panel:
     values: pd.DataFrame   # patient_id, month, day, value, baseline, change, pct_change, group
     summary: pd.DataFrame  # trial.stats summary rows (month, n, mean, sd, ...) with `group`
     facet: str | None = None
+    # Between arms at each visit (trial.analysis.compare): empty unless grouped by arm.
+    comparison: pd.DataFrame = field(default_factory=pd.DataFrame)
+    lsmeans: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,8 @@ class TrajectoryResult:
     n_patients: int                # the selected patients
     levels: tuple[str, ...]        # the group levels of the whole trial, in order
     group_label: str | None        # how the data name the grouping (None without one)
+    analysis_set: str = ""         # "Intent-to-treat population, n = 254, by planned ..."
+    comparison_model: str = ""     # the between-arm test, when the panels have one
 
     @property
     def line_column(self) -> str | None:
@@ -76,12 +82,20 @@ def _panel(trial: Trial, code: str, facet: str | None, patients: pd.DataFrame,
     values = measure_values(trial, code, patients)
     values = values.assign(group=values["patient_id"].map(
         patients.set_index("patient_id")[GROUP]).astype(str))
-    summary = grouped_visit_summary(values, patients, GROUP, trial.study.visit_months,
-                                    request.scale, request.test)
+    months = tuple(v.month for v in trial.study.measure_visits(code))
+    summary = grouped_visit_summary(values, patients, GROUP, months, request.scale, request.test)
     summary = summary.assign(group=pd.Categorical(summary["group"].astype(str), order))
     summary = summary.sort_values(["group", "month"]).assign(
         group=lambda d: d["group"].astype(str)).reset_index(drop=True)
-    return Panel(measure.label if facet is None else facet, measure, values, summary, facet)
+    lsmeans, comparison = (compare.ancova(values, [g for g in order if g in set(values["group"])])
+                           if compares_arms(request) else (pd.DataFrame(), pd.DataFrame()))
+    return Panel(measure.label if facet is None else facet, measure, values, summary, facet,
+                 comparison, lsmeans)
+
+
+def compares_arms(request: TrajectoryRequest) -> bool:
+    """Whether the panels compare arms at each visit: when the lines are the arms."""
+    return line_column(request.group) == ARM_COLUMN
 
 
 def analyse_trajectories(trial: Trial, request: TrajectoryRequest) -> TrajectoryResult:
@@ -97,6 +111,9 @@ def analyse_trajectories(trial: Trial, request: TrajectoryRequest) -> Trajectory
         panels = [_panel(trial, code, facet, pts, request, levels)
                   for code in codes for facet, pts in _facets(trial, labelled_patients,
                                                               request.group)]
+    compared = any(len(p.comparison) for p in panels)
     return TrajectoryResult(request, tuple(codes), tuple(panels), len(patients),
                             tuple(level_order(trial, col)) if col else tuple(levels),
-                            group_label(trial, request.group))
+                            group_label(trial, request.group, request.cohort),
+                            request.cohort.analysis_set(trial, len(patients)),
+                            compare.SHORT_NAME if compared else "")
