@@ -1158,7 +1158,7 @@ def _populations(f: pd.DataFrame, cfg: dict, start: pd.Series, out: pd.DataFrame
         untreated = out["patient_id"].map(start).isna()
         if untreated.any():
             pop_notes.append(f"{int(untreated.sum())} subject(s) have no first dose date "
-                             f"(never treated): not in the treated subjects "
+                             f"(randomised, never treated): not in safety analyses "
                              f"({_example_ids(out.loc[untreated, 'patient_id'])})")
     return tuple(pops), tuple((r, defaults[r] or ALL_SUBJECTS) for r in ROLES), tuple(pop_notes)
 

@@ -60,6 +60,7 @@ Role = Literal["efficacy", "safety"]
 ROLES: tuple[Role, ...] = ("efficacy", "safety")
 ALL_SUBJECTS = "all"  # the population key of "every subject loaded"
 ARM_COLUMN = "arm"  # the patients column of the arm an analysis groups by (planned or actual)
+ARM_COLUMNS = (ARM_COLUMN, "arm_planned", "arm_actual")  # every column holding an arm
 
 
 @dataclass(frozen=True)

@@ -316,3 +316,142 @@ def adverse_event_table(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     listing = adverse_event_listing(trial, patients)
     out = listing.rename(columns=AE_COLUMNS)
     return out.astype({"Day": int}).astype(str).replace({"<NA>": "–", "nan": "–", "None": "–"})
+
+
+# --- Safety: treatment-emergent adverse events by system organ class and preferred term --------
+
+ANY_TEAE = "Any treatment-emergent adverse event"
+TOTAL = "Total"
+BREAKDOWNS = ("subjects", "severity", "serious", "related")
+NOT_RECORDED = "Not recorded"
+
+
+def _arm_levels(patients: pd.DataFrame) -> list[str]:
+    if "arm" not in patients:
+        return []
+    return sorted(patients["arm"].astype(str).unique())
+
+
+def teae_records(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
+    """The treatment-emergent adverse events of `patients` (a safety analysis set, whose `arm`
+    is the arm of the analysis) with the patient's arm."""
+    ae = trial.adverse_events
+    ae = ae.loc[ae["teae"] & ae["patient_id"].isin(patients["patient_id"])]
+    arm = patients.set_index("patient_id")["arm"].astype(str) if "arm" in patients else None
+    return ae.assign(arm=ae["patient_id"].map(arm) if arm is not None else TOTAL)
+
+
+def _rows_of(records: pd.DataFrame) -> list[tuple[str, str | None, str | None, pd.DataFrame]]:
+    """(row id, SOC, PT, records) in display order: any event, then each SOC by subjects (most
+    first, then name), each followed by its preferred terms in the same order."""
+    def by_subjects(groups: pd.core.groupby.DataFrameGroupBy) -> list:
+        counts = groups["patient_id"].nunique()
+        return sorted(counts.index, key=lambda k: (-counts[k], str(k)))
+
+    out = [("any", None, None, records)]
+    socs = records.groupby("soc", sort=False)
+    for soc in by_subjects(socs):
+        soc_records = socs.get_group(soc)
+        out.append((f"soc:{soc}", str(soc), None, soc_records))
+        terms = soc_records.groupby("term", sort=False)
+        for term in by_subjects(terms):
+            out.append((f"pt:{soc}:{term}", str(soc), str(term), terms.get_group(term)))
+    return out
+
+
+def _worst(records: pd.DataFrame, order: tuple[str, ...]) -> pd.Series:
+    """Each subject's worst severity code among `records` (missing: "Not recorded")."""
+    rank = {code: i for i, code in enumerate(order)}
+    sev = records["severity"].astype(object)
+    r = sev.map(lambda c: rank.get(str(c), -1) if c is not None and not pd.isna(c) else -1)
+    worst = r.groupby(records["patient_id"]).max()
+    return worst.map(lambda i: order[i] if i >= 0 else NOT_RECORDED)
+
+
+def safety_numbers(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
+    """Tidy safety table: one row per table row (any TEAE, SOC, SOC and PT) and arm (and
+    Total): N (subjects of the arm in the analysis set), subjects with at least one event,
+    their % of N, events, subjects with a serious (AESER = Y) or a related event, and subjects
+    by their worst severity (`sev:<code>` columns, the data's codes)."""
+    records = teae_records(trial, patients)
+    arms = _arm_levels(patients)
+    sizes = patients["arm"].astype(str).value_counts() if "arm" in patients else pd.Series()
+    denominators = {**{a: int(sizes.get(a, 0)) for a in arms}, TOTAL: len(patients)}
+    order = trial.severity_order
+    codes = list(order) + ([NOT_RECORDED] if records["severity"].isna().any() else [])
+    rows = []
+    for row_id, soc, term, rec in _rows_of(records):
+        for arm in [*arms, TOTAL]:
+            sub = rec if arm == TOTAL else rec.loc[rec["arm"] == arm]
+            n = denominators[arm]
+            k = sub["patient_id"].nunique()
+            worst = _worst(sub, order).value_counts() if len(sub) else pd.Series(dtype=int)
+            rows.append({"row": row_id, "soc": soc, "term": term,
+                         "label": term or soc or ANY_TEAE, "arm": arm, "N": n,
+                         "subjects": k, "pct": 100 * k / n if n else np.nan,
+                         "events": len(sub),
+                         "serious": sub.loc[sub["serious"], "patient_id"].nunique(),
+                         "related": sub.loc[sub["related_class"] == "yes",
+                                            "patient_id"].nunique(),
+                         **{f"sev:{c}": int(worst.get(c, 0)) for c in codes}})
+    columns = ["row", "soc", "term", "label", "arm", "N", "subjects", "pct", "events", "serious",
+               "related", *[f"sev:{c}" for c in codes]]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def related_codes(trial: Trial) -> tuple[list[str], list[str]]:
+    """The data's relatedness codes read as related and as not related (for the table's note)."""
+    ae = trial.adverse_events
+    pairs = ae[["related", "related_class"]].dropna().drop_duplicates()
+    yes = sorted(str(c) for c, k in pairs.itertuples(index=False) if k == "yes")
+    no = sorted(str(c) for c, k in pairs.itertuples(index=False) if k == "no")
+    return yes, no
+
+
+def safety_table(trial: Trial, patients: pd.DataFrame, breakdown: str = "subjects"
+                 ) -> pd.DataFrame:
+    """Display safety table: 'System organ class / Preferred term', then per arm (and Total)
+    the chosen statistic: subjects 'n (%)', events, or subjects by worst severity, with a
+    serious or with a related event. Preferred terms are indented under their SOC."""
+    numbers = safety_numbers(trial, patients)
+    if numbers.empty:
+        return pd.DataFrame()
+    sev_cols = [c for c in numbers.columns if c.startswith("sev:")]
+    lines = []
+    for row_id, part in numbers.groupby("row", sort=False):
+        first = part.iloc[0]
+        name = (f"    {first['term']}" if first["term"] is not None else
+                str(first["soc"]) if first["soc"] is not None else ANY_TEAE)
+        line = {"row": row_id, "System organ class / Preferred term": name}
+        for r in part.to_dict("records"):
+            head = f"{r['arm']} (N={r['N']})"
+            if breakdown == "severity":
+                for c in sev_cols:
+                    line[f"{head}: {c[4:]}"] = str(r[c])
+            elif breakdown in ("serious", "related"):
+                line[f"{head}: {breakdown}"] = _n_pct(r[breakdown], r["N"])
+            else:
+                line[f"{head}: n (%)"] = _n_pct(r["subjects"], r["N"])
+                line[f"{head}: events"] = str(int(r["events"]))
+        lines.append(line)
+    return pd.DataFrame(lines)
+
+
+def _n_pct(k: int, n: int) -> str:
+    return f"{int(k)} ({_num(100 * k / n)} %)" if n else "–"
+
+
+def subjects_with(trial: Trial, patients: pd.DataFrame, row_id: str, arm: str | None
+                  ) -> list[str]:
+    """The subjects behind one cell of the safety table (a clicked cell): those with a
+    treatment-emergent event of the row in the arm (any arm for None or Total)."""
+    records = teae_records(trial, patients)
+    if arm not in (None, TOTAL):
+        records = records.loc[records["arm"] == arm]
+    kind, _, rest = row_id.partition(":")
+    if kind == "soc":
+        records = records.loc[records["soc"].astype(str) == rest]
+    elif kind == "pt":
+        match = records["soc"].astype(str) + ":" + records["term"].astype(str) == rest
+        records = records.loc[match]
+    return sorted(records["patient_id"].astype(str).unique(), key=_natural_key)

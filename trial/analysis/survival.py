@@ -94,8 +94,11 @@ def tte_endpoint(code: str, label: str) -> Endpoint:
 def endpoint_choices(trial: Trial) -> dict[str, str]:
     """Endpoint key -> label: the derived endpoints the data support (relapse ones only with
     responses), then the endpoints given as data (ADaM ADTTE), keyed "tte:<PARAMCD>"."""
+    # A study with its own overall survival (ADaM ADTTE OS) is analysed with it, not with one
+    # derived from the death records (trial.model.Design.overall_survival).
+    own_os = bool(trial.study.design.overall_survival)
     out = {k: v for k, v in ENDPOINT_LABELS.items()
-           if not ENDPOINTS[k].relapse or trial.has_response}
+           if (not ENDPOINTS[k].relapse or trial.has_response) and not (k == "os" and own_os)}
     out.update({f"{TTE_PREFIX}{code}": label for code, label in trial.tte_endpoints})
     return out
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..model import ARM_COLUMN, Measure, Trial
+from ..model import ARM_COLUMNS, Measure, Trial
 from ..stats import Scale, Test, grouped_visit_summary, measure_values
 from . import compare
 from .cohort import Cohort, facet_column, group_label, labelled, level_order, line_column
@@ -95,7 +95,7 @@ def _panel(trial: Trial, code: str, facet: str | None, patients: pd.DataFrame,
 
 def compares_arms(request: TrajectoryRequest) -> bool:
     """Whether the panels compare arms at each visit: when the lines are the arms."""
-    return line_column(request.group) == ARM_COLUMN
+    return line_column(request.group) in ARM_COLUMNS
 
 
 def analyse_trajectories(trial: Trial, request: TrajectoryRequest) -> TrajectoryResult:
