@@ -1194,7 +1194,7 @@ def _subject_variables(ds: Dataset, f: pd.DataFrame, cfg: dict, skip: set, out: 
         if c.endswith("FL") and not numeric:
             s = s.fillna("N")  # ADaM flags: Y or empty
         out[name] = s.astype(float) if numeric else s.astype(object).where(s.notna(), "missing")
-        labels[name] = f"{ds.labels.get(c) or c} ({c})"
+        labels[name] = f"{ds.labels[c]} ({c})" if ds.labels.get(c) else c
         variables[c] = name
 
 
@@ -1533,6 +1533,10 @@ def _map(raw: AdamFolder, cfg: dict, excluded: tuple, notes: list[Finding], sour
     adsl_rows = adsl.frame.drop_duplicates("USUBJID")
     patients["last_followup_day"] = patients["patient_id"].map(
         _last_followup(adsl_rows, start, bds_days + ae_days)).astype(int)
+    patients["_treatment_start_day"] = np.where(patients["patient_id"].map(start).notna(), 1.0,
+                                                np.nan)
+    patients["_treatment_end_day"] = _treatment_end(adsl_rows, start).reindex(
+        patients["patient_id"]).to_numpy()
     lf = patients.set_index("patient_id")["last_followup_day"]
     deaths = _deaths(adsl_rows, start, lf, adsl, notes)
     events.append(deaths)
@@ -1561,6 +1565,18 @@ def _map(raw: AdamFolder, cfg: dict, excluded: tuple, notes: list[Finding], sour
                  measurements=measurements, events=events, source=source,
                  fingerprint=raw.fingerprint, tte=tte,
                  adverse_events=adverse.reset_index(drop=True), severity_order=severity)
+
+
+def _treatment_end(adsl: pd.DataFrame, start: pd.Series) -> pd.Series:
+    """Study day of the last dose per subject (TRTEDT, else TRTDURD/TRTDUR days of treatment)."""
+    ids = adsl["USUBJID"].astype(str)
+    end = pd.Series(np.nan, index=adsl.index)
+    if "TRTEDT" in adsl.columns and len(start):
+        end = _study_day(_dates(adsl["TRTEDT"]), ids.map(start))
+    for c in ("TRTDURD", "TRTDUR"):
+        if c in adsl.columns and pd.api.types.is_numeric_dtype(adsl[c]):
+            end = end.fillna(adsl[c].astype(float))
+    return pd.Series(end.to_numpy(), index=ids)
 
 
 def _design_notes(subjects: _Subjects, start_var: str, patients: pd.DataFrame) -> tuple:

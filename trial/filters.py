@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .model import ARM_COLUMN, Role, Trial
+from .model import ARM_COLUMN, Population, Role, Trial
 
 
 @dataclass(frozen=True)
@@ -19,9 +19,10 @@ class VariableFilter:
     values: tuple[str, ...] | None = None
     low: float | None = None
     high: float | None = None
+    label: str = ""  # how the data name the column, for descriptions
 
-    def describe(self, label: str | None = None) -> str:
-        name = label or self.column
+    def describe(self) -> str:
+        name = self.label or self.column
         if self.values is not None:
             return f"{name}: {', '.join(self.values) or 'none'}"
         lo = "" if self.low is None else f"{self.low:g}"
@@ -111,21 +112,35 @@ def select_patients(patients: pd.DataFrame, flt: PatientFilter) -> pd.DataFrame:
     return patients.loc[keep]
 
 
-def analysis_set(trial: Trial, flt: PatientFilter, role: Role = "efficacy") -> pd.DataFrame:
-    """The patients of an analysis of `role` before the sidebar's other filters: the role's
-    population (or the filter's), with `arm` holding the role's arm (planned or actual)."""
-    design = trial.study.design
+def _restricted(trial: Trial, population: Population | None, flt: PatientFilter,
+                role: Role) -> pd.DataFrame:
+    """The patients of `population` (all without one), `arm` holding the arm `role` uses (or
+    the filter's basis)."""
     patients = trial.patients
-    population = design.population_for(role, flt.population)
     if population is not None and population.column in patients:
         patients = patients.loc[patients[population.column]]
-    arm = design.arm_for(role, flt.arm_basis)
+    arm = trial.study.design.arm_for(role, flt.arm_basis)
     if arm is not None and arm.column in patients and ARM_COLUMN in patients:
         patients = patients.assign(**{ARM_COLUMN: patients[arm.column]})
     return patients
+
+
+def analysis_set(trial: Trial, flt: PatientFilter, role: Role = "efficacy") -> pd.DataFrame:
+    """The patients of an analysis of `role` before the sidebar's other filters: the role's
+    population (or the filter's), with `arm` holding the role's arm (planned or actual)."""
+    population = trial.study.design.population_for(role, flt.population)
+    return _restricted(trial, population, flt, role)
 
 
 def analysis_patients(trial: Trial, flt: PatientFilter, role: Role = "efficacy"
                       ) -> pd.DataFrame:
     """The patients an analysis of `role` is about: its analysis set, then the filter."""
     return select_patients(analysis_set(trial, flt, role), flt)
+
+
+def listed_patients(trial: Trial, flt: PatientFilter) -> pd.DataFrame:
+    """The patients lists and counts show (patient list, cards, the sidebar's count): every
+    patient loaded, or the population the filter chooses, then the filter; `arm` is the
+    arm of efficacy analyses unless the filter chooses the basis."""
+    population = trial.study.design.population(flt.population)
+    return select_patients(_restricted(trial, population, flt, "efficacy"), flt)

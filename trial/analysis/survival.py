@@ -313,11 +313,13 @@ def analyse_survival(trial: Trial, request: SurvivalRequest) -> SurvivalResult:
     endpoint = endpoint_for(trial, request.endpoint)
     patients = request.cohort.patients(trial)
     base = dict(request=request, endpoint=endpoint, n_patients=len(patients),
-                group_label=group_label(trial, request.group))
+                group_label=group_label(trial, request.group, request.cohort))
     empty = _why_empty(trial, patients, endpoint, None)
     if empty and missing_columns(patients, endpoint.relapse):
         return SurvivalResult(**base, denominator="", empty=empty)
-    denom = denominator(patients, endpoint.relapse)
+    # Who is analysed: the study's analysis set where it defines one (ADaM populations).
+    denom = (not endpoint.relapse and request.cohort.analysis_set(trial, len(patients))) or \
+        denominator(patients, endpoint.relapse)
     frame = study_frame(trial, request)
     empty = empty or _why_empty(trial, patients, endpoint, frame)
     if empty:
