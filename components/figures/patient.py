@@ -199,23 +199,66 @@ def _grid(n: int) -> tuple[int, int]:
     return math.ceil(n / cols), cols
 
 
-def _reference_band(fig, measure: Measure, row: int, col: int) -> None:
+def _axis(i: int) -> str:
+    """The axis suffix of the i-th subplot (0-based): "", "2", "3", ..."""
+    return "" if i == 0 else str(i + 1)
+
+
+def _reference_band(measure: Measure, i: int) -> dict | None:
+    """The reference range of subplot i as a layout shape: a band, or a dotted line where
+    there is only a lower limit (so that the axis is not stretched to `max`)."""
     lo, hi = measure.ref_low, measure.ref_high
     if lo is None and hi is None:
-        return
-    band = dict(fillcolor="#2a9d55", opacity=0.10, line_width=0, layer="below", row=row, col=col,
-                exclude_empty_subplots=False)
+        return None
+    where = dict(xref=f"x{_axis(i)} domain", x0=0, x1=1, yref=f"y{_axis(i)}", layer="below")
+    band = dict(type="rect", fillcolor="#2a9d55", opacity=0.10, line_width=0, **where)
     if measure.log_scale:
         # A band on a log axis cannot start at 0: start it at the smallest positive value.
         y0 = lo if lo and lo > 0 else max(measure.min or 0, 0) or 1.0
         y1 = hi if hi is not None else (measure.max or lo * 1000)
-        fig.add_hrect(y0=y0, y1=y1, **band)
-        return
-    if hi is None:  # only a lower limit: a line, so that the axis is not stretched to `max`
-        fig.add_hline(y=lo, line=dict(color="#2a9d55", width=1.5, dash="dot"), row=row, col=col,
-                      exclude_empty_subplots=False)
-        return
-    fig.add_hrect(y0=lo if lo is not None else min(0.0, measure.min or 0.0), y1=hi, **band)
+        return {**band, "y0": y0, "y1": y1}
+    if hi is None:
+        return dict(type="line", y0=lo, y1=lo, line=dict(color="#2a9d55", width=1.5,
+                                                          dash="dot"), **where)
+    return {**band, "y0": lo if lo is not None else min(0.0, measure.min or 0.0), "y1": hi}
+
+
+def _median_trace(med: pd.DataFrame, peers: Peers, color: str, group_n: int,
+                  legend: bool) -> go.Scatter:
+    return go.Scatter(
+        x=med["month"], y=med["median"], mode="lines",
+        line=dict(color=color, width=2, dash="dash"), opacity=0.85,
+        name=f"Median of {plain(peers.label)} (n = {group_n})",
+        legendgroup="median", showlegend=legend,
+        customdata=np.stack([med["count"].to_numpy()], axis=-1),
+        hovertemplate=f"Median of {plain(peers.value)}: %{{y:.3g}}<br>"
+                      "n = %{customdata[0]}<extra></extra>")
+
+
+def _value_traces(m: Measure, v: pd.DataFrame, vlabel: dict, person: str, patient_id: str,
+                  seen_prov: set) -> list[go.Scatter]:
+    """The patient's line and one marker trace per provenance (legend once per provenance)."""
+    out = [go.Scatter(x=v["month"], y=v["value"], mode="lines",
+                      line=dict(color=PATIENT_COLOR, width=2), showlegend=False,
+                      hoverinfo="skip", legendgroup="patient")]
+    provs = v["provenance"].map(provenance) if "provenance" in v else \
+        pd.Series(DEFAULT_PROVENANCE, index=v.index)
+    for prov in pd.unique(provs):
+        pv = v.loc[provs == prov]
+        flags = [_flag(m, float(x)) for x in pv["value"]]
+        colors = [OUT_OF_RANGE_COLOR if f else PATIENT_COLOR for f in flags]
+        hover = [f"<b>{plain(m.label)}</b> · {plain(vlabel.get(mo, f'{mo:g}'))}<br>"
+                 f"{val:.4g} {plain(m.unit)}{' · ' + f if f else ''}<br>{prov} value"
+                 for mo, val, f in zip(pv["month"], pv["value"], flags, strict=True)]
+        out.append(go.Scatter(
+            x=pv["month"], y=pv["value"], mode="markers",
+            marker=dict(symbol=PROVENANCE_SYMBOL.get(prov, "circle"), size=9,
+                        color=colors, line=dict(color=colors, width=2)),
+            name=f"{person} {plain(patient_id)}: {prov} value",
+            legendgroup=f"prov-{prov}", showlegend=prov not in seen_prov,
+            hovertext=hover, hoverinfo="text"))
+        seen_prov.add(prov)
+    return out
 
 
 def measures_figure(trial: Trial, record: PatientRecord, medians: pd.DataFrame,
@@ -223,7 +266,8 @@ def measures_figure(trial: Trial, record: PatientRecord, medians: pd.DataFrame,
                     title: str = "Measures over time") -> go.Figure:
     """Every measure (or `codes`) over its visits: the patient's values against the reference
     range (green band) and the median of the patient's peers (responder group, or arm; dashed),
-    one small panel each, each on its own visit axis."""
+    one small panel each, each on its own visit axis. Traces, shapes and axes are added in one
+    step each (plotly's per-call cost dominated a page with many panels)."""
     codes = list(trial.measure_codes if codes is None else codes)
     peers = peers or Peers("response", record.group, f"{record.group} group")
     if not codes:
@@ -243,69 +287,49 @@ def measures_figure(trial: Trial, record: PatientRecord, medians: pd.DataFrame,
         if peers.exists and peers.column in trial.patients else 0
     person = "Subject" if trial.study.source_format == "adam" else "Patient"
     seen_prov: set[str] = set()
-    median_legend = False
+    traces, rows, cols, shapes, notes, axes = [], [], [], [], [], {}
     units = set()
+    medians = dict(tuple(medians.groupby("measure"))) if len(medians) else {}
+    values = dict(tuple(record.values.groupby("measure"))) if len(record.values) else {}
     for i, code in enumerate(codes):
         r, c = i // n_cols + 1, i % n_cols + 1
         m = trial.study.measure(code)
         visits: list[Visit] = list(trial.study.measure_visits(code))
-        units.add(trial.study.measure_visit_unit(code))
-        vlabel = {v.month: v.label for v in visits}
-        _reference_band(fig, m, r, c)
-        med = medians.loc[medians["measure"] == code].sort_values("month")
-        if len(med) and peers.exists:
-            fig.add_trace(go.Scatter(
-                x=med["month"], y=med["median"], mode="lines",
-                line=dict(color=color, width=2, dash="dash"), opacity=0.85,
-                name=f"Median of {plain(peers.label)} (n = {group_n})",
-                legendgroup="median", showlegend=not median_legend,
-                customdata=np.stack([med["count"].to_numpy()], axis=-1),
-                hovertemplate=f"Median of {plain(peers.value)}: %{{y:.3g}}<br>"
-                              "n = %{customdata[0]}<extra></extra>"), row=r, col=c)
-            median_legend = True
-        v = record.values.loc[record.values["measure"] == code].sort_values("month")
-        v = v.dropna(subset=["value"])
-        if v.empty:
+        unit = trial.study.measure_visit_unit(code)
+        units.add(unit)
+        band = _reference_band(m, i)
+        if band:
+            shapes.append(band)
+        new = []
+        med = medians.get(code)
+        if med is not None and len(med) and peers.exists:
+            new.append(_median_trace(med.sort_values("month"), peers, color, group_n,
+                                     not any(t.legendgroup == "median" for t in traces)))
+        v = values.get(code)
+        v = v.sort_values("month").dropna(subset=["value"]) if v is not None else None
+        if v is None or v.empty:
             why = (f"not measured (only patients with {m.population.replace('_', ' ')})"
                    if m.population and not record.row.get(m.population) else "no values")
-            fig.add_annotation(text=why, x=0.5, y=0.5, xref=f"x{i + 1 if i else ''} domain",
-                               yref=f"y{i + 1 if i else ''} domain", showarrow=False,
-                               font=dict(size=12, color="#777"))
+            notes.append(dict(text=why, x=0.5, y=0.5, xref=f"x{_axis(i)} domain",
+                              yref=f"y{_axis(i)} domain", showarrow=False,
+                              font=dict(size=12, color="#777")))
         else:
-            fig.add_trace(go.Scatter(
-                x=v["month"], y=v["value"], mode="lines", line=dict(color=PATIENT_COLOR, width=2),
-                showlegend=False, hoverinfo="skip", legendgroup="patient"), row=r, col=c)
-            provs = v["provenance"].map(provenance) if "provenance" in v else \
-                pd.Series(DEFAULT_PROVENANCE, index=v.index)
-            for prov in pd.unique(provs):
-                pv = v.loc[provs == prov]
-                flags = [_flag(m, float(x)) for x in pv["value"]]
-                colors = [OUT_OF_RANGE_COLOR if f else PATIENT_COLOR for f in flags]
-                hover = [f"<b>{plain(m.label)}</b> · {plain(vlabel.get(mo, f'{mo:g}'))}<br>"
-                         f"{val:.4g} {plain(m.unit)}{' · ' + f if f else ''}<br>{prov} value"
-                         for mo, val, f in zip(pv["month"], pv["value"], flags, strict=True)]
-                fig.add_trace(go.Scatter(
-                    x=pv["month"], y=pv["value"], mode="markers",
-                    marker=dict(symbol=PROVENANCE_SYMBOL.get(prov, "circle"), size=9,
-                                color=colors, line=dict(color=colors, width=2)),
-                    name=f"{person} {plain(record.patient_id)}: {prov} value",
-                    legendgroup=f"prov-{prov}", showlegend=prov not in seen_prov,
-                    hovertext=hover, hoverinfo="text"), row=r, col=c)
-                seen_prov.add(prov)
+            new += _value_traces(m, v, {vv.month: vv.label for vv in visits}, person,
+                                 record.patient_id, seen_prov)
+        traces += new
+        rows += [r] * len(new)
+        cols += [c] * len(new)
+        axis: dict = {"showgrid": False}
         if visits:
-            pad = 0.7 if trial.study.measure_visit_unit(code) == "month" else \
-                max(0.7, 0.04 * (visits[-1].month - visits[0].month))
-            fig.update_xaxes(tickvals=[vv.month for vv in visits],
-                             ticktext=_tick_texts([vv.month for vv in visits],
-                                                  trial.study.measure_visit_unit(code)),
-                             showgrid=False,
-                             range=[min(vv.month for vv in visits) - pad,
-                                    max(vv.month for vv in visits) + pad], row=r, col=c)
+            months = [vv.month for vv in visits]
+            pad = 0.7 if unit == "month" else max(0.7, 0.04 * (months[-1] - months[0]))
+            axis.update(tickvals=months, ticktext=_tick_texts(months, unit),
+                        range=[min(months) - pad, max(months) + pad])
+        axes[f"xaxis{_axis(i)}"] = axis
         if m.log_scale:
-            fig.update_yaxes(type="log", dtick=1, row=r, col=c)  # powers of ten only
-    unit = units.pop() if len(units) == 1 else "visit"
-    fig.update_xaxes(title_text=unit.capitalize(), title_font=dict(size=11), row=n_rows)
-    fig.update_annotations(font_size=13, selector=dict(xref="paper"))
+            axes[f"yaxis{_axis(i)}"] = dict(type="log", dtick=1)  # powers of ten only
+    if traces:
+        fig.add_traces(traces, rows=rows, cols=cols)
     whose = "responder group" if peers.column == "response" else "arm"
     median = (f"dashed: median of the patient's {whose} (all patients of that "
               f"{'group' if peers.column == 'response' else 'arm'}) · " if peers.exists else "")
@@ -318,7 +342,11 @@ def measures_figure(trial: Trial, record: PatientRecord, medians: pd.DataFrame,
         legend=dict(orientation="h", yanchor="top", y=-50 / (215 * n_rows),
                     xanchor="left", x=0, font=dict(size=13)), hovermode="closest")
     layout["font"] = dict(layout["font"], size=12)
-    fig.update_layout(**layout)
+    titles_ = [dict(a.to_plotly_json(), font=dict(size=13)) for a in fig.layout.annotations]
+    fig.update_layout(**layout, shapes=shapes, annotations=titles_ + notes)
+    fig.update_layout({k: {**fig.layout[k].to_plotly_json(), **v} for k, v in axes.items()})
+    shown = units.pop() if len(units) == 1 else "visit"
+    fig.update_xaxes(title_text=shown.capitalize(), title_font=dict(size=11), row=n_rows)
     return fig
 
 
