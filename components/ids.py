@@ -9,6 +9,20 @@ FILTER_LN = "filter-lupus-nephritis"
 FILTER_AGE = "filter-age"
 FILTER_ARM = "filter-arm"
 FILTER_RESET = "filter-reset"
+# The analysis set and filters on any subject-level variable (components/views/filters.py)
+FILTER_POPULATION = "filter-population"      # dropdown: the population (default: each view's)
+FILTER_ARM_BASIS = "filter-arm-basis"        # radio: planned or actual arm (default: each view's)
+FILTER_ANALYSIS = "filter-analysis"          # the section holding the two
+FILTER_VARIABLES = "filter-variables"        # store: {column: {"values": [...]} | {"range": [lo, hi]}}
+FILTER_VARIABLES_SHOWN = "filter-variables-shown"  # store: the filters the widgets show
+FILTER_VARIABLE_CHOICES = "filter-variable-choices"  # store (static): the variables offered
+FILTER_VARIABLE_ADD = "filter-variable-add"  # dropdown: add a filter on a variable
+FILTER_VARIABLE_LIST = "filter-variable-list"  # the widgets of the added filters
+# Pattern-matching ids {"type": FILTER_VAR_*, "index": i}, i: the variable's position in the
+# trial's offered variables (never a value of the data).
+FILTER_VAR_VALUES = "filter-var-values"      # checklist of a categorical variable
+FILTER_VAR_RANGE = "filter-var-range"        # range slider of a numeric variable
+FILTER_VAR_REMOVE = "filter-var-remove"      # button removing the filter
 SELECTED_COUNT = "selected-count"
 
 # Headline cards
@@ -64,6 +78,8 @@ PATIENT_VALUES_TABLE = "patient-values-table"
 PATIENT_WARNINGS = "patient-warnings"
 PATIENT_PROVENANCE_NOTE = "patient-provenance-note"
 PATIENT_NOT_FOUND = "patient-not-found"
+PATIENT_MORE_MEASURES = "patient-more-measures"  # dropdown: further measures, by dataset
+PATIENT_MORE_GRAPH = "patient-more-graph"
 
 # Patients tab: list and swimmer plot (components/patient_list.py)
 TAB_PATIENTS = "tab-patients"
@@ -94,6 +110,12 @@ TABLE_BASELINE = "baseline"
 TABLE_RESPONSE = "response"
 TABLE_AE = "adverse-events"
 TABLE_AE_COUNTS = "adverse-event-counts"
+TABLE_SAFETY = "safety"                       # the key of the safety table (CSV download)
+TABLES_SAFETY = "tables-safety"               # AG Grid: TEAE by SOC and PT, by arm
+TABLES_SAFETY_BREAKDOWN = "tables-safety-breakdown"  # radio: subjects, severity, serious, ...
+TABLES_SAFETY_SUBJECTS = "tables-safety-subjects"    # the subjects behind a clicked cell
+TABLES_SAFETY_NOTE = "tables-safety-note"
+TABLES_SECTION = "tables-section"             # pattern-matching {"type": ..., "table": key}
 
 # Export toolbar and "How was this computed" (components/export.py, export_toolbar.py).
 # Pattern-matching ids: {"type": EXPORT_BUTTON, "view": VIEW_*, "format": FORMAT_*},

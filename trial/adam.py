@@ -48,6 +48,25 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .design import (
+    ACTUAL_ARM_VARIABLES,
+    EFFICACY_FLAGS,
+    PLANNED_ARM_VARIABLES,
+    POPULATION_FLAGS,
+    PRE_BASELINE_WORDS,
+    SAFETY_FLAGS,
+    SCREEN_FAILURE,
+    TREATED,
+    UNSCHEDULED_WORDS,
+    arm_label,
+    main_unit,
+    not_time_to_event,
+    position,
+    severity_order,
+    time_unit,
+    visit_time,
+)
+from .design import related_class as design_related_class
 from .io import (
     header_names,
     parquet_frame,
@@ -60,14 +79,24 @@ from .io import (
 )
 from .limits import MAX_DAY, MAX_VALUE, MAX_VISIT_NUMBER, Limits, Progress, over
 from .model import (
+    AE_COLUMNS,
+    ALL_SUBJECTS,
+    ARM_COLUMN,
+    ROLES,
     TTE_COLUMNS,
+    ArmVariable,
     DataError,
+    Design,
+    EndpointChoice,
     Finding,
     Measure,
+    Population,
     Study,
     Trial,
     Visit,
+    VisitAxis,
     derive_outcomes,
+    empty_adverse_events,
     empty_tte,
 )
 from .precheck import inspect, missing_rows
@@ -80,11 +109,6 @@ CAP = 10  # example rows per finding
 DERIVED_VISIT_NUMBER = 99  # AVISITN from here on: derived visits (End of Treatment, Endpoint)
 DERIVED_VISIT_WORDS = re.compile(r"end of|endpoint|early term|unsched|last|final|worst|best|"
                                  r"average|overall|follow.?up", re.I)
-ARM_VARIABLES = ("TRT01A", "ARM", "TRT01P", "TRTA", "TRTP", "ACTARM")
-NOT_GROUPS = {"STUDYID", "USUBJID", "SUBJID", "SITEID", "SEX", "AGE", "AGEU", "DTHFL"}
-MAX_GROUP_LEVELS = 8
-RELATED_NO = {"NONE", "NOT RELATED", "UNRELATED", "N", "NO", "UNLIKELY RELATED"}
-ARM_COLUMN = "arm"
 # The key measures when adam.json names none (`parameters_first`): the routine safety labs an
 # investigator reads first (creatinine, albumin, urea nitrogen, ALT, AST), by their CDISC
 # controlled-terminology PARAMCD, wherever the data have them. Without any of them the views
@@ -101,11 +125,12 @@ NUMERIC = {"AVAL", "AVISITN", "ADY", "A1LO", "A1HI", "BASE", "CHG", "CNSR", "AGE
            "ATPTN", "ASTDY", "AENDY", "TRTDUR", "TRTDURD"}
 # Variables read from the BDS datasets (only these: a 74,000-row ADLBC loads in about a second).
 BDS_VARIABLES = ("USUBJID", "PARAMCD", "PARAM", "PARAMN", "AVAL", "AVALU", "AVISIT", "AVISITN",
-                 "ADY", "ADT", "A1LO", "A1HI", "ABLFL", "ATPT", "ATPTN", "ANL01FL", "DTYPE")
+                 "ADY", "ADT", "A1LO", "A1HI", "ABLFL", "ATPT", "ATPTN", "ANL01FL", "DTYPE",
+                 "PARCAT1")
 CONFIG_KEYS = {"title", "short_title", "registry_id", "citation", "data_status", "data_note",
                "time_origin", "center", "center_label", "arm", "groups", "parameters_first",
                "parameters", "visits", "visit_unit", "include_derived_records", "response",
-               "tte_unit"}
+               "tte_unit", "arms", "populations", "related_values"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -355,6 +380,15 @@ def read_config(folder: Path, config: dict | str | Path | None,
         if not ok:
             bad("visits", "expected a list of AVISITN numbers or of objects "
                           "{\"avisitn\": 4, \"label\": \"Week 4\"}")
+    for k, allowed in (("arms", {"planned", "actual", "efficacy", "safety"}),
+                       ("populations", {"efficacy", "safety"})):
+        if k in obj and not (isinstance(obj[k], dict) and set(obj[k]) <= allowed
+                             and all(isinstance(v, str) for v in obj[k].values())):
+            bad(k, f"expected an object with text values and the keys {', '.join(sorted(allowed))}"
+                   " (e.g. {\"efficacy\": \"ITTFL\", \"safety\": \"SAFFL\"})")
+    if "related_values" in obj and not (isinstance(obj["related_values"], list) and all(
+            isinstance(x, str) for x in obj["related_values"])):
+        bad("related_values", "expected a list of the AEREL codes that mean related")
     if "include_derived_records" in obj and not isinstance(obj["include_derived_records"], bool):
         bad("include_derived_records", "expected true or false")
     if "response" in obj:
@@ -718,14 +752,16 @@ def check_adam(path: str | Path, config: dict | str | Path | None = None) -> lis
 
 
 # ---------------------------------------------------------------------------------------------
-# Building the model
+# Building the model: measurements and their visit axes
 
-def _measure_rows(ds: Dataset, cfg: dict, notes: list[Finding]) -> pd.DataFrame:
-    """Plottable BDS records with columns code, label, unit, patient_id, month, day, value,
-    ref_low, ref_high, visit_label; exclusions counted in `notes`."""
+def _measure_rows(ds: Dataset, cfg: dict, notes: list[Finding]
+                  ) -> tuple[pd.DataFrame, VisitAxis | None]:
+    """Plottable BDS records (columns code, label, unit, patient_id, month, day, value, ref_low,
+    ref_high, visit_label, ...) and the dataset's visit axis; exclusions counted in `notes`.
+    `month` is the record's place on the axis (`_visit_axis`), 0 for the baseline record."""
     f = ds.frame
     if not set(REQUIRED["bds"]) <= set(f.columns):
-        return pd.DataFrame()
+        return pd.DataFrame(), None
     f = f.loc[f["USUBJID"].notna() & f["PARAMCD"].notna()]
     include_derived = bool(cfg.get("include_derived_records", False))
     keep = pd.Series(True, index=f.index)
@@ -749,32 +785,40 @@ def _measure_rows(ds: Dataset, cfg: dict, notes: list[Finding]) -> pd.DataFrame:
                                                 f"plot them")
     exclude(f["AVISITN"].isna() & ~baseline, "are unscheduled visits (AVISITN missing)")
     label = f["AVISIT"] if "AVISIT" in f.columns else pd.Series(None, index=f.index, dtype=object)
+    text = label.fillna("")
+    unscheduled = text.str.contains(UNSCHEDULED_WORDS) & ~baseline
+    exclude(unscheduled, f"are unscheduled visits (AVISITN {_visit_names(f, unscheduled & keep)})")
     configured = _configured_visits(cfg)
     if configured is not None:
         exclude(~f["AVISITN"].isin(list(configured)) & ~baseline,
                 "are at visits not listed in the configuration's visits")
     else:
-        derived = (f["AVISITN"] >= DERIVED_VISIT_NUMBER) | \
-            label.fillna("").str.contains(DERIVED_VISIT_WORDS)
-        names = ", ".join(f"{n:g} '{lab}'" for n, lab in f.loc[derived & keep & ~baseline,
-                                                                ["AVISITN", "AVISIT"]
-                                                                if "AVISIT" in f.columns else
-                                                                ["AVISITN", "AVISITN"]]
-                          .drop_duplicates().itertuples(index=False))
-        exclude(derived & ~baseline, f"are at derived visits (AVISITN {names}) that repeat or "
-                                     f"summarise other visits, e.g. End of Treatment")
-    f = f.loc[keep]
+        derived = (f["AVISITN"] >= DERIVED_VISIT_NUMBER) | text.str.contains(DERIVED_VISIT_WORDS)
+        exclude(derived & ~baseline, f"are at derived visits (AVISITN "
+                                     f"{_visit_names(f, derived & keep & ~baseline)}) that "
+                                     f"repeat or summarise other visits, e.g. End of Treatment")
+    f, label = f.loc[keep], label.loc[keep]
     baseline = baseline.loc[f.index]
-    # The visit key: AVISITN; baseline records are visit 0 (the model's baseline).
-    month = f["AVISITN"].where(~baseline, 0.0)
+    axis, month, before = _visit_axis(ds, f, baseline, label, cfg)
+    exclude_before = before & ~baseline
+    if exclude_before.any():
+        notes.append(Finding("warning", ds.file, f"{int(exclude_before.sum()):,} record(s) are "
+                                                 f"at visits before baseline (AVISITN "
+                                                 f"{_visit_names(f, exclude_before)}): the "
+                                                 f"baseline is the ABLFL record, so they are "
+                                                 f"neither plotted nor tested "
+                                                 f"({_rows_text(ds, f.index[exclude_before])})",
+                             column="AVISIT", rule="excluded_records"))
+        f, month, baseline = f.loc[~exclude_before], month.loc[~exclude_before], \
+            baseline.loc[~exclude_before]
     params_with_ablfl = set(f.loc[baseline, "PARAMCD"])
     # Where a parameter has ABLFL records, other records at visit 0 are not its baseline.
     stray = (month == 0) & ~baseline & f["PARAMCD"].isin(params_with_ablfl)
     if stray.any():
-        notes.append(Finding("warning", ds.file, f"{int(stray.sum()):,} record(s) at AVISITN 0 "
-                                                 f"are not flagged as baseline (ABLFL) while "
-                                                 f"another record is: they are not plotted "
-                                                 f"({_rows_text(ds, f.index[stray])})",
+        notes.append(Finding("warning", ds.file, f"{int(stray.sum()):,} record(s) at the "
+                                                 f"baseline visit are not flagged as baseline "
+                                                 f"(ABLFL) while another record is: they are "
+                                                 f"not plotted ({_rows_text(ds, f.index[stray])})",
                              column="ABLFL", rule="excluded_records"))
         f, month, baseline = f.loc[~stray], month.loc[~stray], baseline.loc[~stray]
 
@@ -792,18 +836,79 @@ def _measure_rows(ds: Dataset, cfg: dict, notes: list[Finding]) -> pd.DataFrame:
     rows = pd.DataFrame({
         "code": code, "paramcd": f["PARAMCD"].astype(str), "param": label_col,
         "patient_id": f["USUBJID"].astype(str), "month": month.astype(float),
+        "avisitn": f["AVISITN"].astype(float),
         "day": f["ADY"] if "ADY" in f.columns else np.nan, "value": f["AVAL"].astype(float),
         "ref_low": f["A1LO"] if "A1LO" in f.columns else np.nan,
         "ref_high": f["A1HI"] if "A1HI" in f.columns else np.nan,
         "unit_var": f["AVALU"] if "AVALU" in f.columns else None,
         "visit_label": label.loc[f.index].where(~baseline, None),
         "baseline": baseline, "paramn": f["PARAMN"] if "PARAMN" in f.columns else np.nan,
+        "parcat": f["PARCAT1"] if "PARCAT1" in f.columns else None,
         "anl": (f["ANL01FL"] == "Y") if "ANL01FL" in f.columns else False,
         "observed": f["DTYPE"].isna() if "DTYPE" in f.columns else True,
         "tp_label": tplabel.where(tp, "") if tp is not None else "",
         "dataset": ds.name.upper(), "file": ds.file,
     }, index=f.index)
-    return _resolve_duplicates(ds, rows, notes)
+    return _resolve_duplicates(ds, rows, notes), axis
+
+
+def _visit_names(f: pd.DataFrame, mask: pd.Series) -> str:
+    """"99 'End of Treatment', 1 'Screening'": the AVISITN and AVISIT of the masked records."""
+    cols = ["AVISITN", "AVISIT"] if "AVISIT" in f.columns else ["AVISITN", "AVISITN"]
+    pairs = f.loc[mask, cols].drop_duplicates().itertuples(index=False)
+    return ", ".join(("?" if pd.isna(n) else f"{n:g}") + f" '{lab}'" for n, lab in pairs)
+
+
+def _visit_axis(ds: Dataset, f: pd.DataFrame, baseline: pd.Series, label: pd.Series, cfg: dict
+                ) -> tuple[VisitAxis, pd.Series, pd.Series]:
+    """What the dataset's AVISITN means, as its own AVISIT labels say: the axis (unit and
+    source in words), each record's place on it (baseline 0) and the records at visits before
+    baseline (screening, run-in: not on the axis).
+
+    A label naming a time ("Week 26", "Day 15", "Month 3") places its visit at that time, in the
+    unit most labels use, whatever AVISITN is (ADLB's AVISITN is often a visit number, ADVS's a
+    week number). Visits whose label names no time are placed at their median study day (ADY).
+    Without such labels (or with `visit_unit` in adam.json) AVISITN itself is the axis."""
+    post = f.loc[~baseline & f["AVISITN"].notna()]
+    by_n = label.loc[post.index].fillna("").groupby(post["AVISITN"]).agg(
+        lambda s: s.mode().iloc[0] if len(s.mode()) else "")
+    days = post["ADY"].groupby(post["AVISITN"]).median() if "ADY" in post.columns else None
+    parsed = {n: visit_time(lab) for n, lab in by_n.items()}
+    before = {n for n, lab in by_n.items()
+              if PRE_BASELINE_WORDS.search(lab) or (parsed[n] is not None and parsed[n][0] < 0)}
+    scheduled = [n for n in by_n.index if n not in before]
+    unit = main_unit(parsed[n][1] for n in scheduled if parsed[n] is not None)
+    unparsed = [n for n in scheduled if parsed[n] is None]
+    by_day = days is not None and days.reindex(unparsed).notna().all()
+    name = ds.name.upper()
+    if cfg.get("visit_unit") or unit is None or (unparsed and not by_day):
+        unit = cfg.get("visit_unit") or "visit"
+        places = {n: float(n) for n in scheduled}
+        source = (f"AVISITN, in {unit}s as {CONFIG_FILE} says (visit_unit)"
+                  if cfg.get("visit_unit") else
+                  "AVISITN (visit numbers: the AVISIT labels name no week, day or month)")
+    else:
+        places = {}
+        for n in scheduled:
+            time = parsed[n][0] if parsed[n] is not None else _day_time(days[n])
+            places[n] = position(time, unit)
+        if all(places[n] == n for n in scheduled):
+            source = f"AVISITN, which counts {unit}s as the AVISIT labels say"
+        else:
+            example = next((n for n in reversed(scheduled) if places[n] != n), scheduled[-1])
+            source = (f"the AVISIT labels: AVISITN is a visit number "
+                      f"({example:g} = {by_n[example]})")
+        if unparsed:
+            source += (", and the median study day (ADY) of visits whose label names no time "
+                       f"({', '.join(repr(by_n[n]) for n in unparsed[:3])})")
+    month = f["AVISITN"].map(places).where(~baseline, 0.0)
+    is_before = f["AVISITN"].isin(list(before)) & ~baseline
+    return VisitAxis(name, unit, source), month, is_before
+
+
+def _day_time(ady: float) -> float:
+    """An ADaM study day (day 1 = first dose, no day 0) as days since the first dose."""
+    return ady - 1 if ady >= 1 else ady
 
 
 def _resolve_duplicates(ds: Dataset, rows: pd.DataFrame, notes: list[Finding]) -> pd.DataFrame:
@@ -849,15 +954,6 @@ def _configured_visits(cfg: dict) -> dict[float, str | None] | None:
         else:
             out[float(v)] = None
     return out
-
-
-def _visit_unit(labels: list[str]) -> str:
-    words = [re.match(r"\s*(week|month|day|wk|cycle)\b", str(s), re.I) for s in labels]
-    found = [w.group(1).lower() for w in words if w]
-    if not found:
-        return "visit"
-    unit = max(set(found), key=found.count)
-    return {"wk": "week"}.get(unit, unit)
 
 
 def _mode(s: pd.Series) -> float | None:
@@ -933,21 +1029,6 @@ def _key_codes(info: pd.DataFrame, n_first: int) -> set:
     return set(labs.drop_duplicates("paramcd").index)
 
 
-def _build_visits(rows: pd.DataFrame, cfg: dict) -> tuple[Visit, ...]:
-    configured = _configured_visits(cfg) or {}
-    out = []
-    if rows.empty:
-        return ()
-    for month, g in rows.groupby("month"):
-        labels = g["visit_label"].dropna()
-        label = configured.get(month) or ("Baseline" if month == 0 else
-                                          labels.mode().iloc[0] if len(labels) else f"{month:g}")
-        day = g["day"].median()
-        key = int(month) if float(month).is_integer() else month
-        out.append(Visit(key, str(label), int(round(day)) if pd.notna(day) else 0))
-    return tuple(out)
-
-
 def _study_day(dates: pd.Series, start: pd.Series) -> pd.Series:
     """ADaM study day: date - start + 1 on or after the start (day 1 = first dose), else date -
     start (no day 0)."""
@@ -955,17 +1036,17 @@ def _study_day(dates: pd.Series, start: pd.Series) -> pd.Series:
     return d.where(d < 0, d + 1)
 
 
-def _last_followup(adsl: pd.DataFrame, others: list[pd.Series]) -> pd.Series:
-    """Latest known study day per subject (>= 0): the maximum of ADSL dates relative to TRTSDT
-    (LSTALVDT, DTHDT, EOSDT, RFENDT, TRTEDT), treatment duration (TRTDURD, TRTDUR) and the
-    latest analysis day of any record (ADY, ASTDY, AENDY) in the other datasets."""
+def _last_followup(adsl: pd.DataFrame, start: pd.Series, others: list[pd.Series]) -> pd.Series:
+    """Latest known study day per subject (>= 0): the maximum of ADSL dates relative to the
+    first dose (LSTALVDT, DTHDT, EOSDT, RFENDT, TRTEDT), treatment duration (TRTDURD, TRTDUR)
+    and the latest analysis day of any record (ADY, ASTDY, AENDY) in the other datasets."""
     ids = adsl["USUBJID"].astype(str)
     cands = []
-    if "TRTSDT" in adsl.columns:
-        start = _dates(adsl["TRTSDT"])
+    if len(start):
+        first = ids.map(start)
         for c in ("LSTALVDT", "DTHDT", "EOSDT", "RFENDT", "TRTEDT"):
             if c in adsl.columns:
-                cands.append(_study_day(_dates(adsl[c]), start))
+                cands.append(_study_day(_dates(adsl[c]), first))
     for c in ("TRTDURD", "TRTDUR"):
         if c in adsl.columns and pd.api.types.is_numeric_dtype(adsl[c]):
             cands.append(adsl[c].astype(float))
@@ -980,39 +1061,267 @@ def _last_followup(adsl: pd.DataFrame, others: list[pd.Series]) -> pd.Series:
     return last.fillna(0).clip(lower=0).round().astype(int)
 
 
-def _patients(ds: Dataset, cfg: dict, notes: list[Finding]) -> tuple[pd.DataFrame, dict]:
-    """patients frame and column labels."""
+def _build_visits(rows: pd.DataFrame, cfg: dict) -> tuple[Visit, ...]:
+    """The visits of some rows (one dataset's, or one measure's): place, label, median day."""
+    configured = _configured_visits(cfg) or {}
+    out = []
+    if rows.empty:
+        return ()
+    for month, g in rows.groupby("month"):
+        labels = g["visit_label"].dropna()
+        avisitn = g["avisitn"].dropna()
+        named = configured.get(float(avisitn.iloc[0])) if len(avisitn) else None
+        label = named or ("Baseline" if month == 0 else
+                          labels.mode().iloc[0] if len(labels) else f"{month:g}")
+        day = g["day"].median()
+        key = int(month) if float(month).is_integer() else month
+        out.append(Visit(key, str(label), int(round(day)) if pd.notna(day) else 0))
+    return tuple(out)
+
+
+def _with_visits(measures: tuple[Measure, ...], rows: pd.DataFrame, cfg: dict,
+                 axes: dict[str, VisitAxis]) -> tuple[Measure, ...]:
+    """Each measure with its own axis: its dataset's unit and the visits it has values at."""
+    if rows.empty:
+        return measures
+    by_code = dict(tuple(rows.groupby("code", sort=False)))
+    out = []
+    for m in measures:
+        axis = axes.get(m.category)
+        out.append(replace(m, visits=_build_visits(by_code[m.code], cfg),
+                           visit_unit=axis.unit if axis else ""))
+    return tuple(out)
+
+
+def _study_visits(measures: tuple[Measure, ...], rows: pd.DataFrame, cfg: dict
+                  ) -> tuple[tuple[Visit, ...], str]:
+    """The study's visits and unit (what views without a measure show, e.g. a patient's
+    timeline): every dataset's when they share one unit, else those of the first key
+    measure's dataset."""
+    units = {m.visit_unit for m in measures}
+    if len(units) <= 1:
+        return _build_visits(rows, cfg), (units.pop() if units else "visit")
+    first = next((m for m in measures if m.key), measures[0])
+    return (_build_visits(rows.loc[rows["dataset"] == first.category], cfg),
+            first.visit_unit)
+
+
+# ---------------------------------------------------------------------------------------------
+# Building the model: subjects, populations and arms
+
+def _screen_failures(raw: AdamFolder, notes: list[Finding]
+                     ) -> tuple[dict[str, Dataset], tuple[tuple[str, int], ...]]:
+    """The datasets without the subjects never randomised (ARMCD, ARM or TRT01P "Screen
+    Failure", "Not Assigned"): they are in no analysis population. Counted in `notes`."""
+    adsl = raw.datasets["adsl"]
+    f = adsl.frame
+    mask = pd.Series(False, index=f.index)
+    var = ""
+    for v in ("ARMCD", "ARM", "TRT01P"):
+        if v in f.columns:
+            hit = f[v].fillna("").astype(str).str.contains(SCREEN_FAILURE)
+            var = var or (v if hit.any() else "")
+            mask |= hit
+    if not mask.any() or "USUBJID" not in f.columns:
+        return raw.datasets, ()
+    ids = set(f.loc[mask, "USUBJID"].dropna().astype(str))
+    values = ", ".join(f"'{v}'" for v in pd.unique(f.loc[mask, var].dropna()))
+    why = f"screen failures ({var} = {values})"
+    notes.append(Finding("warning", adsl.file, f"{len(ids)} {why} are not analysed: never "
+                                               f"randomised, they are in no analysis "
+                                               f"population, and their records in the other "
+                                               f"datasets are not loaded (subjects "
+                                               f"{_example_ids(sorted(ids))})",
+                         column=var, rule="screen_failure"))
+    out = {name: replace(ds, frame=ds.frame.loc[~ds.frame["USUBJID"].astype(str).isin(ids)])
+           if "USUBJID" in ds.frame.columns else ds for name, ds in raw.datasets.items()}
+    return out, ((why, len(ids)),)
+
+
+def _treatment_start(adsl: pd.DataFrame) -> tuple[pd.Series, str]:
+    """Date of first dose per subject (index USUBJID) and the variable it comes from: TRTSDT,
+    else the date of TRTSDTM, else RFXSTDTC, RFSTDTC (SDTM reference start)."""
+    for var in ("TRTSDT", "TRTSDTM", "RFXSTDTC", "RFSTDTC"):
+        if var in adsl.columns and adsl[var].notna().any():
+            s = adsl[var]
+            if var.endswith("DTM") and pd.api.types.is_numeric_dtype(s):
+                dates = pd.to_datetime(s, unit="s", origin="1960-01-01", errors="coerce")
+            else:
+                dates = _dates(s)
+            return pd.Series(dates.dt.normalize().to_numpy(),
+                             index=adsl["USUBJID"].astype(str)).groupby(level=0).first(), var
+    return pd.Series(dtype="datetime64[ns]"), ""
+
+
+@dataclass
+class _Subjects:
+    """The patients frame of ADSL and what the study definition takes from it."""
+
+    frame: pd.DataFrame
+    labels: dict[str, str]
+    variables: dict[str, str]                   # ADSL variable -> patients column
+    populations: tuple[Population, ...] = ()
+    default_population: tuple = ()
+    arms: tuple[ArmVariable, ...] = ()
+    default_arm: tuple = ()
+    notes: tuple[str, ...] = ()
+
+
+ID_VARIABLES = {"STUDYID", "USUBJID", "SUBJID"}
+MAPPED_VARIABLES = {"SEX": "sex", "AGE": "age"}
+MAX_TEXT_LEVELS = 60  # a character variable with more values is free text, not a variable to
+# filter or group on (e.g. comments)
+
+
+def _patients(ds: Dataset, cfg: dict, start: pd.Series, notes: list[Finding]) -> _Subjects:
+    """One row per subject: id, site, the planned and actual arm, sex, age, the population
+    flags (as booleans, `_pop_<flag>`) and every other subject-level variable (categorical
+    ones as text, numeric ones as numbers), each labelled by its ADSL label."""
     f = ds.frame.loc[ds.frame["USUBJID"].notna()].drop_duplicates("USUBJID")
     labels: dict[str, str] = {}
+    variables = {"USUBJID": "patient_id"}
     out = pd.DataFrame({"patient_id": f["USUBJID"].astype(str)}, index=f.index)
     center = cfg.get("center", "SITEID").upper()
     if center in f.columns:
         out["center"] = f[center].astype(object).map(
             lambda v: "missing" if v is None or (isinstance(v, float) and np.isnan(v))
             else f"{v:g}" if isinstance(v, float) else str(v))
+        variables[center] = "center"
     else:
         out["center"] = "All"
         notes.append(Finding("warning", ds.file, f"no {center} variable: every subject is in one "
                                                  f"site 'All'", column=center,
                              rule="missing_variable"))
-    arm_var = cfg.get("arm", "").upper() or next((v for v in ARM_VARIABLES if v in f.columns
-                                                  and f[v].notna().any()), None)
-    if arm_var and arm_var in f.columns:
-        out[ARM_COLUMN] = f[arm_var].astype(object).where(f[arm_var].notna(), "missing")
-        labels[ARM_COLUMN] = f"Arm ({arm_var})"
-    else:
-        notes.append(Finding("warning", ds.file, "no treatment arm variable (TRT01A, ARM, TRT01P): "
-                                                 "the app offers no arm grouping",
-                             column="TRT01A", rule="missing_variable"))
-        arm_var = None
-    if "SEX" in f.columns:
-        out["sex"] = f["SEX"].astype(object)
-    if "AGE" in f.columns:
-        out["age"] = f["AGE"].astype(float)
-    # grouping columns: configured, else categorical variables with 2-8 values
+    arms, default_arm, arm_vars = _arms(f, cfg, out, labels, variables, notes, ds)
+    for var, col in MAPPED_VARIABLES.items():
+        if var in f.columns:
+            out[col] = f[var].astype(float) if col == "age" else f[var].astype(object)
+            variables[var] = col
+    populations, default_population, pop_notes = _populations(f, cfg, start, out, ds, notes)
+    skip = ID_VARIABLES | {center} | set(MAPPED_VARIABLES) | arm_vars
+    _subject_variables(ds, f, cfg, skip, out, labels, variables, notes)
+    return _Subjects(out.reset_index(drop=True), labels, variables, populations,
+                     default_population, arms, default_arm, pop_notes)
+
+
+def _arms(f: pd.DataFrame, cfg: dict, out: pd.DataFrame, labels: dict, variables: dict,
+          notes: list[Finding], ds: Dataset):
+    """The planned and the actual arm (columns arm_planned, arm_actual) and `arm`, the arm of
+    efficacy analyses (planned where the data have it). adam.json `arms` may name either
+    variable and each kind of analysis's arm; the older `arm` names one for both."""
+    spec = cfg.get("arms") or {}
+    found: dict[str, str] = {}
+    if cfg.get("arm"):
+        var = cfg["arm"].upper()
+        found["actual" if var in ACTUAL_ARM_VARIABLES else "planned"] = var
+    for key, candidates in (("planned", PLANNED_ARM_VARIABLES), ("actual", ACTUAL_ARM_VARIABLES)):
+        wanted = (spec.get(key) or "").upper()
+        if wanted:
+            found[key] = wanted
+        elif key not in found and not cfg.get("arm"):
+            var = next((v for v in candidates if v in f.columns and f[v].notna().any()), None)
+            if var:
+                found[key] = var
+    arms = []
+    for key, var in found.items():
+        if var not in f.columns:
+            notes.append(Finding("warning", CONFIG_FILE, f"the {key} arm variable {var} is not "
+                                                         f"in ADSL", key="arms", value=var,
+                                 rule="config"))
+            continue
+        col = f"arm_{key}"
+        out[col] = f[var].astype(object).where(f[var].notna(), "missing")
+        labels[col] = arm_label(key, var).capitalize()
+        variables[var] = col
+        arms.append(ArmVariable(key, var, col, arm_label(key, var)))
+    if not arms:
+        notes.append(Finding("warning", ds.file, "no treatment arm variable (TRT01P, ARM, "
+                                                 "TRT01A, ACTARM): the app offers no arm "
+                                                 "grouping", column="TRT01P",
+                             rule="missing_variable"))
+        return (), (), set()
+    keys = [a.key for a in arms]
+    default = tuple((role, spec.get(role) if spec.get(role) in keys else
+                     ("planned" if role == "efficacy" else "actual") if
+                     ("planned" if role == "efficacy" else "actual") in keys else keys[0])
+                    for role in ROLES)
+    efficacy_arm = next(a for a in arms if a.key == dict(default)["efficacy"])
+    out[ARM_COLUMN] = out[efficacy_arm.column]
+    labels[ARM_COLUMN] = "Arm"
+    # Variables holding the same assignment as an arm (ARM beside TRT01P) are that arm too.
+    for var in set(PLANNED_ARM_VARIABLES + ACTUAL_ARM_VARIABLES) & set(f.columns):
+        if var in variables:
+            continue
+        same = next((a for a in arms if f[var].astype(str).equals(f[a.variable].astype(str))),
+                    None)
+        if same is not None:
+            variables[var] = same.column
+    arm_vars = {v for v, c in variables.items() if c.startswith("arm_")}
+    return tuple(arms), default, arm_vars
+
+
+def _populations(f: pd.DataFrame, cfg: dict, start: pd.Series, out: pd.DataFrame, ds: Dataset,
+                 notes: list[Finding]):
+    """Analysis populations: each ADaM flag present (SAFFL, ITTFL, FASFL, EFFFL, PPROTFL, and
+    any flag adam.json names), as a boolean column `_pop_<flag>`; "Treated subjects" (a first
+    dose date) where a default has no flag. Defaults: efficacy ITTFL, else FASFL, else EFFFL;
+    safety SAFFL; else treated subjects."""
+    spec = cfg.get("populations") or {}
+    named = {str(v).upper() for v in spec.values() if str(v).lower() != ALL_SUBJECTS}
+    flags = [v for v in POPULATION_FLAGS if v in f.columns] + \
+        sorted(v for v in named - set(POPULATION_FLAGS) if v in f.columns)
+    pops = []
+    for flag in flags:
+        col = f"_pop_{flag.lower()}"
+        out[col] = f[flag].astype(str).str.upper().eq("Y").to_numpy()
+        label = POPULATION_FLAGS.get(flag) or ds.labels.get(flag) or flag
+        pops.append(Population(flag, label, col, f"ADSL {flag} = Y"))
+    for v in sorted(named - set(flags)):
+        notes.append(Finding("warning", CONFIG_FILE, f"populations names {v}, which is not an "
+                                                     f"ADSL variable: the default is used",
+                             key="populations", value=v, rule="config"))
+    defaults = {}
+    for role, candidates in (("efficacy", EFFICACY_FLAGS), ("safety", SAFETY_FLAGS)):
+        wanted = str(spec.get(role) or "")
+        if wanted.lower() == ALL_SUBJECTS:
+            defaults[role] = ALL_SUBJECTS
+        elif wanted.upper() in flags:
+            defaults[role] = wanted.upper()
+        else:
+            defaults[role] = next((c for c in candidates if c in flags), "")
+    pop_notes = []
+    if not all(defaults.values()) and len(start):
+        treated = out["patient_id"].map(start).notna().to_numpy()
+        out["_pop_treated"] = treated
+        pops.append(Population(TREATED, "Treated subjects", "_pop_treated",
+                               "derived: a first dose date in ADSL"))
+        for role in ROLES:
+            if not defaults[role]:
+                defaults[role] = TREATED
+                pop_notes.append(f"No {'SAFFL' if role == 'safety' else 'ITTFL, FASFL or EFFFL'}"
+                                 f" in ADSL: {role} analyses use the treated subjects")
+    pops = [replace(p, n=int(out[p.column].sum())) for p in pops]
+    for p in pops:
+        if p.n == 0:
+            notes.append(Finding("warning", ds.file, f"no subject is in the {p.label} "
+                                                     f"({p.source})", column=p.key,
+                                 rule="population"))
+    if len(start):
+        untreated = out["patient_id"].map(start).isna()
+        if untreated.any():
+            pop_notes.append(f"{int(untreated.sum())} subject(s) have no first dose date "
+                             f"(randomised, never treated): not in safety analyses "
+                             f"({_example_ids(out.loc[untreated, 'patient_id'])})")
+    return tuple(pops), tuple((r, defaults[r] or ALL_SUBJECTS) for r in ROLES), tuple(pop_notes)
+
+
+def _subject_variables(ds: Dataset, f: pd.DataFrame, cfg: dict, skip: set, out: pd.DataFrame,
+                       labels: dict, variables: dict, notes: list[Finding]) -> None:
+    """Every other ADSL variable a statistician may filter or group on (or those `groups`
+    names): text variables with 2 to 60 values (flags: empty = N) and numbers. Not kept:
+    identifiers, dates, constants and the numeric codes of text variables (AGEGR1N beside
+    AGEGR1)."""
     wanted = [g.upper() for g in cfg["groups"]] if "groups" in cfg else None
-    skip = NOT_GROUPS | {center} | ({arm_var} if arm_var else set())
-    arm_values = out[ARM_COLUMN] if ARM_COLUMN in out else None
     for c in (wanted if wanted is not None else f.columns):
         if c not in f.columns:
             notes.append(Finding("warning", CONFIG_FILE, f"groups names {c}, which is not an ADSL "
@@ -1020,98 +1329,217 @@ def _patients(ds: Dataset, cfg: dict, notes: list[Finding]) -> tuple[pd.DataFram
                                  rule="config"))
             continue
         s = f[c]
+        numeric = pd.api.types.is_numeric_dtype(s)
         if wanted is None:
-            if c in skip or DATE_RE.search(c) or pd.api.types.is_numeric_dtype(s):
+            if c in skip or c in variables or DATE_RE.search(c) or c.endswith(("DY", "DTF")):
                 continue
-            levels = (s.fillna("N") if c.endswith("FL") else s).dropna().unique()
-            if not 2 <= len(levels) <= MAX_GROUP_LEVELS:
+            if numeric and c.endswith("N") and c[:-1] in f.columns:
+                continue  # the numeric code of a text variable
+            values = (s.fillna("N") if c.endswith("FL") else s).dropna()
+            if values.nunique() < 2 or (not numeric and values.nunique() > MAX_TEXT_LEVELS):
                 continue
-            if arm_values is not None and s.astype(str).equals(arm_values.astype(str)):
-                continue  # the same as the arm (ARM, TRT01P usually)
+            if not numeric and not isinstance(values.iloc[0], str):
+                continue  # dates and times held as objects
         name = c.lower()
         if name in out.columns:
             name = f"{name}_adsl"
-        if c.endswith("FL"):
+        if c.endswith("FL") and not numeric:
             s = s.fillna("N")  # ADaM flags: Y or empty
-        out[name] = s.astype(object).where(s.notna(), "missing") \
-            if not pd.api.types.is_numeric_dtype(s) else s
-        labels[name] = f"{ds.labels.get(c) or c} ({c})"
-    return out.reset_index(drop=True), labels
+        out[name] = s.astype(float) if numeric else s.astype(object).where(s.notna(), "missing")
+        labels[name] = f"{ds.labels[c]} ({c})" if ds.labels.get(c) else c
+        variables[c] = name
 
 
-def _tte(ds: Dataset, cfg: dict, notes: list[Finding]) -> pd.DataFrame:
+# ---------------------------------------------------------------------------------------------
+# Building the model: endpoints, adverse events, deaths
+
+OS_CODES = {"OS", "OVRLSURV", "TTDEATH"}
+OS_WORDS = re.compile(r"overall\s+survival|time\s+to\s+death\b", re.I)
+
+
+def _tte(ds: Dataset, cfg: dict, notes: list[Finding]
+         ) -> tuple[pd.DataFrame, tuple[EndpointChoice, ...]]:
+    """The time-to-event endpoints of ADTTE and, for every parameter, whether it is one: a
+    parameter whose unit is not a time (AVALU = COUNT), or whose label reads as a count, is
+    listed, not analysed."""
     f = ds.frame
     if not set(REQUIRED["adtte"]) <= set(f.columns):
-        return empty_tte()
-    f = f.dropna(subset=["USUBJID", "PARAMCD", "AVAL", "CNSR"])
+        return empty_tte(), ()
+    f = f.dropna(subset=["USUBJID", "PARAMCD"])
+    param = f["PARAM"] if "PARAM" in f.columns else f["PARAMCD"]
+    label = param.map(lambda p: _unit_and_label(p, "")[0] if isinstance(p, str) else p)
+    unit = _tte_units(f, param, cfg)
+    choices = []
+    dropped = []
+    for code, g in f.groupby("PARAMCD", sort=False):
+        lab = str(label.loc[g.index[0]])
+        u = str(unit.loc[g.index[0]])
+        why = "" if cfg.get("tte_unit") else not_time_to_event(u, lab)
+        choices.append(EndpointChoice(str(code), lab, time_unit(u) or u or "days", not why, why))
+        if why:
+            dropped.append(f"{code} '{lab}' ({why})")
+    if dropped:
+        notes.append(Finding("warning", ds.file, f"{len(dropped)} ADTTE parameter(s) are not "
+                                                 f"times to an event and are not drawn as "
+                                                 f"curves: {'; '.join(dropped)}",
+                             column="AVALU", rule="not_time_to_event"))
+    kept = {c.code for c in choices if c.kept}
+    assumed = sorted(c for c in kept if not unit.loc[f["PARAMCD"].astype(str) == c].iloc[0])
+    if assumed:
+        notes.append(Finding("warning", ds.file, f"no time unit for endpoint(s) "
+                                                 f"{', '.join(assumed)} (neither AVALU nor a "
+                                                 f"unit in PARAM): days assumed (set tte_unit "
+                                                 f"in {CONFIG_FILE} otherwise)",
+                             column="AVALU", rule="unit_assumed"))
+    f = f.loc[f["PARAMCD"].astype(str).isin(kept)].dropna(subset=["AVAL", "CNSR"])
     f = f.loc[(f["AVAL"] >= 0) & (f["CNSR"] >= 0) & (f["CNSR"] % 1 == 0)]
     dup = f.duplicated(["USUBJID", "PARAMCD"], keep=False)
     if dup.any():
         d = f.loc[dup]
-        notes.append(Finding("warning", ds.file, f"{int(d.duplicated(['USUBJID', 'PARAMCD']).sum())}"
-                                                 f" subject(s) have more than one record of an "
-                                                 f"endpoint ({_rows_text(ds, d.index)}); the first "
+        n_dup = int(d.duplicated(["USUBJID", "PARAMCD"]).sum())
+        notes.append(Finding("warning", ds.file, f"{n_dup} subject(s) have more than one "
+                                                 f"record of an endpoint "
+                                                 f"({_rows_text(ds, d.index)}); the first "
                                                  f"is analysed", column="PARAMCD",
                              rule="duplicate_key", row=_row(ds, d.index[0])))
         f = f.drop_duplicates(["USUBJID", "PARAMCD"])
-    param = f["PARAM"] if "PARAM" in f.columns else f["PARAMCD"]
-    unit = pd.Series(cfg.get("tte_unit") or "", index=f.index, dtype=object)
-    if not cfg.get("tte_unit"):
-        from_param = param.map(lambda p: _unit_and_label(p, "")[1].lower()
-                               if isinstance(p, str) else "")
-        unit = f["AVALU"].fillna("").str.lower() if "AVALU" in f.columns else from_param
-        unit = unit.where(unit != "", from_param)
-        assumed = unit == ""
-        if assumed.any():
-            codes = ", ".join(sorted(pd.unique(f.loc[assumed, "PARAMCD"])))
-            notes.append(Finding("warning", ds.file, f"no time unit for endpoint(s) {codes} "
-                                                     f"(neither AVALU nor a unit in PARAM): "
-                                                     f"days assumed (set tte_unit in "
-                                                     f"{CONFIG_FILE} otherwise)",
-                                 column="AVALU", rule="unit_assumed"))
-            unit = unit.where(~assumed, "days")
-    label = param.map(lambda p: _unit_and_label(p, "")[0] if isinstance(p, str) else p)
     censor_codes = sorted(pd.unique(f.loc[f["CNSR"] > 1, "CNSR"]))
     if censor_codes:
-        notes.append(Finding("warning", ds.file, f"CNSR values {', '.join(f'{c:g}' for c in censor_codes)}"
-                                                 f" are read as censored (ADaM: 0 = event, any "
-                                                 f"positive value = censored, for a reason)",
+        shown = ", ".join(f"{c:g}" for c in censor_codes)
+        notes.append(Finding("warning", ds.file, f"CNSR values {shown} are read as censored "
+                                                 f"(ADaM: 0 = event, any positive value = "
+                                                 f"censored, for a reason)",
                              column="CNSR", rule="cnsr"))
-    return pd.DataFrame({"patient_id": f["USUBJID"].astype(str).to_numpy(),
-                         "endpoint": f["PARAMCD"].astype(str).to_numpy(),
-                         "label": label.astype(str).to_numpy(),
-                         "time": f["AVAL"].astype(float).to_numpy(),
-                         "event": (f["CNSR"] == 0).astype(int).to_numpy(),
-                         "unit": unit.astype(str).to_numpy()})[list(TTE_COLUMNS)]
+    units = unit.loc[f.index].map(lambda u: time_unit(u) or u or "days")
+    tte = pd.DataFrame({"patient_id": f["USUBJID"].astype(str).to_numpy(),
+                        "endpoint": f["PARAMCD"].astype(str).to_numpy(),
+                        "label": label.loc[f.index].astype(str).to_numpy(),
+                        "time": f["AVAL"].astype(float).to_numpy(),
+                        "event": (f["CNSR"] == 0).astype(int).to_numpy(),
+                        "unit": units.astype(str).to_numpy()})[list(TTE_COLUMNS)]
+    return tte, tuple(choices)
 
 
-def _adverse_events(ds: Dataset, start: pd.Series, notes: list[Finding]) -> pd.DataFrame:
-    f = ds.frame.loc[ds.frame["USUBJID"].notna()]
-    day = f["ASTDY"] if "ASTDY" in f.columns else pd.Series(np.nan, index=f.index)
+def _tte_units(f: pd.DataFrame, param: pd.Series, cfg: dict) -> pd.Series:
+    """Each record's unit as the data give it (AVALU, else the unit in PARAM; adam.json
+    `tte_unit` for all), "" where none is given."""
+    if cfg.get("tte_unit"):
+        return pd.Series(cfg["tte_unit"], index=f.index, dtype=object)
+    from_param = param.map(lambda p: _unit_and_label(p, "")[1] if isinstance(p, str) else "")
+    unit = f["AVALU"].fillna("").astype(str) if "AVALU" in f.columns else from_param
+    return unit.where(unit != "", from_param)
+
+
+def _overall_survival(tte: pd.DataFrame, choices: tuple[EndpointChoice, ...]) -> str:
+    """The ADTTE code of the study's own overall survival (PARAMCD OS, or PARAM "Overall
+    survival"), "" when it has none."""
+    for c in choices:
+        if c.kept and (c.code.upper() in OS_CODES or OS_WORDS.search(c.label)):
+            return c.code
+    return ""
+
+
+def _reconcile_deaths(tte: pd.DataFrame, code: str, dead: set[str], adsl: Dataset,
+                      notes: list[Finding]) -> tuple[tuple[str, int], ...]:
+    """How the ADSL deaths (DTHFL, DTHDT) and the study's overall-survival events agree."""
+    os_rows = tte.loc[tte["endpoint"] == code]
+    events = set(os_rows.loc[os_rows["event"] == 1, "patient_id"])
+    both, only_adsl, only_os = dead & events, dead - events, events - dead
+    counts = (("ADSL deaths", len(dead)), (f"{code} events", len(events)),
+              ("in both", len(both)), ("ADSL only", len(only_adsl)),
+              (f"{code} only", len(only_os)))
+    if only_adsl or only_os:
+        examples = "; ".join(f"{what}: {_example_ids(sorted(ids))}" for what, ids in
+                             (("ADSL only", only_adsl), (f"{code} only", only_os)) if ids)
+        notes.append(Finding("warning", adsl.file, f"ADSL records {len(dead)} death(s) (DTHFL, "
+                                                   f"DTHDT) and the study's overall survival "
+                                                   f"(ADTTE {code}) {len(events)} event(s): "
+                                                   f"{len(both)} in both, {len(only_adsl)} only "
+                                                   f"in ADSL, {len(only_os)} only in {code} "
+                                                   f"({examples}). Overall survival is the "
+                                                   f"study's {code}; the ADSL deaths are shown "
+                                                   f"on patient pages and in the counts of "
+                                                   f"deaths", column="DTHFL",
+                             rule="death_reconciliation"))
+    return counts
+
+
+def _ae_day(f: pd.DataFrame, start: pd.Series) -> pd.Series:
+    """ASTDY, else the study day of ASTDT (ADaM: day 1 = first dose)."""
+    day = f["ASTDY"].astype(float) if "ASTDY" in f.columns else pd.Series(np.nan, index=f.index)
     if "ASTDT" in f.columns and day.isna().any():
-        derived = _study_day(_dates(f["ASTDT"]), f["USUBJID"].map(start))
+        derived = _study_day(_dates(f["ASTDT"]), f["USUBJID"].astype(str).map(start))
         day = day.fillna(derived)
-    nodate = day.isna()
+    return day
+
+
+def _coded_adverse_events(ds: Dataset, start: pd.Series, cfg: dict, notes: list[Finding]
+                          ) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Every ADAE record with its coding, for the safety tables (`Trial.adverse_events`), and
+    the severity codes in order. Treatment-emergent: TRTEMFL = Y; without TRTEMFL, events
+    starting on or after the first dose (or without a start day) count, as a warning says."""
+    f = ds.frame.loc[ds.frame["USUBJID"].notna()]
+    day = _ae_day(f, start)
+    term = _first_of(f, ("AEDECOD", "AETERM"), "Not coded")
+    soc = _first_of(f, ("AEBODSYS", "AESOC"), "Not coded")
+    severity = _first_of(f, ("AESEV", "AETOXGR"), None)
+    if severity.notna().any() and pd.api.types.is_numeric_dtype(severity):
+        severity = severity.map(lambda g: None if pd.isna(g) else f"{g:g}")
+    related = f["AEREL"].astype(object) if "AEREL" in f.columns else \
+        pd.Series(None, index=f.index, dtype=object)
+    codes = cfg.get("related_values")
+    related_class = related.map(lambda c: design_related_class(c, codes))
+    unknown = sorted({str(c) for c, k in zip(related, related_class, strict=True)
+                      if k == "unknown" and c is not None and str(c).strip()})
+    if unknown:
+        shown = ", ".join(repr(u) for u in unknown)
+        notes.append(Finding("warning", ds.file, f"AEREL value(s) {shown} read neither as "
+                                                 f"related nor as not related: counted as "
+                                                 f"unknown (list the related codes "
+                                                 f"in {CONFIG_FILE}, related_values)",
+                             column="AEREL", rule="coding"))
+    if "TRTEMFL" in f.columns:
+        teae = f["TRTEMFL"].eq("Y")
+    else:
+        teae = day.isna() | (day >= 1)
+        notes.append(Finding("warning", ds.file, "no TRTEMFL variable: adverse events starting "
+                                                 "on or after the first dose (ASTDY >= 1), or "
+                                                 "without a start day, are taken as "
+                                                 "treatment-emergent", column="TRTEMFL",
+                             rule="derived_flag"))
+    frame = pd.DataFrame({
+        "patient_id": f["USUBJID"].astype(str), "soc": soc.astype(object),
+        "term": term.astype(object), "severity": severity.astype(object),
+        "serious": f["AESER"].eq("Y") if "AESER" in f.columns else False,
+        "related": related, "related_class": related_class, "teae": teae.astype(bool),
+        "day": day})
+    return frame[list(AE_COLUMNS)], severity_order(frame["severity"].dropna())
+
+
+def _first_of(f: pd.DataFrame, names: tuple[str, ...], default) -> pd.Series:
+    """The first of the variables present, filled from the next ones, then `default`."""
+    out = pd.Series(default, index=f.index, dtype=object)
+    for name in reversed(names):
+        if name in f.columns:
+            out = f[name].where(f[name].notna(), out)
+    return out
+
+
+def _adverse_events(coded: pd.DataFrame, ds: Dataset, notes: list[Finding]) -> pd.DataFrame:
+    """The coded adverse events as events of the timeline (those with a start day)."""
+    nodate = coded["day"].isna()
     if nodate.any():
         notes.append(Finding("warning", ds.file, f"{int(nodate.sum())} adverse event(s) have no "
                                                  f"start day (ASTDY, ASTDT): not shown on time "
-                                                 f"axes ({_rows_text(ds, f.index[nodate])})",
+                                                 f"axes; counted in the safety tables "
+                                                 f"({_rows_text(ds, coded.index[nodate])})",
                              column="ASTDY", rule="excluded_records"))
-    f, day = f.loc[~nodate], day.loc[~nodate]
-    term = f["AEDECOD"] if "AEDECOD" in f.columns else f.get("AETERM")
-    if term is None:
-        term = pd.Series("adverse event", index=f.index)
-    if "AETERM" in f.columns:
-        term = term.fillna(f["AETERM"])
-    rel = f["AEREL"].fillna("") if "AEREL" in f.columns else pd.Series("", index=f.index)
-    related = np.where(rel == "", "unknown",
-                       np.where(rel.str.upper().isin(RELATED_NO), "no", "yes"))
-    ser = f["AESER"].eq("Y") if "AESER" in f.columns else pd.Series(False, index=f.index)
-    return pd.DataFrame({"patient_id": f["USUBJID"].astype(str), "day": day.round().astype(int),
-                         "event": "adverse_event", "term": term.astype(object),
-                         "severity": np.where(ser, "SAE", "AE"), "related": related,
-                         "provenance": "recorded",
-                         "body_system": f["AEBODSYS"] if "AEBODSYS" in f.columns else None})
+    e = coded.loc[~nodate]
+    return pd.DataFrame({"patient_id": e["patient_id"], "day": e["day"].round().astype(int),
+                         "event": "adverse_event", "term": e["term"],
+                         "severity": np.where(e["serious"], "SAE", "AE"),
+                         "related": e["related_class"], "provenance": "recorded",
+                         "body_system": e["soc"]})
 
 
 def _response_events(adsl: pd.DataFrame, cfg: dict, start: pd.Series,
@@ -1141,6 +1569,48 @@ def _response_events(adsl: pd.DataFrame, cfg: dict, start: pd.Series,
                          "provenance": "recorded"})
 
 
+def _deaths(adsl: pd.DataFrame, start: pd.Series, lf: pd.Series, ds: Dataset,
+            notes: list[Finding]) -> pd.DataFrame:
+    """A death event per subject with DTHFL = Y or a death date (DTHDT, else DTHDTC): on the
+    study day of the death date from the first dose (TRTSDT, or TRTSDTM's date), else, said in
+    a warning, on the last known study day."""
+    ids = adsl["USUBJID"].astype(str)
+    dead = adsl["DTHFL"].eq("Y") if "DTHFL" in adsl.columns else pd.Series(False, index=adsl.index)
+    date_var = next((v for v in ("DTHDT", "DTHDTC") if v in adsl.columns), None)
+    death_day = pd.Series(np.nan, index=adsl.index)
+    if date_var:
+        death_day = _study_day(_dates(adsl[date_var]), ids.map(start))
+        dead |= _dates(adsl[date_var]).notna()
+    d = adsl.loc[dead]
+    day = death_day.loc[d.index]
+    if day.isna().any():
+        n = int(day.isna().sum())
+        why = "without a death date (DTHDT)" if date_var is None or \
+            _dates(adsl.loc[d.index, date_var]).isna().any() else \
+            "without a first dose date (TRTSDT, TRTSDTM) to count the day of death from"
+        notes.append(Finding("warning", ds.file, f"{n} subject(s) died (DTHFL = Y) {why}: their "
+                                                 f"last known study day is taken as the day of "
+                                                 f"death (subjects "
+                                                 f"{_example_ids(d.loc[day.isna(), 'USUBJID'])})",
+                             column="DTHDT", rule="death_day"))
+    day = day.fillna(d["USUBJID"].astype(str).map(lf))
+    return pd.DataFrame({"patient_id": d["USUBJID"].astype(str), "day": day.round().astype(int),
+                         "event": "death", "term": "Death", "severity": "SAE",
+                         "related": "unknown", "provenance": "recorded"})
+
+
+def _time_to_event_only(ds: Dataset, cfg: dict) -> Dataset:
+    """ADTTE without the parameters that are not times to an event (their checks differ)."""
+    f = ds.frame
+    if "PARAMCD" not in f.columns or cfg.get("tte_unit"):
+        return ds
+    param = f["PARAM"] if "PARAM" in f.columns else f["PARAMCD"]
+    unit = _tte_units(f, param, cfg)
+    label = param.map(lambda p: _unit_and_label(p, "")[0] if isinstance(p, str) else "")
+    why = [not_time_to_event(u, lab) for u, lab in zip(unit, label, strict=True)]
+    return replace(ds, frame=f.loc[[not w for w in why]])
+
+
 def _checks(raw: AdamFolder, progress: Progress) -> list[Finding]:
     """Every check of the datasets read, each run on one file at a time."""
     cfg = raw.config
@@ -1158,14 +1628,13 @@ def _checks(raw: AdamFolder, progress: Progress) -> list[Finding]:
         known = set(adsl.frame["USUBJID"].dropna().astype(str)) \
             if "USUBJID" in adsl.frame else set()
     for ds in raw.datasets.values():
-        with progress.working_on(ds.file, "checking"):
-            if ds.kind != "adsl":
-                findings += _check_unknown_subjects(ds, known)
-            if ds.kind in ("bds", "adtte"):
-                findings += _check_units(ds)
-            if ds.kind == "adtte":
-                findings += _check_cnsr(ds)
-                findings += _check_aval_tte(ds)
+        if ds.kind != "adsl":
+            findings += _check_unknown_subjects(ds, known)
+        if ds.kind in ("bds", "adtte"):
+            findings += _check_units(ds)
+        if ds.kind == "adtte":
+            findings += _check_cnsr(_time_to_event_only(ds, cfg))
+            findings += _check_aval_tte(_time_to_event_only(ds, cfg))
     if not raw.of("bds"):
         findings.append(Finding("warning", str(raw.folder.name), "no BDS dataset with visits "
                                                                 "(ADLB*, ADVS, ADQS*): no "
@@ -1191,21 +1660,34 @@ def build_trial(path: str | Path, config: dict | str | Path | None = None,
 def _assemble(path: str | Path, raw: AdamFolder, findings: list[Finding]) -> Trial:
     """The Trial of a folder whose checks found no error."""
     cfg = raw.config
-    adsl = raw.datasets["adsl"]
     notes: list[Finding] = []
-    patients, labels = _patients(adsl, cfg, notes)
-    start = pd.Series(dtype="datetime64[ns]")
-    if "TRTSDT" in adsl.frame.columns:
-        start = pd.Series(_dates(adsl.frame["TRTSDT"]).to_numpy(),
-                          index=adsl.frame["USUBJID"].astype(str)).groupby(level=0).first()
+    datasets, excluded = _screen_failures(raw, notes)
+    raw = replace(raw, datasets=datasets)
+    trial = _map(raw, cfg, excluded, notes, str(path))
+    findings += notes
+    findings.sort(key=lambda f: f.level != "error")
+    return replace(trial, findings=tuple(findings))
 
+
+def _map(raw: AdamFolder, cfg: dict, excluded: tuple, notes: list[Finding], source: str
+         ) -> Trial:
+    """The Trial of a checked folder (screen failures already out)."""
+    adsl = raw.datasets["adsl"]
+    start, start_var = _treatment_start(adsl.frame)
+    subjects = _patients(adsl, cfg, start, notes)
+    patients = subjects.frame
     parts = [_measure_rows(ds, cfg, notes) for ds in sorted(raw.of("bds"), key=lambda d: d.name)]
-    parts = [p for p in parts if len(p)]
-    rows = pd.concat(parts) if parts else pd.DataFrame(
-        columns=["code", "patient_id", "month", "day", "value", "visit_label", "paramcd",
-                 "param", "paramn", "dataset", "tp_label", "unit_var", "ref_low", "ref_high"])
+    axes = {axis.dataset: axis for rows, axis in parts if axis is not None and len(rows)}
+    frames = [rows for rows, _ in parts if len(rows)]
+    rows = pd.concat(frames) if frames else pd.DataFrame(
+        columns=["code", "patient_id", "month", "avisitn", "day", "value", "visit_label",
+                 "paramcd", "param", "paramn", "dataset", "tp_label", "unit_var", "ref_low",
+                 "ref_high", "parcat"])
     measures, rows = _build_measures(rows, cfg, notes)
-    visits = _build_visits(rows, cfg)
+    measures = _with_visits(measures, rows, cfg, axes)
+    axes = {name: replace(axis, visits=_build_visits(rows.loc[rows["dataset"] == name], cfg))
+            for name, axis in axes.items()}
+    visits, unit = _study_visits(measures, rows, cfg) if measures else ((), "visit")
     whole = rows["month"].dropna().mod(1).eq(0).all() if len(rows) else True
     measurements = pd.DataFrame({
         "patient_id": rows["patient_id"].astype(str),
@@ -1214,65 +1696,96 @@ def _assemble(path: str | Path, raw: AdamFolder, findings: list[Finding]) -> Tri
         "measure": rows["code"].astype(str), "value": rows["value"].astype(float),
         "provenance": "recorded"}).reset_index(drop=True)
 
-    events = [_adverse_events(ds, start, notes) for ds in raw.of("adae")]
+    coded = [_coded_adverse_events(ds, start, cfg, notes) for ds in raw.of("adae")]
+    adverse = pd.concat([c for c, _ in coded], ignore_index=False) if coded else \
+        empty_adverse_events()
+    events = [_adverse_events(c, ds, notes) for (c, _), ds in zip(coded, raw.of("adae"),
+                                                                       strict=True)]
     ae_days = [e.set_index("patient_id")["day"].astype(float) for e in events]
     bds_days = [rows.set_index("patient_id")["day"].astype(float).dropna()] if len(rows) else []
+    adsl_rows = adsl.frame.drop_duplicates("USUBJID")
     patients["last_followup_day"] = patients["patient_id"].map(
-        _last_followup(adsl.frame.drop_duplicates("USUBJID"), bds_days + ae_days)).astype(int)
-
-    dead = pd.Series(False, index=adsl.frame.index)
-    if "DTHFL" in adsl.frame.columns:
-        dead |= adsl.frame["DTHFL"].eq("Y")
-    death_day = pd.Series(np.nan, index=adsl.frame.index)
-    if "DTHDT" in adsl.frame.columns and "TRTSDT" in adsl.frame.columns:
-        death_day = _study_day(_dates(adsl.frame["DTHDT"]), _dates(adsl.frame["TRTSDT"]))
-        dead |= death_day.notna()
-    d = adsl.frame.loc[dead].drop_duplicates("USUBJID")
+        _last_followup(adsl_rows, start, bds_days + ae_days)).astype(int)
+    patients["_treatment_start_day"] = np.where(patients["patient_id"].map(start).notna(), 1.0,
+                                                np.nan)
+    patients["_treatment_end_day"] = _treatment_end(adsl_rows, start).reindex(
+        patients["patient_id"]).to_numpy()
     lf = patients.set_index("patient_id")["last_followup_day"]
-    dday = death_day.loc[d.index].fillna(d["USUBJID"].astype(str).map(lf))
-    if len(d) and death_day.loc[d.index].isna().any():
-        n = int(death_day.loc[d.index].isna().sum())
-        notes.append(Finding("warning", adsl.file, f"{n} subject(s) died (DTHFL = Y) without a "
-                                                   f"death date (DTHDT): their last known study "
-                                                   f"day is taken as the day of death "
-                                                   f"(subjects {_example_ids(d['USUBJID'])})",
-                             column="DTHDT", rule="death_day"))
-    events.append(pd.DataFrame({"patient_id": d["USUBJID"].astype(str),
-                                "day": dday.round().astype(int), "event": "death",
-                                "term": "Death", "severity": "SAE", "related": "unknown",
-                                "provenance": "recorded"}))
-    events.append(_response_events(adsl.frame.drop_duplicates("USUBJID"), cfg, start, notes))
+    deaths = _deaths(adsl_rows, start, lf, adsl, notes)
+    events.append(deaths)
+    events.append(_response_events(adsl_rows, cfg, start, notes))
     events = pd.concat([e for e in events if len(e)] or [pd.DataFrame(
         columns=["patient_id", "day", "event", "term", "severity", "related", "provenance"])],
         ignore_index=True)
     events["day"] = events["day"].astype(int)
 
-    tte = pd.concat([_tte(ds, cfg, notes) for ds in raw.of("adtte")] or [empty_tte()],
-                    ignore_index=True)
+    tte_parts = [_tte(ds, cfg, notes) for ds in raw.of("adtte")]
+    tte = pd.concat([t for t, _ in tte_parts] or [empty_tte()], ignore_index=True)
+    choices = tuple(c for _, cs in tte_parts for c in cs)
+    os_code = _overall_survival(tte, choices)
+    reconciliation = _reconcile_deaths(tte, os_code, set(deaths["patient_id"]), adsl, notes) \
+        if os_code else ()
     patients["provenance"] = "recorded"
-    study = _study(raw, cfg, measures, visits, adsl, rows, labels)
-    findings += notes
-    findings.sort(key=lambda f: f.level != "error")
+    design = Design(populations=subjects.populations,
+                    default_population=subjects.default_population, arms=subjects.arms,
+                    default_arm=subjects.default_arm, origin="first dose",
+                    visit_axes=tuple(axes[d] for d in sorted(axes)), endpoints=choices,
+                    excluded=excluded, overall_survival=os_code, reconciliation=reconciliation,
+                    notes=_design_notes(subjects, start_var, patients))
+    study = _study(raw, cfg, measures, visits, unit, subjects, design, start_var)
+    severity = tuple(dict.fromkeys(s for _, order in coded for s in order))
     return Trial(study=study, patients=derive_outcomes(patients, events),
-                 measurements=measurements, events=events, findings=tuple(findings),
-                 source=str(path), fingerprint=raw.fingerprint, tte=tte)
+                 measurements=measurements, events=events, source=source,
+                 fingerprint=raw.fingerprint, tte=tte,
+                 adverse_events=adverse.reset_index(drop=True), severity_order=severity)
 
 
-def _study(raw: AdamFolder, cfg: dict, measures, visits, adsl: Dataset, rows: pd.DataFrame,
-           labels: dict) -> Study:
+def _treatment_end(adsl: pd.DataFrame, start: pd.Series) -> pd.Series:
+    """Study day of the last dose per subject (TRTEDT, else TRTDURD/TRTDUR days of treatment)."""
+    ids = adsl["USUBJID"].astype(str)
+    end = pd.Series(np.nan, index=adsl.index)
+    if "TRTEDT" in adsl.columns and len(start):
+        end = _study_day(_dates(adsl["TRTEDT"]), ids.map(start))
+    for c in ("TRTDURD", "TRTDUR"):
+        if c in adsl.columns and pd.api.types.is_numeric_dtype(adsl[c]):
+            end = end.fillna(adsl[c].astype(float))
+    return pd.Series(end.to_numpy(), index=ids)
+
+
+def _design_notes(subjects: _Subjects, start_var: str, patients: pd.DataFrame) -> tuple:
+    out = list(subjects.notes)
+    if start_var and start_var != "TRTSDT":
+        out.append(f"First dose date: {start_var} (ADSL has no TRTSDT)")
+    elif not start_var:
+        out.append("No first dose date in ADSL (TRTSDT, TRTSDTM): study days are the data's "
+                   "own ADY and ASTDY")
+    planned, actual = (next((a for a in subjects.arms if a.key == k), None)
+                       for k in ("planned", "actual"))
+    if planned and actual:
+        differ = patients[planned.column].astype(str) != patients[actual.column].astype(str)
+        out.append(f"Planned and actual treatment differ for {int(differ.sum())} subject(s)"
+                   + (f" ({_example_ids(patients.loc[differ, 'patient_id'])})"
+                      if differ.any() else ""))
+    return tuple(out)
+
+
+def _study(raw: AdamFolder, cfg: dict, measures, visits, unit: str, subjects: _Subjects,
+           design: Design, start_var: str) -> Study:
+    adsl = raw.datasets["adsl"]
     sid = adsl.frame["STUDYID"].dropna().iloc[0] if "STUDYID" in adsl.frame.columns and \
         adsl.frame["STUDYID"].notna().any() else raw.folder.name
-    unit = cfg.get("visit_unit") or _visit_unit([v.label for v in visits if v.month != 0])
     title = cfg.get("title") or f"{sid} (CDISC ADaM)"
+    origin = f"First dose ({start_var or 'TRTSDT'} = day 1)"
     return Study(title=title, short_title=cfg.get("short_title") or str(sid),
                  registry_id=cfg.get("registry_id", ""), citation=cfg.get("citation", ""),
                  data_status=cfg.get("data_status", "real"),
                  data_note=cfg.get("data_note", ""),
-                 time_origin=cfg.get("time_origin") or "First dose (TRTSDT = day 1)",
-                 visits=visits, measures=measures, visit_unit=unit,
+                 time_origin=cfg.get("time_origin") or origin,
+                 visits=visits, measures=measures, visit_unit=cfg.get("visit_unit") or unit,
                  center_label=cfg.get("center_label") or "Site",
-                 primary_group=ARM_COLUMN if ARM_COLUMN in labels else None,
-                 column_labels=tuple(labels.items()), source_format="adam")
+                 primary_group=ARM_COLUMN if ARM_COLUMN in subjects.frame else None,
+                 column_labels=tuple(subjects.labels.items()), source_format="adam",
+                 design=design, variables=tuple(subjects.variables.items()))
 
 
 def load_adam(path: str | Path, config: dict | str | Path | None = None,

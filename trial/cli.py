@@ -61,6 +61,12 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"{_counts(e.findings)}: {args.path} cannot be used until the errors are fixed")
         return EXIT_ERRORS
     _print_findings(trial.findings)
+    choices = trial.study.design.choices()
+    if choices:
+        # What the analyses will do, for a statistician to see before opening the app.
+        print("Study definition (what the analyses use; change it in adam.json):")
+        for line in choices:
+            print(f"  - {line}")
     print(f"{_counts(trial.findings)}: {args.path} is valid "
           f"({_plural(len(trial.patients), 'patient')}, "
           f"{_plural(len(trial.measurements), 'measurement')}, "
@@ -108,9 +114,12 @@ def cmd_summary(args: argparse.Namespace) -> int:
     trial, code = _load(args.path, _limits(args))
     if trial is None:
         return code
-    if args.by is not None and args.by not in trial.patients.columns:
-        print(f"--by: no column '{args.by}' in patients; available: "
-              f"{', '.join(trial.patients.columns)}", file=sys.stderr)
+    from .analysis.cohort import resolve_group
+    if args.by is not None and resolve_group(trial, args.by) is None:
+        names = [c for c in trial.patients.columns if not c.startswith("_")]
+        names += [v for v, _ in trial.study.variables]
+        print(f"--by: no column or variable '{args.by}' in patients; available: "
+              f"{', '.join(names)}", file=sys.stderr)
         return EXIT_UNREADABLE
     from .summary import build_summary
     result = build_summary(trial, by=args.by)
@@ -177,7 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("summary", help="print the trial's summary (text or JSON)")
     p.add_argument("path", metavar="PATH")
     p.add_argument("--json", action="store_true", help="print JSON (indent 2)")
-    p.add_argument("--by", metavar="COLUMN", help="group by this patients column")
+    p.add_argument("--by", metavar="COLUMN", help="group by this patients column or the data's "
+                                                  "own variable (e.g. TRT01A, AGEGR1)")
     _bounds(p)
     p.set_defaults(func=cmd_summary)
     p = sub.add_parser("demo", help="write the simulated demo trial")

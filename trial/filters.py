@@ -1,14 +1,56 @@
-"""Patient selection shared by every view."""
+"""Patient selection shared by every view: the sidebar's filter, and the analysis set of a kind
+of analysis (its population and arm, `analysis_patients`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import pandas as pd
 
+from .model import ARM_COLUMN, Population, Role, Trial
+
+
+@dataclass(frozen=True)
+class VariableFilter:
+    """A restriction on any patients column: the ticked levels of a categorical column, or a
+    range of a numeric one (either bound may be open). Patients whose value is missing are
+    excluded only by a range, as for age."""
+
+    column: str
+    values: tuple[str, ...] | None = None
+    low: float | None = None
+    high: float | None = None
+    label: str = ""  # how the data name the column, for descriptions
+
+    def describe(self) -> str:
+        name = self.label or self.column
+        if self.values is not None:
+            return f"{name}: {', '.join(self.values) or 'none'}"
+        lo = "" if self.low is None else f"{self.low:g}"
+        hi = "" if self.high is None else f"{self.high:g}"
+        return f"{name} {lo}–{hi}"
+
+    def mask(self, patients: pd.DataFrame) -> pd.Series:
+        if self.column not in patients:
+            return pd.Series(True, index=patients.index)
+        s = patients[self.column]
+        if self.values is not None:
+            return s.astype("string").fillna("missing").isin(self.values).astype(bool)
+        keep = pd.Series(True, index=patients.index)
+        num = pd.to_numeric(s, errors="coerce")
+        if self.low is not None:
+            keep &= num >= self.low
+        if self.high is not None:
+            keep &= num <= self.high
+        return keep.fillna(False).astype(bool)
+
 
 @dataclass(frozen=True)
 class PatientFilter:
-    """None means "no restriction" for that field; an empty tuple selects nobody."""
+    """None means "no restriction" for that field; an empty tuple selects nobody.
+
+    `population` and `arm_basis` choose the analysis set instead of each analysis's default
+    (`trial.model.Design`): a population key (e.g. "SAFFL", "all") and "planned" or "actual".
+    """
 
     centers: tuple[str, ...] | None = None
     responses: tuple[str, ...] | None = None
@@ -17,7 +59,10 @@ class PatientFilter:
     lupus_nephritis: bool | None = None
     age_min: float | None = None
     age_max: float | None = None
-    arms: tuple[str, ...] | None = None  # values of the patients column "arm" (ADaM: TRT01A)
+    arms: tuple[str, ...] | None = None  # values of the patients column "arm"
+    population: str | None = None
+    arm_basis: str | None = None
+    variables: tuple[VariableFilter, ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -37,6 +82,7 @@ class PatientFilter:
             lo = "" if self.age_min is None else f"{self.age_min:g}"
             hi = "" if self.age_max is None else f"{self.age_max:g}"
             parts.append(f"age {lo}–{hi}")
+        parts += [v.describe() for v in self.variables]
         return "; ".join(parts) if parts else "all patients"
 
 
@@ -61,4 +107,40 @@ def select_patients(patients: pd.DataFrame, flt: PatientFilter) -> pd.DataFrame:
             keep &= patients["age"] >= flt.age_min
         if flt.age_max is not None:
             keep &= patients["age"] <= flt.age_max
+    for v in flt.variables:
+        keep &= v.mask(patients)
     return patients.loc[keep]
+
+
+def _restricted(trial: Trial, population: Population | None, flt: PatientFilter,
+                role: Role) -> pd.DataFrame:
+    """The patients of `population` (all without one), `arm` holding the arm `role` uses (or
+    the filter's basis)."""
+    patients = trial.patients
+    if population is not None and population.column in patients:
+        patients = patients.loc[patients[population.column]]
+    arm = trial.study.design.arm_for(role, flt.arm_basis)
+    if arm is not None and arm.column in patients and ARM_COLUMN in patients:
+        patients = patients.assign(**{ARM_COLUMN: patients[arm.column]})
+    return patients
+
+
+def analysis_set(trial: Trial, flt: PatientFilter, role: Role = "efficacy") -> pd.DataFrame:
+    """The patients of an analysis of `role` before the sidebar's other filters: the role's
+    population (or the filter's), with `arm` holding the role's arm (planned or actual)."""
+    population = trial.study.design.population_for(role, flt.population)
+    return _restricted(trial, population, flt, role)
+
+
+def analysis_patients(trial: Trial, flt: PatientFilter, role: Role = "efficacy"
+                      ) -> pd.DataFrame:
+    """The patients an analysis of `role` is about: its analysis set, then the filter."""
+    return select_patients(analysis_set(trial, flt, role), flt)
+
+
+def listed_patients(trial: Trial, flt: PatientFilter) -> pd.DataFrame:
+    """The patients lists and counts show (patient list, cards, the sidebar's count): every
+    patient loaded, or the population the filter chooses, then the filter; `arm` is the
+    arm of efficacy analyses unless the filter chooses the basis."""
+    population = trial.study.design.population(flt.population)
+    return select_patients(_restricted(trial, population, flt, "efficacy"), flt)

@@ -6,16 +6,32 @@ that no input can exhaust the process that serves the dashboard.
 """
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
+
+import pandas as pd
 
 from .adam import dataset_kind, is_adam_folder, load_adam
 from .bounded import run_bounded
+from .design import EFFICACY_FLAGS, POPULATION_FLAGS, SAFETY_FLAGS
 from .io import STUDY_FILE, TABLES, read_tables
 from .limits import Limits, Progress
-from .model import DataError, Finding, Measure, Study, Trial, Visit, derive_outcomes
+from .model import (
+    ROLES,
+    DataError,
+    Design,
+    Finding,
+    Measure,
+    Population,
+    Study,
+    Trial,
+    Visit,
+    derive_outcomes,
+)
 from .upload import DATA_SUFFIXES
 from .validate import validate
+
+YES = {"y", "yes", "true", "1"}
 
 
 def _num(v) -> float | None:
@@ -66,6 +82,28 @@ def _other_files(folder: Path) -> tuple[list[Finding], list[Finding]]:
     return errors, warnings
 
 
+def native_populations(patients: pd.DataFrame) -> tuple[pd.DataFrame, Design]:
+    """Analysis populations of the native format: optional patients columns named as the ADaM
+    flags (saffl, ittfl, fasfl, efffl, pprotfl; Y/N, yes/no or true/false). Without any, the
+    design is empty and every analysis uses every patient, as before."""
+    flags = [f for f in POPULATION_FLAGS if f.lower() in patients.columns]
+    if not flags:
+        return patients, Design()
+    pops = []
+    out = patients.copy()
+    for flag in flags:
+        col = f"_pop_{flag.lower()}"
+        out[col] = patients[flag.lower()].map(lambda v: str(v).strip().lower() in YES
+                                              if v is not None and not pd.isna(v) else False)
+        pops.append(Population(flag, POPULATION_FLAGS[flag], col,
+                               f"patients column {flag.lower()} = yes", int(out[col].sum())))
+    defaults = []
+    for role, candidates in zip(ROLES, (EFFICACY_FLAGS, SAFETY_FLAGS), strict=True):
+        chosen = next((c for c in candidates if c in flags), "all")
+        defaults.append((role, chosen))
+    return out, Design(populations=tuple(pops), default_population=tuple(defaults))
+
+
 def load_trial(path: str | Path, config: dict | str | Path | None = None,
                limits: Limits | None = None, progress: Progress | None = None) -> Trial:
     """Read and validate the trial folder `path`: the native format (study.json and three
@@ -92,7 +130,11 @@ def load_trial(path: str | Path, config: dict | str | Path | None = None,
         patients = checked.patients.reset_index(drop=True)
         events = checked.events.reset_index(drop=True)
         measurements = checked.measurements.reset_index(drop=True)
-        return Trial(study=build_study(raw.study),
+        patients, design = native_populations(patients)
+        study = build_study(raw.study)
+        if design.populations:
+            study = replace(study, design=replace(design, origin=study.origin))
+        return Trial(study=study,
                      patients=derive_outcomes(patients, events),
                      measurements=measurements, events=events,
                      findings=tuple(checked.findings + unread), source=str(path),

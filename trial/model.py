@@ -46,11 +46,137 @@ class Measure:
     population: str | None = None
     log_scale: bool = False
     category: str = ""
+    # The measure's own visit axis (ADaM: from its dataset). Empty: the study's visits.
+    visits: tuple[Visit, ...] = ()
+    visit_unit: str = ""  # what its visit keys count; "": the study's unit
 
     @property
     def axis_title(self) -> str:
         unit = f"{self.unit}{', assumed' if self.unit_assumed else ''}"
         return f"{self.label} ({unit})" if self.unit else self.label
+
+
+# --- The study definition: who is analysed, by which arm, on which axes --------------------------
+
+Role = Literal["efficacy", "safety"]
+ROLES: tuple[Role, ...] = ("efficacy", "safety")
+ALL_SUBJECTS = "all"  # the population key of "every subject loaded"
+ARM_COLUMN = "arm"  # the patients column of the arm an analysis groups by (planned or actual)
+ARM_COLUMNS = (ARM_COLUMN, "arm_planned", "arm_actual")  # every column holding an arm
+
+
+@dataclass(frozen=True)
+class Population:
+    """An analysis population: the subjects whose boolean patients column `column` is True."""
+
+    key: str       # how filters, URLs and adam.json name it: the flag (SAFFL, ITTFL) or "TREATED"
+    label: str     # "Safety population"
+    column: str    # boolean patients column
+    source: str    # where it comes from, in words: "ADSL SAFFL = Y"
+    n: int = 0     # subjects in it, as loaded
+
+
+@dataclass(frozen=True)
+class ArmVariable:
+    """One way of assigning subjects to arms: as planned (randomised) or as actually treated."""
+
+    key: str       # "planned" or "actual"
+    variable: str  # the data's variable, e.g. TRT01P
+    column: str    # patients column holding it
+    label: str     # "planned treatment (TRT01P)"
+
+
+@dataclass(frozen=True)
+class VisitAxis:
+    """What one dataset's visit numbers mean, and the axis its measures are drawn on."""
+
+    dataset: str                 # e.g. ADLBC
+    unit: str                    # week, day, month or visit
+    source: str                  # in words, e.g. "AVISIT labels (AVISITN is a visit number)"
+    visits: tuple[Visit, ...] = ()
+
+
+@dataclass(frozen=True)
+class EndpointChoice:
+    """A time-to-event parameter of the data and whether it is analysed as such."""
+
+    code: str
+    label: str
+    unit: str
+    kept: bool
+    reason: str = ""             # why it is not a time-to-event endpoint
+
+
+@dataclass(frozen=True)
+class Design:
+    """The study definition the analyses follow: populations, arms, time origin, visit axes and
+    endpoints, with the defaults of each kind of analysis (ADaM conventions: efficacy in the
+    ITT/FAS by planned arm, safety in the safety population by actual treatment).
+
+    Empty for a trial without populations or arms (the native format): every analysis then uses
+    every patient, as before.
+    """
+
+    populations: tuple[Population, ...] = ()
+    default_population: tuple[tuple[Role, str], ...] = ()   # role -> population key
+    arms: tuple[ArmVariable, ...] = ()
+    default_arm: tuple[tuple[Role, str], ...] = ()          # role -> arm key
+    origin: str = ""                                        # "first dose", "first infusion"
+    visit_axes: tuple[VisitAxis, ...] = ()
+    endpoints: tuple[EndpointChoice, ...] = ()
+    excluded: tuple[tuple[str, int], ...] = ()              # subjects not loaded: why, how many
+    overall_survival: str = ""      # the ADTTE code of the study's own overall survival, if any
+    reconciliation: tuple[tuple[str, int], ...] = ()        # ADSL deaths vs the study's OS
+    notes: tuple[str, ...] = ()                             # other choices, in words
+
+    def population(self, key: str | None) -> Population | None:
+        return next((p for p in self.populations if p.key == key), None)
+
+    def arm(self, key: str | None) -> ArmVariable | None:
+        return next((a for a in self.arms if a.key == key), None)
+
+    def population_for(self, role: Role, override: str | None = None) -> Population | None:
+        """The population an analysis of `role` uses: the override (a key; "all": none), else
+        the role's default."""
+        if override == ALL_SUBJECTS:
+            return None
+        chosen = self.population(override) if override else None
+        return chosen or self.population(dict(self.default_population).get(role))
+
+    def arm_for(self, role: Role, override: str | None = None) -> ArmVariable | None:
+        chosen = self.arm(override) if override else None
+        return chosen or self.arm(dict(self.default_arm).get(role)) or \
+            (self.arms[0] if self.arms else None)
+
+    def choices(self) -> list[str]:
+        """Every choice made, in words (`trial check`, the Data quality tab)."""
+        out = []
+        for role in ROLES:
+            pop = self.population_for(role)
+            arm = self.arm_for(role)
+            who = f"{pop.label} ({pop.source}, {pop.n} subjects)" if pop else "all subjects"
+            by = f", by {arm.label}" if arm else ""
+            if pop or arm:
+                out.append(f"{role.capitalize()} analyses: {who}{by}")
+        for why, n in self.excluded:
+            out.append(f"Not analysed: {n} {why}")
+        if self.origin:
+            out.append(f"Time origin: {self.origin}")
+        for axis in self.visit_axes:
+            shown = ", ".join(f"{v.label} = {v.month:g}" for v in axis.visits[:4])
+            more = ", …" if len(axis.visits) > 4 else ""
+            out.append(f"Visit axis of {axis.dataset}: {axis.unit}s, from {axis.source}"
+                       f" ({shown}{more})")
+        for e in self.endpoints:
+            out.append(f"Endpoint {e.code} ({e.label}): "
+                       + (f"time to event, in {e.unit}" if e.kept
+                          else f"not a time-to-event endpoint ({e.reason}): listed, not drawn"))
+        if self.overall_survival:
+            counts = ", ".join(f"{k}: {n}" for k, n in self.reconciliation)
+            out.append(f"Overall survival: the study's own ADTTE {self.overall_survival}"
+                       + (f"; reconciled with ADSL deaths ({counts})" if counts else ""))
+        out += list(self.notes)
+        return out
 
 
 @dataclass(frozen=True)
@@ -71,16 +197,45 @@ class Study:
     primary_group: str | None = None  # patients column to group by first, e.g. "arm"
     column_labels: tuple[tuple[str, str], ...] = ()  # patients column -> label from the data
     source_format: str = "native"  # "native" or "adam"
+    design: Design = Design()  # populations, arms, origin, visit axes, endpoints
+    variables: tuple[tuple[str, str], ...] = ()  # the data's variable (e.g. TRT01A) -> column
+
+    @property
+    def origin(self) -> str:
+        """What time 0 (or day 1) is, in a few words: "first dose", "first infusion"."""
+        if self.design.origin:
+            return self.design.origin
+        text = (self.time_origin or "day 0").split("(")[0].strip().lower()
+        if "infusion" in text:
+            return "first infusion"
+        if "dose" in text:
+            return "first dose"
+        return text or "day 0"
 
     @property
     def visit_axis_title(self) -> str:
         """Title of the visit (x) axis of trajectories."""
-        if self.visit_unit == "month":
-            return "Months since first infusion"
-        if self.visit_unit in ("week", "day"):
-            origin = (self.time_origin or "day 0").split("(")[0].strip()
-            return f"{self.visit_unit.capitalize()}s since {origin[:1].lower()}{origin[1:]}"
+        return self.axis_title_for(self.visit_unit)
+
+    def axis_title_for(self, unit: str) -> str:
+        """"Weeks since first dose", "Months since first infusion" or "Visit"."""
+        if unit in ("month", "week", "day"):
+            return f"{unit.capitalize()}s since {self.origin}"
         return "Visit"
+
+    def measure_visits(self, code: str) -> tuple[Visit, ...]:
+        """The visit axis of one measure: its own (ADaM: its dataset's), else the study's."""
+        return self.measure(code).visits or self.visits
+
+    def measure_visit_unit(self, code: str) -> str:
+        return self.measure(code).visit_unit or self.visit_unit
+
+    def column_of(self, name: str) -> str | None:
+        """The patients column a data variable's name stands for (e.g. "TRT01A" ->
+        "arm_actual"), matched without regard to case; None when the data have no such
+        variable."""
+        upper = name.upper()
+        return next((col for var, col in self.variables if var.upper() == upper), None)
 
     def column_label(self, column: str, default: str | None = None) -> str:
         """A patients column's label as the data name it (e.g. ADSL variable labels)."""
@@ -103,11 +258,12 @@ class Study:
     def visit_months(self) -> tuple[int, ...]:
         return tuple(v.month for v in self.visits)
 
-    def visit_label(self, month: int) -> str:
-        for v in self.visits:
+    def visit_label(self, month: float, code: str | None = None) -> str:
+        """The label of a visit key (of measure `code`'s own axis when given)."""
+        for v in (self.measure_visits(code) if code else self.visits):
             if v.month == month:
                 return v.label
-        return f"Month {month}"
+        return f"Month {month:g}" if self.visit_unit == "month" else f"{month:g}"
 
 
 @dataclass(frozen=True)
@@ -171,6 +327,19 @@ def empty_tte() -> pd.DataFrame:
                          "event": pd.Series(dtype=int), "unit": pd.Series(dtype=object)})
 
 
+# Adverse events as coded by the data (ADaM ADAE), for the safety tables: one row per record.
+# severity and related hold the data's own codes (AESEV, AEREL); related_class reads the
+# relatedness code as "yes", "no" or "unknown"; teae: treatment-emergent (TRTEMFL, or derived).
+AE_COLUMNS = ("patient_id", "soc", "term", "severity", "serious", "related", "related_class",
+              "teae", "day")
+
+
+def empty_adverse_events() -> pd.DataFrame:
+    """The `Trial.adverse_events` of a trial whose events carry no coding (the native format)."""
+    return pd.DataFrame({c: pd.Series(dtype=bool if c in ("serious", "teae") else
+                                      float if c == "day" else object) for c in AE_COLUMNS})
+
+
 @dataclass(frozen=True)
 class Trial:
     """A validated trial. `patients` carries the derived outcome columns (see `derive_outcomes`).
@@ -178,6 +347,8 @@ class Trial:
     `tte` holds time-to-event endpoints given as such by the data (ADaM ADTTE): one row per
     patient and endpoint with time (in `unit`, usually days) and event (1 = event, 0 = censored).
     It is empty for the native format, whose endpoints are derived from the events.
+    `adverse_events` holds the coded adverse events of the safety tables (ADaM ADAE; empty for
+    the native format, whose adverse events are in `events`).
     """
 
     study: Study
@@ -188,6 +359,10 @@ class Trial:
     source: str = ""
     fingerprint: str = ""
     tte: pd.DataFrame = field(default_factory=empty_tte)
+    adverse_events: pd.DataFrame = field(default_factory=empty_adverse_events)
+    # The order of the severity codes, mildest first, and which relatedness codes read as
+    # related (the data's own words; from adam.json or the usual CDISC terms).
+    severity_order: tuple[str, ...] = ()
 
     @property
     def has_response(self) -> bool:

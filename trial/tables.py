@@ -41,7 +41,8 @@ class Group:
 
     label: str
     patients: pd.DataFrame
-    center: str | None = None  # None: all the selected patients
+    center: str | None = None  # the group's value of `column`; None: all the selected patients
+    column: str = "center"
 
 
 def groups_by_center(trial: Trial, patients: pd.DataFrame) -> list[Group]:
@@ -49,6 +50,16 @@ def groups_by_center(trial: Trial, patients: pd.DataFrame) -> list[Group]:
     by_center = dict(tuple(patients.groupby("center", sort=False)))
     groups = [Group(c, by_center[c], c) for c in trial.centers if c in by_center]
     return groups + [Group(OVERALL, patients)]
+
+
+def table_groups(trial: Trial, patients: pd.DataFrame) -> list[Group]:
+    """The columns of Table 1: one per arm where the study has arms (ADaM; the arm of the
+    analysis set), else one per center; then Overall."""
+    if not trial.study.design.arms or "arm" not in patients:
+        return groups_by_center(trial, patients)
+    arms = patients["arm"].astype(str)
+    by_arm = dict(tuple(patients.groupby(arms, sort=True)))
+    return [Group(a, by_arm[a], a, "arm") for a in by_arm] + [Group(OVERALL, patients)]
 
 
 # --- Descriptive statistics ---------------------------------------------------------------------
@@ -91,14 +102,16 @@ class BaselineValues:
     population, found once and then split by center (one search of the measure's rows per
     table, not one per center: at 100,000 patients that was most of Table 1's time)."""
 
-    def __init__(self, trial: Trial, patients: pd.DataFrame, code: str):
+    def __init__(self, trial: Trial, patients: pd.DataFrame, code: str, column: str = "center"):
         measure = trial.study.measure(code)
         if measure.population and measure.population in patients:
             patients = patients.loc[patients[measure.population].eq(True)]
         m = trial.measure_table(code)
         rows = m.loc[(m["month"] == BASELINE_MONTH)
                      & m["patient_id"].isin(patients["patient_id"]), ["patient_id", "value"]]
-        self._centers = rows["patient_id"].map(patients.set_index("patient_id")["center"])
+        self._centers = rows["patient_id"].map(
+            patients.set_index("patient_id")[column].astype(str) if column != "center"
+            else patients.set_index("patient_id")["center"])
         self.all = rows["value"]
 
     @cached_property
@@ -128,7 +141,10 @@ def baseline_variables(trial: Trial) -> list[dict]:
     if "lupus_nephritis" in p:
         out.append({"key": "lupus_nephritis", "label": "Lupus nephritis, n (%)", "kind": "count",
                     "column": "lupus_nephritis", "level": True})
-    for code in trial.measure_codes:
+    # Every measure (native format); the key measures of a study with many (ADaM labs).
+    codes = trial.measure_codes if trial.study.source_format == "native" else \
+        trial.key_measure_codes
+    for code in codes:
         m = trial.study.measure(code)
         unit = f", {m.unit}{' (assumed)' if m.unit_assumed else ''}" if m.unit else ""
         who = f" [{m.population.replace('_', ' ')} only]" if m.population else ""
@@ -142,9 +158,10 @@ def baseline_numbers(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     count and pct (percentages of the patients whose value is known)."""
     rows = []
     variables = baseline_variables(trial)
-    baselines = {v["code"]: BaselineValues(trial, patients, v["code"]) for v in variables
-                 if v["kind"] == "measure"}
-    for g in groups_by_center(trial, patients):
+    groups = table_groups(trial, patients)
+    baselines = {v["code"]: BaselineValues(trial, patients, v["code"], groups[0].column)
+                 for v in variables if v["kind"] == "measure"}
+    for g in groups:
         rows.append({"variable": "n", "label": "Patients, n", "group": g.label,
                      "n": len(g.patients), "count": len(g.patients)})
         for var in variables:
@@ -202,7 +219,9 @@ def baseline_table(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
         part = numbers.loc[numbers["variable"] == var["key"]].set_index("group")
         if var["kind"] == "measure" and not measures_started:
             measures_started = True
-            lines.append({"Characteristic": BASELINE_SECTION, "Statistic": "",
+            section = BASELINE_SECTION if trial.study.visit_unit == "month" else \
+                "Measures at baseline"
+            lines.append({"Characteristic": section, "Statistic": "",
                           **{g: "" for g in groups}})
         if var["kind"] == "count":
             lines.append({"Characteristic": var["label"], "Statistic": "n (%)", **{
@@ -316,3 +335,168 @@ def adverse_event_table(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     listing = adverse_event_listing(trial, patients)
     out = listing.rename(columns=AE_COLUMNS)
     return out.astype({"Day": int}).astype(str).replace({"<NA>": "–", "nan": "–", "None": "–"})
+
+
+# --- Safety: treatment-emergent adverse events by system organ class and preferred term --------
+
+ANY_TEAE = "Any treatment-emergent adverse event"
+TOTAL = "Total"
+BREAKDOWNS = ("subjects", "severity", "serious", "related")
+NOT_RECORDED = "Not recorded"
+
+
+def _arm_levels(patients: pd.DataFrame) -> list[str]:
+    if "arm" not in patients:
+        return []
+    return sorted(patients["arm"].astype(str).unique())
+
+
+def teae_records(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
+    """The treatment-emergent adverse events of `patients` (a safety analysis set, whose `arm`
+    is the arm of the analysis) with the patient's arm."""
+    ae = trial.adverse_events
+    ae = ae.loc[ae["teae"] & ae["patient_id"].isin(patients["patient_id"])]
+    arm = patients.set_index("patient_id")["arm"].astype(str) if "arm" in patients else None
+    return ae.assign(arm=ae["patient_id"].map(arm) if arm is not None else TOTAL)
+
+
+def _order(records: pd.DataFrame) -> list[tuple[str, str | None, str | None]]:
+    """(row id, SOC, PT) in display order: any event, then each SOC by subjects (most first,
+    then name), each followed by its preferred terms in the same order."""
+    def by_subjects(counts: pd.Series) -> list:
+        return sorted(counts.index, key=lambda k: (-counts[k], str(k)))
+
+    out: list[tuple[str, str | None, str | None]] = [("any", None, None)]
+    socs = records.groupby("soc")["patient_id"].nunique()
+    terms = records.groupby(["soc", "term"])["patient_id"].nunique()
+    for soc in by_subjects(socs):
+        out.append((f"soc:{soc}", str(soc), None))
+        for term in by_subjects(terms.loc[soc]):
+            out.append((f"pt:{soc}:{term}", str(soc), str(term)))
+    return out
+
+
+def _counts(records: pd.DataFrame, keys: list[str], order: tuple[str, ...]) -> pd.DataFrame:
+    """Subjects, events, subjects with a serious / a related event and subjects by worst
+    severity, per `keys` (e.g. SOC, arm), in one pass of group-bys."""
+    def by(frame: pd.DataFrame):
+        # without keys: one group, labelled 0
+        return frame.groupby(keys, sort=False) if keys else frame.groupby(
+            pd.Series(0, index=frame.index))
+
+    out = pd.DataFrame({"subjects": by(records)["patient_id"].nunique(),
+                        "events": by(records)["patient_id"].size()})
+    for name, mask in (("serious", records["serious"].astype(bool)),
+                       ("related", records["related_class"] == "yes")):
+        out[name] = by(records.loc[mask])["patient_id"].nunique()
+    rank = {code: i for i, code in enumerate(order)}
+    sev = records["severity"].map(lambda c: rank.get(str(c), -1)
+                                  if c is not None and not pd.isna(c) else -1)
+    worst = records.assign(_rank=sev).groupby([*keys, "patient_id"], sort=False)["_rank"].max()
+    worst = worst.reset_index()
+    codes = [*order, NOT_RECORDED]
+    worst["_code"] = [codes[i] if i >= 0 else NOT_RECORDED for i in worst["_rank"]]
+    if keys:
+        wide = worst.groupby([*keys, "_code"]).size().unstack("_code", fill_value=0)
+    else:
+        wide = worst["_code"].value_counts().to_frame().T.set_axis([0])
+    for code in codes:
+        out[f"sev:{code}"] = wide[code] if code in wide.columns else 0
+    return out.fillna(0)
+
+
+def safety_numbers(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
+    """Tidy safety table: one row per table row (any TEAE, SOC, SOC and PT) and arm (and
+    Total): N (subjects of the arm in the analysis set), subjects with at least one event,
+    their % of N, events, subjects with a serious (AESER = Y) or a related event, and subjects
+    by their worst severity (`sev:<code>` columns, the data's codes)."""
+    records = teae_records(trial, patients)
+    arms = _arm_levels(patients)
+    sizes = patients["arm"].astype(str).value_counts() if "arm" in patients else pd.Series()
+    denominators = {**{a: int(sizes.get(a, 0)) for a in arms}, TOTAL: len(patients)}
+    order = trial.severity_order
+    codes = list(order) + ([NOT_RECORDED] if records["severity"].isna().any() else [])
+    tables = {}
+    for level, keys in (("any", []), ("soc", ["soc"]), ("pt", ["soc", "term"])):
+        for by_arm in (True, False):
+            frame = _counts(records, [*keys, "arm"] if by_arm else keys, order) \
+                if len(records) else pd.DataFrame()
+            tables[(level, by_arm)] = frame.to_dict("index")
+    stats = ["subjects", "events", "serious", "related", *[f"sev:{c}" for c in codes]]
+    rows = []
+    for row_id, soc, term in _order(records) if len(records) else [("any", None, None)]:
+        level = row_id.split(":", 1)[0]
+        key = () if level == "any" else (soc,) if level == "soc" else (soc, term)
+        for arm in [*arms, TOTAL]:
+            frame = tables[(level, arm != TOTAL)]
+            if arm == TOTAL:
+                k = key if len(key) > 1 else (key[0] if key else 0)
+            else:
+                k = (*key, arm) if key else arm
+            values = frame.get(k, {})
+            got = {c: int(values.get(c, 0)) for c in stats}
+            n = denominators[arm]
+            rows.append({"row": row_id, "soc": soc, "term": term,
+                         "label": term or soc or ANY_TEAE, "arm": arm, "N": n, **got,
+                         "pct": 100 * got["subjects"] / n if n else np.nan})
+    columns = ["row", "soc", "term", "label", "arm", "N", "subjects", "pct", "events", "serious",
+               "related", *[f"sev:{c}" for c in codes]]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def related_codes(trial: Trial) -> tuple[list[str], list[str]]:
+    """The data's relatedness codes read as related and as not related (for the table's note)."""
+    ae = trial.adverse_events
+    pairs = ae[["related", "related_class"]].dropna().drop_duplicates()
+    yes = sorted(str(c) for c, k in pairs.itertuples(index=False) if k == "yes")
+    no = sorted(str(c) for c, k in pairs.itertuples(index=False) if k == "no")
+    return yes, no
+
+
+def safety_table(trial: Trial, patients: pd.DataFrame, breakdown: str = "subjects"
+                 ) -> pd.DataFrame:
+    """Display safety table: 'System organ class / Preferred term', then per arm (and Total)
+    the chosen statistic: subjects 'n (%)', events, or subjects by worst severity, with a
+    serious or with a related event. Preferred terms are indented under their SOC."""
+    numbers = safety_numbers(trial, patients)
+    if numbers.empty:
+        return pd.DataFrame()
+    sev_cols = [c for c in numbers.columns if c.startswith("sev:")]
+    lines: dict[str, dict] = {}
+    for r in numbers.to_dict("records"):
+        line = lines.get(r["row"])
+        if line is None:
+            name = (f"    {r['term']}" if r["term"] is not None else
+                    str(r["soc"]) if r["soc"] is not None else ANY_TEAE)
+            line = lines[r["row"]] = {"row": r["row"],
+                                      "System organ class / Preferred term": name}
+        head = f"{r['arm']} (N={r['N']})"
+        if breakdown == "severity":
+            for c in sev_cols:
+                line[f"{head}: {c[4:]}"] = str(r[c])
+        elif breakdown in ("serious", "related"):
+            line[f"{head}: {breakdown}"] = _n_pct(r[breakdown], r["N"])
+        else:
+            line[f"{head}: n (%)"] = _n_pct(r["subjects"], r["N"])
+            line[f"{head}: events"] = str(int(r["events"]))
+    return pd.DataFrame(list(lines.values()))
+
+
+def _n_pct(k: int, n: int) -> str:
+    return f"{int(k)} ({_num(100 * k / n)} %)" if n else "–"
+
+
+def subjects_with(trial: Trial, patients: pd.DataFrame, row_id: str, arm: str | None
+                  ) -> list[str]:
+    """The subjects behind one cell of the safety table (a clicked cell): those with a
+    treatment-emergent event of the row in the arm (any arm for None or Total)."""
+    records = teae_records(trial, patients)
+    if arm not in (None, TOTAL):
+        records = records.loc[records["arm"] == arm]
+    kind, _, rest = row_id.partition(":")
+    if kind == "soc":
+        records = records.loc[records["soc"].astype(str) == rest]
+    elif kind == "pt":
+        match = records["soc"].astype(str) + ":" + records["term"].astype(str) == rest
+        records = records.loc[match]
+    return sorted(records["patient_id"].astype(str).unique(), key=_natural_key)

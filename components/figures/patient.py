@@ -7,13 +7,21 @@ tables say it in words. Text from the data goes into figures escaped, so that it
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from trial.analysis.patients import DEFAULT_PROVENANCE, PatientRecord, number, provenance, text
+from trial.analysis.patients import (
+    DEFAULT_PROVENANCE,
+    PatientRecord,
+    Peers,
+    number,
+    provenance,
+    text,
+)
 from trial.model import Measure, Trial, Visit
 
 from .text import plot_text as plain
@@ -55,14 +63,17 @@ def _fmt(value, unit: str = "") -> str:
     return f"{shown} {unit}".strip() if unit and shown != "–" else shown
 
 
-def baseline_rows(record: PatientRecord) -> list[dict]:
-    """Baseline characteristics and prior treatment, each with its provenance."""
+def baseline_rows(record: PatientRecord, trial: Trial | None = None) -> list[dict]:
+    """Baseline characteristics and prior treatment, each with its provenance; other columns
+    named as the data name them (`Study.column_label`, e.g. ADSL variable labels)."""
     row = record.row
     out = []
     known = {c for c, _, _ in BASELINE_FIELDS}
-    fields = list(BASELINE_FIELDS) + [
-        (c, c.replace("_", " ").capitalize(), "") for c in row
-        if c not in known and c not in DERIVED and not c.startswith("_")]
+    study = trial.study if trial is not None else None
+    fields = [(c, study.center_label, u) if c == "center" and study else (c, label, u)
+              for c, label, u in BASELINE_FIELDS]
+    fields += [(c, study.column_label(c) if study else c.replace("_", " ").capitalize(), "")
+               for c in row if c not in known and c not in DERIVED and not c.startswith("_")]
     for col, label, unit in fields:
         if col not in row:
             continue
@@ -82,13 +93,16 @@ def _event_provenance(events: pd.DataFrame, mask) -> str:
     return provenance(sel.iloc[0]["provenance"])
 
 
-def outcome_rows(record: PatientRecord) -> list[dict]:
-    """Best response, relapse, death or last follow-up, as recorded, with provenance."""
+def outcome_rows(record: PatientRecord, responses: bool = True) -> list[dict]:
+    """Best response (where the data record responses), relapse, death or last follow-up, as
+    recorded, with provenance."""
     row, ev = record.row, record.events
     death = record.death_day
     rows = []
     resp_day = number(row.get("response_day"))
-    if record.group in ("MCR", "PCR"):
+    if not responses:
+        pass
+    elif record.group in ("MCR", "PCR"):
         first = ev.loc[(ev["event"] == "response") & (ev["term"] == record.group)]
         day = number(first["day"].min()) if len(first) else resp_day
         after = death is not None and day is not None and day > death
@@ -168,8 +182,9 @@ def value_rows(trial: Trial, record: PatientRecord) -> list[dict]:
             continue
         value = number(r["value"])
         rows.append({
-            "measure": m.label, "visit": trial.study.visit_label(int(r["month"])),
-            "month": int(r["month"]), "day": None if number(r.get("day")) is None else int(r["day"]),
+            "measure": m.label, "visit": trial.study.visit_label(r["month"], m.code),
+            "month": int(r["month"]) if float(r["month"]).is_integer() else r["month"],
+            "day": None if number(r.get("day")) is None else int(r["day"]),
             "value": value, "unit": m.unit + (" (assumed)" if m.unit_assumed else ""),
             "reference": _reference(m), "flag": "" if value is None else _flag(m, value),
             "provenance": provenance(r.get("provenance")),
@@ -184,30 +199,77 @@ def _grid(n: int) -> tuple[int, int]:
     return math.ceil(n / cols), cols
 
 
-def _reference_band(fig, measure: Measure, row: int, col: int) -> None:
+def _axis(i: int) -> str:
+    """The axis suffix of the i-th subplot (0-based): "", "2", "3", ..."""
+    return "" if i == 0 else str(i + 1)
+
+
+def _reference_band(measure: Measure, i: int) -> dict | None:
+    """The reference range of subplot i as a layout shape: a band, or a dotted line where
+    there is only a lower limit (so that the axis is not stretched to `max`)."""
     lo, hi = measure.ref_low, measure.ref_high
     if lo is None and hi is None:
-        return
-    band = dict(fillcolor="#2a9d55", opacity=0.10, line_width=0, layer="below", row=row, col=col,
-                exclude_empty_subplots=False)
+        return None
+    where = dict(xref=f"x{_axis(i)} domain", x0=0, x1=1, yref=f"y{_axis(i)}", layer="below")
+    band = dict(type="rect", fillcolor="#2a9d55", opacity=0.10, line_width=0, **where)
     if measure.log_scale:
         # A band on a log axis cannot start at 0: start it at the smallest positive value.
         y0 = lo if lo and lo > 0 else max(measure.min or 0, 0) or 1.0
         y1 = hi if hi is not None else (measure.max or lo * 1000)
-        fig.add_hrect(y0=y0, y1=y1, **band)
-        return
-    if hi is None:  # only a lower limit: a line, so that the axis is not stretched to `max`
-        fig.add_hline(y=lo, line=dict(color="#2a9d55", width=1.5, dash="dot"), row=row, col=col,
-                      exclude_empty_subplots=False)
-        return
-    fig.add_hrect(y0=lo if lo is not None else min(0.0, measure.min or 0.0), y1=hi, **band)
+        return {**band, "y0": y0, "y1": y1}
+    if hi is None:
+        return dict(type="line", y0=lo, y1=lo, line=dict(color="#2a9d55", width=1.5,
+                                                          dash="dot"), **where)
+    return {**band, "y0": lo if lo is not None else min(0.0, measure.min or 0.0), "y1": hi}
 
 
-def measures_figure(trial: Trial, record: PatientRecord, medians: pd.DataFrame) -> go.Figure:
-    """Every measure over the visits: the patient's values against the reference range (green
-    band) and the median of the patient's responder group (dashed), one small panel each."""
-    codes = trial.measure_codes
-    visits: list[Visit] = list(trial.study.visits)
+def _median_trace(med: pd.DataFrame, peers: Peers, color: str, group_n: int,
+                  legend: bool) -> go.Scatter:
+    return go.Scatter(
+        x=med["month"], y=med["median"], mode="lines",
+        line=dict(color=color, width=2, dash="dash"), opacity=0.85,
+        name=f"Median of {plain(peers.label)} (n = {group_n})",
+        legendgroup="median", showlegend=legend,
+        customdata=np.stack([med["count"].to_numpy()], axis=-1),
+        hovertemplate=f"Median of {plain(peers.value)}: %{{y:.3g}}<br>"
+                      "n = %{customdata[0]}<extra></extra>")
+
+
+def _value_traces(m: Measure, v: pd.DataFrame, vlabel: dict, person: str, patient_id: str,
+                  seen_prov: set) -> list[go.Scatter]:
+    """The patient's line and one marker trace per provenance (legend once per provenance)."""
+    out = [go.Scatter(x=v["month"], y=v["value"], mode="lines",
+                      line=dict(color=PATIENT_COLOR, width=2), showlegend=False,
+                      hoverinfo="skip", legendgroup="patient")]
+    provs = v["provenance"].map(provenance) if "provenance" in v else \
+        pd.Series(DEFAULT_PROVENANCE, index=v.index)
+    for prov in pd.unique(provs):
+        pv = v.loc[provs == prov]
+        flags = [_flag(m, float(x)) for x in pv["value"]]
+        colors = [OUT_OF_RANGE_COLOR if f else PATIENT_COLOR for f in flags]
+        hover = [f"<b>{plain(m.label)}</b> · {plain(vlabel.get(mo, f'{mo:g}'))}<br>"
+                 f"{val:.4g} {plain(m.unit)}{' · ' + f if f else ''}<br>{prov} value"
+                 for mo, val, f in zip(pv["month"], pv["value"], flags, strict=True)]
+        out.append(go.Scatter(
+            x=pv["month"], y=pv["value"], mode="markers",
+            marker=dict(symbol=PROVENANCE_SYMBOL.get(prov, "circle"), size=9,
+                        color=colors, line=dict(color=colors, width=2)),
+            name=f"{person} {plain(patient_id)}: {prov} value",
+            legendgroup=f"prov-{prov}", showlegend=prov not in seen_prov,
+            hovertext=hover, hoverinfo="text"))
+        seen_prov.add(prov)
+    return out
+
+
+def measures_figure(trial: Trial, record: PatientRecord, medians: pd.DataFrame,
+                    codes: list[str] | None = None, peers: Peers | None = None,
+                    title: str = "Measures over time") -> go.Figure:
+    """Every measure (or `codes`) over its visits: the patient's values against the reference
+    range (green band) and the median of the patient's peers (responder group, or arm; dashed),
+    one small panel each, each on its own visit axis. Traces, shapes and axes are added in one
+    step each (plotly's per-call cost dominated a page with many panels)."""
+    codes = list(trial.measure_codes if codes is None else codes)
+    peers = peers or Peers("response", record.group, f"{record.group} group")
     if not codes:
         return _empty("No measures in this dataset.")
     n_rows, n_cols = _grid(len(codes))
@@ -216,76 +278,90 @@ def measures_figure(trial: Trial, record: PatientRecord, medians: pd.DataFrame) 
         m = trial.study.measure(c)
         unit = f" ({m.unit}{', assumed' if m.unit_assumed else ''})" if m.unit else ""
         titles.append(f"<b>{plain(m.label)}</b>{plain(unit)}")
+    # Spacing between rows shrinks with many rows (plotly allows at most 1 / (rows - 1)).
+    spacing = 0.16 if n_rows <= 2 else min(0.11, 0.5 / (n_rows - 1))
     fig = make_subplots(rows=n_rows, cols=n_cols, subplot_titles=titles,
-                        horizontal_spacing=0.055, vertical_spacing=0.11 if n_rows > 2 else 0.16)
-    color = RESPONSE_COLORS.get(record.group, "#444")
-    group_n = int((trial.patients["response"] == record.group).sum())
-    vlabel = {v.month: v.label for v in visits}
+                        horizontal_spacing=0.055, vertical_spacing=spacing)
+    color = RESPONSE_COLORS.get(record.group, "#444") if peers.column == "response" else "#0072B2"
+    group_n = int((trial.patients[peers.column].astype(str) == str(peers.value)).sum()) \
+        if peers.exists and peers.column in trial.patients else 0
+    person = "Subject" if trial.study.source_format == "adam" else "Patient"
     seen_prov: set[str] = set()
-    median_legend = False
+    traces, rows, cols, shapes, notes, axes = [], [], [], [], [], {}
+    units = set()
+    medians = dict(tuple(medians.groupby("measure"))) if len(medians) else {}
+    values = dict(tuple(record.values.groupby("measure"))) if len(record.values) else {}
     for i, code in enumerate(codes):
         r, c = i // n_cols + 1, i % n_cols + 1
         m = trial.study.measure(code)
-        _reference_band(fig, m, r, c)
-        med = medians.loc[medians["measure"] == code].sort_values("month")
-        if len(med):
-            fig.add_trace(go.Scatter(
-                x=med["month"], y=med["median"], mode="lines",
-                line=dict(color=color, width=2, dash="dash"), opacity=0.85,
-                name=f"Median of {record.group} group (n = {group_n})",
-                legendgroup="median", showlegend=not median_legend,
-                customdata=np.stack([med["count"].to_numpy()], axis=-1),
-                hovertemplate=f"Median of {record.group}: %{{y:.3g}}<br>n = %{{customdata[0]}}"
-                              "<extra></extra>"), row=r, col=c)
-            median_legend = True
-        v = record.values.loc[record.values["measure"] == code].sort_values("month")
-        v = v.dropna(subset=["value"])
-        if v.empty:
+        visits: list[Visit] = list(trial.study.measure_visits(code))
+        unit = trial.study.measure_visit_unit(code)
+        units.add(unit)
+        band = _reference_band(m, i)
+        if band:
+            shapes.append(band)
+        new = []
+        med = medians.get(code)
+        if med is not None and len(med) and peers.exists:
+            new.append(_median_trace(med.sort_values("month"), peers, color, group_n,
+                                     not any(t.legendgroup == "median" for t in traces)))
+        v = values.get(code)
+        v = v.sort_values("month").dropna(subset=["value"]) if v is not None else None
+        if v is None or v.empty:
             why = (f"not measured (only patients with {m.population.replace('_', ' ')})"
                    if m.population and not record.row.get(m.population) else "no values")
-            fig.add_annotation(text=why, x=0.5, y=0.5, xref=f"x{i + 1 if i else ''} domain",
-                               yref=f"y{i + 1 if i else ''} domain", showarrow=False,
-                               font=dict(size=12, color="#777"))
+            notes.append(dict(text=why, x=0.5, y=0.5, xref=f"x{_axis(i)} domain",
+                              yref=f"y{_axis(i)} domain", showarrow=False,
+                              font=dict(size=12, color="#777")))
         else:
-            fig.add_trace(go.Scatter(
-                x=v["month"], y=v["value"], mode="lines", line=dict(color=PATIENT_COLOR, width=2),
-                showlegend=False, hoverinfo="skip", legendgroup="patient"), row=r, col=c)
-            provs = v["provenance"].map(provenance) if "provenance" in v else \
-                pd.Series(DEFAULT_PROVENANCE, index=v.index)
-            for prov in pd.unique(provs):
-                pv = v.loc[provs == prov]
-                flags = [_flag(m, float(x)) for x in pv["value"]]
-                colors = [OUT_OF_RANGE_COLOR if f else PATIENT_COLOR for f in flags]
-                hover = [f"<b>{plain(m.label)}</b> · {plain(vlabel.get(int(mo), mo))}<br>"
-                         f"{val:.4g} {plain(m.unit)}{' · ' + f if f else ''}<br>{prov} value"
-                         for mo, val, f in zip(pv["month"], pv["value"], flags)]
-                fig.add_trace(go.Scatter(
-                    x=pv["month"], y=pv["value"], mode="markers",
-                    marker=dict(symbol=PROVENANCE_SYMBOL.get(prov, "circle"), size=9,
-                                color=colors, line=dict(color=colors, width=2)),
-                    name=f"Patient {plain(record.patient_id)}: {prov} value",
-                    legendgroup=f"prov-{prov}", showlegend=prov not in seen_prov,
-                    hovertext=hover, hoverinfo="text"), row=r, col=c)
-                seen_prov.add(prov)
-        fig.update_xaxes(tickvals=[vv.month for vv in visits],
-                         ticktext=[str(vv.month) for vv in visits], showgrid=False,
-                         range=[min(vv.month for vv in visits) - 0.7,
-                                max(vv.month for vv in visits) + 0.7], row=r, col=c)
+            new += _value_traces(m, v, {vv.month: vv.label for vv in visits}, person,
+                                 record.patient_id, seen_prov)
+        traces += new
+        rows += [r] * len(new)
+        cols += [c] * len(new)
+        axis: dict = {"showgrid": False}
+        if visits:
+            months = [vv.month for vv in visits]
+            pad = 0.7 if unit == "month" else max(0.7, 0.04 * (months[-1] - months[0]))
+            axis.update(tickvals=months, ticktext=_tick_texts(months, unit),
+                        range=[min(months) - pad, max(months) + pad])
+        axes[f"xaxis{_axis(i)}"] = axis
         if m.log_scale:
-            fig.update_yaxes(type="log", dtick=1, row=r, col=c)  # powers of ten only
-    fig.update_xaxes(title_text="Month", title_font=dict(size=11), row=n_rows)
-    fig.update_annotations(font_size=13, selector=dict(xref="paper"))
+            axes[f"yaxis{_axis(i)}"] = dict(type="log", dtick=1)  # powers of ten only
+    if traces:
+        fig.add_traces(traces, rows=rows, cols=cols)
+    whose = "responder group" if peers.column == "response" else "arm"
+    median = (f"dashed: median of the patient's {whose} (all patients of that "
+              f"{'group' if peers.column == 'response' else 'arm'}) · " if peers.exists else "")
     layout = base_layout(
-        title=dict(text="Measures over time", x=0.01, subtitle=dict(
-            text="Green band: reference range · dashed: median of the patient's responder group "
-                 "(all patients of that group) · red marker: outside the reference range")),
+        title=dict(text=title, x=0.01, subtitle=dict(
+            text=f"Green band: reference range · {median}red marker: outside the reference "
+                 "range")),
         height=215 * n_rows + 200, margin=dict(l=50, r=20, t=110, b=90),
         # Under the plot, clear of the subplot titles: `y` in paper units, 50 px below it.
         legend=dict(orientation="h", yanchor="top", y=-50 / (215 * n_rows),
                     xanchor="left", x=0, font=dict(size=13)), hovermode="closest")
     layout["font"] = dict(layout["font"], size=12)
-    fig.update_layout(**layout)
+    titles_ = [dict(a.to_plotly_json(), font=dict(size=13)) for a in fig.layout.annotations]
+    fig.update_layout(**layout, shapes=shapes, annotations=titles_ + notes)
+    fig.update_layout({k: {**fig.layout[k].to_plotly_json(), **v} for k, v in axes.items()})
+    shown = units.pop() if len(units) == 1 else "visit"
+    fig.update_xaxes(title_text=shown.capitalize(), title_font=dict(size=11), row=n_rows)
     return fig
+
+
+def _tick_texts(months: list, unit: str) -> list[str]:
+    """Visit numbers as tick labels; on week or day axes, leaving out one too close to the one
+    before it (weeks 24 and 26 would read "2426")."""
+    if unit == "month":
+        return [str(m) for m in months]
+    span = (max(months) - min(months)) or 1
+    out, last = [], None
+    for m in months:
+        show = last is None or (m - last) / span >= 0.08
+        out.append(f"{m:g}" if show else "")
+        last = m if show else last
+    return out
 
 
 TIMELINE_LANES = ["Infusion", "Response", "Relapse", "Adverse event", "Death / follow-up"]
@@ -308,12 +384,44 @@ def _event_style(e: dict) -> tuple[str, str, int]:
     return _EVENT_STYLE.get(kind, ("circle", "#444", 10))
 
 
-def timeline_figure(record: PatientRecord, visits: list[Visit]) -> go.Figure:
+@dataclass(frozen=True)
+class Timeline:
+    """What the timeline shows: its lanes, what day 0 (or 1) is, and the treatment's days
+    (ADaM: first to last dose, drawn as a bar in the "Treatment" lane)."""
+
+    lanes: tuple[str, ...] = tuple(TIMELINE_LANES)
+    axis_title: str = "Study day (day 0 = first infusion)"
+    exposure: tuple[float, float] | None = None
+
+
+def timeline_of(trial: Trial, record: PatientRecord) -> Timeline:
+    """The demo's lanes where the data record infusions and responses; otherwise the lanes the
+    data have (treatment, adverse events, death), with the study's own day 1."""
+    kinds = set(trial.events["event"])
+    if "infusion" in kinds or trial.has_response:
+        return Timeline()
+    lanes = ["Treatment"] + (["Adverse event"] if "adverse_event" in kinds else []) + \
+        ["Death / follow-up"]
+    end = number(record.row.get("_treatment_end_day"))
+    start = number(record.row.get("_treatment_start_day"))
+    exposure = (start if start is not None else 1.0, end) if end is not None else None
+    return Timeline(tuple(lanes), f"Study day (day 1 = {trial.study.origin})", exposure)
+
+
+def timeline_figure(record: PatientRecord, visits: list[Visit],
+                    timeline: Timeline = Timeline()) -> go.Figure:
     """The patient's events on one time axis (study days), one lane per kind of event."""
-    lane_y = {lane: len(TIMELINE_LANES) - i for i, lane in enumerate(TIMELINE_LANES)}
+    lanes = list(timeline.lanes)
+    lane_y = {lane: len(lanes) - i for i, lane in enumerate(lanes)}
     death = record.death_day
     end = number(record.row.get("followup_end_day")) or 0.0
     fig = go.Figure()
+    if timeline.exposure is not None and "Treatment" in lane_y:
+        lo, hi = timeline.exposure
+        fig.add_trace(go.Scatter(
+            x=[lo, hi], y=[lane_y["Treatment"]] * 2, mode="lines",
+            line=dict(color="#0072B2", width=10), showlegend=False, hoverinfo="text",
+            hovertext=f"Treatment: day {lo:g} to day {hi:g}"))
     # Follow-up: a line from day 0 to death or last follow-up.
     fig.add_trace(go.Scatter(
         x=[0, end], y=[lane_y["Death / follow-up"]] * 2, mode="lines",
@@ -382,21 +490,27 @@ def timeline_figure(record: PatientRecord, visits: list[Visit]) -> go.Figure:
                                                  line=dict(color="#555", width=1.5))))
     last = max([end] + xs) if xs else end
     ticks = [v.day for v in visits if v.day <= last + 31]
-    fig.update_xaxes(title_text="Study day (day 0 = first infusion)", range=[-12, last * 1.04 + 20],
+    fig.update_xaxes(title_text=timeline.axis_title, range=[-12, last * 1.04 + 20],
                      tickvals=ticks, ticktext=[f"{v.day}<br>{plain(v.label)}" for v in visits
                                                if v.day in ticks],
                      showgrid=True, gridcolor="#eee", zeroline=False)
     fig.update_yaxes(tickvals=list(lane_y.values()), ticktext=list(lane_y.keys()),
-                     range=[0.4, len(TIMELINE_LANES) + 0.8], showgrid=True, gridcolor="#f0f0f0",
+                     range=[0.4, len(lanes) + 0.8], showgrid=True, gridcolor="#f0f0f0",
                      zeroline=False)
+    explained = ("Filled marker: published value · open marker: simulated · " if present - {
+        "recorded"} else "Events as recorded · ")
     layout = base_layout(title=dict(text="Event timeline", x=0.01, subtitle=dict(
-        text="Filled marker: published value · open marker: simulated · "
-             "red outline: recorded after death")),
+        text=f"{explained}red outline: recorded after death")),
         height=380, margin=dict(l=140, r=30, t=90, b=70),
         legend=dict(title_text="Provenance", orientation="h", yanchor="bottom", y=1.0,
                     xanchor="right", x=1, font=dict(size=13)))
     fig.update_layout(**layout)
     return fig
+
+
+def placeholder_figure(message: str) -> go.Figure:
+    """A figure that only says `message` (e.g. what to choose to draw something)."""
+    return _empty(message)
 
 
 def _empty(message: str) -> go.Figure:

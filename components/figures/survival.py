@@ -422,6 +422,10 @@ def survival_view(trial: Trial, result: SurvivalResult, patients: pd.DataFrame,
         return SurvivalView(empty_figure(title, result.empty), result, [])
     fig = survival_figure(result, figure_title(result), figure_subtitle(result, selection,
                                                                         options), options)
+    if result.origin == "day0" and trial.study.origin != "first infusion":
+        # Day 0 is the study's own time origin (ADaM: the first dose), in its words.
+        fig.update_xaxes(row=1, col=1, title_text=f"{result.request.unit.capitalize()} since "
+                                                  f"{trial.study.origin}")
     return SurvivalView(fig, result, survival_lines(result, patients),
                         tuple(comparison_lines(result)), tuple(hazard.warnings(result)))
 

@@ -3,7 +3,7 @@ its table rows and its notes out."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import numpy as np
@@ -14,6 +14,7 @@ from plotly.subplots import make_subplots
 from trial.analysis.cohort import NO_GROUP
 from trial.analysis.mixed import ASSUMPTIONS
 from trial.analysis.multiplicity import MIN_PAIRED
+from trial.analysis.compare import MODEL as COMPARISON_MODEL
 from trial.analysis.trajectories import KEY_MEASURES, MODEL, Panel, TrajectoryResult
 from trial.model import Measure, Trial, Visit
 from trial.stats import SCALE_LABELS, TEST_LABELS, Scale
@@ -128,6 +129,10 @@ class _Drawing:
     def visit_labels(self) -> dict:
         return {v.month: v.label for v in self.visits}
 
+    def of(self, measure: Measure) -> _Drawing:
+        """The drawing of one panel: on its measure's own visit axis (ADaM: its dataset's)."""
+        return replace(self, visits=measure.visits) if measure.visits else self
+
 
 def _p_hover(row, adjust: str) -> str:
     if row.get("too_few"):
@@ -209,6 +214,7 @@ def _summary_trace(fig, s: pd.DataFrame, group, color: str, dodge: float, d: _Dr
 
 
 def _add_panel(fig: go.Figure, panel: Panel, d: _Drawing, row, col, show_legend: bool) -> None:
+    d = d.of(panel.measure)
     groups = list(pd.unique(panel.summary["group"]))
     dodge = _dodge(groups)
     values = panel.values
@@ -225,7 +231,37 @@ def _add_panel(fig: go.Figure, panel: Panel, d: _Drawing, row, col, show_legend:
             else panel.summary
         s = summary.loc[(summary["group"] == group) & (summary["n"] > 0)]
         _summary_trace(fig, s, group, color, dodge[group], d, row, col, show_legend)
+    if len(panel.comparison):
+        _comparison_marks(fig, panel, d, row, col)
     _decorate_axes(fig, panel.measure, d, row, col)
+
+
+def _comparison_marks(fig, panel: Panel, d: _Drawing, row, col) -> None:
+    """† above the visits where the arms differ (overall F test of the between-arm ANCOVA,
+    trial.analysis.compare), with the test, the differences and the LS means in the hover."""
+    c = panel.comparison
+    overall = c.loc[c["term"] == "overall"]
+    sig = overall.loc[overall["p"] < ALPHA]
+    if sig.empty:
+        return
+    center, _, high = center_and_bounds(panel.summary, d.options.statistic)
+    top = pd.Series(high.to_numpy(), index=panel.summary["month"]).groupby(level=0).max()
+    labels = d.visit_labels
+    hover = []
+    for r in sig.to_dict("records"):
+        diffs = c.loc[(c["term"] == "difference") & (c["month"] == r["month"])]
+        lines = [f"<b>Between arms · {plot_text(labels.get(r['month'], str(r['month'])))}</b>",
+                 f"ANCOVA F({int(len(diffs))}, {int(r['df'])}) = {r['statistic']:.3g}, "
+                 f"p = {r['p']:.3g} (n = {int(r['n'])})"]
+        lines += [f"{plot_text(x['group'])} − {plot_text(x['reference'])}: "
+                  f"{_format(x['estimate'])} [{_format(x['lower'])}, {_format(x['upper'])}], "
+                  f"p = {x['p']:.3g}" for x in diffs.to_dict("records")]
+        hover.append("<br>".join(lines))
+    fig.add_trace(go.Scatter(
+        x=sig["month"], y=[top.get(m, center.max()) for m in sig["month"]], mode="text",
+        text=["†"] * len(sig), textposition="top center", textfont=dict(size=20, color="#333"),
+        showlegend=False, hovertext=hover, hoverinfo="text", name="between arms"),
+        row=row, col=col)
 
 
 def _spaced(months: list, min_gap: float = 0.06) -> list[str]:
@@ -281,6 +317,7 @@ def label_margin(labels: list[str], font_px: float = 7.2) -> int:
 
 def _n_table_annotations(panel: Panel, colors: dict, visits: list[Visit]) -> tuple[list, int]:
     """'n at each visit' rows under the x axis, one per group, aligned with the ticks."""
+    visits = list(panel.measure.visits) or visits
     groups = list(pd.unique(panel.summary["group"]))
     annotations = [dict(text="<b>n per visit</b>", xref="paper", yref="paper", x=0, y=-0.1,
                         xanchor="right", yanchor="top", showarrow=False, font=dict(size=12))]
@@ -375,8 +412,13 @@ def trajectory_figure(result: TrajectoryResult, options: TrajectoryOptions, colo
             fig.update_yaxes(title_text=y_axis_title(panel.measure, scale),
                              title_font=dict(size=12), row=row, col=col)
     shown = MODEL_SHORT if options.statistic == MODEL else STATISTIC_LABELS[options.statistic]
-    subtitle = (f"{shown}<br>{marks_text(result)} · faded: fewer than {MIN_PAIRED} patients, not "
-                f"tested · {result.n_patients} patients selected")
+    # Who is analysed: the analysis set where the study defines one (ADaM populations).
+    who = result.analysis_set or f"{result.n_patients} patients selected"
+    within = ", within each group" if result.analysis_set else ""
+    subtitle = (f"{shown}<br>{marks_text(result)}{within} · faded: fewer than {MIN_PAIRED} "
+                f"patients, not tested · {who}")
+    if result.comparison_model:
+        subtitle += f" · † p < {ALPHA} between arms, {result.comparison_model}"
     if options.show_individual and drawn is not None:
         subtitle += (f" · individual lines: random sample of {len(drawn):,} of "
                      f"{n_with_values:,} patients")
@@ -407,9 +449,9 @@ def summary_table_rows(panels: list[Panel], options: TrajectoryOptions,
                        visits: list[Visit]) -> list[dict]:
     """The numbers behind the figure: one row per panel, group and visit (the model's
     estimates when the summary is the model)."""
-    labels = {v.month: v.label for v in visits}
     rows = []
     for panel in panels:
+        labels = {v.month: v.label for v in (panel.measure.visits or visits)}
         summary = with_model(panel.summary, panel) if options.statistic == MODEL \
             else panel.summary
         center, low, high = center_and_bounds(summary, options.statistic)
@@ -506,12 +548,16 @@ def trajectory_view(trial: Trial, result: TrajectoryResult,
     if not codes:
         return TrajectoryView(empty_figure(title, "This measure is not in the dataset."), [],
                               [], title)
-    visits = list(trial.study.visits)
+    visits = list(trial.study.measure_visits(codes[0]))
+    unit = trial.study.measure_visit_unit(codes[0])
     fig = trajectory_figure(result, options, result_colors(result), visits, title,
-                            x_title=trial.study.visit_axis_title,
-                            visit_unit=trial.study.visit_unit)
+                            x_title=trial.study.axis_title_for(unit), visit_unit=unit)
+    said = notes(trial, codes)
+    if result.comparison_model:
+        said.append(f"† Between arms: {COMPARISON_MODEL}; least-squares means at the mean baseline, F "
+                    "test of arm (hover the † for the differences from the reference arm).")
     return TrajectoryView(fig, summary_table_rows(list(result.panels), options, visits),
-                          notes(trial, codes) + method_notes(result, options), title)
+                          said + method_notes(result, options), title)
 
 
 def export_name(result: TrajectoryResult) -> str:

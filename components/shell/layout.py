@@ -59,15 +59,33 @@ def header(trial: Trial, uploads: bool) -> html.Div:
                  className="header-actions")], className="app-header")
 
 
+def tab_labels(trial: Trial) -> dict[str, str]:
+    """Tabs named for what they hold in these data: relapse only where the data record
+    responses, "Time to event" for endpoints given as data (ADaM ADTTE), subjects for ADaM,
+    safety where adverse events are coded."""
+    if trial.has_response or trial.has_relapse:
+        survival_label = "Survival & relapse"
+    elif trial.tte_endpoints:
+        survival_label = "Time to event"
+    else:
+        survival_label = "Survival"
+    adam = trial.study.source_format == "adam"
+    return {ids.TAB_TRAJECTORIES: "Trajectories", ids.TAB_SURVIVAL: survival_label,
+            ids.TAB_PATIENTS: "Subjects" if adam else "Patients",
+            ids.TAB_TABLES: "Tables & safety" if not trial.adverse_events.empty else "Tables"}
+
+
 def tabs(trial: Trial) -> dbc.Tabs:
     n_warnings = len(trial.warnings)
     quality_label = f"Data quality ({n_warnings})" if n_warnings else "Data quality"
+    labels = tab_labels(trial)
     return dbc.Tabs([
-        dbc.Tab(trajectories.layout(trial), label="Trajectories", tab_id=ids.TAB_TRAJECTORIES),
-        dbc.Tab(survival.layout(trial), label="Survival & relapse", tab_id=ids.TAB_SURVIVAL),
+        dbc.Tab(trajectories.layout(trial), label=labels[ids.TAB_TRAJECTORIES],
+                tab_id=ids.TAB_TRAJECTORIES),
+        dbc.Tab(survival.layout(trial), label=labels[ids.TAB_SURVIVAL], tab_id=ids.TAB_SURVIVAL),
         dbc.Tab(effects.layout(trial), label="Effects by subgroup", tab_id=ids.TAB_EFFECTS),
-        dbc.Tab(patients.layout(trial), label="Patients", tab_id=ids.TAB_PATIENTS),
-        dbc.Tab(tables.layout(trial), label="Tables", tab_id=ids.TAB_TABLES),
+        dbc.Tab(patients.layout(trial), label=labels[ids.TAB_PATIENTS], tab_id=ids.TAB_PATIENTS),
+        dbc.Tab(tables.layout(trial), label=labels[ids.TAB_TABLES], tab_id=ids.TAB_TABLES),
         dbc.Tab(quality.layout(trial), label=quality_label, tab_id=ids.TAB_QUALITY,
                 label_class_name="text-warning-emphasis" if n_warnings else ""),
     ], id=ids.TABS, active_tab=ids.TAB_TRAJECTORIES)

@@ -1,7 +1,10 @@
 """The filter widgets' values and what they mean: a `PatientFilter` (pure, no layout).
 
 `FILTER_INPUTS` are the inputs every view listens to; `current_filter(*values)` turns their
-values into the filter of the request's dataset.
+values into the filter of the request's dataset. Besides the fixed filters (center, arm, sex,
+age, ...) they carry the analysis set (population and arm basis; "default" leaves each view its
+own, see trial.model.Design) and filters on any subject-level variable (`FILTER_VARIABLES`:
+{column: {"values": [...]}} or {column: {"range": [low, high]}}).
 """
 from __future__ import annotations
 
@@ -10,16 +13,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
 from dash import Input
 
 from trial.analysis.subgroups import AGE_GROUP, age_group_bounds
-from trial.filters import PatientFilter
+from trial.filters import PatientFilter, VariableFilter
 from trial.model import RESPONSE_GROUPS, Trial
 
 from .. import ids
 from ..context import current_dataset
 
 ANY = "any"
+DEFAULT = "default"  # population / arm basis: each view's own (efficacy or safety)
 YES_NO_ANY = [{"label": "Any", "value": ANY}, {"label": "Yes", "value": "yes"},
               {"label": "No", "value": "no"}]
 SEX_LABELS = {"F": "Female", "M": "Male"}
@@ -33,7 +38,16 @@ FILTER_INPUTS = [
     Input(ids.FILTER_LN, "value"),
     Input(ids.FILTER_AGE, "value"),
     Input(ids.FILTER_ARM, "value"),
+    Input(ids.FILTER_POPULATION, "value"),
+    Input(ids.FILTER_ARM_BASIS, "value"),
+    Input(ids.FILTER_VARIABLES, "data"),
 ]
+# Columns with a widget of their own, and columns that are not subject characteristics.
+OWN_WIDGET = {"patient_id", "center", "arm", "arm_planned", "arm_actual", "sex", "age",
+              "response", "relapse", "lupus_nephritis", "provenance", "published_fields",
+              "prior_treatment", "manifestations", "response_day", "relapse_day",
+              "death_day", "followup_end_day", "last_followup_day"}
+MAX_LEVELS = 60  # a text column with more values is free text: not offered
 
 
 def people(trial: Trial) -> str:
@@ -43,6 +57,23 @@ def people(trial: Trial) -> str:
 
 def _yes_no(value) -> bool | None:
     return None if value in (None, ANY) else value == "yes"
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A subject-level variable offered as a filter: its levels with their counts
+    (categorical) or its range (numeric)."""
+
+    column: str
+    label: str
+    kind: str                                  # "values" or "range"
+    levels: tuple[tuple[str, int], ...] = ()   # (level, subjects)
+    bounds: tuple[float, float] | None = None
+
+    def as_data(self) -> dict:
+        return {"column": self.column, "label": self.label, "kind": self.kind,
+                "levels": [lv for lv, _ in self.levels],
+                "bounds": list(self.bounds) if self.bounds else None}
 
 
 @dataclass(frozen=True)
@@ -57,10 +88,17 @@ class FilterChoices:
     show_response: bool = True  # the data record responses (MCR/PCR)
     show_relapse: bool = True
     show_ln: bool = True  # a lupus_nephritis column exists
+    populations: tuple[tuple[str, str], ...] = ()   # (key, label)
+    arm_bases: tuple[tuple[str, str], ...] = ()     # (key, label)
+    variables: tuple[Variable, ...] = ()
+
+    def variable(self, column: str) -> Variable | None:
+        return next((v for v in self.variables if v.column == column), None)
 
 
 def filter_choices(trial: Trial) -> FilterChoices:
     p = trial.patients
+    design = trial.study.design
     return FilterChoices(
         centers=tuple(trial.centers),
         responses=RESPONSE_GROUPS,
@@ -70,7 +108,34 @@ def filter_choices(trial: Trial) -> FilterChoices:
         show_response=trial.has_response,
         show_relapse=trial.has_relapse or trial.has_response,
         show_ln="lupus_nephritis" in p,
+        populations=tuple((pop.key, pop.label) for pop in design.populations),
+        arm_bases=tuple((a.key, a.label) for a in design.arms),
+        variables=subject_variables(trial),
     )
+
+
+def subject_variables(trial: Trial) -> tuple[Variable, ...]:
+    """Every subject-level column a filter can be put on, named as the data name it: text and
+    true/false columns with up to 60 values (tick boxes, with the number of subjects of each),
+    numeric columns (a range)."""
+    out = []
+    p = trial.patients
+    for col in p.columns:
+        if col in OWN_WIDGET or col.startswith("_"):
+            continue
+        s = p[col]
+        label = trial.study.column_label(col)
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            values = pd.to_numeric(s, errors="coerce").dropna()
+            if values.nunique() >= 2:
+                out.append(Variable(col, label, "range", bounds=(
+                    float(math.floor(values.min())), float(math.ceil(values.max())))))
+            continue
+        counts = s.astype("string").fillna("missing").value_counts()
+        if 2 <= len(counts) <= MAX_LEVELS:
+            levels = tuple((str(k), int(counts[k])) for k in sorted(counts.index, key=str))
+            out.append(Variable(col, label, "values", levels=levels))
+    return tuple(out)
 
 
 def age_bounds(trial: Trial) -> tuple[int, int] | None:
@@ -86,7 +151,29 @@ def _restriction(selected, offered: tuple) -> tuple | None:
     return None if len(chosen) == len(offered) else chosen
 
 
-def filter_from_values(centers, responses, relapse, sexes, ln, age_range, arms=None, *,
+def variable_filters(data: Mapping | None, choices: FilterChoices) -> tuple[VariableFilter, ...]:
+    """The restrictions of the variables store: columns not offered, unknown levels and a full
+    range (no restriction: subjects with a missing value stay in) are left out."""
+    out = []
+    for column, spec in (data or {}).items():
+        var = choices.variable(str(column))
+        if var is None or not isinstance(spec, Mapping):
+            continue
+        if var.kind == "values" and isinstance(spec.get("values"), list):
+            chosen = _restriction(spec["values"], tuple(lv for lv, _ in var.levels))
+            if chosen is not None:
+                out.append(VariableFilter(var.column, values=chosen, label=var.label))
+        elif var.kind == "range" and isinstance(spec.get("range"), list) and \
+                len(spec["range"]) == 2 and var.bounds:
+            lo, hi = (float(x) for x in spec["range"])
+            if (lo, hi) != tuple(var.bounds):
+                out.append(VariableFilter(var.column, low=max(lo, var.bounds[0]),
+                                          high=min(hi, var.bounds[1]), label=var.label))
+    return tuple(out)
+
+
+def filter_from_values(centers, responses, relapse, sexes, ln, age_range, arms=None,
+                       population=None, arm_basis=None, variables=None, *,
                        choices: FilterChoices) -> PatientFilter:
     """Translate the widgets' values into a `PatientFilter`.
 
@@ -96,6 +183,7 @@ def filter_from_values(centers, responses, relapse, sexes, ln, age_range, arms=N
     age_min = age_max = None
     if age_range and choices.age_bounds and tuple(age_range) != tuple(choices.age_bounds):
         age_min, age_max = age_range
+    known_pops = {k for k, _ in choices.populations} | {"all"}
     return PatientFilter(
         centers=_restriction(centers, choices.centers),
         responses=_restriction(responses, choices.responses),
@@ -105,6 +193,9 @@ def filter_from_values(centers, responses, relapse, sexes, ln, age_range, arms=N
         age_min=age_min,
         age_max=age_max,
         arms=_restriction(arms, choices.arms) if arms is not None else None,
+        population=population if population in known_pops else None,
+        arm_basis=arm_basis if arm_basis in {k for k, _ in choices.arm_bases} else None,
+        variables=variable_filters(variables, choices),
     )
 
 

@@ -6,7 +6,8 @@
 
 The query names the controls by the names `viewspec.VIEW_CONTROLS` gives them (measure, group,
 statistic, …; endpoint, origin, group, unit, ci), the filters by short names (center, response,
-relapse, sex, ln, age, arm), the tab by its view name and the linked selection as `sel`. Only what
+relapse, sex, ln, age, arm, pop, armby; any other subject-level variable as `v.<column>`),
+the tab by its view name and the linked selection as `sel`. Only what
 differs from the layout's defaults is written. The active tab's controls are unprefixed (e.g.
 `?tab=survival&group=center`); another view's changed controls carry its prefix (`t.group`,
 `s.group`), and a name only one view has may be given without one.
@@ -46,7 +47,12 @@ FREE_TEXT = {ids.SURV_REFERENCE, ids.EFFECTS_REFERENCE}
 MAX_FREE_TEXT = 120
 FILTER_PARAMS = {"center": ids.FILTER_CENTER, "arm": ids.FILTER_ARM,
                  "response": ids.FILTER_RESPONSE, "relapse": ids.FILTER_RELAPSE,
-                 "sex": ids.FILTER_SEX, "ln": ids.FILTER_LN, "age": ids.FILTER_AGE}
+                 "sex": ids.FILTER_SEX, "ln": ids.FILTER_LN, "age": ids.FILTER_AGE,
+                 "pop": ids.FILTER_POPULATION, "armby": ids.FILTER_ARM_BASIS}
+# Filters on any subject-level variable: one parameter per variable, "v.<column>", repeated
+# for each ticked value, or "low..high" for a range (e.g. ?v.agegr1=<65&v.bmibl=20..30).
+VARIABLE_PREFIX = "v."
+RANGE_SEP = ".."
 TAB, SELECTION, PRESENT, SLIDES, VIEW = "tab", "sel", "present", "slides", "view"
 TAKEAWAY = "takeaway"     # a pinned slide's takeaway line (only in a slide's query)
 # Parameters handled by the caller (presenter mode), not by `decode_query`.
@@ -54,8 +60,9 @@ EXTRA_PARAMS = (PRESENT, SLIDES)
 
 # Every component whose value is part of the page's state, and the property holding it.
 STATE_IDS = [ids.TABS, *[cid for p in VIEW_PARAMS.values() for cid in p.values()],
-             *FILTER_PARAMS.values(), ids.SELECTION_STORE]
-STATE_PROPS = {ids.TABS: "active_tab", ids.SELECTION_STORE: "data"}
+             *FILTER_PARAMS.values(), ids.FILTER_VARIABLES, ids.SELECTION_STORE]
+STATE_PROPS = {ids.TABS: "active_tab", ids.SELECTION_STORE: "data",
+               ids.FILTER_VARIABLES: "data"}
 
 
 def prop(cid: str) -> str:
@@ -80,9 +87,10 @@ def shown(text: Any) -> str:
 class Control:
     """One control: its default value and what it accepts."""
 
-    kind: str                                  # choice | multi | bool | range | tab | text
+    kind: str                                  # choice|multi|bool|range|tab|text|variables
     default: Any
-    options: tuple = ()                        # allowed values (choice, multi, tab)
+    options: tuple = ()                        # allowed values (choice, multi, tab); the
+    # variables offered (variables: dicts with column, kind, levels, bounds)
     bounds: tuple[int, int] | None = None      # range
 
 
@@ -126,6 +134,9 @@ def schema_from_layout(root) -> Schema:
             tabs = tuple(getattr(t, "tab_id", None) for t in comp.children or ())
             controls[cid] = Control("tab", comp.active_tab, tuple(t for t in tabs if t))
             continue
+        if cid == ids.FILTER_VARIABLE_CHOICES:
+            controls[ids.FILTER_VARIABLES] = Control("variables", {}, tuple(comp.data or ()))
+            continue
         if not isinstance(cid, str) or cid not in wanted:
             continue
         kind = type(comp).__name__
@@ -147,6 +158,8 @@ def schema_from_layout(root) -> Schema:
 # --- Encoding -------------------------------------------------------------------------------
 
 def _same(a, b) -> bool:
+    if isinstance(a, dict) or isinstance(b, dict):
+        return (a or {}) == (b or {})
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return list(a) == list(b) or (len(a) == len(b) and set(map(str, a)) == set(map(str, b)))
     return a == b
@@ -192,10 +205,69 @@ def encode_pairs(values: Mapping[str, Any], schema: Schema, *,
         if cid in values and cid in ctl and values[cid] is not None \
                 and not _same(values[cid], ctl[cid].default):
             pairs += [(name, v) for v in _encode_value(ctl[cid], values[cid])]
+    if ids.FILTER_VARIABLES in ctl:
+        pairs += _encode_variables(values.get(ids.FILTER_VARIABLES), ctl[ids.FILTER_VARIABLES])
     selection = values.get(ids.SELECTION_STORE)
     for pid in selection or ():
         pairs.append((SELECTION, str(pid)))
     return pairs
+
+
+def _encode_variables(data, control: Control) -> list[tuple[str, str]]:
+    """"v.<column>" pairs of the variables' filters (offered columns only, in their order)."""
+    offered = {v["column"]: v for v in control.options}
+    pairs: list[tuple[str, str]] = []
+    for column, spec in (data or {}).items():
+        var = offered.get(column)
+        if var is None or not isinstance(spec, Mapping):
+            continue
+        key = VARIABLE_PREFIX + column
+        if var["kind"] == "values":
+            chosen = set(spec.get("values") or ())
+            pairs += [(key, lv) for lv in var["levels"] if lv in chosen] or [(key, "")]
+        elif spec.get("range") and len(spec["range"]) == 2:
+            lo, hi = spec["range"]
+            pairs.append((key, f"{float(lo):g}{RANGE_SEP}{float(hi):g}"))
+    return pairs
+
+
+def _decode_variables(grouped: dict[str, list[str]], control: Control,
+                      notices: list[str]) -> dict:
+    """The variables' filters of the "v.<column>" parameters; unknown columns, values and
+    malformed ranges are reported and ignored."""
+    offered = {v["column"]: v for v in control.options}
+    out: dict[str, dict] = {}
+    for key in [k for k in grouped if k.startswith(VARIABLE_PREFIX)]:
+        raw = grouped.pop(key)
+        column = key[len(VARIABLE_PREFIX):]
+        var = offered.get(column)
+        if var is None:
+            notices.append(f"No variable “{shown(column)}” to filter on in this trial; ignored")
+            continue
+        label = f"Filter on {var['label']}"
+        if var["kind"] == "values":
+            given = [r for r in raw if r != ""]
+            unknown = [r for r in given if r not in var["levels"]]
+            if unknown:
+                notices.append(f"{label}: unknown value(s) ignored: "
+                               + ", ".join(shown(u) for u in unknown[:5]))
+            known = [r for r in given if r in var["levels"]]
+            if given and not known:
+                continue
+            out[column] = {"values": [lv for lv in var["levels"] if lv in set(known)]}
+            continue
+        try:
+            lo, hi = (float(x) for x in raw[0].split(RANGE_SEP))
+        except ValueError:
+            notices.append(f"{label}: “{shown(raw[0])}” is not a range like 20..45; ignored")
+            continue
+        b_lo, b_hi = var["bounds"] or (lo, hi)
+        if lo > hi or hi < b_lo or lo > b_hi:
+            notices.append(f"{label}: {lo:g}..{hi:g} is outside the data ({b_lo:g}..{b_hi:g})"
+                           "; ignored")
+            continue
+        out[column] = {"range": [max(lo, b_lo), min(hi, b_hi)]}
+    return out
 
 
 def encode_state(values: Mapping[str, Any], schema: Schema) -> str:
@@ -273,7 +345,8 @@ LABELS = {"measure": "Measure", "group": "Group by", "statistic": "Summary", "sc
           "age": "Age filter", "adjust": "Multiplicity", "reference": "Reference",
           "strata": "Stratified by center", "covariates": "Adjusted for",
           "landmark": "Landmark", "outcome": "Outcome", "subgroups": "Subgroups",
-          "compare": "Compare within subgroups"}
+          "compare": "Compare within subgroups", "pop": "Population",
+          "armby": "Arm (planned or actual)"}
 
 
 def decode_pairs(pairs: list[tuple[str, str]], schema: Schema, patient_ids: Iterable = (),
@@ -296,6 +369,9 @@ def decode_pairs(pairs: list[tuple[str, str]], schema: Schema, patient_ids: Iter
         else:
             notices.append(f"Tab “{shown(raw)}” does not exist; ignored")
     active = TAB_VIEWS.get(tab)
+    if ids.FILTER_VARIABLES in ctl and any(k.startswith(VARIABLE_PREFIX) for k in grouped):
+        out[ids.FILTER_VARIABLES] = _decode_variables(grouped, ctl[ids.FILTER_VARIABLES],
+                                                      notices)
     if VIEW in grouped:
         raw = grouped.pop(VIEW)[0]
         if raw in VIEW_TABS:
@@ -371,7 +447,7 @@ def spec_values(spec: Mapping) -> dict[str, Any]:
     params = VIEW_PARAMS.get(view, {})
     values = {params[k]: v for k, v in (spec.get("params") or {}).items() if k in params}
     values.update({k: v for k, v in (spec.get("filters") or {}).items()
-                   if k in FILTER_PARAMS.values()})
+                   if k in FILTER_PARAMS.values() or k == ids.FILTER_VARIABLES})
     return values
 
 
@@ -402,6 +478,8 @@ def decode_spec(query: str, schema: Schema) -> tuple[dict | None, list[str]]:
     # Every filter, at its default where not given (a missing filter would select nobody).
     filters = {cid: values.get(cid, defaults.get(cid)) for cid in FILTER_PARAMS.values()
                if cid in defaults}
+    if ids.FILTER_VARIABLES in defaults:
+        filters[ids.FILTER_VARIABLES] = values.get(ids.FILTER_VARIABLES, {})
     spec = {"view": view, "params": params, "filters": filters}
     return ({**spec, TAKEAWAY: takeaway} if takeaway else spec), notices
 

@@ -7,7 +7,7 @@ import dash_bootstrap_components as dbc
 import pandas as pd
 from dash import Dash, Output, html
 
-from trial.filters import select_patients
+from trial.filters import listed_patients
 from trial.model import Trial
 from trial.stats import headline_counts
 
@@ -80,7 +80,7 @@ def layout() -> html.Div:
 
 def update_cards(*filter_values):
     trial = current_trial()
-    patients = select_patients(trial.patients, current_filter(*filter_values))
+    patients = listed_patients(trial, current_filter(*filter_values))
     return dbc.Row([
         dbc.Col(dbc.Card(dbc.CardBody([
             html.Div(s["title"], className="card-title-small"),

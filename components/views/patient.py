@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, dcc, html
+from dash import Dash, Input, Output, State, dcc, html
+from dash.exceptions import PreventUpdate
 
 from trial.analysis.patients import (
     PatientRecord,
     group_medians,
     neighbours,
     patient_record,
+    peers_of,
     provenance_counts,
 )
-from trial.filters import select_patients
+from trial.filters import listed_patients
 from trial.model import Trial
 
 from .. import ids
@@ -26,7 +28,9 @@ from ..figures.patient import (
     event_rows,
     measures_figure,
     outcome_rows,
+    placeholder_figure,
     timeline_figure,
+    timeline_of,
     value_rows,
 )
 from ..figures.theme import RESPONSE_COLORS
@@ -35,6 +39,10 @@ from ..state.routes import patient_path, resolve_patient, route
 from .quality import finding_item
 
 GRAPH_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"scale": 3}}
+# Up to this many measures the page draws them all; with more (ADaM labs and vital signs), the
+# key measures, and the others on demand, chosen by dataset.
+MAX_DRAWN = 12
+MAX_MORE = 12
 PROVENANCE_BADGE = {"published": "success", "recorded": "secondary", "inferred": "info",
                     "simulated": "warning"}
 
@@ -54,15 +62,20 @@ def _kv_table(rows: list[dict]) -> dbc.Table:
         for r in rows]), size="sm", className="kv-table mb-0", borderless=True)
 
 
-def _nav(nb, patient_id: str, flt_text: str, query: str = "") -> html.Div:
+def _person(trial: Trial) -> str:
+    return "Subject" if trial.study.source_format == "adam" else "Patient"
+
+
+def _nav(nb, patient_id: str, flt_text: str, query: str = "", person: str = "Patient"
+         ) -> html.Div:
     # `query`: the dashboard's state in the URL (share.py), kept by previous / next and back.
     def link(target, text, id_):
         if target is None:
             return html.Span(text, className="nav-link-disabled", id=id_, **{"aria-disabled": "true"})
         return dcc.Link(text, href=patient_path(target) + query, id=id_, className="patient-nav-link",
-                        title=f"Patient {target}")
-    where = (f"Patient {nb.position} of {nb.count} in the current filters" if nb.position
-             else f"Not in the current filters ({nb.count} patients)")
+                        title=f"{person} {target}")
+    where = (f"{person} {nb.position} of {nb.count} in the current filters" if nb.position
+             else f"Not in the current filters ({nb.count} {person.lower()}s)")
     return html.Div([
         dcc.Link("← Back to the dashboard", href="/" + query, id=ids.PATIENT_BACK,
                  className="patient-back"),
@@ -76,12 +89,16 @@ def _nav(nb, patient_id: str, flt_text: str, query: str = "") -> html.Div:
     ], className="patient-nav-bar")
 
 
-def _header(record: PatientRecord) -> html.Div:
+def _header(record: PatientRecord, trial: Trial | None = None) -> html.Div:
+    """Id, the patient's responder group (where the data record responses) or arm, death or
+    follow-up, relapse, and center."""
     row, group = record.row, record.group
-    badges = [
-        html.Span(group, className="group-badge",
-                  style={"background": RESPONSE_COLORS.get(group, "#777")}),
-    ]
+    person = _person(trial) if trial is not None else "Patient"
+    if trial is None or trial.has_response:
+        badges = [html.Span(group, className="group-badge",
+                            style={"background": RESPONSE_COLORS.get(group, "#777")})]
+    else:
+        badges = [dbc.Badge(a, color="primary", className="me-1") for a in _arms(record)]
     if record.death_day is not None:
         badges.append(dbc.Badge(f"Died day {record.death_day:g}", color="dark", className="ms-1"))
     else:
@@ -89,11 +106,23 @@ def _header(record: PatientRecord) -> html.Div:
                                 className="ms-1 border"))
     if row.get("relapse"):
         badges.append(dbc.Badge("Relapsed", color="danger", className="ms-1"))
+    center = str(row.get("center") or "")
+    if trial is not None and trial.study.source_format == "adam" and center:
+        center = f"{trial.study.center_label} {center}"
     return html.Div([
-        html.H2([f"Patient {record.patient_id}"], className="patient-title"),
+        html.H2([f"{person} {record.patient_id}"], className="patient-title"),
         html.Div(badges, className="patient-badges"),
-        html.Div(str(row.get("center") or ""), className="patient-center"),
+        html.Div(center, className="patient-center"),
     ], className="patient-header")
+
+
+def _arms(record: PatientRecord) -> list[str]:
+    """"Placebo", or "Planned: Placebo", "Actual: Drug" when the two differ."""
+    planned, actual = (record.row.get(c) for c in ("arm_planned", "arm_actual"))
+    if isinstance(planned, str) and isinstance(actual, str) and planned != actual:
+        return [f"Planned: {planned}", f"Actual: {actual}"]
+    arm = record.arm
+    return [arm] if arm else []
 
 
 def _provenance_note(trial: Trial, record: PatientRecord) -> dbc.Alert | None:
@@ -144,36 +173,80 @@ def _event_table(rows: list[dict]) -> dbc.Table:
     return dbc.Table([head, body], size="sm", striped=True, className="events-table")
 
 
-def patient_page(trial: Trial, record: PatientRecord, filtered_ids, flt_text: str,
-                 query: str = "") -> list:
-    """The page's content for one patient (pure: no callback context needed)."""
-    nb = neighbours(trial.patients["patient_id"], filtered_ids, record.patient_id)
-    medians = group_medians(trial, record.group)
-    sections = [
-        _nav(nb, record.patient_id, flt_text, query),
-        _header(record),
-        _provenance_note(trial, record),
-        _warnings(record),
-        dbc.Row([
-            dbc.Col(dbc.Card([dbc.CardHeader("Baseline characteristics and prior treatment"),
-                              dbc.CardBody(_kv_table(baseline_rows(record)))]), lg=7),
-            dbc.Col(dbc.Card([dbc.CardHeader("Outcomes, as recorded"),
-                              dbc.CardBody(_kv_table(outcome_rows(record)))]), lg=5),
-        ], className="g-3 mb-3"),
-        dbc.Card(dbc.CardBody([
-            dcc.Graph(id=ids.PATIENT_TIMELINE_GRAPH, figure=timeline_figure(
-                record, list(trial.study.visits)), config=GRAPH_CONFIG),
-            _event_table(event_rows(record)),
-        ]), className="mb-3"),
-        dbc.Card(dbc.CardBody([
-            dcc.Graph(id=ids.PATIENT_MEASURES_GRAPH,
-                      figure=measures_figure(trial, record, medians), config=GRAPH_CONFIG),
-            html.H6("All values", className="mt-2"),
+def drawn_codes(trial: Trial) -> tuple[list[str], list[str]]:
+    """The measures the page draws at once, and those offered on demand: all of them up to
+    MAX_DRAWN, else the key measures first and the rest on demand."""
+    codes = list(trial.measure_codes)
+    if len(codes) <= MAX_DRAWN:
+        return codes, []
+    first = list(trial.key_measure_codes)[:MAX_DRAWN]
+    return first, [c for c in codes if c not in set(first)]
+
+
+def more_options(trial: Trial, codes: list[str]) -> list[dict]:
+    """The measures on demand, grouped by dataset (category) in the data's order."""
+    out = []
+    for code in codes:
+        m = trial.study.measure(code)
+        unit = f" ({m.unit})" if m.unit else ""
+        out.append({"label": f"{m.category + ' · ' if m.category else ''}{m.label}{unit}",
+                    "value": code})
+    return out
+
+
+def _measures_card(trial: Trial, record: PatientRecord) -> dbc.Card:
+    peers = peers_of(trial, record)
+    first, rest = drawn_codes(trial)
+    medians = group_medians(trial, peers.value, peers.column or "response",
+                            None if not rest else first)
+    title = "Measures over time" if not rest else "Key measures over time"
+    more = [] if not rest else [
+        html.H6(f"More measures ({len(rest)} more, by dataset)", className="mt-3"),
+        dcc.Dropdown(id=ids.PATIENT_MORE_MEASURES, options=more_options(trial, rest),
+                     value=[], multi=True, placeholder=f"Choose up to {MAX_MORE} measures…"),
+        dcc.Loading(dcc.Graph(id=ids.PATIENT_MORE_GRAPH, config=GRAPH_CONFIG,
+                              figure=placeholder_figure("Choose measures above to draw them.")),
+                    type="dot", delay_show=300),
+    ]
+    return dbc.Card(dbc.CardBody([
+        dcc.Graph(id=ids.PATIENT_MEASURES_GRAPH,
+                  figure=measures_figure(trial, record, medians, first, peers, title),
+                  config=GRAPH_CONFIG),
+        *more,
+        html.H6("All values", className="mt-2"),
             _grid(ids.PATIENT_VALUES_TABLE, value_rows(trial, record), [
                 ("measure", "Measure"), ("visit", "Visit"), ("day", "Day"), ("value", "Value"),
                 ("unit", "Unit"), ("reference", "Reference"), ("flag", "Flag"),
                 ("provenance", "Provenance")], height="420px"),
+    ]), className="mb-3")
+
+
+def patient_page(trial: Trial, record: PatientRecord, filtered_ids, flt_text: str,
+                 query: str = "") -> list:
+    """The page's content for one patient (pure: no callback context needed)."""
+    nb = neighbours(trial.patients["patient_id"], filtered_ids, record.patient_id)
+    adam = trial.study.source_format == "adam"
+    sections = [
+        _nav(nb, record.patient_id, flt_text, query, _person(trial)),
+        _header(record, trial),
+        _provenance_note(trial, record),
+        _warnings(record),
+        dbc.Row([
+            dbc.Col(dbc.Card([dbc.CardHeader("Subject characteristics" if adam else
+                                             "Baseline characteristics and prior treatment"),
+                              dbc.CardBody(_kv_table(baseline_rows(record, trial)),
+                                           className="patient-characteristics")]), lg=7),
+            dbc.Col(dbc.Card([dbc.CardHeader("Outcomes, as recorded"),
+                              dbc.CardBody(_kv_table(outcome_rows(record, trial.has_response)))
+                              ]), lg=5),
+        ], className="g-3 mb-3"),
+        dbc.Card(dbc.CardBody([
+            dcc.Graph(id=ids.PATIENT_TIMELINE_GRAPH, figure=timeline_figure(
+                record, list(trial.study.visits), timeline_of(trial, record)),
+                config=GRAPH_CONFIG),
+            _event_table(event_rows(record)),
         ]), className="mb-3"),
+        _measures_card(trial, record),
     ]
     return [s for s in sections if s is not None]
 
@@ -203,10 +276,28 @@ def render_patient_page(pathname, *filter_values):
     if pid is None:
         return not_found_page(malformed=kind == "not_found", query=query)
     flt = current_filter(*filter_values)
-    filtered = select_patients(trial.patients, flt)["patient_id"].astype(str)
+    filtered = listed_patients(trial, flt)["patient_id"].astype(str)
     return patient_page(trial, patient_record(trial, pid), filtered, flt.describe(), query)
 
 
+def render_more_measures(codes, pathname):
+    """The measures chosen on demand, for the patient of the page."""
+    if not codes:
+        raise PreventUpdate
+    trial = current_trial()
+    pid = resolve_patient(pathname, trial.patients["patient_id"])
+    if pid is None:
+        raise PreventUpdate
+    record = patient_record(trial, pid)
+    codes = [c for c in codes if c in set(trial.measure_codes)][:MAX_MORE]
+    peers = peers_of(trial, record)
+    medians = group_medians(trial, peers.value, peers.column or "response", codes)
+    return measures_figure(trial, record, medians, codes, peers, "More measures")
+
+
 def register(app: Dash) -> None:
+    app.callback(Output(ids.PATIENT_MORE_GRAPH, "figure"),
+                 Input(ids.PATIENT_MORE_MEASURES, "value"), State(ids.URL, "pathname"),
+                 prevent_initial_call=True)(render_more_measures)
     app.callback(Output(ids.PATIENT_PAGE, "children"), Input(ids.URL, "pathname"), *FILTER_INPUTS,
               Input(ids.URL, "search"))(render_patient_page)

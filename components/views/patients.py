@@ -9,7 +9,7 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, Patch, dcc, html
 
-from trial.filters import select_patients
+from trial.filters import listed_patients
 from trial.model import Trial
 
 from .. import ids
@@ -21,6 +21,7 @@ from ..figures.cohort import (
     patient_list_rows,
     search_patients,
     swimmer_figure,
+    swimmer_words,
 )
 from ..state.filters import FILTER_INPUTS, current_filter
 
@@ -34,22 +35,43 @@ RESPONSE_CLASSES = {"response-mcr": "params.value === 'MCR'",
 
 
 def column_defs(trial: Trial) -> list[dict]:
+    """The list's columns: those the data have. Responder group, relapse and lupus nephritis
+    only where recorded; the arm (planned, and actual where the data have both) for studies
+    with arms."""
+    p = trial.patients
+    design = trial.study.design
+    person = "Subject" if trial.study.source_format == "adam" else "Patient"
     cols = [
-        {"field": "patient_id", "headerName": "Patient", "pinned": "left", "width": 120,
+        {"field": "patient_id", "headerName": person, "pinned": "left", "width": 130,
          "comparator": NATURAL_ORDER, "cellClass": "patient-link"},
-        {"field": "center", "headerName": "Center", "minWidth": 200, "flex": 2},
-        {"field": "response", "headerName": "Group", "width": 95, "cellClassRules":
-         RESPONSE_CLASSES},
-        {"field": "response_day", "headerName": "Resp. day", "width": 110, **NUMERIC},
-        {"field": "relapse", "headerName": "Relapse", "width": 100},
-        {"field": "relapse_day", "headerName": "Relapse day", "width": 125, **NUMERIC},
+        {"field": "center", "headerName": trial.study.center_label, "minWidth": 120, "flex": 2},
+    ]
+    if "arm" in p:
+        planned, actual = design.arm("planned"), design.arm("actual")
+        first = planned or actual
+        cols.append({"field": "arm", "headerName": "Arm", "minWidth": 160, "flex": 2,
+                     "headerTooltip": first.label if first else "Arm"})
+        if planned and actual:
+            cols.append({"field": "arm_actual", "headerName": "Actual treatment",
+                         "minWidth": 160, "flex": 2, "headerTooltip": actual.label})
+    if trial.has_response:
+        cols += [
+            {"field": "response", "headerName": "Group", "width": 95, "cellClassRules":
+             RESPONSE_CLASSES},
+            {"field": "response_day", "headerName": "Resp. day", "width": 110, **NUMERIC}]
+    if trial.has_response or trial.has_relapse:
+        cols += [
+            {"field": "relapse", "headerName": "Relapse", "width": 100},
+            {"field": "relapse_day", "headerName": "Relapse day", "width": 125, **NUMERIC}]
+    cols += [
         {"field": "death", "headerName": "Died", "width": 85},
         {"field": "followup_days", "headerName": "Follow-up (days)", "width": 150, **NUMERIC},
         {"field": "age", "headerName": "Age", "width": 80, **NUMERIC},
         {"field": "sex", "headerName": "Sex", "width": 75},
-        {"field": "lupus_nephritis", "headerName": "LN", "width": 75,
-         "headerTooltip": "Lupus nephritis at enrolment"},
     ]
+    if "lupus_nephritis" in p:
+        cols.append({"field": "lupus_nephritis", "headerName": "LN", "width": 75,
+                     "headerTooltip": "Lupus nephritis at enrolment"})
     for code in baseline_codes(trial):
         m = trial.study.measure(code)
         cols.append({"field": f"base_{code}", "headerName": f"{m.label} at baseline",
@@ -76,9 +98,9 @@ def layout(trial: Trial) -> html.Div:
     return html.Div([
         dbc.Row([
             dbc.Col(dbc.Input(id=ids.PATIENT_SEARCH, type="search", debounce=False,
-                              placeholder="Search the list (id, center, group, …)"), md=5),
-            dbc.Col(html.Div("Click a row to open the patient · tick rows to select them in "
-                             "every view", className="figure-note"), md=7,
+                              placeholder=search_hint(trial)), md=5),
+            dbc.Col(html.Div(f"Click a row to open the {person(trial)} · tick rows to select "
+                             "them in every view", className="figure-note"), md=7,
                     className="d-flex align-items-center"),
         ], className="g-2 mb-2"),
         html.Div(id=ids.PATIENT_LIST_NOTE, className="figure-note mb-1"),
@@ -89,19 +111,33 @@ def layout(trial: Trial) -> html.Div:
     ])
 
 
-def list_note(shown: int, matching: int) -> str:
+def person(trial: Trial) -> str:
+    return "subject" if trial.study.source_format == "adam" else "patient"
+
+
+def search_hint(trial: Trial) -> str:
+    words = ["id", trial.study.center_label.lower()]
+    if "arm" in trial.patients:
+        words.append("arm")
+    if trial.has_response:
+        words.append("group")
+    return f"Search the list ({', '.join(words)}, …)"
+
+
+def list_note(shown: int, matching: int, people: str = "patients") -> str:
     if shown == matching:
         return ""
-    return (f"Showing {shown:,} of {matching:,} matching patients (random sample): narrow the "
+    return (f"Showing {shown:,} of {matching:,} matching {people} (random sample): narrow the "
             "filters or search by id to find the others.")
 
 
 def update_patient_list(search, *filter_values):
     trial = current_trial()
-    patients = search_patients(select_patients(trial.patients, current_filter(*filter_values)),
+    patients = search_patients(listed_patients(trial, current_filter(*filter_values)),
                                search)
     shown = capped(patients, MAX_LIST_ROWS)
-    return patient_list_rows(trial, shown), list_note(len(shown), len(patients))
+    return patient_list_rows(trial, shown), list_note(len(shown), len(patients),
+                                                      f"{person(trial)}s")
 
 
 def search_patient_list(text):
@@ -113,8 +149,8 @@ def search_patient_list(text):
 @only_when_visible(ids.TAB_PATIENTS)
 def update_swimmer(selection, *filter_values):
     trial = current_trial()
-    patients = select_patients(trial.patients, current_filter(*filter_values))
-    return swimmer_figure(patients, trial.events, selection or [])
+    patients = listed_patients(trial, current_filter(*filter_values))
+    return swimmer_figure(patients, trial.events, selection or [], words=swimmer_words(trial))
 
 
 def register(app: Dash) -> None:

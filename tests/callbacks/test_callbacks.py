@@ -19,7 +19,8 @@ def app(demo_trial):
 def all_filter_values(trial):
     bounds = filters.age_bounds(trial)
     arms = list(filters.filter_choices(trial).arms)  # the demo has no arm column: []
-    return [list(trial.centers), list(RESPONSE_GROUPS), ANY, ["F", "M"], ANY, list(bounds), arms]
+    return [list(trial.centers), list(RESPONSE_GROUPS), ANY, ["F", "M"], ANY, list(bounds), arms,
+            filters.DEFAULT, filters.DEFAULT, {}]
 
 
 def test_selected_count_follows_filters(app, demo_trial):

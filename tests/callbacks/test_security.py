@@ -22,7 +22,6 @@ from app import create_app
 from components import ids
 from security.throttle import PAIR_LIMIT, PAIR_WINDOW
 
-from conftest import add_to_page
 
 PASSWORD = "correct horse battery staple"
 ENV = ("TRIAL_AUTH", "TRIAL_USERS_FILE", "TRIAL_AUTH_HEADER", "TRIAL_TRUSTED_PROXIES",

@@ -41,7 +41,7 @@ def study(request):
     trial = load_trial(path)
     app = create_app(trial)
     layout = page_components(app)
-    values = [layout[i.component_id].value for i in FILTER_INPUTS]
+    values = [getattr(layout[i.component_id], i.component_property) for i in FILTER_INPUTS]
     return path, trial, app, values
 
 

@@ -459,7 +459,7 @@ def test_a_gone_session_is_said_on_the_page_and_in_callbacks(served, other_trial
     shown = page_components(served)
     r = client.post("/_dash-update-component", json=callback_request(
         [(ids.SELECTED_COUNT, "children")],
-        [(i.component_id, i.component_property, shown[i.component_id].value)
+        [(i.component_id, i.component_property, getattr(shown[i.component_id], i.component_property))
          for i in FILTER_INPUTS]))
     assert "no longer open in this browser" in json.dumps(r.get_json())
 
@@ -490,7 +490,7 @@ def page_key(client) -> str:
 def count_request(app, page: str | None) -> dict:
     shown = page_components(app)
     body = callback_request([(ids.SELECTED_COUNT, "children")],
-                            [(i.component_id, i.component_property, shown[i.component_id].value)
+                            [(i.component_id, i.component_property, getattr(shown[i.component_id], i.component_property))
                              for i in FILTER_INPUTS])
     if page is not None:
         body["trialDataset"] = page

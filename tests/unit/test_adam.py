@@ -81,7 +81,12 @@ def test_pilot_is_detected_and_loads_without_errors(pilot_dir, pilot):
     assert pilot.patients["arm"].value_counts().to_dict() == {
         "Placebo": 86, "Xanomeline Low Dose": 84, "Xanomeline High Dose": 84}
     assert pilot.study.source_format == "adam" and pilot.study.primary_group == "arm"
-    assert pilot.study.column_label("arm") == "Arm (TRT01A)"
+    # efficacy analyses by planned arm, safety analyses by actual treatment (the same here)
+    assert pilot.study.column_label("arm") == "Arm"
+    design = pilot.study.design
+    assert design.arm_for("efficacy").variable == "TRT01P"
+    assert design.arm_for("safety").variable == "TRT01A"
+    assert pilot.patients["arm_planned"].equals(pilot.patients["arm_actual"])
     assert not pilot.has_response and not pilot.has_relapse
 
 
@@ -184,13 +189,16 @@ def test_trajectories_by_arm_and_by_site_and_arm(pilot):
     from trial.analysis.cohort import group_options
     groups = group_options(pilot)
     assert "response" not in groups and "center+response" not in groups
-    assert groups["center"] == "Site" and groups["arm"] == "Arm (TRT01A)"
-    assert groups["center+arm"] == "Site × Arm (TRT01A)"
+    assert groups["center"] == "Site" and groups["arm"] == "Arm"
+    assert groups["center+arm"] == "Site × Arm"
     fig, rows, _ = trajectory_view_of(pilot, None, "CREAT", "arm")
     assert {r["group"] for r in rows} == {"Placebo", "Xanomeline Low Dose",
                                          "Xanomeline High Dose"}
     assert {r["visit"] for r in rows} >= {"Baseline", "Week 2", "Week 26"}
-    assert "Creatinine" in fig.layout.title.text and "Arm (TRT01A)" in fig.layout.title.text
+    # the efficacy analysis: ITT population, by planned arm
+    assert fig.layout.title.text == "Creatinine by Planned treatment (TRT01P)"
+    assert "Intent-to-treat population, n = 254, by planned treatment (TRT01P)" in \
+        fig.layout.title.subtitle.text
     fig, rows, _ = trajectory_view_of(pilot, None, "ALB", "center+arm")
     assert {r["panel"] for r in rows} == set(pilot.centers)
     assert "Weeks since first dose" in json.dumps(fig.layout.to_plotly_json())
@@ -395,11 +403,13 @@ def test_adtte_endpoint_view_has_no_reconciliation_and_keeps_variable_names(pilo
     from components.views import survival
     app = create_app(pilot)
     layout = page_components(app)
-    values = [layout[i.component_id].value for i in filters.FILTER_INPUTS]
+    values = [getattr(layout[i.component_id], i.component_property) for i in filters.FILTER_INPUTS]
     with app.server.test_request_context():
         fig, _, _, _, recon, _, origin_style, *_ = survival.update_survival(
             ids.TAB_SURVIVAL, "tte:TTDE", "day0", "arm", "days", True, *values)
     assert recon.children is None
     # No relapse data: no relapse time origin, neither now nor on first display.
     assert origin_style == layout[ids.SURV_ORIGIN_CONTROL].style == {"display": "none"}
-    assert "(TRT01A)" in fig.layout.title.text + (fig.layout.title.subtitle.text or "")
+    assert "Intent-to-treat population, n = 254, by planned treatment (TRT01P)" in \
+        fig.layout.title.text
+    assert "by planned treatment (TRT01P)" in fig.layout.title.subtitle.text

@@ -28,7 +28,7 @@ def big(tmp_path_factory):
 
 def untouched_filters(app):
     layout = page_components(app)
-    return [layout[i.component_id].value for i in FILTER_INPUTS]
+    return [getattr(layout[i.component_id], i.component_property) for i in FILTER_INPUTS]
 
 
 def test_patient_list_is_capped_with_a_note_and_search_reaches_everyone(big):

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..filters import PatientFilter, select_patients
-from ..model import RESPONSE_GROUPS, Trial
+from ..filters import PatientFilter, analysis_patients
+from ..model import ARM_COLUMN, RESPONSE_GROUPS, Role, Trial
 
 NO_GROUP = "none"
 BOTH = "center+response"
@@ -21,27 +21,48 @@ ALL = "All"  # the one group of an ungrouped analysis (as trial.survival.ALL)
 CENTER_PREFIX = "center+"
 BASE_GROUPS = {NO_GROUP: "None", "center": "Center", "response": "Responder group",
                BOTH: "Center × responder group"}
-# Patient columns never offered as groups: identifiers, free text and derived numbers.
+# Patient columns never offered as groups: identifiers, free text and derived numbers; the
+# planned and actual arm are offered as "arm", whose basis the analysis chooses.
 NOT_GROUPS = {"patient_id", "center", "response", "provenance", "published_fields",
-              "prior_treatment", "manifestations"}
+              "prior_treatment", "manifestations", "arm_planned", "arm_actual"}
 # Outcomes are not groups of a time-to-event analysis: grouping by its own outcome is circular.
 OUTCOME_COLUMNS = {"relapse", "death"}
-MAX_GROUP_LEVELS = 8
+MAX_GROUP_LEVELS = 12
 
 
 @dataclass(frozen=True)
 class Cohort:
     """The patients an analysis is about: the sidebar's filter and the linked selection (ids
-    drawn highlighted; they do not restrict the analysis)."""
+    drawn highlighted; they do not restrict the analysis). `role` is the kind of analysis,
+    whose population and arm the study definition gives (efficacy: ITT/FAS by planned arm;
+    safety: safety population by actual treatment), unless the filter chooses others."""
 
     filter: PatientFilter = PatientFilter()
     selected: tuple[str, ...] = ()
+    role: Role = "efficacy"
 
     def patients(self, trial: Trial) -> pd.DataFrame:
-        return select_patients(trial.patients, self.filter)
+        return analysis_patients(trial, self.filter, self.role)
 
     def describe(self) -> str:
         return self.filter.describe()
+
+    def analysis_set(self, trial: Trial, n: int | None = None) -> str:
+        """"Safety population, n = 254, by actual treatment (TRT01A)": who is analysed and by
+        which arm; "" for a trial without populations or arms (the native format)."""
+        design = trial.study.design
+        if not design.populations and not design.arms:
+            return ""
+        pop = design.population_for(self.role, self.filter.population)
+        arm = design.arm_for(self.role, self.filter.arm_basis)
+        size = len(self.patients(trial)) if n is None else n
+        who = pop.label if pop else "All subjects"
+        return f"{who}, n = {size}" + (f", by {arm.label}" if arm else "")
+
+    def arm_label(self, trial: Trial) -> str | None:
+        """How the arm of this analysis is named: "Planned treatment (TRT01P)"."""
+        arm = trial.study.design.arm_for(self.role, self.filter.arm_basis)
+        return arm.label[:1].upper() + arm.label[1:] if arm else None
 
 
 def group_options(trial: Trial) -> dict[str, str]:
@@ -60,7 +81,8 @@ def group_options(trial: Trial) -> dict[str, str]:
                                                 f"{study.column_label(primary)}")
     p = trial.patients
     for col in p.columns:
-        if col in NOT_GROUPS or col in options or col.endswith("_day") or col == BOTH:
+        if col in NOT_GROUPS or col in options or col.endswith("_day") or col == BOTH \
+                or col.startswith("_"):
             continue
         levels = p[col].dropna().unique()
         if 2 <= len(levels) <= MAX_GROUP_LEVELS and not pd.api.types.is_float_dtype(p[col]):
@@ -118,11 +140,27 @@ def level_order(trial: Trial, col: str | None) -> list[str]:
     return sorted(labels)
 
 
-def group_label(trial: Trial, group: str | None) -> str | None:
-    """How the data name a grouping ("Responder group", "Arm (TRT01A)"); None without one."""
+def group_label(trial: Trial, group: str | None, cohort: Cohort | None = None) -> str | None:
+    """How the data name a grouping ("Responder group", "Planned treatment (TRT01P)"); the arm
+    as the cohort's analysis assigns it; None without a grouping."""
     if group in (None, NO_GROUP):
         return None
-    return group_options(trial).get(group, group)
+    arm = (cohort or Cohort()).arm_label(trial) if ARM_COLUMN in trial.patients else None
+    if arm and group == ARM_COLUMN:
+        return arm
+    if arm and group == f"{CENTER_PREFIX}{ARM_COLUMN}":
+        return f"{trial.study.center_label} × {arm}"
+    return group_options(trial).get(group) or trial.study.column_label(group)
+
+
+def resolve_group(trial: Trial, name: str | None) -> str | None:
+    """The grouping key a name stands for: a key of `group_options`, a patients column, or the
+    data's own variable name ("TRT01A", "agegr1"); None when it is none of these."""
+    if name in (None, NO_GROUP):
+        return NO_GROUP
+    if name in group_options(trial) or name in trial.patients.columns:
+        return name
+    return trial.study.column_of(name)
 
 
 def labelled(trial: Trial, patients: pd.DataFrame, col: str | None) -> pd.Series:

@@ -63,6 +63,10 @@ class PatientRecord:
         return str(self.row.get("response", "NR"))
 
     @property
+    def arm(self) -> str | None:
+        return text(self.row.get("arm"))
+
+    @property
     def death_day(self) -> float | None:
         return number(self.row.get("death_day"))
 
@@ -84,16 +88,19 @@ def text(x) -> str | None:
     return s or None
 
 
+def _of(frame: pd.DataFrame, patient_id: str) -> pd.DataFrame:
+    """The rows of one patient (ids are text in every validated frame: no conversion)."""
+    ids = frame["patient_id"]
+    return frame.loc[(ids if ids.dtype == object else ids.astype(str)) == str(patient_id)]
+
+
 def patient_record(trial: Trial, patient_id: str) -> PatientRecord | None:
-    p = trial.patients
-    rows = p.loc[p["patient_id"].astype(str) == str(patient_id)]
+    rows = _of(trial.patients, patient_id)
     if rows.empty:
         return None
     row = rows.iloc[0].to_dict()
-    ev = trial.events.loc[trial.events["patient_id"].astype(str) == str(patient_id)]
-    ev = ev.sort_values("day", kind="stable")
-    m = trial.measurements
-    values = m.loc[m["patient_id"].astype(str) == str(patient_id)]
+    ev = _of(trial.events, patient_id).sort_values("day", kind="stable")
+    values = _of(trial.measurements, patient_id)
     cols = [c for c in ("measure", "month", "day", "value", "provenance") if c in values]
     findings = tuple(f for f in trial.findings if f.patient_id is not None
                      and str(f.patient_id) == str(patient_id))
@@ -114,11 +121,37 @@ def provenance_counts(record: PatientRecord) -> dict[str, int]:
     return {k: int(v) for k, v in s.value_counts().items()}
 
 
-def group_medians(trial: Trial, group: str) -> pd.DataFrame:
-    """Median (and n) of every measure at every visit among all patients of a responder group."""
-    pts = trial.patients.loc[trial.patients["response"] == group]
+@dataclass(frozen=True)
+class Peers:
+    """The patients a patient page compares with: the patient's responder group where the data
+    record responses, else the patient's arm (as planned), else none."""
+
+    column: str | None
+    value: str | None
+    label: str                # "MCR group", "Placebo", ""
+
+    @property
+    def exists(self) -> bool:
+        return self.column is not None
+
+
+def peers_of(trial: Trial, record: PatientRecord) -> Peers:
+    if trial.has_response:
+        return Peers("response", record.group, f"{record.group} group")
+    if record.arm is not None and "arm" in trial.patients:
+        return Peers("arm", record.arm, record.arm)
+    return Peers(None, None, "")
+
+
+def group_medians(trial: Trial, group: str | None, column: str = "response",
+                  codes: list[str] | None = None) -> pd.DataFrame:
+    """Median (and n) of every measure (or of `codes`) at every visit among all patients whose
+    `column` is `group` (a responder group by default)."""
+    if group is None or column not in trial.patients:
+        return pd.DataFrame(columns=["measure", "month", "median", "count"])
+    pts = trial.patients.loc[trial.patients[column].astype(str) == str(group)]
     parts = []
-    for code in trial.measure_codes:
+    for code in (trial.measure_codes if codes is None else codes):
         v = measure_values(trial, code, pts)
         if v.empty:
             continue

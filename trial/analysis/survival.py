@@ -107,8 +107,11 @@ def tte_endpoint(code: str, label: str) -> Endpoint:
 def endpoint_choices(trial: Trial) -> dict[str, str]:
     """Endpoint key -> label: the derived endpoints the data support (relapse ones only with
     responses), then the endpoints given as data (ADaM ADTTE), keyed "tte:<PARAMCD>"."""
+    # A study with its own overall survival (ADaM ADTTE OS) is analysed with it, not with one
+    # derived from the death records (trial.model.Design.overall_survival).
+    own_os = bool(trial.study.design.overall_survival)
     out = {k: v for k, v in ENDPOINT_LABELS.items()
-           if not ENDPOINTS[k].relapse or trial.has_response}
+           if (not ENDPOINTS[k].relapse or trial.has_response) and not (k == "os" and own_os)}
     out.update({f"{TTE_PREFIX}{code}": label for code, label in trial.tte_endpoints})
     return out
 
@@ -357,12 +360,14 @@ def analyse_survival(trial: Trial, request: SurvivalRequest) -> SurvivalResult:
     endpoint = endpoint_for(trial, request.endpoint)
     patients = request.cohort.patients(trial)
     base = dict(request=request, endpoint=endpoint, n_patients=len(patients),
-                group_label=group_label(trial, request.group),
+                group_label=group_label(trial, request.group, request.cohort),
                 published=published_rows(trial, endpoint, request.origin))
     empty = _why_empty(trial, patients, endpoint, None)
     if empty and missing_columns(patients, endpoint.relapse):
         return SurvivalResult(**base, denominator="", empty=empty)
-    denom = denominator(patients, endpoint.relapse)
+    # Who is analysed: the study's analysis set where it defines one (ADaM populations).
+    denom = (not endpoint.relapse and request.cohort.analysis_set(trial, len(patients))) or \
+        denominator(patients, endpoint.relapse)
     frame = study_frame(trial, request)
     empty = empty or _why_empty(trial, patients, endpoint, frame)
     if empty:

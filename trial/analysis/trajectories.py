@@ -16,12 +16,13 @@ covariate; not for % change).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..model import Measure, Trial
+from ..model import ARM_COLUMNS, Measure, Trial
 from ..stats import Scale, Test, grouped_visit_summary, measure_values
+from . import compare
 from .cohort import Cohort, facet_column, group_label, labelled, level_order, line_column
 from .mixed import MixedResult, mixed_model
 from .multiplicity import MIN_PAIRED, Method, visit_p_values
@@ -56,6 +57,9 @@ class Panel:
     facet: str | None = None
     model: MixedResult | None = None   # the mixed model, when asked for and possible
     model_notes: tuple[str, ...] = ()  # why there is none, or groups left out of it
+    # Between arms at each visit (trial.analysis.compare): empty unless grouped by arm.
+    comparison: pd.DataFrame = field(default_factory=pd.DataFrame)
+    lsmeans: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,8 @@ class TrajectoryResult:
     n_patients: int                # the selected patients
     levels: tuple[str, ...]        # the group levels of the whole trial, in order
     group_label: str | None        # how the data name the grouping (None without one)
+    analysis_set: str = ""         # "Intent-to-treat population, n = 254, by planned ..."
+    comparison_model: str = ""     # the between-arm test, when the panels have one
 
     @property
     def line_column(self) -> str | None:
@@ -93,16 +99,18 @@ def _panel(trial: Trial, code: str, facet: str | None, patients: pd.DataFrame,
     values = measure_values(trial, code, patients)
     values = values.assign(group=values["patient_id"].map(
         patients.set_index("patient_id")[GROUP]).astype(str))
-    summary = grouped_visit_summary(values, patients, GROUP, trial.study.visit_months,
-                                    request.scale, request.test)
+    months = tuple(v.month for v in trial.study.measure_visits(code))
+    summary = grouped_visit_summary(values, patients, GROUP, months, request.scale, request.test)
     summary = summary.assign(group=pd.Categorical(summary["group"].astype(str), order))
     summary = summary.sort_values(["group", "month"]).assign(
         group=lambda d: d["group"].astype(str)).reset_index(drop=True)
     summary = visit_p_values(summary, request.adjust, MIN_PAIRED)
     model, model_notes = (panel_model(values, request.scale, order) if request.model
                           else (None, ()))
+    lsmeans, comparison = (compare.ancova(values, [g for g in order if g in set(values["group"])])
+                           if compares_arms(request) else (pd.DataFrame(), pd.DataFrame()))
     return Panel(measure.label if facet is None else facet, measure, values, summary, facet,
-                 model, model_notes)
+                 model, model_notes, comparison, lsmeans)
 
 
 def panel_model(values: pd.DataFrame, scale: Scale, order: list[str]
@@ -130,6 +138,11 @@ def panel_model(values: pd.DataFrame, scale: Scale, order: list[str]
     return (result if len(result.emm) else None), notes + result.messages
 
 
+def compares_arms(request: TrajectoryRequest) -> bool:
+    """Whether the panels compare arms at each visit: when the lines are the arms."""
+    return line_column(request.group) in ARM_COLUMNS
+
+
 def analyse_trajectories(trial: Trial, request: TrajectoryRequest) -> TrajectoryResult:
     """Per-visit summaries of the request's measures for its cohort, per group (and center)."""
     patients = request.cohort.patients(trial)
@@ -143,6 +156,9 @@ def analyse_trajectories(trial: Trial, request: TrajectoryRequest) -> Trajectory
         panels = [_panel(trial, code, facet, pts, request, levels)
                   for code in codes for facet, pts in _facets(trial, labelled_patients,
                                                               request.group)]
+    compared = any(len(p.comparison) for p in panels)
     return TrajectoryResult(request, tuple(codes), tuple(panels), len(patients),
                             tuple(level_order(trial, col)) if col else tuple(levels),
-                            group_label(trial, request.group))
+                            group_label(trial, request.group, request.cohort),
+                            request.cohort.analysis_set(trial, len(patients)),
+                            compare.SHORT_NAME if compared else "")
