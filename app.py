@@ -5,6 +5,7 @@
 `create_app(trial)` builds the Dash app for one loaded trial. For WSGI servers, `app:server`
 serves the trial in the folder named by the TRIAL_DATA environment variable (default: the demo).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,8 +50,23 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_DATA = HERE / "data"
 # Every module with callbacks registers them on the app it is given (public `app.callback`),
 # so that several apps in one process each get their own.
-REGISTRARS = (filters, cards, trajectories, survival, effects, patients, patient, tables, pages,
-              selection, share, presenter, upload, appearance, export_callbacks)
+REGISTRARS = (
+    filters,
+    cards,
+    trajectories,
+    survival,
+    effects,
+    patients,
+    patient,
+    tables,
+    pages,
+    selection,
+    share,
+    presenter,
+    upload,
+    appearance,
+    export_callbacks,
+)
 
 
 def data_name(trial: Trial) -> str:
@@ -63,10 +79,11 @@ def session_store(settings: security.Settings) -> SessionStore | None:
     all of them find every session."""
     if not settings.uploads:
         return None
-    limits = UploadLimits(max_bytes=settings.max_upload_bytes,
-                          max_unpacked_bytes=min(1024 ** 3, 10 * settings.max_upload_bytes))
-    session_settings = SessionSettings(ttl_seconds=settings.upload_ttl_minutes * 60,
-                                       limits=limits)
+    limits = UploadLimits(
+        max_bytes=settings.max_upload_bytes,
+        max_unpacked_bytes=min(1024**3, 10 * settings.max_upload_bytes),
+    )
+    session_settings = SessionSettings(ttl_seconds=settings.upload_ttl_minutes * 60, limits=limits)
     if settings.upload_dir is not None:
         try:
             return SessionStore(settings.upload_dir, session_settings)
@@ -83,10 +100,15 @@ def create_app(trial: Trial) -> Dash:
     """The Dash app serving one loaded, validated trial (and, if on, datasets uploaded in
     browsers, each in its own session)."""
     settings = security.Settings.from_env()  # the one place the environment is read
-    app = Dash(__name__, title=trial.study.short_title or "Trial dashboard",
-               on_error=security.callback_error_handler(ids.APP_ERROR),
-               assets_folder=str(HERE / "assets"), serve_locally=True,
-               suppress_callback_exceptions=False, hooks=REQUEST_HOOKS)
+    app = Dash(
+        __name__,
+        title=trial.study.short_title or "Trial dashboard",
+        on_error=security.callback_error_handler(ids.APP_ERROR),
+        assets_folder=str(HERE / "assets"),
+        serve_locally=True,
+        suppress_callback_exceptions=False,
+        hooks=REQUEST_HOOKS,
+    )
     default = Dataset(trial, data_name(trial))
     store = session_store(settings)
     app.server.config[TRIAL_CONFIG_KEY] = trial
@@ -111,8 +133,10 @@ def _wsgi_app() -> Dash:
     if settings.uploads and settings.upload_dir is None:
         # Each worker made without --preload has its own folder: a session opened on one
         # worker is unknown to the others.
-        security.log.warning("uploads: with several worker processes, preload the app "
-                             "(gunicorn --preload) or set TRIAL_UPLOAD_DIR, or sessions are lost")
+        security.log.warning(
+            "uploads: with several worker processes, preload the app "
+            "(gunicorn --preload) or set TRIAL_UPLOAD_DIR, or sessions are lost"
+        )
     return app
 
 
@@ -127,8 +151,12 @@ def __getattr__(name: str):
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
-                        help="trial folder (default: the shipped demo data)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA,
+        help="trial folder (default: the shipped demo data)",
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8050)
     parser.add_argument("--debug", action="store_true", help="Dash debug mode (development only)")

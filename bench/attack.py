@@ -16,6 +16,7 @@ answers (refused with findings naming the expected file, accepted, refused becau
 was busy, HTTP errors), server memory, and what is left in the upload folder once the uploads
 stopped. Traffic goes to 127.0.0.1 only and stops by itself. Writes bench/attack-results.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,8 +46,11 @@ from run import free_port, percentile  # noqa: E402
 
 UPLOAD_ROUTE = "/_trial/upload"  # components/upload.py
 USER_HEADER = "X-Forwarded-User"  # TRIAL_AUTH=header's default
-DEATHS = re.compile(r"WORKER TIMEOUT|was sent SIGKILL|was sent SIG|exited with code|"
-                    r"terminated due to signal|Perhaps out of memory", re.I)
+DEATHS = re.compile(
+    r"WORKER TIMEOUT|was sent SIGKILL|was sent SIG|exited with code|"
+    r"terminated due to signal|Perhaps out of memory",
+    re.I,
+)
 RECYCLED = re.compile(r"Autorestarting worker", re.I)
 
 
@@ -54,9 +58,15 @@ def multipart(files: dict[str, bytes]) -> tuple[bytes, str]:
     boundary = uuid.uuid4().hex
     parts = []
     for name, data in files.items():
-        parts.append((f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; "
-                      f"filename=\"dataset/{name}\"\r\nContent-Type: application/octet-stream"
-                      f"\r\n\r\n").encode() + data + b"\r\n")
+        parts.append(
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="files"; '
+                f'filename="dataset/{name}"\r\nContent-Type: application/octet-stream'
+                f"\r\n\r\n"
+            ).encode()
+            + data
+            + b"\r\n"
+        )
     return b"".join(parts) + f"--{boundary}--\r\n".encode(), boundary
 
 
@@ -76,20 +86,29 @@ def upload_answer(case: Hostile, answer: dict) -> str:
         return "busy (server)"
     if any("still being checked" in f.get("message", "") for f in findings):
         return "busy (user)"
-    if any(case.expect in f.get("message", "") and (not case.file or f.get("file") == case.file)
-           for f in findings):
+    if any(
+        case.expect in f.get("message", "") and (not case.file or f.get("file") == case.file)
+        for f in findings
+    ):
         return "refused as expected"
     return "refused (other finding)"
 
 
-def uploader(url: str, cases: list, stop: float, offset: int, results: list,
-             who: dict[str, str]) -> None:
+def uploader(
+    url: str, cases: list, stop: float, offset: int, results: list, who: dict[str, str]
+) -> None:
     for case, body, boundary in itertools.islice(itertools.cycle(cases), offset, None):
         if time.monotonic() > stop:
             return
-        request = urllib.request.Request(url, data=body, headers={
-            "Content-Type": f"multipart/form-data; boundary={boundary}", "X-Trial-Upload": "1",
-            **who})
+        request = urllib.request.Request(
+            url,
+            data=body,
+            headers={
+                "Content-Type": f"multipart/form-data; boundary={boundary}",
+                "X-Trial-Upload": "1",
+                **who,
+            },
+        )
         start = time.perf_counter()
         try:
             with urllib.request.urlopen(request, timeout=120) as r:
@@ -101,14 +120,22 @@ def uploader(url: str, cases: list, stop: float, offset: int, results: list,
         results.append((case.name, outcome, time.perf_counter() - start))
 
 
-def explorer(url: str, bodies: list[bytes], stop: float, latencies: list, errors: list,
-             offset: int, who: dict[str, str]) -> None:
+def explorer(
+    url: str,
+    bodies: list[bytes],
+    stop: float,
+    latencies: list,
+    errors: list,
+    offset: int,
+    who: dict[str, str],
+) -> None:
     """bench/load.py's user, signed in as `who`: replays filter-change callbacks."""
     for body in itertools.islice(itertools.cycle(bodies), offset, None):
         if time.monotonic() > stop:
             return
-        request = urllib.request.Request(url, data=body, headers={
-            "Content-Type": "application/json", **who})
+        request = urllib.request.Request(
+            url, data=body, headers={"Content-Type": "application/json", **who}
+        )
         start = time.perf_counter()
         try:
             with urllib.request.urlopen(request, timeout=60) as r:
@@ -135,14 +162,19 @@ def signed_in(distinct: bool, name: str) -> dict[str, str]:
     return {USER_HEADER: name} if distinct else {}
 
 
-def explore(url: str, bodies: list[bytes], seconds: float, clients: int, distinct: bool
-            ) -> tuple[list, list]:
+def explore(
+    url: str, bodies: list[bytes], seconds: float, clients: int, distinct: bool
+) -> tuple[list, list]:
     latencies: list[float] = []
     errors: list = []
     stop = time.monotonic() + seconds
-    threads = [threading.Thread(target=explorer, args=(url, bodies, stop, latencies, errors,
-                                                       i * 7, signed_in(distinct, f"ex{i}")))
-               for i in range(clients)]
+    threads = [
+        threading.Thread(
+            target=explorer,
+            args=(url, bodies, stop, latencies, errors, i * 7, signed_in(distinct, f"ex{i}")),
+        )
+        for i in range(clients)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -153,9 +185,12 @@ def explore(url: str, bodies: list[bytes], seconds: float, clients: int, distinc
 def summary(latencies: list[float]) -> dict:
     if not latencies:
         return {}
-    return {"requests": len(latencies), "median_ms": round(1000 * statistics.median(latencies)),
-            "p95_ms": round(1000 * percentile(latencies, 95)),
-            "max_ms": round(1000 * max(latencies))}
+    return {
+        "requests": len(latencies),
+        "median_ms": round(1000 * statistics.median(latencies)),
+        "p95_ms": round(1000 * percentile(latencies, 95)),
+        "max_ms": round(1000 * max(latencies)),
+    }
 
 
 def leftovers(root: Path) -> dict:
@@ -184,36 +219,66 @@ def main(argv=None) -> int:
         uploads = Path(tmp) / "uploads"
         uploads.mkdir(mode=0o700)
         log = Path(tmp) / "gunicorn.log"
-        env = {**os.environ, "TRIAL_DATA": str(args.data), "TRIAL_UPLOAD_DIR": str(uploads),
-               **({"TRIAL_AUTH": "header", "TRIAL_TRUSTED_PROXIES": "127.0.0.1"}
-                  if distinct else {})}
+        env = {
+            **os.environ,
+            "TRIAL_DATA": str(args.data),
+            "TRIAL_UPLOAD_DIR": str(uploads),
+            **({"TRIAL_AUTH": "header", "TRIAL_TRUSTED_PROXIES": "127.0.0.1"} if distinct else {}),
+        }
         with open(log, "w") as log_file:
-            server = subprocess.Popen(production_command(port, args.workers), cwd=ROOT, env=env,
-                                      stdout=log_file, stderr=subprocess.STDOUT)
+            server = subprocess.Popen(
+                production_command(port, args.workers),
+                cwd=ROOT,
+                env=env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+            )
         try:
-            wait_ready(base + "/_dash-layout", signed_in(distinct, "check"),
-                       time.monotonic() + 180)
-            explore(base + "/_dash-update-component", bodies, 5, args.explorers,
-                    distinct)  # warm up
+            wait_ready(base + "/_dash-layout", signed_in(distinct, "check"), time.monotonic() + 180)
+            explore(
+                base + "/_dash-update-component", bodies, 5, args.explorers, distinct
+            )  # warm up
             start_pids = worker_pids(server.pid)
             start_rss = {pid: round(rss_mb(pid)) for pid in start_pids}
-            baseline, baseline_errors = explore(base + "/_dash-update-component", bodies,
-                                                args.baseline_seconds, args.explorers, distinct)
+            baseline, baseline_errors = explore(
+                base + "/_dash-update-component",
+                bodies,
+                args.baseline_seconds,
+                args.explorers,
+                distinct,
+            )
             uploads_done: list = []
             stop = time.monotonic() + args.seconds
-            attackers = [threading.Thread(target=uploader, args=(
-                base + UPLOAD_ROUTE, cases, stop, i * 3, uploads_done,
-                signed_in(distinct, f"up{i}"))) for i in range(args.uploaders)]
+            attackers = [
+                threading.Thread(
+                    target=uploader,
+                    args=(
+                        base + UPLOAD_ROUTE,
+                        cases,
+                        stop,
+                        i * 3,
+                        uploads_done,
+                        signed_in(distinct, f"up{i}"),
+                    ),
+                )
+                for i in range(args.uploaders)
+            ]
             for t in attackers:
                 t.start()
-            during, during_errors = explore(base + "/_dash-update-component", bodies,
-                                            args.seconds, args.explorers, distinct)
+            during, during_errors = explore(
+                base + "/_dash-update-component", bodies, args.seconds, args.explorers, distinct
+            )
             for t in attackers:
                 t.join()
             end_pids = worker_pids(server.pid)
             end_rss = {pid: round(rss_mb(pid)) for pid in end_pids}
-            still_serving = urllib.request.urlopen(urllib.request.Request(
-                base + "/", headers=signed_in(distinct, "check")), timeout=30).status == 200
+            still_serving = (
+                urllib.request.urlopen(
+                    urllib.request.Request(base + "/", headers=signed_in(distinct, "check")),
+                    timeout=30,
+                ).status
+                == 200
+            )
             left = leftovers(uploads)
         finally:
             server.terminate()
@@ -221,30 +286,51 @@ def main(argv=None) -> int:
         text = log.read_text(errors="replace")
     deaths = [line for line in text.splitlines() if DEATHS.search(line)]
     outcomes = collections.Counter(outcome for _, outcome, _ in uploads_done)
-    wrong = sorted({(name, outcome) for name, outcome, _ in uploads_done
-                    if outcome.startswith(("accepted (", "refused (", "HTTP", "error"))})
+    wrong = sorted(
+        {
+            (name, outcome)
+            for name, outcome, _ in uploads_done
+            if outcome.startswith(("accepted (", "refused (", "HTTP", "error"))
+        }
+    )
     result = {
         "time": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "server": " ".join(production_command(port, args.workers)[2:]),
-        "users": args.users, "uploaders": args.uploaders, "explorers": args.explorers,
+        "users": args.users,
+        "uploaders": args.uploaders,
+        "explorers": args.explorers,
         "seconds": args.seconds,
         "hostile_datasets": len(cases),
-        "worker_deaths": len(deaths), "death_lines": deaths[:10],
+        "worker_deaths": len(deaths),
+        "death_lines": deaths[:10],
         "workers_recycled": len(RECYCLED.findall(text)),
         "workers_same_at_end": sorted(start_pids) == sorted(end_pids),
         "explorers_alone": {**summary(baseline), "errors": len(baseline_errors)},
-        "explorers_under_attack": {**summary(during), "errors": len(during_errors),
-                                   "error_examples": during_errors[:5]},
-        "uploads": {**summary([s for _, _, s in uploads_done]), "answers": dict(outcomes),
-                    "unexpected": wrong[:20]},
-        "worker_rss_mb_start": start_rss, "worker_rss_mb_end": end_rss,
-        "still_serving": still_serving, "upload_folder_after": left,
+        "explorers_under_attack": {
+            **summary(during),
+            "errors": len(during_errors),
+            "error_examples": during_errors[:5],
+        },
+        "uploads": {
+            **summary([s for _, _, s in uploads_done]),
+            "answers": dict(outcomes),
+            "unexpected": wrong[:20],
+        },
+        "worker_rss_mb_start": start_rss,
+        "worker_rss_mb_end": end_rss,
+        "still_serving": still_serving,
+        "upload_folder_after": left,
     }
     args.json.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
-    ok = not deaths and not during_errors and not baseline_errors and still_serving \
-        and left["without_meta"] == 0 and not any(o.startswith(("HTTP", "error"))
-                                                  for o in outcomes)
+    ok = (
+        not deaths
+        and not during_errors
+        and not baseline_errors
+        and still_serving
+        and left["without_meta"] == 0
+        and not any(o.startswith(("HTTP", "error")) for o in outcomes)
+    )
     return 0 if ok else 1
 
 

@@ -8,6 +8,7 @@ Default data: the demo, the CDISC pilot (../shared/data/cdiscpilot01, if present
 Runs alternate between the two ways, in one process (file cache warm for both); prints the
 medians and writes bench/bounded-results.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,8 +42,12 @@ def transfer_seconds(trial: Trial) -> dict[str, float]:
     pickling, data = timed(lambda: pickle.dumps(found, protocol=5))
     unpickling, back = timed(lambda: pickle.loads(data))
     rebuild, _ = timed(lambda: Trial(**back))
-    return {"pickle_s": pickling, "unpickle_s": unpickling, "rebuild_s": rebuild,
-            "pickled_mb": len(data) / 1e6}
+    return {
+        "pickle_s": pickling,
+        "unpickle_s": unpickling,
+        "rebuild_s": rebuild,
+        "pickled_mb": len(data) / 1e6,
+    }
 
 
 def measure(path: Path, repeat: int) -> dict:
@@ -53,12 +58,17 @@ def measure(path: Path, repeat: int) -> dict:
         seconds, _ = timed(lambda: load_trial_bounded(path, Limits()))
         bounded.append(seconds)
     a, b = statistics.median(plain), statistics.median(bounded)
-    return {"data": path.name, "patients": len(trial.patients),
-            "measurements": len(trial.measurements), "in_process_s": round(a, 3),
-            "bounded_s": round(b, 3), "overhead_s": round(b - a, 3),
-            "overhead_pct": round(100 * (b - a) / a, 1),
-            **{k: round(v, 3) for k, v in transfer_seconds(trial).items()},
-            "runs": repeat}
+    return {
+        "data": path.name,
+        "patients": len(trial.patients),
+        "measurements": len(trial.measurements),
+        "in_process_s": round(a, 3),
+        "bounded_s": round(b, 3),
+        "overhead_s": round(b - a, 3),
+        "overhead_pct": round(100 * (b - a) / a, 1),
+        **{k: round(v, 3) for k, v in transfer_seconds(trial).items()},
+        "runs": repeat,
+    }
 
 
 def main() -> int:
@@ -70,20 +80,40 @@ def main() -> int:
         dirs = args.dirs
         if not dirs:
             sim = Path(tmp) / "sim100k"
-            subprocess.run([sys.executable, "-m", "trial", "simulate", "--patients", "100000",
-                            "--out", str(sim)], cwd=ROOT, check=True, capture_output=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "trial",
+                    "simulate",
+                    "--patients",
+                    "100000",
+                    "--out",
+                    str(sim),
+                ],
+                cwd=ROOT,
+                check=True,
+                capture_output=True,
+            )
             pilot = ROOT.parent / "shared" / "data" / "cdiscpilot01"
             dirs = [ROOT / "data"] + ([pilot] if pilot.is_dir() else []) + [sim]
         results = [measure(d, args.repeat) for d in dirs]
     for r in results:
-        print(f"{r['data']:>14}: {r['patients']:>7,} patients, in process "
-              f"{r['in_process_s']:.2f} s, "
-              f"bounded {r['bounded_s']:.2f} s (+{r['overhead_s']:.2f} s, "
-              f"{r['overhead_pct']:+.0f} %); pickle {r['pickle_s']:.2f} s, unpickle "
-              f"{r['unpickle_s']:.2f} s, rebuild {r['rebuild_s']:.2f} s, {r['pickled_mb']:.0f} MB")
+        print(
+            f"{r['data']:>14}: {r['patients']:>7,} patients, in process "
+            f"{r['in_process_s']:.2f} s, "
+            f"bounded {r['bounded_s']:.2f} s (+{r['overhead_s']:.2f} s, "
+            f"{r['overhead_pct']:+.0f} %); pickle {r['pickle_s']:.2f} s, unpickle "
+            f"{r['unpickle_s']:.2f} s, rebuild {r['rebuild_s']:.2f} s, {r['pickled_mb']:.0f} MB"
+        )
     out = ROOT / "bench" / "bounded-results.json"
-    out.write_text(json.dumps({"time": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                               "results": results}, indent=2) + "\n")
+    out.write_text(
+        json.dumps(
+            {"time": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "results": results},
+            indent=2,
+        )
+        + "\n"
+    )
     return 0
 
 

@@ -7,6 +7,7 @@ Starts the documented production server (gunicorn, preloaded app, worker recycli
 --seconds, and reports requests, errors, latency (median, p95, max) and each worker's memory at
 the start and the end. Traffic goes to 127.0.0.1 only and stops by itself.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,9 +42,23 @@ from trial.loader import load_trial  # noqa: E402
 
 def production_command(port: int, workers: int) -> list[str]:
     """The documented production command (docs/benchmarks.md, README)."""
-    return [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--preload",
-            "--max-requests", "5000", "--max-requests-jitter", "500", "--timeout", "60",
-            "--bind", f"127.0.0.1:{port}", "app:server"]
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers",
+        str(workers),
+        "--preload",
+        "--max-requests",
+        "5000",
+        "--max-requests-jitter",
+        "500",
+        "--timeout",
+        "60",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "app:server",
+    ]
 
 
 def requests_to_replay(data: Path) -> list[bytes]:
@@ -70,8 +85,9 @@ def worker_pids(master: int) -> list[int]:
     return [int(x) for x in out.split()]
 
 
-def user(url: str, bodies: list[bytes], stop: float, latencies: list, errors: list,
-         offset: int) -> None:
+def user(
+    url: str, bodies: list[bytes], stop: float, latencies: list, errors: list, offset: int
+) -> None:
     for body in itertools.islice(itertools.cycle(bodies), offset, None):
         if time.monotonic() > stop:
             return
@@ -98,8 +114,13 @@ def main(argv=None) -> int:
     bodies = requests_to_replay(args.data)
     port = free_port()
     env = {**os.environ, "TRIAL_DATA": str(args.data)}
-    server = subprocess.Popen(production_command(port, args.workers), cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        production_command(port, args.workers),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         wait_for(base + "/_dash-layout", time.monotonic() + 120)
@@ -109,9 +130,13 @@ def main(argv=None) -> int:
         start_rss = {pid: rss_mb(pid) for pid in worker_pids(server.pid)}
         latencies, errors = [], []
         stop = time.monotonic() + args.seconds
-        threads = [threading.Thread(target=user, args=(base + "/_dash-update-component", bodies,
-                                                       stop, latencies, errors, i * 7))
-                   for i in range(args.users)]
+        threads = [
+            threading.Thread(
+                target=user,
+                args=(base + "/_dash-update-component", bodies, stop, latencies, errors, i * 7),
+            )
+            for i in range(args.users)
+        ]
         for t in threads:
             t.start()
         for t in threads:
@@ -123,16 +148,24 @@ def main(argv=None) -> int:
     same = [pid for pid in start_rss if pid in end_rss]
     growth = max((end_rss[p] - start_rss[p]) / start_rss[p] for p in same) if same else None
     result = {
-        "users": args.users, "seconds": args.seconds, "workers": args.workers,
-        "data": str(args.data), "requests": len(latencies), "errors": len(errors),
+        "users": args.users,
+        "seconds": args.seconds,
+        "workers": args.workers,
+        "data": str(args.data),
+        "requests": len(latencies),
+        "errors": len(errors),
         "error_examples": errors[:5],
-        "latency_ms": {"median": 1000 * statistics.median(latencies),
-                       "p95": 1000 * percentile(latencies, 95),
-                       "max": 1000 * max(latencies)},
-        "worker_rss_mb_start": start_rss, "worker_rss_mb_end": end_rss,
+        "latency_ms": {
+            "median": 1000 * statistics.median(latencies),
+            "p95": 1000 * percentile(latencies, 95),
+            "max": 1000 * max(latencies),
+        },
+        "worker_rss_mb_start": start_rss,
+        "worker_rss_mb_end": end_rss,
         "max_worker_growth": growth,
-        "note": "workers recycled during the run are not in the growth figure" if
-                len(same) < len(start_rss) else "",
+        "note": "workers recycled during the run are not in the growth figure"
+        if len(same) < len(start_rss)
+        else "",
     }
     args.json.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))

@@ -17,6 +17,7 @@ For each size it measures, in one run on this machine:
 Sizes other than 40 (the demo) are synthetic trials from `python -m trial simulate`.
 Results are printed as Markdown and written to --out.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,11 +45,18 @@ from components import ids  # noqa: E402
 from trial.loader import load_trial  # noqa: E402
 from trial.simulate import write_simulation  # noqa: E402
 
-FILTER_IDS = {ids.FILTER_CENTER, ids.FILTER_RESPONSE, ids.FILTER_RELAPSE, ids.FILTER_SEX,
-              ids.FILTER_LN, ids.FILTER_AGE}
+FILTER_IDS = {
+    ids.FILTER_CENTER,
+    ids.FILTER_RESPONSE,
+    ids.FILTER_RELAPSE,
+    ids.FILTER_SEX,
+    ids.FILTER_LN,
+    ids.FILTER_AGE,
+}
 
 
 # --- data --------------------------------------------------------------------------------------
+
 
 def dataset(n: int, workdir: Path) -> Path:
     if n == 40:
@@ -60,6 +68,7 @@ def dataset(n: int, workdir: Path) -> Path:
 
 
 # --- cold start ----------------------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -83,9 +92,11 @@ def cold_start(data: Path) -> float:
     """Seconds from launching `python app.py` to the page and its layout being served."""
     port = free_port()
     t0 = time.monotonic()
-    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--data", str(data),
-                             "--port", str(port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py"), "--data", str(data), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         wait_for(base + "/", t0 + 300)
@@ -97,6 +108,7 @@ def cold_start(data: Path) -> float:
 
 
 # --- callbacks -----------------------------------------------------------------------------------
+
 
 def initial_props(app) -> dict[tuple[str, str], object]:
     """(id, property) -> initial value of every component with a string id in the page the
@@ -132,8 +144,11 @@ def parse_outputs(output: str) -> list[dict]:
 
 
 def is_wildcard(cb: dict) -> bool:
-    return '["ALL"]' in cb["output"] or '["MATCH"]' in cb["output"] or any(
-        isinstance(i["id"], dict) for i in cb["inputs"] + cb["state"])
+    return (
+        '["ALL"]' in cb["output"]
+        or '["MATCH"]' in cb["output"]
+        or any(isinstance(i["id"], dict) for i in cb["inputs"] + cb["state"])
+    )
 
 
 def callback_list(app) -> list[dict]:
@@ -143,15 +158,23 @@ def callback_list(app) -> list[dict]:
 
 def filter_callbacks(app) -> list[dict]:
     """The callbacks a filter change triggers (string ids only)."""
-    return [c for c in callback_list(app)
-            if any(i["id"] in FILTER_IDS for i in c["inputs"] if isinstance(i["id"], str))
-            and not c["output"].startswith("..filter-") and not is_wildcard(c)]
+    return [
+        c
+        for c in callback_list(app)
+        if any(i["id"] in FILTER_IDS for i in c["inputs"] if isinstance(i["id"], str))
+        and not c["output"].startswith("..filter-")
+        and not is_wildcard(c)
+    ]
 
 
 # The tab each view lives on: views compute only while their tab is shown, so each callback is
 # measured with its own tab active (the cost a user on that tab pays for a filter change).
-VIEW_TABS = {"traj-": ids.TAB_TRAJECTORIES, "surv-": ids.TAB_SURVIVAL,
-             "swimmer-": ids.TAB_PATIENTS, "tables-": ids.TAB_TABLES}
+VIEW_TABS = {
+    "traj-": ids.TAB_TRAJECTORIES,
+    "surv-": ids.TAB_SURVIVAL,
+    "swimmer-": ids.TAB_PATIENTS,
+    "tables-": ids.TAB_TABLES,
+}
 
 
 def own_tab(cb: dict) -> str | None:
@@ -165,10 +188,22 @@ def request_body(cb: dict, values: dict, changed: str) -> dict:
     return {
         "output": cb["output"],
         "outputs": outputs if cb["output"].startswith("..") else outputs[0],
-        "inputs": [{"id": i["id"], "property": i["property"],
-                    "value": values.get((i["id"], i["property"]))} for i in cb["inputs"]],
-        "state": [{"id": s["id"], "property": s["property"],
-                   "value": values.get((s["id"], s["property"]))} for s in cb["state"]],
+        "inputs": [
+            {
+                "id": i["id"],
+                "property": i["property"],
+                "value": values.get((i["id"], i["property"])),
+            }
+            for i in cb["inputs"]
+        ],
+        "state": [
+            {
+                "id": s["id"],
+                "property": s["property"],
+                "value": values.get((s["id"], s["property"])),
+            }
+            for s in cb["state"]
+        ],
         "changedPropIds": [changed],
     }
 
@@ -203,9 +238,11 @@ def time_callbacks(data: Path, repeats: int) -> dict[str, dict]:
             if r.status_code not in (200, 204):
                 raise RuntimeError(f"{cb['output']}: HTTP {r.status_code}: {r.data[:300]!r}")
             sizes.append(len(r.data))
-        result[cb["output"]] = {"median_ms": 1000 * statistics.median(times),
-                                "p95_ms": 1000 * percentile(times, 95),
-                                "bytes": int(statistics.median(sizes))}
+        result[cb["output"]] = {
+            "median_ms": 1000 * statistics.median(times),
+            "p95_ms": 1000 * percentile(times, 95),
+            "bytes": int(statistics.median(sizes)),
+        }
     return result
 
 
@@ -217,6 +254,7 @@ def percentile(xs: list[float], q: float) -> float:
 
 
 # --- naive reference ---------------------------------------------------------------------------
+
 
 def naive_reference(data: Path, repeats: int = 3) -> dict:
     """The usual plotly-express way: one line per patient via line_group."""
@@ -249,13 +287,21 @@ setTimeout(() => done(-1), 60000);
 def browser_paint_ms(data: Path, clicks: int = 5) -> float:
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
+
     port = free_port()
-    proc = subprocess.Popen([sys.executable, str(ROOT / "app.py"), "--data", str(data),
-                             "--port", str(port)], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py"), "--data", str(data), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     opts = Options()
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--window-size=1500,1100"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--window-size=1500,1100",
+    ):
         opts.add_argument(flag)
     driver = webdriver.Chrome(options=opts)
     try:
@@ -283,7 +329,8 @@ def wait_idle(driver, timeout: float = 120) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         busy = driver.execute_script(
-            "return document.querySelectorAll('[data-dash-is-loading=\"true\"]').length")
+            "return document.querySelectorAll('[data-dash-is-loading=\"true\"]').length"
+        )
         if not busy:
             time.sleep(0.3)
             return
@@ -291,6 +338,7 @@ def wait_idle(driver, timeout: float = 120) -> None:
 
 
 # --- report --------------------------------------------------------------------------------------
+
 
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
@@ -302,18 +350,29 @@ def machine() -> str:
     except OSError:
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, Python "
-            f"{platform.python_version()}, {platform.system()} {platform.release()}")
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB RAM, Python "
+        f"{platform.python_version()}, {platform.system()} {platform.release()}"
+    )
 
 
 NAIVE_MAX_PATIENTS = 10_000
 TARGETS = {  # size: (server median ms per filter change, browser ms, cold start s)
-    40: (50, 500, 3), 10000: (300, 1500, 6), 100000: (1500, 3000, 20)}
+    40: (50, 500, 3),
+    10000: (300, 1500, 6),
+    100000: (1500, 3000, 20),
+}
 MAX_PAYLOAD = 500_000
-SHORT_NAMES = {"selected-count": "selected count", "headline-cards": "headline cards",
-               "traj-graph": "trajectories", "surv-graph": "survival curves",
-               "patient-grid": "patient list", "swimmer-graph": "swimmer plot",
-               "tables-baseline": "paper tables", "patient-page": "patient page"}
+SHORT_NAMES = {
+    "selected-count": "selected count",
+    "headline-cards": "headline cards",
+    "traj-graph": "trajectories",
+    "surv-graph": "survival curves",
+    "patient-grid": "patient list",
+    "swimmer-graph": "swimmer plot",
+    "tables-baseline": "paper tables",
+    "patient-page": "patient page",
+}
 
 
 def short_name(output: str) -> str:
@@ -353,11 +412,13 @@ def blank_pngs(figures: list[dict], scale: int) -> list[bytes]:
     import io
 
     from PIL import Image
+
     out = []
     for f in figures:
         buf = io.BytesIO()
-        Image.new("RGB", (f["layout"]["width"] * scale, f["layout"]["height"] * scale),
-                  "white").save(buf, "PNG")
+        Image.new(
+            "RGB", (f["layout"]["width"] * scale, f["layout"]["height"] * scale), "white"
+        ).save(buf, "PNG")
         out.append(buf.getvalue())
     return out
 
@@ -371,6 +432,7 @@ def export_times(data: Path, repeats: int = 5) -> dict:
     from components.export import deckroute
     from components.shell import presenter
     from components.state.viewspec import ViewSpec
+
     app = create_app(load_trial(data))
     client = app.server.test_client()
     today = date.today()
@@ -385,44 +447,68 @@ def export_times(data: Path, repeats: int = 5) -> dict:
             job = presenter.pinned_download(trial, DECK_SPECS, ids.FORMAT_PPTX, today)
             job_ms.append((time.perf_counter() - t0) * 1000)
         images = blank_pngs(job["figures"], job["scale"])
-        form = {"dataset": "app", "kind": "pinned", "specs": json.dumps(job["specs"]),
-                "images": [(__import__("io").BytesIO(b), f"{i}.png")
-                           for i, b in enumerate(images)]}
+        form = {
+            "dataset": "app",
+            "kind": "pinned",
+            "specs": json.dumps(job["specs"]),
+            "images": [(__import__("io").BytesIO(b), f"{i}.png") for i, b in enumerate(images)],
+        }
         t0 = time.perf_counter()
-        r = client.post(deckroute.DECK_ROUTE, data=form, content_type="multipart/form-data",
-                        headers={deckroute.DECK_HEADER: "1"})
+        r = client.post(
+            deckroute.DECK_ROUTE,
+            data=form,
+            content_type="multipart/form-data",
+            headers={deckroute.DECK_HEADER: "1"},
+        )
         route_ms.append((time.perf_counter() - t0) * 1000)
         assert r.status_code == 200, r.data[:200]
     med = statistics.median
-    return {"png_job_ms": med(png), "deck_job_ms": med(job_ms), "deck_route_ms": med(route_ms),
-            "deck_server_ms": med(job_ms) + med(route_ms), "deck_slides": len(DECK_SPECS),
-            "deck_bytes": len(r.data)}
+    return {
+        "png_job_ms": med(png),
+        "deck_job_ms": med(job_ms),
+        "deck_route_ms": med(route_ms),
+        "deck_server_ms": med(job_ms) + med(route_ms),
+        "deck_slides": len(DECK_SPECS),
+        "deck_bytes": len(r.data),
+    }
 
 
 def export_markdown(row: dict) -> str:
-    return (f"Exports (server time, median; the browser renders the images): PNG export "
-            f"{row['png_job_ms']:.0f} ms; {row['deck_slides']}-slide PowerPoint deck "
-            f"{row['deck_server_ms'] / 1000:.1f} s (job {row['deck_job_ms']:.0f} ms + deck route "
-            f"{row['deck_route_ms']:.0f} ms, {row['deck_bytes'] / 1e6:.1f} MB).\n")
+    return (
+        f"Exports (server time, median; the browser renders the images): PNG export "
+        f"{row['png_job_ms']:.0f} ms; {row['deck_slides']}-slide PowerPoint deck "
+        f"{row['deck_server_ms'] / 1000:.1f} s (job {row['deck_job_ms']:.0f} ms + deck route "
+        f"{row['deck_route_ms']:.0f} ms, {row['deck_bytes'] / 1e6:.1f} MB).\n"
+    )
 
 
 def markdown(results: dict) -> str:
-    lines = [f"Machine: {results['machine']}. Run: {results['date']}.", "",
-             "| patients | cold start (s) | server per filter change, slowest callback (ms) | "
-             "sum of its callbacks (ms) | largest update (KB) | browser, click to painted (ms) | "
-             "naive px figure (ms / KB) | trajectories vs naive: time, bytes |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"Machine: {results['machine']}. Run: {results['date']}.",
+        "",
+        "| patients | cold start (s) | server per filter change, slowest callback (ms) | "
+        "sum of its callbacks (ms) | largest update (KB) | browser, click to painted (ms) | "
+        "naive px figure (ms / KB) | trajectories vs naive: time, bytes |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for n, row in results["sizes"].items():
         slowest, total, biggest = per_change(row)
         traj = next(v for k, v in row["callbacks"].items() if "traj-graph" in k)
         naive = row["naive"]
-        versus = (f"{naive['median_ms']:.0f} / {naive['bytes'] / 1000:.0f} | "
-                  f"{naive['median_ms'] / traj['median_ms']:.0f}× faster, "
-                  f"{naive['bytes'] / traj['bytes']:.0f}× smaller") if naive else "not run | –"
+        versus = (
+            (
+                f"{naive['median_ms']:.0f} / {naive['bytes'] / 1000:.0f} | "
+                f"{naive['median_ms'] / traj['median_ms']:.0f}× faster, "
+                f"{naive['bytes'] / traj['bytes']:.0f}× smaller"
+            )
+            if naive
+            else "not run | –"
+        )
         lines.append(
             f"| {int(n):,} | {row['cold_start_s']:.1f} | {slowest:.0f} | {total:.0f} | "
             f"{biggest / 1000:.0f} | {row.get('browser_paint_ms', float('nan')):.0f} | "
-            f"{versus} |")
+            f"{versus} |"
+        )
     lines += ["", "Per callback (median / p95 ms, bytes per update):", ""]
     sizes = list(results["sizes"])
     names = sorted({short_name(k) for r in results["sizes"].values() for k in r["callbacks"]})
@@ -431,10 +517,16 @@ def markdown(results: dict) -> str:
     for name in names:
         cells = []
         for n in sizes:
-            match = [v for k, v in results["sizes"][n]["callbacks"].items()
-                     if short_name(k) == name]
-            cells.append(" · ".join(f"{v['median_ms']:.0f} / {v['p95_ms']:.0f} ms, "
-                                    f"{v['bytes'] / 1000:.1f} KB" for v in match) or "–")
+            match = [
+                v for k, v in results["sizes"][n]["callbacks"].items() if short_name(k) == name
+            ]
+            cells.append(
+                " · ".join(
+                    f"{v['median_ms']:.0f} / {v['p95_ms']:.0f} ms, {v['bytes'] / 1000:.1f} KB"
+                    for v in match
+                )
+                or "–"
+            )
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -446,8 +538,9 @@ def main(argv=None) -> int:
     parser.add_argument("--no-browser", action="store_true")
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "trial-bench")
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results.json")
-    parser.add_argument("--exports", action="store_true",
-                        help="only the export measurements, on the demo data")
+    parser.add_argument(
+        "--exports", action="store_true", help="only the export measurements, on the demo data"
+    )
     args = parser.parse_args(argv)
     if args.exports:
         row = export_times(ROOT / "data")
@@ -455,8 +548,11 @@ def main(argv=None) -> int:
         print(export_markdown(row))
         return 0
     args.workdir.mkdir(parents=True, exist_ok=True)
-    results = {"machine": machine(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-               "sizes": {}}
+    results = {
+        "machine": machine(),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "sizes": {},
+    }
     for n in args.sizes:
         data = dataset(n, args.workdir)
         row = {"cold_start_s": cold_start(data)}

@@ -5,6 +5,7 @@ the Flask config of its server, and, when uploads are on, a `SessionStore` of da
 in browsers. A request whose browser holds a session cookie is about that session's dataset;
 every other request is about the default one. Callbacks run inside a request and read it here.
 """
+
 from __future__ import annotations
 
 import flask
@@ -25,23 +26,30 @@ SESSION_COOKIE = "trial_session"
 PAGE_DATASET_FIELD = "trialDataset"  # in every callback request: the dataset of the page
 
 # The renderer adds the key of the page's dataset (ids.PAGE_DATASET) to every callback request.
-REQUEST_HOOKS = {"request_pre": (
-    "function (payload) { var el = document.getElementById('" + ids.PAGE_DATASET + "'); "
-    "if (el && payload) { payload." + PAGE_DATASET_FIELD + " = el.getAttribute('data-key'); } }")}
+REQUEST_HOOKS = {
+    "request_pre": (
+        "function (payload) { var el = document.getElementById('" + ids.PAGE_DATASET + "'); "
+        "if (el && payload) { payload." + PAGE_DATASET_FIELD + " = el.getAttribute('data-key'); } }"
+    )
+}
 
 
-GONE_ON_LOAD = ("The dataset you had opened in this browser is no longer on the server (it was "
-                "closed, or deleted after a long time without use): this is the dashboard's "
-                "own data. Open your files again to see them.")
+GONE_ON_LOAD = (
+    "The dataset you had opened in this browser is no longer on the server (it was "
+    "closed, or deleted after a long time without use): this is the dashboard's "
+    "own data. Open your files again to see them."
+)
 
 
 class SessionGone(Exception):
     """The dataset a page shows is no longer the browser's: its upload was closed or replaced
     (perhaps in another tab), or deleted after a long time without use."""
 
-    user_message = ("The dataset this page shows is no longer open in this browser: it was "
-                    "closed or replaced (perhaps in another tab), or deleted after a long time "
-                    "without use. Reload the page to see the data that are open now.")
+    user_message = (
+        "The dataset this page shows is no longer open in this browser: it was "
+        "closed or replaced (perhaps in another tab), or deleted after a long time "
+        "without use. Reload the page to see the data that are open now."
+    )
 
 
 def session_store() -> SessionStore | None:
@@ -96,11 +104,14 @@ def only_when_visible(tab_id: str):
     another tab is shown a filter change costs nothing, and showing the tab brings the view up
     to date, since the active tab is an input too.
     """
+
     def wrap(fn):
         def run(active_tab, *args):
             if active_tab != tab_id:
                 raise PreventUpdate
             return fn(*args)
+
         run.__name__, run.__doc__, run.__module__ = fn.__name__, fn.__doc__, fn.__module__
         return run
+
     return wrap

@@ -10,19 +10,19 @@ FILTER_AGE = "filter-age"
 FILTER_ARM = "filter-arm"
 FILTER_RESET = "filter-reset"
 # The analysis set and filters on any subject-level variable (components/views/filters.py)
-FILTER_POPULATION = "filter-population"      # dropdown: the population (default: each view's)
-FILTER_ARM_BASIS = "filter-arm-basis"        # radio: planned or actual arm (default: each view's)
-FILTER_ANALYSIS = "filter-analysis"          # the section holding the two
-FILTER_VARIABLES = "filter-variables"        # store: {column: {"values": [...]} | {"range": [lo, hi]}}
+FILTER_POPULATION = "filter-population"  # dropdown: the population (default: each view's)
+FILTER_ARM_BASIS = "filter-arm-basis"  # radio: planned or actual arm (default: each view's)
+FILTER_ANALYSIS = "filter-analysis"  # the section holding the two
+FILTER_VARIABLES = "filter-variables"  # store: {column: {"values": [...]} | {"range": [lo, hi]}}
 FILTER_VARIABLES_SHOWN = "filter-variables-shown"  # store: the filters the widgets show
 FILTER_VARIABLE_CHOICES = "filter-variable-choices"  # store (static): the variables offered
 FILTER_VARIABLE_ADD = "filter-variable-add"  # dropdown: add a filter on a variable
 FILTER_VARIABLE_LIST = "filter-variable-list"  # the widgets of the added filters
 # Pattern-matching ids {"type": FILTER_VAR_*, "index": i}, i: the variable's position in the
 # trial's offered variables (never a value of the data).
-FILTER_VAR_VALUES = "filter-var-values"      # checklist of a categorical variable
-FILTER_VAR_RANGE = "filter-var-range"        # range slider of a numeric variable
-FILTER_VAR_REMOVE = "filter-var-remove"      # button removing the filter
+FILTER_VAR_VALUES = "filter-var-values"  # checklist of a categorical variable
+FILTER_VAR_RANGE = "filter-var-range"  # range slider of a numeric variable
+FILTER_VAR_REMOVE = "filter-var-remove"  # button removing the filter
 SELECTED_COUNT = "selected-count"
 
 # Headline cards
@@ -110,12 +110,12 @@ TABLE_BASELINE = "baseline"
 TABLE_RESPONSE = "response"
 TABLE_AE = "adverse-events"
 TABLE_AE_COUNTS = "adverse-event-counts"
-TABLE_SAFETY = "safety"                       # the key of the safety table (CSV download)
-TABLES_SAFETY = "tables-safety"               # AG Grid: TEAE by SOC and PT, by arm
+TABLE_SAFETY = "safety"  # the key of the safety table (CSV download)
+TABLES_SAFETY = "tables-safety"  # AG Grid: TEAE by SOC and PT, by arm
 TABLES_SAFETY_BREAKDOWN = "tables-safety-breakdown"  # radio: subjects, severity, serious, ...
-TABLES_SAFETY_SUBJECTS = "tables-safety-subjects"    # the subjects behind a clicked cell
+TABLES_SAFETY_SUBJECTS = "tables-safety-subjects"  # the subjects behind a clicked cell
 TABLES_SAFETY_NOTE = "tables-safety-note"
-TABLES_SECTION = "tables-section"             # pattern-matching {"type": ..., "table": key}
+TABLES_SECTION = "tables-section"  # pattern-matching {"type": ..., "table": key}
 
 # Export toolbar and "How was this computed" (components/export.py, export_toolbar.py).
 # Pattern-matching ids: {"type": EXPORT_BUTTON, "view": VIEW_*, "format": FORMAT_*},
@@ -144,60 +144,60 @@ APP_CONTAINER = "app-container"
 THEME_TEMPLATES = "theme-templates"
 
 # Shareable state and presenter mode (components/share.py, components/presenter.py)
-URL_LOADED = "url-loaded"            # store: the URL's state has been applied (once per load)
+URL_LOADED = "url-loaded"  # store: the URL's state has been applied (once per load)
 SHARE_BAR = "share-bar"
-SHARE_COPY = "share-copy"            # dcc.Clipboard: the link of the current view
-SHARE_NOTICE = "share-notice"        # dismissible alert: what the link asked for that was ignored
-PIN_STORE = "pinned-views"           # local storage: the pinned ViewSpecs
+SHARE_COPY = "share-copy"  # dcc.Clipboard: the link of the current view
+SHARE_NOTICE = "share-notice"  # dismissible alert: what the link asked for that was ignored
+PIN_STORE = "pinned-views"  # local storage: the pinned ViewSpecs
 PIN_BUTTON = "pin-button"
 PIN_COUNT = "pin-count"
 PIN_CLEAR = "pin-clear"
 PIN_PPTX = "pin-pptx"
 PIN_HTML = "pin-html"
 PIN_DOWNLOAD = "pin-download"
-PIN_LINK_COPY = "pin-link-copy"      # dcc.Clipboard: a link to the pinned slides
-PIN_TAKEAWAY = "pin-takeaway"        # the takeaway line typed before pinning
-PIN_JOB = "pin-job"                  # store: the pinned deck for the browser to render
+PIN_LINK_COPY = "pin-link-copy"  # dcc.Clipboard: a link to the pinned slides
+PIN_TAKEAWAY = "pin-takeaway"  # the takeaway line typed before pinning
+PIN_JOB = "pin-job"  # store: the pinned deck for the browser to render
 PIN_PROGRESS = "pin-progress"
 PRESENT_BUTTON = "present-button"
 PRESENT_PINNED = "present-pinned"
 PRESENT_MODAL = "present-modal"
-PRESENT_DECK = "present-deck"        # store: {"slides": [ViewSpec dicts], "index": i}
+PRESENT_DECK = "present-deck"  # store: {"slides": [ViewSpec dicts], "index": i}
 PRESENT_SLIDE = "present-slide"
 PRESENT_PREV = "present-prev"
 PRESENT_NEXT = "present-next"
 PRESENT_COUNTER = "present-counter"
-PRESENT_FRAME = "present-frame"      # store: the slide body's size, measured in the browser
-PRESENT_FIGURE = "present-figure"    # store: the slide's figure (plotly JSON) at that size
-PRESENT_IMAGE = "present-image"      # the figure rendered by plotly.js in the browser
-PRESENT_TABLES = "present-tables"    # the tables of a slide without a figure
+PRESENT_FRAME = "present-frame"  # store: the slide body's size, measured in the browser
+PRESENT_FIGURE = "present-figure"  # store: the slide's figure (plotly JSON) at that size
+PRESENT_IMAGE = "present-image"  # the figure rendered by plotly.js in the browser
+PRESENT_TABLES = "present-tables"  # the tables of a slide without a figure
 PRESENT_FOOTER = "present-footer"
 
 # Added for the survival origin control and history navigation
-SURV_ORIGIN_CONTROL = "surv-origin-control"   # the column holding the relapse origin control
-URL_WRITTEN = "url-written"          # store: the query the app itself last wrote (share.py)
+SURV_ORIGIN_CONTROL = "surv-origin-control"  # the column holding the relapse origin control
+URL_WRITTEN = "url-written"  # store: the query the app itself last wrote (share.py)
 
 # Opening a dataset in the browser (components/upload.py)
-UPLOAD_OPEN = "upload-open"          # header button: opens the upload dialog
+UPLOAD_OPEN = "upload-open"  # header button: opens the upload dialog
 UPLOAD_MODAL = "upload-modal"
-UPLOAD_FILES = "upload-files"        # drop zone: files or a zip (drag and drop: folders too)
-UPLOAD_FOLDER = "upload-folder"      # drop zone: a folder, from the file picker
+UPLOAD_FILES = "upload-files"  # drop zone: files or a zip (drag and drop: folders too)
+UPLOAD_FOLDER = "upload-folder"  # drop zone: a folder, from the file picker
 UPLOAD_PROGRESS = "upload-progress"  # written by assets/upload.js while sending
-UPLOAD_RESULT = "upload-result"      # store: the upload route's answer (assets/upload.js)
-UPLOAD_STATUS = "upload-status"      # what was checked: the findings, or the dataset opened
-UPLOAD_RELOAD = "upload-reload"      # dcc.Location: reloads the page on the new dataset
-UPLOAD_CLOSE = "upload-close"        # banner button: close the uploaded dataset
-UPLOAD_NOTICE = "upload-notice"      # the page's notice that an uploaded dataset has gone
-PAGE_DATASET = "page-dataset"        # hidden; data-key: the dataset the page shows
+UPLOAD_RESULT = "upload-result"  # store: the upload route's answer (assets/upload.js)
+UPLOAD_STATUS = "upload-status"  # what was checked: the findings, or the dataset opened
+UPLOAD_RELOAD = "upload-reload"  # dcc.Location: reloads the page on the new dataset
+UPLOAD_CLOSE = "upload-close"  # banner button: close the uploaded dataset
+UPLOAD_NOTICE = "upload-notice"  # the page's notice that an uploaded dataset has gone
+PAGE_DATASET = "page-dataset"  # hidden; data-key: the dataset the page shows
 
 # Effect estimates in the Survival tab (trial/analysis/effects.py)
-SURV_REFERENCE = "surv-reference"        # the hazard ratios' reference group
-SURV_STRATA = "surv-strata"              # Cox model stratified by center
-SURV_COVARIATES = "surv-covariates"      # patient columns the Cox model adjusts for
-SURV_LANDMARK = "surv-landmark"          # none / 3 / 6 months
-SURV_WARNINGS = "surv-warnings"          # guarantee-time warning, landmark exclusions
-SURV_EFFECTS = "surv-effects"            # hazard ratios, PH check, Gray's test
-SURV_PUBLISHED = "surv-published"        # relapse as published beside the estimate
+SURV_REFERENCE = "surv-reference"  # the hazard ratios' reference group
+SURV_STRATA = "surv-strata"  # Cox model stratified by center
+SURV_COVARIATES = "surv-covariates"  # patient columns the Cox model adjusts for
+SURV_LANDMARK = "surv-landmark"  # none / 3 / 6 months
+SURV_WARNINGS = "surv-warnings"  # guarantee-time warning, landmark exclusions
+SURV_EFFECTS = "surv-effects"  # hazard ratios, PH check, Gray's test
+SURV_PUBLISHED = "surv-published"  # relapse as published beside the estimate
 
 # Trajectories: multiplicity across visits
 TRAJ_ADJUST = "traj-adjust"
@@ -207,10 +207,10 @@ TAB_EFFECTS = "tab-effects"
 VIEW_EFFECTS = "effects"
 EFFECTS_OUTCOME = "effects-outcome"
 EFFECTS_SUBGROUPS = "effects-subgroups"
-EFFECTS_COMPARE = "effects-compare"      # the arms compared within each subgroup (or none)
+EFFECTS_COMPARE = "effects-compare"  # the arms compared within each subgroup (or none)
 EFFECTS_REFERENCE = "effects-reference"  # the reference arm
-EFFECTS_MEASURE = "effects-measure"      # response with arms: risk difference or odds ratio
+EFFECTS_MEASURE = "effects-measure"  # response with arms: risk difference or odds ratio
 EFFECTS_GRAPH = "effects-graph"
 EFFECTS_NOTE = "effects-note"
 EFFECTS_TABLE = "effects-table"
-EFFECTS_CLICKED = "effects-clicked"      # what a click on a row did to the filters
+EFFECTS_CLICKED = "effects-clicked"  # what a click on a row did to the filters

@@ -37,6 +37,7 @@ carry tracebacks, server paths or data of the trial: errors get a short generic 
 reference id, and the server log has the details (exception type and code locations, never
 exception messages or values, which may hold patient data).
 """
+
 from __future__ import annotations
 
 from .audit import AuditLog, audit, current_user
@@ -50,8 +51,24 @@ from .logs import log
 from .settings import EXTENSION_KEY, ConfigError, Settings, check_run_options, load_users
 
 __all__ = [
-    "BROWSER_COOKIE", "EXTENSION_KEY", "AuditLog", "ConfigError", "QuietRequestHandler",
-    "Settings", "audit", "callback_error_handler", "check_run_options", "content_security_policy",
-    "current_user", "error_component", "install", "load_users", "log", "main", "parse_basic",
-    "run_options", "secure_cookies", "session_owner",
+    "BROWSER_COOKIE",
+    "EXTENSION_KEY",
+    "AuditLog",
+    "ConfigError",
+    "QuietRequestHandler",
+    "Settings",
+    "audit",
+    "callback_error_handler",
+    "check_run_options",
+    "content_security_policy",
+    "current_user",
+    "error_component",
+    "install",
+    "load_users",
+    "log",
+    "main",
+    "parse_basic",
+    "run_options",
+    "secure_cookies",
+    "session_owner",
 ]

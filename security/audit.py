@@ -1,4 +1,5 @@
 """The audit log (who loaded, exported, uploaded what, and when) and the user of a request."""
+
 from __future__ import annotations
 
 import getpass
@@ -44,13 +45,15 @@ class AuditLog:
 
 
 def audit_record(action: str, user: str, fields: dict[str, Any]) -> dict:
-    record: dict[str, Any] = {"time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
-              "action": str(action)[:64], "user": user}
+    record: dict[str, Any] = {
+        "time": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        "action": str(action)[:64],
+        "user": user,
+    }
     for k, v in fields.items():
         if not isinstance(v, _AUDIT_SCALARS):
             # Frames, lists and dicts could carry patient data: the audit log takes scalars only.
-            raise TypeError(f"audit field '{k}' must be a text or a number, not "
-                            f"{type(v).__name__}")
+            raise TypeError(f"audit field '{k}' must be a text or a number, not {type(v).__name__}")
         record[str(k)[:64]] = v[:200] if isinstance(v, str) else v
     return record
 

@@ -1,5 +1,6 @@
 """Authentication of every request: HTTP Basic against a file of password hashes (throttled, see
 throttle.py), or a user header set by a trusted single sign-on proxy."""
+
 from __future__ import annotations
 
 import base64
@@ -64,8 +65,9 @@ class Passwords:
         self._dummy_hash = generate_password_hash(secrets.token_hex(16))
 
     def _fingerprint(self, user: str, password: str) -> bytes:
-        return hmac.new(self._key, f"{user}\0{password}".encode("utf-8", "surrogatepass"),
-                        hashlib.sha256).digest()
+        return hmac.new(
+            self._key, f"{user}\0{password}".encode("utf-8", "surrogatepass"), hashlib.sha256
+        ).digest()
 
     def recently_verified(self, user: str, password: str) -> bool:
         key = self._fingerprint(user, password)
@@ -153,8 +155,11 @@ def sign_in(settings: Settings) -> Callable[[], flask.Response | None] | None:
     if settings.auth == "basic":
         if settings.users_file is None:
             raise ConfigError("TRIAL_AUTH=basic needs TRIAL_USERS_FILE")
-        return BasicSignIn(Passwords(load_users(settings.users_file)),
-                           SignInThrottle(open_storage(settings.throttle_store)), proxies)
+        return BasicSignIn(
+            Passwords(load_users(settings.users_file)),
+            SignInThrottle(open_storage(settings.throttle_store)),
+            proxies,
+        )
     return None
 
 
@@ -166,8 +171,11 @@ def authenticator(settings: Settings) -> Callable[[], flask.Response | None]:
     def authenticate() -> flask.Response | None:
         req = flask.request
         # Cross-site POSTs (CSRF with the browser's remembered credentials) are refused.
-        if req.method not in ("GET", "HEAD", "OPTIONS") and \
-                req.headers.get("Sec-Fetch-Site", "") == "cross-site":
+        if (
+            req.method not in ("GET", "HEAD", "OPTIONS")
+            and req.headers.get("Sec-Fetch-Site", "") == "cross-site"
+        ):
             return plain(403)
         return check() if check is not None else None
+
     return authenticate

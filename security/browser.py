@@ -4,6 +4,7 @@ Without sign-in every browser gets a random id in a cookie (HttpOnly, SameSite=L
 HTTPS) on its first response; `session_owner()` is that browser's own name, so that anonymous
 browsers never share, see or evict each other's uploaded datasets.
 """
+
 from __future__ import annotations
 
 import re
@@ -58,6 +59,12 @@ def remember_browser(response: flask.Response) -> flask.Response:
     static files, which shared caches may keep)."""
     if _sent_browser_id() is None and not flask.request.path.startswith(STATIC_PREFIXES):
         # A session cookie (no expiry), like the upload session it names the owner of.
-        response.set_cookie(BROWSER_COOKIE, browser_id(), path="/", httponly=True,
-                            samesite="Lax", secure=secure_cookies())
+        response.set_cookie(
+            BROWSER_COOKIE,
+            browser_id(),
+            path="/",
+            httponly=True,
+            samesite="Lax",
+            secure=secure_cookies(),
+        )
     return response

@@ -2,6 +2,7 @@
 with 400 before Dash reads them: not JSON, not an object, missing or mistyped keys, an output no
 callback has, or not as many inputs and states as the callback takes. (Dash would fail on them
 with a KeyError or IndexError, answered as a 500.)"""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -15,15 +16,19 @@ UPDATE_ROUTE = "_dash-update-component"
 
 
 def _dependency(item: Any) -> bool:
-    return (isinstance(item, dict) and isinstance(item.get("id"), (str, dict))
-            and isinstance(item.get("property"), str))
+    return (
+        isinstance(item, dict)
+        and isinstance(item.get("id"), (str, dict))
+        and isinstance(item.get("property"), str)
+    )
 
 
 def _dependencies(items: Any) -> bool:
     """A list of inputs (or states or outputs): each one, or a list of them (pattern
     matching with ALL or ALLSMALLER)."""
     return isinstance(items, list) and all(
-        _dependency(i) or (isinstance(i, list) and all(map(_dependency, i))) for i in items)
+        _dependency(i) or (isinstance(i, list) and all(map(_dependency, i))) for i in items
+    )
 
 
 def _declared(callback: Any, key: str) -> int | None:
@@ -45,17 +50,21 @@ def well_formed(body: Any, callbacks: Mapping[str, Any]) -> bool:
     changed = body.get("changedPropIds", [])
     if not (isinstance(inputs, list) and isinstance(state, list) and isinstance(changed, list)):
         return False
-    if not (_dependencies(inputs) and _dependencies(state)
-            and all(isinstance(c, str) for c in changed)):
+    if not (
+        _dependencies(inputs) and _dependencies(state) and all(isinstance(c, str) for c in changed)
+    ):
         return False
     callback = callbacks[output]
-    return (_declared(callback, "inputs") in (None, len(inputs))
-            and _declared(callback, "state") in (None, len(state)))
+    return _declared(callback, "inputs") in (None, len(inputs)) and _declared(
+        callback, "state"
+    ) in (None, len(state))
 
 
-def callback_request_check(route: str, callbacks: Mapping[str, Any]
-                           ) -> Callable[[], flask.Response | None]:
+def callback_request_check(
+    route: str, callbacks: Mapping[str, Any]
+) -> Callable[[], flask.Response | None]:
     """The before_request hook for the callback route `route` of an app."""
+
     def refuse_malformed_callback_request() -> flask.Response | None:
         req = flask.request
         if req.path != route or req.method != "POST":
@@ -63,4 +72,5 @@ def callback_request_check(route: str, callbacks: Mapping[str, Any]
         if not well_formed(req.get_json(silent=True), callbacks):
             return plain(400)
         return None
+
     return refuse_malformed_callback_request

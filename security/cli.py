@@ -1,4 +1,5 @@
 """python -m security hash-password | check"""
+
 from __future__ import annotations
 
 import argparse
@@ -24,8 +25,7 @@ def _cmd_hash(args: argparse.Namespace) -> int:
             print("the passwords differ", file=sys.stderr)
             return 2
     if len(password) < args.min_length:
-        print(f"the password is too short (at least {args.min_length} characters)",
-              file=sys.stderr)
+        print(f"the password is too short (at least {args.min_length} characters)", file=sys.stderr)
         return 2
     method = "scrypt" if args.method == "scrypt" else "pbkdf2:sha256:600000"
     print(f"{user}:{generate_password_hash(password, method=method)}")
@@ -44,15 +44,28 @@ def _describe(s: Settings, users: int) -> list[str]:
         auth += f" ({users} users; sign-in throttle in {_throttle_store(s)})"
     if s.auth == "header":
         auth += f" (header {s.auth_header} from {', '.join(s.trusted_proxies)})"
-    hops = (f"client address from X-Forwarded-For, {s.proxy_hops} hop(s), when sent by "
-            f"{', '.join(s.trusted_proxies)}" if s.proxy_hops else "client address: the TCP peer")
-    uploads = (f"on, up to {s.max_upload_bytes / 1024 / 1024:g} MB, deleted after "
-               f"{s.upload_ttl_minutes:g} min without use, kept in "
-               f"{s.upload_dir or 'a new temporary folder'}" if s.uploads else "off")
-    return [auth, hops, f"audit log: {s.audit_log or 'off'}",
-            f"max request: {s.max_request_bytes / 1024 / 1024:g} MB", f"uploads: {uploads}",
-            f"secret key: {'from TRIAL_SECRET_KEY' if s.secret_key else 'random per process'}",
-            f"HSTS: {'on' if s.hsts else 'off'}"]
+    hops = (
+        f"client address from X-Forwarded-For, {s.proxy_hops} hop(s), when sent by "
+        f"{', '.join(s.trusted_proxies)}"
+        if s.proxy_hops
+        else "client address: the TCP peer"
+    )
+    uploads = (
+        f"on, up to {s.max_upload_bytes / 1024 / 1024:g} MB, deleted after "
+        f"{s.upload_ttl_minutes:g} min without use, kept in "
+        f"{s.upload_dir or 'a new temporary folder'}"
+        if s.uploads
+        else "off"
+    )
+    return [
+        auth,
+        hops,
+        f"audit log: {s.audit_log or 'off'}",
+        f"max request: {s.max_request_bytes / 1024 / 1024:g} MB",
+        f"uploads: {uploads}",
+        f"secret key: {'from TRIAL_SECRET_KEY' if s.secret_key else 'random per process'}",
+        f"HSTS: {'on' if s.hsts else 'off'}",
+    ]
 
 
 def _cmd_check(_args: argparse.Namespace) -> int:
@@ -69,8 +82,9 @@ def _cmd_check(_args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m security",
-                                     description="Security tools of the trial dashboard.")
+    parser = argparse.ArgumentParser(
+        prog="python -m security", description="Security tools of the trial dashboard."
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = sub.add_parser("hash-password", help="print a username:hash line for TRIAL_USERS_FILE")
     p.add_argument("--user", help="user name (asked if not given)")

@@ -1,5 +1,6 @@
 """Error responses and the callback-error message: short fixed texts with a reference, never a
 traceback, a server path or data; the log gets the exception's type and code locations."""
+
 from __future__ import annotations
 
 import secrets
@@ -23,15 +24,18 @@ ERROR_TEXTS = {
     429: "Too many failed sign-in attempts; try again in a few minutes.",
     500: "Internal error. Reference {ref}: give it to the data team if this happens again.",
 }
-FRIENDLY_CALLBACK_ERROR = ("This view could not be updated. Try again or change the selection; "
-                           "if it happens again, give the data team the reference {ref}.")
+FRIENDLY_CALLBACK_ERROR = (
+    "This view could not be updated. Try again or change the selection; "
+    "if it happens again, give the data team the reference {ref}."
+)
 
 
 def plain(code: int, headers: dict[str, str] | None = None, **kw: str) -> flask.Response:
     """A short plain-text response for `code` (its text from ERROR_TEXTS, filled with `kw`)."""
     text = ERROR_TEXTS.get(code, "Error.")
-    resp = flask.Response((text.format(**kw) if kw else text) + "\n", status=code,
-                          mimetype="text/plain")
+    resp = flask.Response(
+        (text.format(**kw) if kw else text) + "\n", status=code, mimetype="text/plain"
+    )
     for k, v in (headers or {}).items():
         resp.headers[k] = v
     return resp
@@ -50,8 +54,13 @@ def _http_error(err: HTTPException) -> flask.Response:
 def _server_error(err: BaseException) -> flask.Response:
     ref = secrets.token_hex(4)
     original = getattr(err, "original_exception", None) or err
-    log.error("server error ref=%s %s: %s at %s", ref, route_pattern(),
-              type(original).__name__, locations(original))
+    log.error(
+        "server error ref=%s %s: %s at %s",
+        ref,
+        route_pattern(),
+        type(original).__name__,
+        locations(original),
+    )
     return plain(500, ref=ref)
 
 
@@ -76,12 +85,14 @@ def _component_id(spec: Any) -> str:
 def _callback_outputs() -> str:
     from dash import callback_context
     from dash.exceptions import MissingCallbackContextException
+
     try:
         outputs = callback_context.outputs_list
         outputs = outputs if isinstance(outputs, list) else [outputs]
         flat = [o for x in outputs for o in (x if isinstance(x, list) else [x])]
-        return ", ".join(f"{_component_id(o)}.{o.get('property')}" for o in flat
-                         if isinstance(o, dict))
+        return ", ".join(
+            f"{_component_id(o)}.{o.get('property')}" for o in flat if isinstance(o, dict)
+        )
     except (MissingCallbackContextException, AttributeError, TypeError):  # still log and show
         return "?"
 
@@ -90,26 +101,47 @@ def callback_error_handler(component_id: str) -> Callable[[Exception], None]:
     """The Dash `on_error` handler: a friendly message with a reference in the component
     `component_id` (see `error_component`), the details in the log, never the exception text
     (it may hold patient data)."""
+
     def on_callback_error(err: Exception) -> None:
         from dash import set_props
+
         message = getattr(err, "user_message", None)
         if isinstance(message, str):  # an expected condition with its own words (no details)
             log.info("callback stopped: %s", type(err).__name__)
             set_props(component_id, {"is_open": True, "children": message})
             return
         ref = secrets.token_hex(4)
-        log.error("callback error ref=%s outputs=[%s] %s at %s", ref, _callback_outputs(),
-                  type(err).__name__, locations(err))
-        set_props(component_id, {"is_open": True,
-                                 "children": FRIENDLY_CALLBACK_ERROR.format(ref=ref)})
+        log.error(
+            "callback error ref=%s outputs=[%s] %s at %s",
+            ref,
+            _callback_outputs(),
+            type(err).__name__,
+            locations(err),
+        )
+        set_props(
+            component_id, {"is_open": True, "children": FRIENDLY_CALLBACK_ERROR.format(ref=ref)}
+        )
+
     return on_callback_error
 
 
 def error_component(component_id: str):
     """Where the callback-error message shows: a toast, closed until a callback fails."""
     import dash_bootstrap_components as dbc
+
     return dbc.Toast(
-        id=component_id, header="Something went wrong", icon="danger", is_open=False,
-        dismissable=True, children="", className="app-error-toast",
-        style={"position": "fixed", "top": "1rem", "right": "1rem", "width": "24rem",
-               "zIndex": 2000})
+        id=component_id,
+        header="Something went wrong",
+        icon="danger",
+        is_open=False,
+        dismissable=True,
+        children="",
+        className="app-error-toast",
+        style={
+            "position": "fixed",
+            "top": "1rem",
+            "right": "1rem",
+            "width": "24rem",
+            "zIndex": 2000,
+        },
+    )

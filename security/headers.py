@@ -1,5 +1,6 @@
 """HTTP headers of every response (CSP with Dash's script hashes, no caching of data, no server
 versions) and the refusal of odd paths."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -41,9 +42,11 @@ def content_security_policy(script_hashes: list[str]) -> str:
     return "; ".join(f"{k} {' '.join(v)}" for k, v in directives.items())
 
 
-def security_headers(csp_hashes: Callable[[], list[str]], settings: Settings
-                     ) -> Callable[[flask.Response], flask.Response]:
+def security_headers(
+    csp_hashes: Callable[[], list[str]], settings: Settings
+) -> Callable[[flask.Response], flask.Response]:
     """The after_request hook that adds the security headers (`csp_hashes`: the Dash app's)."""
+
     def add_headers(response: flask.Response) -> flask.Response:
         h = response.headers
         h["Content-Security-Policy"] = content_security_policy(list(csp_hashes()))
@@ -64,6 +67,7 @@ def security_headers(csp_hashes: Callable[[], list[str]], settings: Settings
         if settings.auth != "none":
             h.add("Vary", "Authorization")
         return response
+
     return add_headers
 
 
@@ -82,8 +86,11 @@ def refuse_odd_paths() -> flask.Response | None:
 
 def _static_endpoints() -> tuple[str, ...]:
     server = flask.current_app
-    return tuple(rule.endpoint for rule in server.url_map.iter_rules()
-                 if rule.rule.startswith(STATIC_PREFIXES[:2]))
+    return tuple(
+        rule.endpoint
+        for rule in server.url_map.iter_rules()
+        if rule.rule.startswith(STATIC_PREFIXES[:2])
+    )
 
 
 class QuietRequestHandler(WSGIRequestHandler):

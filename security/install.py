@@ -1,5 +1,6 @@
 """install(app, settings): secure a Dash app with the hooks, headers, error pages and logs of the
 other modules, and record the load of its trial in the audit log."""
+
 from __future__ import annotations
 
 import html
@@ -40,7 +41,10 @@ def install(app, settings: Settings, *, error_component_id: str) -> None:
     # Authentication runs before everything else, Dash's own hooks included.
     update_route = app.config.routes_pathname_prefix + UPDATE_ROUTE
     server.before_request_funcs.setdefault(None, [])[0:0] = [
-        authenticate, refuse_odd_paths, callback_request_check(update_route, app.callback_map)]
+        authenticate,
+        refuse_odd_paths,
+        callback_request_check(update_route, app.callback_map),
+    ]
     server.after_request(security_headers(app.csp_hashes, settings))
     if settings.auth == "none":
         server.after_request(remember_browser)
@@ -60,8 +64,9 @@ def install(app, settings: Settings, *, error_component_id: str) -> None:
     for logger in (log, server.logger, app.logger):
         without_exception_details(logger)
     if settings.auth != "none" and audit_log is None:
-        log.warning("authentication is on but TRIAL_AUDIT_LOG is not set: loads and exports "
-                    "are not audited")
+        log.warning(
+            "authentication is on but TRIAL_AUDIT_LOG is not set: loads and exports are not audited"
+        )
     _audit_load(server)
 
 
@@ -77,6 +82,7 @@ def _configure(server: flask.Flask, settings: Settings) -> None:
 def _add_to_layout(app, component) -> None:
     """Serve `component` in every page, next to the app's own layout."""
     from dash.html import Div
+
     layout = app.layout
     if callable(layout):
         app.layout = lambda *a, **k: Div([layout(*a, **k), component])
@@ -89,7 +95,10 @@ def _audit_load(server: flask.Flask) -> None:
     if trial is None:
         return
     with server.app_context():
-        audit("load", fingerprint=getattr(trial, "fingerprint", ""),
-              source=Path(str(getattr(trial, "source", ""))).name,
-              patients=len(trial.patients),
-              data_status=getattr(trial.study, "data_status", ""))
+        audit(
+            "load",
+            fingerprint=getattr(trial, "fingerprint", ""),
+            source=Path(str(getattr(trial, "source", ""))).name,
+            patients=len(trial.patients),
+            data_status=getattr(trial.study, "data_status", ""),
+        )

@@ -1,5 +1,6 @@
 """What the dashboard writes to its server logs about errors: exception types and code locations,
 never exception messages, values or request paths (any of them may hold patient data)."""
+
 from __future__ import annotations
 
 import logging

@@ -6,6 +6,7 @@ many places from the right, the address the outermost trusted proxy saw. Entries
 are written by the client and never trusted. The remote address itself is never rewritten
 (header mode checks it), and an IPv6 client counts as its /64 network, which one user holds.
 """
+
 from __future__ import annotations
 
 import ipaddress

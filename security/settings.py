@@ -2,6 +2,7 @@
 
 Everything else in the package gets them from `Settings`; nothing else reads the environment.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -58,17 +59,22 @@ class Settings:
         users = get("TRIAL_USERS_FILE")
         upload_dir = get("TRIAL_UPLOAD_DIR")
         audit_path = get("TRIAL_AUDIT_LOG")
-        return cls(auth=auth, users_file=Path(users) if users else None,
-                   auth_header=_auth_header(get), trusted_proxies=_trusted_proxies(get),
-                   proxy_hops=_proxy_hops(get), throttle_store=_throttle_store(get),
-                   audit_log=Path(audit_path) if audit_path else None,
-                   max_request_bytes=_megabytes(get, "TRIAL_MAX_REQUEST_MB", "8"),
-                   secret_key=_secret_key(get),
-                   hsts=get("TRIAL_HSTS").lower() in ("1", "true", "yes"),
-                   uploads=_uploads(get),
-                   max_upload_bytes=_megabytes(get, "TRIAL_MAX_UPLOAD_MB", "100"),
-                   upload_ttl_minutes=_upload_ttl(get),
-                   upload_dir=Path(upload_dir) if upload_dir else None)
+        return cls(
+            auth=auth,
+            users_file=Path(users) if users else None,
+            auth_header=_auth_header(get),
+            trusted_proxies=_trusted_proxies(get),
+            proxy_hops=_proxy_hops(get),
+            throttle_store=_throttle_store(get),
+            audit_log=Path(audit_path) if audit_path else None,
+            max_request_bytes=_megabytes(get, "TRIAL_MAX_REQUEST_MB", "8"),
+            secret_key=_secret_key(get),
+            hsts=get("TRIAL_HSTS").lower() in ("1", "true", "yes"),
+            uploads=_uploads(get),
+            max_upload_bytes=_megabytes(get, "TRIAL_MAX_UPLOAD_MB", "100"),
+            upload_ttl_minutes=_upload_ttl(get),
+            upload_dir=Path(upload_dir) if upload_dir else None,
+        )
 
 
 Getter = Callable[[str], str]
@@ -77,11 +83,12 @@ Getter = Callable[[str], str]
 def _auth_mode(get: Getter) -> str:
     auth = get("TRIAL_AUTH").lower() or "none"
     if auth not in AUTH_MODES:
-        raise ConfigError(f"TRIAL_AUTH must be one of {', '.join(AUTH_MODES)}, not "
-                          f"'{auth[:40]}'")
+        raise ConfigError(f"TRIAL_AUTH must be one of {', '.join(AUTH_MODES)}, not '{auth[:40]}'")
     if auth == "basic" and not get("TRIAL_USERS_FILE"):
-        raise ConfigError("TRIAL_AUTH=basic needs TRIAL_USERS_FILE (a file of username:hash "
-                          "lines; create lines with `python -m security hash-password`)")
+        raise ConfigError(
+            "TRIAL_AUTH=basic needs TRIAL_USERS_FILE (a file of username:hash "
+            "lines; create lines with `python -m security hash-password`)"
+        )
     return auth
 
 
@@ -93,22 +100,26 @@ def _auth_header(get: Getter) -> str:
 
 
 def _trusted_proxies(get: Getter) -> tuple[str, ...]:
-    proxies = tuple(p.strip() for p in (get("TRIAL_TRUSTED_PROXIES") or "127.0.0.1,::1")
-                    .split(",") if p.strip())
+    proxies = tuple(
+        p.strip() for p in (get("TRIAL_TRUSTED_PROXIES") or "127.0.0.1,::1").split(",") if p.strip()
+    )
     for p in proxies:
         try:
             ipaddress.ip_network(p, strict=False)
         except ValueError:
-            raise ConfigError(f"TRIAL_TRUSTED_PROXIES: '{p[:60]}' is not an IP address or "
-                              f"network") from None
+            raise ConfigError(
+                f"TRIAL_TRUSTED_PROXIES: '{p[:60]}' is not an IP address or network"
+            ) from None
     return proxies
 
 
 def _proxy_hops(get: Getter) -> int:
     text = get("TRIAL_PROXY_HOPS") or "0"
     if not text.isdigit() or int(text) > MAX_PROXY_HOPS:
-        raise ConfigError(f"TRIAL_PROXY_HOPS must be the number of proxies in front of the app "
-                          f"that add to X-Forwarded-For (0 to {MAX_PROXY_HOPS})")
+        raise ConfigError(
+            f"TRIAL_PROXY_HOPS must be the number of proxies in front of the app "
+            f"that add to X-Forwarded-For (0 to {MAX_PROXY_HOPS})"
+        )
     return int(text)
 
 
@@ -120,20 +131,27 @@ def _throttle_store(get: Getter) -> str:
         return store
     if store:
         if "://" in store or not Path(store).is_absolute():
-            raise ConfigError("TRIAL_THROTTLE_STORE must be a redis://, rediss:// or "
-                              "redis+unix:// URL, or the absolute path of a SQLite file")
+            raise ConfigError(
+                "TRIAL_THROTTLE_STORE must be a redis://, rediss:// or "
+                "redis+unix:// URL, or the absolute path of a SQLite file"
+            )
         return store
     runtime = get("XDG_RUNTIME_DIR")  # per user, private, emptied at log-out or reboot
-    folder = (Path(runtime) / "trial-dashboard" if runtime
-              else Path(tempfile.gettempdir()) / f"trial-dashboard-{os.getuid()}")
+    folder = (
+        Path(runtime) / "trial-dashboard"
+        if runtime
+        else Path(tempfile.gettempdir()) / f"trial-dashboard-{os.getuid()}"
+    )
     return str(folder / THROTTLE_FILE)
 
 
 def _secret_key(get: Getter) -> str | None:
     secret = get("TRIAL_SECRET_KEY") or None
     if secret is not None and len(secret) < 16:
-        raise ConfigError("TRIAL_SECRET_KEY is too short (at least 16 characters; e.g. "
-                          "python -c 'import secrets; print(secrets.token_hex(32))')")
+        raise ConfigError(
+            "TRIAL_SECRET_KEY is too short (at least 16 characters; e.g. "
+            "python -c 'import secrets; print(secrets.token_hex(32))')"
+        )
     return secret
 
 
@@ -150,8 +168,9 @@ def _upload_ttl(get: Getter) -> float:
     except ValueError:
         ttl = 0
     if not 1 <= ttl <= 7 * 24 * 60:
-        raise ConfigError("TRIAL_UPLOAD_TTL_MIN must be a number of minutes between 1 and "
-                          "10080 (a week)")
+        raise ConfigError(
+            "TRIAL_UPLOAD_TTL_MIN must be a number of minutes between 1 and 10080 (a week)"
+        )
     return ttl
 
 
@@ -161,7 +180,7 @@ def _megabytes(get: Getter, name: str, default: str) -> int:
         n = int(float(get(name) or default) * 1024 * 1024)
     except ValueError:
         n = 0
-    if not 0 < n <= 1024 ** 3:
+    if not 0 < n <= 1024**3:
         raise ConfigError(f"{name} must be a number of megabytes between 0 and 1024")
     return n
 
@@ -182,9 +201,11 @@ def load_users(path: Path) -> dict[str, str]:
         if not sep or not name or not hashed:
             raise ConfigError(f"TRIAL_USERS_FILE line {n}: expected username:hash")
         if not hashed.startswith(HASH_METHODS) or hashed.count("$") != 2:
-            raise ConfigError(f"TRIAL_USERS_FILE line {n}: the password is not a scrypt or "
-                              f"pbkdf2 hash (plain text?); create the line with "
-                              f"`python -m security hash-password`")
+            raise ConfigError(
+                f"TRIAL_USERS_FILE line {n}: the password is not a scrypt or "
+                f"pbkdf2 hash (plain text?); create the line with "
+                f"`python -m security hash-password`"
+            )
         if name in users:
             raise ConfigError(f"TRIAL_USERS_FILE line {n}: user '{name}' is listed twice")
         users[name] = hashed
@@ -196,13 +217,15 @@ def load_users(path: Path) -> dict[str, str]:
 def check_run_options(host: str, debug: bool) -> None:
     """Debug mode (interactive debugger, tracebacks) only on this machine."""
     if debug and host not in LOOPBACK:
-        raise ConfigError(f"--debug is for development on this machine only: it cannot be used "
-                          f"with --host {host}")
+        raise ConfigError(
+            f"--debug is for development on this machine only: it cannot be used with --host {host}"
+        )
 
 
 @dataclass(frozen=True)
 class Installed:
     """What `install` keeps in `server.extensions[EXTENSION_KEY]`."""
+
     settings: Settings
 
 

@@ -16,6 +16,7 @@ The store holds counters with an expiry (the storage API of the `limits` library
 `limits` for several hosts (TRIAL_THROTTLE_STORE=redis://...), by default a SQLite file that
 the workers of one host share. Accounts and clients are stored as hashes only.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -55,8 +56,9 @@ class SQLiteStorage(Storage):
 
     STORAGE_SCHEME = None  # made directly, not registered in limits' URL schemes
 
-    def __init__(self, path: Path, max_rows: int = MAX_ROWS,
-                 clock: Callable[[], float] = time.time):
+    def __init__(
+        self, path: Path, max_rows: int = MAX_ROWS, clock: Callable[[], float] = time.time
+    ):
         super().__init__()
         self.path = Path(path)
         self.max_rows = max_rows
@@ -74,10 +76,11 @@ class SQLiteStorage(Storage):
         os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
         with closing(self._connect()) as db:
             db.execute("PRAGMA journal_mode=WAL")
-            db.execute("CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, "
-                       "value INTEGER NOT NULL, expires REAL NOT NULL) WITHOUT ROWID")
-            db.execute("CREATE INDEX IF NOT EXISTS counters_by_size "
-                       "ON counters (value, expires)")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, "
+                "value INTEGER NOT NULL, expires REAL NOT NULL) WITHOUT ROWID"
+            )
+            db.execute("CREATE INDEX IF NOT EXISTS counters_by_size ON counters (value, expires)")
 
     def _connect(self) -> sqlite3.Connection:
         # Autocommit: every statement is its own transaction unless BEGIN says otherwise.
@@ -102,7 +105,8 @@ class SQLiteStorage(Storage):
                 "ON CONFLICT (key) DO UPDATE SET "
                 "value = CASE WHEN expires <= ?4 THEN ?2 ELSE value + ?2 END, "
                 "expires = CASE WHEN expires <= ?4 THEN ?3 ELSE expires END",
-                (key, amount, now + expiry, now))
+                (key, amount, now + expiry, now),
+            )
             (value,) = db.execute("SELECT value FROM counters WHERE key = ?", (key,)).fetchone()
             db.execute("COMMIT")
         except BaseException:
@@ -112,14 +116,22 @@ class SQLiteStorage(Storage):
         return int(value)
 
     def get(self, key: str) -> int:
-        row = self._db().execute("SELECT value FROM counters WHERE key = ? AND expires > ?",
-                                 (key, self._clock())).fetchone()
+        row = (
+            self._db()
+            .execute(
+                "SELECT value FROM counters WHERE key = ? AND expires > ?", (key, self._clock())
+            )
+            .fetchone()
+        )
         return int(row[0]) if row else 0
 
     def get_expiry(self, key: str) -> float:
         now = self._clock()
-        row = self._db().execute("SELECT expires FROM counters WHERE key = ? AND expires > ?",
-                                 (key, now)).fetchone()
+        row = (
+            self._db()
+            .execute("SELECT expires FROM counters WHERE key = ? AND expires > ?", (key, now))
+            .fetchone()
+        )
         return float(row[0]) if row else now
 
     def check(self) -> bool:
@@ -152,8 +164,11 @@ class SQLiteStorage(Storage):
         db.execute("DELETE FROM counters WHERE expires <= ?", (self._clock(),))
         excess = self.rows() - self.max_rows
         if excess > 0:
-            db.execute("DELETE FROM counters WHERE key IN (SELECT key FROM counters "
-                       "ORDER BY value, expires LIMIT ?)", (excess,))
+            db.execute(
+                "DELETE FROM counters WHERE key IN (SELECT key FROM counters "
+                "ORDER BY value, expires LIMIT ?)",
+                (excess,),
+            )
 
 
 def open_storage(setting: str) -> Storage:
@@ -162,8 +177,9 @@ def open_storage(setting: str) -> Storage:
         try:
             storage = storage_from_string(setting)
         except ConfigurationError:
-            raise ConfigError("TRIAL_THROTTLE_STORE: Redis needs the redis package "
-                              "(pip install 'limits[redis]')") from None
+            raise ConfigError(
+                "TRIAL_THROTTLE_STORE: Redis needs the redis package (pip install 'limits[redis]')"
+            ) from None
         if not isinstance(storage, Storage) or not storage.check():
             raise ConfigError("TRIAL_THROTTLE_STORE: the Redis server does not answer")
         return storage
@@ -175,8 +191,9 @@ def open_storage(setting: str) -> Storage:
     try:
         return SQLiteStorage(path)
     except sqlite3.Error as err:
-        raise ConfigError(f"TRIAL_THROTTLE_STORE: {path} is not a usable SQLite file "
-                          f"({type(err).__name__})") from None
+        raise ConfigError(
+            f"TRIAL_THROTTLE_STORE: {path} is not a usable SQLite file ({type(err).__name__})"
+        ) from None
 
 
 def _digest(*parts: str) -> str:
@@ -187,10 +204,18 @@ class SignInThrottle:
     """The limits of the module docstring over a `limits` storage. Times are in seconds; the
     methods that refuse return how long to wait (for Retry-After), else None."""
 
-    def __init__(self, storage: Storage, *, pair_limit: int = PAIR_LIMIT,
-                 pair_window: int = PAIR_WINDOW, backoff_after: int = BACKOFF_AFTER,
-                 account_window: int = ACCOUNT_WINDOW, first_wait: int = FIRST_WAIT,
-                 longest_wait: int = LONGEST_WAIT, clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        pair_limit: int = PAIR_LIMIT,
+        pair_window: int = PAIR_WINDOW,
+        backoff_after: int = BACKOFF_AFTER,
+        account_window: int = ACCOUNT_WINDOW,
+        first_wait: int = FIRST_WAIT,
+        longest_wait: int = LONGEST_WAIT,
+        clock: Callable[[], float] = time.time,
+    ):
         self.storage = storage
         self.pair_limit = pair_limit
         self.pair_window = pair_window
@@ -202,8 +227,11 @@ class SignInThrottle:
 
     def _keys(self, account: str, client: str) -> tuple[str, str, str]:
         pair = _digest(account, client)
-        return (f"trial-sign-in/pair/{pair}", f"trial-sign-in/wait/{pair}",
-                f"trial-sign-in/account/{_digest(account)}")
+        return (
+            f"trial-sign-in/pair/{pair}",
+            f"trial-sign-in/wait/{pair}",
+            f"trial-sign-in/account/{_digest(account)}",
+        )
 
     def _seconds_until(self, key: str) -> int:
         return max(1, math.ceil(self.storage.get_expiry(key) - self._clock()))

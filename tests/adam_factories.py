@@ -18,6 +18,7 @@ Study SMALL01: 12 subjects in ADSL, two sites.
   an unknown code), AESEV MILD/MODERATE/SEVERE, one event before the first dose
   (TRTEMFL N), one serious event.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -34,25 +35,52 @@ FIRST_DOSE["S-08"] = ""
 
 def adsl() -> pd.DataFrame:
     ids = RANDOMISED + SCREEN_FAILURES
-    return pd.DataFrame({
-        "STUDYID": "SMALL01", "USUBJID": ids,
-        "SITEID": ["101", "102"] * 6,
-        "ARM": [PLANNED.get(p, "Screen Failure") for p in ids],
-        "ARMCD": [PLANNED.get(p, "SCRNFAIL").upper()[:8] for p in ids],
-        "TRT01P": [PLANNED.get(p, "") for p in ids],
-        "TRT01A": [ACTUAL.get(p, "") for p in ids],
-        "TRTSDTM": [FIRST_DOSE.get(p, "") for p in ids],
-        "SAFFL": ["Y" if ACTUAL.get(p) else "N" for p in ids],
-        "ITTFL": ["Y" if p in PLANNED else "N" for p in ids],
-        "AGE": [34, 45, 51, 62, 70, 29, 38, 57, 66, 73, 41, 55],
-        "AGEGR1": ["<65", "<65", "<65", "<65", ">=65", "<65", "<65", "<65", ">=65", ">=65",
-                   "<65", "<65"],
-        "SEX": ["F", "M"] * 6,
-        "RACE": ["WHITE", "ASIAN", "WHITE", "BLACK", "WHITE", "ASIAN", "WHITE", "WHITE",
-                 "BLACK", "WHITE", "WHITE", "ASIAN"],
-        "DTHFL": ["Y" if p == "S-05" else "" for p in ids],
-        "DTHDT": ["2020-03-15" if p == "S-05" else "" for p in ids],
-    })
+    return pd.DataFrame(
+        {
+            "STUDYID": "SMALL01",
+            "USUBJID": ids,
+            "SITEID": ["101", "102"] * 6,
+            "ARM": [PLANNED.get(p, "Screen Failure") for p in ids],
+            "ARMCD": [PLANNED.get(p, "SCRNFAIL").upper()[:8] for p in ids],
+            "TRT01P": [PLANNED.get(p, "") for p in ids],
+            "TRT01A": [ACTUAL.get(p, "") for p in ids],
+            "TRTSDTM": [FIRST_DOSE.get(p, "") for p in ids],
+            "SAFFL": ["Y" if ACTUAL.get(p) else "N" for p in ids],
+            "ITTFL": ["Y" if p in PLANNED else "N" for p in ids],
+            "AGE": [34, 45, 51, 62, 70, 29, 38, 57, 66, 73, 41, 55],
+            "AGEGR1": [
+                "<65",
+                "<65",
+                "<65",
+                "<65",
+                ">=65",
+                "<65",
+                "<65",
+                "<65",
+                ">=65",
+                ">=65",
+                "<65",
+                "<65",
+            ],
+            "SEX": ["F", "M"] * 6,
+            "RACE": [
+                "WHITE",
+                "ASIAN",
+                "WHITE",
+                "BLACK",
+                "WHITE",
+                "ASIAN",
+                "WHITE",
+                "WHITE",
+                "BLACK",
+                "WHITE",
+                "WHITE",
+                "ASIAN",
+            ],
+            "DTHFL": ["Y" if p == "S-05" else "" for p in ids],
+            "DTHDT": ["2020-03-15" if p == "S-05" else "" for p in ids],
+        }
+    )
 
 
 ADLB_VISITS = [(1, "Screening"), (2, "Baseline"), (3, "Week 2"), (4, "Week 4"), (5, "Week 8")]
@@ -73,10 +101,19 @@ def _bds(visits, paramcd: str, param: str, start: float, slope: float) -> pd.Dat
             drug = ACTUAL.get(pid) == "Drug"
             wobble = ((7 * k + 3 * week) % 5 - 2) * 0.5  # deterministic spread
             value = start + k + (slope if drug else 0.2) * week + wobble
-            rows.append({"STUDYID": "SMALL01", "USUBJID": pid, "PARAMCD": paramcd,
-                         "PARAM": param, "AVISITN": n, "AVISIT": label,
-                         "ADY": VISIT_DAY[label], "AVAL": round(value, 2),
-                         "ABLFL": "Y" if label == "Baseline" else ""})
+            rows.append(
+                {
+                    "STUDYID": "SMALL01",
+                    "USUBJID": pid,
+                    "PARAMCD": paramcd,
+                    "PARAM": param,
+                    "AVISITN": n,
+                    "AVISIT": label,
+                    "ADY": VISIT_DAY[label],
+                    "AVAL": round(value, 2),
+                    "ABLFL": "Y" if label == "Baseline" else "",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -92,14 +129,37 @@ def adtte() -> pd.DataFrame:
     treated = [p for p in RANDOMISED if ACTUAL[p]]
     rows = []
     for k, pid in enumerate(treated):
-        rows.append({"USUBJID": pid, "PARAMCD": "TTAE", "PARAM": "Time to First Adverse Event",
-                     "AVAL": 10 + 7 * k, "AVALU": "DAYS", "CNSR": k % 2})
-        rows.append({"USUBJID": pid, "PARAMCD": "NEXAC", "PARAM": "Number of Exacerbations",
-                     "AVAL": k % 3, "AVALU": "COUNT", "CNSR": ""})
+        rows.append(
+            {
+                "USUBJID": pid,
+                "PARAMCD": "TTAE",
+                "PARAM": "Time to First Adverse Event",
+                "AVAL": 10 + 7 * k,
+                "AVALU": "DAYS",
+                "CNSR": k % 2,
+            }
+        )
+        rows.append(
+            {
+                "USUBJID": pid,
+                "PARAMCD": "NEXAC",
+                "PARAM": "Number of Exacerbations",
+                "AVAL": k % 3,
+                "AVALU": "COUNT",
+                "CNSR": "",
+            }
+        )
         event = pid in ("S-05", "S-07")
-        rows.append({"USUBJID": pid, "PARAMCD": "OS", "PARAM": "Overall Survival",
-                     "AVAL": 71 if pid == "S-05" else 80 if pid == "S-07" else 120,
-                     "AVALU": "DAYS", "CNSR": 0 if event else 1})
+        rows.append(
+            {
+                "USUBJID": pid,
+                "PARAMCD": "OS",
+                "PARAM": "Overall Survival",
+                "AVAL": 71 if pid == "S-05" else 80 if pid == "S-07" else 120,
+                "AVALU": "DAYS",
+                "CNSR": 0 if event else 1,
+            }
+        )
     return pd.DataFrame(rows).assign(STUDYID="SMALL01")
 
 
@@ -110,8 +170,7 @@ AE_ROWS = [
     ("S-02", "Gastrointestinal disorders", "Diarrhoea", "MILD", "N", "N", 5, "Y"),
     ("S-03", "Gastrointestinal disorders", "Nausea", "SEVERE", "Y", "Y", 8, "Y"),
     ("S-04", "Nervous system disorders", "Headache", "MILD", "N", "NOT RELATED", -3, "N"),
-    ("S-06", "Nervous system disorders", "Headache", "MODERATE", "N", "DEFINITELY RELATED", 9,
-     "Y"),
+    ("S-06", "Nervous system disorders", "Headache", "MODERATE", "N", "DEFINITELY RELATED", 9, "Y"),
     ("S-06", "Gastrointestinal disorders", "Nausea", "MILD", "N", "NONE", 12, "Y"),
     ("S-07", "Nervous system disorders", "Dizziness", "MILD", "N", "SOMETIMES", 4, "Y"),
     ("S-09", "Nervous system disorders", "Headache", "SEVERE", "N", "POSSIBLE", 30, "Y"),

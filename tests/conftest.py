@@ -1,5 +1,6 @@
 """Shared fixtures. Browser tests need Debian's chromium and chromium-driver: where they are
 missing the browser tests are skipped with the reason, except under CI, where that is a failure."""
+
 from __future__ import annotations
 
 import os
@@ -17,7 +18,10 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 
 def browser_available() -> bool:
     return bool(shutil.which("chromedriver")) and bool(
-        shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome"))
+        shutil.which("chromium")
+        or shutil.which("chromium-browser")
+        or shutil.which("google-chrome")
+    )
 
 
 @pytest.hookimpl(tryfirst=True)  # before `-m` selects: every dash_duo test is a browser test
@@ -37,13 +41,16 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def demo_trial():
     from trial.loader import load_trial
+
     return load_trial(DEMO)
 
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"public test data not found at {SHARED_DATA} (present in CI, absent on user clones)")
+        pytest.skip(
+            f"public test data not found at {SHARED_DATA} (present in CI, absent on user clones)"
+        )
     return SHARED_DATA
 
 
@@ -54,11 +61,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_dashboard(duo, trial, *, ready: str | None = None, timeout: float = 30,
-                    size: tuple[int, int] = (1500, 1100)):
+def start_dashboard(
+    duo,
+    trial,
+    *,
+    ready: str | None = None,
+    timeout: float = 30,
+    size: tuple[int, int] = (1500, 1100),
+):
     """Serve `create_app(trial)` to the dash_duo browser and wait until `ready` has rendered."""
     from app import create_app
     from components import ids
+
     duo.driver.set_window_size(*size)
     duo.start_server(create_app(trial), port=free_port())
     duo.wait_for_element(ready or f"#{ids.TRAJ_GRAPH} .main-svg", timeout=timeout)
@@ -93,6 +107,7 @@ def page_components(app) -> dict:
 def add_to_page(app, *components) -> None:
     """Serve `components` in the page too (tests that add a callback of their own)."""
     from dash import html
+
     served = app.layout
     app.layout = lambda: html.Div([served(), *components])
     app.validation_layout = None
@@ -104,14 +119,23 @@ def started(dash_duo, demo_trial):
     return start_dashboard(dash_duo, demo_trial)
 
 
-def trajectory_view_of(trial, flt=None, measure="sledai", group="none", statistic="mean_sd",
-                       scale="value", test="paired_t", show_individual=False):
+def trajectory_view_of(
+    trial,
+    flt=None,
+    measure="sledai",
+    group="none",
+    statistic="mean_sd",
+    scale="value",
+    test="paired_t",
+    show_individual=False,
+):
     """(figure, table rows, notes) of the trajectories view for one state of the controls, as
     the view's callback computes them."""
     from components.figures.trajectory import TrajectoryOptions, trajectory_view
     from trial.analysis.cohort import Cohort
     from trial.analysis.trajectories import TrajectoryRequest, analyse_trajectories
     from trial.filters import PatientFilter
+
     cohort = Cohort(flt or PatientFilter())
     result = analyse_trajectories(trial, TrajectoryRequest(cohort, measure, group, scale, test))
     v = trajectory_view(trial, result, TrajectoryOptions(statistic, show_individual))
@@ -136,10 +160,12 @@ def settled(sample, quiet: float = 1.0, timeout: float = 30.0):
 def downloaded(folder, pattern: str, timeout: float = 90.0):
     """The first non-empty file matching `pattern` in `folder`, once the browser has written it."""
     from pathlib import Path
+
     found: list = []
 
     def ready() -> bool:
         found[:] = [p for p in Path(folder).glob(pattern) if p.stat().st_size]
         return bool(found)
+
     wait_until(ready, timeout=timeout, msg=f"no {pattern} downloaded")
     return found[0]

@@ -4,6 +4,7 @@
 
 Starts the app on a free loopback port, drives it with Selenium, and writes one PNG per state.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,9 +35,16 @@ def free_port() -> int:
 
 def browser(width: int, height: int) -> webdriver.Chrome:
     opts = Options()
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 f"--window-size={width},{height}"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--window-size={width},{height}",
+    ):
         opts.add_argument(flag)
     return webdriver.Chrome(options=opts)
 
@@ -79,12 +87,19 @@ def patient_states(driver, url: str, out: Path, only: bool = False) -> None:
     width = driver.get_window_size()["width"]
     driver.get(url)
     settle(driver, 4)
-    click(driver, "#main-tabs a", [a.text for a in driver.find_elements(
-        By.CSS_SELECTOR, "#main-tabs a")].index("Patients"))
+    click(
+        driver,
+        "#main-tabs a",
+        [a.text for a in driver.find_elements(By.CSS_SELECTOR, "#main-tabs a")].index("Patients"),
+    )
     settle(driver, 3)
     full_page(driver, out / "10-patients-tab.png", width)
-    for name, pid in (("11-patient-responder-4", "4"), ("12-patient-non-responder-3", "3"),
-                      ("13-patient-deceased-14", "14"), ("14-patient-9-quality", "9")):
+    for name, pid in (
+        ("11-patient-responder-4", "4"),
+        ("12-patient-non-responder-3", "3"),
+        ("13-patient-deceased-14", "14"),
+        ("14-patient-9-quality", "9"),
+    ):
         driver.set_window_size(width, 1300)
         driver.get(f"{url}/patients/{pid}")
         settle(driver, 4)
@@ -136,8 +151,12 @@ def generic_states(driver, url: str, out: Path, measures: list[str]) -> None:
     """States that exist for any trial's data (e.g. CDISC ADaM): the options are read from the
     page, not assumed. `measures`: labels to show (default: the first two)."""
     driver.get(url)
-    WebDriverWait(driver, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#traj-measure")
-                                    and d.find_elements(By.CSS_SELECTOR, "#traj-graph .main-svg"))
+    WebDriverWait(driver, 30).until(
+        lambda d: (
+            d.find_elements(By.CSS_SELECTOR, "#traj-measure")
+            and d.find_elements(By.CSS_SELECTOR, "#traj-graph .main-svg")
+        )
+    )
     settle(driver, 2)
 
     def shot(name: str, seconds: float = 2.5) -> None:
@@ -159,10 +178,13 @@ def generic_states(driver, url: str, out: Path, measures: list[str]) -> None:
             order = order[1:2] + order[:1] + order[2:]
         for j, group in enumerate(order):
             try_choose(driver, "#traj-group", group)
-            slug = "-".join(w.lower() for w in group.replace("×", "x").split()[:3]
-                            if w.isalnum() or w == "x")
-            shot(f"03-{i}{'abcdefghijklmnopqrstuvwxyz'[j % 26]}-"
-                 f"{label.split(' ')[0].lower()}-by-{slug}")
+            slug = "-".join(
+                w.lower() for w in group.replace("×", "x").split()[:3] if w.isalnum() or w == "x"
+            )
+            shot(
+                f"03-{i}{'abcdefghijklmnopqrstuvwxyz'[j % 26]}-"
+                f"{label.split(' ')[0].lower()}-by-{slug}"
+            )
             if j >= 2 or i > 1:  # every grouping for the first measure, one for the others
                 break
     # individual lines on one panel: many WebGL panels at once are slow in headless Chromium
@@ -184,14 +206,18 @@ def generic_states(driver, url: str, out: Path, measures: list[str]) -> None:
 def effect_states(driver, url: str, out: Path) -> None:
     """The forest plot (Effects tab) and the mixed model's estimated means (Trajectories), the
     figure scrolled to the top of the window: docs/screenshot-forest.png, -model.png."""
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-        "width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False})
-    for name, query, graph in (("screenshot-forest", "?tab=effects", "#effects-graph"),
-                               ("screenshot-model", "?measure=sledai&group=response"
-                                                    "&statistic=model", "#traj-graph")):
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False},
+    )
+    for name, query, graph in (
+        ("screenshot-forest", "?tab=effects", "#effects-graph"),
+        ("screenshot-model", "?measure=sledai&group=response&statistic=model", "#traj-graph"),
+    ):
         driver.get(url + query)
         WebDriverWait(driver, 60).until(
-            lambda d, graph=graph: d.find_elements(By.CSS_SELECTOR, f"{graph} .main-svg"))
+            lambda d, graph=graph: d.find_elements(By.CSS_SELECTOR, f"{graph} .main-svg")
+        )
         settle(driver, 6)
         tabs = driver.find_element(By.CSS_SELECTOR, "#main-tabs")
         driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", tabs)
@@ -208,11 +234,15 @@ def upload_states(driver, url: str, out: Path, folder: Path) -> None:
     driver.save_screenshot(str(out / "upload-01-dialog.png"))
     files = [str(p.resolve()) for p in sorted(folder.iterdir()) if p.is_file()]
     zone = driver.find_element(By.CSS_SELECTOR, "#upload-files")
-    driver.execute_script("return window.trialUpload.input('files', arguments[0]);",
-                          zone.get_attribute("data-url")).send_keys("\n".join(files))
+    driver.execute_script(
+        "return window.trialUpload.input('files', arguments[0]);", zone.get_attribute("data-url")
+    ).send_keys("\n".join(files))
     WebDriverWait(driver, 120).until(
-        lambda d: d.find_elements(By.CSS_SELECTOR, ".upload-bar .upload-name")
-        and d.find_elements(By.CSS_SELECTOR, "#traj-graph .main-svg"))
+        lambda d: (
+            d.find_elements(By.CSS_SELECTOR, ".upload-bar .upload-name")
+            and d.find_elements(By.CSS_SELECTOR, "#traj-graph .main-svg")
+        )
+    )
     settle(driver, 10)  # the first figures of a large dataset take a few seconds
     driver.save_screenshot(str(out / "upload-02-opened.png"))
 
@@ -223,17 +253,27 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
     parser.add_argument("--width", type=int, default=1500)
     parser.add_argument("--height", type=int, default=1300)
-    parser.add_argument("--patients-only", action="store_true",
-                        help="only the Patients tab and the patient pages")
-    parser.add_argument("--generic", action="store_true",
-                        help="states read from the page, for any trial's data (default when "
-                             "--data is not the demo)")
-    parser.add_argument("--measure", action="append", default=[],
-                        help="with --generic: a measure label to show (repeatable)")
-    parser.add_argument("--upload", type=Path,
-                        help="open the files of this folder through the upload dialog")
-    parser.add_argument("--effects", action="store_true",
-                        help="only the forest plot and the mixed-model view")
+    parser.add_argument(
+        "--patients-only", action="store_true", help="only the Patients tab and the patient pages"
+    )
+    parser.add_argument(
+        "--generic",
+        action="store_true",
+        help="states read from the page, for any trial's data (default when "
+        "--data is not the demo)",
+    )
+    parser.add_argument(
+        "--measure",
+        action="append",
+        default=[],
+        help="with --generic: a measure label to show (repeatable)",
+    )
+    parser.add_argument(
+        "--upload", type=Path, help="open the files of this folder through the upload dialog"
+    )
+    parser.add_argument(
+        "--effects", action="store_true", help="only the forest plot and the mixed-model view"
+    )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     url = serve(args.data)
@@ -248,8 +288,7 @@ def main(argv=None) -> int:
         if args.effects:
             effect_states(driver, url, args.out)
             return 0
-        if args.generic or args.measure or \
-                args.data.resolve() != (ROOT / "data").resolve():
+        if args.generic or args.measure or args.data.resolve() != (ROOT / "data").resolve():
             generic_states(driver, url, args.out, args.measure)
             print(f"screenshots in {args.out}")
             return 0

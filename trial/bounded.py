@@ -15,6 +15,7 @@ when the caller has a single thread (a gunicorn worker, the command line; millis
 every module already imported) and started by a fork server otherwise (a threaded development
 server: forking a process with several threads can copy a lock another thread holds).
 """
+
 from __future__ import annotations
 
 import faulthandler
@@ -55,6 +56,7 @@ def _die_with_parent() -> None:
     """Linux: end this process when the one that started it ends (a killed worker)."""
     try:
         import ctypes
+
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
@@ -103,9 +105,12 @@ def _stopped(file: str, why: str) -> DataError:
 
 
 def _memory(file: str, limits: Limits) -> DataError:
-    return _stopped(file, f"the check was stopped: it needed more than {limits.memory_mb:,} MB "
-                          f"of memory, its limit, while working on this file; nothing was "
-                          f"loaded")
+    return _stopped(
+        file,
+        f"the check was stopped: it needed more than {limits.memory_mb:,} MB "
+        f"of memory, its limit, while working on this file; nothing was "
+        f"loaded",
+    )
 
 
 def _result(message: tuple, limits: Limits, file: str) -> Any:
@@ -116,21 +121,30 @@ def _result(message: tuple, limits: Limits, file: str) -> Any:
         raise DataError(message[1], unreadable=message[2])
     if kind == "memory":
         raise _memory(message[1] or file, limits)
-    raise _stopped(message[2] or file, f"could not be checked: an unexpected problem "
-                                       f"({message[1]}) stopped the check of this file; the "
-                                       f"file may be damaged. Nothing was loaded.")
+    raise _stopped(
+        message[2] or file,
+        f"could not be checked: an unexpected problem "
+        f"({message[1]}) stopped the check of this file; the "
+        f"file may be damaged. Nothing was loaded.",
+    )
 
 
 def _exit_finding(code: int | None, file: str, limits: Limits) -> DataError:
     """Why a child that ended without an answer ended."""
     if code in (-signal.SIGXCPU, -signal.SIGALRM):
-        return _stopped(file, f"the check was stopped after {limits.seconds:g} s, its time "
-                              f"limit, while working on this file; nothing was loaded")
+        return _stopped(
+            file,
+            f"the check was stopped after {limits.seconds:g} s, its time "
+            f"limit, while working on this file; nothing was loaded",
+        )
     if code in (-signal.SIGKILL, -signal.SIGABRT, -signal.SIGSEGV, -signal.SIGBUS):
         # a C reader that cannot allocate aborts; the address-space limit is the likely cause
-        return _stopped(file, f"the check of this file ended abnormally (it may have needed "
-                              f"more than {limits.memory_mb:,} MB of memory, its limit, or the "
-                              f"file crashed its reader); nothing was loaded")
+        return _stopped(
+            file,
+            f"the check of this file ended abnormally (it may have needed "
+            f"more than {limits.memory_mb:,} MB of memory, its limit, or the "
+            f"file crashed its reader); nothing was loaded",
+        )
     return _stopped(file, "the check of this file ended without an answer; nothing was loaded")
 
 
@@ -149,9 +163,12 @@ def run_bounded(fn: Callable, args: tuple, limits: Limits, name: str) -> Any:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise _stopped(current, f"the check was stopped after {limits.seconds:g} s, its "
-                                        f"time limit, while working on this file; nothing was "
-                                        f"loaded")
+                raise _stopped(
+                    current,
+                    f"the check was stopped after {limits.seconds:g} s, its "
+                    f"time limit, while working on this file; nothing was "
+                    f"loaded",
+                )
             if not receive.poll(min(remaining, 0.5)):
                 continue
             try:

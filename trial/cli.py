@@ -5,6 +5,7 @@ cannot be read (or a limit stopped the check, or the command failed). Never a tr
 unexpected failures are reported in one line. `check` and `summary` load the data in a separate
 process bounded in time and memory (trial/bounded.py; --max-seconds, --max-memory-mb).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,6 +41,7 @@ def _limits(args: argparse.Namespace) -> Limits:
 def _load(path: str, limits: Limits) -> tuple[Trial | None, int]:
     """Load; on bad data print the findings and the counts to stderr and return the exit code."""
     from .loader import load_trial_bounded
+
     try:
         return load_trial_bounded(path, limits), EXIT_OK
     except DataError as e:
@@ -51,6 +53,7 @@ def _load(path: str, limits: Limits) -> tuple[Trial | None, int]:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from .loader import load_trial_bounded
+
     try:
         trial = load_trial_bounded(args.path, _limits(args))
     except DataError as e:
@@ -67,10 +70,12 @@ def cmd_check(args: argparse.Namespace) -> int:
         print("Study definition (what the analyses use; change it in adam.json):")
         for line in choices:
             print(f"  - {line}")
-    print(f"{_counts(trial.findings)}: {args.path} is valid "
-          f"({_plural(len(trial.patients), 'patient')}, "
-          f"{_plural(len(trial.measurements), 'measurement')}, "
-          f"{_plural(len(trial.events), 'event')}; fingerprint {trial.fingerprint})")
+    print(
+        f"{_counts(trial.findings)}: {args.path} is valid "
+        f"({_plural(len(trial.patients), 'patient')}, "
+        f"{_plural(len(trial.measurements), 'measurement')}, "
+        f"{_plural(len(trial.events), 'event')}; fingerprint {trial.fingerprint})"
+    )
     return EXIT_OK
 
 
@@ -115,26 +120,30 @@ def cmd_summary(args: argparse.Namespace) -> int:
     if trial is None:
         return code
     from .analysis.cohort import resolve_group
+
     if args.by is not None and resolve_group(trial, args.by) is None:
         names = [c for c in trial.patients.columns if not c.startswith("_")]
         names += [v for v, _ in trial.study.variables]
-        print(f"--by: no column or variable '{args.by}' in patients; available: "
-              f"{', '.join(names)}", file=sys.stderr)
+        print(
+            f"--by: no column or variable '{args.by}' in patients; available: {', '.join(names)}",
+            file=sys.stderr,
+        )
         return EXIT_UNREADABLE
     from .summary import build_summary
+
     result = build_summary(trial, by=args.by)
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False, default=str))
     else:
         print("\n".join(_human(result)))
         if trial.findings:
-            print(f"\nData checks: {_counts(trial.findings)} (python -m trial check "
-                  f"{args.path})")
+            print(f"\nData checks: {_counts(trial.findings)} (python -m trial check {args.path})")
     return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import write_demo
+
     out = Path(args.out)
     write_demo(out)
     print(f"demo trial written to {out} (check it with: python -m trial check {out})")
@@ -143,10 +152,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     from .simulate import write_simulation
-    counts = write_simulation(Path(args.out), args.patients, args.centers, args.seed,
-                              args.format, args.all_measures)
-    print(f"synthetic trial written to {args.out}: " +
-          ", ".join(f"{v:,} {k}" for k, v in counts.items()))
+
+    counts = write_simulation(
+        Path(args.out), args.patients, args.centers, args.seed, args.format, args.all_measures
+    )
+    print(
+        f"synthetic trial written to {args.out}: "
+        + ", ".join(f"{v:,} {k}" for k, v in counts.items())
+    )
     return EXIT_OK
 
 
@@ -166,42 +179,66 @@ def _seconds(text: str) -> float:
 
 def _bounds(p: argparse.ArgumentParser) -> None:
     default = Limits()
-    p.add_argument("--max-seconds", type=_seconds, default=default.seconds, metavar="S",
-                   help=f"stop the check after S seconds (default {default.seconds:g})")
-    p.add_argument("--max-memory-mb", type=_positive, default=default.memory_mb, metavar="MB",
-                   help=f"stop the check if it needs more memory (default {default.memory_mb})")
+    p.add_argument(
+        "--max-seconds",
+        type=_seconds,
+        default=default.seconds,
+        metavar="S",
+        help=f"stop the check after S seconds (default {default.seconds:g})",
+    )
+    p.add_argument(
+        "--max-memory-mb",
+        type=_positive,
+        default=default.memory_mb,
+        metavar="MB",
+        help=f"stop the check if it needs more memory (default {default.memory_mb})",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m trial",
-                                     description="Check and summarise a trial data folder.")
+    parser = argparse.ArgumentParser(
+        prog="python -m trial", description="Check and summarise a trial data folder."
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    p = sub.add_parser("check", help="check a data folder and print every problem found",
-                       description="Exit 0: valid (perhaps with warnings); 1: errors; "
-                                   "2: the files cannot be read.")
-    p.add_argument("path", metavar="PATH", help="folder with study.json, patients, "
-                                                "measurements and events")
+    p = sub.add_parser(
+        "check",
+        help="check a data folder and print every problem found",
+        description="Exit 0: valid (perhaps with warnings); 1: errors; "
+        "2: the files cannot be read.",
+    )
+    p.add_argument(
+        "path", metavar="PATH", help="folder with study.json, patients, measurements and events"
+    )
     _bounds(p)
     p.set_defaults(func=cmd_check)
     p = sub.add_parser("summary", help="print the trial's summary (text or JSON)")
     p.add_argument("path", metavar="PATH")
     p.add_argument("--json", action="store_true", help="print JSON (indent 2)")
-    p.add_argument("--by", metavar="COLUMN", help="group by this patients column or the data's "
-                                                  "own variable (e.g. TRT01A, AGEGR1)")
+    p.add_argument(
+        "--by",
+        metavar="COLUMN",
+        help="group by this patients column or the data's own variable (e.g. TRT01A, AGEGR1)",
+    )
     _bounds(p)
     p.set_defaults(func=cmd_summary)
     p = sub.add_parser("demo", help="write the simulated demo trial")
     p.add_argument("--out", metavar="DIR", required=True, help="folder to write to")
     p.set_defaults(func=cmd_demo)
-    p = sub.add_parser("simulate", help="write a synthetic trial of any size (benchmarks)",
-                       description="Every value is synthetic; see trial/simulate.py.")
+    p = sub.add_parser(
+        "simulate",
+        help="write a synthetic trial of any size (benchmarks)",
+        description="Every value is synthetic; see trial/simulate.py.",
+    )
     p.add_argument("--patients", type=_positive, required=True)
     p.add_argument("--centers", type=_positive, default=4)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", metavar="DIR", required=True)
     p.add_argument("--format", choices=("parquet", "csv"), default="parquet")
-    p.add_argument("--all-measures", action="store_true",
-                   help="all demo measures, not only the five key measures")
+    p.add_argument(
+        "--all-measures",
+        action="store_true",
+        help="all demo measures, not only the five key measures",
+    )
     p.set_defaults(func=cmd_simulate)
     return parser
 

@@ -71,6 +71,7 @@ How the published pattern is guaranteed
 
 Usage: ``python -m trial demo --out data`` or ``python -m trial.demo --out data``.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -98,8 +99,14 @@ CENTERS = (
 CENTER_SIZES = (16, 9, 8, 7)  # simulated: the sizes are not published
 
 N_PATIENTS = 40
-VISITS = ((0, "Baseline", 0), (1, "1 mo", 30), (3, "3 mo", 91), (6, "6 mo", 182),
-          (9, "9 mo", 273), (12, "12 mo", 365))
+VISITS = (
+    (0, "Baseline", 0),
+    (1, "1 mo", 30),
+    (3, "3 mo", 91),
+    (6, "6 mo", 182),
+    (9, "9 mo", 273),
+    (12, "12 mo", 365),
+)
 MONTHS = tuple(v[0] for v in VISITS)
 TARGET_DAY = {m: d for m, _, d in VISITS}
 
@@ -108,30 +115,83 @@ TARGET_DAY = {m: d for m, _, d in VISITS}
 # Table 1, rows 1-13: age, disease duration (months), SLEDAI, BILAG, prior treatment, outcome,
 # manifestations, all as printed. Outcome "MCR->R" = MCR then relapse.
 TABLE1 = {
-    "1": (46, 40, 17, 12, "CYC 0.8 g/mo × 28 mo", "PCR",
-          "LN, A, C, V, H, ANA+, anti-dsDNA+"),
-    "2": (37, 41, 12, 12, "CYC 0.8 g/mo × 35 mo", "PCR",
-          "A, LN, V, ANA+, anti-dsDNA+, H"),
+    "1": (46, 40, 17, 12, "CYC 0.8 g/mo × 28 mo", "PCR", "LN, A, C, V, H, ANA+, anti-dsDNA+"),
+    "2": (37, 41, 12, 12, "CYC 0.8 g/mo × 35 mo", "PCR", "A, LN, V, ANA+, anti-dsDNA+, H"),
     "3": (21, 50, 11, 9, "MMF 1.5 g/d × 31 mo", "NR", "V, LN, C, anti-Sm+"),
-    "4": (28, 98, 9, 9,
-          "CYC 0.8 g/mo × 10 mo; CYC 0.8 g/mo + MMF 1.0 g/d × 28 mo (stopped); LEF 20 mg/d × 31 mo",
-          "MCR", "V, A, alopecia, LN, C, ANA+, anti-dsDNA+"),
-    "5": (26, 120, 12, 8, "MMF 2.0 g/d × 50 mo (stopped); CYC 0.8 g/mo × 20 mo", "NR",
-          "V, A, LN, ANA+, anti-dsDNA+"),
-    "6": (23, 15, 14, 19, "CYC 0.8 g/mo × 15 mo; LEF 20 mg/d × 10 mo", "NR",
-          "V, A, F, LN, P, ANA+, anti-dsDNA+"),
-    "7": (20, 62, 12, 18, "MMF 1.5 g/d × 34 mo (stopped); CYC 0.8 g/mo × 24 mo", "PCR",
-          "A, F, LN, C, P, ANA+"),
-    "8": (43, 26, 34, 20, "CYC 0.8 g/mo × 10 mo (stopped); LEF 20 mg/d × 10 mo", "PCR->R",
-          "C, V, LN, A, seizures, ANA+"),
+    "4": (
+        28,
+        98,
+        9,
+        9,
+        "CYC 0.8 g/mo × 10 mo; CYC 0.8 g/mo + MMF 1.0 g/d × 28 mo (stopped); LEF 20 mg/d × 31 mo",
+        "MCR",
+        "V, A, alopecia, LN, C, ANA+, anti-dsDNA+",
+    ),
+    "5": (
+        26,
+        120,
+        12,
+        8,
+        "MMF 2.0 g/d × 50 mo (stopped); CYC 0.8 g/mo × 20 mo",
+        "NR",
+        "V, A, LN, ANA+, anti-dsDNA+",
+    ),
+    "6": (
+        23,
+        15,
+        14,
+        19,
+        "CYC 0.8 g/mo × 15 mo; LEF 20 mg/d × 10 mo",
+        "NR",
+        "V, A, F, LN, P, ANA+, anti-dsDNA+",
+    ),
+    "7": (
+        20,
+        62,
+        12,
+        18,
+        "MMF 1.5 g/d × 34 mo (stopped); CYC 0.8 g/mo × 24 mo",
+        "PCR",
+        "A, F, LN, C, P, ANA+",
+    ),
+    "8": (
+        43,
+        26,
+        34,
+        20,
+        "CYC 0.8 g/mo × 10 mo (stopped); LEF 20 mg/d × 10 mo",
+        "PCR->R",
+        "C, V, LN, A, seizures, ANA+",
+    ),
     "9": (36, 97, 10, 26, "CYC 0.8 g/mo × 29 mo", "MCR->R", "C, V, A, LN, P, ANA+"),
-    "10": (39, 60, 10, 7, "CYC 0.8 g/mo × 25 mo (stopped); LEF 20 mg/d × 30 mo", "PCR",
-           "LN, A, V, ANA+, anti-Sm+"),
+    "10": (
+        39,
+        60,
+        10,
+        7,
+        "CYC 0.8 g/mo × 25 mo (stopped); LEF 20 mg/d × 30 mo",
+        "PCR",
+        "LN, A, V, ANA+, anti-Sm+",
+    ),
     "11": (22, 40, 8, 16, "CYC 0.8 g/mo × 25 mo", "NR", "LN, C, P, ANA+, anti-dsDNA+"),
-    "12": (20, 50, 14, 13, "CYC 0.8 g/mo × 15 mo (stopped); VCR 1 mg/week × 4 (stopped)", "NR",
-           "A, severe thrombocytopenia, V, F, ANA+, anti-dsDNA+, anti-Sm+"),
-    "13": (17, 75, 7, 6, "MMF 1.5 g/d × 13 mo (stopped); LEF 20 mg/d × 30 mo", "NR",
-           "severe thrombocytopenia, LN, A, ANA+, anti-dsDNA+"),
+    "12": (
+        20,
+        50,
+        14,
+        13,
+        "CYC 0.8 g/mo × 15 mo (stopped); VCR 1 mg/week × 4 (stopped)",
+        "NR",
+        "A, severe thrombocytopenia, V, F, ANA+, anti-dsDNA+, anti-Sm+",
+    ),
+    "13": (
+        17,
+        75,
+        7,
+        6,
+        "MMF 1.5 g/d × 13 mo (stopped); LEF 20 mg/d × 30 mo",
+        "NR",
+        "severe thrombocytopenia, LN, A, ANA+, anti-dsDNA+",
+    ),
 }
 TABLE1_FIELDS = "age;disease_duration_months;lupus_nephritis;prior_treatment;manifestations"
 PATIENT14 = {"age": 21, "disease_duration_months": 39}
@@ -160,50 +220,218 @@ N_LN_SIMULATED_ROWS = 22  # of rows 14-40 (81 %)
 # --- Measures ----------------------------------------------------------------------------------
 
 MEASURES: tuple[dict, ...] = (
-    dict(code="sledai", label="SLEDAI-2K", unit="score", unit_assumed=False, better="lower",
-         ref_low=None, ref_high=None, min=0, max=105, key=True, population=None,
-         log_scale=False, category="Disease activity"),
-    dict(code="bilag", label="BILAG total", unit="score", unit_assumed=False, better="lower",
-         ref_low=None, ref_high=None, min=0, max=72, key=False, population=None,
-         log_scale=False, category="Disease activity"),
-    dict(code="bilag_renal", label="BILAG renal", unit="score", unit_assumed=False,
-         better="lower", ref_low=None, ref_high=None, min=0, max=9, key=False, population=None,
-         log_scale=False, category="Disease activity"),
-    dict(code="bilag_hematological", label="BILAG hematological", unit="score",
-         unit_assumed=False, better="lower", ref_low=None, ref_high=None, min=0, max=9,
-         key=False, population=None, log_scale=False, category="Disease activity"),
-    dict(code="bilag_mucocutaneous", label="BILAG mucocutaneous", unit="score",
-         unit_assumed=False, better="lower", ref_low=None, ref_high=None, min=0, max=9,
-         key=False, population=None, log_scale=False, category="Disease activity"),
-    dict(code="proteinuria", label="24-h proteinuria", unit="g/24 h", unit_assumed=True,
-         better="lower", ref_low=None, ref_high=0.15, min=0, max=30, key=True,
-         population="lupus_nephritis", log_scale=False, category="Renal"),
-    dict(code="creatinine", label="Serum creatinine", unit="µmol/L", unit_assumed=True,
-         better="lower", ref_low=44, ref_high=133, min=10, max=2000, key=True, population=None,
-         log_scale=False, category="Renal"),
-    dict(code="bun", label="Urea nitrogen", unit="mmol/L", unit_assumed=True, better="lower",
-         ref_low=2.9, ref_high=8.2, min=0.5, max=60, key=False, population=None,
-         log_scale=False, category="Renal"),
-    dict(code="albumin", label="Serum albumin", unit="g/L", unit_assumed=True, better="higher",
-         ref_low=35, ref_high=50, min=5, max=60, key=False, population=None, log_scale=False,
-         category="Renal"),
-    dict(code="c3", label="Complement C3", unit="g/L", unit_assumed=True, better="higher",
-         ref_low=0.9, ref_high=1.8, min=0, max=5, key=True, population=None, log_scale=False,
-         category="Serology"),
-    dict(code="c4", label="Complement C4", unit="g/L", unit_assumed=True, better="higher",
-         ref_low=0.1, ref_high=0.4, min=0, max=2, key=False, population=None, log_scale=False,
-         category="Serology"),
-    dict(code="ana", label="ANA titre", unit="reciprocal titre", unit_assumed=True,
-         better="lower", ref_low=None, ref_high=40, min=0, max=40960, key=False,
-         population=None, log_scale=True, category="Serology"),
-    dict(code="anti_dsdna", label="Anti-dsDNA", unit="IU/mL", unit_assumed=True,
-         better="lower", ref_low=None, ref_high=100, min=0, max=10000, key=True,
-         population=None, log_scale=False, category="Serology"),
+    dict(
+        code="sledai",
+        label="SLEDAI-2K",
+        unit="score",
+        unit_assumed=False,
+        better="lower",
+        ref_low=None,
+        ref_high=None,
+        min=0,
+        max=105,
+        key=True,
+        population=None,
+        log_scale=False,
+        category="Disease activity",
+    ),
+    dict(
+        code="bilag",
+        label="BILAG total",
+        unit="score",
+        unit_assumed=False,
+        better="lower",
+        ref_low=None,
+        ref_high=None,
+        min=0,
+        max=72,
+        key=False,
+        population=None,
+        log_scale=False,
+        category="Disease activity",
+    ),
+    dict(
+        code="bilag_renal",
+        label="BILAG renal",
+        unit="score",
+        unit_assumed=False,
+        better="lower",
+        ref_low=None,
+        ref_high=None,
+        min=0,
+        max=9,
+        key=False,
+        population=None,
+        log_scale=False,
+        category="Disease activity",
+    ),
+    dict(
+        code="bilag_hematological",
+        label="BILAG hematological",
+        unit="score",
+        unit_assumed=False,
+        better="lower",
+        ref_low=None,
+        ref_high=None,
+        min=0,
+        max=9,
+        key=False,
+        population=None,
+        log_scale=False,
+        category="Disease activity",
+    ),
+    dict(
+        code="bilag_mucocutaneous",
+        label="BILAG mucocutaneous",
+        unit="score",
+        unit_assumed=False,
+        better="lower",
+        ref_low=None,
+        ref_high=None,
+        min=0,
+        max=9,
+        key=False,
+        population=None,
+        log_scale=False,
+        category="Disease activity",
+    ),
+    dict(
+        code="proteinuria",
+        label="24-h proteinuria",
+        unit="g/24 h",
+        unit_assumed=True,
+        better="lower",
+        ref_low=None,
+        ref_high=0.15,
+        min=0,
+        max=30,
+        key=True,
+        population="lupus_nephritis",
+        log_scale=False,
+        category="Renal",
+    ),
+    dict(
+        code="creatinine",
+        label="Serum creatinine",
+        unit="µmol/L",
+        unit_assumed=True,
+        better="lower",
+        ref_low=44,
+        ref_high=133,
+        min=10,
+        max=2000,
+        key=True,
+        population=None,
+        log_scale=False,
+        category="Renal",
+    ),
+    dict(
+        code="bun",
+        label="Urea nitrogen",
+        unit="mmol/L",
+        unit_assumed=True,
+        better="lower",
+        ref_low=2.9,
+        ref_high=8.2,
+        min=0.5,
+        max=60,
+        key=False,
+        population=None,
+        log_scale=False,
+        category="Renal",
+    ),
+    dict(
+        code="albumin",
+        label="Serum albumin",
+        unit="g/L",
+        unit_assumed=True,
+        better="higher",
+        ref_low=35,
+        ref_high=50,
+        min=5,
+        max=60,
+        key=False,
+        population=None,
+        log_scale=False,
+        category="Renal",
+    ),
+    dict(
+        code="c3",
+        label="Complement C3",
+        unit="g/L",
+        unit_assumed=True,
+        better="higher",
+        ref_low=0.9,
+        ref_high=1.8,
+        min=0,
+        max=5,
+        key=True,
+        population=None,
+        log_scale=False,
+        category="Serology",
+    ),
+    dict(
+        code="c4",
+        label="Complement C4",
+        unit="g/L",
+        unit_assumed=True,
+        better="higher",
+        ref_low=0.1,
+        ref_high=0.4,
+        min=0,
+        max=2,
+        key=False,
+        population=None,
+        log_scale=False,
+        category="Serology",
+    ),
+    dict(
+        code="ana",
+        label="ANA titre",
+        unit="reciprocal titre",
+        unit_assumed=True,
+        better="lower",
+        ref_low=None,
+        ref_high=40,
+        min=0,
+        max=40960,
+        key=False,
+        population=None,
+        log_scale=True,
+        category="Serology",
+    ),
+    dict(
+        code="anti_dsdna",
+        label="Anti-dsDNA",
+        unit="IU/mL",
+        unit_assumed=True,
+        better="lower",
+        ref_low=None,
+        ref_high=100,
+        min=0,
+        max=10000,
+        key=True,
+        population=None,
+        log_scale=False,
+        category="Serology",
+    ),
 )
 MEASURE_CODES = tuple(m["code"] for m in MEASURES)
-DECIMALS = {"sledai": 0, "bilag": 0, "bilag_renal": 0, "bilag_hematological": 0,
-            "bilag_mucocutaneous": 0, "proteinuria": 2, "creatinine": 0, "bun": 1,
-            "albumin": 1, "c3": 2, "c4": 2, "ana": 0, "anti_dsdna": 0}
+DECIMALS = {
+    "sledai": 0,
+    "bilag": 0,
+    "bilag_renal": 0,
+    "bilag_hematological": 0,
+    "bilag_mucocutaneous": 0,
+    "proteinuria": 2,
+    "creatinine": 0,
+    "bun": 1,
+    "albumin": 1,
+    "c3": 2,
+    "c4": 2,
+    "ana": 0,
+    "anti_dsdna": 0,
+}
 
 # Fraction of a patient's achievable improvement reached at each visit (the published shapes).
 PROFILE = {
@@ -238,8 +466,11 @@ def _simulated_manifestations(rng: np.random.Generator, ln: bool) -> str:
             parts.append(code)
     if not ln and "H" not in parts:
         parts.append("H")
-    serology = [code for code, p in (("ANA+", 0.9), ("anti-dsDNA+", 0.6), ("anti-Sm+", 0.2))
-                if rng.random() < p]
+    serology = [
+        code
+        for code, p in (("ANA+", 0.9), ("anti-dsDNA+", 0.6), ("anti-Sm+", 0.2))
+        if rng.random() < p
+    ]
     if serology and "ANA+" not in serology:  # specific antibodies imply a positive ANA
         serology.insert(0, "ANA+")
     return ", ".join(parts + serology)
@@ -276,16 +507,25 @@ def _build_structure(rng: np.random.Generator) -> dict:
 
     # Relapsers: 8 and 9 (published) plus 5 simulated responders among rows 15-40, alive.
     published_no_relapse = {pid for pid, row in TABLE1.items() if "->R" not in row[5]}
-    candidates = [pid for pid in ids if group[pid] != "NR" and pid not in TABLE1
-                  and pid not in DEATHS and pid not in published_no_relapse]
+    candidates = [
+        pid
+        for pid in ids
+        if group[pid] != "NR"
+        and pid not in TABLE1
+        and pid not in DEATHS
+        and pid not in published_no_relapse
+    ]
     n_other = N_RELAPSE_BY_9M + N_RELAPSE_9_TO_12M - len(PUBLISHED_RELAPSERS)
     relapsers = list(PUBLISHED_RELAPSERS) + sorted(
-        (str(p) for p in rng.choice(candidates, size=n_other, replace=False)), key=int)
+        (str(p) for p in rng.choice(candidates, size=n_other, replace=False)), key=int
+    )
     early = set(str(p) for p in rng.choice(relapsers, size=N_RELAPSE_BY_9M, replace=False))
 
     # Visit days: target +/- 4 days, baseline on day 0.
-    visit_day = {pid: {m: (0 if m == 0 else TARGET_DAY[m] + int(rng.integers(-4, 5)))
-                       for m in MONTHS} for pid in ids}
+    visit_day = {
+        pid: {m: (0 if m == 0 else TARGET_DAY[m] + int(rng.integers(-4, 5))) for m in MONTHS}
+        for pid in ids
+    }
 
     # Follow-up: deceased -> day of death; survivors -> a few days after the 12-month visit.
     last_day = {}
@@ -320,8 +560,9 @@ def _build_structure(rng: np.random.Generator) -> dict:
     centers = dict(zip(ids, (str(c) for c in rng.permutation(center_pool))))
     men = set(str(p) for p in rng.choice(ids, size=N_MEN, replace=False))
     simulated_rows = [pid for pid in ids if pid not in TABLE1]
-    ln_rows = set(str(p) for p in rng.choice(simulated_rows, size=N_LN_SIMULATED_ROWS,
-                                              replace=False))
+    ln_rows = set(
+        str(p) for p in rng.choice(simulated_rows, size=N_LN_SIMULATED_ROWS, replace=False)
+    )
     rows = []
     for pid in ids:
         row = {"patient_id": pid, "center": centers[pid], "last_followup_day": last_day[pid]}
@@ -338,9 +579,16 @@ def _build_structure(rng: np.random.Generator) -> dict:
             treatment = _simulated_treatment(rng, duration)
             manif = _simulated_manifestations(rng, ln)
             fields = PATIENT14_FIELDS if pid == "14" else ""
-        row.update(age=age, sex="M" if pid in men else "F", disease_duration_months=duration,
-                   lupus_nephritis=ln, prior_treatment=treatment, manifestations=manif,
-                   provenance="simulated", published_fields=fields)
+        row.update(
+            age=age,
+            sex="M" if pid in men else "F",
+            disease_duration_months=duration,
+            lupus_nephritis=ln,
+            prior_treatment=treatment,
+            manifestations=manif,
+            provenance="simulated",
+            published_fields=fields,
+        )
         rows.append(row)
     patients = pd.DataFrame(rows)
 
@@ -348,33 +596,64 @@ def _build_structure(rng: np.random.Generator) -> dict:
     ev = []
 
     def add(pid, day, event, term, severity="", related="", provenance="published"):
-        ev.append(dict(patient_id=pid, day=int(day), event=event, term=term, severity=severity,
-                       related=related, provenance=provenance))
+        ev.append(
+            dict(
+                patient_id=pid,
+                day=int(day),
+                event=event,
+                term=term,
+                severity=severity,
+                related=related,
+                provenance=provenance,
+            )
+        )
 
     for pid in ids:
         for d in INFUSION_DAYS:
             add(pid, d, "infusion", INFUSION_TERM)
         if pid in response_day:
-            add(pid, response_day[pid], "response", group[pid],
-                provenance="published" if pid in TABLE1 else "simulated")
+            add(
+                pid,
+                response_day[pid],
+                "response",
+                group[pid],
+                provenance="published" if pid in TABLE1 else "simulated",
+            )
         if pid in relapse_day:
-            add(pid, relapse_day[pid], "relapse", "",
-                provenance="published" if pid in PUBLISHED_RELAPSERS else "simulated")
+            add(
+                pid,
+                relapse_day[pid],
+                "relapse",
+                "",
+                provenance="published" if pid in PUBLISHED_RELAPSERS else "simulated",
+            )
         if pid in DEATHS:
             add(pid, DEATHS[pid], "death", "Death", "SAE", "no")
     for pid, term, severity, day, related in TABLE2_AES:
         add(pid, day, "adverse_event", term, severity, related)
-    order = {e: i for i, e in enumerate(("infusion", "response", "relapse", "adverse_event",
-                                         "death"))}
+    order = {
+        e: i for i, e in enumerate(("infusion", "response", "relapse", "adverse_event", "death"))
+    }
     events = pd.DataFrame(ev)
-    events = (events.assign(_p=events["patient_id"].astype(int),
-                            _o=events["event"].map(order))
-              .sort_values(["_p", "day", "_o", "term"], kind="mergesort")
-              .drop(columns=["_p", "_o"]).reset_index(drop=True))
+    events = (
+        events.assign(_p=events["patient_id"].astype(int), _o=events["event"].map(order))
+        .sort_values(["_p", "day", "_o", "term"], kind="mergesort")
+        .drop(columns=["_p", "_o"])
+        .reset_index(drop=True)
+    )
 
-    return dict(ids=ids, group=group, relapsers=relapsers, early=early, visit_day=visit_day,
-                last_day=last_day, response_month=response_month, relapse_day=relapse_day,
-                patients=patients, events=events)
+    return dict(
+        ids=ids,
+        group=group,
+        relapsers=relapsers,
+        early=early,
+        visit_day=visit_day,
+        last_day=last_day,
+        response_month=response_month,
+        relapse_day=relapse_day,
+        patients=patients,
+        events=events,
+    )
 
 
 # --- Measurements ------------------------------------------------------------------------------
@@ -388,8 +667,7 @@ def _bilag_domains(rng: np.random.Generator, manif: str, ln: bool, total: int) -
     skin = "C" in codes or "alopecia" in codes
     renal = int(rng.choice([2, 3], p=[0.6, 0.4])) if ln else int(rng.choice([0, 1]))
     hem = int(rng.choice([2, 3], p=[0.6, 0.4])) if hemat else int(rng.choice([0, 1]))
-    muc = int(rng.choice([1, 2], p=[0.4, 0.6])) if skin else int(rng.choice([0, 1],
-                                                                               p=[0.7, 0.3]))
+    muc = int(rng.choice([1, 2], p=[0.4, 0.6])) if skin else int(rng.choice([0, 1], p=[0.7, 0.3]))
     grades = [renal, hem, muc]
     while sum(BILAG_GRADES[g] for g in grades) > total:
         i = max(range(3), key=lambda k: (grades[k], -k))
@@ -406,13 +684,20 @@ def _simulate_measurements(s: dict, rng: np.random.Generator) -> pd.DataFrame:
         manif = str(p["manifestations"])
         codes = [c.strip() for c in manif.split(",")]
         group = s["group"][pid]
-        strength = {"MCR": rng.uniform(0.75, 0.95), "PCR": rng.uniform(0.45, 0.65),
-                    "NR": rng.uniform(0.1, 0.4)}[group]
+        strength = {
+            "MCR": rng.uniform(0.75, 0.95),
+            "PCR": rng.uniform(0.45, 0.65),
+            "NR": rng.uniform(0.1, 0.4),
+        }[group]
         relapse = s["relapse_day"].get(pid)
         lost = rng.uniform(0.0, 0.35)  # improvement fraction left after a relapse
         r_month = s["response_month"].get(pid, 99)
-        months = [m for m in MONTHS if s["visit_day"][pid][m] <= s["last_day"][pid]
-                  and (pid not in DEATHS or s["visit_day"][pid][m] < DEATHS[pid])]
+        months = [
+            m
+            for m in MONTHS
+            if s["visit_day"][pid][m] <= s["last_day"][pid]
+            and (pid not in DEATHS or s["visit_day"][pid][m] < DEATHS[pid])
+        ]
 
         def frac(profile: str, m: int, sd: float = 0.08) -> float:
             """Fraction of the way from baseline to the goal reached at visit m."""
@@ -437,14 +722,14 @@ def _simulate_measurements(s: dict, rng: np.random.Generator) -> pd.DataFrame:
         ana_pos = "ANA+" in codes
         base = {
             "proteinuria": float(np.clip(rng.lognormal(math.log(2.2), 0.5), 1.0, 8.0)),
-            "creatinine": float(np.clip(rng.lognormal(math.log(88 if ln else 70), 0.25), 45,
-                                        260)),
+            "creatinine": float(np.clip(rng.lognormal(math.log(88 if ln else 70), 0.25), 45, 260)),
             "bun": float(np.clip(rng.lognormal(math.log(7.0 if ln else 5.5), 0.25), 2.5, 20)),
             "albumin": float(np.clip(rng.normal(29 if ln else 35, 4.5), 18, 44)),
             "c3": float(np.clip(rng.normal(0.58, 0.15), 0.2, 1.1)),
             "c4": float(np.clip(rng.normal(0.10, 0.04), 0.02, 0.25)),
-            "anti_dsdna": float(np.clip(rng.lognormal(math.log(320 if dsdna_pos else 45), 0.6),
-                                        5, 3000)),
+            "anti_dsdna": float(
+                np.clip(rng.lognormal(math.log(320 if dsdna_pos else 45), 0.6), 5, 3000)
+            ),
         }
         goal = {
             "proteinuria": float(np.clip(rng.normal(0.3, 0.12), 0.05, 0.8)),
@@ -455,13 +740,29 @@ def _simulate_measurements(s: dict, rng: np.random.Generator) -> pd.DataFrame:
             "c4": max(base["c4"], float(rng.normal(0.2, 0.04))),
             "anti_dsdna": min(base["anti_dsdna"], float(rng.lognormal(math.log(40), 0.4))),
         }
-        noise = {"proteinuria": 0.2, "creatinine": 0.04, "bun": 0.05, "albumin": 0.03,
-                 "c3": 0.05, "c4": 0.08, "anti_dsdna": 0.2}
-        profile_of = {"proteinuria": "proteinuria", "creatinine": "renal_labs",
-                      "bun": "renal_labs", "albumin": "protein_labs", "c3": "protein_labs",
-                      "c4": "protein_labs", "anti_dsdna": "serology"}
-        ana0 = int(rng.choice(6, p=[0.0, 0.1, 0.25, 0.3, 0.25, 0.1])) if ana_pos else \
-            int(rng.choice([0, 1]))
+        noise = {
+            "proteinuria": 0.2,
+            "creatinine": 0.04,
+            "bun": 0.05,
+            "albumin": 0.03,
+            "c3": 0.05,
+            "c4": 0.08,
+            "anti_dsdna": 0.2,
+        }
+        profile_of = {
+            "proteinuria": "proteinuria",
+            "creatinine": "renal_labs",
+            "bun": "renal_labs",
+            "albumin": "protein_labs",
+            "c3": "protein_labs",
+            "c4": "protein_labs",
+            "anti_dsdna": "serology",
+        }
+        ana0 = (
+            int(rng.choice(6, p=[0.0, 0.1, 0.25, 0.3, 0.25, 0.1]))
+            if ana_pos
+            else int(rng.choice([0, 1]))
+        )
         domains0 = _bilag_domains(rng, manif, ln, bilag0)
         other0 = bilag0 - sum(BILAG_GRADES[g] for g in domains0)
         sledai_goal = float(rng.uniform(0, 2))
@@ -487,12 +788,13 @@ def _simulate_measurements(s: dict, rng: np.random.Generator) -> pd.DataFrame:
                 doms, other = domains0, other0
             else:
                 f = frac("bilag", m)
-                doms = [int(np.clip(g - math.floor(max(f, -0.3) * g + rng.uniform(0, 1)), 0, 3))
-                        for g in domains0]
+                doms = [
+                    int(np.clip(g - math.floor(max(f, -0.3) * g + rng.uniform(0, 1)), 0, 3))
+                    for g in domains0
+                ]
                 other = max(0, round(other0 * (1 - f) + rng.normal(0, 1.0)))
             dom_vals = [BILAG_GRADES[g] for g in doms]
-            vals["bilag_renal"], vals["bilag_hematological"], vals["bilag_mucocutaneous"] = \
-                dom_vals
+            vals["bilag_renal"], vals["bilag_hematological"], vals["bilag_mucocutaneous"] = dom_vals
             vals["bilag"] = bilag0 if m == 0 else int(min(72, sum(dom_vals) + other))
             # Continuous laboratory values: move toward the goal, multiplicative noise.
             for code, prof in profile_of.items():
@@ -503,8 +805,11 @@ def _simulate_measurements(s: dict, rng: np.random.Generator) -> pd.DataFrame:
                     v = b
                 elif code == "anti_dsdna":
                     f = frac(prof, m)
-                    v = math.exp(math.log(b) + f * (math.log(goal[code]) - math.log(b))
-                                 + rng.normal(0, noise[code]))
+                    v = math.exp(
+                        math.log(b)
+                        + f * (math.log(goal[code]) - math.log(b))
+                        + rng.normal(0, noise[code])
+                    )
                 else:
                     f = frac(prof, m)
                     v = (b + f * (goal[code] - b)) * math.exp(rng.normal(0, noise[code]))
@@ -522,9 +827,16 @@ def _simulate_measurements(s: dict, rng: np.random.Generator) -> pd.DataFrame:
                 if code not in vals:
                     continue
                 published = m == 0 and pid in TABLE1 and code in ("sledai", "bilag")
-                rows.append(dict(patient_id=pid, month=m, day=day, measure=code,
-                                 value=round(float(vals[code]), DECIMALS[code]),
-                                 provenance="published" if published else "simulated"))
+                rows.append(
+                    dict(
+                        patient_id=pid,
+                        month=m,
+                        day=day,
+                        measure=code,
+                        value=round(float(vals[code]), DECIMALS[code]),
+                        provenance="published" if published else "simulated",
+                    )
+                )
     meas = pd.DataFrame(rows)
     # ~3 % missing values at follow-up visits (baseline complete).
     # The SLEDAI series of relapsers stays complete so that the worsening is always visible.
@@ -556,8 +868,7 @@ def paired_pvalues(base: np.ndarray, visit: np.ndarray) -> dict[str, float]:
     out["wilcoxon_pratt"] = float(stats.wilcoxon(visit, base, zero_method="pratt").pvalue)
     out["wilcoxon_zsplit"] = float(stats.wilcoxon(visit, base, zero_method="zsplit").pvalue)
     # R's wilcox.test convention with ties or zeros: normal approximation, continuity correction
-    out["wilcoxon_cc"] = float(stats.wilcoxon(visit, base, correction=True,
-                                              method="approx").pvalue)
+    out["wilcoxon_cc"] = float(stats.wilcoxon(visit, base, correction=True, method="approx").pvalue)
     return out
 
 
@@ -581,8 +892,9 @@ SIG_MARGIN = 0.01  # generator accepts "significant" only if every p <= 0.01 ...
 NONSIG_MARGIN = 0.10  # ... and "not significant" only if every p >= 0.10
 
 
-def pattern_problems(meas: pd.DataFrame, sig: float = SIG_MARGIN,
-                     nonsig: float = NONSIG_MARGIN) -> list[str]:
+def pattern_problems(
+    meas: pd.DataFrame, sig: float = SIG_MARGIN, nonsig: float = NONSIG_MARGIN
+) -> list[str]:
     """Every way the measurements miss the published pattern (trial-facts.md §1)."""
     problems = []
     for code, sig_months, nonsig_months in SIGNIFICANCE:
@@ -622,8 +934,10 @@ def build_study() -> dict:
         "registry_id": "NCT01741857",
         "citation": CITATION,
         "data_status": "simulated",
-        "data_note": ("Patient-level values are simulated from the published summaries; "
-                      "values marked 'published' come from the paper."),
+        "data_note": (
+            "Patient-level values are simulated from the published summaries; "
+            "values marked 'published' come from the paper."
+        ),
         "time_origin": "First MSC infusion (day 0)",
         "centers": list(CENTERS),
         "visits": [{"month": m, "label": label, "day": d} for m, label, d in VISITS],
@@ -640,9 +954,12 @@ def _generate() -> tuple[dict, pd.DataFrame, pd.DataFrame, pd.DataFrame, int]:
     else:  # pragma: no cover - would mean the simulation model is broken
         raise RuntimeError(f"no draw in {MAX_ATTEMPTS} reproduces the published pattern")
     order = {c: i for i, c in enumerate(MEASURE_CODES)}
-    meas = (meas.assign(_p=meas["patient_id"].astype(int), _o=meas["measure"].map(order))
-            .sort_values(["_p", "month", "_o"], kind="mergesort")
-            .drop(columns=["_p", "_o"]).reset_index(drop=True))
+    meas = (
+        meas.assign(_p=meas["patient_id"].astype(int), _o=meas["measure"].map(order))
+        .sort_values(["_p", "month", "_o"], kind="mergesort")
+        .drop(columns=["_p", "_o"])
+        .reset_index(drop=True)
+    )
     return build_study(), structure["patients"], meas, structure["events"], attempt
 
 
@@ -664,22 +981,27 @@ def write_demo(out_dir: pathlib.Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     study, patients, meas, events = build_demo()
     (out_dir / "study.json").write_text(
-        json.dumps(study, indent=2, ensure_ascii=False) + "\n", encoding="utf-8", newline="\n")
+        json.dumps(study, indent=2, ensure_ascii=False) + "\n", encoding="utf-8", newline="\n"
+    )
 
     patients = patients.copy()
     patients["lupus_nephritis"] = patients["lupus_nephritis"].map({True: "true", False: "false"})
     meas = meas.copy()
     meas["value"] = [_format_value(c, v) for c, v in zip(meas["measure"], meas["value"])]
     for name, frame in (("patients", patients), ("measurements", meas), ("events", events)):
-        frame.to_csv(out_dir / f"{name}.csv", index=False, lineterminator="\n",
-                     encoding="utf-8")
+        frame.to_csv(out_dir / f"{name}.csv", index=False, lineterminator="\n", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m trial.demo", description=__doc__.split(
-        "\n")[0])
-    parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("data"),
-                        help="output folder (default: data)")
+    parser = argparse.ArgumentParser(
+        prog="python -m trial.demo", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--out",
+        type=pathlib.Path,
+        default=pathlib.Path("data"),
+        help="output folder (default: data)",
+    )
     args = parser.parse_args(argv)
     write_demo(args.out)
     print(f"demo trial written to {args.out}")

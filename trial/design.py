@@ -5,6 +5,7 @@ which codes say that an adverse event is related, and how severity codes are ord
 Pure functions of values (no datasets, no findings): `trial/adam.py` applies them to a folder
 and reports what it chose (`trial.model.Design`).
 """
+
 from __future__ import annotations
 
 import math
@@ -30,8 +31,11 @@ ACTUAL_ARM_VARIABLES = ("TRT01A", "ACTARM", "TRTA")
 ARM_WORDS = {"planned": "planned treatment", "actual": "actual treatment"}
 
 # Subjects who were never randomised: not in any analysis (SDTM ARMCD SCRNFAIL, NOTASSGN).
-SCREEN_FAILURE = re.compile(r"screen\s*fail|scrnfail|not\s+assigned|notassgn|"
-                            r"not\s+randomi[sz]ed", re.I)
+SCREEN_FAILURE = re.compile(
+    r"screen\s*fail|scrnfail|not\s+assigned|notassgn|"
+    r"not\s+randomi[sz]ed",
+    re.I,
+)
 # Subjects randomised but never treated (SDTM ACTARMCD NOTTRT).
 NOT_TREATED = re.compile(r"not\s+treated|nottrt|no\s+treatment", re.I)
 
@@ -43,13 +47,29 @@ def arm_label(key: str, variable: str) -> str:
 # --- Visits --------------------------------------------------------------------------------
 
 DAYS_PER = {"day": 1.0, "week": 7.0, "month": 365.25 / 12, "year": 365.25}
-_UNIT_WORDS = {"day": "day", "d": "day", "week": "week", "wk": "week", "w": "week",
-               "month": "month", "mo": "month", "m": "month", "year": "year", "yr": "year"}
-_VISIT_NUMBER = re.compile(r"\b(days?|d|weeks?|wks?|w|months?|mo|m|years?|yrs?)\.?\s*"
-                           r"(-?\d+(?:\.\d+)?)\b", re.I)
+_UNIT_WORDS = {
+    "day": "day",
+    "d": "day",
+    "week": "week",
+    "wk": "week",
+    "w": "week",
+    "month": "month",
+    "mo": "month",
+    "m": "month",
+    "year": "year",
+    "yr": "year",
+}
+_VISIT_NUMBER = re.compile(
+    r"\b(days?|d|weeks?|wks?|w|months?|mo|m|years?|yrs?)\.?\s*"
+    r"(-?\d+(?:\.\d+)?)\b",
+    re.I,
+)
 BASELINE_WORDS = re.compile(r"baseline", re.I)
-PRE_BASELINE_WORDS = re.compile(r"screen|run.?in|pre.?treat|pre.?dose|wash.?out|lead.?in|"
-                                r"enrol", re.I)
+PRE_BASELINE_WORDS = re.compile(
+    r"screen|run.?in|pre.?treat|pre.?dose|wash.?out|lead.?in|"
+    r"enrol",
+    re.I,
+)
 UNSCHEDULED_WORDS = re.compile(r"unsched|unplanned|retest|repeat", re.I)
 
 
@@ -93,15 +113,30 @@ def main_unit(units: Iterable[str]) -> str | None:
 
 # --- Time-to-event units -------------------------------------------------------------------
 
-TIME_UNITS = {"day": "days", "days": "days", "d": "days", "week": "weeks", "weeks": "weeks",
-              "wk": "weeks", "wks": "weeks", "month": "months", "months": "months",
-              "mo": "months", "year": "years", "years": "years", "yr": "years",
-              "yrs": "years", "hour": "hours", "hours": "hours", "h": "hours"}
+TIME_UNITS = {
+    "day": "days",
+    "days": "days",
+    "d": "days",
+    "week": "weeks",
+    "weeks": "weeks",
+    "wk": "weeks",
+    "wks": "weeks",
+    "month": "months",
+    "months": "months",
+    "mo": "months",
+    "year": "years",
+    "years": "years",
+    "yr": "years",
+    "yrs": "years",
+    "hour": "hours",
+    "hours": "hours",
+    "h": "hours",
+}
 COUNT_WORDS = re.compile(r"^\s*(number|count|rate|frequency|total)\s+of\b|\bcount\b", re.I)
 
 
 def time_unit(unit: str | None) -> str | None:
-    """"DAYS" -> "days"; None for a unit that is not a time (COUNT, %, EVENTS)."""
+    """ "DAYS" -> "days"; None for a unit that is not a time (COUNT, %, EVENTS)."""
     return TIME_UNITS.get((unit or "").strip().lower())
 
 
@@ -119,17 +154,45 @@ def not_time_to_event(unit: str, label: str) -> str:
 
 # Relatedness codes (AEREL) as CDISC studies write them. Related: possibly, probably or
 # definitely (WHO-UMC "possible" and above); not related: none, unlikely, remote.
-RELATED_CODES = {"Y", "YES", "RELATED", "POSSIBLE", "POSSIBLY", "POSSIBLY RELATED", "PROBABLE",
-                 "PROBABLY", "PROBABLY RELATED", "DEFINITE", "DEFINITELY", "DEFINITELY RELATED",
-                 "LIKELY", "LIKELY RELATED", "CERTAIN", "SUSPECTED", "REASONABLE POSSIBILITY"}
-NOT_RELATED_CODES = {"N", "NO", "NONE", "NOT RELATED", "UNRELATED", "UNLIKELY",
-                     "UNLIKELY RELATED", "REMOTE", "REMOTELY RELATED", "NOT LIKELY",
-                     "DOUBTFUL", "NOT SUSPECTED", "NOT RELATED TO STUDY DRUG",
-                     "NO REASONABLE POSSIBILITY"}
+RELATED_CODES = {
+    "Y",
+    "YES",
+    "RELATED",
+    "POSSIBLE",
+    "POSSIBLY",
+    "POSSIBLY RELATED",
+    "PROBABLE",
+    "PROBABLY",
+    "PROBABLY RELATED",
+    "DEFINITE",
+    "DEFINITELY",
+    "DEFINITELY RELATED",
+    "LIKELY",
+    "LIKELY RELATED",
+    "CERTAIN",
+    "SUSPECTED",
+    "REASONABLE POSSIBILITY",
+}
+NOT_RELATED_CODES = {
+    "N",
+    "NO",
+    "NONE",
+    "NOT RELATED",
+    "UNRELATED",
+    "UNLIKELY",
+    "UNLIKELY RELATED",
+    "REMOTE",
+    "REMOTELY RELATED",
+    "NOT LIKELY",
+    "DOUBTFUL",
+    "NOT SUSPECTED",
+    "NOT RELATED TO STUDY DRUG",
+    "NO REASONABLE POSSIBILITY",
+}
 
 
 def related_class(code: str | None, related: Iterable[str] | None = None) -> str:
-    """"yes", "no" or "unknown" for a relatedness code; `related` (e.g. from adam.json) lists
+    """ "yes", "no" or "unknown" for a relatedness code; `related` (e.g. from adam.json) lists
     the codes read as related, every other code then reads as not related."""
     if code is None or (isinstance(code, float) and math.isnan(code)) or str(code).strip() == "":
         return "unknown"
@@ -143,8 +206,15 @@ def related_class(code: str | None, related: Iterable[str] | None = None) -> str
     return "unknown"
 
 
-SEVERITY_SCALE = ("MILD", "MODERATE", "SEVERE", "LIFE THREATENING", "LIFE-THREATENING", "FATAL",
-                  "DEATH")
+SEVERITY_SCALE = (
+    "MILD",
+    "MODERATE",
+    "SEVERE",
+    "LIFE THREATENING",
+    "LIFE-THREATENING",
+    "FATAL",
+    "DEATH",
+)
 _GRADE = re.compile(r"^(?:grade\s*)?(\d+)$", re.I)
 
 
@@ -161,4 +231,5 @@ def severity_order(codes: Iterable[str]) -> tuple[str, ...]:
         if g:
             return (1, int(g.group(1)), "")
         return (2, 0, c)
+
     return tuple(sorted(present, key=rank))

@@ -1,5 +1,6 @@
 """Patient selection shared by every view: the sidebar's filter, and the analysis set of a kind
 of analysis (its population and arm, `analysis_patients`)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -70,10 +71,16 @@ class PatientFilter:
 
     def describe(self) -> str:
         """A one-line description for titles, footers and exports."""
-        parts = [f"{name}: {', '.join(chosen) or 'none'}"
-                 for name, chosen in (("center", self.centers), ("arm", self.arms),
-                                      ("response", self.responses), ("sex", self.sexes))
-                 if chosen is not None]
+        parts = [
+            f"{name}: {', '.join(chosen) or 'none'}"
+            for name, chosen in (
+                ("center", self.centers),
+                ("arm", self.arms),
+                ("response", self.responses),
+                ("sex", self.sexes),
+            )
+            if chosen is not None
+        ]
         if self.relapse is not None:
             parts.append("relapsed" if self.relapse else "no relapse")
         if self.lupus_nephritis is not None:
@@ -112,8 +119,9 @@ def select_patients(patients: pd.DataFrame, flt: PatientFilter) -> pd.DataFrame:
     return patients.loc[keep]
 
 
-def _restricted(trial: Trial, population: Population | None, flt: PatientFilter,
-                role: Role) -> pd.DataFrame:
+def _restricted(
+    trial: Trial, population: Population | None, flt: PatientFilter, role: Role
+) -> pd.DataFrame:
     """The patients of `population` (all without one), `arm` holding the arm `role` uses (or
     the filter's basis)."""
     patients = trial.patients
@@ -132,8 +140,7 @@ def analysis_set(trial: Trial, flt: PatientFilter, role: Role = "efficacy") -> p
     return _restricted(trial, population, flt, role)
 
 
-def analysis_patients(trial: Trial, flt: PatientFilter, role: Role = "efficacy"
-                      ) -> pd.DataFrame:
+def analysis_patients(trial: Trial, flt: PatientFilter, role: Role = "efficacy") -> pd.DataFrame:
     """The patients an analysis of `role` is about: its analysis set, then the filter."""
     return select_patients(analysis_set(trial, flt, role), flt)
 

@@ -9,6 +9,7 @@ a typed value as the text it would have been (`as_text`). Problems that make a f
 read (missing, empty, not UTF-8, binary, invalid JSON, ...) are all collected and raised together
 as one `DataError(findings, unreadable=True)`.
 """
+
 from __future__ import annotations
 
 import csv
@@ -78,21 +79,28 @@ def _decode(name: str, data: bytes) -> tuple[str | None, Finding | None]:
         return None, unreadable(name, "the file is empty (0 bytes)")
     for magic, what in _MAGIC.items():
         if data.startswith(magic):
-            return None, unreadable(name, f"this is not a text file: it looks like {what} with the "
-                                      f"wrong extension; save it as CSV (UTF-8) or use the right "
-                                      f"extension")
+            return None, unreadable(
+                name,
+                f"this is not a text file: it looks like {what} with the "
+                f"wrong extension; save it as CSV (UTF-8) or use the right "
+                f"extension",
+            )
     if b"\x00" in data:  # anywhere: a NUL would end a field without a word
         enc = "UTF-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "binary data"
-        return None, unreadable(name, f"this is not UTF-8 text (it contains NUL bytes: {enc}); "
-                                  f"save it as CSV UTF-8")
+        return None, unreadable(
+            name, f"this is not UTF-8 text (it contains NUL bytes: {enc}); save it as CSV UTF-8"
+        )
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         bad = data[e.start]
         line = data[: e.start].count(b"\n") + 1
-        return None, unreadable(name, f"not valid UTF-8 text (byte 0x{bad:02x} at position "
-                                      f"{e.start}, line {line}); save it as UTF-8 (in "
-                                      f"Excel: 'CSV UTF-8')")
+        return None, unreadable(
+            name,
+            f"not valid UTF-8 text (byte 0x{bad:02x} at position "
+            f"{e.start}, line {line}); save it as UTF-8 (in "
+            f"Excel: 'CSV UTF-8')",
+        )
     if not text.strip():
         return None, unreadable(name, "the file contains only blank space: no header row")
     return text, None
@@ -149,8 +157,7 @@ def text_cells(s: pd.Series) -> tuple[pd.Series, pd.Series | None, pd.Series | N
     """A column as stripped NFC text ("" for empty), the cells that could not be encoded as
     UTF-8 and the cells that NFC changed (None: no such cell). Each distinct value is handled
     once; a column of plain ASCII, the common case, is told in one pass over its values."""
-    if not (s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("string",
-                                                                                 "empty")):
+    if not (s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty")):
         s = s.astype("string").astype(object)
     codes, uniques = pd.factorize(s.fillna(""))
     u = pd.Series(uniques, dtype=object).str.strip()
@@ -160,31 +167,56 @@ def text_cells(s: pd.Series) -> tuple[pd.Series, pd.Series | None, pd.Series | N
         return text, None, None
     look = _normal_uniques(u).iloc[codes]
     look.index = s.index
-    return (look["text"], look["bad"] if look["bad"].any() else None,
-            look["changed"] if look["changed"].any() else None)
+    return (
+        look["text"],
+        look["bad"] if look["bad"].any() else None,
+        look["changed"] if look["changed"].any() else None,
+    )
 
 
-def text_findings(file: str, column: str, s: pd.Series, bad: pd.Series | None,
-                  changed: pd.Series | None, rows: Callable[[pd.Index], str],
-                  row: Callable[[Any], int | None]) -> list[Finding]:
+def text_findings(
+    file: str,
+    column: str,
+    s: pd.Series,
+    bad: pd.Series | None,
+    changed: pd.Series | None,
+    rows: Callable[[pd.Index], str],
+    row: Callable[[Any], int | None],
+) -> list[Finding]:
     """Findings about the cells `text_cells` flagged: texts that cannot be encoded (errors)
     and texts put in normal form (one warning per column). `rows(index)` words the rows,
     `row(label)` gives the row number of one."""
     out = []
     if bad is not None:
         at = s.index[bad.to_numpy()]
-        out.append(Finding("error", file, f"{len(at):,} cell(s) hold a character that cannot be "
-                                          f"written as UTF-8 (a lone surrogate): {rows(at)}",
-                           row=row(at[0]), column=column, value=shown(s.loc[at[0]]),
-                           rule="encoding"))
+        out.append(
+            Finding(
+                "error",
+                file,
+                f"{len(at):,} cell(s) hold a character that cannot be "
+                f"written as UTF-8 (a lone surrogate): {rows(at)}",
+                row=row(at[0]),
+                column=column,
+                value=shown(s.loc[at[0]]),
+                rule="encoding",
+            )
+        )
     if changed is not None:
         at = s.index[changed.to_numpy()]
-        out.append(Finding("warning", file, f"{len(at):,} cell(s) were written in decomposed "
-                                            f"Unicode (e.g. 'e' followed by a combining accent) "
-                                            f"and are read in composed form (NFC), so that texts "
-                                            f"that look the same are the same: {rows(at)}",
-                           row=row(at[0]), column=column, value=shown(s.loc[at[0]]),
-                           rule="unicode_normalised"))
+        out.append(
+            Finding(
+                "warning",
+                file,
+                f"{len(at):,} cell(s) were written in decomposed "
+                f"Unicode (e.g. 'e' followed by a combining accent) "
+                f"and are read in composed form (NFC), so that texts "
+                f"that look the same are the same: {rows(at)}",
+                row=row(at[0]),
+                column=column,
+                value=shown(s.loc[at[0]]),
+                rule="unicode_normalised",
+            )
+        )
     return out
 
 
@@ -200,9 +232,15 @@ def header_names(name: str, columns: Iterable[Any]) -> tuple[list[str], list[Fin
     for i, c in enumerate(columns):
         text = str(c).strip()
         if not encodable(text):
-            findings.append(unreadable(name, f"the name of column {i + 1} holds a character that "
-                                         f"cannot be written as UTF-8", row=1,
-                                       value=shown(text), rule="encoding"))
+            findings.append(
+                unreadable(
+                    name,
+                    f"the name of column {i + 1} holds a character that cannot be written as UTF-8",
+                    row=1,
+                    value=shown(text),
+                    rule="encoding",
+                )
+            )
         out.append(normal(text))
     return out, findings
 
@@ -214,9 +252,16 @@ def _finish(df: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[Finding]]:
     seen: dict[str, int] = {}
     for i, c in enumerate(cols):
         if c in seen and c and not c.startswith("Unnamed: "):
-            findings.append(unreadable(name, f"the header names column '{shown(c)}' twice "
-                                         f"(columns {seen[c] + 1} and {i + 1})", row=1,
-                                       column=shown(c), rule="header"))
+            findings.append(
+                unreadable(
+                    name,
+                    f"the header names column '{shown(c)}' twice "
+                    f"(columns {seen[c] + 1} and {i + 1})",
+                    row=1,
+                    column=shown(c),
+                    rule="header",
+                )
+            )
         else:
             seen[c] = i
     out = {}
@@ -226,16 +271,29 @@ def _finish(df: pd.DataFrame, name: str) -> tuple[pd.DataFrame, list[Finding]]:
         s = df.iloc[:, i]
         if not is_typed(s):
             s, bad, changed = text_cells(s)
-            findings += text_findings(name, c, s, bad, changed, _spreadsheet_rows,
-                                      lambda i: int(i) + 2)
+            findings += text_findings(
+                name, c, s, bad, changed, _spreadsheet_rows, lambda i: int(i) + 2
+            )
         if c == "" or c.startswith("Unnamed: "):
             if is_blank(s).all():  # e.g. a trailing comma on every line
-                findings.append(Finding("warning", name, f"column {i + 1} has no name and no "
-                                                         f"values: ignored", row=1,
-                                        rule="header"))
+                findings.append(
+                    Finding(
+                        "warning",
+                        name,
+                        f"column {i + 1} has no name and no values: ignored",
+                        row=1,
+                        rule="header",
+                    )
+                )
             else:
-                findings.append(unreadable(name, f"column {i + 1} has values but no name in the "
-                                             f"header", row=1, rule="header"))
+                findings.append(
+                    unreadable(
+                        name,
+                        f"column {i + 1} has values but no name in the header",
+                        row=1,
+                        rule="header",
+                    )
+                )
             continue
         out[c] = s
     frame = pd.DataFrame(out, index=pd.RangeIndex(len(df)))
@@ -255,15 +313,24 @@ def _csv_problem(message: str) -> tuple[str, int | None]:
     """pandas' message about a malformed CSV, in our words, and the row it names."""
     if m := _FIELDS.search(message):
         header, line, saw = (int(x) for x in m.groups())
-        return (f"row {line} has {saw} fields but the header has {header}: every row needs "
-                f"as many comma-separated fields as the header (a comma inside a text needs "
-                f"the text in double quotes)", line)
+        return (
+            f"row {line} has {saw} fields but the header has {header}: every row needs "
+            f"as many comma-separated fields as the header (a comma inside a text needs "
+            f"the text in double quotes)",
+            line,
+        )
     if m := _OPEN_QUOTE.search(message):
         line = int(m.group(1)) + 1  # pandas counts lines from 0 here
-        return (f"a text in double quotes starting in row {line} is never closed (a missing \" "
-                f"at its end?)", line)
-    return ("not a well-formed CSV table: every row needs as many comma-separated fields as "
-            "the header, and every opening double quote its closing one", None)
+        return (
+            f'a text in double quotes starting in row {line} is never closed (a missing " '
+            f"at its end?)",
+            line,
+        )
+    return (
+        "not a well-formed CSV table: every row needs as many comma-separated fields as "
+        "the header, and every opening double quote its closing one",
+        None,
+    )
 
 
 def _read_csv(name: str, data: bytes) -> tuple[pd.DataFrame | None, list[Finding]]:
@@ -271,8 +338,9 @@ def _read_csv(name: str, data: bytes) -> tuple[pd.DataFrame | None, list[Finding
     if problem:
         return None, [problem]
     try:
-        df = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False,
-                         skip_blank_lines=False)
+        df = pd.read_csv(
+            _io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False
+        )
     except pd.errors.ParserError as e:
         message, row = _csv_problem(str(e))
         return None, [unreadable(name, message, row=row)]
@@ -282,16 +350,26 @@ def _read_csv(name: str, data: bytes) -> tuple[pd.DataFrame | None, list[Finding
         first = str(df.columns[0])
         for sep, what in ((";", "semicolons"), ("\t", "tabs")):
             if sep in first:
-                return None, [unreadable(name, f"the columns are separated by {what}, not commas; "
-                                           f"save it as comma-separated CSV (UTF-8)")]
+                return None, [
+                    unreadable(
+                        name,
+                        f"the columns are separated by {what}, not commas; "
+                        f"save it as comma-separated CSV (UTF-8)",
+                    )
+                ]
     if not isinstance(df.index, pd.RangeIndex):
         # pandas takes the first field(s) as an index when every row has more fields than the
         # header: report it instead of shifting every value into the wrong column.
         n = len(df.columns)
-        return None, [unreadable(name, f"every row has more fields than the header ({n} names; "
-                                   f"{n + df.index.nlevels} fields from row 2): a missing name in "
-                                   f"the header, or a comma too many at the end of each row?",
-                             row=2)]
+        return None, [
+            unreadable(
+                name,
+                f"every row has more fields than the header ({n} names; "
+                f"{n + df.index.nlevels} fields from row 2): a missing name in "
+                f"the header, or a comma too many at the end of each row?",
+                row=2,
+            )
+        ]
     # pandas renames duplicated header names ("x", "x.1"): restore the real header to report it.
     try:
         first_line = re.split(r"\r\n|\r|\n", text.lstrip("\r\n"), maxsplit=1)[0]
@@ -307,17 +385,28 @@ def _read_excel(name: str, data: bytes) -> tuple[pd.DataFrame | None, list[Findi
     if len(data) == 0:
         return None, [unreadable(name, "the file is empty (0 bytes)")]
     if not data.startswith(b"PK\x03\x04"):
-        return None, [unreadable(name, "not an Excel workbook (.xlsx): the file is not in Excel's "
-                                   "format (a CSV or old .xls file renamed?)")]
+        return None, [
+            unreadable(
+                name,
+                "not an Excel workbook (.xlsx): the file is not in Excel's "
+                "format (a CSV or old .xls file renamed?)",
+            )
+        ]
     try:
-        df = pd.read_excel(_io.BytesIO(data), sheet_name=0, dtype=str, keep_default_na=False,
-                           engine="openpyxl")
+        df = pd.read_excel(
+            _io.BytesIO(data), sheet_name=0, dtype=str, keep_default_na=False, engine="openpyxl"
+        )
     except pd.errors.EmptyDataError:
         return None, [unreadable(name, "the first sheet of the workbook is empty: no header row")]
     except Exception:  # openpyxl and zipfile raise many kinds for damaged files
-        return None, [unreadable(name, "cannot be read as an Excel workbook: the file is damaged "
-                                   "or not in the .xlsx format; save it again from Excel as "
-                                   ".xlsx")]
+        return None, [
+            unreadable(
+                name,
+                "cannot be read as an Excel workbook: the file is damaged "
+                "or not in the .xlsx format; save it again from Excel as "
+                ".xlsx",
+            )
+        ]
     if len(df.columns) == 0:
         return None, [unreadable(name, "the first sheet of the workbook is empty: no header row")]
     return _finish(df, name)
@@ -330,12 +419,22 @@ def parquet_frame(name: str, data: bytes) -> tuple[pd.DataFrame | None, list[Fin
     try:
         df = pd.read_parquet(_io.BytesIO(data))
     except UnicodeDecodeError:
-        return None, [unreadable(name, "cannot be read as a Parquet file: a text column holds "
-                                   "bytes that are not valid UTF-8")]
+        return None, [
+            unreadable(
+                name,
+                "cannot be read as a Parquet file: a text column holds "
+                "bytes that are not valid UTF-8",
+            )
+        ]
     except Exception:  # pyarrow raises many kinds, with messages about its internals
-        return None, [unreadable(name, "cannot be read as a Parquet file: the file is damaged, "
-                                   "or uses types this dashboard does not read (use text, "
-                                   "number and true/false columns)")]
+        return None, [
+            unreadable(
+                name,
+                "cannot be read as a Parquet file: the file is damaged, "
+                "or uses types this dashboard does not read (use text, "
+                "number and true/false columns)",
+            )
+        ]
     if len(set(map(str, df.columns))) != len(df.columns):
         return None, [unreadable(name, "two columns have the same name", row=1, rule="header")]
     return df.reset_index(drop=True), []
@@ -347,22 +446,29 @@ def _parquet_text(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame | None, lis
     for c in df.columns:
         # a column of text only (told in C, without a look at each cell) holds no binary data
         if df[c].dtype == object and pd.api.types.infer_dtype(df[c], skipna=True) != "string":
-            odd = df[c].map(lambda v: isinstance(v, (bytes, bytearray, list, dict, tuple,
-                                                     np.ndarray)))
+            odd = df[c].map(
+                lambda v: isinstance(v, (bytes, bytearray, list, dict, tuple, np.ndarray))
+            )
             if odd.any():
                 kind = type(df[c][odd].iloc[0]).__name__
-                return None, [unreadable(name, f"column '{shown(str(c))}' holds {kind} values "
-                                           f"(binary data or lists), not text or numbers: save "
-                                           f"it with text and number columns only",
-                                     column=shown(str(c)))]
+                return None, [
+                    unreadable(
+                        name,
+                        f"column '{shown(str(c))}' holds {kind} values "
+                        f"(binary data or lists), not text or numbers: save "
+                        f"it with text and number columns only",
+                        column=shown(str(c)),
+                    )
+                ]
     return _finish(df, name)
 
 
 _TEXT_READERS = {".csv": _read_csv, ".xlsx": _read_excel}
 
 
-def read_table(path: Path, data: bytes, limits: Limits) -> tuple[pd.DataFrame | None,
-                                                                 list[Finding]]:
+def read_table(
+    path: Path, data: bytes, limits: Limits
+) -> tuple[pd.DataFrame | None, list[Finding]]:
     """The table in `data` (the bytes of `path`: .csv, .xlsx or .parquet) as text cells (a
     Parquet file's number and boolean columns typed), or None and the findings why not: the
     structural limits first (trial/precheck.py), then the reader, and whether every row the
@@ -398,24 +504,44 @@ def read_json_file(path: Path, limits: Limits) -> tuple[Any, bytes, list[Finding
     return obj, data, found
 
 
-def _read_study(folder: Path, limits: Limits
-                ) -> tuple[dict | None, bytes, list[Finding], list[Finding]]:
+def _read_study(
+    folder: Path, limits: Limits
+) -> tuple[dict | None, bytes, list[Finding], list[Finding]]:
     """(study, its bytes, problems that make it unreadable, errors in its values)."""
     p = folder / STUDY_FILE
     if not p.is_file():
-        return None, b"", [unreadable(STUDY_FILE, "missing: the folder must hold study.json "
-                                              "(study title, visits and measures)")], []
+        return (
+            None,
+            b"",
+            [
+                unreadable(
+                    STUDY_FILE,
+                    "missing: the folder must hold study.json (study title, visits and measures)",
+                )
+            ],
+            [],
+        )
     obj, data, found = read_json_file(p, limits)
     if obj is None:
         return None, data, found, []
     if not isinstance(obj, dict):
-        return None, data, [unreadable(STUDY_FILE, f"expected a JSON object {{...}} at the top "
-                                               f"level, found {type(obj).__name__}")], []
+        return (
+            None,
+            data,
+            [
+                unreadable(
+                    STUDY_FILE,
+                    f"expected a JSON object {{...}} at the top level, found {type(obj).__name__}",
+                )
+            ],
+            [],
+        )
     return obj, data, [], found
 
 
-def read_tables(path: str | Path, limits: Limits | None = None,
-                progress: Progress | None = None) -> RawTables:
+def read_tables(
+    path: str | Path, limits: Limits | None = None, progress: Progress | None = None
+) -> RawTables:
     """Read study.json and the three tables of the trial folder `path`.
 
     Each table is `<name>.csv`, `<name>.xlsx` (first sheet) or `<name>.parquet`; exactly one must
@@ -428,8 +554,10 @@ def read_tables(path: str | Path, limits: Limits | None = None,
     if not folder.exists():
         raise DataError([unreadable(str(folder), "folder not found")], unreadable=True)
     if not folder.is_dir():
-        message = ("this is a file, not a folder: give the folder that holds study.json, "
-                   "patients, measurements and events")
+        message = (
+            "this is a file, not a folder: give the folder that holds study.json, "
+            "patients, measurements and events"
+        )
         raise DataError([unreadable(str(folder), message)], unreadable=True)
 
     problems: list[Finding] = []
@@ -441,12 +569,16 @@ def read_tables(path: str | Path, limits: Limits | None = None,
     files = {"study": STUDY_FILE}
     frames: dict[str, pd.DataFrame] = {}
     for table in TABLES:
-        present = [folder / f"{table}{ext}" for ext in EXTENSIONS
-                   if (folder / f"{table}{ext}").is_file()]
+        present = [
+            folder / f"{table}{ext}" for ext in EXTENSIONS if (folder / f"{table}{ext}").is_file()
+        ]
         if not present:
-            problems.append(unreadable(f"{table}.csv", f"missing: the folder must hold "
-                                                   f"{table}.csv, {table}.xlsx or "
-                                                   f"{table}.parquet"))
+            problems.append(
+                unreadable(
+                    f"{table}.csv",
+                    f"missing: the folder must hold {table}.csv, {table}.xlsx or {table}.parquet",
+                )
+            )
             continue
         if len(present) > 1:
             problems.append(several_files(present, f"the {table} table"))
@@ -468,5 +600,11 @@ def read_tables(path: str | Path, limits: Limits | None = None,
             notes += found
     if problems or study is None:
         raise DataError(problems + notes, unreadable=True)
-    return RawTables(folder=folder, study=study, files=files, fingerprint=digest.hexdigest()[:12],
-                     findings=notes, **frames)
+    return RawTables(
+        folder=folder,
+        study=study,
+        files=files,
+        fingerprint=digest.hexdigest()[:12],
+        findings=notes,
+        **frames,
+    )

@@ -7,6 +7,7 @@ of these is a finding naming the key path (`measures[2].min`), and every text is
 normal form NFC (trial/text.py). NaN, Infinity and numbers beyond a float (1e400) are read as
 non-finite floats, which the validation of each value refuses where a number is expected.
 """
+
 from __future__ import annotations
 
 import json
@@ -48,8 +49,9 @@ def _object(pairs: list[tuple[str, Any]]) -> _Object:
 def _integer(text: str) -> int | _Marker:
     digits = len(text.lstrip("-"))
     if digits > MAX_DIGITS:
-        return _Marker(text[:20] + "…", f"a number with {digits:,} digits: too large to be a "
-                                        f"value here")
+        return _Marker(
+            text[:20] + "…", f"a number with {digits:,} digits: too large to be a value here"
+        )
     return int(text)
 
 
@@ -65,15 +67,20 @@ class _Cleaner:
         self.findings: list[Finding] = []
 
     def error(self, path: str, message: str, value: str | None = None) -> None:
-        self.findings.append(Finding("error", self.file, message, key=path or None,
-                                     value=value, rule="json"))
+        self.findings.append(
+            Finding("error", self.file, message, key=path or None, value=value, rule="json")
+        )
 
     def text(self, text: str, path: str) -> str:
         if not encodable(text):
             bad = next(c for c in text if not encodable(c))
-            self.error(path, f"the text holds a character that cannot be written as UTF-8 "
-                             f"({describe(bad)}, e.g. an escape such as \\ud800 without its "
-                             f"pair): remove it", shown(text))
+            self.error(
+                path,
+                f"the text holds a character that cannot be written as UTF-8 "
+                f"({describe(bad)}, e.g. an escape such as \\ud800 without its "
+                f"pair): remove it",
+                shown(text),
+            )
         return normal(text)
 
     def value(self, value: Any, path: str, depth: int) -> Any:
@@ -89,10 +96,15 @@ class _Cleaner:
             return [self.value(v, _path(path, i), depth + 1) for i, v in enumerate(value)]
         if isinstance(value, dict):
             for key in getattr(value, "repeated", ()):
-                self.error(_path(path, key), "this key is given twice in the same object; JSON "
-                                             "readers keep only the last value: keep one")
-            return {self.text(k, _path(path, k)): self.value(v, _path(path, k), depth + 1)
-                    for k, v in value.items()}
+                self.error(
+                    _path(path, key),
+                    "this key is given twice in the same object; JSON "
+                    "readers keep only the last value: keep one",
+                )
+            return {
+                self.text(k, _path(path, k)): self.value(v, _path(path, k), depth + 1)
+                for k, v in value.items()
+            }
         return value
 
 
@@ -103,11 +115,18 @@ def parse(file: str, text: str) -> tuple[Any, list[Finding]]:
     try:
         raw = json.loads(text, object_pairs_hook=_object, parse_int=_integer)
     except json.JSONDecodeError as e:
-        return None, [Finding("error", file, f"not valid JSON: {e.msg} at line {e.lineno}, "
-                                             f"column {e.colno}", rule="unreadable")]
+        return None, [
+            Finding(
+                "error",
+                file,
+                f"not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}",
+                rule="unreadable",
+            )
+        ]
     except RecursionError:
-        return None, [Finding("error", file, "not usable JSON: nested too deeply",
-                              rule="unreadable")]
+        return None, [
+            Finding("error", file, "not usable JSON: nested too deeply", rule="unreadable")
+        ]
     cleaner = _Cleaner(file)
     value = cleaner.value(raw, "", 0)
     return value, cleaner.findings

@@ -11,6 +11,7 @@ to datasets uploaded in a browser.
 limit can name it) and turns any unexpected exception at that step into a finding naming the
 file: a malformed input never surfaces as a traceback.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -60,8 +61,13 @@ class Limits:
 def over(file: str, what: str, found: int, limit: int, advice: str = "", **kw) -> Finding:
     """The error finding for a file beyond one of the limits."""
     tail = f"; {advice}" if advice else ""
-    return Finding("error", file, f"{what}: {found:,}, more than the limit of {limit:,} "
-                                  f"(nothing was read further){tail}", rule="limit", **kw)
+    return Finding(
+        "error",
+        file,
+        f"{what}: {found:,}, more than the limit of {limit:,} (nothing was read further){tail}",
+        rule="limit",
+        **kw,
+    )
 
 
 class Progress:
@@ -83,11 +89,19 @@ class Progress:
         except (DataError, MemoryError):
             raise  # findings already; memory: reported by the bounded check with its limit
         except Exception as err:  # a defect or a file no reader foresaw: never a traceback
-            raise DataError([Finding(
-                "error", file, f"could not be checked: an unexpected problem "
-                               f"({type(err).__name__}) stopped the {doing} of this file; the "
-                               f"file may be damaged. Nothing was loaded. If the file opens "
-                               f"in other software, please report this to the data team.",
-                rule="unexpected")], unreadable=True) from None
+            raise DataError(
+                [
+                    Finding(
+                        "error",
+                        file,
+                        f"could not be checked: an unexpected problem "
+                        f"({type(err).__name__}) stopped the {doing} of this file; the "
+                        f"file may be damaged. Nothing was loaded. If the file opens "
+                        f"in other software, please report this to the data team.",
+                        rule="unexpected",
+                    )
+                ],
+                unreadable=True,
+            ) from None
         finally:
             self.current = previous or self.current

@@ -4,6 +4,7 @@
 memory; trial/bounded.py): what the command line, `python app.py` and the upload route use, so
 that no input can exhaust the process that serves the dashboard.
 """
+
 from __future__ import annotations
 
 from dataclasses import fields, replace
@@ -40,22 +41,42 @@ def _num(v) -> float | None:
 
 def build_study(d: dict) -> Study:
     """A `Study` from a study.json mapping that passed `validate_study`."""
-    visits = tuple(sorted((Visit(int(v["month"]), str(v["label"]), int(v["day"]))
-                           for v in d["visits"]), key=lambda v: v.month))
+    visits = tuple(
+        sorted(
+            (Visit(int(v["month"]), str(v["label"]), int(v["day"])) for v in d["visits"]),
+            key=lambda v: v.month,
+        )
+    )
     measures = tuple(
-        Measure(code=m["code"], label=m["label"], unit=m.get("unit") or "",
-                unit_assumed=bool(m.get("unit_assumed", False)),
-                better=m.get("better") or "none", ref_low=_num(m.get("ref_low")),
-                ref_high=_num(m.get("ref_high")), min=_num(m.get("min")),
-                max=_num(m.get("max")), key=bool(m.get("key", False)),
-                population=m.get("population"), log_scale=bool(m.get("log_scale", False)),
-                category=m.get("category") or "")
-        for m in d["measures"])
-    return Study(title=d["title"], short_title=d.get("short_title") or d["title"],
-                 registry_id=d.get("registry_id") or "", citation=d.get("citation") or "",
-                 data_status=d["data_status"], data_note=d.get("data_note") or "",
-                 time_origin=d.get("time_origin") or "Day 0",
-                 centers=tuple(d.get("centers") or ()), visits=visits, measures=measures)
+        Measure(
+            code=m["code"],
+            label=m["label"],
+            unit=m.get("unit") or "",
+            unit_assumed=bool(m.get("unit_assumed", False)),
+            better=m.get("better") or "none",
+            ref_low=_num(m.get("ref_low")),
+            ref_high=_num(m.get("ref_high")),
+            min=_num(m.get("min")),
+            max=_num(m.get("max")),
+            key=bool(m.get("key", False)),
+            population=m.get("population"),
+            log_scale=bool(m.get("log_scale", False)),
+            category=m.get("category") or "",
+        )
+        for m in d["measures"]
+    )
+    return Study(
+        title=d["title"],
+        short_title=d.get("short_title") or d["title"],
+        registry_id=d.get("registry_id") or "",
+        citation=d.get("citation") or "",
+        data_status=d["data_status"],
+        data_note=d.get("data_note") or "",
+        time_origin=d.get("time_origin") or "Day 0",
+        centers=tuple(d.get("centers") or ()),
+        visits=visits,
+        measures=measures,
+    )
 
 
 def _other_files(folder: Path) -> tuple[list[Finding], list[Finding]]:
@@ -66,19 +87,46 @@ def _other_files(folder: Path) -> tuple[list[Finding], list[Finding]]:
     if not folder.is_dir():
         return [], []
     native = {STUDY_FILE} | {f"{t}{ext}" for t in TABLES for ext in (".csv", ".xlsx", ".parquet")}
-    others = sorted(p for p in folder.iterdir() if p.is_file() and p.name not in native
-                    and p.suffix.lower() in DATA_SUFFIXES and not p.name.startswith("."))
+    others = sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file()
+        and p.name not in native
+        and p.suffix.lower() in DATA_SUFFIXES
+        and not p.name.startswith(".")
+    )
     adam = [p.name for p in others if dataset_kind(p)]
     rest = [p.name for p in others if not dataset_kind(p)]
-    errors = [Finding("error", adam[0], f"ADaM datasets ({', '.join(adam[:8])}) are beside "
-                                        f"study.json: a folder holds one trial, in one format. "
-                                        f"Remove study.json (and the native tables) to read "
-                                        f"the ADaM datasets, or move them out",
-                      rule="mixed_formats")] if adam else []
-    warnings = [Finding("warning", rest[0], f"not read: {', '.join(rest[:8])}"
-                                            f"{' …' if len(rest) > 8 else ''} (the native "
-                                            f"format reads study.json, patients, measurements "
-                                            f"and events)", rule="unread_file")] if rest else []
+    errors = (
+        [
+            Finding(
+                "error",
+                adam[0],
+                f"ADaM datasets ({', '.join(adam[:8])}) are beside "
+                f"study.json: a folder holds one trial, in one format. "
+                f"Remove study.json (and the native tables) to read "
+                f"the ADaM datasets, or move them out",
+                rule="mixed_formats",
+            )
+        ]
+        if adam
+        else []
+    )
+    warnings = (
+        [
+            Finding(
+                "warning",
+                rest[0],
+                f"not read: {', '.join(rest[:8])}"
+                f"{' …' if len(rest) > 8 else ''} (the native "
+                f"format reads study.json, patients, measurements "
+                f"and events)",
+                rule="unread_file",
+            )
+        ]
+        if rest
+        else []
+    )
     return errors, warnings
 
 
@@ -93,10 +141,18 @@ def native_populations(patients: pd.DataFrame) -> tuple[pd.DataFrame, Design]:
     out = patients.copy()
     for flag in flags:
         col = f"_pop_{flag.lower()}"
-        out[col] = patients[flag.lower()].map(lambda v: str(v).strip().lower() in YES
-                                              if v is not None and not pd.isna(v) else False)
-        pops.append(Population(flag, POPULATION_FLAGS[flag], col,
-                               f"patients column {flag.lower()} = yes", int(out[col].sum())))
+        out[col] = patients[flag.lower()].map(
+            lambda v: str(v).strip().lower() in YES if v is not None and not pd.isna(v) else False
+        )
+        pops.append(
+            Population(
+                flag,
+                POPULATION_FLAGS[flag],
+                col,
+                f"patients column {flag.lower()} = yes",
+                int(out[col].sum()),
+            )
+        )
     defaults = []
     for role, candidates in zip(ROLES, (EFFICACY_FLAGS, SAFETY_FLAGS), strict=True):
         chosen = next((c for c in candidates if c in flags), "all")
@@ -104,8 +160,12 @@ def native_populations(patients: pd.DataFrame) -> tuple[pd.DataFrame, Design]:
     return out, Design(populations=tuple(pops), default_population=tuple(defaults))
 
 
-def load_trial(path: str | Path, config: dict | str | Path | None = None,
-               limits: Limits | None = None, progress: Progress | None = None) -> Trial:
+def load_trial(
+    path: str | Path,
+    config: dict | str | Path | None = None,
+    limits: Limits | None = None,
+    progress: Progress | None = None,
+) -> Trial:
     """Read and validate the trial folder `path`: the native format (study.json and three
     tables) or a folder of CDISC ADaM datasets (detected by its ADSL; see trial/adam.py, whose
     optional configuration `config` overrides the folder's adam.json).
@@ -134,11 +194,15 @@ def load_trial(path: str | Path, config: dict | str | Path | None = None,
         study = build_study(raw.study)
         if design.populations:
             study = replace(study, design=replace(design, origin=study.origin))
-        return Trial(study=study,
-                     patients=derive_outcomes(patients, events),
-                     measurements=measurements, events=events,
-                     findings=tuple(checked.findings + unread), source=str(path),
-                     fingerprint=raw.fingerprint)
+        return Trial(
+            study=study,
+            patients=derive_outcomes(patients, events),
+            measurements=measurements,
+            events=events,
+            findings=tuple(checked.findings + unread),
+            source=str(path),
+            fingerprint=raw.fingerprint,
+        )
 
 
 def _trial_fields(path: str, config, limits: Limits, progress: Progress) -> dict:
@@ -148,12 +212,14 @@ def _trial_fields(path: str, config, limits: Limits, progress: Progress) -> dict
     return {f.name: getattr(trial, f.name) for f in fields(Trial)}
 
 
-def load_trial_bounded(path: str | Path, limits: Limits | None = None,
-                       config: dict | str | Path | None = None) -> Trial:
+def load_trial_bounded(
+    path: str | Path, limits: Limits | None = None, config: dict | str | Path | None = None
+) -> Trial:
     """`load_trial` in a separate process bounded by `limits` (wall clock, memory): a check
     that would run away is stopped and reported as a `DataError` naming the file it was
     working on and the limit, and the calling process is never at risk."""
     limits = limits or Limits()
-    found = run_bounded(_trial_fields, (str(path), config, limits), limits,
-                        Path(path).name or str(path))
+    found = run_bounded(
+        _trial_fields, (str(path), config, limits), limits, Path(path).name or str(path)
+    )
     return Trial(**found)

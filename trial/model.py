@@ -4,6 +4,7 @@ Everything downstream (statistics, figures, the command line) works on a `Trial`
 built once by the loader and then treated as read-only: functions that need a different view of
 the data return new frames, they never modify these.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -69,30 +70,30 @@ ARM_COLUMNS = (ARM_COLUMN, "arm_planned", "arm_actual")  # every column holding 
 class Population:
     """An analysis population: the subjects whose boolean patients column `column` is True."""
 
-    key: str       # how filters, URLs and adam.json name it: the flag (SAFFL, ITTFL) or "TREATED"
-    label: str     # "Safety population"
-    column: str    # boolean patients column
-    source: str    # where it comes from, in words: "ADSL SAFFL = Y"
-    n: int = 0     # subjects in it, as loaded
+    key: str  # how filters, URLs and adam.json name it: the flag (SAFFL, ITTFL) or "TREATED"
+    label: str  # "Safety population"
+    column: str  # boolean patients column
+    source: str  # where it comes from, in words: "ADSL SAFFL = Y"
+    n: int = 0  # subjects in it, as loaded
 
 
 @dataclass(frozen=True)
 class ArmVariable:
     """One way of assigning subjects to arms: as planned (randomised) or as actually treated."""
 
-    key: str       # "planned" or "actual"
+    key: str  # "planned" or "actual"
     variable: str  # the data's variable, e.g. TRT01P
-    column: str    # patients column holding it
-    label: str     # "planned treatment (TRT01P)"
+    column: str  # patients column holding it
+    label: str  # "planned treatment (TRT01P)"
 
 
 @dataclass(frozen=True)
 class VisitAxis:
     """What one dataset's visit numbers mean, and the axis its measures are drawn on."""
 
-    dataset: str                 # e.g. ADLBC
-    unit: str                    # week, day, month or visit
-    source: str                  # in words, e.g. "AVISIT labels (AVISITN is a visit number)"
+    dataset: str  # e.g. ADLBC
+    unit: str  # week, day, month or visit
+    source: str  # in words, e.g. "AVISIT labels (AVISITN is a visit number)"
     visits: tuple[Visit, ...] = ()
 
 
@@ -104,7 +105,7 @@ class EndpointChoice:
     label: str
     unit: str
     kept: bool
-    reason: str = ""             # why it is not a time-to-event endpoint
+    reason: str = ""  # why it is not a time-to-event endpoint
 
 
 @dataclass(frozen=True)
@@ -118,16 +119,16 @@ class Design:
     """
 
     populations: tuple[Population, ...] = ()
-    default_population: tuple[tuple[Role, str], ...] = ()   # role -> population key
+    default_population: tuple[tuple[Role, str], ...] = ()  # role -> population key
     arms: tuple[ArmVariable, ...] = ()
-    default_arm: tuple[tuple[Role, str], ...] = ()          # role -> arm key
-    origin: str = ""                                        # "first dose", "first infusion"
+    default_arm: tuple[tuple[Role, str], ...] = ()  # role -> arm key
+    origin: str = ""  # "first dose", "first infusion"
     visit_axes: tuple[VisitAxis, ...] = ()
     endpoints: tuple[EndpointChoice, ...] = ()
-    excluded: tuple[tuple[str, int], ...] = ()              # subjects not loaded: why, how many
-    overall_survival: str = ""      # the ADTTE code of the study's own overall survival, if any
-    reconciliation: tuple[tuple[str, int], ...] = ()        # ADSL deaths vs the study's OS
-    notes: tuple[str, ...] = ()                             # other choices, in words
+    excluded: tuple[tuple[str, int], ...] = ()  # subjects not loaded: why, how many
+    overall_survival: str = ""  # the ADTTE code of the study's own overall survival, if any
+    reconciliation: tuple[tuple[str, int], ...] = ()  # ADSL deaths vs the study's OS
+    notes: tuple[str, ...] = ()  # other choices, in words
 
     def population(self, key: str | None) -> Population | None:
         return next((p for p in self.populations if p.key == key), None)
@@ -145,8 +146,11 @@ class Design:
 
     def arm_for(self, role: Role, override: str | None = None) -> ArmVariable | None:
         chosen = self.arm(override) if override else None
-        return chosen or self.arm(dict(self.default_arm).get(role)) or \
-            (self.arms[0] if self.arms else None)
+        return (
+            chosen
+            or self.arm(dict(self.default_arm).get(role))
+            or (self.arms[0] if self.arms else None)
+        )
 
     def choices(self) -> list[str]:
         """Every choice made, in words (`trial check`, the Data quality tab)."""
@@ -165,16 +169,24 @@ class Design:
         for axis in self.visit_axes:
             shown = ", ".join(f"{v.label} = {v.month:g}" for v in axis.visits[:4])
             more = ", …" if len(axis.visits) > 4 else ""
-            out.append(f"Visit axis of {axis.dataset}: {axis.unit}s, from {axis.source}"
-                       f" ({shown}{more})")
+            out.append(
+                f"Visit axis of {axis.dataset}: {axis.unit}s, from {axis.source} ({shown}{more})"
+            )
         for e in self.endpoints:
-            out.append(f"Endpoint {e.code} ({e.label}): "
-                       + (f"time to event, in {e.unit}" if e.kept
-                          else f"not a time-to-event endpoint ({e.reason}): listed, not drawn"))
+            out.append(
+                f"Endpoint {e.code} ({e.label}): "
+                + (
+                    f"time to event, in {e.unit}"
+                    if e.kept
+                    else f"not a time-to-event endpoint ({e.reason}): listed, not drawn"
+                )
+            )
         if self.overall_survival:
             counts = ", ".join(f"{k}: {n}" for k, n in self.reconciliation)
-            out.append(f"Overall survival: the study's own ADTTE {self.overall_survival}"
-                       + (f"; reconciled with ADSL deaths ({counts})" if counts else ""))
+            out.append(
+                f"Overall survival: the study's own ADTTE {self.overall_survival}"
+                + (f"; reconciled with ADSL deaths ({counts})" if counts else "")
+            )
         out += list(self.notes)
         return out
 
@@ -218,7 +230,7 @@ class Study:
         return self.axis_title_for(self.visit_unit)
 
     def axis_title_for(self, unit: str) -> str:
-        """"Weeks since first dose", "Months since first infusion" or "Visit"."""
+        """ "Weeks since first dose", "Months since first infusion" or "Visit"."""
         if unit in ("month", "week", "day"):
             return f"{unit.capitalize()}s since {self.origin}"
         return "Visit"
@@ -260,7 +272,7 @@ class Study:
 
     def visit_label(self, month: float, code: str | None = None) -> str:
         """The label of a visit key (of measure `code`'s own axis when given)."""
-        for v in (self.measure_visits(code) if code else self.visits):
+        for v in self.measure_visits(code) if code else self.visits:
             if v.month == month:
                 return v.label
         return f"Month {month:g}" if self.visit_unit == "month" else f"{month:g}"
@@ -322,22 +334,44 @@ TTE_COLUMNS = ("patient_id", "endpoint", "label", "time", "event", "unit")
 
 def empty_tte() -> pd.DataFrame:
     """The `Trial.tte` of a trial without time-to-event endpoints (e.g. the native format)."""
-    return pd.DataFrame({"patient_id": pd.Series(dtype=object), "endpoint": pd.Series(dtype=object),
-                         "label": pd.Series(dtype=object), "time": pd.Series(dtype=float),
-                         "event": pd.Series(dtype=int), "unit": pd.Series(dtype=object)})
+    return pd.DataFrame(
+        {
+            "patient_id": pd.Series(dtype=object),
+            "endpoint": pd.Series(dtype=object),
+            "label": pd.Series(dtype=object),
+            "time": pd.Series(dtype=float),
+            "event": pd.Series(dtype=int),
+            "unit": pd.Series(dtype=object),
+        }
+    )
 
 
 # Adverse events as coded by the data (ADaM ADAE), for the safety tables: one row per record.
 # severity and related hold the data's own codes (AESEV, AEREL); related_class reads the
 # relatedness code as "yes", "no" or "unknown"; teae: treatment-emergent (TRTEMFL, or derived).
-AE_COLUMNS = ("patient_id", "soc", "term", "severity", "serious", "related", "related_class",
-              "teae", "day")
+AE_COLUMNS = (
+    "patient_id",
+    "soc",
+    "term",
+    "severity",
+    "serious",
+    "related",
+    "related_class",
+    "teae",
+    "day",
+)
 
 
 def empty_adverse_events() -> pd.DataFrame:
     """The `Trial.adverse_events` of a trial whose events carry no coding (the native format)."""
-    return pd.DataFrame({c: pd.Series(dtype=bool if c in ("serious", "teae") else
-                                      float if c == "day" else object) for c in AE_COLUMNS})
+    return pd.DataFrame(
+        {
+            c: pd.Series(
+                dtype=bool if c in ("serious", "teae") else float if c == "day" else object
+            )
+            for c in AE_COLUMNS
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -399,8 +433,10 @@ class Trial:
         """The measurements split by measure: every analysis reads one measure at a time."""
         if "measure" not in self.measurements:
             return {}
-        return {str(code): frame.reset_index(drop=True)
-                for code, frame in self.measurements.groupby("measure", sort=False)}
+        return {
+            str(code): frame.reset_index(drop=True)
+            for code, frame in self.measurements.groupby("measure", sort=False)
+        }
 
     @cached_property
     def measure_codes(self) -> list[str]:
@@ -411,8 +447,9 @@ class Trial:
     def key_measure_codes(self) -> list[str]:
         """The measures of the "Key measures" small multiples: those the study marks as key
         (study.json, or adam.json / the default safety labs for ADaM), else the first five."""
-        return [c for c in self.measure_codes if self.study.measure(c).key] or \
-            self.measure_codes[:5]
+        return [c for c in self.measure_codes if self.study.measure(c).key] or self.measure_codes[
+            :5
+        ]
 
     def measure_table(self, code: str) -> pd.DataFrame:
         """Rows of one measure (empty, with the same columns, when the measure has none)."""

@@ -8,6 +8,7 @@ so that the reader can verify afterwards that it read all of it (`missing_rows`)
 lost without a word. A file these checks cannot make sense of passes on to its reader, which
 says in words what is wrong with it.
 """
+
 from __future__ import annotations
 
 import csv
@@ -44,19 +45,24 @@ def _error(file: str, message: str, rule: str = "unreadable") -> Finding:
     return Finding("error", file, message, rule=rule)
 
 
-def _size_checks(file: str, rows: int, columns: int, limits: Limits, unit: str = "rows"
-                 ) -> list[Finding]:
+def _size_checks(
+    file: str, rows: int, columns: int, limits: Limits, unit: str = "rows"
+) -> list[Finding]:
     if columns > limits.columns:
         return [over(file, "columns", columns, limits.columns)]
     if rows > limits.rows:
         return [over(file, unit, rows, limits.rows)]
     if rows * columns > limits.cells:
-        return [over(file, f"cells ({rows:,} {unit} × {columns:,} columns)", rows * columns,
-                     limits.cells)]
+        return [
+            over(
+                file, f"cells ({rows:,} {unit} × {columns:,} columns)", rows * columns, limits.cells
+            )
+        ]
     return []
 
 
 # --- CSV ---------------------------------------------------------------------------------
+
 
 def _header_fields(line: bytes) -> int:
     """Fields of a CSV header line, quotes respected."""
@@ -105,8 +111,12 @@ def _sheets(book: zipfile.ZipFile) -> list[tuple[str, str]]:
     sheets = []
     for tag in _SHEET.findall(workbook):
         name, relation = _SHEET_NAME.search(tag), _SHEET_RELATION.search(tag)
-        sheets.append((html.unescape(name.group(1).decode("utf-8", "replace")) if name else "?",
-                       targets.get(relation.group(1), "") if relation else ""))
+        sheets.append(
+            (
+                html.unescape(name.group(1).decode("utf-8", "replace")) if name else "?",
+                targets.get(relation.group(1), "") if relation else "",
+            )
+        )
     return sheets
 
 
@@ -134,17 +144,30 @@ def _count_sheet(book: zipfile.ZipFile, part: str, file: str, limits: Limits) ->
             cells += chunk.count(b"<" + prefix + b"c ") + chunk.count(b"<" + prefix + b"c>")
             for ref in wide.findall(chunk):
                 if _column_number(ref) > limits.columns:
-                    return [over(file, "columns (the first sheet has a cell in column "
-                                       f"{ref.decode()})", _column_number(ref), limits.columns)]
+                    return [
+                        over(
+                            file,
+                            f"columns (the first sheet has a cell in column {ref.decode()})",
+                            _column_number(ref),
+                            limits.columns,
+                        )
+                    ]
             if rows > limits.rows:
                 return [over(file, "rows in the first sheet", rows, limits.rows)]
             if cells > limits.excel_cells:
-                return [over(file, "cells in the first sheet (at least)", cells,
-                             limits.excel_cells, "save large tables as CSV or Parquet: Excel "
-                                                 "files are slow to read")]
+                return [
+                    over(
+                        file,
+                        "cells in the first sheet (at least)",
+                        cells,
+                        limits.excel_cells,
+                        "save large tables as CSV or Parquet: Excel files are slow to read",
+                    )
+                ]
             if seen > most_bytes:
-                return [over(file, "bytes of sheet data once unpacked (at least)", seen,
-                             most_bytes)]
+                return [
+                    over(file, "bytes of sheet data once unpacked (at least)", seen, most_bytes)
+                ]
     return []
 
 
@@ -166,50 +189,90 @@ def _xlsx(file: str, data: bytes, limits: Limits) -> Structure:
     try:
         book = zipfile.ZipFile(stream)
     except (zipfile.BadZipFile, ValueError, OSError):
-        return Structure([_error(file, "the workbook is damaged or incomplete (it is not a "
-                                       "whole .xlsx file: cut short?); save it again from Excel")])
+        return Structure(
+            [
+                _error(
+                    file,
+                    "the workbook is damaged or incomplete (it is not a "
+                    "whole .xlsx file: cut short?); save it again from Excel",
+                )
+            ]
+        )
     with book:
         sheets = _sheets(book)
         if len(sheets) > limits.sheets:
             return Structure([over(file, "sheets", len(sheets), limits.sheets)])
         findings: list[Finding] = []
         if len(sheets) > 1:
-            others = ", ".join(f"'{n}'" for n, _ in sheets[1:6]) + \
-                (f" and {len(sheets) - 6} more" if len(sheets) > 6 else "")
-            findings.append(Finding("warning", file, f"the workbook has {len(sheets)} sheets: "
-                                                     f"only the first, '{sheets[0][0]}', is read; "
-                                                     f"{others} are not", rule="sheets"))
-        part = sheets[0][1] if sheets and sheets[0][1] in book.namelist() else \
-            "xl/worksheets/sheet1.xml"
+            others = ", ".join(f"'{n}'" for n, _ in sheets[1:6]) + (
+                f" and {len(sheets) - 6} more" if len(sheets) > 6 else ""
+            )
+            findings.append(
+                Finding(
+                    "warning",
+                    file,
+                    f"the workbook has {len(sheets)} sheets: "
+                    f"only the first, '{sheets[0][0]}', is read; "
+                    f"{others} are not",
+                    rule="sheets",
+                )
+            )
+        part = (
+            sheets[0][1]
+            if sheets and sheets[0][1] in book.namelist()
+            else "xl/worksheets/sheet1.xml"
+        )
         if part in book.namelist():
             try:
                 findings += _count_sheet(book, part, file, limits)
             except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError):
-                findings.append(_error(file, "the workbook is damaged: its first sheet cannot be "
-                                             "unpacked; save it again from Excel"))
+                findings.append(
+                    _error(
+                        file,
+                        "the workbook is damaged: its first sheet cannot be "
+                        "unpacked; save it again from Excel",
+                    )
+                )
         return Structure(findings)
 
 
 # --- Parquet -----------------------------------------------------------------------------
 
+
 def _parquet(file: str, data: bytes, limits: Limits) -> Structure:
     import pyarrow.parquet as pq
+
     try:
         meta = pq.ParquetFile(io.BytesIO(data)).metadata
     except Exception:  # pyarrow raises several kinds for a damaged footer
-        return Structure([_error(file, "cannot be read as a Parquet file: the description of "
-                                       "its contents at the end of the file is missing or "
-                                       "damaged (was the file cut short?)")])
+        return Structure(
+            [
+                _error(
+                    file,
+                    "cannot be read as a Parquet file: the description of "
+                    "its contents at the end of the file is missing or "
+                    "damaged (was the file cut short?)",
+                )
+            ]
+        )
     rows = int(meta.num_rows)
     in_groups = sum(int(meta.row_group(i).num_rows) for i in range(meta.num_row_groups))
     if in_groups != rows:
-        return Structure([_error(file, f"the file is inconsistent: its row groups hold "
-                                       f"{in_groups:,} rows but it states {rows:,} in all "
-                                       f"(damaged?)")])
+        return Structure(
+            [
+                _error(
+                    file,
+                    f"the file is inconsistent: its row groups hold "
+                    f"{in_groups:,} rows but it states {rows:,} in all "
+                    f"(damaged?)",
+                )
+            ]
+        )
     return Structure(_size_checks(file, rows, int(meta.num_columns), limits), (rows, rows))
 
 
 # --- SAS ---------------------------------------------------------------------------------
+
 
 def _xpt(file: str, data: bytes, limits: Limits) -> Structure:
     layout = read_layout(data)
@@ -219,25 +282,37 @@ def _xpt(file: str, data: bytes, limits: Limits) -> Structure:
         return Structure([_error(file, layout.problem, "incomplete")])
     if len(layout.members) > 1:
         names = ", ".join(layout.members[:10])
-        return Structure([_error(file, f"the file holds {len(layout.members)} datasets "
-                                       f"({names}); only the first would be read: give each "
-                                       f"dataset in its own file", "several_datasets")])
+        return Structure(
+            [
+                _error(
+                    file,
+                    f"the file holds {len(layout.members)} datasets "
+                    f"({names}); only the first would be read: give each "
+                    f"dataset in its own file",
+                    "several_datasets",
+                )
+            ]
+        )
     found = _size_checks(file, layout.rows_max, layout.variables, limits)
     return Structure(found, (layout.rows_min, layout.rows_max))
 
 
 def _sas7bdat(path: Path, limits: Limits) -> Structure:
     import pyreadstat
+
     try:
         _, meta = pyreadstat.read_sas7bdat(str(path), metadataonly=True)
     except Exception:  # the reader says what is wrong
         return Structure()
     rows = int(meta.number_rows or 0)
-    return Structure(_size_checks(path.name, rows, len(meta.column_names), limits),
-                     (rows, rows) if meta.number_rows is not None else None)
+    return Structure(
+        _size_checks(path.name, rows, len(meta.column_names), limits),
+        (rows, rows) if meta.number_rows is not None else None,
+    )
 
 
 # --- JSON --------------------------------------------------------------------------------
+
 
 def _json(file: str, data: bytes, limits: Limits) -> Structure:
     if len(data) > limits.json_bytes:
@@ -274,8 +349,13 @@ def missing_rows(file: str, structure: Structure, read: int) -> list[Finding]:
     if fewest <= read <= most:
         return []
     stated = f"{fewest:,}" if fewest == most else f"{fewest:,} to {most:,}"
-    return [_error(file, f"only {read:,} rows could be read, but the file holds {stated}: it is "
-                         f"damaged or incomplete, and nothing of it was used"
-                   if read < fewest else
-                   f"{read:,} rows were read, but the file states {stated}: it is damaged",
-                   "incomplete")]
+    return [
+        _error(
+            file,
+            f"only {read:,} rows could be read, but the file holds {stated}: it is "
+            f"damaged or incomplete, and nothing of it was used"
+            if read < fewest
+            else f"{read:,} rows were read, but the file states {stated}: it is damaged",
+            "incomplete",
+        )
+    ]

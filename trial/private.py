@@ -1,5 +1,6 @@
 """Folders that only this user can read or enter (uploaded patient data, the sign-in
 throttle's store)."""
+
 from __future__ import annotations
 
 import os
@@ -19,6 +20,7 @@ def private_folder(path: Path) -> Path:
     if not stat.S_ISDIR(st.st_mode):
         raise UnsafeFolder(f"{path} is not a folder (a link or a file)")
     if st.st_uid != os.getuid() or st.st_mode & 0o077:
-        raise UnsafeFolder(f"{path} must belong to this user and be closed to others "
-                           f"(chmod 700 {path})")
+        raise UnsafeFolder(
+            f"{path} must belong to this user and be closed to others (chmod 700 {path})"
+        )
     return path

@@ -16,6 +16,7 @@ dies). While a folder is being filled it holds
 finish (its process is gone, or it is older than the longest check) is removed at the next
 sweep and never counts against the limits.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -134,14 +135,18 @@ def remove_abandoned(temp: Path | None = None) -> None:
 class SessionStore:
     """Uploaded datasets by session token; see the module docstring."""
 
-    def __init__(self, root: Path, settings: SessionSettings = SessionSettings(), *,
-                 clock: Callable[[], float] = time.time,
-                 load: Callable[[Path], Trial] | None = None):
+    def __init__(
+        self,
+        root: Path,
+        settings: SessionSettings = SessionSettings(),
+        *,
+        clock: Callable[[], float] = time.time,
+        load: Callable[[Path], Trial] | None = None,
+    ):
         self.root = private_folder(Path(root))
         self.settings = settings
         self._clock = clock
-        self._load = load or functools.partial(load_trial_bounded,
-                                               limits=settings.check_limits)
+        self._load = load or functools.partial(load_trial_bounded, limits=settings.check_limits)
         self._loaded: OrderedDict[str, Dataset] = OrderedDict()
         self._owners: dict[str, str] = {}  # session folder -> owner hash (read once from disk)
         self._loading: dict[str, threading.Lock] = {}
@@ -160,8 +165,9 @@ class SessionStore:
 
     # --- sessions ----------------------------------------------------------------------------
 
-    def create(self, files: list[tuple[str, bytes]], owner: str
-               ) -> tuple[str, Dataset, StagedUpload]:
+    def create(
+        self, files: list[tuple[str, bytes]], owner: str
+    ) -> tuple[str, Dataset, StagedUpload]:
         """Validate and keep an upload: (token, dataset, what was written and set aside).
 
         Raises `DataError` with every finding when the files cannot be used; nothing is kept.
@@ -191,9 +197,19 @@ class SessionStore:
     def _user_slot(self, owner: str) -> Iterator[None]:
         fd = self._try_lock("user-" + _hash(owner))
         if fd is None:
-            raise DataError([Finding("error", UPLOAD_FILE, (
-                "your previous upload is still being checked: wait for its answer before "
-                "sending another"))], unreadable=True)
+            raise DataError(
+                [
+                    Finding(
+                        "error",
+                        UPLOAD_FILE,
+                        (
+                            "your previous upload is still being checked: wait for its answer before "
+                            "sending another"
+                        ),
+                    )
+                ],
+                unreadable=True,
+            )
         try:
             yield
         finally:
@@ -215,9 +231,19 @@ class SessionStore:
                 finally:
                     os.close(fd)
             if time.monotonic() > deadline:
-                raise DataError([Finding("error", UPLOAD_FILE, (
-                    f"the server is checking {self.settings.max_checking} other uploads, as "
-                    f"many as it checks at a time; try again in a minute"))], unreadable=True)
+                raise DataError(
+                    [
+                        Finding(
+                            "error",
+                            UPLOAD_FILE,
+                            (
+                                f"the server is checking {self.settings.max_checking} other uploads, as "
+                                f"many as it checks at a time; try again in a minute"
+                            ),
+                        )
+                    ],
+                    unreadable=True,
+                )
             time.sleep(0.05)
 
     def _create(self, files, owner: str) -> tuple[str, Dataset, StagedUpload]:
@@ -301,12 +327,22 @@ class SessionStore:
         server's limit is still reached, the upload is refused."""
         folders = sorted(self._session_folders(), key=self._last_used)
         mine = [f for f in folders if (self._meta(f) or {}).get("owner") == owner_hash]
-        for folder in mine[:max(0, len(mine) - self.settings.max_per_owner + 1)]:
+        for folder in mine[: max(0, len(mine) - self.settings.max_per_owner + 1)]:
             self._remove(folder)
         if len(self._session_folders()) >= self.settings.max_sessions:
-            raise DataError([Finding("error", UPLOAD_FILE, (
-                f"the server already keeps {self.settings.max_sessions} uploaded datasets, its "
-                f"limit; try again when one has been closed or has expired"))], unreadable=True)
+            raise DataError(
+                [
+                    Finding(
+                        "error",
+                        UPLOAD_FILE,
+                        (
+                            f"the server already keeps {self.settings.max_sessions} uploaded datasets, its "
+                            f"limit; try again when one has been closed or has expired"
+                        ),
+                    )
+                ],
+                unreadable=True,
+            )
 
     def close(self, token: str | None, owner: str) -> None:
         """Delete session `token` of `owner` and its files now."""
@@ -335,8 +371,11 @@ class SessionStore:
 
     def _session_folders(self) -> list[Path]:
         try:
-            return [p for p in self.root.iterdir()
-                    if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")]
+            return [
+                p
+                for p in self.root.iterdir()
+                if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")
+            ]
         except FileNotFoundError:
             return []
 
@@ -353,8 +392,11 @@ class SessionStore:
         if self._clock() - made > self.settings.abandoned_after:
             return True
         pid = marker.get("pid") if isinstance(marker, dict) else None
-        return isinstance(pid, int) and marker.get("host") == socket.gethostname() \
+        return (
+            isinstance(pid, int)
+            and marker.get("host") == socket.gethostname()
             and not _process_alive(pid)
+        )
 
     def _meta(self, folder: Path) -> dict | None:
         try:

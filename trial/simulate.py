@@ -12,6 +12,7 @@ By default only the key measures are simulated (SLEDAI, proteinuria, creatinine,
 anti-dsDNA); `--all-measures` adds the others. Tables are written as Parquet (fast to load) or,
 with `--format csv`, as CSV.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,19 +29,51 @@ RELAPSE_P = 0.29  # of responders (7 of 24 in the trial)
 STRENGTH = {"MCR": (0.75, 0.95), "PCR": (0.45, 0.65), "NR": (0.1, 0.4)}
 KEY_CODES = tuple(m["code"] for m in MEASURES if m["key"])
 # Baseline (log-normal median, sigma) and goal of each simulated measure.
-BASELINE = {"sledai": (12.0, 0.3), "bilag": (13.0, 0.35), "bilag_renal": (3.0, 0.6),
-            "bilag_hematological": (1.0, 0.8), "bilag_mucocutaneous": (3.0, 0.6),
-            "proteinuria": (2.2, 0.5), "creatinine": (85.0, 0.25), "bun": (6.8, 0.25),
-            "albumin": (30.0, 0.15), "c3": (0.58, 0.25), "c4": (0.10, 0.35),
-            "ana": (640.0, 0.8), "anti_dsdna": (250.0, 0.7)}
-GOAL = {"sledai": 1.0, "bilag": 2.0, "bilag_renal": 0.0, "bilag_hematological": 0.0,
-        "bilag_mucocutaneous": 0.0, "proteinuria": 0.3, "creatinine": 64.0, "bun": 5.0,
-        "albumin": 41.0, "c3": 0.98, "c4": 0.2, "ana": 160.0, "anti_dsdna": 40.0}
-PROFILE_OF = {"sledai": "sledai", "bilag": "bilag", "bilag_renal": "bilag",
-              "bilag_hematological": "bilag", "bilag_mucocutaneous": "bilag",
-              "proteinuria": "proteinuria", "creatinine": "renal_labs", "bun": "renal_labs",
-              "albumin": "protein_labs", "c3": "protein_labs", "c4": "protein_labs",
-              "ana": "serology", "anti_dsdna": "serology"}
+BASELINE = {
+    "sledai": (12.0, 0.3),
+    "bilag": (13.0, 0.35),
+    "bilag_renal": (3.0, 0.6),
+    "bilag_hematological": (1.0, 0.8),
+    "bilag_mucocutaneous": (3.0, 0.6),
+    "proteinuria": (2.2, 0.5),
+    "creatinine": (85.0, 0.25),
+    "bun": (6.8, 0.25),
+    "albumin": (30.0, 0.15),
+    "c3": (0.58, 0.25),
+    "c4": (0.10, 0.35),
+    "ana": (640.0, 0.8),
+    "anti_dsdna": (250.0, 0.7),
+}
+GOAL = {
+    "sledai": 1.0,
+    "bilag": 2.0,
+    "bilag_renal": 0.0,
+    "bilag_hematological": 0.0,
+    "bilag_mucocutaneous": 0.0,
+    "proteinuria": 0.3,
+    "creatinine": 64.0,
+    "bun": 5.0,
+    "albumin": 41.0,
+    "c3": 0.98,
+    "c4": 0.2,
+    "ana": 160.0,
+    "anti_dsdna": 40.0,
+}
+PROFILE_OF = {
+    "sledai": "sledai",
+    "bilag": "bilag",
+    "bilag_renal": "bilag",
+    "bilag_hematological": "bilag",
+    "bilag_mucocutaneous": "bilag",
+    "proteinuria": "proteinuria",
+    "creatinine": "renal_labs",
+    "bun": "renal_labs",
+    "albumin": "protein_labs",
+    "c3": "protein_labs",
+    "c4": "protein_labs",
+    "ana": "serology",
+    "anti_dsdna": "serology",
+}
 MISSING_P = 0.03
 
 
@@ -54,18 +87,20 @@ def simulate_patients(n: int, k: int, rng: np.random.Generator) -> pd.DataFrame:
     death_day = np.where(died, rng.integers(8, 366, n), -1)
     followup = np.where(died, death_day, rng.integers(366, 380, n))
     width = max(6, len(str(n)))
-    return pd.DataFrame({
-        "patient_id": [f"S{i:0{width}d}" for i in range(1, n + 1)],
-        "center": np.array(center_names(k))[rng.integers(0, k, n)],
-        "last_followup_day": followup,
-        "age": np.clip(np.round(rng.normal(33, 10, n)), 15, 70).astype(int),
-        "sex": np.where(rng.random(n) < 0.9, "F", "M"),
-        "disease_duration_months": np.clip(np.round(rng.gamma(2.0, 30, n)), 6, 400).astype(int),
-        "lupus_nephritis": rng.random(n) < 0.82,
-        "provenance": "simulated",
-        "_group": groups,
-        "_death_day": death_day,
-    })
+    return pd.DataFrame(
+        {
+            "patient_id": [f"S{i:0{width}d}" for i in range(1, n + 1)],
+            "center": np.array(center_names(k))[rng.integers(0, k, n)],
+            "last_followup_day": followup,
+            "age": np.clip(np.round(rng.normal(33, 10, n)), 15, 70).astype(int),
+            "sex": np.where(rng.random(n) < 0.9, "F", "M"),
+            "disease_duration_months": np.clip(np.round(rng.gamma(2.0, 30, n)), 6, 400).astype(int),
+            "lupus_nephritis": rng.random(n) < 0.82,
+            "provenance": "simulated",
+            "_group": groups,
+            "_death_day": death_day,
+        }
+    )
 
 
 def simulate_events(p: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
@@ -80,14 +115,35 @@ def simulate_events(p: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     died = p["_death_day"].to_numpy() >= 0
     frames = [
         pd.DataFrame({"patient_id": ids, "day": 0, "event": "infusion", "term": "UC-MSC"}),
-        pd.DataFrame({"patient_id": ids, "day": 7, "event": "infusion", "term": "UC-MSC"}
-                     ).loc[alive_at >= 7],
-        pd.DataFrame({"patient_id": ids[responds], "day": response_day[responds],
-                      "event": "response", "term": p["_group"].to_numpy()[responds]}),
-        pd.DataFrame({"patient_id": ids[relapses], "day": relapse_day[relapses],
-                      "event": "relapse", "term": ""}),
-        pd.DataFrame({"patient_id": ids[died], "day": p["_death_day"].to_numpy()[died],
-                      "event": "death", "term": "Death", "severity": "SAE", "related": "no"}),
+        pd.DataFrame({"patient_id": ids, "day": 7, "event": "infusion", "term": "UC-MSC"}).loc[
+            alive_at >= 7
+        ],
+        pd.DataFrame(
+            {
+                "patient_id": ids[responds],
+                "day": response_day[responds],
+                "event": "response",
+                "term": p["_group"].to_numpy()[responds],
+            }
+        ),
+        pd.DataFrame(
+            {
+                "patient_id": ids[relapses],
+                "day": relapse_day[relapses],
+                "event": "relapse",
+                "term": "",
+            }
+        ),
+        pd.DataFrame(
+            {
+                "patient_id": ids[died],
+                "day": p["_death_day"].to_numpy()[died],
+                "event": "death",
+                "term": "Death",
+                "severity": "SAE",
+                "related": "no",
+            }
+        ),
     ]
     events = pd.concat(frames, ignore_index=True)
     for col, default in (("severity", ""), ("related", "")):
@@ -96,8 +152,9 @@ def simulate_events(p: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     return events.sort_values(["patient_id", "day"], kind="stable").reset_index(drop=True)
 
 
-def simulate_measurements(p: pd.DataFrame, codes: tuple[str, ...],
-                          rng: np.random.Generator) -> pd.DataFrame:
+def simulate_measurements(
+    p: pd.DataFrame, codes: tuple[str, ...], rng: np.random.Generator
+) -> pd.DataFrame:
     """All patients × visits × measures at once; values move from baseline toward a goal."""
     n = len(p)
     lo = np.array([STRENGTH[g][0] for g in p["_group"]])
@@ -106,8 +163,9 @@ def simulate_measurements(p: pd.DataFrame, codes: tuple[str, ...],
     ln = p["lupus_nephritis"].to_numpy()
     end = p["last_followup_day"].to_numpy()
     # Baselines are drawn once per measure and shared by every visit.
-    base_of = {code: rng.lognormal(np.log(BASELINE[code][0]), BASELINE[code][1], n)
-               for code in codes}
+    base_of = {
+        code: rng.lognormal(np.log(BASELINE[code][0]), BASELINE[code][1], n) for code in codes
+    }
     out = []
     for month, _, target in VISITS:
         day = np.zeros(n, int) if month == 0 else target + rng.integers(-4, 5, n)
@@ -123,11 +181,18 @@ def simulate_measurements(p: pd.DataFrame, codes: tuple[str, ...],
             keep = seen & ((month == 0) | (rng.random(n) >= MISSING_P))
             if code == "proteinuria":
                 keep &= ln
-            out.append(pd.DataFrame({
-                "patient_id": p["patient_id"].to_numpy()[keep], "month": month,
-                "day": day[keep], "measure": code,
-                "value": np.round(np.maximum(value[keep], 0), DECIMALS[code]),
-                "provenance": "simulated"}))
+            out.append(
+                pd.DataFrame(
+                    {
+                        "patient_id": p["patient_id"].to_numpy()[keep],
+                        "month": month,
+                        "day": day[keep],
+                        "measure": code,
+                        "value": np.round(np.maximum(value[keep], 0), DECIMALS[code]),
+                        "provenance": "simulated",
+                    }
+                )
+            )
     return pd.concat(out, ignore_index=True)
 
 
@@ -135,7 +200,9 @@ def simulated_study(n: int, k: int, codes: tuple[str, ...]) -> dict:
     study = build_study()
     study.update(
         title=f"Synthetic trial: {n:,} patients in {k} centers (demo-family simulation)",
-        short_title=f"Synthetic trial ({n:,} patients)", registry_id="", citation="",
+        short_title=f"Synthetic trial ({n:,} patients)",
+        registry_id="",
+        citation="",
         data_status="simulated",
         data_note="Every value is synthetic, generated for benchmarks; nothing is published.",
         centers=center_names(k),
@@ -151,19 +218,24 @@ def simulate(n: int, k: int, seed: int, all_measures: bool = False):
     patients = simulate_patients(n, k, rng)
     events = simulate_events(patients, rng)
     measurements = simulate_measurements(patients, codes, rng)
-    return (simulated_study(n, k, codes), patients.drop(columns=["_group", "_death_day"]),
-            measurements, events)
+    return (
+        simulated_study(n, k, codes),
+        patients.drop(columns=["_group", "_death_day"]),
+        measurements,
+        events,
+    )
 
 
-def write_simulation(out: Path, n: int, k: int, seed: int, fmt: str = "parquet",
-                     all_measures: bool = False) -> dict[str, int]:
+def write_simulation(
+    out: Path, n: int, k: int, seed: int, fmt: str = "parquet", all_measures: bool = False
+) -> dict[str, int]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     study, patients, measurements, events = simulate(n, k, seed, all_measures)
-    (out / "study.json").write_text(json.dumps(study, indent=2, ensure_ascii=False) + "\n",
-                                    encoding="utf-8")
-    for name, frame in (("patients", patients), ("measurements", measurements),
-                        ("events", events)):
+    (out / "study.json").write_text(
+        json.dumps(study, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    for name, frame in (("patients", patients), ("measurements", measurements), ("events", events)):
         for old in out.glob(f"{name}.*"):
             old.unlink()
         if fmt == "csv":

@@ -2,6 +2,7 @@
 
 All functions take and return DataFrames and never modify their inputs.
 """
+
 from __future__ import annotations
 
 from typing import Literal
@@ -70,16 +71,31 @@ def wilcoxon_p_value(diff: np.ndarray) -> float:
     normal approximation with continuity correction (zeros dropped), as R does.
     """
     nonzero = diff[diff != 0]
-    exact = len(nonzero) < 50 and len(nonzero) == len(diff) and \
-        len(np.unique(np.abs(nonzero))) == len(nonzero)
+    exact = (
+        len(nonzero) < 50
+        and len(nonzero) == len(diff)
+        and len(np.unique(np.abs(nonzero))) == len(nonzero)
+    )
     if exact:
         return float(stats.wilcoxon(diff, method="exact").pvalue)
-    return float(stats.wilcoxon(diff, zero_method="wilcox", correction=True,
-                                method="approx").pvalue)
+    return float(
+        stats.wilcoxon(diff, zero_method="wilcox", correction=True, method="approx").pvalue
+    )
 
 
-SUMMARY_COLUMNS = ["month", "n", "mean", "sd", "ci_low", "ci_high", "median", "q1", "q3",
-                   "n_paired", "p_vs_baseline"]
+SUMMARY_COLUMNS = [
+    "month",
+    "n",
+    "mean",
+    "sd",
+    "ci_low",
+    "ci_high",
+    "median",
+    "q1",
+    "q3",
+    "n_paired",
+    "p_vs_baseline",
+]
 
 
 def _descriptives(values: pd.DataFrame, scale: Scale) -> pd.DataFrame:
@@ -101,7 +117,8 @@ def _paired_tests(values: pd.DataFrame, test: Test) -> pd.DataFrame:
     """n and p of the paired test of each follow-up visit against baseline, per group."""
     paired = values.loc[values["month"] != BASELINE_MONTH].dropna(subset=["value", "baseline"])
     diff = (paired["value"] - paired["baseline"]).groupby(
-        [paired["group"], paired["month"]], sort=False)
+        [paired["group"], paired["month"]], sort=False
+    )
     if test == "wilcoxon":
         p = diff.apply(lambda d: paired_p_value(np.zeros(len(d)), d.to_numpy(float), test))
         return pd.DataFrame({"n_paired": diff.size(), "p_vs_baseline": p})
@@ -118,16 +135,19 @@ def _summarise(values: pd.DataFrame, months, scale: Scale, test: Test) -> pd.Dat
     """One row per group and scheduled visit, visits without data included with n = 0."""
     levels = list(pd.unique(values["group"]))
     grid = pd.MultiIndex.from_product([levels, list(months)], names=["group", "month"])
-    out = _descriptives(values, scale).reindex(grid).join(
-        _paired_tests(values, test).reindex(grid))
+    out = _descriptives(values, scale).reindex(grid).join(_paired_tests(values, test).reindex(grid))
     out = out.reset_index()
     out["n"] = out["n"].fillna(0).astype(int)
     out["n_paired"] = out["n_paired"].fillna(0).astype(int)
     return out[SUMMARY_COLUMNS + ["group"]]
 
 
-def visit_summary(values: pd.DataFrame, months: list[int] | tuple[int, ...],
-                  scale: Scale = "value", test: Test = "paired_t") -> pd.DataFrame:
+def visit_summary(
+    values: pd.DataFrame,
+    months: list[int] | tuple[int, ...],
+    scale: Scale = "value",
+    test: Test = "paired_t",
+) -> pd.DataFrame:
     """One row per scheduled visit: descriptive statistics of `scale` and the paired test.
 
     The test compares each visit's value with the same patients' baseline value (patients with
@@ -137,8 +157,14 @@ def visit_summary(values: pd.DataFrame, months: list[int] | tuple[int, ...],
     return _summarise(values.assign(group="All"), months, scale, test).drop(columns="group")
 
 
-def grouped_visit_summary(values: pd.DataFrame, patients: pd.DataFrame, group_col: str | None,
-                          months, scale: Scale = "value", test: Test = "paired_t") -> pd.DataFrame:
+def grouped_visit_summary(
+    values: pd.DataFrame,
+    patients: pd.DataFrame,
+    group_col: str | None,
+    months,
+    scale: Scale = "value",
+    test: Test = "paired_t",
+) -> pd.DataFrame:
     """`visit_summary` per level of a patient column (or once, group "All", when None)."""
     if group_col is None:
         groups = "All"

@@ -41,6 +41,7 @@ Conventions (checked against R's survival package in tests/test_survival.py)
     * Log-rank: lifelines `multivariate_logrank_test` (equal to R `survdiff`, rho = 0), chi-square
       with (number of groups - 1) df, for two or more groups.
 """
+
 from __future__ import annotations
 
 import math
@@ -59,6 +60,7 @@ ORIGINS = ("day0", "response")
 
 
 # --- Time units --------------------------------------------------------------------------------
+
 
 def days_to_months(days):
     """Days -> months (30.4375 days each). Works on scalars, arrays and Series."""
@@ -92,6 +94,7 @@ def format_median(median, lower, upper, unit: str = "days", digits: int = 0) -> 
 
 # --- The analysis rule for events after death --------------------------------------------------
 
+
 def analysis_flags(patients: pd.DataFrame) -> pd.DataFrame:
     """Per patient (same index): what is counted as recorded and as analysed.
 
@@ -106,12 +109,17 @@ def analysis_flags(patients: pd.DataFrame) -> pd.DataFrame:
     responder_an = responder_rec & alive_at(resp)
     relapse_rec = patients["relapse"].astype(bool) & rel.notna()
     relapse_an = relapse_rec & responder_an & (rel > resp) & alive_at(rel)
-    return pd.DataFrame({
-        "patient_id": patients["patient_id"],
-        "responder_recorded": responder_rec, "responder_analysed": responder_an,
-        "relapse_recorded": relapse_rec, "relapse_analysed": relapse_an,
-        "death": patients["death"].astype(bool),
-    }, index=patients.index)
+    return pd.DataFrame(
+        {
+            "patient_id": patients["patient_id"],
+            "responder_recorded": responder_rec,
+            "responder_analysed": responder_an,
+            "relapse_recorded": relapse_rec,
+            "relapse_analysed": relapse_an,
+            "death": patients["death"].astype(bool),
+        },
+        index=patients.index,
+    )
 
 
 def _day(x) -> str:
@@ -129,10 +137,17 @@ def analysis_exclusions(patients: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for i in patients.index[fl["responder_recorded"] & ~fl["responder_analysed"]]:
         p = patients.loc[i]
-        rows.append((p["patient_id"], "response", p["response_day"], p["death_day"],
-                     f"response recorded on day {_day(p['response_day'])}, after death on day "
-                     f"{_day(p['death_day'])}: an event recorded after death is not counted; "
-                     "the patient is not in the responder risk set"))
+        rows.append(
+            (
+                p["patient_id"],
+                "response",
+                p["response_day"],
+                p["death_day"],
+                f"response recorded on day {_day(p['response_day'])}, after death on day "
+                f"{_day(p['death_day'])}: an event recorded after death is not counted; "
+                "the patient is not in the responder risk set",
+            )
+        )
     for i in patients.index[fl["relapse_recorded"] & ~fl["relapse_analysed"]]:
         p = patients.loc[i]
         rel, dd, resp = p["relapse_day"], p["death_day"], p["response_day"]
@@ -146,8 +161,15 @@ def analysis_exclusions(patients: pd.DataFrame) -> pd.DataFrame:
             why = "an event recorded after death is not counted"
         if np.isfinite(dd) and rel > dd:
             why = f"recorded after death on day {_day(dd)}; " + why
-        rows.append((p["patient_id"], "relapse", p["relapse_day"], p["death_day"],
-                     f"relapse recorded on day {_day(rel)}: {why}"))
+        rows.append(
+            (
+                p["patient_id"],
+                "relapse",
+                p["relapse_day"],
+                p["death_day"],
+                f"relapse recorded on day {_day(rel)}: {why}",
+            )
+        )
     out = pd.DataFrame(rows, columns=["patient_id", "item", "day", "death_day", "reason"])
     return out.astype({"day": float, "death_day": float})
 
@@ -172,14 +194,15 @@ def reconciliation(patients: pd.DataFrame) -> pd.DataFrame:
         row("Deaths (overall survival)", fl["death"], fl["death"]),
         row("Responders (MCR or PCR): relapse risk set", resp_rec, resp_an, "response"),
         row("Relapses after response", fl["relapse_recorded"], fl["relapse_analysed"], "relapse"),
-        row("Deaths among responders", resp_rec & fl["death"], resp_an & fl["death"],
-            "response"),
+        row("Deaths among responders", resp_rec & fl["death"], resp_an & fl["death"], "response"),
     ]
-    return pd.DataFrame(rows, columns=["quantity", "as_recorded", "as_analysed", "patients",
-                                       "reason"])
+    return pd.DataFrame(
+        rows, columns=["quantity", "as_recorded", "as_analysed", "patients", "reason"]
+    )
 
 
 # --- Endpoints ---------------------------------------------------------------------------------
+
 
 def overall_survival(patients: pd.DataFrame) -> pd.DataFrame:
     """All patients with `time` (days from day 0 to death or last follow-up), `event` (1 = death).
@@ -219,6 +242,7 @@ def relapse_endpoint(patients: pd.DataFrame, origin: str = "day0") -> pd.DataFra
 
 # --- Grouping ----------------------------------------------------------------------------------
 
+
 def groups_of(df: pd.DataFrame, group_col: str | None) -> list[tuple[str, pd.DataFrame]]:
     """(label, rows) per group; missing values form a "Missing" group; no group is dropped."""
     if group_col is None:
@@ -244,31 +268,43 @@ def _per_group(fn, df, group_col, **kw) -> pd.DataFrame:
 
 # --- Kaplan-Meier ------------------------------------------------------------------------------
 
+
 def _check_ci(ci: str) -> None:
     if ci != "log-log":
         raise ValueError("only ci='log-log' is available (lifelines' exponential Greenwood CI)")
 
 
 def _km_one(d: pd.DataFrame, time_col: str, event_col: str, alpha: float) -> pd.DataFrame:
-    kmf = KaplanMeierFitter(alpha=alpha).fit(d[time_col].astype(float),
-                                             d[event_col].astype(bool).astype(int))
+    kmf = KaplanMeierFitter(alpha=alpha).fit(
+        d[time_col].astype(float), d[event_col].astype(bool).astype(int)
+    )
     et = kmf.event_table
     ci = kmf.confidence_interval_survival_function_.reindex(et.index)
     est = kmf.survival_function_.iloc[:, 0].reindex(et.index)
-    out = pd.DataFrame({
-        "time": et.index.astype(float), "at_risk": et["at_risk"].to_numpy(),
-        "events": et["observed"].to_numpy(), "censored": et["censored"].to_numpy(),
-        "estimate": est.to_numpy(), "lower": ci.iloc[:, 0].to_numpy(),
-        "upper": ci.iloc[:, 1].to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            "time": et.index.astype(float),
+            "at_risk": et["at_risk"].to_numpy(),
+            "events": et["observed"].to_numpy(),
+            "censored": et["censored"].to_numpy(),
+            "estimate": est.to_numpy(),
+            "lower": ci.iloc[:, 0].to_numpy(),
+            "upper": ci.iloc[:, 1].to_numpy(),
+        }
+    )
     undefined = out["estimate"] <= 0  # log(-log 0): no CI, as in R
     out.loc[undefined, ["lower", "upper"]] = np.nan
     return out
 
 
-def km_table(df: pd.DataFrame, time_col: str = "time", event_col: str = "event",
-             group_col: str | None = None, ci: str = "log-log", alpha: float = 0.05
-             ) -> pd.DataFrame:
+def km_table(
+    df: pd.DataFrame,
+    time_col: str = "time",
+    event_col: str = "event",
+    group_col: str | None = None,
+    ci: str = "log-log",
+    alpha: float = 0.05,
+) -> pd.DataFrame:
     """Kaplan-Meier table, one row per group and distinct time (plus time 0).
 
     Columns: group ("All" without grouping), time, at_risk, events, censored, estimate, lower,
@@ -295,21 +331,29 @@ def _quantile_time(times, values, q: float = 0.5, tol: float = 1e-8) -> float:
 
 def _median_one(d, time_col, event_col, alpha):
     tab = _km_one(d, time_col, event_col, alpha)
-    q = {k: _quantile_time(tab["time"], tab[c]) for k, c in
-         (("median", "estimate"), ("lower", "lower"), ("upper", "upper"))}
+    q = {
+        k: _quantile_time(tab["time"], tab[c])
+        for k, c in (("median", "estimate"), ("lower", "lower"), ("upper", "upper"))
+    }
     return pd.DataFrame([{"n": len(d), "events": int(d[event_col].astype(bool).sum()), **q}])
 
 
-def km_median(df: pd.DataFrame, time_col: str = "time", event_col: str = "event",
-              group_col: str | None = None, ci: str = "log-log", alpha: float = 0.05
-              ) -> pd.DataFrame:
+def km_median(
+    df: pd.DataFrame,
+    time_col: str = "time",
+    event_col: str = "event",
+    group_col: str | None = None,
+    ci: str = "log-log",
+    alpha: float = 0.05,
+) -> pd.DataFrame:
     """Median survival time per group with its CI (where the CI bands cross 0.5).
 
     Columns: group, n, events, median, lower, upper. Not reached -> NaN (`format_time` -> "NR").
     """
     _check_ci(ci)
-    return _per_group(_median_one, df, group_col, time_col=time_col, event_col=event_col,
-                      alpha=alpha)
+    return _per_group(
+        _median_one, df, group_col, time_col=time_col, event_col=event_col, alpha=alpha
+    )
 
 
 def _step_lookup(table: pd.DataFrame, times: Iterable[float], cols: list[str]) -> pd.DataFrame:
@@ -333,16 +377,28 @@ def _landmark_one(d, time_col, event_col, times, alpha):
     return out.assign(at_risk=_at_risk(d, time_col, out["time"]))
 
 
-def landmarks(df: pd.DataFrame, times: Iterable[float], time_col: str = "time",
-              event_col: str = "event", group_col: str | None = None, alpha: float = 0.05
-              ) -> pd.DataFrame:
+def landmarks(
+    df: pd.DataFrame,
+    times: Iterable[float],
+    time_col: str = "time",
+    event_col: str = "event",
+    group_col: str | None = None,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
     """KM estimate with CI at fixed times (days), e.g. months_to_days(6), months_to_days(12).
 
     Columns: group, time, estimate, lower, upper, at_risk. NaN beyond the last observed time
     when that is a censoring (as R's summary.survfit, which drops such times).
     """
-    return _per_group(_landmark_one, df, group_col, time_col=time_col, event_col=event_col,
-                      times=list(times), alpha=alpha)
+    return _per_group(
+        _landmark_one,
+        df,
+        group_col,
+        time_col=time_col,
+        event_col=event_col,
+        times=list(times),
+        alpha=alpha,
+    )
 
 
 def _risk_one(d, time_col, event_col, ticks):
@@ -350,25 +406,41 @@ def _risk_one(d, time_col, event_col, ticks):
     e = d[event_col].astype(bool).to_numpy()
     ticks = np.asarray(list(ticks), float)
     before = t[None, :] < ticks[:, None]
-    return pd.DataFrame({"tick": ticks, "at_risk": (~before).sum(axis=1),
-                         "events": (before & e).sum(axis=1),
-                         "censored": (before & ~e).sum(axis=1)})
+    return pd.DataFrame(
+        {
+            "tick": ticks,
+            "at_risk": (~before).sum(axis=1),
+            "events": (before & e).sum(axis=1),
+            "censored": (before & ~e).sum(axis=1),
+        }
+    )
 
 
-def risk_table(df: pd.DataFrame, ticks: Iterable[float], time_col: str = "time",
-               event_col: str = "event", group_col: str | None = None) -> pd.DataFrame:
+def risk_table(
+    df: pd.DataFrame,
+    ticks: Iterable[float],
+    time_col: str = "time",
+    event_col: str = "event",
+    group_col: str | None = None,
+) -> pd.DataFrame:
     """KMunicate table under the plot: per group and tick (days), at_risk (time >= tick), and the
     cumulative events and censored before the tick. at_risk + events + censored = n.
 
     For a competing-risks endpoint pass event_col = any event (e.g. `rfs_event`).
     Columns: group, tick, at_risk, events, censored.
     """
-    return _per_group(_risk_one, df, group_col, time_col=time_col, event_col=event_col,
-                      ticks=list(ticks))
+    return _per_group(
+        _risk_one, df, group_col, time_col=time_col, event_col=event_col, ticks=list(ticks)
+    )
 
 
-def patients_at(df: pd.DataFrame, time: float, time_col: str = "time",
-                group_col: str | None = None, group: str | None = None) -> pd.DataFrame:
+def patients_at(
+    df: pd.DataFrame,
+    time: float,
+    time_col: str = "time",
+    group_col: str | None = None,
+    group: str | None = None,
+) -> pd.DataFrame:
     """The rows (patients) whose observation ends at `time` (their event or censoring), e.g. for a
     clicked step or censor mark."""
     rows = dict(groups_of(df, group_col)).get(group if group_col else ALL, df.iloc[0:0])
@@ -376,6 +448,7 @@ def patients_at(df: pd.DataFrame, time: float, time_col: str = "time",
 
 
 # --- Competing risks ---------------------------------------------------------------------------
+
 
 class _AalenJohansen(AalenJohansenFitter):
     """lifelines' Aalen-Johansen without the random jitter of tied event times.
@@ -401,23 +474,32 @@ def _cif_one(d, time_col, status_col, event_of_interest, alpha):
     et = ajf.event_table
     ci = ajf.confidence_interval_.reindex(et.index)
     own = et[f"observed_{event_of_interest}"]
-    out = pd.DataFrame({
-        "time": et.index.astype(float), "at_risk": et["at_risk"].to_numpy(),
-        "events": own.to_numpy(), "competing": (et["observed"] - own).to_numpy(),
-        "censored": et["censored"].to_numpy(),
-        "estimate": ajf.cumulative_density_.iloc[:, 0].reindex(et.index).to_numpy(),
-        # lifelines labels the bands "upper"/"lower" of log(-log F): take min/max to be safe
-        "lower": ci.min(axis=1, skipna=False).to_numpy(),
-        "upper": ci.max(axis=1, skipna=False).to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            "time": et.index.astype(float),
+            "at_risk": et["at_risk"].to_numpy(),
+            "events": own.to_numpy(),
+            "competing": (et["observed"] - own).to_numpy(),
+            "censored": et["censored"].to_numpy(),
+            "estimate": ajf.cumulative_density_.iloc[:, 0].reindex(et.index).to_numpy(),
+            # lifelines labels the bands "upper"/"lower" of log(-log F): take min/max to be safe
+            "lower": ci.min(axis=1, skipna=False).to_numpy(),
+            "upper": ci.max(axis=1, skipna=False).to_numpy(),
+        }
+    )
     zero = out["estimate"] <= 0
     out.loc[zero, ["lower", "upper"]] = 0.0
     return out
 
 
-def cumulative_incidence(df: pd.DataFrame, time_col: str = "time", status_col: str = "status",
-                         event_of_interest: int = RELAPSE, group_col: str | None = None,
-                         alpha: float = 0.05) -> pd.DataFrame:
+def cumulative_incidence(
+    df: pd.DataFrame,
+    time_col: str = "time",
+    status_col: str = "status",
+    event_of_interest: int = RELAPSE,
+    group_col: str | None = None,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
     """Aalen-Johansen cumulative incidence of `event_of_interest`; other non-zero codes of
     `status_col` compete, 0 is censored.
 
@@ -425,25 +507,42 @@ def cumulative_incidence(df: pd.DataFrame, time_col: str = "time", status_col: s
     upper (delta-method CI on log(-log F); [0, 0] while F = 0; NaN where the variance is
     undefined, i.e. when everyone at risk has an event).
     """
-    return _per_group(_cif_one, df, group_col, time_col=time_col, status_col=status_col,
-                      event_of_interest=event_of_interest, alpha=alpha)
+    return _per_group(
+        _cif_one,
+        df,
+        group_col,
+        time_col=time_col,
+        status_col=status_col,
+        event_of_interest=event_of_interest,
+        alpha=alpha,
+    )
 
 
-def cif_landmarks(df: pd.DataFrame, times: Iterable[float], time_col: str = "time",
-                  status_col: str = "status", event_of_interest: int = RELAPSE,
-                  group_col: str | None = None, alpha: float = 0.05) -> pd.DataFrame:
+def cif_landmarks(
+    df: pd.DataFrame,
+    times: Iterable[float],
+    time_col: str = "time",
+    status_col: str = "status",
+    event_of_interest: int = RELAPSE,
+    group_col: str | None = None,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
     """Cumulative incidence with CI at fixed times. Columns as `landmarks`."""
+
     def one(d):
         tab = _cif_one(d, time_col, status_col, event_of_interest, alpha)
         out = _step_lookup(tab, times, ["estimate", "lower", "upper"])
         return out.assign(at_risk=_at_risk(d, time_col, out["time"]))
+
     return _per_group(one, df, group_col)
 
 
 # --- Log-rank ----------------------------------------------------------------------------------
 
-def logrank(df: pd.DataFrame, time_col: str = "time", event_col: str = "event",
-            group_col: str | None = None) -> dict | None:
+
+def logrank(
+    df: pd.DataFrame, time_col: str = "time", event_col: str = "event", group_col: str | None = None
+) -> dict | None:
     """Log-rank test across the groups of `group_col` (missing values form a group).
 
     Returns {"chi2", "df", "p", "groups"}; None with fewer than two groups.
@@ -455,13 +554,19 @@ def logrank(df: pd.DataFrame, time_col: str = "time", event_col: str = "event",
         return None
     labels = pd.concat([pd.Series(g, index=d.index) for g, d in groups])
     d = df.loc[labels.index]
-    res = multivariate_logrank_test(d[time_col].astype(float), labels,
-                                    d[event_col].astype(bool).astype(int))
-    return {"chi2": float(res.test_statistic), "df": int(res.degrees_of_freedom),
-            "p": float(res.p_value), "groups": [g for g, _ in groups]}
+    res = multivariate_logrank_test(
+        d[time_col].astype(float), labels, d[event_col].astype(bool).astype(int)
+    )
+    return {
+        "chi2": float(res.test_statistic),
+        "df": int(res.degrees_of_freedom),
+        "p": float(res.p_value),
+        "groups": [g for g, _ in groups],
+    }
 
 
 # --- Endpoints given as data (ADaM ADTTE, `Trial.tte`) -----------------------------------------
+
 
 def tte_endpoint(patients: pd.DataFrame, tte: pd.DataFrame, endpoint: str) -> pd.DataFrame:
     """The patients (with every patient column, for grouping) who have a record of `endpoint` in
@@ -469,5 +574,6 @@ def tte_endpoint(patients: pd.DataFrame, tte: pd.DataFrame, endpoint: str) -> pd
     censored) added. Patients without a record are not in the analysis of that endpoint."""
     rows = tte.loc[tte["endpoint"] == endpoint, ["patient_id", "time", "event"]]
     out = patients.drop(columns=[c for c in ("time", "event") if c in patients]).merge(
-        rows, on="patient_id", how="inner")
+        rows, on="patient_id", how="inner"
+    )
     return out.astype({"time": float, "event": int})

@@ -5,6 +5,7 @@ Each table comes twice: as tidy numbers (one row per group and quantity, for tes
 exports) and as a display frame (formatted text, one column per center plus "Overall"). Pure:
 frames in, new frames out; the inputs are never modified.
 """
+
 from __future__ import annotations
 
 import math
@@ -31,8 +32,13 @@ RESPONSE_OUTCOMES = {
     "pcr": ("Partial clinical response (PCR)", ("PCR",)),
     "overall": ("Overall response (MCR or PCR)", ("MCR", "PCR")),
 }
-AE_COLUMNS = {"patient_id": "Patient", "term": "Event", "severity": "Severity", "day": "Day",
-              "related": "Related to treatment"}
+AE_COLUMNS = {
+    "patient_id": "Patient",
+    "term": "Event",
+    "severity": "Severity",
+    "day": "Day",
+    "related": "Related to treatment",
+}
 
 
 @dataclass(frozen=True)
@@ -64,16 +70,22 @@ def table_groups(trial: Trial, patients: pd.DataFrame) -> list[Group]:
 
 # --- Descriptive statistics ---------------------------------------------------------------------
 
+
 def continuous(values: pd.Series) -> dict:
     """n, mean, SD (n - 1), median and quartiles (R's default type 7) of the non-missing values."""
     v = pd.to_numeric(values, errors="coerce").dropna().to_numpy(float)
     n = len(v)
     if n == 0:
-        return {"n": 0, "mean": np.nan, "sd": np.nan, "median": np.nan, "q1": np.nan,
-                "q3": np.nan}
+        return {"n": 0, "mean": np.nan, "sd": np.nan, "median": np.nan, "q1": np.nan, "q3": np.nan}
     q1, median, q3 = np.percentile(v, [25, 50, 75])
-    return {"n": n, "mean": float(v.mean()), "sd": float(v.std(ddof=1)) if n > 1 else np.nan,
-            "median": float(median), "q1": float(q1), "q3": float(q3)}
+    return {
+        "n": n,
+        "mean": float(v.mean()),
+        "sd": float(v.std(ddof=1)) if n > 1 else np.nan,
+        "median": float(median),
+        "q1": float(q1),
+        "q3": float(q3),
+    }
 
 
 def count(mask: pd.Series, known: pd.Series | None = None) -> dict:
@@ -97,6 +109,7 @@ def exact_ci(k: int, n: int, level: float = CI_LEVEL) -> tuple[float, float]:
 
 # --- Table 1: baseline characteristics ----------------------------------------------------------
 
+
 class BaselineValues:
     """Baseline (month 0) values of a measure for the selected patients in the measure's
     population, found once and then split by center (one search of the measure's rows per
@@ -107,11 +120,15 @@ class BaselineValues:
         if measure.population and measure.population in patients:
             patients = patients.loc[patients[measure.population].eq(True)]
         m = trial.measure_table(code)
-        rows = m.loc[(m["month"] == BASELINE_MONTH)
-                     & m["patient_id"].isin(patients["patient_id"]), ["patient_id", "value"]]
+        rows = m.loc[
+            (m["month"] == BASELINE_MONTH) & m["patient_id"].isin(patients["patient_id"]),
+            ["patient_id", "value"],
+        ]
         self._centers = rows["patient_id"].map(
-            patients.set_index("patient_id")[column].astype(str) if column != "center"
-            else patients.set_index("patient_id")["center"])
+            patients.set_index("patient_id")[column].astype(str)
+            if column != "center"
+            else patients.set_index("patient_id")["center"]
+        )
         self.all = rows["value"]
 
     @cached_property
@@ -132,24 +149,44 @@ def baseline_variables(trial: Trial) -> list[dict]:
         out.append({"key": "age", "label": "Age, years", "kind": "continuous"})
     if "sex" in p:
         for s in [s for s in ("F", "M") if s in set(p["sex"].dropna())] + sorted(
-                set(p["sex"].dropna()) - {"F", "M"}):
-            out.append({"key": f"sex_{s}", "label": f"{SEX_LABELS.get(s, s)}, n (%)",
-                        "kind": "count", "column": "sex", "level": s})
+            set(p["sex"].dropna()) - {"F", "M"}
+        ):
+            out.append(
+                {
+                    "key": f"sex_{s}",
+                    "label": f"{SEX_LABELS.get(s, s)}, n (%)",
+                    "kind": "count",
+                    "column": "sex",
+                    "level": s,
+                }
+            )
     if "disease_duration_months" in p:
-        out.append({"key": "disease_duration_months", "label": "Disease duration, months",
-                    "kind": "continuous"})
+        out.append(
+            {
+                "key": "disease_duration_months",
+                "label": "Disease duration, months",
+                "kind": "continuous",
+            }
+        )
     if "lupus_nephritis" in p:
-        out.append({"key": "lupus_nephritis", "label": "Lupus nephritis, n (%)", "kind": "count",
-                    "column": "lupus_nephritis", "level": True})
+        out.append(
+            {
+                "key": "lupus_nephritis",
+                "label": "Lupus nephritis, n (%)",
+                "kind": "count",
+                "column": "lupus_nephritis",
+                "level": True,
+            }
+        )
     # Every measure (native format); the key measures of a study with many (ADaM labs).
-    codes = trial.measure_codes if trial.study.source_format == "native" else \
-        trial.key_measure_codes
+    codes = (
+        trial.measure_codes if trial.study.source_format == "native" else trial.key_measure_codes
+    )
     for code in codes:
         m = trial.study.measure(code)
         unit = f", {m.unit}{' (assumed)' if m.unit_assumed else ''}" if m.unit else ""
         who = f" [{m.population.replace('_', ' ')} only]" if m.population else ""
-        out.append({"key": code, "label": f"{m.label}{unit}{who}", "kind": "measure",
-                    "code": code})
+        out.append({"key": code, "label": f"{m.label}{unit}{who}", "kind": "measure", "code": code})
     return out
 
 
@@ -159,11 +196,21 @@ def baseline_numbers(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     rows = []
     variables = baseline_variables(trial)
     groups = table_groups(trial, patients)
-    baselines = {v["code"]: BaselineValues(trial, patients, v["code"], groups[0].column)
-                 for v in variables if v["kind"] == "measure"}
+    baselines = {
+        v["code"]: BaselineValues(trial, patients, v["code"], groups[0].column)
+        for v in variables
+        if v["kind"] == "measure"
+    }
     for g in groups:
-        rows.append({"variable": "n", "label": "Patients, n", "group": g.label,
-                     "n": len(g.patients), "count": len(g.patients)})
+        rows.append(
+            {
+                "variable": "n",
+                "label": "Patients, n",
+                "group": g.label,
+                "n": len(g.patients),
+                "count": len(g.patients),
+            }
+        )
         for var in variables:
             base = {"variable": var["key"], "label": var["label"], "group": g.label}
             if var["kind"] == "continuous":
@@ -212,35 +259,56 @@ def baseline_table(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     numbers = baseline_numbers(trial, patients)
     groups = list(pd.unique(numbers["group"]))
     sizes = numbers.loc[numbers["variable"] == "n"].set_index("group")["n"]
-    lines: list[dict] = [{"Characteristic": "Patients", "Statistic": "n",
-                          **{g: str(int(sizes[g])) for g in groups}}]
+    lines: list[dict] = [
+        {"Characteristic": "Patients", "Statistic": "n", **{g: str(int(sizes[g])) for g in groups}}
+    ]
     measures_started = False
     for var in baseline_variables(trial):
         part = numbers.loc[numbers["variable"] == var["key"]].set_index("group")
         if var["kind"] == "measure" and not measures_started:
             measures_started = True
-            section = BASELINE_SECTION if trial.study.visit_unit == "month" else \
-                "Measures at baseline"
-            lines.append({"Characteristic": section, "Statistic": "",
-                          **{g: "" for g in groups}})
+            section = (
+                BASELINE_SECTION if trial.study.visit_unit == "month" else "Measures at baseline"
+            )
+            lines.append({"Characteristic": section, "Statistic": "", **{g: "" for g in groups}})
         if var["kind"] == "count":
-            lines.append({"Characteristic": var["label"], "Statistic": "n (%)", **{
-                g: (f"{int(part.at[g, 'count'])} ({_num(part.at[g, 'pct'], 1)} %)"
-                    if part.at[g, "n"] else "–") for g in groups}})
+            lines.append(
+                {
+                    "Characteristic": var["label"],
+                    "Statistic": "n (%)",
+                    **{
+                        g: (
+                            f"{int(part.at[g, 'count'])} ({_num(part.at[g, 'pct'], 1)} %)"
+                            if part.at[g, "n"]
+                            else "–"
+                        )
+                        for g in groups
+                    },
+                }
+            )
             continue
-        source = (trial.patients[var["key"]] if var["kind"] == "continuous"
-                  else BaselineValues(trial, trial.patients, var["code"]).all)
+        source = (
+            trial.patients[var["key"]]
+            if var["kind"] == "continuous"
+            else BaselineValues(trial, trial.patients, var["code"]).all
+        )
         digits = _digits(source)
-        cells = {g: format_continuous(part.loc[g].to_dict(), int(sizes[g]), digits)
-                 for g in groups}
-        lines.append({"Characteristic": var["label"], "Statistic": "mean ± SD",
-                      **{g: cells[g][0] for g in groups}})
-        lines.append({"Characteristic": "", "Statistic": "median (IQR)",
-                      **{g: cells[g][1] for g in groups}})
+        cells = {g: format_continuous(part.loc[g].to_dict(), int(sizes[g]), digits) for g in groups}
+        lines.append(
+            {
+                "Characteristic": var["label"],
+                "Statistic": "mean ± SD",
+                **{g: cells[g][0] for g in groups},
+            }
+        )
+        lines.append(
+            {"Characteristic": "", "Statistic": "median (IQR)", **{g: cells[g][1] for g in groups}}
+        )
     return pd.DataFrame(lines, columns=["Characteristic", "Statistic", *groups])
 
 
 # --- Response rates -----------------------------------------------------------------------------
+
 
 def response_numbers(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     """Tidy response rates: group, outcome, k, n, pct and the exact 95 % CI (in %).
@@ -254,11 +322,21 @@ def response_numbers(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
         for code, (label, values) in RESPONSE_OUTCOMES.items():
             k = int(g.patients["response"].isin(values).sum())
             low, high = exact_ci(k, n)
-            rows.append({"group": g.label, "outcome": code, "label": label, "k": k, "n": n,
-                         "pct": 100 * k / n if n else np.nan,
-                         "ci_low": 100 * low, "ci_high": 100 * high})
-    return pd.DataFrame(rows, columns=["group", "outcome", "label", "k", "n", "pct", "ci_low",
-                                       "ci_high"])
+            rows.append(
+                {
+                    "group": g.label,
+                    "outcome": code,
+                    "label": label,
+                    "k": k,
+                    "n": n,
+                    "pct": 100 * k / n if n else np.nan,
+                    "ci_low": 100 * low,
+                    "ci_high": 100 * high,
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["group", "outcome", "label", "k", "n", "pct", "ci_low", "ci_high"]
+    )
 
 
 def response_table(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
@@ -268,8 +346,11 @@ def response_table(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     for group, part in numbers.groupby("group", sort=False):
         line = {"Group": group, "n": str(int(part["n"].iloc[0]))}
         for r in part.to_dict("records"):
-            line[r["label"]] = (f"{r['k']}/{r['n']} ({_num(r['pct'])} %; "
-                                f"{_num(r['ci_low'])}–{_num(r['ci_high'])})" if r["n"] else "–")
+            line[r["label"]] = (
+                f"{r['k']}/{r['n']} ({_num(r['pct'])} %; {_num(r['ci_low'])}–{_num(r['ci_high'])})"
+                if r["n"]
+                else "–"
+            )
         lines.append(line)
     cols = ["Group", "n", *[label for label, _ in RESPONSE_OUTCOMES.values()]]
     return pd.DataFrame(lines, columns=cols)
@@ -277,10 +358,12 @@ def response_table(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
 
 # --- Table 2: adverse events --------------------------------------------------------------------
 
+
 def _natural_key(value) -> tuple:
     """Sort '2' before '10' and keep text ids in order."""
-    return tuple((0, int(t), "") if t.isdigit() else (1, 0, t)
-                 for t in re.findall(r"\d+|\D+", str(value)))
+    return tuple(
+        (0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.findall(r"\d+|\D+", str(value))
+    )
 
 
 def adverse_event_listing(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
@@ -293,12 +376,15 @@ def adverse_event_listing(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     for c in AE_COLUMNS:
         if c not in out:
             out[c] = pd.NA
-    out["term"] = out["term"].where(out["term"].notna(),
-                                    rows["event"].map({"death": "Death",
-                                                       "adverse_event": "Adverse event"}))
+    out["term"] = out["term"].where(
+        out["term"].notna(), rows["event"].map({"death": "Death", "adverse_event": "Adverse event"})
+    )
     out["day"] = out["day"].astype(int)
-    out = out.assign(_key=out["patient_id"].map(_natural_key)).sort_values(
-        ["_key", "day"], kind="stable").drop(columns="_key")
+    out = (
+        out.assign(_key=out["patient_id"].map(_natural_key))
+        .sort_values(["_key", "day"], kind="stable")
+        .drop(columns="_key")
+    )
     return out[list(AE_COLUMNS)].reset_index(drop=True)
 
 
@@ -308,27 +394,39 @@ def adverse_event_counts(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     listing = adverse_event_listing(trial, patients)
     n = len(patients)
     if listing.empty:
-        return pd.DataFrame(columns=["term", "events", "patients", "pct_patients", "serious",
-                                     "related"])
-    out = listing.groupby("term", sort=True).agg(
-        events=("day", "size"), patients=("patient_id", "nunique"),
-        serious=("severity", lambda s: int((s == "SAE").sum())),
-        related=("related", lambda s: int((s == "yes").sum()))).reset_index()
+        return pd.DataFrame(
+            columns=["term", "events", "patients", "pct_patients", "serious", "related"]
+        )
+    out = (
+        listing.groupby("term", sort=True)
+        .agg(
+            events=("day", "size"),
+            patients=("patient_id", "nunique"),
+            serious=("severity", lambda s: int((s == "SAE").sum())),
+            related=("related", lambda s: int((s == "yes").sum())),
+        )
+        .reset_index()
+    )
     out.insert(3, "pct_patients", 100 * out["patients"] / n if n else np.nan)
-    return out.sort_values(["patients", "events", "term"], ascending=[False, False, True],
-                           kind="stable").reset_index(drop=True)
+    return out.sort_values(
+        ["patients", "events", "term"], ascending=[False, False, True], kind="stable"
+    ).reset_index(drop=True)
 
 
 def adverse_event_count_table(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     counts = adverse_event_counts(trial, patients)
-    return pd.DataFrame({
-        "Event": counts["term"],
-        "Events, n": counts["events"].astype(int).astype(str),
-        "Patients, n (%)": [f"{int(k)} ({_num(p)} %)" for k, p in
-                            zip(counts["patients"], counts["pct_patients"])],
-        "Serious (SAE), n": counts["serious"].astype(int).astype(str),
-        "Related to treatment, n": counts["related"].astype(int).astype(str),
-    })
+    return pd.DataFrame(
+        {
+            "Event": counts["term"],
+            "Events, n": counts["events"].astype(int).astype(str),
+            "Patients, n (%)": [
+                f"{int(k)} ({_num(p)} %)"
+                for k, p in zip(counts["patients"], counts["pct_patients"])
+            ],
+            "Serious (SAE), n": counts["serious"].astype(int).astype(str),
+            "Related to treatment, n": counts["related"].astype(int).astype(str),
+        }
+    )
 
 
 def adverse_event_table(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
@@ -363,6 +461,7 @@ def teae_records(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
 def _order(records: pd.DataFrame) -> list[tuple[str, str | None, str | None]]:
     """(row id, SOC, PT) in display order: any event, then each SOC by subjects (most first,
     then name), each followed by its preferred terms in the same order."""
+
     def by_subjects(counts: pd.Series) -> list:
         return sorted(counts.index, key=lambda k: (-counts[k], str(k)))
 
@@ -379,19 +478,30 @@ def _order(records: pd.DataFrame) -> list[tuple[str, str | None, str | None]]:
 def _counts(records: pd.DataFrame, keys: list[str], order: tuple[str, ...]) -> pd.DataFrame:
     """Subjects, events, subjects with a serious / a related event and subjects by worst
     severity, per `keys` (e.g. SOC, arm), in one pass of group-bys."""
+
     def by(frame: pd.DataFrame):
         # without keys: one group, labelled 0
-        return frame.groupby(keys, sort=False) if keys else frame.groupby(
-            pd.Series(0, index=frame.index))
+        return (
+            frame.groupby(keys, sort=False)
+            if keys
+            else frame.groupby(pd.Series(0, index=frame.index))
+        )
 
-    out = pd.DataFrame({"subjects": by(records)["patient_id"].nunique(),
-                        "events": by(records)["patient_id"].size()})
-    for name, mask in (("serious", records["serious"].astype(bool)),
-                       ("related", records["related_class"] == "yes")):
+    out = pd.DataFrame(
+        {
+            "subjects": by(records)["patient_id"].nunique(),
+            "events": by(records)["patient_id"].size(),
+        }
+    )
+    for name, mask in (
+        ("serious", records["serious"].astype(bool)),
+        ("related", records["related_class"] == "yes"),
+    ):
         out[name] = by(records.loc[mask])["patient_id"].nunique()
     rank = {code: i for i, code in enumerate(order)}
-    sev = records["severity"].map(lambda c: rank.get(str(c), -1)
-                                  if c is not None and not pd.isna(c) else -1)
+    sev = records["severity"].map(
+        lambda c: rank.get(str(c), -1) if c is not None and not pd.isna(c) else -1
+    )
     worst = records.assign(_rank=sev).groupby([*keys, "patient_id"], sort=False)["_rank"].max()
     worst = worst.reset_index()
     codes = [*order, NOT_RECORDED]
@@ -419,8 +529,11 @@ def safety_numbers(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     tables = {}
     for level, keys in (("any", []), ("soc", ["soc"]), ("pt", ["soc", "term"])):
         for by_arm in (True, False):
-            frame = _counts(records, [*keys, "arm"] if by_arm else keys, order) \
-                if len(records) else pd.DataFrame()
+            frame = (
+                _counts(records, [*keys, "arm"] if by_arm else keys, order)
+                if len(records)
+                else pd.DataFrame()
+            )
             tables[(level, by_arm)] = frame.to_dict("index")
     stats = ["subjects", "events", "serious", "related", *[f"sev:{c}" for c in codes]]
     rows = []
@@ -436,11 +549,32 @@ def safety_numbers(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
             values = frame.get(k, {})
             got = {c: int(values.get(c, 0)) for c in stats}
             n = denominators[arm]
-            rows.append({"row": row_id, "soc": soc, "term": term,
-                         "label": term or soc or ANY_TEAE, "arm": arm, "N": n, **got,
-                         "pct": 100 * got["subjects"] / n if n else np.nan})
-    columns = ["row", "soc", "term", "label", "arm", "N", "subjects", "pct", "events", "serious",
-               "related", *[f"sev:{c}" for c in codes]]
+            rows.append(
+                {
+                    "row": row_id,
+                    "soc": soc,
+                    "term": term,
+                    "label": term or soc or ANY_TEAE,
+                    "arm": arm,
+                    "N": n,
+                    **got,
+                    "pct": 100 * got["subjects"] / n if n else np.nan,
+                }
+            )
+    columns = [
+        "row",
+        "soc",
+        "term",
+        "label",
+        "arm",
+        "N",
+        "subjects",
+        "pct",
+        "events",
+        "serious",
+        "related",
+        *[f"sev:{c}" for c in codes],
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -453,8 +587,7 @@ def related_codes(trial: Trial) -> tuple[list[str], list[str]]:
     return yes, no
 
 
-def safety_table(trial: Trial, patients: pd.DataFrame, breakdown: str = "subjects"
-                 ) -> pd.DataFrame:
+def safety_table(trial: Trial, patients: pd.DataFrame, breakdown: str = "subjects") -> pd.DataFrame:
     """Display safety table: 'System organ class / Preferred term', then per arm (and Total)
     the chosen statistic: subjects 'n (%)', events, or subjects by worst severity, with a
     serious or with a related event. Preferred terms are indented under their SOC."""
@@ -466,10 +599,14 @@ def safety_table(trial: Trial, patients: pd.DataFrame, breakdown: str = "subject
     for r in numbers.to_dict("records"):
         line = lines.get(r["row"])
         if line is None:
-            name = (f"    {r['term']}" if r["term"] is not None else
-                    str(r["soc"]) if r["soc"] is not None else ANY_TEAE)
-            line = lines[r["row"]] = {"row": r["row"],
-                                      "System organ class / Preferred term": name}
+            name = (
+                f"    {r['term']}"
+                if r["term"] is not None
+                else str(r["soc"])
+                if r["soc"] is not None
+                else ANY_TEAE
+            )
+            line = lines[r["row"]] = {"row": r["row"], "System organ class / Preferred term": name}
         head = f"{r['arm']} (N={r['N']})"
         if breakdown == "severity":
             for c in sev_cols:
@@ -486,8 +623,7 @@ def _n_pct(k: int, n: int) -> str:
     return f"{int(k)} ({_num(100 * k / n)} %)" if n else "–"
 
 
-def subjects_with(trial: Trial, patients: pd.DataFrame, row_id: str, arm: str | None
-                  ) -> list[str]:
+def subjects_with(trial: Trial, patients: pd.DataFrame, row_id: str, arm: str | None) -> list[str]:
     """The subjects behind one cell of the safety table (a clicked cell): those with a
     treatment-emergent event of the row in the arm (any arm for None or Total)."""
     records = teae_records(trial, patients)

@@ -12,6 +12,7 @@ that look like what they are.
   Patient ids are also part of a page address (`/patients/<id>`): "." and ".." and the
   backslash cannot be, and at most `MAX_PATIENT_ID_CHARS` characters are accepted.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -29,8 +30,10 @@ def encodable(text: str) -> bool:
 
 def _name(ch: str) -> str:
     return unicodedata.name(ch, "") or {
-        "Cs": "a lone surrogate", "Co": "a private-use character",
-        "Cn": "an unassigned code point"}.get(unicodedata.category(ch), "a control character")
+        "Cs": "a lone surrogate",
+        "Co": "a private-use character",
+        "Cn": "an unassigned code point",
+    }.get(unicodedata.category(ch), "a control character")
 
 
 def describe(ch: str) -> str:
@@ -40,16 +43,19 @@ def describe(ch: str) -> str:
 
 def escaped(text: str) -> str:
     """`text` with its invisible, control and unencodable characters written as escapes."""
-    return "".join(c if c.isprintable() and encodable(c) else
-                   (f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}")
-                   for c in text)
+    return "".join(
+        c
+        if c.isprintable() and encodable(c)
+        else (f"\\u{ord(c):04x}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08x}")
+        for c in text
+    )
 
 
 def shown(text: str, limit: int = 80) -> str:
     """`text` as it may appear in a finding: invisible and unencodable characters written as
     escapes (so that the report shows them), at most `limit` characters."""
     out = escaped(text)
-    return out if len(out) <= limit else out[:limit - 1] + "…"
+    return out if len(out) <= limit else out[: limit - 1] + "…"
 
 
 def normal(text: str) -> str:
@@ -65,8 +71,20 @@ def normal(text: str) -> str:
 def _kind(ch: str) -> str:
     cat = unicodedata.category(ch)
     if cat == "Cf":
-        bidi = unicodedata.bidirectional(ch) in ("LRE", "RLE", "LRO", "RLO", "PDF", "LRI",
-                                                  "RLI", "FSI", "PDI", "LRM", "RLM", "ALM")
+        bidi = unicodedata.bidirectional(ch) in (
+            "LRE",
+            "RLE",
+            "LRO",
+            "RLO",
+            "PDF",
+            "LRI",
+            "RLI",
+            "FSI",
+            "PDI",
+            "LRM",
+            "RLM",
+            "ALM",
+        )
         return "a direction-control character" if bidi else "an invisible character"
     if cat in ("Zs", "Zl", "Zp"):
         return "a space other than the plain space"
@@ -80,16 +98,20 @@ def identifier_problem(text: str, patient_id: bool = False) -> str | None:
     value", or None if it can."""
     if not text.isprintable():
         ch = next(c for c in text if not c.isprintable())
-        return (f"holds {_kind(ch)} ({describe(ch)}): identifiers must be visible text, since "
-                f"two ids differing only by it look the same")
+        return (
+            f"holds {_kind(ch)} ({describe(ch)}): identifiers must be visible text, since "
+            f"two ids differing only by it look the same"
+        )
     if patient_id:
         if text in (".", ".."):
             return "is '.' or '..', which the patient page's address cannot hold"
         if "\\" in text:
             return "holds a backslash, which the patient page's address cannot hold"
         if len(text) > MAX_PATIENT_ID_CHARS:
-            return (f"has {len(text):,} characters; a patient id has at most "
-                    f"{MAX_PATIENT_ID_CHARS} (the patient page's address holds it)")
+            return (
+                f"has {len(text):,} characters; a patient id has at most "
+                f"{MAX_PATIENT_ID_CHARS} (the patient page's address holds it)"
+            )
     return None
 
 
@@ -97,9 +119,12 @@ def identifier_problems(values: list[str], patient_id: bool = False) -> dict[str
     """{value: why it cannot be an identifier} for the distinct `values` that cannot; a list
     of plain visible ids, the common case, is told in one pass over the joined text."""
     joined = "".join(values)
-    if joined.isprintable() and not (patient_id and (
-            "\\" in joined or any(v in (".", "..") or len(v) > MAX_PATIENT_ID_CHARS
-                                  for v in values))):
+    if joined.isprintable() and not (
+        patient_id
+        and (
+            "\\" in joined or any(v in (".", "..") or len(v) > MAX_PATIENT_ID_CHARS for v in values)
+        )
+    ):
         return {}
     why = {v: identifier_problem(v, patient_id) for v in values}
     return {v: w for v, w in why.items() if w}

@@ -8,6 +8,7 @@ their own bounds (file count, unpacked size, read in chunks so that a lying head
 us write more). Files that are not data (define.xml, a readme, macOS resource forks) are set
 aside and reported, never silently.
 """
+
 from __future__ import annotations
 
 import io
@@ -103,12 +104,19 @@ class _Writer:
             self.staged.ignored.append((shown_name, reason))
             return
         if not _SAFE_NAME.match(name):
-            self.problems.append(Finding("error", shown_name, "the file name has characters "
-                                         "that are not accepted (use letters, digits, . _ -)"))
+            self.problems.append(
+                Finding(
+                    "error",
+                    shown_name,
+                    "the file name has characters "
+                    "that are not accepted (use letters, digits, . _ -)",
+                )
+            )
             return
         if name.lower() in (w.lower() for w in self.staged.written):
-            self.problems.append(Finding("error", shown_name, f"a second file named {name}: "
-                                         "keep one file per name"))
+            self.problems.append(
+                Finding("error", shown_name, f"a second file named {name}: keep one file per name")
+            )
             return
         if len(self.staged.written) >= self.limits.max_files:
             raise _refuse(f"more than {self.limits.max_files} data files")
@@ -121,8 +129,10 @@ class _Writer:
             for chunk in chunks:
                 self.unpacked += len(chunk)
                 if self.unpacked > self.limits.max_unpacked_bytes:
-                    raise _refuse("the files unpack to more than "
-                                  f"{_megabytes(self.limits.max_unpacked_bytes)}")
+                    raise _refuse(
+                        "the files unpack to more than "
+                        f"{_megabytes(self.limits.max_unpacked_bytes)}"
+                    )
                 out.write(chunk)
 
 
@@ -151,7 +161,7 @@ def declared_entries(stream: BinaryIO) -> int | None:
     stream.seek(0)
     if at < 0 or len(tail) < at + 12:
         return None
-    return struct.unpack("<H", tail[at + 10:at + 12])[0]
+    return struct.unpack("<H", tail[at + 10 : at + 12])[0]
 
 
 def _unpack(writer: _Writer, name: str, stream: BinaryIO) -> None:
@@ -177,10 +187,16 @@ def _unpack(writer: _Writer, name: str, stream: BinaryIO) -> None:
             else:
                 try:
                     writer.add(shown, _member_chunks(archive, info))
-                except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError,
-                        NotImplementedError) as err:
-                    writer.problems.append(Finding("error", shown, f"cannot be unpacked "
-                                                   f"({type(err).__name__})"))
+                except (
+                    zipfile.BadZipFile,
+                    zipfile.LargeZipFile,
+                    OSError,
+                    EOFError,
+                    NotImplementedError,
+                ) as err:
+                    writer.problems.append(
+                        Finding("error", shown, f"cannot be unpacked ({type(err).__name__})")
+                    )
 
 
 def _as_stream(data: bytes | BinaryIO) -> BinaryIO:
@@ -203,6 +219,7 @@ def _xlsx_size(path: Path) -> int:
 
 def _parquet_size(path: Path) -> int:
     import pyarrow.parquet as pq
+
     meta = pq.ParquetFile(path).metadata
     encoded = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
     # Repeated values are stored once (dictionaries); in memory each cell takes 8 bytes or more.
@@ -211,6 +228,7 @@ def _parquet_size(path: Path) -> int:
 
 def _sas7bdat_size(path: Path) -> int:
     import pyreadstat
+
     _, meta = pyreadstat.read_sas7bdat(str(path), metadataonly=True)
     return int(meta.number_rows or 0) * max(1, len(meta.column_names)) * 8
 
@@ -234,12 +252,15 @@ def expanded_size(path: Path) -> int:
 def check_expanded(staged: StagedUpload, limits: UploadLimits) -> None:
     total = sum(expanded_size(staged.folder / name) for name in staged.written)
     if total > limits.max_unpacked_bytes:
-        raise _refuse(f"the data files expand to about {_megabytes(total)} when read; the "
-                      f"limit is {_megabytes(limits.max_unpacked_bytes)}")
+        raise _refuse(
+            f"the data files expand to about {_megabytes(total)} when read; the "
+            f"limit is {_megabytes(limits.max_unpacked_bytes)}"
+        )
 
 
-def stage_upload(files: list[tuple[str, bytes | BinaryIO]], folder: Path,
-                 limits: UploadLimits = UploadLimits()) -> StagedUpload:
+def stage_upload(
+    files: list[tuple[str, bytes | BinaryIO]], folder: Path, limits: UploadLimits = UploadLimits()
+) -> StagedUpload:
     """Write the uploaded (name, bytes or binary stream) files into the empty `folder`,
     unpacking zip archives, and check what they expand to when read.
 

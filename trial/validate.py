@@ -16,6 +16,7 @@ Three layers, all reported together (nothing stops at the first problem):
 
 Each rule reports at most `CAP` rows, then one finding saying how many more there are.
 """
+
 from __future__ import annotations
 
 import math
@@ -41,23 +42,42 @@ MAX_TEXT_CHARS = 10_000  # any other text cell
 ID_COLUMNS = ("patient_id", "center", "measure", "event", "term")
 IDENTIFIERS = ("patient_id", "center", "measure")  # must be visible text (trial/text.py)
 # study.json texts: what each is shown as (a page title, a heading, a footnote)
-TEXT_CHARS = {"title": 300, "short_title": 80, "registry_id": 100, "citation": 2_000,
-              "data_note": 5_000, "time_origin": 200, "label": 200, "unit": 100,
-              "category": 100, "population": 100}
+TEXT_CHARS = {
+    "title": 300,
+    "short_title": 80,
+    "registry_id": 100,
+    "citation": 2_000,
+    "data_note": 5_000,
+    "time_origin": 200,
+    "label": 200,
+    "unit": 100,
+    "category": 100,
+    "population": 100,
+}
 # A text that a spreadsheet would run as a formula (CSV/formula injection): = or @ first, or
 # + or - followed by a function call. Kept and shown as text, never evaluated; reported.
 FORMULA_RE = r"^\s*(?:[=@]|[+-]\s*[A-Za-z_][A-Za-z0-9_.]*\s*\()"
-DERIVED = ("response", "response_day", "relapse", "relapse_day", "death", "death_day",
-           "followup_end_day")  # columns added by model.derive_outcomes
+DERIVED = (
+    "response",
+    "response_day",
+    "relapse",
+    "relapse_day",
+    "death",
+    "death_day",
+    "followup_end_day",
+)  # columns added by model.derive_outcomes
 STUDY = "study.json"
 TRUE_WORDS = ("true", "yes", "1")
 FALSE_WORDS = ("false", "no", "0")
-AFTER_DEATH_RULE = ("Rule: events recorded after death are not counted in time-to-event "
-                    "analyses; counts are shown as recorded and as analysed.")
+AFTER_DEATH_RULE = (
+    "Rule: events recorded after death are not counted in time-to-event "
+    "analyses; counts are shown as recorded and as analysed."
+)
 
 
 # ---------------------------------------------------------------------------------------------
 # Column specifications of the three tables (data/README.md)
+
 
 @dataclass(frozen=True)
 class Col:
@@ -147,8 +167,10 @@ def _comma_hint(v: str) -> str:
         return "; write decimals with a point, e.g. 1.5"
     if v.strip().lower().lstrip("+-") in ("nan", "inf", "infinity"):
         return "; NaN and infinity are not accepted"
-    if re.fullmatch(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*", v) and \
-            abs(float(v)) > MAX_WHOLE:
+    if (
+        re.fullmatch(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*", v)
+        and abs(float(v)) > MAX_WHOLE
+    ):
         return "; the number is too large to be used here"
     return ""
 
@@ -157,22 +179,35 @@ def _rules(col: Col) -> list[_Rule]:
     rules: list[_Rule] = []
     blank_ok = "" if col.required else " (leave the cell empty if unknown)"
     if col.required:
-        rules.append(_Rule("required", lambda s: ~is_blank(s),
-                           lambda v: "a value is required here; the cell is empty"))
+        rules.append(
+            _Rule(
+                "required",
+                lambda s: ~is_blank(s),
+                lambda v: "a value is required here; the cell is empty",
+            )
+        )
     if col.kind == "int":
-        rules.append(_Rule("whole_number",
-                           lambda s: is_blank(s) | _whole(_num(s)),
-                           lambda v: f"expected a whole number{blank_ok}" + _comma_hint(v)))
+        rules.append(
+            _Rule(
+                "whole_number",
+                lambda s: is_blank(s) | _whole(_num(s)),
+                lambda v: f"expected a whole number{blank_ok}" + _comma_hint(v),
+            )
+        )
     elif col.kind == "number":
-        rules.append(_Rule("number", lambda s: is_blank(s) | np.isfinite(_num(s)),
-                           lambda v: f"expected a number{blank_ok}" + _comma_hint(v)))
+        rules.append(
+            _Rule(
+                "number",
+                lambda s: is_blank(s) | np.isfinite(_num(s)),
+                lambda v: f"expected a number{blank_ok}" + _comma_hint(v),
+            )
+        )
     if col.kind in ("int", "number") and (col.min is not None or col.max is not None):
         lo = -np.inf if col.min is None else col.min
         hi = np.inf if col.max is None else col.max
         what = "a whole number" if col.kind == "int" else "a number"
         words = f"expected {what} {_range_words(col.min, col.max)}"
-        rules.append(_Rule("range", lambda s: ~((_num(s) < lo) | (_num(s) > hi)),
-                           lambda v: words))
+        rules.append(_Rule("range", lambda s: ~((_num(s) < lo) | (_num(s) > hi)), lambda v: words))
     if col.kind in ("int", "number") and col.bound is not None:
         bound = col.bound
         usable = _whole if col.kind == "int" else np.isfinite  # others: reported above
@@ -181,21 +216,35 @@ def _rules(col: Col) -> list[_Rule]:
             v = _num(s)
             return ~(usable(v) & (v.abs() > bound))
 
-        rules.append(_Rule("magnitude", within,
-                           lambda v: f"the number is beyond ±{bound:,g}: more than any trial "
-                                     f"has (days: 100 years, months: 1,200)"))
+        rules.append(
+            _Rule(
+                "magnitude",
+                within,
+                lambda v: (
+                    f"the number is beyond ±{bound:,g}: more than any trial "
+                    f"has (days: 100 years, months: 1,200)"
+                ),
+            )
+        )
     if col.kind == "bool":
         words = ", ".join(TRUE_WORDS + FALSE_WORDS)
-        rules.append(_Rule("boolean",
-                           lambda s: is_blank(s) | _to_bool(s).notna(),
-                           lambda v: f"expected true or false (accepted: {words}, any case)"))
+        rules.append(
+            _Rule(
+                "boolean",
+                lambda s: is_blank(s) | _to_bool(s).notna(),
+                lambda v: f"expected true or false (accepted: {words}, any case)",
+            )
+        )
     if col.kind == "choice":
         choices = col.choices
         lower = {c.lower(): c for c in choices}
 
         def message(v: str) -> str:
-            hint = f" (write '{lower[v.lower()]}': values are case-sensitive)" \
-                if v.lower() in lower else ""
+            hint = (
+                f" (write '{lower[v.lower()]}': values are case-sensitive)"
+                if v.lower() in lower
+                else ""
+            )
             return f"expected one of: {', '.join(choices)}{hint}"
 
         rules.append(_Rule("choice", lambda s: (s == "") | s.isin(choices), message))
@@ -214,6 +263,7 @@ def _schema(table: str) -> tuple[pa.DataFrameSchema, dict[str, list[_Rule]]]:
 
 # ---------------------------------------------------------------------------------------------
 # Result and reporting helpers
+
 
 @dataclass
 class Validated:
@@ -245,12 +295,18 @@ def _rows_text(rows: Iterable[int]) -> str:
 
 
 def _more(level: str, file: str, rule: str, n: int, what: str) -> Finding:
-    return Finding(level, file, f"… and {n} more {what} with the same problem ({rule})",
-                   rule=rule)
+    return Finding(level, file, f"… and {n} more {what} with the same problem ({rule})", rule=rule)
 
 
-def _report(out: list[Finding], level: str, file: str, rule: str, rows: pd.DataFrame,
-            make: Callable[[Any, pd.Series], dict], what: str = "rows") -> None:
+def _report(
+    out: list[Finding],
+    level: str,
+    file: str,
+    rule: str,
+    rows: pd.DataFrame,
+    make: Callable[[Any, pd.Series], dict],
+    what: str = "rows",
+) -> None:
     """Append one finding per row of `rows` (at most CAP); `make(index, row)` gives the fields."""
     for idx, r in rows.head(CAP).iterrows():
         out.append(Finding(level, file, rule=rule, **make(idx, r)))
@@ -267,10 +323,33 @@ def _list(values: Iterable, limit: int = 15) -> str:
 # ---------------------------------------------------------------------------------------------
 # study.json
 
-_STUDY_KEYS = {"title", "short_title", "registry_id", "citation", "data_status", "data_note",
-               "time_origin", "centers", "visits", "measures"}
-_MEASURE_KEYS = {"code", "label", "unit", "unit_assumed", "better", "ref_low", "ref_high", "min",
-                 "max", "key", "population", "log_scale", "category"}
+_STUDY_KEYS = {
+    "title",
+    "short_title",
+    "registry_id",
+    "citation",
+    "data_status",
+    "data_note",
+    "time_origin",
+    "centers",
+    "visits",
+    "measures",
+}
+_MEASURE_KEYS = {
+    "code",
+    "label",
+    "unit",
+    "unit_assumed",
+    "better",
+    "ref_low",
+    "ref_high",
+    "min",
+    "max",
+    "key",
+    "population",
+    "log_scale",
+    "category",
+}
 _VISIT_KEYS = {"month", "label", "day"}
 CODE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
@@ -290,6 +369,7 @@ def _is_whole(v: Any) -> bool:
 
 def _show(v: Any) -> str:
     import json
+
     return json.dumps(v, ensure_ascii=False)[:80]
 
 
@@ -299,8 +379,16 @@ def validate_study(study: dict, limits: Limits | None = None) -> list[Finding]:
     out: list[Finding] = []
 
     def err(key: str, message: str, value: Any = None, level: str = "error") -> None:
-        out.append(Finding(level, STUDY, message, key=key, rule="study",
-                           value=None if value is None else _show(value)))
+        out.append(
+            Finding(
+                level,
+                STUDY,
+                message,
+                key=key,
+                rule="study",
+                value=None if value is None else _show(value),
+            )
+        )
 
     def text(obj: dict, key: str, path: str, required: bool = False) -> None:
         if key not in obj or obj[key] is None:
@@ -312,8 +400,12 @@ def validate_study(study: dict, limits: Limits | None = None) -> list[Finding]:
         elif required and not obj[key].strip():
             err(path, "must not be empty", obj[key])
         elif len(obj[key]) > TEXT_CHARS.get(key, MAX_TEXT_CHARS):
-            err(path, f"the text is too long ({len(obj[key]):,} characters; at most "
-                      f"{TEXT_CHARS.get(key, MAX_TEXT_CHARS):,} here)", obj[key][:40] + "…")
+            err(
+                path,
+                f"the text is too long ({len(obj[key]):,} characters; at most "
+                f"{TEXT_CHARS.get(key, MAX_TEXT_CHARS):,} here)",
+                obj[key][:40] + "…",
+            )
 
     def count(key: str, limit: int, what: str) -> bool:
         """Whether the list study[key] is within `limit` (else reported, not looked into)."""
@@ -333,16 +425,19 @@ def validate_study(study: dict, limits: Limits | None = None) -> list[Finding]:
     for k in ("short_title", "registry_id", "citation", "data_note", "time_origin"):
         text(study, k, k)
     if study.get("data_status") not in ("real", "simulated"):
-        err("data_status", "required: expected \"real\" or \"simulated\"", study.get("data_status"))
+        err("data_status", 'required: expected "real" or "simulated"', study.get("data_status"))
     centers = study.get("centers")
-    if centers is not None and not (isinstance(centers, list)
-                                    and all(isinstance(c, str) for c in centers)):
+    if centers is not None and not (
+        isinstance(centers, list) and all(isinstance(c, str) for c in centers)
+    ):
         err("centers", "expected a list of texts", centers)
     elif centers and count("centers", limits.centers, "centers"):
         for i, c in enumerate(centers):
             problem = identifier_problem(c) or (
                 f"too long ({len(c):,} characters; at most {MAX_ID_CHARS})"
-                if len(c) > MAX_ID_CHARS else None)
+                if len(c) > MAX_ID_CHARS
+                else None
+            )
             if problem:
                 err(f"centers[{i}]", f"the center's name {problem}", shown(c))
 
@@ -350,14 +445,18 @@ def validate_study(study: dict, limits: Limits | None = None) -> list[Finding]:
     if not count("visits", limits.visits, "visits"):
         pass
     elif not isinstance(visits, list) or not visits:
-        err("visits", "required: expected a non-empty list of visits "
-                      "({\"month\": 0, \"label\": \"Baseline\", \"day\": 0}, ...)", visits)
+        err(
+            "visits",
+            "required: expected a non-empty list of visits "
+            '({"month": 0, "label": "Baseline", "day": 0}, ...)',
+            visits,
+        )
     else:
         months: dict[Any, int] = {}
         for i, v in enumerate(visits):
             p = f"visits[{i}]"
             if not isinstance(v, dict):
-                err(p, "expected an object {\"month\": ..., \"label\": ..., \"day\": ...}", v)
+                err(p, 'expected an object {"month": ..., "label": ..., "day": ...}', v)
                 continue
             for k in sorted(set(v) - _VISIT_KEYS):
                 err(f"{p}.{k}", "unknown key, ignored (check the spelling)", level="warning")
@@ -372,11 +471,17 @@ def validate_study(study: dict, limits: Limits | None = None) -> list[Finding]:
                 months[m] = i
             text(v, "label", f"{p}.label", required=True)
             if not _is_whole(v.get("day")):
-                err(f"{p}.day", "required: expected a whole number (the target study day)",
-                    v.get("day"))
+                err(
+                    f"{p}.day",
+                    "required: expected a whole number (the target study day)",
+                    v.get("day"),
+                )
             elif abs(v["day"]) > MAX_DAY:
-                err(f"{p}.day", f"expected a study day between -{MAX_DAY:,} and {MAX_DAY:,} "
-                                f"(100 years)", v["day"])
+                err(
+                    f"{p}.day",
+                    f"expected a study day between -{MAX_DAY:,} and {MAX_DAY:,} (100 years)",
+                    v["day"],
+                )
         if months and 0 not in months:
             err("visits", "no baseline visit: one visit must have month 0")
 
@@ -390,14 +495,18 @@ def validate_study(study: dict, limits: Limits | None = None) -> list[Finding]:
     for i, m in enumerate(measures):
         p = f"measures[{i}]"
         if not isinstance(m, dict):
-            err(p, "expected an object {\"code\": ..., \"label\": ..., ...}", m)
+            err(p, 'expected an object {"code": ..., "label": ..., ...}', m)
             continue
         for k in sorted(set(m) - _MEASURE_KEYS):
             err(f"{p}.{k}", "unknown key, ignored (check the spelling)", level="warning")
         code = m.get("code")
         if not isinstance(code, str) or not CODE_RE.match(code):
-            err(f"{p}.code", "required: expected a code in lower case letters, digits and _ "
-                             "(starting with a letter)", code)
+            err(
+                f"{p}.code",
+                "required: expected a code in lower case letters, digits and _ "
+                "(starting with a letter)",
+                code,
+            )
         elif code in codes:
             err(f"{p}.code", f"code '{code}' is already used by measures[{codes[code]}]", code)
         else:
@@ -408,13 +517,12 @@ def validate_study(study: dict, limits: Limits | None = None) -> list[Finding]:
         for k in ("unit_assumed", "key", "log_scale"):
             flag(m, k, f"{p}.{k}")
         if m.get("better", "none") not in ("lower", "higher", "none"):
-            err(f"{p}.better", "expected \"lower\", \"higher\" or \"none\"", m.get("better"))
+            err(f"{p}.better", 'expected "lower", "higher" or "none"', m.get("better"))
         for k in ("ref_low", "ref_high", "min", "max"):
             if m.get(k) is not None and not _is_number(m[k]):
                 err(f"{p}.{k}", "expected a number or null", m[k])
             elif m.get(k) is not None and abs(m[k]) > MAX_VALUE:
-                err(f"{p}.{k}", f"expected a number between -{MAX_VALUE:g} and {MAX_VALUE:g}",
-                    m[k])
+                err(f"{p}.{k}", f"expected a number between -{MAX_VALUE:g} and {MAX_VALUE:g}", m[k])
         for lo, hi in (("min", "max"), ("ref_low", "ref_high")):
             a, b = m.get(lo), m.get(hi)
             if _is_number(a) and _is_number(b) and a > b:
@@ -435,12 +543,19 @@ def _measure_limits(study: dict) -> pd.DataFrame:
         if isinstance(m, dict) and isinstance(m.get("code"), str):
             lo, hi = m.get("min"), m.get("max")
             pop = m.get("population")
-            rows.append({"measure": m["code"],
-                         "min": float(lo) if _is_number(lo) else np.nan,
-                         "max": float(hi) if _is_number(hi) else np.nan,
-                         "population": pop if isinstance(pop, str) else None})
-    return pd.DataFrame(rows, columns=["measure", "min", "max", "population"]) \
-        .drop_duplicates("measure").set_index("measure")
+            rows.append(
+                {
+                    "measure": m["code"],
+                    "min": float(lo) if _is_number(lo) else np.nan,
+                    "max": float(hi) if _is_number(hi) else np.nan,
+                    "population": pop if isinstance(pop, str) else None,
+                }
+            )
+    return (
+        pd.DataFrame(rows, columns=["measure", "min", "max", "population"])
+        .drop_duplicates("measure")
+        .set_index("measure")
+    )
 
 
 def _visit_days(study: dict) -> dict[int, int]:
@@ -454,6 +569,7 @@ def _visit_days(study: dict) -> dict[int, int]:
 # ---------------------------------------------------------------------------------------------
 # Tables: cell checks (pandera) and typed conversion
 
+
 def _as_checked(table: str, df: pd.DataFrame, extra_bool: Iterable[str]) -> pd.DataFrame:
     """`df` with each typed column kept only where its type is the column's kind (numbers in a
     number or whole-number column, booleans in a boolean one); any other typed column (numbers
@@ -461,8 +577,11 @@ def _as_checked(table: str, df: pd.DataFrame, extra_bool: Iterable[str]) -> pd.D
     exactly the checks and findings of the text path."""
     kinds = {c.name: c.kind for c in SPECS[table]} | {c: "bool" for c in extra_bool}
     takes = {"int": "iuf", "number": "iuf", "bool": "b"}
-    other = [c for c in df.columns
-             if is_typed(df[c]) and df[c].dtype.kind not in takes.get(kinds.get(c), "")]
+    other = [
+        c
+        for c in df.columns
+        if is_typed(df[c]) and df[c].dtype.kind not in takes.get(kinds.get(c), "")
+    ]
     return df.assign(**{c: as_text(df[c]) for c in other}) if other else df
 
 
@@ -474,18 +593,31 @@ def _check_cells(table: str, file: str, df: pd.DataFrame) -> list[Finding]:
     except SchemaErrors as e:
         fc = e.failure_cases
     except SchemaError:  # not expected with lazy=True; report it rather than crash
-        return [Finding("error", file, "could not be checked cell by cell (the table's "
-                                       "structure is not what the checks expect)",
-                        rule="schema")]
+        return [
+            Finding(
+                "error",
+                file,
+                "could not be checked cell by cell (the table's "
+                "structure is not what the checks expect)",
+                rule="schema",
+            )
+        ]
     out: list[Finding] = []
     header = ", ".join(df.columns) if len(df.columns) else "nothing"
     missing = fc.loc[fc["check"] == "column_in_dataframe", "failure_case"]
     for col in missing:
         near = [c for c in df.columns if c.lower().replace(" ", "_") == str(col)]
         hint = f"; found '{near[0]}': names are case-sensitive, in lower case" if near else ""
-        out.append(Finding("error", file, f"required column '{col}' is missing (the header has: "
-                                          f"{header}){hint}", row=1, column=str(col),
-                           rule="missing_column"))
+        out.append(
+            Finding(
+                "error",
+                file,
+                f"required column '{col}' is missing (the header has: {header}){hint}",
+                row=1,
+                column=str(col),
+                rule="missing_column",
+            )
+        )
     cells = fc.loc[fc["schema_context"] == "Column"].copy()
     cells = cells.loc[cells["index"].notna() & cells["check_number"].notna()]
     if cells.empty:
@@ -502,8 +634,11 @@ def _check_cells(table: str, file: str, df: pd.DataFrame) -> list[Finding]:
         for row, value in zip(head["row"], values):
             message = rule.message(value)
             value = value if len(value) <= 100 else value[:99] + "…"
-            out.append(Finding("error", file, message, row=int(row), column=col,
-                               value=value, rule=rule.name))
+            out.append(
+                Finding(
+                    "error", file, message, row=int(row), column=col, value=value, rule=rule.name
+                )
+            )
         if len(grp) > CAP:
             out.append(_more("error", file, rule.name, len(grp) - CAP, f"cells in column '{col}'"))
     return out
@@ -512,10 +647,15 @@ def _check_cells(table: str, file: str, df: pd.DataFrame) -> list[Finding]:
 def _identifier_problems(s: pd.Series, patient_id: bool) -> pd.Series:
     """Per cell of an identifier column: why it cannot be an identifier, or None (each
     distinct value looked at once; trial/text.py)."""
+
     def per_value(u: pd.Series) -> pd.Series:
         why = identifier_problems([v for v in u if v], patient_id)
-        return u.map(why).where(u.isin(list(why)), None) if why else \
-            pd.Series(None, index=u.index, dtype=object)
+        return (
+            u.map(why).where(u.isin(list(why)), None)
+            if why
+            else pd.Series(None, index=u.index, dtype=object)
+        )
+
     return by_value(s, per_value)
 
 
@@ -530,27 +670,58 @@ def _check_text(table: str, file: str, df: pd.DataFrame) -> list[Finding]:
             continue  # checked as numbers and booleans
         s = df[name]
         limit = MAX_ID_CHARS if name in ID_COLUMNS else MAX_TEXT_CHARS
-        look = by_value(s, lambda u: pd.DataFrame({"n": u.str.len(),
-                                                   "formula": u.str.match(FORMULA_RE)}))
+        look = by_value(
+            s, lambda u: pd.DataFrame({"n": u.str.len(), "formula": u.str.match(FORMULA_RE)})
+        )
         n = look["n"]
         too = n > limit
         long = pd.DataFrame({"v": s.loc[too], "n": n.loc[too]})
-        _report(out, "error", file, "too_long", long, lambda i, r, name=name, limit=limit: dict(
-            row=_rownum(i), column=name, value=shown(r["v"], 40),
-            message=f"the text is too long ({r['n']:,} characters; at most {limit:,} in this "
-                    f"column)"))
+        _report(
+            out,
+            "error",
+            file,
+            "too_long",
+            long,
+            lambda i, r, name=name, limit=limit: dict(
+                row=_rownum(i),
+                column=name,
+                value=shown(r["v"], 40),
+                message=f"the text is too long ({r['n']:,} characters; at most {limit:,} in this "
+                f"column)",
+            ),
+        )
         if name in IDENTIFIERS:
             problem = _identifier_problems(s, name == "patient_id").where(~too, None)
             bad = pd.DataFrame({"v": s, "why": problem}).loc[problem.notna()]
-            _report(out, "error", file, "identifier", bad, lambda i, r, name=name: dict(
-                row=_rownum(i), column=name, value=shown(r["v"]),
-                patient_id=shown(r["v"]) if name == "patient_id" else None,
-                message=f"the {name.replace('_', ' ')} {r['why']}"))
+            _report(
+                out,
+                "error",
+                file,
+                "identifier",
+                bad,
+                lambda i, r, name=name: dict(
+                    row=_rownum(i),
+                    column=name,
+                    value=shown(r["v"]),
+                    patient_id=shown(r["v"]) if name == "patient_id" else None,
+                    message=f"the {name.replace('_', ' ')} {r['why']}",
+                ),
+            )
         formula = s.loc[(n <= limit) & look["formula"]].to_frame("v")
-        _report(out, "warning", file, "formula_text", formula, lambda i, r, name=name: dict(
-            row=_rownum(i), column=name, value=r["v"][:80],
-            message="starts like a spreadsheet formula: kept and shown as text, never "
-                    "evaluated; take care when opening exported files in a spreadsheet"))
+        _report(
+            out,
+            "warning",
+            file,
+            "formula_text",
+            formula,
+            lambda i, r, name=name: dict(
+                row=_rownum(i),
+                column=name,
+                value=r["v"][:80],
+                message="starts like a spreadsheet formula: kept and shown as text, never "
+                "evaluated; take care when opening exported files in a spreadsheet",
+            ),
+        )
     return out
 
 
@@ -558,8 +729,11 @@ def _count_centers(file: str, df: pd.DataFrame, limits: Limits) -> list[Finding]
     if "center" not in df or is_typed(df["center"]):
         return []
     n = int(df["center"].nunique())
-    return [over(file, "distinct centers", n, limits.centers, column="center")] \
-        if n > limits.centers else []
+    return (
+        [over(file, "distinct centers", n, limits.centers, column="center")]
+        if n > limits.centers
+        else []
+    )
 
 
 def _to_bool(s: pd.Series) -> pd.Series:
@@ -568,9 +742,11 @@ def _to_bool(s: pd.Series) -> pd.Series:
         out = s.astype(object).where(s.notna(), None)
     else:
         low = s.str.lower()
-        out = pd.Series(np.where(low.isin(TRUE_WORDS), True,
-                                 np.where(low.isin(FALSE_WORDS), False, None)),
-                        index=s.index, dtype=object)
+        out = pd.Series(
+            np.where(low.isin(TRUE_WORDS), True, np.where(low.isin(FALSE_WORDS), False, None)),
+            index=s.index,
+            dtype=object,
+        )
     # plain bool when complete; otherwise True/False/None (object) so that comparisons stay safe
     return out.astype(bool) if out.notna().all() else out
 
@@ -584,15 +760,19 @@ def _typed(table: str, df: pd.DataFrame, extra_bool: Iterable[str] = ()) -> pd.D
         col = spec.get(name, Col(name, "bool" if name in extra_bool else "text"))
         if col.kind in ("int", "number"):
             v = _num(s)
-            ok = np.isfinite(v) & ~(v < (-np.inf if col.min is None else col.min)) \
-                & ~(v > (np.inf if col.max is None else col.max)) \
+            ok = (
+                np.isfinite(v)
+                & ~(v < (-np.inf if col.min is None else col.min))
+                & ~(v > (np.inf if col.max is None else col.max))
                 & ~(v.abs() > (np.inf if col.bound is None else col.bound))
+            )
             if col.kind == "number":
                 out[name] = v.where(ok)
             else:
                 v = v.where(ok & _whole(v))
-                out[name] = v.astype("int64") if col.required and v.notna().all() \
-                    else v.astype("Int64")
+                out[name] = (
+                    v.astype("int64") if col.required and v.notna().all() else v.astype("Int64")
+                )
         elif col.kind == "bool":
             out[name] = _to_bool(s)
         else:
@@ -603,8 +783,10 @@ def _typed(table: str, df: pd.DataFrame, extra_bool: Iterable[str] = ()) -> pd.D
 # ---------------------------------------------------------------------------------------------
 # Cross-table checks
 
-def _provenance(file: str, raw: pd.DataFrame, typed: pd.DataFrame,
-                out: list[Finding]) -> pd.DataFrame:
+
+def _provenance(
+    file: str, raw: pd.DataFrame, typed: pd.DataFrame, out: list[Finding]
+) -> pd.DataFrame:
     """Provenance "recorded" where the column is absent or a cell is empty (said in a warning)."""
     if "provenance" not in typed:
         typed["provenance"] = "recorded"
@@ -612,27 +794,49 @@ def _provenance(file: str, raw: pd.DataFrame, typed: pd.DataFrame,
     empty = raw["provenance"] == ""
     if empty.any():
         rows = [_rownum(i) for i in raw.index[empty]]
-        out.append(Finding("warning", file, f"{len(rows)} row(s) without provenance are taken as "
-                                            f"'recorded' (rows {_rows_text(rows)})",
-                           column="provenance", rule="provenance_default"))
+        out.append(
+            Finding(
+                "warning",
+                file,
+                f"{len(rows)} row(s) without provenance are taken as "
+                f"'recorded' (rows {_rows_text(rows)})",
+                column="provenance",
+                rule="provenance_default",
+            )
+        )
         typed["provenance"] = typed["provenance"].where(~empty, "recorded")
     return typed
 
 
-def _duplicates(out: list[Finding], file: str, df: pd.DataFrame, keys: list[str],
-                describe: Callable[[pd.Series], str], advice: str) -> None:
+def _duplicates(
+    out: list[Finding],
+    file: str,
+    df: pd.DataFrame,
+    keys: list[str],
+    describe: Callable[[pd.Series], str],
+    advice: str,
+) -> None:
     dup = df.duplicated(keys, keep=False)
     if not dup.any():
         return
     d = df.loc[dup, keys].copy()
     d["_first"] = pd.Series(d.index, index=d.index).groupby([d[k] for k in keys]).transform("min")
     later = d.loc[d.index != d["_first"]]
-    _report(out, "error", file, "duplicate", later, lambda i, r: dict(
-        row=_rownum(i), column=keys[-1] if len(keys) > 1 else keys[0],
-        value=str(r[keys[-1]]) if len(keys) > 1 else str(r[keys[0]]),
-        patient_id=str(r["patient_id"]),
-        message=f"{describe(r)} appears twice: rows {_rownum(r['_first'])} and {_rownum(i)}; "
-                f"{advice}"))
+    _report(
+        out,
+        "error",
+        file,
+        "duplicate",
+        later,
+        lambda i, r: dict(
+            row=_rownum(i),
+            column=keys[-1] if len(keys) > 1 else keys[0],
+            value=str(r[keys[-1]]) if len(keys) > 1 else str(r[keys[0]]),
+            patient_id=str(r["patient_id"]),
+            message=f"{describe(r)} appears twice: rows {_rownum(r['_first'])} and {_rownum(i)}; "
+            f"{advice}",
+        ),
+    )
 
 
 def _known(df: pd.DataFrame | None, cols: list[str]) -> pd.DataFrame | None:
@@ -647,8 +851,14 @@ def _known(df: pd.DataFrame | None, cols: list[str]) -> pd.DataFrame | None:
     return d
 
 
-def _cross_checks(study: dict, files: dict[str, str], p: pd.DataFrame, m: pd.DataFrame,
-                  e: pd.DataFrame, out: list[Finding]) -> None:
+def _cross_checks(
+    study: dict,
+    files: dict[str, str],
+    p: pd.DataFrame,
+    m: pd.DataFrame,
+    e: pd.DataFrame,
+    out: list[Finding],
+) -> None:
     """Checks across tables. Cells that failed their own check are missing here, so each
     check looks only at rows whose needed values are known."""
     pf, mf, ef = files["patients"], files["measurements"], files["events"]
@@ -657,15 +867,31 @@ def _cross_checks(study: dict, files: dict[str, str], p: pd.DataFrame, m: pd.Dat
     pid = _known(p, ["patient_id"])
     known = set(pid["patient_id"]) if pid is not None else set()
     if pid is not None:
-        _duplicates(out, pf, pid, ["patient_id"], lambda r: f"patient_id '{r['patient_id']}'",
-                    "patient ids must be unique")
+        _duplicates(
+            out,
+            pf,
+            pid,
+            ["patient_id"],
+            lambda r: f"patient_id '{r['patient_id']}'",
+            "patient ids must be unique",
+        )
     if "published_fields" in p:
         listed = p["published_fields"].dropna().str.split(";").explode().str.strip()
         bad = listed.loc[(listed != "") & ~listed.isin(p.columns)]
         rows = bad.groupby(level=0).agg(lambda s: ", ".join(s)).to_frame("names")
-        _report(out, "warning", pf, "published_fields", rows, lambda i, r: dict(
-            row=_rownum(i), column="published_fields", value=r["names"],
-            message="names a column that is not in patients"))
+        _report(
+            out,
+            "warning",
+            pf,
+            "published_fields",
+            rows,
+            lambda i, r: dict(
+                row=_rownum(i),
+                column="published_fields",
+                value=r["names"],
+                message="names a column that is not in patients",
+            ),
+        )
 
     # -- measurements
     visit_days = _visit_days(study)
@@ -673,43 +899,98 @@ def _cross_checks(study: dict, files: dict[str, str], p: pd.DataFrame, m: pd.Dat
     mp = _known(m, ["patient_id"])
     if mp is not None and known:
         unknown = mp.loc[~mp["patient_id"].isin(known)]
-        _report(out, "error", mf, "unknown_patient", unknown, lambda i, r: dict(
-            row=_rownum(i), column="patient_id", value=r["patient_id"],
-            patient_id=r["patient_id"], message=f"unknown patient: not in {pf}"))
+        _report(
+            out,
+            "error",
+            mf,
+            "unknown_patient",
+            unknown,
+            lambda i, r: dict(
+                row=_rownum(i),
+                column="patient_id",
+                value=r["patient_id"],
+                patient_id=r["patient_id"],
+                message=f"unknown patient: not in {pf}",
+            ),
+        )
     mk = _known(m, ["patient_id", "month", "measure"])
     if mk is not None:
-        _duplicates(out, mf, mk, ["patient_id", "month", "measure"],
-                    lambda r: f"patient '{r['patient_id']}', month {r['month']}, measure "
-                              f"'{r['measure']}'",
-                    "keep one row per patient, visit and measure")
+        _duplicates(
+            out,
+            mf,
+            mk,
+            ["patient_id", "month", "measure"],
+            lambda r: f"patient '{r['patient_id']}', month {r['month']}, measure '{r['measure']}'",
+            "keep one row per patient, visit and measure",
+        )
     mm = _known(m, ["month"])
     if mm is not None and visit_days:
         off = mm.loc[~mm["month"].isin(list(visit_days))]
         sched = ", ".join(str(k) for k in sorted(visit_days))
-        _report(out, "error", mf, "unscheduled_visit", off, lambda i, r: dict(
-            row=_rownum(i), column="month", value=str(r["month"]),
-            patient_id=r.get("patient_id"),
-            message=f"month {r['month']} is not a visit of study.json (visits: months {sched})"))
+        _report(
+            out,
+            "error",
+            mf,
+            "unscheduled_visit",
+            off,
+            lambda i, r: dict(
+                row=_rownum(i),
+                column="month",
+                value=str(r["month"]),
+                patient_id=r.get("patient_id"),
+                message=f"month {r['month']} is not a visit of study.json (visits: months {sched})",
+            ),
+        )
     ms = _known(m, ["measure"])
     if ms is not None and len(limits):
         unknown = ms.loc[~ms["measure"].isin(limits.index)]
         defined = _list(limits.index)
-        _report(out, "error", mf, "unknown_measure", unknown, lambda i, r: dict(
-            row=_rownum(i), column="measure", value=r["measure"], patient_id=r.get("patient_id"),
-            message=f"measure code not defined in study.json measures (defined: {defined})"))
+        _report(
+            out,
+            "error",
+            mf,
+            "unknown_measure",
+            unknown,
+            lambda i, r: dict(
+                row=_rownum(i),
+                column="measure",
+                value=r["measure"],
+                patient_id=r.get("patient_id"),
+                message=f"measure code not defined in study.json measures (defined: {defined})",
+            ),
+        )
     mv = _known(m, ["measure", "value"])
     if mv is not None and len(limits):
         lim = mv.join(limits[["min", "max"]], on="measure")
         bad = lim.loc[(lim["value"] < lim["min"]) | (lim["value"] > lim["max"])]
-        _report(out, "error", mf, "out_of_range", bad, lambda i, r: dict(
-            row=_rownum(i), column="value", value=_fmt(r["value"]), patient_id=r.get("patient_id"),
-            message=f"outside the possible values of '{r['measure']}': expected "
-                    f"{_limits_words(r['min'], r['max'])} (min/max in study.json)"))
+        _report(
+            out,
+            "error",
+            mf,
+            "out_of_range",
+            bad,
+            lambda i, r: dict(
+                row=_rownum(i),
+                column="value",
+                value=_fmt(r["value"]),
+                patient_id=r.get("patient_id"),
+                message=f"outside the possible values of '{r['measure']}': expected "
+                f"{_limits_words(r['min'], r['max'])} (min/max in study.json)",
+            ),
+        )
     for i, x in enumerate(_entries(study, "measures")):
         pop = x.get("population") if isinstance(x, dict) else None
         if isinstance(pop, str) and pop not in p.columns:
-            out.append(Finding("error", STUDY, f"population '{pop}' is not a column of {pf}",
-                               key=f"measures[{i}].population", value=pop, rule="population"))
+            out.append(
+                Finding(
+                    "error",
+                    STUDY,
+                    f"population '{pop}' is not a column of {pf}",
+                    key=f"measures[{i}].population",
+                    value=pop,
+                    rule="population",
+                )
+            )
 
     # values of a measure restricted to a population, from patients outside it (not analysed)
     if mk is not None and "patient_id" in p:
@@ -717,65 +998,120 @@ def _cross_checks(study: dict, files: dict[str, str], p: pd.DataFrame, m: pd.Dat
             if pop not in p.columns:
                 continue  # reported above
             inside = set(p.loc[p[pop].eq(True), "patient_id"].dropna())
-            rows = mk.loc[(mk["measure"] == code) & mk["patient_id"].isin(known)
-                          & ~mk["patient_id"].isin(inside)]
+            rows = mk.loc[
+                (mk["measure"] == code)
+                & mk["patient_id"].isin(known)
+                & ~mk["patient_id"].isin(inside)
+            ]
             if len(rows):
                 ids = _list(pd.unique(rows["patient_id"]), limit=10)
-                out.append(Finding(
-                    "warning", mf, f"{len(rows)} value(s) of '{code}' belong to patients outside "
-                                   f"its population ('{pop}' is not true in {pf}): patients "
-                                   f"{ids}; they are kept but not used in the analyses of "
-                                   f"'{code}'", row=_rownum(rows.index[0]), column="measure",
-                    value=code, rule="outside_population"))
+                out.append(
+                    Finding(
+                        "warning",
+                        mf,
+                        f"{len(rows)} value(s) of '{code}' belong to patients outside "
+                        f"its population ('{pop}' is not true in {pf}): patients "
+                        f"{ids}; they are kept but not used in the analyses of "
+                        f"'{code}'",
+                        row=_rownum(rows.index[0]),
+                        column="measure",
+                        value=code,
+                        rule="outside_population",
+                    )
+                )
 
     # -- events
     ep = _known(e, ["patient_id"])
     if ep is not None and known:
         unknown = ep.loc[~ep["patient_id"].isin(known)]
-        _report(out, "error", ef, "unknown_patient", unknown, lambda i, r: dict(
-            row=_rownum(i), column="patient_id", value=r["patient_id"],
-            patient_id=r["patient_id"], message=f"unknown patient: not in {pf}"))
+        _report(
+            out,
+            "error",
+            ef,
+            "unknown_patient",
+            unknown,
+            lambda i, r: dict(
+                row=_rownum(i),
+                column="patient_id",
+                value=r["patient_id"],
+                patient_id=r["patient_id"],
+                message=f"unknown patient: not in {pf}",
+            ),
+        )
     ev = _known(e, ["patient_id", "day", "event"])
     if ev is None:
         return
     term = ev["term"] if "term" in ev else pd.Series(None, index=ev.index, dtype=object)
     ev = ev.assign(row_=ev.index + 2, term_=term)
     bad = ev.loc[(ev["event"] == "response") & ~ev["term_"].isin(RESPONSE_GRADES)]
-    _report(out, "error", ef, "response_grade", bad, lambda i, r: dict(
-        row=_rownum(i), column="term", value="" if r["term_"] is None else str(r["term_"]),
-        patient_id=r["patient_id"],
-        message=f"a response needs its grade in 'term': expected one of: "
-                f"{', '.join(RESPONSE_GRADES)}"))
+    _report(
+        out,
+        "error",
+        ef,
+        "response_grade",
+        bad,
+        lambda i, r: dict(
+            row=_rownum(i),
+            column="term",
+            value="" if r["term_"] is None else str(r["term_"]),
+            patient_id=r["patient_id"],
+            message=f"a response needs its grade in 'term': expected one of: "
+            f"{', '.join(RESPONSE_GRADES)}",
+        ),
+    )
 
     deaths = ev.loc[ev["event"] == "death"].sort_values(["day", "row_"])
     first_death = deaths.drop_duplicates("patient_id").set_index("patient_id")
     again = deaths.loc[deaths.duplicated("patient_id")]
-    _report(out, "warning", ef, "second_death", again, lambda i, r: dict(
-        row=int(r["row_"]), column="event", value="death", patient_id=r["patient_id"],
-        message=f"patient '{r['patient_id']}' has a death already recorded on day "
-                f"{first_death.at[r['patient_id'], 'day']} (row "
-                f"{first_death.at[r['patient_id'], 'row_']})"))
+    _report(
+        out,
+        "warning",
+        ef,
+        "second_death",
+        again,
+        lambda i, r: dict(
+            row=int(r["row_"]),
+            column="event",
+            value="death",
+            patient_id=r["patient_id"],
+            message=f"patient '{r['patient_id']}' has a death already recorded on day "
+            f"{first_death.at[r['patient_id'], 'day']} (row "
+            f"{first_death.at[r['patient_id'], 'row_']})",
+        ),
+    )
 
     # events after death: one finding per patient, naming every such event and the rule
     death_day = ev["patient_id"].map(first_death["day"])
-    after = ev.loc[(ev["day"] > death_day).fillna(False).astype(bool)
-                   & ~ev.index.isin(again.index)]
+    after = ev.loc[(ev["day"] > death_day).fillna(False).astype(bool) & ~ev.index.isin(again.index)]
 
     def after_death(pid: Any, r: pd.Series) -> dict:
         d = first_death.loc[pid]
         grp = after.loc[after["patient_id"] == pid]
         facts = "; ".join(
             f"{x['event']}{'' if x['term_'] is None else ' ' + str(x['term_'])} on day "
-            f"{x['day']} (row {x['row_']})" for _, x in grp.iterrows())
-        return dict(row=int(r["row_"]), column="day", value=str(r["day"]), patient_id=str(pid),
-                    message=f"patient '{pid}': death is recorded on day {d['day']} (row "
-                            f"{d['row_']}), and {len(grp)} event(s) are recorded after it: "
-                            f"{facts}. Both facts are kept as recorded, not corrected. "
-                            f"{AFTER_DEATH_RULE}")
+            f"{x['day']} (row {x['row_']})"
+            for _, x in grp.iterrows()
+        )
+        return dict(
+            row=int(r["row_"]),
+            column="day",
+            value=str(r["day"]),
+            patient_id=str(pid),
+            message=f"patient '{pid}': death is recorded on day {d['day']} (row "
+            f"{d['row_']}), and {len(grp)} event(s) are recorded after it: "
+            f"{facts}. Both facts are kept as recorded, not corrected. "
+            f"{AFTER_DEATH_RULE}",
+        )
 
-    _report(out, "warning", ef, "event_after_death",
-            after.drop_duplicates("patient_id").set_index("patient_id"), after_death,
-            what="patients")
+    _report(
+        out,
+        "warning",
+        ef,
+        "event_after_death",
+        after.drop_duplicates("patient_id").set_index("patient_id"),
+        after_death,
+        what="patients",
+    )
 
     # events after the last follow-up (a death after it: see the follow-up/death check)
     pl = _known(p, ["patient_id", "last_followup_day"])
@@ -783,33 +1119,71 @@ def _cross_checks(study: dict, files: dict[str, str], p: pd.DataFrame, m: pd.Dat
         lf = pl.drop_duplicates("patient_id").set_index("patient_id")["last_followup_day"]
         ev_lf = ev["patient_id"].map(lf)
         late = ev.assign(lf_=ev_lf)
-        late = late.loc[(ev["day"] > ev_lf).fillna(False).astype(bool)
-                        & (ev["event"] != "death") & ~ev.index.isin(after.index)]
-        _report(out, "warning", ef, "event_after_followup", late, lambda i, r: dict(
-            row=int(r["row_"]), column="day", value=str(r["day"]), patient_id=r["patient_id"],
-            message=f"{r['event']} on day {r['day']} is after the patient's last follow-up "
-                    f"(last_followup_day {int(r['lf_'])} in {pf})"))
+        late = late.loc[
+            (ev["day"] > ev_lf).fillna(False).astype(bool)
+            & (ev["event"] != "death")
+            & ~ev.index.isin(after.index)
+        ]
+        _report(
+            out,
+            "warning",
+            ef,
+            "event_after_followup",
+            late,
+            lambda i, r: dict(
+                row=int(r["row_"]),
+                column="day",
+                value=str(r["day"]),
+                patient_id=r["patient_id"],
+                message=f"{r['event']} on day {r['day']} is after the patient's last follow-up "
+                f"(last_followup_day {int(r['lf_'])} in {pf})",
+            ),
+        )
         prow = pd.Series(pl.index + 2, index=pl["patient_id"]).groupby(level=0).first()
         fd = first_death.join(lf.rename("lf"), how="inner")
         fd = fd.loc[fd["lf"] != fd["day"]]
-        _report(out, "warning", pf, "followup_vs_death", fd, lambda pid, r: dict(
-            row=int(prow[pid]), column="last_followup_day", value=str(r["lf"]),
-            patient_id=str(pid),
-            message=(f"death is recorded on day {r['day']} ({ef} row {r['row_']}), after the "
-                     f"last follow-up day {r['lf']}" if r["lf"] < r["day"] else
-                     f"last_followup_day {r['lf']} is after the death recorded on day "
-                     f"{r['day']} ({ef} row {r['row_']})")
-                    + "; for a patient who died it should be the day of death"),
-            what="patients")
+        _report(
+            out,
+            "warning",
+            pf,
+            "followup_vs_death",
+            fd,
+            lambda pid, r: dict(
+                row=int(prow[pid]),
+                column="last_followup_day",
+                value=str(r["lf"]),
+                patient_id=str(pid),
+                message=(
+                    f"death is recorded on day {r['day']} ({ef} row {r['row_']}), after the "
+                    f"last follow-up day {r['lf']}"
+                    if r["lf"] < r["day"]
+                    else f"last_followup_day {r['lf']} is after the death recorded on day "
+                    f"{r['day']} ({ef} row {r['row_']})"
+                )
+                + "; for a patient who died it should be the day of death",
+            ),
+            what="patients",
+        )
 
     # relapse without a response before it
     first_resp = ev.loc[ev["event"] == "response"].groupby("patient_id")["day"].min()
     rel = ev.loc[ev["event"] == "relapse"]
     rel = rel.loc[~(rel["patient_id"].map(first_resp) < rel["day"]).fillna(False).astype(bool)]
-    _report(out, "warning", ef, "relapse_without_response", rel, lambda i, r: dict(
-        row=int(r["row_"]), column="event", value="relapse", patient_id=r["patient_id"],
-        message=f"relapse on day {r['day']} without a response recorded before it for patient "
-                f"'{r['patient_id']}'"))
+    _report(
+        out,
+        "warning",
+        ef,
+        "relapse_without_response",
+        rel,
+        lambda i, r: dict(
+            row=int(r["row_"]),
+            column="event",
+            value="relapse",
+            patient_id=r["patient_id"],
+            message=f"relapse on day {r['day']} without a response recorded before it for patient "
+            f"'{r['patient_id']}'",
+        ),
+    )
 
     # measurements after death (one finding per patient)
     mt = _known(m, ["patient_id", "month"])
@@ -823,15 +1197,25 @@ def _cross_checks(study: dict, files: dict[str, str], p: pd.DataFrame, m: pd.Dat
         def measured_after(pid: Any, r: pd.Series) -> dict:
             g = late.loc[late["patient_id"] == pid]
             months = ", ".join(str(x) for x in sorted(g["month"].unique()))
-            return dict(row=_rownum(g.index[0]), column="month", value=str(r["month"]),
-                        patient_id=str(pid),
-                        message=f"patient '{pid}' died on day {int(r['dd_'])} ({ef}), but "
-                                f"{len(g)} measurement(s) are dated after it (months {months}; "
-                                f"rows {_rows_text(_rownum(i) for i in g.index)})")
+            return dict(
+                row=_rownum(g.index[0]),
+                column="month",
+                value=str(r["month"]),
+                patient_id=str(pid),
+                message=f"patient '{pid}' died on day {int(r['dd_'])} ({ef}), but "
+                f"{len(g)} measurement(s) are dated after it (months {months}; "
+                f"rows {_rows_text(_rownum(i) for i in g.index)})",
+            )
 
-        _report(out, "warning", mf, "measurement_after_death",
-                late.drop_duplicates("patient_id").set_index("patient_id"), measured_after,
-                what="patients")
+        _report(
+            out,
+            "warning",
+            mf,
+            "measurement_after_death",
+            late.drop_duplicates("patient_id").set_index("patient_id"),
+            measured_after,
+            what="patients",
+        )
 
     # no baseline value of a measure that has later values (one finding per patient)
     if mk is not None:
@@ -841,17 +1225,29 @@ def _cross_checks(study: dict, files: dict[str, str], p: pd.DataFrame, m: pd.Dat
         nob = later.merge(base, how="left", indicator=True)
         nob = nob.loc[nob["_merge"] == "left_only"]
         per = nob.groupby("patient_id", sort=False)["measure"].agg(lambda s: ", ".join(s))
-        _report(out, "warning", mf, "no_baseline", per.to_frame("codes"), lambda pid, r: dict(
-            patient_id=str(pid), column="measure", value=r["codes"],
-            message=f"patient '{pid}' has later values but no baseline (month 0) value of "
-                    f"the measure(s) listed; changes from baseline cannot be computed for them"),
-            what="patients")
+        _report(
+            out,
+            "warning",
+            mf,
+            "no_baseline",
+            per.to_frame("codes"),
+            lambda pid, r: dict(
+                patient_id=str(pid),
+                column="measure",
+                value=r["codes"],
+                message=f"patient '{pid}' has later values but no baseline (month 0) value of "
+                f"the measure(s) listed; changes from baseline cannot be computed for them",
+            ),
+            what="patients",
+        )
 
 
 # ---------------------------------------------------------------------------------------------
 
-def validate(raw: RawTables, limits: Limits | None = None,
-             progress: Progress | None = None) -> Validated:
+
+def validate(
+    raw: RawTables, limits: Limits | None = None, progress: Progress | None = None
+) -> Validated:
     """Check everything and return typed frames (index = spreadsheet row − 2) and findings."""
     limits = limits or Limits()
     progress = progress or Progress()
@@ -868,14 +1264,21 @@ def validate(raw: RawTables, limits: Limits | None = None,
 
     files = ", ".join(raw.files[t] for t in ("patients", "measurements", "events"))
     with progress.working_on(files, "checking"):
-        _cross_checks(raw.study, raw.files, typed["patients"], typed["measurements"],
-                      typed["events"], findings)
+        _cross_checks(
+            raw.study,
+            raw.files,
+            typed["patients"],
+            typed["measurements"],
+            typed["events"],
+            findings,
+        )
     findings.sort(key=lambda f: f.level != "error")  # errors first, order kept otherwise
     return Validated(typed["patients"], typed["measurements"], typed["events"], findings)
 
 
-def _validate_table(raw: RawTables, table: str, pops: set, limits: Limits,
-                    findings: list[Finding]) -> pd.DataFrame:
+def _validate_table(
+    raw: RawTables, table: str, pops: set, limits: Limits, findings: list[Finding]
+) -> pd.DataFrame:
     """The cell checks of one table (findings appended) and its typed frame."""
     spec_names = {c.name for c in SPECS[table]}
     extra_bool = [c for c in pops if c not in spec_names] if table == "patients" else []
@@ -887,29 +1290,61 @@ def _validate_table(raw: RawTables, table: str, pops: set, limits: Limits,
     for c in extra_bool:  # an extra patients column used as a measure's population
         if c in df:
             bad = df.loc[~is_blank(df[c]) & _to_bool(df[c]).isna()]
-            _report(findings, "error", file, "boolean", bad, lambda i, r, c=c: dict(
-                row=_rownum(i), column=c, value=r[c],
-                message="expected true or false: this column is a measure's population in "
-                        "study.json"))
+            _report(
+                findings,
+                "error",
+                file,
+                "boolean",
+                bad,
+                lambda i, r, c=c: dict(
+                    row=_rownum(i),
+                    column=c,
+                    value=r[c],
+                    message="expected true or false: this column is a measure's population in "
+                    "study.json",
+                ),
+            )
     if table == "patients":
         for c in [c for c in DERIVED if c in df.columns]:
-            findings.append(Finding("warning", file, "this column is replaced by the outcome "
-                                                     "derived from the events", row=1,
-                                    column=c, rule="derived_column"))
+            findings.append(
+                Finding(
+                    "warning",
+                    file,
+                    "this column is replaced by the outcome derived from the events",
+                    row=1,
+                    column=c,
+                    rule="derived_column",
+                )
+            )
     else:
         for c in sorted(set(df.columns) - spec_names):
-            findings.append(Finding("warning", file, "column not in the data format: kept, "
-                                                     "but not used", row=1, column=shown(c),
-                                    rule="extra_column"))
+            findings.append(
+                Finding(
+                    "warning",
+                    file,
+                    "column not in the data format: kept, but not used",
+                    row=1,
+                    column=shown(c),
+                    rule="extra_column",
+                )
+            )
     t = _provenance(file, df, _typed(table, df, extra_bool), findings)
     if table != "patients":  # optional columns the analyses read: present, empty if absent
         for c in SPECS[table]:
             if c.name not in t:
-                t[c.name] = pd.Series(pd.NA if c.kind == "int" else None, index=df.index,
-                                      dtype="Int64" if c.kind == "int" else object)
+                t[c.name] = pd.Series(
+                    pd.NA if c.kind == "int" else None,
+                    index=df.index,
+                    dtype="Int64" if c.kind == "int" else object,
+                )
     if df.empty:
         what = "patients" if table == "patients" else table
-        findings.append(Finding("error" if table == "patients" else "warning", file,
-                                f"the table has a header but no rows: no {what}",
-                                rule="empty_table"))
+        findings.append(
+            Finding(
+                "error" if table == "patients" else "warning",
+                file,
+                f"the table has a header but no rows: no {what}",
+                rule="empty_table",
+            )
+        )
     return t

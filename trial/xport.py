@@ -12,6 +12,7 @@ version 5 files do not, so there the count is what fits between the OBS header a
 whole and compare the rows read with the rows present. One case cannot be told: a version 5
 file cut exactly at the end of an observation that also ends an 80-byte record.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -63,7 +64,7 @@ def _member_name(data: bytes, member_at: int, version: int) -> str:
     # the descriptor record after the member and DSCRPTR headers: "SAS     <name>  SASDATA ...",
     # the name in 8 characters (version 5) or 32 (version 8)
     at = member_at + 2 * RECORD + 8
-    words = data[at:at + (8 if version == 5 else 32)].split()
+    words = data[at : at + (8 if version == 5 else 32)].split()
     return words[0].decode("ascii", "replace") if words else "?"
 
 
@@ -74,8 +75,8 @@ def _record_length(data: bytes, at: int, count: int, size: int) -> int | None:
         return None
     length = 0
     for pos in range(at, end, size):
-        nlng = int.from_bytes(data[pos + 4:pos + 6], "big")
-        npos = int.from_bytes(data[pos + 84:pos + 88], "big")
+        nlng = int.from_bytes(data[pos + 4 : pos + 6], "big")
+        npos = int.from_bytes(data[pos + 84 : pos + 88], "big")
         length = max(length, npos + nlng)
     return length
 
@@ -84,12 +85,15 @@ def _rows(obs: bytes, length: int) -> tuple[int, int, bool]:
     """(fewest, most) observations in `obs` and whether it ends with a whole observation
     followed only by blank padding."""
     most, rest = divmod(len(obs), length)
-    if not _blank(obs[most * length:]):
+    if not _blank(obs[most * length :]):
         return most, most, False
     fewest = most
     # the blank padding ends the last record: fewer than 80 bytes after the last observation
-    while fewest > 0 and len(obs) - (fewest - 1) * length < RECORD \
-            and _blank(obs[(fewest - 1) * length:fewest * length]):
+    while (
+        fewest > 0
+        and len(obs) - (fewest - 1) * length < RECORD
+        and _blank(obs[(fewest - 1) * length : fewest * length])
+    ):
         fewest -= 1
     return fewest, most, True
 
@@ -103,37 +107,55 @@ def read_layout(data: bytes) -> XportLayout | None:
     member_at, _ = _find_record(data, _MEMBER, RECORD)
     names_at, _ = _find_record(data, _NAMESTR, max(member_at, 0))
     if member_at < 0 or names_at < 0:
-        return XportLayout(version, "?", 0, 0, 0, 0, (), "the file ends inside its header "
-                                                         "(no variable descriptions): it is "
-                                                         "incomplete")
-    header = data[member_at:member_at + RECORD]
+        return XportLayout(
+            version,
+            "?",
+            0,
+            0,
+            0,
+            0,
+            (),
+            "the file ends inside its header (no variable descriptions): it is incomplete",
+        )
+    header = data[member_at : member_at + RECORD]
     size = _number(header[74:78]) or 140
-    count = _number(data[names_at + 48:names_at + 58]) or 0
+    count = _number(data[names_at + 48 : names_at + 58]) or 0
     length = _record_length(data, names_at + RECORD, count, size)
     obs_at, _ = _find_record(data, _OBS, names_at + RECORD)
     members = [_member_name(data, member_at, version)]
     if length is None or obs_at < 0:
-        return XportLayout(version, members[0], count, 0, 0, 0, tuple(members),
-                           "the file ends inside its header (before its first observation): "
-                           "it is incomplete")
+        return XportLayout(
+            version,
+            members[0],
+            count,
+            0,
+            0,
+            0,
+            tuple(members),
+            "the file ends inside its header (before its first observation): it is incomplete",
+        )
     start = obs_at + RECORD
     end, _ = _find_record(data, _MEMBER, start)
     following = end
     while following >= 0 and len(members) < 1000:
         members.append(_member_name(data, following, version))
         following, _ = _find_record(data, _MEMBER, following + RECORD)
-    obs = data[start:end if end >= 0 else len(data)]
+    obs = data[start : end if end >= 0 else len(data)]
     fewest, most, whole = _rows(obs, length) if length else (0, 0, True)
-    declared = _number(data[obs_at + 48:obs_at + 64]) if version == 8 else None
+    declared = _number(data[obs_at + 48 : obs_at + 64]) if version == 8 else None
     problem = None
     if len(data) % RECORD:
-        problem = (f"the file is incomplete: its size ({len(data):,} bytes) is not a whole "
-                   f"number of 80-byte records, as in every SAS transport file (cut short?)")
+        problem = (
+            f"the file is incomplete: its size ({len(data):,} bytes) is not a whole "
+            f"number of 80-byte records, as in every SAS transport file (cut short?)"
+        )
     elif not whole:
         problem = "the file is incomplete: its last observation is cut short"
     elif declared is not None and not fewest <= declared <= most:
-        problem = (f"the file is incomplete: its header states {declared:,} observations, "
-                   f"but {most:,} are present")
+        problem = (
+            f"the file is incomplete: its header states {declared:,} observations, "
+            f"but {most:,} are present"
+        )
     if declared is not None and problem is None:
         fewest = most = declared
     return XportLayout(version, members[0], count, length, fewest, most, tuple(members), problem)

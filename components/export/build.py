@@ -11,6 +11,7 @@ builders the views use, so a slide, its PowerPoint page and its HTML section sho
 screen shows. File names are built from view names and measure or endpoint codes, never from
 free text of the data.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -53,17 +54,17 @@ class ExportView:
     """Everything an export needs of one view."""
 
     view: str
-    name: str                       # file-name stem: constants and codes only
+    name: str  # file-name stem: constants and codes only
     title: str
     subtitle: str
     figure: go.Figure | None
-    numbers: pd.DataFrame           # the numbers behind the figure
-    footnote: tuple[str, ...]       # n, filters, tests, provenance
+    numbers: pd.DataFrame  # the numbers behind the figure
+    footnote: tuple[str, ...]  # n, filters, tests, provenance
     method: Method
     n: int
     tables: tuple[tuple[str, pd.DataFrame], ...] = ()
-    points: tuple[str, ...] = ()    # the key numbers as sentences (speaker notes)
-    takeaway: str = ""              # the presenter's line, typed when pinning
+    points: tuple[str, ...] = ()  # the key numbers as sentences (speaker notes)
+    takeaway: str = ""  # the presenter's line, typed when pinning
 
 
 def provenance_note(trial: Trial) -> str:
@@ -73,13 +74,17 @@ def provenance_note(trial: Trial) -> str:
     return f"Data: {study.data_status}, as recorded in the trial."
 
 
-def footnote_lines(trial: Trial, flt: PatientFilter, n: int, extra: Sequence[str],
-                   today: date) -> tuple[str, ...]:
+def footnote_lines(
+    trial: Trial, flt: PatientFilter, n: int, extra: Sequence[str], today: date
+) -> tuple[str, ...]:
     study = trial.study
     source = " · ".join(x for x in (study.short_title, study.registry_id) if x)
-    return (f"n = {n} of {len(trial.patients)} patients · filters: {flt.describe()}",
-            *extra, provenance_note(trial),
-            f"{source} · exported {today.isoformat()}")
+    return (
+        f"n = {n} of {len(trial.patients)} patients · filters: {flt.describe()}",
+        *extra,
+        provenance_note(trial),
+        f"{source} · exported {today.isoformat()}",
+    )
 
 
 def _titles(fig: go.Figure, default: str) -> tuple[str, str]:
@@ -91,30 +96,40 @@ def _titles(fig: go.Figure, default: str) -> tuple[str, str]:
 def _trajectories(trial: Trial, spec: ViewSpec):
     p = spec.controls()
     cohort = Cohort(filter_of(trial, spec.filters))
-    request = trajectory_request(p["measure"], p["group"], p["scale"], p["test"], cohort,
-                                 p["adjust"], p["statistic"])
+    request = trajectory_request(
+        p["measure"], p["group"], p["scale"], p["test"], cohort, p["adjust"], p["statistic"]
+    )
     return analyse_trajectories(trial, request), p
 
 
-def build_trajectories(trial: Trial, spec: ViewSpec, today: date,
-                       data_dir: str = methods.DATA_DIR) -> ExportView:
+def build_trajectories(
+    trial: Trial, spec: ViewSpec, today: date, data_dir: str = methods.DATA_DIR
+) -> ExportView:
     result, p = _trajectories(trial, spec)
     options = TrajectoryOptions(statistic=p["statistic"], show_individual=bool(p["individual"]))
     view = trajectory_view(trial, result, options)
     extra = [marks_text(result)] if result.codes else []
     if result.codes and p["statistic"] == "model":
-        extra.append(f"Means: {MODEL_SHORT}; patients with missing visits contribute those they "
-                     "have (missing at random assumed).")
+        extra.append(
+            f"Means: {MODEL_SHORT}; patients with missing visits contribute those they "
+            "have (missing at random assumed)."
+        )
     title, subtitle = _titles(view.figure, "Trajectories")
     flt = result.request.cohort.filter
     return ExportView(
-        view=ids.VIEW_TRAJECTORIES, name=trajectory_name(result), title=title,
-        subtitle=subtitle, figure=view.figure, numbers=pd.DataFrame(view.rows),
+        view=ids.VIEW_TRAJECTORIES,
+        name=trajectory_name(result),
+        title=title,
+        subtitle=subtitle,
+        figure=view.figure,
+        numbers=pd.DataFrame(view.rows),
         footnote=footnote_lines(trial, flt, result.n_patients, extra, today),
         method=methods.trajectory_method(trial, result, p["statistic"], data_dir),
         n=result.n_patients,
-        points=tuple(notes.trajectory_points(pd.DataFrame(view.rows), p["statistic"],
-                                             result.request.scale)))
+        points=tuple(
+            notes.trajectory_points(pd.DataFrame(view.rows), p["statistic"], result.request.scale)
+        ),
+    )
 
 
 TABLE_TITLES = {
@@ -136,22 +151,31 @@ TABLE_CSV: dict[str, Callable[[Trial, pd.DataFrame], pd.DataFrame]] = {
     ids.TABLE_AE: tt.adverse_event_listing,
     ids.TABLE_AE_COUNTS: tt.adverse_event_counts,
 }
-TABLES_NOTE = ("Response: best response as recorded over all selected patients; 95 % CI "
-               f"{tt.CI_METHOD}. Means ± SD; medians (IQR).")
+TABLES_NOTE = (
+    "Response: best response as recorded over all selected patients; 95 % CI "
+    f"{tt.CI_METHOD}. Means ± SD; medians (IQR)."
+)
 
 
-def build_tables(trial: Trial, spec: ViewSpec, today: date,
-                 data_dir: str = methods.DATA_DIR) -> ExportView:
+def build_tables(
+    trial: Trial, spec: ViewSpec, today: date, data_dir: str = methods.DATA_DIR
+) -> ExportView:
     flt = filter_of(trial, spec.filters)
     patients = Cohort(flt).patients(trial)
     tables = tuple((TABLE_TITLES[k], build(trial, patients)) for k, build in TABLE_BUILDERS.items())
     return ExportView(
-        view=ids.VIEW_TABLES, name="paper_tables", title="Tables for the paper",
-        subtitle=f"{len(patients)} patients", figure=None,
+        view=ids.VIEW_TABLES,
+        name="paper_tables",
+        title="Tables for the paper",
+        subtitle=f"{len(patients)} patients",
+        figure=None,
         numbers=tt.response_numbers(trial, patients),
         footnote=footnote_lines(trial, flt, len(patients), [TABLES_NOTE], today),
-        method=methods.tables_method(trial, flt, len(patients), data_dir), n=len(patients),
-        tables=tables, points=tuple(_response_points(tables[1][1])))
+        method=methods.tables_method(trial, flt, len(patients), data_dir),
+        n=len(patients),
+        tables=tables,
+        points=tuple(_response_points(tables[1][1])),
+    )
 
 
 def _response_points(response: pd.DataFrame) -> list[str]:
@@ -160,15 +184,25 @@ def _response_points(response: pd.DataFrame) -> list[str]:
     if overall.empty:
         return []
     row = overall.iloc[0]
-    return [f"{name} in all {row['n']} selected patients: {row[name]}."
-            for name in response.columns[2:]]
+    return [
+        f"{name} in all {row['n']} selected patients: {row[name]}." for name in response.columns[2:]
+    ]
 
 
 def _survival(trial: Trial, spec: ViewSpec):
     p = spec.controls()
     cohort = Cohort(filter_of(trial, spec.filters))
-    request = survival_request(p["endpoint"], p["origin"], p["group"], p["unit"], cohort,
-                               p["reference"], p["strata"], p["covariates"], p["landmark"])
+    request = survival_request(
+        p["endpoint"],
+        p["origin"],
+        p["group"],
+        p["unit"],
+        cohort,
+        p["reference"],
+        p["strata"],
+        p["covariates"],
+        p["landmark"],
+    )
     return analyse_survival(trial, request), cohort, p
 
 
@@ -176,46 +210,67 @@ def _survival_lines(lines: list[str]) -> list[str]:
     return lines + [f"Kaplan-Meier estimates with {CI_LABEL} (lifelines)."]
 
 
-def build_survival(trial: Trial, spec: ViewSpec, today: date,
-                   data_dir: str = methods.DATA_DIR) -> ExportView:
+def build_survival(
+    trial: Trial, spec: ViewSpec, today: date, data_dir: str = methods.DATA_DIR
+) -> ExportView:
     result, cohort, p = _survival(trial, spec)
-    view = survival_view(trial, result, cohort.patients(trial), cohort.describe(),
-                         SurvivalOptions(bool(p["ci"])))
+    view = survival_view(
+        trial, result, cohort.patients(trial), cohort.describe(), SurvivalOptions(bool(p["ci"]))
+    )
     lines = _survival_lines(view.lines)
     title, subtitle = _titles(view.figure, "Survival")
     # the footnote: counts, tests and hazard ratios, warnings (guarantee time, landmark)
     extra = lines[:1] + list(view.tests) + list(view.warnings)
     return ExportView(
-        view=ids.VIEW_SURVIVAL, name=survival_name(result), title=title, subtitle=subtitle,
-        figure=view.figure, numbers=export_frame(result),
+        view=ids.VIEW_SURVIVAL,
+        name=survival_name(result),
+        title=title,
+        subtitle=subtitle,
+        figure=view.figure,
+        numbers=export_frame(result),
         footnote=footnote_lines(trial, cohort.filter, result.n_patients, extra, today),
-        method=methods.survival_method(trial, result, lines, data_dir), n=result.n_patients,
-        points=tuple(view.lines[:1] + list(view.tests) + notes.survival_points(result)))
+        method=methods.survival_method(trial, result, lines, data_dir),
+        n=result.n_patients,
+        points=tuple(view.lines[:1] + list(view.tests) + notes.survival_points(result)),
+    )
 
 
 def _effects(trial: Trial, spec: ViewSpec):
     p = spec.controls()
     cohort = Cohort(filter_of(trial, spec.filters))
-    request = ForestRequest(cohort, p["outcome"] or "os", tuple(p["subgroups"] or ()),
-                            p["compare"] or "none", p["reference"] or None,
-                            p["measure"] if p["measure"] in ("rd", "or") else "rd")
+    request = ForestRequest(
+        cohort,
+        p["outcome"] or "os",
+        tuple(p["subgroups"] or ()),
+        p["compare"] or "none",
+        p["reference"] or None,
+        p["measure"] if p["measure"] in ("rd", "or") else "rd",
+    )
     return analyse_forest(trial, request), cohort
 
 
-def build_effects(trial: Trial, spec: ViewSpec, today: date,
-                  data_dir: str = methods.DATA_DIR) -> ExportView:
+def build_effects(
+    trial: Trial, spec: ViewSpec, today: date, data_dir: str = methods.DATA_DIR
+) -> ExportView:
     result, cohort = _effects(trial, spec)
-    unfiltered = [subgroup_label(trial, c) for c in result.request.subgroups
-                  if not filterable(trial, c)]
+    unfiltered = [
+        subgroup_label(trial, c) for c in result.request.subgroups if not filterable(trial, c)
+    ]
     view = forest_view(trial, result, cohort.describe(), unfiltered, people(trial))
     title, subtitle = _titles(view.figure, "Effects by subgroup")
     shown = [n for n in view.notes if not n.startswith("A click")]
     return ExportView(
-        view=ids.VIEW_EFFECTS, name=forest_name(result), title=title, subtitle=subtitle,
-        figure=view.figure, numbers=pd.DataFrame(view.rows),
+        view=ids.VIEW_EFFECTS,
+        name=forest_name(result),
+        title=title,
+        subtitle=subtitle,
+        figure=view.figure,
+        numbers=pd.DataFrame(view.rows),
         footnote=footnote_lines(trial, cohort.filter, result.n_patients, shown, today),
-        method=methods.effects_method(trial, result, data_dir), n=result.n_patients,
-        points=tuple(shown))
+        method=methods.effects_method(trial, result, data_dir),
+        n=result.n_patients,
+        points=tuple(shown),
+    )
 
 
 VIEW_BUILDERS: dict[str, Callable[..., ExportView]] = {

@@ -6,6 +6,7 @@ install on the server): for PNG, SVG and PowerPoint the callback hands the brows
 slide-styled figures as JSON (`image_job`, `deck_job`), which assets/export.js renders; a
 deck's images then go to the deck route (deckroute.py), which assembles the file.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -29,8 +30,12 @@ from .report import html_report
 from .slides import figure_json, slide_figure
 from .toolbar import BROWSER_FORMATS, FIGURE_FORMATS, TABLE_FORMATS, export_progress_id
 
-VIEW_FORMATS = {ids.VIEW_TRAJECTORIES: FIGURE_FORMATS, ids.VIEW_TABLES: TABLE_FORMATS,
-                ids.VIEW_SURVIVAL: FIGURE_FORMATS, ids.VIEW_EFFECTS: FIGURE_FORMATS}
+VIEW_FORMATS = {
+    ids.VIEW_TRAJECTORIES: FIGURE_FORMATS,
+    ids.VIEW_TABLES: TABLE_FORMATS,
+    ids.VIEW_SURVIVAL: FIGURE_FORMATS,
+    ids.VIEW_EFFECTS: FIGURE_FORMATS,
+}
 FILTER_STATES = [State(i.component_id, i.component_property) for i in FILTER_INPUTS]
 
 
@@ -39,20 +44,35 @@ def image_job(ev: ExportView, fmt: str, filename: str) -> dict:
     and footer) at the slide's size, the scale, the file name, and where to say that it is
     rendering when that takes a while."""
     fig = slide_figure(ev)
-    return {"kind": "image", "format": fmt, "filename": filename, "type": MIME[fmt],
-            "figure": figure_json(fig), "progress": export_progress_id(ev.view),
-            "scale": theme.SLIDE_SCALE if fmt == ids.FORMAT_PNG else 1}
+    return {
+        "kind": "image",
+        "format": fmt,
+        "filename": filename,
+        "type": MIME[fmt],
+        "figure": figure_json(fig),
+        "progress": export_progress_id(ev.view),
+        "scale": theme.SLIDE_SCALE if fmt == ids.FORMAT_PNG else 1,
+    }
 
 
-def deck_job(views: list[ExportView], specs: list[dict], kind: str, filename: str,
-             progress: dict | str) -> dict:
+def deck_job(
+    views: list[ExportView], specs: list[dict], kind: str, filename: str, progress: dict | str
+) -> dict:
     """What the browser needs to make a deck: each figure slide's figure to render to a PNG,
     and what to send to the deck route with the images (which rebuilds the views itself)."""
-    return {"kind": "deck", "filename": filename, "type": MIME[ids.FORMAT_PPTX],
-            "figures": deck_figures(views), "scale": theme.SLIDE_SCALE,
-            "specs": specs, "deck": kind, "route": deckroute.DECK_ROUTE,
-            "header": deckroute.DECK_HEADER, "progress": progress,
-            "page": ids.PAGE_DATASET}   # the element whose data-key names the page's dataset
+    return {
+        "kind": "deck",
+        "filename": filename,
+        "type": MIME[ids.FORMAT_PPTX],
+        "figures": deck_figures(views),
+        "scale": theme.SLIDE_SCALE,
+        "specs": specs,
+        "deck": kind,
+        "route": deckroute.DECK_ROUTE,
+        "header": deckroute.DECK_HEADER,
+        "progress": progress,
+        "page": ids.PAGE_DATASET,
+    }  # the element whose data-key names the page's dataset
 
 
 def export_download(trial: Trial, spec: ViewSpec, fmt: str, today: date) -> dict:
@@ -77,9 +97,14 @@ def method_children(method: Method) -> list:
     """The method as text and the snippet as a code block (plain text, never HTML)."""
     children: list = [html.Ul([html.Li(x) for x in method.lines], className="method-lines")]
     if method.snippet:
-        children += [html.Div("Python that reproduces these numbers from the data files "
-                              "(pandas, scipy, lifelines):", className="method-snippet-title"),
-                     html.Pre(html.Code(method.snippet), className="method-snippet")]
+        children += [
+            html.Div(
+                "Python that reproduces these numbers from the data files "
+                "(pandas, scipy, lifelines):",
+                className="method-snippet-title",
+            ),
+            html.Pre(html.Code(method.snippet), className="method-snippet"),
+        ]
     return children
 
 
@@ -130,16 +155,26 @@ def register(app: Dash) -> None:
             app.callback(
                 Output(job if browser else target, "data"),
                 Input({"type": ids.EXPORT_BUTTON, "view": view, "format": fmt}, "n_clicks"),
-                *controls, *FILTER_STATES, prevent_initial_call=True
+                *controls,
+                *FILTER_STATES,
+                prevent_initial_call=True,
             )(download_function(view, fmt))
-            if browser:   # assets/export.js renders the job and hands over the file
-                app.clientside_callback(RENDER_JOB, Output(target, "data"), Input(job, "data"),
-                                        prevent_initial_call=True)
-        app.callback(Output({"type": ids.METHOD_BODY, "view": view}, "children"),
-                     Input({"type": ids.METHOD_COLLAPSE, "view": view}, "is_open"),
-                     *[Input(c, "value") for c in VIEW_CONTROLS[view].values()], *FILTER_INPUTS
-                     )(method_function(view))
-    app.callback(Output({"type": ids.METHOD_COLLAPSE, "view": MATCH}, "is_open"),
-                 Input({"type": ids.METHOD_TOGGLE, "view": MATCH}, "n_clicks"),
-                 State({"type": ids.METHOD_COLLAPSE, "view": MATCH}, "is_open"),
-                 prevent_initial_call=True)(toggle_method)
+            if browser:  # assets/export.js renders the job and hands over the file
+                app.clientside_callback(
+                    RENDER_JOB,
+                    Output(target, "data"),
+                    Input(job, "data"),
+                    prevent_initial_call=True,
+                )
+        app.callback(
+            Output({"type": ids.METHOD_BODY, "view": view}, "children"),
+            Input({"type": ids.METHOD_COLLAPSE, "view": view}, "is_open"),
+            *[Input(c, "value") for c in VIEW_CONTROLS[view].values()],
+            *FILTER_INPUTS,
+        )(method_function(view))
+    app.callback(
+        Output({"type": ids.METHOD_COLLAPSE, "view": MATCH}, "is_open"),
+        Input({"type": ids.METHOD_TOGGLE, "view": MATCH}, "n_clicks"),
+        State({"type": ids.METHOD_COLLAPSE, "view": MATCH}, "is_open"),
+        prevent_initial_call=True,
+    )(toggle_method)

@@ -10,6 +10,7 @@ the numbers table.
 Every text box is sized from its text's measured lines (textfit), so nothing runs over its
 box or the slide; tests/unit/test_deck.py checks that from the file.
 """
+
 from __future__ import annotations
 
 import io
@@ -28,17 +29,18 @@ from .notes import readable
 from .slides import Frame, figure_json, slide_figure
 from .textfit import PX_PER_PT, text_width, wrap, wrap_all
 
-SLIDE_W, SLIDE_H = 13.333, 7.5      # inches, 16:9
+SLIDE_W, SLIDE_H = 13.333, 7.5  # inches, 16:9
 MARGIN = 0.5
-PX_PER_IN = theme.SLIDE_WIDTH / SLIDE_W   # the slide shown 1920 px wide: 144 px per inch
-FONT = "Arial"                      # theme.SLIDE_FONT_FAMILY: textfit measures its metrics
+PX_PER_IN = theme.SLIDE_WIDTH / SLIDE_W  # the slide shown 1920 px wide: 144 px per inch
+FONT = "Arial"  # theme.SLIDE_FONT_FAMILY: textfit measures its metrics
 TITLE_PT, TITLE_MIN_PT = 32, 26
 SUBTITLE_PT, TAKEAWAY_PT, FOOTNOTE_PT, TABLE_FOOTNOTE_PT = 16, 20, 11, 10
-TABLE_PT, TABLE_MIN_PT = 18, 11     # 11 pt: 22 px when the slide fills a 1080p screen
-LEADING = 1.2                       # line height, in font sizes
+TABLE_PT, TABLE_MIN_PT = 18, 11  # 11 pt: 22 px when the slide fills a 1080p screen
+LEADING = 1.2  # line height, in font sizes
 CELL_PAD_W, CELL_PAD_H = 0.14, 0.05  # inches inside a table cell (both sides together)
-CONDENSED_NOTE = ("Table condensed to fit one slide: medians (IQR) are in the speaker notes "
-                  "and the HTML report.")
+CONDENSED_NOTE = (
+    "Table condensed to fit one slide: medians (IQR) are in the speaker notes and the HTML report."
+)
 
 
 def lines_height(n_lines: int, pt: float) -> float:
@@ -57,6 +59,7 @@ def wrap_in(text: str, width: float, pt: float, bold: bool = False) -> list[str]
 
 # --- Geometry of a slide (pure) -------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Block:
     """A text block: its paragraphs, the lines they wrap to at its width, its size and its box
@@ -71,8 +74,7 @@ class Block:
 
     @property
     def lines(self) -> list[str]:
-        return wrap_all(self.paragraphs, self.width * PX_PER_IN, self.pt * PX_PER_PT,
-                        self.bold)
+        return wrap_all(self.paragraphs, self.width * PX_PER_IN, self.pt * PX_PER_PT, self.bold)
 
     @property
     def height(self) -> float:
@@ -89,7 +91,7 @@ class SlideGeometry:
     subtitle: Block | None
     takeaway: Block | None
     footnote: Block
-    body_top: float          # the figure or table between the head and the footnote
+    body_top: float  # the figure or table between the head and the footnote
     body_bottom: float
 
     @property
@@ -107,21 +109,23 @@ def title_block(text: str, top: float = 0.3) -> Block:
     return Block((text,), pt, top, bold=True)
 
 
-def geometry(title: str, subtitle: str, takeaway: str, footnote: Sequence[str],
-             compact: bool = False) -> SlideGeometry:
+def geometry(
+    title: str, subtitle: str, takeaway: str, footnote: Sequence[str], compact: bool = False
+) -> SlideGeometry:
     """Where the title, subtitle, takeaway, body and footnote of a slide go. `compact`: the
     footnote as one paragraph in smaller type (table slides, which need the height)."""
     avail = SLIDE_W - 2 * MARGIN
     head = title_block(title)
-    y = head.bottom + 0.14     # the accent bar
+    y = head.bottom + 0.14  # the accent bar
     sub = None
     if subtitle:
         sub = Block((subtitle,), SUBTITLE_PT, y + 0.06)
         y = sub.bottom
     take = None
     if takeaway:
-        take = Block((takeaway,),
-                     TAKEAWAY_PT, y + 0.12, left=MARGIN + 0.15, width=avail - 0.3, bold=True)
+        take = Block(
+            (takeaway,), TAKEAWAY_PT, y + 0.12, left=MARGIN + 0.15, width=avail - 0.3, bold=True
+        )
         y = take.bottom + 0.06
     foot_pt = TABLE_FOOTNOTE_PT if compact else FOOTNOTE_PT
     texts = (" · ".join(footnote),) if compact else tuple(footnote)
@@ -143,18 +147,22 @@ def picture_frame(ev: ExportView) -> Frame:
 
 def deck_figures(views: Sequence[ExportView]) -> list[dict]:
     """The figure of each figure slide, styled and sized for its picture, as plotly JSON."""
-    return [figure_json(slide_figure(ev, picture_frame(ev), title=False, footer=False))
-            for ev in views if ev.figure is not None]
+    return [
+        figure_json(slide_figure(ev, picture_frame(ev), title=False, footer=False))
+        for ev in views
+        if ev.figure is not None
+    ]
 
 
 # --- Tables that fit a slide (pure) ----------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class FittedTable:
     frame: pd.DataFrame
     pt: float
-    widths: tuple[float, ...]      # inches per column
-    heights: tuple[float, ...]     # inches per row (the header first)
+    widths: tuple[float, ...]  # inches per column
+    heights: tuple[float, ...]  # inches per row (the header first)
     note: str = ""
 
     @property
@@ -171,8 +179,9 @@ def condensed(df: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     keep = df.loc[first != ""].copy()
     stat = keep.iloc[:, 1].astype(str)
     label = keep.iloc[:, 0].astype(str)
-    keep.iloc[:, 0] = [f"{a}, {b}" if b and b not in a and b != "n" else a
-                       for a, b in zip(label, stat)]
+    keep.iloc[:, 0] = [
+        f"{a}, {b}" if b and b not in a and b != "n" else a for a, b in zip(label, stat)
+    ]
     return keep.drop(columns=df.columns[1]), CONDENSED_NOTE
 
 
@@ -190,8 +199,10 @@ def fit_table(df: pd.DataFrame, width: float, height: float) -> FittedTable | No
     word_w = [max((width_in(w, 1, True) for w in h.split()), default=0.0) for h in headers]
     head_w = [width_in(h, 1, True) for h in headers]
     for pt in range(TABLE_PT, TABLE_MIN_PT - 1, -1):
-        data_w = [max([r[j] for r in cell_w] + [word_w[j]]) * pt + CELL_PAD_W
-                  for j in range(1, len(headers))]
+        data_w = [
+            max([r[j] for r in cell_w] + [word_w[j]]) * pt + CELL_PAD_W
+            for j in range(1, len(headers))
+        ]
         label_w = width - sum(data_w)
         if label_w < 1.6:
             continue
@@ -202,17 +213,23 @@ def fit_table(df: pd.DataFrame, width: float, height: float) -> FittedTable | No
         spare = (width - label_w - sum(data_w)) / max(len(data_w), 1)
         widths = [label_w] + [w + spare for w in data_w]
 
-        def lines(text: str, one_line: float, j: int, bold: bool = False, pt=pt,
-                  widths=widths) -> int:
+        def lines(
+            text: str, one_line: float, j: int, bold: bool = False, pt=pt, widths=widths
+        ) -> int:
             inner = widths[j] - CELL_PAD_W
             if one_line * pt <= inner:
                 return 1
             return max(len(wrap_in(text, inner, pt, bold)), 1)
 
-        heights = [lines_height(max(lines(h, head_w[j], j, True)
-                                    for j, h in enumerate(headers)), pt) + CELL_PAD_H]
-        heights += [lines_height(max(lines(c, w, j) for j, (c, w) in enumerate(zip(r, rw))),
-                                 pt) + CELL_PAD_H for r, rw in zip(cells, cell_w)]
+        heights = [
+            lines_height(max(lines(h, head_w[j], j, True) for j, h in enumerate(headers)), pt)
+            + CELL_PAD_H
+        ]
+        heights += [
+            lines_height(max(lines(c, w, j) for j, (c, w) in enumerate(zip(r, rw))), pt)
+            + CELL_PAD_H
+            for r, rw in zip(cells, cell_w)
+        ]
         if sum(heights) <= height:
             return FittedTable(df, pt, tuple(widths), tuple(heights))
     return None
@@ -230,35 +247,62 @@ def table_slides(df: pd.DataFrame, width: float, height: float) -> list[FittedTa
     if fitted is not None:
         return [FittedTable(**{**fitted.__dict__, "note": note})]
     for per_slide in range(len(small.columns) - 2, 0, -1):
-        groups = [list(small.columns[1 + i:1 + i + per_slide])
-                  for i in range(0, len(small.columns) - 1, per_slide)]
+        groups = [
+            list(small.columns[1 + i : 1 + i + per_slide])
+            for i in range(0, len(small.columns) - 1, per_slide)
+        ]
         parts = [fit_table(small[[small.columns[0], *g]], width, height) for g in groups]
         if all(parts):
             return [FittedTable(**{**p.__dict__, "note": note}) for p in parts if p]
     half = len(small) // 2
-    if half == 0:   # one row that does not fit: shown at the smallest type
-        return [FittedTable(small, TABLE_MIN_PT, (width / len(small.columns),)
-                            * len(small.columns), (height / 2, height / 2), note)]
-    return (table_slides(small.iloc[:half], width, height)
-            + table_slides(small.iloc[half:], width, height))
+    if half == 0:  # one row that does not fit: shown at the smallest type
+        return [
+            FittedTable(
+                small,
+                TABLE_MIN_PT,
+                (width / len(small.columns),) * len(small.columns),
+                (height / 2, height / 2),
+                note,
+            )
+        ]
+    return table_slides(small.iloc[:half], width, height) + table_slides(
+        small.iloc[half:], width, height
+    )
 
 
 # --- Speaker notes (pure) --------------------------------------------------------------------
+
 
 def notes_text(ev: ExportView) -> str:
     """The takeaway, the key numbers as sentences, then the numbers table and the method."""
     parts = [f"Takeaway: {ev.takeaway}", ""] if ev.takeaway else []
     parts += [*ev.points, ""] if ev.points else []
-    parts += ["Numbers behind the figure" if ev.figure is not None else "Numbers",
-              numbers_text(readable(ev.numbers)), "", "How this was computed",
-              *[f"- {x}" for x in ev.method.lines], "", *ev.footnote]
+    parts += [
+        "Numbers behind the figure" if ev.figure is not None else "Numbers",
+        numbers_text(readable(ev.numbers)),
+        "",
+        "How this was computed",
+        *[f"- {x}" for x in ev.method.lines],
+        "",
+        *ev.footnote,
+    ]
     return "\n".join(parts)
 
 
 def table_notes(ev: ExportView, caption: str, table: pd.DataFrame) -> str:
     parts = [f"Takeaway: {ev.takeaway}", ""] if ev.takeaway else []
-    return "\n".join([*parts, caption, numbers_text(readable(table)), "", *ev.points, "",
-                      "How this was computed", *[f"- {x}" for x in ev.method.lines]])
+    return "\n".join(
+        [
+            *parts,
+            caption,
+            numbers_text(readable(table)),
+            "",
+            *ev.points,
+            "",
+            "How this was computed",
+            *[f"- {x}" for x in ev.method.lines],
+        ]
+    )
 
 
 def selection_line(views: Sequence[ExportView]) -> str:
@@ -271,8 +315,10 @@ def selection_line(views: Sequence[ExportView]) -> str:
 
 # --- The deck ---------------------------------------------------------------------------------
 
-def pptx_deck(trial: Trial, views: Sequence[ExportView], today: date,
-              images: Sequence[bytes]) -> bytes:
+
+def pptx_deck(
+    trial: Trial, views: Sequence[ExportView], today: date, images: Sequence[bytes]
+) -> bytes:
     """A 16:9 deck: a title slide, then per view a slide (see the module's docstring).
     `images`: one PNG per figure view, in order, rendered from `deck_figures(views)`."""
     from pptx import Presentation
@@ -305,6 +351,7 @@ def _emu(inches: float) -> int:
 
 def _rgb(c):
     from pptx.dml.color import RGBColor
+
     return RGBColor(*c)
 
 
@@ -313,8 +360,9 @@ def _text(slide, block: Block, color=GREY, align: str = "left", fill=None, name:
     from pptx.enum.text import MSO_AUTO_SIZE, PP_ALIGN
     from pptx.util import Pt
 
-    box = slide.shapes.add_textbox(_emu(block.left), _emu(block.top), _emu(block.width),
-                                   _emu(block.height))
+    box = slide.shapes.add_textbox(
+        _emu(block.left), _emu(block.top), _emu(block.width), _emu(block.height)
+    )
     if name:
         box.name = name
     tf = box.text_frame
@@ -323,7 +371,7 @@ def _text(slide, block: Block, color=GREY, align: str = "left", fill=None, name:
     for i, line in enumerate(block.paragraphs):
         p = tf.paragraphs[0] if i == 0 else tf.add_paragraph()
         p.alignment = PP_ALIGN.CENTER if align == "center" else PP_ALIGN.LEFT
-        p.line_spacing = 1.0   # single: about LEADING em
+        p.line_spacing = 1.0  # single: about LEADING em
         run = p.add_run()
         run.text = line
         run.font.size, run.font.bold, run.font.name = Pt(block.pt), block.bold, FONT
@@ -339,8 +387,9 @@ def _head(slide, g: SlideGeometry) -> None:
 
     b = g.title
     _place_title(slide.shapes.title, b)
-    bar = slide.shapes.add_shape(MSO_SHAPE.RECTANGLE, _emu(MARGIN), _emu(b.bottom + 0.05),
-                                 _emu(1.2), _emu(0.06))
+    bar = slide.shapes.add_shape(
+        MSO_SHAPE.RECTANGLE, _emu(MARGIN), _emu(b.bottom + 0.05), _emu(1.2), _emu(0.06)
+    )
     bar.fill.solid()
     bar.fill.fore_color.rgb = _rgb(ACCENT)
     bar.line.fill.background()
@@ -373,7 +422,7 @@ def _place_title(shape, block: Block, align: str = "left") -> None:
 
 
 def _titled_slide(prs, g: SlideGeometry):
-    slide = prs.slides.add_slide(prs.slide_layouts[5])   # "Title Only"
+    slide = prs.slides.add_slide(prs.slide_layouts[5])  # "Title Only"
     _head(slide, g)
     return slide
 
@@ -382,23 +431,30 @@ def _title_slide(prs, trial: Trial, views: Sequence[ExportView], today: date) ->
     """Centred: the study, its registry and citation, the selection, the date, the count of
     slides, and the data status (the simulated-data note in a yellow box when simulated)."""
     study = trial.study
-    slide = prs.slides.add_slide(prs.slide_layouts[5])   # "Title Only": the study's title
+    slide = prs.slides.add_slide(prs.slide_layouts[5])  # "Title Only": the study's title
     width = SLIDE_W - 2 * 1.0
     Colour = tuple[int, int, int]
     blocks: list[tuple[Block, Colour, Colour | None]] = [
-        (Block((study.title,), 34, 0, 1.0, width, True), DARK, None)]
+        (Block((study.title,), 34, 0, 1.0, width, True), DARK, None)
+    ]
     source = " · ".join(x for x in (study.registry_id, study.citation) if x)
     if source:
         blocks.append((Block((source,), 18, 0, 1.0, width), GREY, None))
     n = sum(1 for ev in views if ev.figure is not None) + sum(len(ev.tables) for ev in views)
-    for line in (selection_line(views),
-                 f"{n} slide{'s' if n != 1 else ''} · exported {today.isoformat()}"):
+    for line in (
+        selection_line(views),
+        f"{n} slide{'s' if n != 1 else ''} · exported {today.isoformat()}",
+    ):
         blocks.append((Block((line,), 18, 0, 1.0, width), GREY, None))
     status = provenance_note(trial)
     simulated = study.is_simulated
-    blocks.append((Block((status,), 16, 0, 1.6,
-                         width - 1.2, simulated), WARN_TEXT if simulated else GREY,
-                   WARN_FILL if simulated else None))
+    blocks.append(
+        (
+            Block((status,), 16, 0, 1.6, width - 1.2, simulated),
+            WARN_TEXT if simulated else GREY,
+            WARN_FILL if simulated else None,
+        )
+    )
     gaps = [0.35] + [0.18] * (len(blocks) - 2)
     total = sum(b.height for b, _, _ in blocks) + sum(gaps)
     y = (SLIDE_H - total) / 2
@@ -420,8 +476,13 @@ def _figure_slide(prs, ev: ExportView, png: bytes) -> None:
     box_w, box_h = SLIDE_W - 2 * MARGIN, g.body_height
     ratio = min(box_w / w_px, box_h / h_px)
     pw, ph = w_px * ratio, h_px * ratio
-    slide.shapes.add_picture(io.BytesIO(png), _emu((SLIDE_W - pw) / 2),
-                             _emu(g.body_top + (box_h - ph) / 2), _emu(pw), _emu(ph))
+    slide.shapes.add_picture(
+        io.BytesIO(png),
+        _emu((SLIDE_W - pw) / 2),
+        _emu(g.body_top + (box_h - ph) / 2),
+        _emu(pw),
+        _emu(ph),
+    )
     slide.notes_slide.notes_text_frame.text = notes_text(ev)
 
 
@@ -442,15 +503,17 @@ def _add_table(slide, fitted: FittedTable, top: float) -> None:
 
     df = fitted.frame
     rows, cols = len(df) + 1, len(df.columns)
-    shape = slide.shapes.add_table(rows, cols, _emu(MARGIN), _emu(top),
-                                   _emu(sum(fitted.widths)), _emu(fitted.height))
+    shape = slide.shapes.add_table(
+        rows, cols, _emu(MARGIN), _emu(top), _emu(sum(fitted.widths)), _emu(fitted.height)
+    )
     table = shape.table
     for j, w in enumerate(fitted.widths):
         table.columns[j].width = _emu(w)
     for i, h in enumerate(fitted.heights):
         table.rows[i].height = _emu(h)
-    values = [[str(c) for c in df.columns]] + [[_cell_text(v) for v in r]
-                                               for r in df.itertuples(index=False)]
+    values = [[str(c) for c in df.columns]] + [
+        [_cell_text(v) for v in r] for r in df.itertuples(index=False)
+    ]
     for i, row in enumerate(values):
         for j, text in enumerate(row):
             cell = table.cell(i, j)

@@ -13,6 +13,7 @@ plain line); the images must be PNGs within bounds, one per figure slide. The ro
 own request size limit; a header of our own means a cross-site form cannot post here;
 authentication applies to it as to every route (security.install); the export is audited.
 """
+
 from __future__ import annotations
 
 import io
@@ -41,7 +42,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_IMAGE_BYTES = 3 * 1024 * 1024
 MIN_IMAGE_PX, MAX_IMAGE_PX = 100, 8000
 MAX_SPECS_BYTES = 200_000
-MAX_DECK_REQUEST = MAX_SLIDES * MAX_IMAGE_BYTES // 2 + MAX_SPECS_BYTES   # 45 MB
+MAX_DECK_REQUEST = MAX_SLIDES * MAX_IMAGE_BYTES // 2 + MAX_SPECS_BYTES  # 45 MB
 KINDS = ("view", "pinned")
 FILTER_IDS = {i.component_id for i in FILTER_INPUTS}
 
@@ -52,12 +53,14 @@ class Refused(ValueError):
 
 # --- validation (pure) ------------------------------------------------------------------------
 
+
 def _json_value(v: Any, depth: int = 0) -> bool:
     """A control's or filter's value: a scalar, or a short list of scalars."""
     if v is None or isinstance(v, (bool, int, float, str)):
         return not isinstance(v, str) or len(v) <= 200
-    return depth == 0 and isinstance(v, list) and len(v) <= 500 \
-        and all(_json_value(x, 1) for x in v)
+    return (
+        depth == 0 and isinstance(v, list) and len(v) <= 500 and all(_json_value(x, 1) for x in v)
+    )
 
 
 def parse_spec(d: Any) -> ViewSpec:
@@ -87,7 +90,7 @@ def parse_specs(text: str, trial: Trial, kind: str) -> list[ViewSpec]:
         raise Refused(f"a deck has 1 to {MAX_SLIDES} slides")
     if kind == "view" and len(raw) != 1:
         raise Refused("a view's deck has one view")
-    for d in raw:   # pinned slides were made on this page's data (presenter.pins_of)
+    for d in raw:  # pinned slides were made on this page's data (presenter.pins_of)
         if isinstance(d, Mapping) and "dataset" in d and d["dataset"] != trial.fingerprint:
             raise Refused("a slide was pinned on other data")
     return [parse_spec(d) for d in raw]
@@ -115,8 +118,9 @@ def check_png(data: bytes, i: int) -> bytes:
     return data
 
 
-def build_deck(trial: Trial, specs: list[ViewSpec], images: list[bytes],
-               today: date) -> tuple[list[ExportView], bytes]:
+def build_deck(
+    trial: Trial, specs: list[ViewSpec], images: list[bytes], today: date
+) -> tuple[list[ExportView], bytes]:
     """The views rebuilt from the specs and the deck made with the checked images."""
     try:
         views = [build_view(trial, s, today) for s in specs]
@@ -135,6 +139,7 @@ def deck_filename(views: list[ExportView], kind: str, today: date) -> str:
 
 
 # --- the route --------------------------------------------------------------------------------
+
 
 def _refusal(message: str, status: int = 400) -> flask.Response:
     return flask.make_response(flask.jsonify({"error": message}), status)
@@ -160,16 +165,21 @@ def receive_deck() -> flask.Response:
         if len(images) > MAX_SLIDES:
             raise Refused(f"more than {MAX_SLIDES} images")
         # Recorded before the file is made: an export that cannot be audited is not made.
-        security.audit("export", fingerprint=trial.fingerprint,
-                       view=specs[0].view if kind == "view" else "pinned",
-                       format=ids.FORMAT_PPTX, slides=len(specs))
+        security.audit(
+            "export",
+            fingerprint=trial.fingerprint,
+            view=specs[0].view if kind == "view" else "pinned",
+            format=ids.FORMAT_PPTX,
+            slides=len(specs),
+        )
         views, data = build_deck(trial, specs, images, today)
     except Refused as err:
         return _refusal(f"The deck was not made: {err}.")
     response = flask.make_response(data)
     response.headers["Content-Type"] = MIME[ids.FORMAT_PPTX]
     response.headers["Content-Disposition"] = (
-        f'attachment; filename="{deck_filename(views, kind, today)}"')
+        f'attachment; filename="{deck_filename(views, kind, today)}"'
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -1,5 +1,6 @@
 """Files of the exports: names, media types, CSV that cannot run as spreadsheet formulas, and
 the plain-text form of a table (speaker notes)."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -32,10 +33,12 @@ def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str)
-                                    and v.startswith(FORMULA_START) else v)
-    out.columns = [("'" + c if isinstance(c, str) and c.startswith(FORMULA_START) else c)
-                   for c in out.columns]
+            out[col] = out[col].map(
+                lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v
+            )
+    out.columns = [
+        ("'" + c if isinstance(c, str) and c.startswith(FORMULA_START) else c) for c in out.columns
+    ]
     return out
 
 
@@ -47,8 +50,9 @@ def numbers_text(df: pd.DataFrame, max_rows: int = 200) -> str:
     """A table as aligned plain text (speaker notes), its first `max_rows` rows."""
     if df.empty:
         return "(no numbers)"
-    with pd.option_context("display.width", 200, "display.max_columns", 50,
-                           "display.max_colwidth", 40):
+    with pd.option_context(
+        "display.width", 200, "display.max_columns", 50, "display.max_colwidth", 40
+    ):
         text = df.head(max_rows).to_string(index=False, na_rep="–")
     more = f"\n… {len(df) - max_rows} more rows in the CSV export" if len(df) > max_rows else ""
     return text + more

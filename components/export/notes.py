@@ -6,6 +6,7 @@ p-values as "p < 0.001" / "p = 0.012").
     survival_points(result)                        # landmarks per group, the log-rank test
     readable(numbers)                              # the table for the notes
 """
+
 from __future__ import annotations
 
 import math
@@ -43,7 +44,7 @@ def number(x, digits: int = 3) -> str:
 
 
 def p_value(p) -> str:
-    """"p < 0.001", "p = 0.012"; "p not computed" when missing."""
+    """ "p < 0.001", "p = 0.012"; "p not computed" when missing."""
     if _missing(p) or not math.isfinite(float(p)):
         return "p not computed"
     return "p < 0.001" if float(p) < 0.001 else f"p = {float(p):.3f}"
@@ -69,18 +70,25 @@ def trajectory_points(numbers: pd.DataFrame, statistic: str, scale: str) -> list
         if len(rows) < 2:
             continue
         first, last = rows.iloc[0], rows.iloc[-1]
-        when = f"At {last['visit'].replace(' mo', ' months')}" if last["visit"] != "Baseline" \
+        when = (
+            f"At {last['visit'].replace(' mo', ' months')}"
+            if last["visit"] != "Baseline"
             else f"At visit {last['month']}"
+        )
         who = "" if group in ("All", "all") else f" in {group}"
         p = p_value(last["p_vs_baseline"])
         if scale == "value":
             verb = _change_word(first["estimate"], last["estimate"])
-            what = (f"{when} {word} {panel}{who} {verb} from {number(first['estimate'])} to "
-                    f"{number(last['estimate'])}")
+            what = (
+                f"{when} {word} {panel}{who} {verb} from {number(first['estimate'])} to "
+                f"{number(last['estimate'])}"
+            )
         else:
             kind = "change" if scale == "change" else "% change"
-            what = f"{when} the {word} {kind} from baseline in {panel}{who} was " \
-                   f"{number(last['estimate'])}"
+            what = (
+                f"{when} the {word} {kind} from baseline in {panel}{who} was "
+                f"{number(last['estimate'])}"
+            )
         out.append(f"{what}, n = {int(last['n'])}, {p} vs baseline.")
     return out
 
@@ -95,8 +103,7 @@ def survival_points(result: SurvivalResult) -> list[str]:
     for r in result.summary.to_dict("records"):
         where = "overall" if r["group"] == "All" else f"in {r['group']}"
         events = int(r["events"])
-        word = ep.event_word[:-1] if events == 1 and ep.event_word.endswith("s") \
-            else ep.event_word
+        word = ep.event_word[:-1] if events == 1 and ep.event_word.endswith("s") else ep.event_word
         head = f"{what} {where} (n = {r['n']}, {events} {word})"
         if not r.get("estimable"):
             out.append(f"{head}: not estimated (too few patients).")
@@ -105,15 +112,20 @@ def survival_points(result: SurvivalResult) -> list[str]:
         for m in (6, 12):
             est = r.get(f"m{m}_estimate")
             if est is not None and math.isfinite(est):
-                marks.append(f"{percent(est)} at {m} months (95 % CI "
-                             f"{percent(r[f'm{m}_lower'])} to {percent(r[f'm{m}_upper'])})")
-        out.append(f"{head}: " + ("; ".join(marks) if marks else "beyond follow-up at 6 months")
-                   + ".")
+                marks.append(
+                    f"{percent(est)} at {m} months (95 % CI "
+                    f"{percent(r[f'm{m}_lower'])} to {percent(r[f'm{m}_upper'])})"
+                )
+        out.append(
+            f"{head}: " + ("; ".join(marks) if marks else "beyond follow-up at 6 months") + "."
+        )
     test = result.test
     if test and result.summary["events"].sum():
-        out.append(f"Log-rank test across {len(test['groups'])} groups: chi-square "
-                   f"{test['chi2']:.2f}, df = {test['df']}, {p_value(test['p'])} "
-                   "(descriptive: groups are not randomised).")
+        out.append(
+            f"Log-rank test across {len(test['groups'])} groups: chi-square "
+            f"{test['chi2']:.2f}, df = {test['df']}, {p_value(test['p'])} "
+            "(descriptive: groups are not randomised)."
+        )
     return out
 
 
@@ -124,8 +136,10 @@ def readable(numbers: pd.DataFrame) -> pd.DataFrame:
     for col in numbers.columns:
         values = numbers[col]
         if col in P_COLUMNS:
-            out[col] = ["–" if _missing(v) else "< 0.001" if float(v) < 0.001
-                        else f"{float(v):.3f}" for v in values]
+            out[col] = [
+                "–" if _missing(v) else "< 0.001" if float(v) < 0.001 else f"{float(v):.3f}"
+                for v in values
+            ]
         elif pd.api.types.is_numeric_dtype(values) or values.dtype == object:
             out[col] = [v if isinstance(v, str) else number(v) for v in values]
         else:

@@ -1,5 +1,6 @@
 """The self-contained HTML report of views: plotly.js inline (no CDN), figures, tables, notes,
 methods and snippets. Text from the data is escaped."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -39,15 +40,19 @@ def html_report(trial: Trial, views: Sequence[ExportView], today: date) -> str:
     """One self-contained HTML file: plotly.js inline (no CDN), figures, tables and notes."""
     esc = escape
     study = trial.study
-    parts = [f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-             f"<title>{esc(study.short_title or study.title)}</title>"
-             f"<style>{REPORT_CSS}</style></head><body>",
-             f"<h1>{esc(study.title)}</h1>",
-             f"<div class='sub'>{esc(' · '.join(x for x in (study.registry_id, study.citation) if x))}"
-             f" · exported {today.isoformat()}</div>"]
+    parts = [
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{esc(study.short_title or study.title)}</title>"
+        f"<style>{REPORT_CSS}</style></head><body>",
+        f"<h1>{esc(study.title)}</h1>",
+        f"<div class='sub'>{esc(' · '.join(x for x in (study.registry_id, study.citation) if x))}"
+        f" · exported {today.isoformat()}</div>",
+    ]
     if study.is_simulated:
-        parts.append(f"<div class='banner'><strong>Simulated data.</strong> "
-                     f"{esc(provenance_note(trial))}</div>")
+        parts.append(
+            f"<div class='banner'><strong>Simulated data.</strong> "
+            f"{esc(provenance_note(trial))}</div>"
+        )
     plotly_js_included = False
     for ev in views:
         parts.append(f"<section><h2>{esc(ev.title)}</h2>")
@@ -58,25 +63,35 @@ def html_report(trial: Trial, views: Sequence[ExportView], today: date) -> str:
         if ev.figure is not None:
             fig = go.Figure(ev.figure)
             fig.update_layout(template=theme.LIGHT_TEMPLATE, width=None, autosize=True)
-            parts.append(fig.to_html(full_html=False, include_plotlyjs=not plotly_js_included,
-                                     config={"displaylogo": False, "responsive": True}))
+            parts.append(
+                fig.to_html(
+                    full_html=False,
+                    include_plotlyjs=not plotly_js_included,
+                    config={"displaylogo": False, "responsive": True},
+                )
+            )
             plotly_js_included = True
         for caption, table in ev.tables:
             parts.append(f"<h3>{esc(caption)}</h3>{_table_html(table)}")
-        parts.append("<ul class='foot'>" + "".join(f"<li>{esc(x)}</li>" for x in ev.footnote)
-                     + "</ul>")
+        parts.append(
+            "<ul class='foot'>" + "".join(f"<li>{esc(x)}</li>" for x in ev.footnote) + "</ul>"
+        )
         if ev.points:
-            parts.append("<ul class='points'>" + "".join(f"<li>{esc(x)}</li>" for x in ev.points)
-                         + "</ul>")
+            parts.append(
+                "<ul class='points'>" + "".join(f"<li>{esc(x)}</li>" for x in ev.points) + "</ul>"
+            )
         if ev.figure is not None:
-            parts.append(f"<details><summary>Numbers behind the figure</summary>"
-                         f"{_table_html(ev.numbers)}</details>")
-        parts.append("<details><summary>How was this computed</summary><ul>"
-                     + "".join(f"<li>{esc(x)}</li>" for x in ev.method.lines) + "</ul>")
+            parts.append(
+                f"<details><summary>Numbers behind the figure</summary>"
+                f"{_table_html(ev.numbers)}</details>"
+            )
+        parts.append(
+            "<details><summary>How was this computed</summary><ul>"
+            + "".join(f"<li>{esc(x)}</li>" for x in ev.method.lines)
+            + "</ul>"
+        )
         if ev.method.snippet:
             parts.append(f"<pre><code>{esc(ev.method.snippet)}</code></pre>")
         parts.append("</details></section>")
     parts.append("</body></html>")
     return "\n".join(parts)
-
-

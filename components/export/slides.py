@@ -11,6 +11,7 @@ SLIDE_* sizes are the pixels a viewer sees there. The on-screen figure's geometr
 legend, the n-per-visit rows, the risk table, the grid of small multiples) was made for its
 smaller type, so it is laid out again here for the frame and the slide's type.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,14 +34,14 @@ class Frame:
 
 
 SLIDE_FRAME = Frame()
-PAD = 28                     # px: the frame's inner margin
-ROW = theme.SLIDE_TABLE_PX * 1.5          # one line of the n table or the risk table
-TICKS_BELOW = theme.SLIDE_TICK_PX * 1.5 + 10   # x tick labels under an axis
+PAD = 28  # px: the frame's inner margin
+ROW = theme.SLIDE_TABLE_PX * 1.5  # one line of the n table or the risk table
+TICKS_BELOW = theme.SLIDE_TICK_PX * 1.5 + 10  # x tick labels under an axis
 AXIS_TITLE = theme.SLIDE_TEXT_PX * 1.7
 PANEL_TITLE = theme.SLIDE_PANEL_TITLE_PX * 1.6
-LINE = 1.3                   # line height, in font sizes
-LEGEND_SYMBOL = 44           # px of a legend entry's line or marker
-RISK_LABEL_CHARS = 28        # a longer group name is cut (the legend has it in full)
+LINE = 1.3  # line height, in font sizes
+LEGEND_SYMBOL = 44  # px of a legend entry's line or marker
+RISK_LABEL_CHARS = 28  # a longer group name is cut (the legend has it in full)
 
 
 @dataclass
@@ -78,15 +79,21 @@ def _head(ev: ExportView, width: float, title: bool) -> tuple[list[str], list[st
     avail = width - 2 * PAD
     if not title:
         return [], []
-    return (wrap(ev.title, avail, theme.SLIDE_TITLE_PX, bold=True),
-            wrap(ev.subtitle, avail, theme.SLIDE_SUBTITLE_PX))
+    return (
+        wrap(ev.title, avail, theme.SLIDE_TITLE_PX, bold=True),
+        wrap(ev.subtitle, avail, theme.SLIDE_SUBTITLE_PX),
+    )
 
 
 def _head_px(title_lines: list[str], subtitle_lines: list[str]) -> float:
     if not title_lines and not subtitle_lines:
         return 0.0
-    return (PAD + len(title_lines) * theme.SLIDE_TITLE_PX * 1.2
-            + len(subtitle_lines) * theme.SLIDE_SUBTITLE_PX * LINE + 24)
+    return (
+        PAD
+        + len(title_lines) * theme.SLIDE_TITLE_PX * 1.2
+        + len(subtitle_lines) * theme.SLIDE_SUBTITLE_PX * LINE
+        + 24
+    )
 
 
 def _footer_lines(ev: ExportView, width: float) -> list[str]:
@@ -100,36 +107,41 @@ def _axes(fig: go.Figure, letter: str) -> list[str]:
 
 
 def _is_survival(fig: go.Figure) -> bool:
-    return any(t.mode == "text" and t.yaxis == "y2" for t in fig.data) \
-        and fig.layout.yaxis2.domain is not None and len(_axes(fig, "y")) == 2
+    return (
+        any(t.mode == "text" and t.yaxis == "y2" for t in fig.data)
+        and fig.layout.yaxis2.domain is not None
+        and len(_axes(fig, "y")) == 2
+    )
 
 
 def _n_table(fig: go.Figure) -> list:
     """The n-per-visit annotations under a single plot (yref paper, below it)."""
-    return [a for a in fig.layout.annotations
-            if a.yref == "paper" and a.y is not None and a.y < 0]
+    return [a for a in fig.layout.annotations if a.yref == "paper" and a.y is not None and a.y < 0]
 
 
 # --- Type -----------------------------------------------------------------------------------
 
+
 def _style_type(fig: go.Figure) -> None:
     """Every font of the chart at the slide's sizes (px at 1080p); lines and marks thicker."""
-    fig.update_layout(font=dict(family=theme.SLIDE_FONT_FAMILY, size=theme.SLIDE_TEXT_PX,
-                                color="#222"),
-                      legend_font_size=theme.SLIDE_LEGEND_PX,
-                      legend_title_font_size=theme.SLIDE_LEGEND_PX)
+    fig.update_layout(
+        font=dict(family=theme.SLIDE_FONT_FAMILY, size=theme.SLIDE_TEXT_PX, color="#222"),
+        legend_font_size=theme.SLIDE_LEGEND_PX,
+        legend_title_font_size=theme.SLIDE_LEGEND_PX,
+    )
     fig.update_xaxes(tickfont_size=theme.SLIDE_TICK_PX, title_font_size=theme.SLIDE_TEXT_PX)
     fig.update_yaxes(tickfont_size=theme.SLIDE_TICK_PX, title_font_size=theme.SLIDE_TEXT_PX)
-    if _is_survival(fig):   # the risk table's row labels are the y2 axis' ticks
+    if _is_survival(fig):  # the risk table's row labels are the y2 axis' ticks
         fig.update_layout(yaxis2_tickfont_size=theme.SLIDE_TABLE_PX)
     for a in fig.layout.annotations:
         a.font = dict(size=_annotation_px(a), color=a.font.color if a.font else None)
     for t in fig.data:
         if getattr(t, "mode", None) and "text" in t.mode:
             small = (t.textfont.size or theme.FONT_SIZE) < 18
-            t.textfont = dict(size=theme.SLIDE_TABLE_PX if small else theme.SLIDE_MARK_PX,
-                              color=t.textfont.color)
-            t.cliponaxis = False     # a * mark above the highest bar stays visible
+            t.textfont = dict(
+                size=theme.SLIDE_TABLE_PX if small else theme.SLIDE_MARK_PX, color=t.textfont.color
+            )
+            t.cliponaxis = False  # a * mark above the highest bar stays visible
         if getattr(t, "line", None) is not None and t.line.width:
             t.line.width = t.line.width * 1.5
         elif getattr(t, "mode", None) and "lines" in t.mode and not t.fill:
@@ -141,14 +153,15 @@ def _style_type(fig: go.Figure) -> None:
 def _annotation_px(a) -> float:
     """Slide size of an annotation: table cells, panel titles, or other notes."""
     if (a.yref == "paper" and a.y is not None and a.y < 0) or str(a.yref).startswith("y2"):
-        return theme.SLIDE_TABLE_PX            # n per visit, risk-table headers
+        return theme.SLIDE_TABLE_PX  # n per visit, risk-table headers
     if a.yref == "paper" and a.yanchor == "bottom":
-        return theme.SLIDE_PANEL_TITLE_PX      # titles of small multiples
+        return theme.SLIDE_PANEL_TITLE_PX  # titles of small multiples
     size = a.font.size if a.font and a.font.size else theme.FONT_SIZE
     return max(theme.SLIDE_NOTE_PX, size * 1.4)
 
 
 # --- Geometry -------------------------------------------------------------------------------
+
 
 def _y_label_px(fig: go.Figure) -> float:
     """Room left of a plot for its y tick labels and the axis title."""
@@ -165,7 +178,8 @@ def _left_px(fig: go.Figure, layered: bool) -> float:
     the plot (n per visit, numbers at risk) where they are wider."""
     if layered:
         labels = [plain_text(x) for x in fig.layout.yaxis2.ticktext or ()] + [
-            plain_text(a.text) for a in fig.layout.annotations if a.yref == "y2"]
+            plain_text(a.text) for a in fig.layout.annotations if a.yref == "y2"
+        ]
         extra = 40
     else:
         labels = [plain_text(a.text) for a in _n_table(fig) if a.xref == "paper"]
@@ -233,20 +247,24 @@ def _condense_risk_table(fig: go.Figure, limit: int = RISK_LABEL_CHARS) -> None:
     for a in fig.layout.annotations:
         if str(a.yref) == "y2 domain":
             a.text = "<b>Number at risk</b>"
-    fig.update_layout(yaxis2=dict(tickvals=list(new_y.values()), ticktext=labels,
-                                  range=[-len(labels) + 0.5, 0.6]))
+    fig.update_layout(
+        yaxis2=dict(tickvals=list(new_y.values()), ticktext=labels, range=[-len(labels) + 0.5, 0.6])
+    )
 
 
 def _layout_survival(fig: go.Figure, frame: Frame, box: _Box) -> None:
     """The curves above, the risk table under them at the slide's line pitch."""
     lines = len(fig.layout.yaxis2.tickvals or ()) + sum(
-        1 for a in fig.layout.annotations if a.yref == "y2")
+        1 for a in fig.layout.annotations if a.yref == "y2"
+    )
     box.bottom += 16
     plot_h = frame.height - box.top - box.bottom
     table_h = ROW * max(lines, 1)
     gap = TICKS_BELOW + _x_title_px(fig) + ROW + 22
-    fig.update_layout(yaxis2_domain=[0, min(table_h / plot_h, 0.6)],
-                      yaxis_domain=[min((table_h + gap) / plot_h, 0.8), 1])
+    fig.update_layout(
+        yaxis2_domain=[0, min(table_h / plot_h, 0.6)],
+        yaxis_domain=[min((table_h + gap) / plot_h, 0.8), 1],
+    )
     for a in fig.layout.annotations:
         if str(a.xref).endswith("domain") and str(a.yref).startswith("y2"):
             a.xshift = -box.left + PAD
@@ -267,7 +285,7 @@ def _axis_titles_to_panel_titles(fig: go.Figure, titles: list) -> None:
     """Small multiples: each panel's y-axis title (measure and unit) becomes its title, which
     has the width of the panel; rotated, it would be longer than the panel is high."""
     y_axes = _axes(fig, "y")
-    for a, key in zip(titles, y_axes):    # make_subplots: titles in the order of the axes
+    for a, key in zip(titles, y_axes):  # make_subplots: titles in the order of the axes
         text = fig.layout[key].title.text
         if text:
             a.text = text
@@ -292,10 +310,13 @@ def _layout_grid(fig: go.Figure, frame: Frame, box: _Box) -> None:
     for j, old in enumerate(xs):
         left = j * (col_w + col_gap)
         new_x[old] = [_unit(left / plot_w), _unit((left + col_w) / plot_w)]
-    titles = [a for a in fig.layout.annotations if a.yref == "paper" and a.xref == "paper"
-              and a.yanchor == "bottom"]
+    titles = [
+        a
+        for a in fig.layout.annotations
+        if a.yref == "paper" and a.xref == "paper" and a.yanchor == "bottom"
+    ]
     _axis_titles_to_panel_titles(fig, titles)
-    for a in titles:   # subplot titles sit on their panel's top edge, centred
+    for a in titles:  # subplot titles sit on their panel's top edge, centred
         row = min(ys, key=lambda d: abs(d[1] - a.y))
         col = min(xs, key=lambda d: abs((d[0] + d[1]) / 2 - a.x))
         a.y, a.x = new_y[row][1], sum(new_x[col]) / 2
@@ -307,11 +328,22 @@ def _layout_grid(fig: go.Figure, frame: Frame, box: _Box) -> None:
 
 def _place_legend(fig: go.Figure, frame: Frame, top_px: float, entry_w: float) -> None:
     """A horizontal legend, a grid of equal entries, under the title."""
-    fig.update_layout(legend=dict(
-        orientation="h", xref="container", x=PAD / frame.width, xanchor="left",
-        yref="container", y=1 - top_px / frame.height, yanchor="top",
-        entrywidth=entry_w, entrywidthmode="pixels", title=dict(side="left"),
-        tracegroupgap=0, bgcolor="rgba(0,0,0,0)"))
+    fig.update_layout(
+        legend=dict(
+            orientation="h",
+            xref="container",
+            x=PAD / frame.width,
+            xanchor="left",
+            yref="container",
+            y=1 - top_px / frame.height,
+            yanchor="top",
+            entrywidth=entry_w,
+            entrywidthmode="pixels",
+            title=dict(side="left"),
+            tracegroupgap=0,
+            bgcolor="rgba(0,0,0,0)",
+        )
+    )
 
 
 def _paper_x(frame: Frame, box: _Box, px: float) -> float:
@@ -335,31 +367,53 @@ def _title(fig: go.Figure, frame: Frame, box: _Box, title_lines, subtitle_lines)
     title_h = len(title_lines) * theme.SLIDE_TITLE_PX * 1.2
     fig.add_annotation(
         text="<b>" + "<br>".join(plot_text(t) for t in title_lines) + "</b>",
-        xref="paper", yref="paper", x=x, xanchor="left", y=_paper_y(frame, box, PAD),
-        yanchor="top", align="left", showarrow=False,
-        font=dict(size=theme.SLIDE_TITLE_PX, color="#222"))
+        xref="paper",
+        yref="paper",
+        x=x,
+        xanchor="left",
+        y=_paper_y(frame, box, PAD),
+        yanchor="top",
+        align="left",
+        showarrow=False,
+        font=dict(size=theme.SLIDE_TITLE_PX, color="#222"),
+    )
     if subtitle_lines:
         fig.add_annotation(
-            text="<br>".join(plot_text(t) for t in subtitle_lines), xref="paper",
-            yref="paper", x=x, xanchor="left", y=_paper_y(frame, box, PAD + title_h + 8),
-            yanchor="top", align="left", showarrow=False,
-            font=dict(size=theme.SLIDE_SUBTITLE_PX, color="#444"))
+            text="<br>".join(plot_text(t) for t in subtitle_lines),
+            xref="paper",
+            yref="paper",
+            x=x,
+            xanchor="left",
+            y=_paper_y(frame, box, PAD + title_h + 8),
+            yanchor="top",
+            align="left",
+            showarrow=False,
+            font=dict(size=theme.SLIDE_SUBTITLE_PX, color="#444"),
+        )
 
 
 def _footer(fig: go.Figure, frame: Frame, box: _Box, lines: list[str]) -> None:
     plot_w = frame.width - box.left - box.right
     plot_h = frame.height - box.top - box.bottom
     fig.add_annotation(
-        text="<br>".join(plot_text(x) for x in lines), showarrow=False, align="left",
-        xref="paper", yref="paper", x=-(box.left - PAD) / plot_w, xanchor="left",
-        y=-(box.bottom - PAD * 0.6) / plot_h, yanchor="bottom",
-        font=dict(size=theme.SLIDE_FOOTER_PX, color=theme.SLIDE_FOOTER_COLOR))
+        text="<br>".join(plot_text(x) for x in lines),
+        showarrow=False,
+        align="left",
+        xref="paper",
+        yref="paper",
+        x=-(box.left - PAD) / plot_w,
+        xanchor="left",
+        y=-(box.bottom - PAD * 0.6) / plot_h,
+        yanchor="bottom",
+        font=dict(size=theme.SLIDE_FOOTER_PX, color=theme.SLIDE_FOOTER_COLOR),
+    )
 
 
-def slide_figure(ev: ExportView, frame: Frame = SLIDE_FRAME, *, title: bool = True,
-                 footer: bool = True) -> go.Figure:
+def slide_figure(
+    ev: ExportView, frame: Frame = SLIDE_FRAME, *, title: bool = True, footer: bool = True
+) -> go.Figure:
     """The view's figure styled for a slide, filling `frame` (see the module's docstring)."""
-    fig = go.Figure(ev.figure)   # a copy: the view's figure is not modified
+    fig = go.Figure(ev.figure)  # a copy: the view's figure is not modified
     layered = _is_survival(fig)
     grid = not layered and len(_axes(fig, "y")) > 1
     _style_type(fig)
@@ -389,9 +443,15 @@ def slide_figure(ev: ExportView, frame: Frame = SLIDE_FRAME, *, title: bool = Tr
     if entries:
         _place_legend(fig, frame, head, entry_w)
     fig.update_layout(
-        template=theme.LIGHT_TEMPLATE, paper_bgcolor="white", plot_bgcolor="white",
-        width=frame.width, height=frame.height, autosize=False, showlegend=bool(entries),
-        margin=dict(l=box.left, r=box.right, t=box.top, b=box.bottom, autoexpand=False))
+        template=theme.LIGHT_TEMPLATE,
+        paper_bgcolor="white",
+        plot_bgcolor="white",
+        width=frame.width,
+        height=frame.height,
+        autosize=False,
+        showlegend=bool(entries),
+        margin=dict(l=box.left, r=box.right, t=box.top, b=box.bottom, autoexpand=False),
+    )
     _title(fig, frame, box, title_lines, subtitle_lines)
     if footer_lines:
         _footer(fig, frame, box, footer_lines)

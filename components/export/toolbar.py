@@ -9,6 +9,7 @@ Ids are pattern-matching dicts with constant types and the view's constant name 
 The downloads and the panel's content are served by components/export/callbacks.py; PNG, SVG
 and PowerPoint are rendered in the browser (assets/export.js) from the stores placed here.
 """
+
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
@@ -30,8 +31,7 @@ FORMAT_TITLES = {
     ids.FORMAT_HTML: "A self-contained HTML report of this view (works offline)",
     ids.FORMAT_CSV: "The numbers behind the figure",
 }
-FIGURE_FORMATS = (ids.FORMAT_PNG, ids.FORMAT_SVG, ids.FORMAT_PPTX, ids.FORMAT_HTML,
-                  ids.FORMAT_CSV)
+FIGURE_FORMATS = (ids.FORMAT_PNG, ids.FORMAT_SVG, ids.FORMAT_PPTX, ids.FORMAT_HTML, ids.FORMAT_CSV)
 TABLE_FORMATS = (ids.FORMAT_PPTX, ids.FORMAT_HTML)
 # Rendered in the browser by plotly.js (assets/export.js) from a job the server hands over.
 BROWSER_FORMATS = (ids.FORMAT_PNG, ids.FORMAT_SVG, ids.FORMAT_PPTX)
@@ -54,28 +54,53 @@ def export_progress_id(view: str) -> dict:
 
 
 def export_toolbar(view: str, formats: tuple[str, ...] = FIGURE_FORMATS) -> html.Div:
-    buttons = [dbc.Button(FORMAT_LABELS[f], id=export_button_id(view, f), size="sm",
-                          color="secondary", outline=True, title=FORMAT_TITLES[f],
-                          className="export-button") for f in formats]
+    buttons = [
+        dbc.Button(
+            FORMAT_LABELS[f],
+            id=export_button_id(view, f),
+            size="sm",
+            color="secondary",
+            outline=True,
+            title=FORMAT_TITLES[f],
+            className="export-button",
+        )
+        for f in formats
+    ]
     downloads = [dcc.Download(id=export_download_id(view, f)) for f in formats]
     jobs = [dcc.Store(id=export_job_id(view, f)) for f in formats if f in BROWSER_FORMATS]
-    return html.Div([
-        html.Span("Export", className="export-label me-2"),
-        dbc.ButtonGroup(buttons, size="sm"),
-        # The spinner shows while the server prepares the file or the figures to render.
-        dcc.Loading(html.Div([*downloads, *jobs]), type="circle", delay_show=200,
-                    parent_className="export-spinner"),
-        # assets/export.js says here how rendering a deck goes, when it takes a while.
-        html.Span(id=export_progress_id(view), className="export-progress ms-2",
-                  role="status"),
-    ], className="export-toolbar")
+    return html.Div(
+        [
+            html.Span("Export", className="export-label me-2"),
+            dbc.ButtonGroup(buttons, size="sm"),
+            # The spinner shows while the server prepares the file or the figures to render.
+            dcc.Loading(
+                html.Div([*downloads, *jobs]),
+                type="circle",
+                delay_show=200,
+                parent_className="export-spinner",
+            ),
+            # assets/export.js says here how rendering a deck goes, when it takes a while.
+            html.Span(id=export_progress_id(view), className="export-progress ms-2", role="status"),
+        ],
+        className="export-toolbar",
+    )
 
 
 def method_panel(view: str) -> html.Div:
-    return html.Div([
-        dbc.Button("How was this computed?", id={"type": ids.METHOD_TOGGLE, "view": view},
-                   color="link", size="sm", className="method-toggle px-0"),
-        dbc.Collapse(html.Div(id={"type": ids.METHOD_BODY, "view": view},
-                              className="method-body"),
-                     id={"type": ids.METHOD_COLLAPSE, "view": view}, is_open=False),
-    ], className="method-panel")
+    return html.Div(
+        [
+            dbc.Button(
+                "How was this computed?",
+                id={"type": ids.METHOD_TOGGLE, "view": view},
+                color="link",
+                size="sm",
+                className="method-toggle px-0",
+            ),
+            dbc.Collapse(
+                html.Div(id={"type": ids.METHOD_BODY, "view": view}, className="method-body"),
+                id={"type": ids.METHOD_COLLAPSE, "view": view},
+                is_open=False,
+            ),
+        ],
+        className="method-panel",
+    )

@@ -1,4 +1,5 @@
 """Pure builders of the Patients tab: the patient list's rows and the swimmer plot of the cohort."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -48,7 +49,9 @@ def capped(patients: pd.DataFrame, limit: int, keep=()) -> pd.DataFrame:
         return patients
     kept = patients.loc[patients["patient_id"].astype(str).isin(set(map(str, keep)))].head(limit)
     rest = patients.drop(kept.index)
-    sample = rest.sample(n=limit - len(kept), random_state=0) if limit > len(kept) else rest.iloc[:0]
+    sample = (
+        rest.sample(n=limit - len(kept), random_state=0) if limit > len(kept) else rest.iloc[:0]
+    )
     return pd.concat([kept, sample])
 
 
@@ -56,9 +59,16 @@ def patient_list_rows(trial: Trial, patients: pd.DataFrame) -> list[dict]:
     """One row per patient: center, group, outcomes, follow-up and key baseline values."""
     codes = baseline_codes(trial)
     ids_ = patients["patient_id"]
-    base = pd.concat([trial.measure_table(c).loc[lambda t: (t["month"] == 0)
-                                                 & t["patient_id"].isin(ids_)] for c in codes]
-                     ) if codes else trial.measurements.iloc[:0]
+    base = (
+        pd.concat(
+            [
+                trial.measure_table(c).loc[lambda t: (t["month"] == 0) & t["patient_id"].isin(ids_)]
+                for c in codes
+            ]
+        )
+        if codes
+        else trial.measurements.iloc[:0]
+    )
     base = base.pivot_table(index="patient_id", columns="measure", values="value", aggfunc="first")
     rows = []
     for p in patients.to_dict("records"):
@@ -76,10 +86,17 @@ def patient_list_rows(trial: Trial, patients: pd.DataFrame) -> list[dict]:
             "followup_days": _int(p.get("followup_end_day")),
             "age": number(p.get("age")),
             "sex": p.get("sex") if isinstance(p.get("sex"), str) else None,
-            "lupus_nephritis": None if "lupus_nephritis" not in p else
-            ("yes" if p["lupus_nephritis"] is True else "no" if p["lupus_nephritis"] is False
-             else None),
-            "provenance": p.get("provenance") if isinstance(p.get("provenance"), str)
+            "lupus_nephritis": None
+            if "lupus_nephritis" not in p
+            else (
+                "yes"
+                if p["lupus_nephritis"] is True
+                else "no"
+                if p["lupus_nephritis"] is False
+                else None
+            ),
+            "provenance": p.get("provenance")
+            if isinstance(p.get("provenance"), str)
             else "recorded",
         }
         for code in codes:
@@ -104,7 +121,7 @@ class SwimmerWords:
     """What the bars are coloured by and what time 0 is, in the data's words: responder group
     and first infusion for the demo; arm (or nothing), subjects and first dose for ADaM."""
 
-    color_by: str | None = "response"     # a patients column, or None: one colour
+    color_by: str | None = "response"  # a patients column, or None: one colour
     color_label: str = "responder group"
     origin: str = "first infusion"
     people: str = "patients"
@@ -118,8 +135,9 @@ def swimmer_words(trial: Trial) -> SwimmerWords:
     people, person = ("subjects", "Subject") if adam else ("patients", "Patient")
     if "arm" in trial.patients:
         label = trial.study.design.arm_for("efficacy")
-        return SwimmerWords("arm", label.label if label else "arm", trial.study.origin, people,
-                            person)
+        return SwimmerWords(
+            "arm", label.label if label else "arm", trial.study.origin, people, person
+        )
     return SwimmerWords(None, "", trial.study.origin, people, person)
 
 
@@ -140,15 +158,23 @@ def swimmer_order(patients: pd.DataFrame, words: SwimmerWords = SwimmerWords()) 
     id."""
     rank = {g: i for i, g in enumerate(_level_order(patients, words))}
     recs = patients.to_dict("records")
-    recs.sort(key=lambda p: (rank.get(_level(p, words), len(rank)),
-                             -(number(p["followup_end_day"]) or 0), natural_key(p["patient_id"])))
+    recs.sort(
+        key=lambda p: (
+            rank.get(_level(p, words), len(rank)),
+            -(number(p["followup_end_day"]) or 0),
+            natural_key(p["patient_id"]),
+        )
+    )
     return [str(p["patient_id"]) for p in recs]
 
 
-def swimmer_figure(patients: pd.DataFrame, events: pd.DataFrame,
-                   selected: list[str] | tuple[str, ...] = (),
-                   limit: int = MAX_SWIMMER_PATIENTS,
-                   words: SwimmerWords = SwimmerWords()) -> go.Figure:
+def swimmer_figure(
+    patients: pd.DataFrame,
+    events: pd.DataFrame,
+    selected: list[str] | tuple[str, ...] = (),
+    limit: int = MAX_SWIMMER_PATIENTS,
+    words: SwimmerWords = SwimmerWords(),
+) -> go.Figure:
     """One bar per patient over follow-up (months), coloured by responder group (or arm);
     markers for response, relapse, adverse events and death, an arrow where follow-up is
     ongoing.
@@ -161,8 +187,15 @@ def swimmer_figure(patients: pd.DataFrame, events: pd.DataFrame,
         fig.update_layout(**base_layout(height=300, title=dict(text="Swimmer plot", x=0.01)))
         fig.update_xaxes(visible=False)
         fig.update_yaxes(visible=False)
-        fig.add_annotation(text="No patients match the filters.", x=0.5, y=0.5, xref="paper",
-                           yref="paper", showarrow=False, font=dict(size=18, color="#666"))
+        fig.add_annotation(
+            text="No patients match the filters.",
+            x=0.5,
+            y=0.5,
+            xref="paper",
+            yref="paper",
+            showarrow=False,
+            font=dict(size=18, color="#666"),
+        )
         return fig
     total = len(patients)
     patients = capped(patients, limit, keep=selected or ())
@@ -179,43 +212,77 @@ def swimmer_figure(patients: pd.DataFrame, events: pd.DataFrame,
         months = [(number(p.at[pid, "followup_end_day"]) or 0) / DAYS_PER_MONTH for pid in ids_]
         dead = [bool(p.at[pid, "death"]) for pid in ids_]
         what = "" if words.color_by is None else f" · {plain(group)}"
-        hover = [f"<b>{words.person} {plain(pid)}</b>{what}<br>follow-up {m:.1f} months"
-                 f"{' (died)' if d else ''}<br><i>click to open</i>"
-                 for pid, m, d in zip(ids_, months, dead, strict=True)]
+        hover = [
+            f"<b>{words.person} {plain(pid)}</b>{what}<br>follow-up {m:.1f} months"
+            f"{' (died)' if d else ''}<br><i>click to open</i>"
+            for pid, m, d in zip(ids_, months, dead, strict=True)
+        ]
         is_sel = [pid in chosen for pid in ids_]
-        fig.add_trace(go.Bar(
-            y=[label[pid] for pid in ids_], x=months, orientation="h",
-            name=plain(group) if words.color_by else words.people.capitalize(),
-            customdata=ids_, hovertext=hover, hoverinfo="text", legendgroup=group,
-            marker=dict(color=colors.get(group, "#777"),
-                        opacity=[1.0 if s or not chosen else 0.35 for s in is_sel],
-                        line=dict(color=SELECTED_LINE, width=[3 if s else 0 for s in is_sel])),
-            width=0.62))
+        fig.add_trace(
+            go.Bar(
+                y=[label[pid] for pid in ids_],
+                x=months,
+                orientation="h",
+                name=plain(group) if words.color_by else words.people.capitalize(),
+                customdata=ids_,
+                hovertext=hover,
+                hoverinfo="text",
+                legendgroup=group,
+                marker=dict(
+                    color=colors.get(group, "#777"),
+                    opacity=[1.0 if s or not chosen else 0.35 for s in is_sel],
+                    line=dict(color=SELECTED_LINE, width=[3 if s else 0 for s in is_sel]),
+                ),
+                width=0.62,
+            )
+        )
     _add_event_markers(fig, p, events, order, label, words)
     n = len(order)
-    fig.update_yaxes(type="category", categoryorder="array", categoryarray=list(
-        reversed([label[pid] for pid in order])), title_text=words.person,
-        tickfont=dict(size=12), ticklabelstandoff=4)
+    fig.update_yaxes(
+        type="category",
+        categoryorder="array",
+        categoryarray=list(reversed([label[pid] for pid in order])),
+        title_text=words.person,
+        tickfont=dict(size=12),
+        ticklabelstandoff=4,
+    )
     last = max((number(x) or 0) for x in p["followup_end_day"]) / DAYS_PER_MONTH
-    fig.update_xaxes(title_text=f"Months since {words.origin}",
-                     range=[0, max(last, 1) * 1.06 + 0.5],
-                     dtick=3, showgrid=True, gridcolor="#eee", zeroline=False)
+    fig.update_xaxes(
+        title_text=f"Months since {words.origin}",
+        range=[0, max(last, 1) * 1.06 + 0.5],
+        dtick=3,
+        showgrid=True,
+        gridcolor="#eee",
+        zeroline=False,
+    )
     person = words.person.lower()
-    subtitle = (f"Sorted and coloured by {words.color_label} · " if words.color_by else
-                "Sorted by follow-up · ") + \
-        f"click a bar to open the {person} · events are shown as recorded"
+    subtitle = (
+        f"Sorted and coloured by {words.color_label} · "
+        if words.color_by
+        else "Sorted by follow-up · "
+    ) + f"click a bar to open the {person} · events are shown as recorded"
     if chosen:
         subtitle += f" · {len(chosen & set(order))} selected (outlined)"
     title = f"Follow-up of {n} {words.people}"
     if n < total:
-        title = (f"Follow-up of {n} of {total:,} {words.people} (random sample; selected "
-                 f"{words.people} always shown; filter to see others)")
-    fig.update_layout(**base_layout(
-        title=dict(text=title, x=0.01, subtitle=dict(text=subtitle)),
-        height=max(320, 19 * n + 170), margin=dict(l=80, r=30, t=95, b=60), barmode="overlay",
-        bargap=0.3, hovermode="closest", clickmode="event",
-        legend=dict(orientation="v", yanchor="top", y=1, xanchor="left", x=1.01,
-                    font=dict(size=13))))
+        title = (
+            f"Follow-up of {n} of {total:,} {words.people} (random sample; selected "
+            f"{words.people} always shown; filter to see others)"
+        )
+    fig.update_layout(
+        **base_layout(
+            title=dict(text=title, x=0.01, subtitle=dict(text=subtitle)),
+            height=max(320, 19 * n + 170),
+            margin=dict(l=80, r=30, t=95, b=60),
+            barmode="overlay",
+            bargap=0.3,
+            hovermode="closest",
+            clickmode="event",
+            legend=dict(
+                orientation="v", yanchor="top", y=1, xanchor="left", x=1.01, font=dict(size=13)
+            ),
+        )
+    )
     return fig
 
 
@@ -228,21 +295,37 @@ _MARKERS = {  # event: (legend name, symbol, colour, size)
 }
 
 
-def _add_event_markers(fig, p: pd.DataFrame, events: pd.DataFrame, order: list[str],
-                       label: dict, words: SwimmerWords = SwimmerWords()) -> None:
+def _add_event_markers(
+    fig,
+    p: pd.DataFrame,
+    events: pd.DataFrame,
+    order: list[str],
+    label: dict,
+    words: SwimmerWords = SwimmerWords(),
+) -> None:
     ev = events.loc[events["patient_id"].astype(str).isin(order)]
     death_day = {pid: number(p.at[pid, "death_day"]) for pid in order}
-    first_resp = ev.loc[ev["event"] == "response"].sort_values("day").groupby(
-        ev["patient_id"].astype(str)).head(1)
+    first_resp = (
+        ev.loc[ev["event"] == "response"]
+        .sort_values("day")
+        .groupby(ev["patient_id"].astype(str))
+        .head(1)
+    )
     frames = {
         "response": first_resp,
         "relapse": ev.loc[ev["event"] == "relapse"],
-        "adverse_event": ev.loc[(ev["event"] == "adverse_event")
-                                & (ev["severity"].astype(str).str.upper() != "SAE")],
-        "sae": ev.loc[(ev["event"] == "adverse_event")
-                      & (ev["severity"].astype(str).str.upper() == "SAE")],
-        "death": ev.loc[ev["event"] == "death"].sort_values("day").groupby(
-            ev["patient_id"].astype(str)).head(1) if len(ev) else ev,
+        "adverse_event": ev.loc[
+            (ev["event"] == "adverse_event") & (ev["severity"].astype(str).str.upper() != "SAE")
+        ],
+        "sae": ev.loc[
+            (ev["event"] == "adverse_event") & (ev["severity"].astype(str).str.upper() == "SAE")
+        ],
+        "death": ev.loc[ev["event"] == "death"]
+        .sort_values("day")
+        .groupby(ev["patient_id"].astype(str))
+        .head(1)
+        if len(ev)
+        else ev,
     }
     for kind, frame in frames.items():
         if frame.empty:
@@ -261,19 +344,41 @@ def _add_event_markers(fig, p: pd.DataFrame, events: pd.DataFrame, order: list[s
             if after:
                 text += "<br><i>recorded after death (see data quality)</i>"
             hover.append(text)
-        line_color = {"response": "#0b3d91", "adverse_event": "#222", "sae": "#222"}.get(kind, color)
-        fig.add_trace(go.Scatter(
-            x=[d / DAYS_PER_MONTH for d in days], y=[label[pid] for pid in pids], mode="markers",
-            name=name, customdata=pids, hovertext=hover, hoverinfo="text",
-            marker=dict(symbol=symbol, size=size, color=color,
-                        line=dict(color=line_color, width=1.5))))
+        line_color = {"response": "#0b3d91", "adverse_event": "#222", "sae": "#222"}.get(
+            kind, color
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=[d / DAYS_PER_MONTH for d in days],
+                y=[label[pid] for pid in pids],
+                mode="markers",
+                name=name,
+                customdata=pids,
+                hovertext=hover,
+                hoverinfo="text",
+                marker=dict(
+                    symbol=symbol, size=size, color=color, line=dict(color=line_color, width=1.5)
+                ),
+            )
+        )
     alive = [pid for pid in order if death_day[pid] is None]
     if alive:
-        fig.add_trace(go.Scatter(
-            x=[(number(p.at[pid, "followup_end_day"]) or 0) / DAYS_PER_MONTH + 0.25 for pid in alive],
-            y=[label[pid] for pid in alive], mode="markers", name="Follow-up ongoing",
-            customdata=alive, marker=dict(symbol="arrow-right", size=11, color="#444"),
-            hovertext=[f"<b>{words.person} {plain(pid)}</b><br>alive at last follow-up (day "
-                       f"{number(p.at[pid, 'followup_end_day']) or 0:g})" for pid in alive],
-            hoverinfo="text"))
-
+        fig.add_trace(
+            go.Scatter(
+                x=[
+                    (number(p.at[pid, "followup_end_day"]) or 0) / DAYS_PER_MONTH + 0.25
+                    for pid in alive
+                ],
+                y=[label[pid] for pid in alive],
+                mode="markers",
+                name="Follow-up ongoing",
+                customdata=alive,
+                marker=dict(symbol="arrow-right", size=11, color="#444"),
+                hovertext=[
+                    f"<b>{words.person} {plain(pid)}</b><br>alive at last follow-up (day "
+                    f"{number(p.at[pid, 'followup_end_day']) or 0:g})"
+                    for pid in alive
+                ],
+                hoverinfo="text",
+            )
+        )

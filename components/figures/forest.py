@@ -8,6 +8,7 @@ estimate), and the estimate and p (or the median) right of it. Each level's line
 subgroup column and level in `customdata`: a click anywhere on the line filters the dashboard
 to it (components/views/effects.py). No Dash here.
 """
+
 from __future__ import annotations
 
 import math
@@ -28,19 +29,38 @@ from .theme import OKABE_ITO, base_layout, empty_figure
 
 ROW_PX, TOP_PX, BOTTOM_PX = 27, 150, 120
 # Where the text columns and the plot sit (paper x); a median column leaves the plot less room.
-PLACES = {False: {"label": 0.0, "n": 0.33, "events": 0.405, "plot": (0.43, 0.70),
-                  "estimate": 0.72, "extra": 0.985},
-          True: {"label": 0.0, "n": 0.30, "events": 0.37, "plot": (0.40, 0.62),
-                 "estimate": 0.64, "extra": 0.985}}
+PLACES = {
+    False: {
+        "label": 0.0,
+        "n": 0.33,
+        "events": 0.405,
+        "plot": (0.43, 0.70),
+        "estimate": 0.72,
+        "extra": 0.985,
+    },
+    True: {
+        "label": 0.0,
+        "n": 0.30,
+        "events": 0.37,
+        "plot": (0.40, 0.62),
+        "estimate": 0.64,
+        "extra": 0.985,
+    },
+}
 LOG_RANGE = (0.01, 100.0)
 MAX_LABEL = 46
-KIND_TITLES = {"hr": "Hazard ratio", "or": "Odds ratio of response",
-               "rd": "Difference in response rate", "event_rate": "Event rate",
-               "rate": "Response rate"}
+KIND_TITLES = {
+    "hr": "Hazard ratio",
+    "or": "Odds ratio of response",
+    "rd": "Difference in response rate",
+    "event_rate": "Event rate",
+    "rate": "Response rate",
+}
 INK, MUTED, SINGLE = "#222222", "#666666", "#0072B2"
 
 
 # --- Text of the numbers -------------------------------------------------------------------
+
 
 def _ratio(x) -> str:
     if x is None or not np.isfinite(x):
@@ -89,12 +109,13 @@ def first_sentence(text: str) -> str:
 
 # --- What the columns and the axis say ---------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Columns:
-    events: str          # "Deaths", "Events", "Responders"
-    estimate: str        # "HR (95 % CI)"
-    extra: str           # "p" or "Median, months (95 % CI)" or ""
-    axis: str            # the x-axis title
+    events: str  # "Deaths", "Events", "Responders"
+    estimate: str  # "HR (95 % CI)"
+    extra: str  # "p" or "Median, months (95 % CI)" or ""
+    axis: str  # the x-axis title
     unit: str = "months"
 
 
@@ -107,21 +128,33 @@ def columns(trial: Trial, result: ForestResult) -> Columns:
         ep = endpoint_for(trial, result.request.outcome)
         events = ep.event_word.capitalize()
         unit = default_unit(result.request.outcome)
-    estimate = {"hr": "HR (95 % CI)", "or": "OR (95 % CI)", "rd": "Difference (95 % CI)",
-                "event_rate": "Event rate (95 % CI)", "rate": "Rate (95 % CI)"}[kind]
-    extra = ("p" if result.compared and kind != "rd" else
-             f"Median, {unit} (95 % CI)" if kind == "event_rate" else "")
+    estimate = {
+        "hr": "HR (95 % CI)",
+        "or": "OR (95 % CI)",
+        "rd": "Difference (95 % CI)",
+        "event_rate": "Event rate (95 % CI)",
+        "rate": "Rate (95 % CI)",
+    }[kind]
+    extra = (
+        "p"
+        if result.compared and kind != "rd"
+        else f"Median, {unit} (95 % CI)"
+        if kind == "event_rate"
+        else ""
+    )
     ref = result.reference
-    axis = {"hr": f"Hazard ratio vs {ref} (log scale)",
-            "or": f"Odds ratio of response vs {ref} (log scale)",
-            "rd": f"Difference in response rate vs {ref}, percentage points",
-            "event_rate": "Crude event rate (events / n), exact 95 % CI",
-            "rate": "Response rate, exact 95 % CI"}[kind]
+    axis = {
+        "hr": f"Hazard ratio vs {ref} (log scale)",
+        "or": f"Odds ratio of response vs {ref} (log scale)",
+        "rd": f"Difference in response rate vs {ref}, percentage points",
+        "event_rate": "Crude event rate (events / n), exact 95 % CI",
+        "rate": "Response rate, exact 95 % CI",
+    }[kind]
     return Columns(events, estimate, extra, axis, unit)
 
 
 def median_text(row: dict, unit: str) -> str:
-    """"not reached" (median and CI limits), else e.g. "8.2 (5.1–not reached)"."""
+    """ "not reached" (median and CI limits), else e.g. "8.2 (5.1–not reached)"."""
     values = [row.get(k) for k in ("median", "median_lower", "median_upper")]
     return display.format_median(*values, unit, 1 if unit == "months" else 0, short=True)
 
@@ -135,6 +168,7 @@ def extra_text(kind: str, row: dict, unit: str) -> str:
 
 
 # --- Lines of the plot -----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Line:
@@ -166,8 +200,13 @@ def forest_lines(result: ForestResult) -> list[Line]:
             y -= 1.25 if lines else 1
             lines.append(Line(y, r["subgroup_label"], True, None, test_text(tests.get(sub))))
         y -= 1
-        first_of_level = not lines or lines[-1].header or lines[-1].row is None or \
-            lines[-1].row["level"] != r["level"] or lines[-1].row["subgroup"] != sub
+        first_of_level = (
+            not lines
+            or lines[-1].header
+            or lines[-1].row is None
+            or lines[-1].row["level"] != r["level"]
+            or lines[-1].row["subgroup"] != sub
+        )
         label = r.get("level_label", r["level"]) if first_of_level else ""
         lines.append(Line(y, label, False, r))
     return lines
@@ -211,10 +250,15 @@ def _hover(line: Line, result: ForestResult, cols: Columns) -> str:
     if r.get("n_arm") is not None and r.get("arm"):
         counts += f" ({plot_text(r['arm'])}: {r['events_arm']} of {r['n_arm']})"
     note = f"<br>{plot_text(first_sentence(r['note']))}" if r.get("note") else ""
-    click = ("<br><i>Click: filter the dashboard to this subgroup</i>"
-             if r.get("subgroup") != ALL else "")
-    return (f"<b>{what}</b><br>{counts}<br>{cols.estimate}: "
-            f"{estimate_text(result.kind, r)}{note}{click}")
+    click = (
+        "<br><i>Click: filter the dashboard to this subgroup</i>"
+        if r.get("subgroup") != ALL
+        else ""
+    )
+    return (
+        f"<b>{what}</b><br>{counts}<br>{cols.estimate}: "
+        f"{estimate_text(result.kind, r)}{note}{click}"
+    )
 
 
 def _add_points(fig: go.Figure, result: ForestResult, lines: list[Line], log: bool) -> None:
@@ -222,60 +266,103 @@ def _add_points(fig: go.Figure, result: ForestResult, lines: list[Line], log: bo
     rows = [ln for ln in lines if ln.row is not None]
     n_max = max([ln.row["n"] or 0 for ln in rows] + [1])
     for arm, color in colors.items():
-        mine = [ln for ln in rows if (ln.row["arm"] or "") == arm and ln.row["estimable"]
-                and np.isfinite(ln.row["estimate"] if ln.row["estimate"] is not None
-                                else np.nan)]
+        mine = [
+            ln
+            for ln in rows
+            if (ln.row["arm"] or "") == arm
+            and ln.row["estimable"]
+            and np.isfinite(ln.row["estimate"] if ln.row["estimate"] is not None else np.nan)
+        ]
         if not mine:
             continue
         est = np.array([ln.row["estimate"] for ln in mine], float)
-        lo = np.array([ln.row["lower"] if ln.row["lower"] is not None else np.nan
-                       for ln in mine], float)
-        hi = np.array([ln.row["upper"] if ln.row["upper"] is not None else np.nan
-                       for ln in mine], float)
+        lo = np.array(
+            [ln.row["lower"] if ln.row["lower"] is not None else np.nan for ln in mine], float
+        )
+        hi = np.array(
+            [ln.row["upper"] if ln.row["upper"] is not None else np.nan for ln in mine], float
+        )
         if log:
             lo, hi = np.clip(lo, LOG_RANGE[0], None), np.clip(hi, None, LOG_RANGE[1])
         sizes = [8 + 10 * math.sqrt((ln.row["n"] or 0) / n_max) for ln in mine]
         name = f"{arm} vs {result.reference}" if arm else "Estimate"
-        fig.add_trace(go.Scatter(
-            x=est, y=[ln.y for ln in mine], mode="markers", name=plot_text(name),
-            showlegend=len(colors) > 1, hoverinfo="skip",
-            marker=dict(symbol=["diamond" if ln.row["subgroup"] == ALL else "square"
-                                for ln in mine], size=sizes, color=color,
-                        line=dict(width=0)),
-            error_x=dict(type="data", symmetric=False, array=hi - est, arrayminus=est - lo,
-                         thickness=2, width=0, color=color)))
+        fig.add_trace(
+            go.Scatter(
+                x=est,
+                y=[ln.y for ln in mine],
+                mode="markers",
+                name=plot_text(name),
+                showlegend=len(colors) > 1,
+                hoverinfo="skip",
+                marker=dict(
+                    symbol=["diamond" if ln.row["subgroup"] == ALL else "square" for ln in mine],
+                    size=sizes,
+                    color=color,
+                    line=dict(width=0),
+                ),
+                error_x=dict(
+                    type="data",
+                    symmetric=False,
+                    array=hi - est,
+                    arrayminus=est - lo,
+                    thickness=2,
+                    width=0,
+                    color=color,
+                ),
+            )
+        )
 
 
-def _add_hit_trace(fig: go.Figure, result: ForestResult, lines: list[Line], cols: Columns,
-                   x: float) -> None:
+def _add_hit_trace(
+    fig: go.Figure, result: ForestResult, lines: list[Line], cols: Columns, x: float
+) -> None:
     """An invisible point on every level line, so that hovering or clicking anywhere on the
     line (hovermode "y") reaches it; its customdata is [subgroup column, level]."""
     rows = [ln for ln in lines if ln.row is not None]
-    fig.add_trace(go.Scatter(
-        x=[x] * len(rows), y=[ln.y for ln in rows], mode="markers", name="rows",
-        showlegend=False, marker=dict(size=18, opacity=0),
-        customdata=[[ln.row["subgroup"], ln.row["level"]] for ln in rows],
-        hovertext=[_hover(ln, result, cols) for ln in rows], hoverinfo="text"))
+    fig.add_trace(
+        go.Scatter(
+            x=[x] * len(rows),
+            y=[ln.y for ln in rows],
+            mode="markers",
+            name="rows",
+            showlegend=False,
+            marker=dict(size=18, opacity=0),
+            customdata=[[ln.row["subgroup"], ln.row["level"]] for ln in rows],
+            hovertext=[_hover(ln, result, cols) for ln in rows],
+            hoverinfo="text",
+        )
+    )
 
 
 def places(result: ForestResult) -> dict:
     return PLACES[result.kind == "event_rate"]
 
 
-def _text(x: float, y: float, text: str, *, bold=False, anchor="left", color=INK, size=14,
-          yref="y") -> dict:
-    return dict(x=x, y=y, xref="paper", yref=yref, text=f"<b>{text}</b>" if bold else text,
-                showarrow=False, xanchor=anchor, yanchor="middle",
-                font=dict(size=size, color=color))
+def _text(
+    x: float, y: float, text: str, *, bold=False, anchor="left", color=INK, size=14, yref="y"
+) -> dict:
+    return dict(
+        x=x,
+        y=y,
+        xref="paper",
+        yref=yref,
+        text=f"<b>{text}</b>" if bold else text,
+        showarrow=False,
+        xanchor=anchor,
+        yanchor="middle",
+        font=dict(size=size, color=color),
+    )
 
 
 def _annotations(result: ForestResult, lines: list[Line], cols: Columns) -> list[dict]:
     top = 0.15
     at = places(result)
-    out = [_text(at["label"], top, "Subgroup", bold=True),
-           _text(at["n"], top, "n", bold=True, anchor="right"),
-           _text(at["events"], top, cols.events, bold=True, anchor="right"),
-           _text(at["estimate"], top, cols.estimate, bold=True)]
+    out = [
+        _text(at["label"], top, "Subgroup", bold=True),
+        _text(at["n"], top, "n", bold=True, anchor="right"),
+        _text(at["events"], top, cols.events, bold=True, anchor="right"),
+        _text(at["estimate"], top, cols.estimate, bold=True),
+    ]
     if cols.extra:
         out.append(_text(at["extra"], top, cols.extra, bold=True, anchor="right"))
     for ln in lines:
@@ -287,12 +374,17 @@ def _annotations(result: ForestResult, lines: list[Line], cols: Columns) -> list
         r = ln.row or {}
         whole = r.get("subgroup") == ALL
         indent = "" if whole else "   "
-        out.append(_text(at["label"], ln.y, indent + plot_text(_short(ln.label)),
-                         bold=whole))
-        out += [_text(at["n"], ln.y, str(r.get("n", "")), anchor="right"),
-                _text(at["events"], ln.y, str(r.get("events", "")), anchor="right"),
-                _text(at["estimate"], ln.y, estimate_text(result.kind, r),
-                      color=INK if r.get("estimable") else MUTED)]
+        out.append(_text(at["label"], ln.y, indent + plot_text(_short(ln.label)), bold=whole))
+        out += [
+            _text(at["n"], ln.y, str(r.get("n", "")), anchor="right"),
+            _text(at["events"], ln.y, str(r.get("events", "")), anchor="right"),
+            _text(
+                at["estimate"],
+                ln.y,
+                estimate_text(result.kind, r),
+                color=INK if r.get("estimable") else MUTED,
+            ),
+        ]
         extra = extra_text(result.kind, r, cols.unit)
         if extra:
             out.append(_text(at["extra"], ln.y, extra, anchor="right", size=13))
@@ -300,18 +392,26 @@ def _annotations(result: ForestResult, lines: list[Line], cols: Columns) -> list
 
 
 def _direction(result: ForestResult, log: bool) -> list[dict]:
-    """"← fewer events with X | more events with X →" under the axis of an effect."""
+    """ "← fewer events with X | more events with X →" under the axis of an effect."""
     if not result.compared:
         return []
-    better = "lower hazard" if result.kind == "hr" else "lower odds of response" \
-        if result.kind == "or" else "lower response rate"
+    better = (
+        "lower hazard"
+        if result.kind == "hr"
+        else "lower odds of response"
+        if result.kind == "or"
+        else "lower response rate"
+    )
     worse = better.replace("lower", "higher")
     ref = plot_text(result.reference)
     null = math.log10(result.null) if log else result.null
-    common = dict(xref="x", yref="paper", y=0, yshift=-42, showarrow=False,
-                  font=dict(size=12, color=MUTED))
-    return [dict(x=null, text=f"← {better} than {ref}  ", xanchor="right", **common),
-            dict(x=null, text=f"  {worse} than {ref} →", xanchor="left", **common)]
+    common = dict(
+        xref="x", yref="paper", y=0, yshift=-42, showarrow=False, font=dict(size=12, color=MUTED)
+    )
+    return [
+        dict(x=null, text=f"← {better} than {ref}  ", xanchor="right", **common),
+        dict(x=null, text=f"  {worse} than {ref} →", xanchor="left", **common),
+    ]
 
 
 def forest_figure(trial: Trial, result: ForestResult, title: str, subtitle: str) -> go.Figure:
@@ -326,31 +426,76 @@ def forest_figure(trial: Trial, result: ForestResult, title: str, subtitle: str)
     null = result.null if result.null is not None else 0.0
     _add_hit_trace(fig, result, lines, cols, null)
     bottom = min(ln.y for ln in lines)
-    fig.add_shape(type="line", xref="x", yref="y", x0=null, x1=null, y0=bottom - 0.6, y1=0.4,
-                  line=dict(color="#444" if result.compared else "#999", width=1.2,
-                            dash="solid" if result.compared else "dash"))
+    fig.add_shape(
+        type="line",
+        xref="x",
+        yref="y",
+        x0=null,
+        x1=null,
+        y0=bottom - 0.6,
+        y1=0.4,
+        line=dict(
+            color="#444" if result.compared else "#999",
+            width=1.2,
+            dash="solid" if result.compared else "dash",
+        ),
+    )
     legend = len(compared_arms(result)) > 1
     top = TOP_PX if legend else TOP_PX - 25
     height = top + BOTTOM_PX + ROW_PX * int(math.ceil(-bottom + 2))
-    fig.update_layout(**base_layout(
-        title=dict(text=title, subtitle=dict(text=subtitle), x=0.01, xanchor="left",
-                   yref="container", y=1 - 30 / height, yanchor="top", font=dict(size=19)),
-        height=height, margin=dict(l=24, r=24, t=top, b=BOTTOM_PX), hovermode="y",
-        showlegend=legend,
-        legend=dict(orientation="h", x=places(result)["plot"][0], xanchor="left", y=1.0,
-                    yanchor="bottom", font=dict(size=13)),
-        annotations=_annotations(result, lines, cols) + _direction(result, log)))
-    fig.update_xaxes(domain=list(places(result)["plot"]), type="log" if log else "linear",
-                     range=_x_range(result, log), title_text=cols.axis, zeroline=False,
-                     title_standoff=34,
-                     showgrid=True, gridcolor="#eee", ticks="outside",
-                     tickformat=".0%" if result.kind in ("rate", "event_rate") else None,
-                     tickvals=[0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50] if log else None,
-                     ticktext=["0.1", "0.2", "0.5", "1", "2", "5", "10", "20", "50"] if log
-                     else None, fixedrange=True)
+    fig.update_layout(
+        **base_layout(
+            title=dict(
+                text=title,
+                subtitle=dict(text=subtitle),
+                x=0.01,
+                xanchor="left",
+                yref="container",
+                y=1 - 30 / height,
+                yanchor="top",
+                font=dict(size=19),
+            ),
+            height=height,
+            margin=dict(l=24, r=24, t=top, b=BOTTOM_PX),
+            hovermode="y",
+            showlegend=legend,
+            legend=dict(
+                orientation="h",
+                x=places(result)["plot"][0],
+                xanchor="left",
+                y=1.0,
+                yanchor="bottom",
+                font=dict(size=13),
+            ),
+            annotations=_annotations(result, lines, cols) + _direction(result, log),
+        )
+    )
+    fig.update_xaxes(
+        domain=list(places(result)["plot"]),
+        type="log" if log else "linear",
+        range=_x_range(result, log),
+        title_text=cols.axis,
+        zeroline=False,
+        title_standoff=34,
+        showgrid=True,
+        gridcolor="#eee",
+        ticks="outside",
+        tickformat=".0%" if result.kind in ("rate", "event_rate") else None,
+        tickvals=[0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50] if log else None,
+        ticktext=["0.1", "0.2", "0.5", "1", "2", "5", "10", "20", "50"] if log else None,
+        fixedrange=True,
+    )
     if not result.compared:  # say what the dashed line is
-        fig.add_annotation(x=null, y=0.55, xref="x", yref="y", showarrow=False, yanchor="bottom",
-                           text=f"all patients: {_pct(null)} %", font=dict(size=12, color=MUTED))
+        fig.add_annotation(
+            x=null,
+            y=0.55,
+            xref="x",
+            yref="y",
+            showarrow=False,
+            yanchor="bottom",
+            text=f"all patients: {_pct(null)} %",
+            font=dict(size=12, color=MUTED),
+        )
     if result.kind == "rd":
         fig.update_xaxes(tickformat="+.0%")
     fig.update_yaxes(visible=False, range=[bottom - 0.8, 1.4], fixedrange=True)
@@ -358,6 +503,7 @@ def forest_figure(trial: Trial, result: ForestResult, title: str, subtitle: str)
 
 
 # --- Title, rows, notes -------------------------------------------------------------------
+
 
 def figure_title(result: ForestResult) -> str:
     what = KIND_TITLES[result.kind]
@@ -367,25 +513,32 @@ def figure_title(result: ForestResult) -> str:
 
 
 def method_text(result: ForestResult) -> str:
-    return {"hr": "Cox PH (Efron ties) in each subgroup, Wald 95 % CI; interaction: "
-                  "likelihood-ratio test of arm × subgroup",
-            "or": "logistic regression in each subgroup, Wald 95 % CI; interaction: "
-                  "likelihood-ratio test of arm × subgroup",
-            "rd": "Newcombe hybrid-score 95 % CI; interaction: likelihood-ratio test of "
-                  "arm × subgroup (logistic)",
-            "event_rate": "events / n with exact (Clopper-Pearson) 95 % CI, Kaplan-Meier "
-                          "median; log-rank across the levels (descriptive)",
-            "rate": "responders / n with exact (Clopper-Pearson) 95 % CI"}[result.kind]
+    return {
+        "hr": "Cox PH (Efron ties) in each subgroup, Wald 95 % CI; interaction: "
+        "likelihood-ratio test of arm × subgroup",
+        "or": "logistic regression in each subgroup, Wald 95 % CI; interaction: "
+        "likelihood-ratio test of arm × subgroup",
+        "rd": "Newcombe hybrid-score 95 % CI; interaction: likelihood-ratio test of "
+        "arm × subgroup (logistic)",
+        "event_rate": "events / n with exact (Clopper-Pearson) 95 % CI, Kaplan-Meier "
+        "median; log-rank across the levels (descriptive)",
+        "rate": "responders / n with exact (Clopper-Pearson) 95 % CI",
+    }[result.kind]
 
 
 def figure_subtitle(result: ForestResult, selection: str, people: str = "patients") -> str:
     """The comparison and the method, then n, the selection and what a click does."""
     arms = compared_arms(result)
-    head = (f"{' and '.join(plot_text(a) for a in arms)} vs {plot_text(result.reference)} · "
-            if arms else "")
-    return (f"{head}{method_text(result)}<br>{result.n_patients} {people} · "
-            f"Selection: {plot_text(selection)} · click a line to filter the dashboard to "
-            "that subgroup")
+    head = (
+        f"{' and '.join(plot_text(a) for a in arms)} vs {plot_text(result.reference)} · "
+        if arms
+        else ""
+    )
+    return (
+        f"{head}{method_text(result)}<br>{result.n_patients} {people} · "
+        f"Selection: {plot_text(selection)} · click a line to filter the dashboard to "
+        "that subgroup"
+    )
 
 
 def table_rows(trial: Trial, result: ForestResult) -> list[dict]:
@@ -397,8 +550,9 @@ def table_rows(trial: Trial, result: ForestResult) -> list[dict]:
         row = {"Subgroup": r["subgroup_label"], "Level": r.get("level_label", r["level"])}
         if result.compared:
             row["Comparison"] = f"{r['arm']} vs {r['reference']}"
-        row.update({"n": r["n"], cols.events: r["events"],
-                    cols.estimate: estimate_text(result.kind, r)})
+        row.update(
+            {"n": r["n"], cols.events: r["events"], cols.estimate: estimate_text(result.kind, r)}
+        )
         if cols.extra:
             row[cols.extra] = extra_text(result.kind, r, cols.unit)
         row["Test of the subgroup"] = test_text(tests.get(r["subgroup"]))
@@ -411,19 +565,26 @@ def forest_notes(result: ForestResult, unfilterable: list[str]) -> list[str]:
     """What the reader needs: the warnings, what was left out, the limits of a click."""
     out = list(result.warnings)
     if result.kind == "event_rate":
-        out.append("Single arm: each subgroup's crude event rate (events / n, not allowing for "
-                   "censoring) and Kaplan-Meier median; the log-rank test across levels is "
-                   "descriptive (subgroups are not randomised).")
+        out.append(
+            "Single arm: each subgroup's crude event rate (events / n, not allowing for "
+            "censoring) and Kaplan-Meier median; the log-rank test across levels is "
+            "descriptive (subgroups are not randomised)."
+        )
     if result.kind == "rate":
-        out.append("Single arm: each subgroup's response rate; no comparison between "
-                   "subgroups is tested.")
+        out.append(
+            "Single arm: each subgroup's response rate; no comparison between subgroups is tested."
+        )
     if result.compared:
-        out.append("Subgroup effects are exploratory: read the interaction test, not whether "
-                   "a subgroup's own CI crosses the line of no effect.")
+        out.append(
+            "Subgroup effects are exploratory: read the interaction test, not whether "
+            "a subgroup's own CI crosses the line of no effect."
+        )
     out += [first_sentence(m) for m in result.messages]
     if unfilterable:
-        out.append("A click on a line of " + ", ".join(unfilterable) + " cannot filter the "
-                   "dashboard: the sidebar has no filter for that column.")
+        out.append(
+            "A click on a line of " + ", ".join(unfilterable) + " cannot filter the "
+            "dashboard: the sidebar has no filter for that column."
+        )
     return out
 
 
@@ -436,12 +597,16 @@ class ForestView:
     result: ForestResult
 
 
-def forest_view(trial: Trial, result: ForestResult, selection: str,
-                unfilterable: list[str] = (), people: str = "patients") -> ForestView:
+def forest_view(
+    trial: Trial,
+    result: ForestResult,
+    selection: str,
+    unfilterable: list[str] = (),
+    people: str = "patients",
+) -> ForestView:
     """Figure, table rows and notes of one forest (pure)."""
     title = figure_title(result) if not result.empty else f"{result.outcome_label} by subgroup"
-    fig = forest_figure(trial, result, plot_text(title),
-                        figure_subtitle(result, selection, people))
+    fig = forest_figure(trial, result, plot_text(title), figure_subtitle(result, selection, people))
     rows = table_rows(trial, result) if not result.empty else []
     return ForestView(fig, rows, forest_notes(result, list(unfilterable)), title, result)
 

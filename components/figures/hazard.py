@@ -5,6 +5,7 @@ landmark's exclusions, and the paper's relapse counts beside the estimate.
 A `SurvivalResult` in (trial.analysis.survival, which computes everything); strings and plain
 rows out, for the tab, its exports and the method panel alike.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -44,16 +45,23 @@ def _p_clause(p) -> str:
 
 # --- Hazard ratios ----------------------------------------------------------------------------
 
+
 def what_ratio(result: SurvivalResult) -> str:
-    """"Hazard ratio" or, for the cumulative incidence, "Cause-specific hazard ratio"."""
-    return ("Cause-specific hazard ratio of relapse (deaths censored)" if result.endpoint.cif
-            else "Hazard ratio")
+    """ "Hazard ratio" or, for the cumulative incidence, "Cause-specific hazard ratio"."""
+    return (
+        "Cause-specific hazard ratio of relapse (deaths censored)"
+        if result.endpoint.cif
+        else "Hazard ratio"
+    )
 
 
 def ratios_heading(result: SurvivalResult) -> str:
     """The table's heading: "Hazard ratios", or the cause-specific ones of relapse."""
-    return ("Cause-specific hazard ratios of relapse (deaths censored)" if result.endpoint.cif
-            else "Hazard ratios")
+    return (
+        "Cause-specific hazard ratios of relapse (deaths censored)"
+        if result.endpoint.cif
+        else "Hazard ratios"
+    )
 
 
 def hazard_caption(result: SurvivalResult) -> str:
@@ -61,8 +69,9 @@ def hazard_caption(result: SurvivalResult) -> str:
     hz = result.hazard
     if hz is None:
         return ""
-    parts = [f"{what_ratio(result)} against {hz.cox.reference} (Cox, Efron ties, Wald 95 % CI "
-             "and p)"]
+    parts = [
+        f"{what_ratio(result)} against {hz.cox.reference} (Cox, Efron ties, Wald 95 % CI and p)"
+    ]
     if hz.strata:
         parts.append("stratified by center")
     if hz.covariates:
@@ -77,13 +86,27 @@ def hazard_rows(result: SurvivalResult) -> list[dict]:
         return []
     ref = hz.cox.reference
     counts = result.summary.set_index("group")
-    rows = [{"Group": ref, "n": str(int(counts.loc[ref, "n"])) if ref in counts.index else "",
-             "Events": str(int(counts.loc[ref, "events"])) if ref in counts.index else "",
-             HR_COLUMN: "1 (reference)", "p": "", "Note": ""}]
+    rows = [
+        {
+            "Group": ref,
+            "n": str(int(counts.loc[ref, "n"])) if ref in counts.index else "",
+            "Events": str(int(counts.loc[ref, "events"])) if ref in counts.index else "",
+            HR_COLUMN: "1 (reference)",
+            "p": "",
+            "Note": "",
+        }
+    ]
     for r in records(hz.levels):
-        rows.append({"Group": r["level"], "n": str(r["n"]), "Events": str(r["events"]),
-                     HR_COLUMN: hr_text(r["hr"], r["lower"], r["upper"]),
-                     "p": p_value(r["p"]), "Note": r["note"] or ""})
+        rows.append(
+            {
+                "Group": r["level"],
+                "n": str(r["n"]),
+                "Events": str(r["events"]),
+                HR_COLUMN: hr_text(r["hr"], r["lower"], r["upper"]),
+                "p": p_value(r["p"]),
+                "Note": r["note"] or "",
+            }
+        )
     return rows
 
 
@@ -93,11 +116,14 @@ def hazard_line(result: SurvivalResult) -> str | None:
     hz = result.hazard
     if hz is None:
         return None
-    parts = [f"{r['level']} {hr_text(r['hr'], r['lower'], r['upper'])}"
-             + (f", {_p_clause(r['p'])}" if r["estimable"] else "")
-             for r in records(hz.levels)]
+    parts = [
+        f"{r['level']} {hr_text(r['hr'], r['lower'], r['upper'])}"
+        + (f", {_p_clause(r['p'])}" if r["estimable"] else "")
+        for r in records(hz.levels)
+    ]
     extra = (" stratified by center" if hz.strata else "") + (
-        " adjusted for " + ", ".join(hz.covariates) if hz.covariates else "")
+        " adjusted for " + ", ".join(hz.covariates) if hz.covariates else ""
+    )
     return f"{what_ratio(result)} vs {hz.cox.reference} (Cox{extra}): " + "; ".join(parts) + "."
 
 
@@ -109,10 +135,15 @@ def ph_line(result: SurvivalResult) -> str | None:
     glob = hz.ph_global
     if glob is None:
         return "Proportional hazards: not checked (no model could be fitted)."
-    verdict = ("the hazard ratio may change over time" if glob["p"] is not None
-               and glob["p"] < 0.05 else "no evidence that the hazard ratio changes over time")
-    return (f"Proportional hazards (Schoenfeld residuals, cox.zph): global χ² = "
-            f"{glob['chisq']:.2f}, df = {glob['df']}, {_p_clause(glob['p'])}: {verdict}.")
+    verdict = (
+        "the hazard ratio may change over time"
+        if glob["p"] is not None and glob["p"] < 0.05
+        else "no evidence that the hazard ratio changes over time"
+    )
+    return (
+        f"Proportional hazards (Schoenfeld residuals, cox.zph): global χ² = "
+        f"{glob['chisq']:.2f}, df = {glob['df']}, {_p_clause(glob['p'])}: {verdict}."
+    )
 
 
 def model_messages(result: SurvivalResult) -> list[str]:
@@ -125,13 +156,16 @@ def model_messages(result: SurvivalResult) -> list[str]:
 
 # --- Tests ----------------------------------------------------------------------------------------
 
+
 def gray_line(result: SurvivalResult) -> str | None:
     g = result.gray
     if g is None:
         return None
     strata = " stratified by center" if result.hazard and result.hazard.strata else ""
-    head = (f"Gray's test{strata} (cumulative incidence of relapse, death a competing event) "
-            f"across {len(g.groups)} groups")
+    head = (
+        f"Gray's test{strata} (cumulative incidence of relapse, death a competing event) "
+        f"across {len(g.groups)} groups"
+    )
     if not np.isfinite(g.statistic):
         return f"{head}: not computable ({g.message})."
     return f"{head}: χ² = {g.statistic:.2f}, df = {g.df}, {_p_clause(g.p)}."
@@ -139,16 +173,19 @@ def gray_line(result: SurvivalResult) -> str | None:
 
 # --- Guarantee time and landmark ------------------------------------------------------------------
 
+
 def landmark_line(result: SurvivalResult) -> str | None:
     lm = result.landmark
     if lm is None:
         return None
     ex = {r["reason"].split(" on or before")[0]: r["n"] for r in records(lm.excluded)}
-    return (f"Landmark at month {lm.months} (day {lm.day:g}): the groups are the status reached "
-            f"by then and the curves start there. Left out: {ex.get('event', 0)} with the event "
-            f"and {ex.get('censored', 0)} censored on or before the landmark; {lm.n} patients "
-            f"analysed, of whom {lm.reached_later} reached the status later and count as "
-            f"“{lm.not_label}”.")
+    return (
+        f"Landmark at month {lm.months} (day {lm.day:g}): the groups are the status reached "
+        f"by then and the curves start there. Left out: {ex.get('event', 0)} with the event "
+        f"and {ex.get('censored', 0)} censored on or before the landmark; {lm.n} patients "
+        f"analysed, of whom {lm.reached_later} reached the status later and count as "
+        f"“{lm.not_label}”."
+    )
 
 
 def warnings(result: SurvivalResult) -> list[str]:
@@ -159,15 +196,17 @@ def warnings(result: SurvivalResult) -> list[str]:
     if result.landmark is not None:
         out.append(landmark_line(result) or "")
     elif check is not None and check.post_baseline:
-        out.append("Warning: " + check.message + " The Landmark option above does that at 3 "
-                   "or 6 months.")
+        out.append(
+            "Warning: " + check.message + " The Landmark option above does that at 3 or 6 months."
+        )
     return out
 
 
 # --- The paper's relapse counts beside the estimate --------------------------------------------
 
+
 def published_lines(result: SurvivalResult) -> list[str]:
-    """"As published" next to "as estimated" for each visit the paper reports, and why they
+    """ "As published" next to "as estimated" for each visit the paper reports, and why they
     differ (only on this trial's data: `SurvivalResult.published`)."""
     t = result.published
     if t is None or t.empty:
@@ -176,21 +215,27 @@ def published_lines(result: SurvivalResult) -> list[str]:
     for r in records(t):
         since = "day 0" if r["origin"] == "day0" else "the response"
         if r["estimate_pct"] is None:
-            estimate = (f"not estimable {r['day']:g} days after {since} (beyond the follow-up "
-                        "of these responders)")
+            estimate = (
+                f"not estimable {r['day']:g} days after {since} (beyond the follow-up "
+                "of these responders)"
+            )
         else:
-            estimate = (f"{r['estimate_pct']:.1f} % (95 % CI {r['lower_pct']:.1f}–"
-                        f"{r['upper_pct']:.1f}) {r['day']:g} days after {since}")
+            estimate = (
+                f"{r['estimate_pct']:.1f} % (95 % CI {r['lower_pct']:.1f}–"
+                f"{r['upper_pct']:.1f}) {r['day']:g} days after {since}"
+            )
         out.append(
             f"Month {r['month']}: published {r['published_relapses']} of "
             f"{r['published_responders']} responders ({r['published_pct']:.1f} %, relapses "
             f"recorded at that visit) · estimated cumulative incidence: {estimate}, all "
-            "responders.")
+            "responders."
+        )
     out.append(str(t["explanation"].iloc[0]))
     return out
 
 
 # --- Numbers for the exports -------------------------------------------------------------------
+
 
 def effects_frame(result: SurvivalResult) -> pd.DataFrame:
     """Hazard ratios, the PH test, Gray's test and the published counts as CSV-ready rows (a
@@ -198,19 +243,35 @@ def effects_frame(result: SurvivalResult) -> pd.DataFrame:
     parts = []
     hz = result.hazard
     if hz is not None:
-        lv = hz.levels.assign(section="hazard ratio", strata=hz.strata or "",
-                              covariates=", ".join(hz.covariates),
-                              cause_specific=hz.cause_specific)
+        lv = hz.levels.assign(
+            section="hazard ratio",
+            strata=hz.strata or "",
+            covariates=", ".join(hz.covariates),
+            cause_specific=hz.cause_specific,
+        )
         parts.append(lv)
         parts.append(hz.cox.ph_test.assign(section="proportional hazards (cox.zph)"))
     if result.gray is not None:
         g = result.gray.to_dict()
-        parts.append(pd.DataFrame([{"section": "Gray's test", "statistic": g["statistic"],
-                                    "df": g["df"], "p": g["p"],
-                                    "groups": ", ".join(g["groups"])}]))
+        parts.append(
+            pd.DataFrame(
+                [
+                    {
+                        "section": "Gray's test",
+                        "statistic": g["statistic"],
+                        "df": g["df"],
+                        "p": g["p"],
+                        "groups": ", ".join(g["groups"]),
+                    }
+                ]
+            )
+        )
     if result.published is not None:
-        parts.append(result.published.drop(columns="explanation").assign(
-            section="relapse as published vs estimated"))
+        parts.append(
+            result.published.drop(columns="explanation").assign(
+                section="relapse as published vs estimated"
+            )
+        )
     if not parts:
         return pd.DataFrame()
     out = pd.concat(parts, ignore_index=True)

@@ -4,6 +4,7 @@ plotly reads a subset of HTML in labels, titles, hovers and annotations; text fr
 is escaped so that it is shown as typed and never read as markup. The HTML report escapes with
 the same function (attributes too: quotes are escaped there).
 """
+
 from __future__ import annotations
 
 import html

@@ -1,5 +1,6 @@
 """Pure builders of the trajectories view: a `TrajectoryResult` and display options in, the figure,
 its table rows and its notes out."""
+
 from __future__ import annotations
 
 import math
@@ -12,9 +13,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from trial.analysis.cohort import NO_GROUP
+from trial.analysis.compare import MODEL as COMPARISON_MODEL
 from trial.analysis.mixed import ASSUMPTIONS
 from trial.analysis.multiplicity import MIN_PAIRED
-from trial.analysis.compare import MODEL as COMPARISON_MODEL
 from trial.analysis.trajectories import KEY_MEASURES, MODEL, Panel, TrajectoryResult
 from trial.model import Measure, Trial, Visit
 from trial.stats import SCALE_LABELS, TEST_LABELS, Scale
@@ -30,8 +31,10 @@ STATISTIC_LABELS = {
     MODEL: "model: estimated mean with 95 % CI",
 }
 ADJUST_LABELS = {"none": "Unadjusted", "holm": "Holm", "hochberg": "Hochberg"}
-MODEL_SHORT = ("estimated means of a linear mixed model (random intercept per patient = "
-               "compound symmetry, not an unstructured MMRM), 95 % CI")
+MODEL_SHORT = (
+    "estimated means of a linear mixed model (random intercept per patient = "
+    "compound symmetry, not an unstructured MMRM), 95 % CI"
+)
 ALPHA = 0.05
 FADED = 0.35  # opacity of a point with fewer than MIN_PAIRED patients
 # Individual lines are drawn as one WebGL trace per group, so thousands of patients stay cheap.
@@ -50,13 +53,25 @@ class TrajectoryOptions:
 def with_model(summary: pd.DataFrame, panel: Panel) -> pd.DataFrame:
     """The summary rows with the model's estimate, lower and upper (`emm_*`; NaN where the
     model has no estimate: a group left out of it, baseline on the change scale)."""
-    emm = panel.model.emm if panel.model is not None else pd.DataFrame(
-        columns=["visit", "group", "estimate", "lower", "upper"])
-    emm = emm.rename(columns={"visit": "month", "estimate": "emm_estimate",
-                              "lower": "emm_lower", "upper": "emm_upper"})
+    emm = (
+        panel.model.emm
+        if panel.model is not None
+        else pd.DataFrame(columns=["visit", "group", "estimate", "lower", "upper"])
+    )
+    emm = emm.rename(
+        columns={
+            "visit": "month",
+            "estimate": "emm_estimate",
+            "lower": "emm_lower",
+            "upper": "emm_upper",
+        }
+    )
     emm = emm.astype({"month": summary["month"].dtype, "group": str})
-    return summary.merge(emm[["month", "group", "emm_estimate", "emm_lower", "emm_upper"]],
-                         on=["month", "group"], how="left")
+    return summary.merge(
+        emm[["month", "group", "emm_estimate", "emm_lower", "emm_upper"]],
+        on=["month", "group"],
+        how="left",
+    )
 
 
 def center_and_bounds(summary: pd.DataFrame, statistic: Statistic):
@@ -119,11 +134,11 @@ class _Drawing:
     scale: Scale
     colors: dict
     visits: tuple[Visit, ...]
-    unit: str = "month"          # what the visit numbers count
-    compact: bool = False        # small panels: visit numbers as tick labels
+    unit: str = "month"  # what the visit numbers count
+    compact: bool = False  # small panels: visit numbers as tick labels
     dense: bool = False
     drawn: frozenset | None = None  # patients whose own lines are drawn (None: all)
-    adjust: str = "none"            # the * marks' multiplicity adjustment
+    adjust: str = "none"  # the * marks' multiplicity adjustment
 
     @property
     def visit_labels(self) -> dict:
@@ -136,8 +151,10 @@ class _Drawing:
 
 def _p_hover(row, adjust: str) -> str:
     if row.get("too_few"):
-        return (f"<br>not tested: fewer than {MIN_PAIRED} patients with both values "
-                f"(n paired = {row['n_paired']})")
+        return (
+            f"<br>not tested: fewer than {MIN_PAIRED} patients with both values "
+            f"(n paired = {row['n_paired']})"
+        )
     p = row["p_vs_baseline"]
     if math.isnan(p):
         return ""
@@ -147,70 +164,136 @@ def _p_hover(row, adjust: str) -> str:
     return text
 
 
-def _summary_hover(row, visit_label: str, group: str, statistic: Statistic,
-                   adjust: str) -> str:
+def _summary_hover(row, visit_label: str, group: str, statistic: Statistic, adjust: str) -> str:
     center, low, high = row["_center"], row["_low"], row["_high"]
-    few = (f"<br>fewer than {MIN_PAIRED} patients: drawn faded" if row["n"] < MIN_PAIRED
-           else "")
-    return (f"<b>{plot_text(group)}</b> · {plot_text(visit_label)}<br>n = {row['n']}<br>"
-            f"{STATISTIC_LABELS[statistic]}: {_format(center)} "
-            f"[{_format(low)}, {_format(high)}]{few}{_p_hover(row, adjust)}")
+    few = f"<br>fewer than {MIN_PAIRED} patients: drawn faded" if row["n"] < MIN_PAIRED else ""
+    return (
+        f"<b>{plot_text(group)}</b> · {plot_text(visit_label)}<br>n = {row['n']}<br>"
+        f"{STATISTIC_LABELS[statistic]}: {_format(center)} "
+        f"[{_format(low)}, {_format(high)}]{few}{_p_hover(row, adjust)}"
+    )
 
 
-def _patient_lines(fig, values: pd.DataFrame, group, color: str, d: _Drawing, row, col,
-                   selected: bool) -> None:
+def _patient_lines(
+    fig, values: pd.DataFrame, group, color: str, d: _Drawing, row, col, selected: bool
+) -> None:
     """All patients' lines of a group in one WebGL trace (bold for the selected ones)."""
     x, y, pid = _nan_separated(values, d.scale)
     if selected and not len(x):
         return
     what = " (selected)" if selected else ""
-    fig.add_trace(go.Scattergl(
-        x=x, y=y, customdata=pid, mode="lines+markers",
-        line=dict(color=color, width=3.5 if selected else 1),
-        marker=dict(size=7 if selected else 4, color=color),
-        opacity=1 if selected else INDIVIDUAL_OPACITY,
-        name=f"{plot_text(group)}: {'selected patients' if selected else 'patients'}",
-        legendgroup=str(group), showlegend=False, hovertext=[plot_text(p) for p in pid],
-        hovertemplate=f"Patient %{{hovertext}}{what}<br>{d.unit.capitalize()} %{{x}}: %{{y}}"
-                      "<extra></extra>"), row=row, col=col)
+    fig.add_trace(
+        go.Scattergl(
+            x=x,
+            y=y,
+            customdata=pid,
+            mode="lines+markers",
+            line=dict(color=color, width=3.5 if selected else 1),
+            marker=dict(size=7 if selected else 4, color=color),
+            opacity=1 if selected else INDIVIDUAL_OPACITY,
+            name=f"{plot_text(group)}: {'selected patients' if selected else 'patients'}",
+            legendgroup=str(group),
+            showlegend=False,
+            hovertext=[plot_text(p) for p in pid],
+            hovertemplate=f"Patient %{{hovertext}}{what}<br>{d.unit.capitalize()} %{{x}}: %{{y}}"
+            "<extra></extra>",
+        ),
+        row=row,
+        col=col,
+    )
 
 
-def _summary_trace(fig, s: pd.DataFrame, group, color: str, dodge: float, d: _Drawing,
-                   row, col, show_legend: bool) -> None:
+def _summary_trace(
+    fig, s: pd.DataFrame, group, color: str, dodge: float, d: _Drawing, row, col, show_legend: bool
+) -> None:
     """The group's summary line with its bars, and * above the visits that differ from
     baseline (after the multiplicity adjustment). A visit with fewer than MIN_PAIRED patients
     is drawn faded, with its bar apart, and never tested."""
     center, low, high = center_and_bounds(s, d.options.statistic)
     s = s.assign(_center=center, _low=low, _high=high)
     labels = d.visit_labels
-    hover = [_summary_hover(r, labels.get(r["month"], str(r["month"])), str(group),
-                            d.options.statistic, d.adjust) for r in s.to_dict("records")]
+    hover = [
+        _summary_hover(
+            r, labels.get(r["month"], str(r["month"])), str(group), d.options.statistic, d.adjust
+        )
+        for r in s.to_dict("records")
+    ]
     sparse = (s["n"] < MIN_PAIRED).to_numpy()
-    up, down = (s["_high"] - s["_center"]).to_numpy(float), (s["_center"] - s["_low"]).to_numpy(
-        float)
-    fig.add_trace(go.Scatter(
-        x=s["month"] + dodge, y=s["_center"], mode="lines+markers", name=plot_text(group),
-        legendgroup=str(group), showlegend=show_legend, line=dict(color=color, width=3),
-        marker=dict(size=9, opacity=np.where(sparse, FADED, 1.0),
-                    symbol=np.where(sparse, "circle-open", "circle")),
-        error_y=dict(type="data", symmetric=False, array=np.where(sparse, np.nan, up),
-                     arrayminus=np.where(sparse, np.nan, down), thickness=1.6, width=5),
-        hovertext=hover, hoverinfo="text"), row=row, col=col)
+    up, down = (
+        (s["_high"] - s["_center"]).to_numpy(float),
+        (s["_center"] - s["_low"]).to_numpy(float),
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=s["month"] + dodge,
+            y=s["_center"],
+            mode="lines+markers",
+            name=plot_text(group),
+            legendgroup=str(group),
+            showlegend=show_legend,
+            line=dict(color=color, width=3),
+            marker=dict(
+                size=9,
+                opacity=np.where(sparse, FADED, 1.0),
+                symbol=np.where(sparse, "circle-open", "circle"),
+            ),
+            error_y=dict(
+                type="data",
+                symmetric=False,
+                array=np.where(sparse, np.nan, up),
+                arrayminus=np.where(sparse, np.nan, down),
+                thickness=1.6,
+                width=5,
+            ),
+            hovertext=hover,
+            hoverinfo="text",
+        ),
+        row=row,
+        col=col,
+    )
     if sparse.any():
         few = s.loc[sparse]
-        fig.add_trace(go.Scatter(
-            x=few["month"] + dodge, y=few["_center"], mode="markers", opacity=FADED,
-            name=f"{plot_text(group)}: fewer than {MIN_PAIRED}", legendgroup=str(group),
-            showlegend=False, hoverinfo="skip", marker=dict(size=9, color=color),
-            error_y=dict(type="data", symmetric=False, array=up[sparse],
-                         arrayminus=down[sparse], thickness=1.2, width=4, color=color)),
-            row=row, col=col)
+        fig.add_trace(
+            go.Scatter(
+                x=few["month"] + dodge,
+                y=few["_center"],
+                mode="markers",
+                opacity=FADED,
+                name=f"{plot_text(group)}: fewer than {MIN_PAIRED}",
+                legendgroup=str(group),
+                showlegend=False,
+                hoverinfo="skip",
+                marker=dict(size=9, color=color),
+                error_y=dict(
+                    type="data",
+                    symmetric=False,
+                    array=up[sparse],
+                    arrayminus=down[sparse],
+                    thickness=1.2,
+                    width=4,
+                    color=color,
+                ),
+            ),
+            row=row,
+            col=col,
+        )
     sig = s.loc[s["p_adjusted"] < ALPHA]
     if len(sig):
-        fig.add_trace(go.Scatter(
-            x=sig["month"] + dodge, y=sig["_high"], mode="text", text=["*"] * len(sig),
-            textposition="top center", textfont=dict(size=22, color=color),
-            showlegend=False, legendgroup=str(group), hoverinfo="skip"), row=row, col=col)
+        fig.add_trace(
+            go.Scatter(
+                x=sig["month"] + dodge,
+                y=sig["_high"],
+                mode="text",
+                text=["*"] * len(sig),
+                textposition="top center",
+                textfont=dict(size=22, color=color),
+                showlegend=False,
+                legendgroup=str(group),
+                hoverinfo="skip",
+            ),
+            row=row,
+            col=col,
+        )
 
 
 def _add_panel(fig: go.Figure, panel: Panel, d: _Drawing, row, col, show_legend: bool) -> None:
@@ -227,8 +310,9 @@ def _add_panel(fig: go.Figure, panel: Panel, d: _Drawing, row, col, show_legend:
         if d.options.selected:
             chosen = mine.loc[mine["patient_id"].astype(str).isin(d.options.selected)]
             _patient_lines(fig, chosen, group, color, d, row, col, selected=True)
-        summary = with_model(panel.summary, panel) if d.options.statistic == MODEL \
-            else panel.summary
+        summary = (
+            with_model(panel.summary, panel) if d.options.statistic == MODEL else panel.summary
+        )
         s = summary.loc[(summary["group"] == group) & (summary["n"] > 0)]
         _summary_trace(fig, s, group, color, dodge[group], d, row, col, show_legend)
     if len(panel.comparison):
@@ -250,18 +334,34 @@ def _comparison_marks(fig, panel: Panel, d: _Drawing, row, col) -> None:
     hover = []
     for r in sig.to_dict("records"):
         diffs = c.loc[(c["term"] == "difference") & (c["month"] == r["month"])]
-        lines = [f"<b>Between arms · {plot_text(labels.get(r['month'], str(r['month'])))}</b>",
-                 f"ANCOVA F({int(len(diffs))}, {int(r['df'])}) = {r['statistic']:.3g}, "
-                 f"p = {r['p']:.3g} (n = {int(r['n'])})"]
-        lines += [f"{plot_text(x['group'])} − {plot_text(x['reference'])}: "
-                  f"{_format(x['estimate'])} [{_format(x['lower'])}, {_format(x['upper'])}], "
-                  f"p = {x['p']:.3g}" for x in diffs.to_dict("records")]
+        lines = [
+            f"<b>Between arms · {plot_text(labels.get(r['month'], str(r['month'])))}</b>",
+            f"ANCOVA F({int(len(diffs))}, {int(r['df'])}) = {r['statistic']:.3g}, "
+            f"p = {r['p']:.3g} (n = {int(r['n'])})",
+        ]
+        lines += [
+            f"{plot_text(x['group'])} − {plot_text(x['reference'])}: "
+            f"{_format(x['estimate'])} [{_format(x['lower'])}, {_format(x['upper'])}], "
+            f"p = {x['p']:.3g}"
+            for x in diffs.to_dict("records")
+        ]
         hover.append("<br>".join(lines))
-    fig.add_trace(go.Scatter(
-        x=sig["month"], y=[top.get(m, center.max()) for m in sig["month"]], mode="text",
-        text=["†"] * len(sig), textposition="top center", textfont=dict(size=20, color="#333"),
-        showlegend=False, hovertext=hover, hoverinfo="text", name="between arms"),
-        row=row, col=col)
+    fig.add_trace(
+        go.Scatter(
+            x=sig["month"],
+            y=[top.get(m, center.max()) for m in sig["month"]],
+            mode="text",
+            text=["†"] * len(sig),
+            textposition="top center",
+            textfont=dict(size=20, color="#333"),
+            showlegend=False,
+            hovertext=hover,
+            hoverinfo="text",
+            name="between arms",
+        ),
+        row=row,
+        col=col,
+    )
 
 
 def _spaced(months: list, min_gap: float = 0.06) -> list[str]:
@@ -280,11 +380,18 @@ def _spaced(months: list, min_gap: float = 0.06) -> list[str]:
 def _decorate_axes(fig, measure: Measure, d: _Drawing, row, col) -> None:
     # Small panels label visits by month number only; month 0 and 1 would collide otherwise.
     months = [v.month for v in d.visits]
-    ticktext = _spaced(months, 0.09 if d.dense else 0.0) if d.compact else \
-        [v.label for v in d.visits]
-    fig.update_xaxes(tickvals=months, ticktext=ticktext, tickangle=0,
-                     range=[min(months) - 0.6, max(months) + 0.6], showgrid=False,
-                     row=row, col=col)
+    ticktext = (
+        _spaced(months, 0.09 if d.dense else 0.0) if d.compact else [v.label for v in d.visits]
+    )
+    fig.update_xaxes(
+        tickvals=months,
+        ticktext=ticktext,
+        tickangle=0,
+        range=[min(months) - 0.6, max(months) + 0.6],
+        showgrid=False,
+        row=row,
+        col=col,
+    )
     log = d.scale == "value" and measure.log_scale
     fig.update_yaxes(type="log" if log else "linear", row=row, col=col)
     if d.scale != "value":
@@ -293,12 +400,26 @@ def _decorate_axes(fig, measure: Measure, d: _Drawing, row, col) -> None:
         lo = measure.ref_low if measure.ref_low is not None else (measure.min or 0)
         hi = measure.ref_high
         if hi is None:
-            fig.add_hline(y=lo, line=dict(color="#2a9d55", width=1, dash="dash"),
-                          annotation_text="lower reference limit", row=row, col=col)
+            fig.add_hline(
+                y=lo,
+                line=dict(color="#2a9d55", width=1, dash="dash"),
+                annotation_text="lower reference limit",
+                row=row,
+                col=col,
+            )
         else:
-            fig.add_hrect(y0=lo, y1=hi, fillcolor="#2a9d55", opacity=0.08, line_width=0,
-                          annotation_text="reference range", annotation_position="top left",
-                          annotation_font=dict(size=11, color="#2a7a4a"), row=row, col=col)
+            fig.add_hrect(
+                y0=lo,
+                y1=hi,
+                fillcolor="#2a9d55",
+                opacity=0.08,
+                line_width=0,
+                annotation_text="reference range",
+                annotation_position="top left",
+                annotation_font=dict(size=11, color="#2a7a4a"),
+                row=row,
+                col=col,
+            )
 
 
 MAX_LABEL_CHARS = 32
@@ -319,19 +440,48 @@ def _n_table_annotations(panel: Panel, colors: dict, visits: list[Visit]) -> tup
     """'n at each visit' rows under the x axis, one per group, aligned with the ticks."""
     visits = list(panel.measure.visits) or visits
     groups = list(pd.unique(panel.summary["group"]))
-    annotations = [dict(text="<b>n per visit</b>", xref="paper", yref="paper", x=0, y=-0.1,
-                        xanchor="right", yanchor="top", showarrow=False, font=dict(size=12))]
+    annotations = [
+        dict(
+            text="<b>n per visit</b>",
+            xref="paper",
+            yref="paper",
+            x=0,
+            y=-0.1,
+            xanchor="right",
+            yanchor="top",
+            showarrow=False,
+            font=dict(size=12),
+        )
+    ]
     n = panel.summary.set_index(["group", "month"])["n"]
     for i, group in enumerate(groups):
         y = -0.1 - 0.055 * (i + 1)
-        annotations.append(dict(text=plot_text(short_label(str(group))), xref="paper",
-                                yref="paper", x=0, y=y,
-                                xanchor="right", yanchor="top", showarrow=False,
-                                font=dict(size=12, color=colors.get(group, "#444"))))
+        annotations.append(
+            dict(
+                text=plot_text(short_label(str(group))),
+                xref="paper",
+                yref="paper",
+                x=0,
+                y=y,
+                xanchor="right",
+                yanchor="top",
+                showarrow=False,
+                font=dict(size=12, color=colors.get(group, "#444")),
+            )
+        )
         for v in visits:
-            annotations.append(dict(text=str(int(n.get((group, v.month), 0))), xref="x",
-                                    yref="paper", x=v.month, y=y, yanchor="top",
-                                    showarrow=False, font=dict(size=12)))
+            annotations.append(
+                dict(
+                    text=str(int(n.get((group, v.month), 0))),
+                    xref="x",
+                    yref="paper",
+                    x=v.month,
+                    y=y,
+                    yanchor="top",
+                    showarrow=False,
+                    font=dict(size=12),
+                )
+            )
     return annotations, 70 + 22 * (len(groups) + 1)
 
 
@@ -350,15 +500,17 @@ def individual_sample(panels: list[Panel], limit: int = MAX_INDIVIDUAL_PATIENTS)
 def _grid(panels: list[Panel], rows: int, cols: int) -> go.Figure:
     if len(panels) == 1:
         return go.Figure()
-    return make_subplots(rows=rows, cols=cols, subplot_titles=[plot_text(p.title) for p in panels],
-                         horizontal_spacing=0.08,
-                         # about 85 px between rows of panels, whatever the number of rows
-                         vertical_spacing=min(0.16, 85 / (330 * rows + 120)) if rows > 1
-                         else 0.1)
+    return make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=[plot_text(p.title) for p in panels],
+        horizontal_spacing=0.08,
+        # about 85 px between rows of panels, whatever the number of rows
+        vertical_spacing=min(0.16, 85 / (330 * rows + 120)) if rows > 1 else 0.1,
+    )
 
 
-def _layout_single(fig: go.Figure, layout: dict, panel: Panel, d: _Drawing,
-                   x_title: str) -> None:
+def _layout_single(fig: go.Figure, layout: dict, panel: Panel, d: _Drawing, x_title: str) -> None:
     """One plot: the n per visit under it, the legend above it for long group names."""
     annotations, bottom = _n_table_annotations(panel, d.colors, list(d.visits))
     groups = list(pd.unique(panel.summary["group"]))
@@ -369,14 +521,27 @@ def _layout_single(fig: go.Figure, layout: dict, panel: Panel, d: _Drawing,
         # (The title says what the groups are: "… by center".)
         legend_rows = math.ceil(len(groups) / 2)
         layout.pop("legend_title_text", None)
-        layout["legend"] = dict(orientation="h", yanchor="bottom", y=1.02, xanchor="left",
-                                x=0, entrywidth=0.48, entrywidthmode="fraction",
-                                font=dict(size=14), title=dict(text=""))
+        layout["legend"] = dict(
+            orientation="h",
+            yanchor="bottom",
+            y=1.02,
+            xanchor="left",
+            x=0,
+            entrywidth=0.48,
+            entrywidthmode="fraction",
+            font=dict(size=14),
+            title=dict(text=""),
+        )
         layout["margin"]["t"] += 26 * legend_rows + 10
         layout["height"] += 26 * legend_rows + 10
         # The title stays at the top (by default it is centred in the grown margin).
-        layout["title"] = {**layout["title"], "yref": "container", "y": 1,
-                           "yanchor": "top", "pad": dict(t=18)}
+        layout["title"] = {
+            **layout["title"],
+            "yref": "container",
+            "y": 1,
+            "yanchor": "top",
+            "pad": dict(t=18),
+        }
     layout["height"] = layout["height"] + bottom
     fig.update_yaxes(title_text=y_axis_title(panel.measure, d.scale))
     if d.unit != "month":  # ticks are visit numbers (weeks, days): say so
@@ -386,10 +551,15 @@ def _layout_single(fig: go.Figure, layout: dict, panel: Panel, d: _Drawing,
     fig.update_layout(**layout)
 
 
-def trajectory_figure(result: TrajectoryResult, options: TrajectoryOptions, colors: dict,
-                      visits: list[Visit], title: str,
-                      x_title: str = "Months since first infusion",
-                      visit_unit: str = "month") -> go.Figure:
+def trajectory_figure(
+    result: TrajectoryResult,
+    options: TrajectoryOptions,
+    colors: dict,
+    visits: list[Visit],
+    title: str,
+    x_title: str = "Months since first infusion",
+    visit_unit: str = "month",
+) -> go.Figure:
     """Summary (and optional individual) trajectories, one subplot per panel. `x_title` and
     `visit_unit` say what the visit numbers count (`Study.visit_axis_title`, `.visit_unit`)."""
     panels = list(result.panels)
@@ -399,33 +569,49 @@ def trajectory_figure(result: TrajectoryResult, options: TrajectoryOptions, colo
     cols = 1 if len(panels) == 1 else 2 if len(panels) in (2, 4) else 3
     rows = math.ceil(len(panels) / cols)
     drawn, n_with_values = individual_sample(panels) if options.show_individual else (None, 0)
-    d = _Drawing(options, scale, colors, tuple(visits), visit_unit,
-                 compact=len(panels) > 1 or visit_unit != "month", dense=len(panels) > 1,
-                 drawn=frozenset(drawn) if drawn is not None else None,
-                 adjust=result.request.adjust)
+    d = _Drawing(
+        options,
+        scale,
+        colors,
+        tuple(visits),
+        visit_unit,
+        compact=len(panels) > 1 or visit_unit != "month",
+        dense=len(panels) > 1,
+        drawn=frozenset(drawn) if drawn is not None else None,
+        adjust=result.request.adjust,
+    )
     fig = _grid(panels, rows, cols)
     single = len(panels) == 1  # one plot: no subplot grid (plotly's costs ~5 ms to set up)
     for i, panel in enumerate(panels):
         row, col = (None, None) if single else (i // cols + 1, i % cols + 1)
         _add_panel(fig, panel, d, row, col, i == 0)
         if len(panels) > 1 or scale != "value":
-            fig.update_yaxes(title_text=y_axis_title(panel.measure, scale),
-                             title_font=dict(size=12), row=row, col=col)
+            fig.update_yaxes(
+                title_text=y_axis_title(panel.measure, scale),
+                title_font=dict(size=12),
+                row=row,
+                col=col,
+            )
     shown = MODEL_SHORT if options.statistic == MODEL else STATISTIC_LABELS[options.statistic]
     # Who is analysed: the analysis set where the study defines one (ADaM populations).
     who = result.analysis_set or f"{result.n_patients} patients selected"
     within = ", within each group" if result.analysis_set else ""
-    subtitle = (f"{shown}<br>{marks_text(result)}{within} · faded: fewer than {MIN_PAIRED} "
-                f"patients, not tested · {who}")
+    subtitle = (
+        f"{shown}<br>{marks_text(result)}{within} · faded: fewer than {MIN_PAIRED} "
+        f"patients, not tested · {who}"
+    )
     if result.comparison_model:
         subtitle += f" · † p < {ALPHA} between arms, {result.comparison_model}"
     if options.show_individual and drawn is not None:
-        subtitle += (f" · individual lines: random sample of {len(drawn):,} of "
-                     f"{n_with_values:,} patients")
+        subtitle += (
+            f" · individual lines: random sample of {len(drawn):,} of {n_with_values:,} patients"
+        )
     legend = "" if result.line_column is None else (result.group_label or "")
-    layout = base_layout(title=dict(text=plot_text(title), subtitle=dict(text=subtitle), x=0.01),
-                         height=520 if rows == 1 else 330 * rows + 120,
-                         legend_title_text=plot_text(legend))
+    layout = base_layout(
+        title=dict(text=plot_text(title), subtitle=dict(text=subtitle), x=0.01),
+        height=520 if rows == 1 else 330 * rows + 120,
+        legend_title_text=plot_text(legend),
+    )
     if single:
         _layout_single(fig, layout, panels[0], d, x_title)
     else:
@@ -438,31 +624,45 @@ def trajectory_figure(result: TrajectoryResult, options: TrajectoryOptions, colo
 def marks_text(result: TrajectoryResult) -> str:
     """What a * means: the test, on whom, and the adjustment across visits."""
     request = result.request
-    adjust = ("unadjusted" if request.adjust == "none"
-              else f"{ADJUST_LABELS[request.adjust]}-adjusted across each group's visits")
+    adjust = (
+        "unadjusted"
+        if request.adjust == "none"
+        else f"{ADJUST_LABELS[request.adjust]}-adjusted across each group's visits"
+    )
     observed = " of the observed values" if request.model else ""
-    return (f"* p < {ALPHA} vs baseline ({adjust}), {TEST_LABELS[request.test]}{observed} on "
-            "patients with both values")
+    return (
+        f"* p < {ALPHA} vs baseline ({adjust}), {TEST_LABELS[request.test]}{observed} on "
+        "patients with both values"
+    )
 
 
-def summary_table_rows(panels: list[Panel], options: TrajectoryOptions,
-                       visits: list[Visit]) -> list[dict]:
+def summary_table_rows(
+    panels: list[Panel], options: TrajectoryOptions, visits: list[Visit]
+) -> list[dict]:
     """The numbers behind the figure: one row per panel, group and visit (the model's
     estimates when the summary is the model)."""
     rows = []
     for panel in panels:
         labels = {v.month: v.label for v in (panel.measure.visits or visits)}
-        summary = with_model(panel.summary, panel) if options.statistic == MODEL \
-            else panel.summary
+        summary = with_model(panel.summary, panel) if options.statistic == MODEL else panel.summary
         center, low, high = center_and_bounds(summary, options.statistic)
         for r, c, lo, hi in zip(summary.to_dict("records"), center, low, high, strict=True):
-            rows.append({
-                "panel": panel.title, "group": str(r["group"]),
-                "visit": labels.get(r["month"], str(r["month"])), "month": int(r["month"]),
-                "n": int(r["n"]), "estimate": _round(c), "lower": _round(lo), "upper": _round(hi),
-                "n_paired": int(r["n_paired"]), "p_vs_baseline": _round(r["p_vs_baseline"], 4),
-                "p_adjusted": _round(r["p_adjusted"], 4), "tested": not bool(r["too_few"]),
-            })
+            rows.append(
+                {
+                    "panel": panel.title,
+                    "group": str(r["group"]),
+                    "visit": labels.get(r["month"], str(r["month"])),
+                    "month": int(r["month"]),
+                    "n": int(r["n"]),
+                    "estimate": _round(c),
+                    "lower": _round(lo),
+                    "upper": _round(hi),
+                    "n_paired": int(r["n_paired"]),
+                    "p_vs_baseline": _round(r["p_vs_baseline"], 4),
+                    "p_adjusted": _round(r["p_adjusted"], 4),
+                    "tested": not bool(r["too_few"]),
+                }
+            )
     return rows
 
 
@@ -474,11 +674,12 @@ def _round(x, digits: int = 3):
 
 # --- The view: a result as figure, numbers and notes ----------------------------------------------
 
+
 @dataclass(frozen=True)
 class TrajectoryView:
     figure: go.Figure
-    rows: list[dict]        # the numbers behind the figure (summary_table_rows)
-    notes: list[str]        # what is in the denominators, said below the figure
+    rows: list[dict]  # the numbers behind the figure (summary_table_rows)
+    notes: list[str]  # what is in the denominators, said below the figure
     title: str
 
 
@@ -496,19 +697,32 @@ def figure_title(trial: Trial, result: TrajectoryResult) -> str:
 def method_notes(result: TrajectoryResult, options: TrajectoryOptions) -> list[str]:
     """The small-numbers rule, the multiplicity adjustment and, for the model, its
     assumptions and what it left out."""
-    out = [f"No test and a faded point where a group has fewer than {MIN_PAIRED} patients at a "
-           f"visit (with fewer than {MIN_PAIRED} pairs no Wilcoxon p-value can fall below "
-           "0.05, and a t-test rests on an unverifiable normality)."]
+    out = [
+        f"No test and a faded point where a group has fewer than {MIN_PAIRED} patients at a "
+        f"visit (with fewer than {MIN_PAIRED} pairs no Wilcoxon p-value can fall below "
+        "0.05, and a t-test rests on an unverifiable normality)."
+    ]
     request = result.request
     if request.adjust == "none":
-        out.append("* marks are unadjusted: with several visits and groups some will be "
-                   "significant by chance; choose Holm or Hochberg to adjust across visits.")
+        out.append(
+            "* marks are unadjusted: with several visits and groups some will be "
+            "significant by chance; choose Holm or Hochberg to adjust across visits."
+        )
     else:
-        out.append(f"* marks: p-values {ADJUST_LABELS[request.adjust]}-adjusted across the "
-                   "follow-up visits of each group (R p.adjust).")
+        out.append(
+            f"* marks: p-values {ADJUST_LABELS[request.adjust]}-adjusted across the "
+            "follow-up visits of each group (R p.adjust)."
+        )
     if options.statistic == MODEL:
-        out.append("Model: " + ASSUMPTIONS + (" Change from baseline: baseline value as a "
-                                              "covariate." if request.scale == "change" else ""))
+        out.append(
+            "Model: "
+            + ASSUMPTIONS
+            + (
+                " Change from baseline: baseline value as a covariate."
+                if request.scale == "change"
+                else ""
+            )
+        )
         for panel in result.panels:
             where = "" if len(result.panels) == 1 else f"{panel.title}: "
             out += [where + n for n in panel.model_notes]
@@ -521,12 +735,16 @@ def notes(trial: Trial, codes) -> list[str]:
     for code in codes:
         m = trial.study.measure(code)
         if m.population:
-            out.append(f"{m.label}: only patients with {m.population.replace('_', ' ')} "
-                       "(the measure's population).")
+            out.append(
+                f"{m.label}: only patients with {m.population.replace('_', ' ')} "
+                "(the measure's population)."
+            )
         if m.unit_assumed:
             out.append(f"{m.label}: unit {m.unit} assumed (not published).")
-    out.append("Tests compare each visit with baseline in patients who have both values; "
-               "patients without a baseline value are not in the tests.")
+    out.append(
+        "Tests compare each visit with baseline in patients who have both values; "
+        "patients without a baseline value are not in the tests."
+    )
     return out
 
 
@@ -537,33 +755,48 @@ def result_colors(result: TrajectoryResult) -> dict:
     return group_colors(present, result.line_column, order=list(result.levels))
 
 
-def trajectory_view(trial: Trial, result: TrajectoryResult,
-                    options: TrajectoryOptions = TrajectoryOptions()) -> TrajectoryView:
+def trajectory_view(
+    trial: Trial, result: TrajectoryResult, options: TrajectoryOptions = TrajectoryOptions()
+) -> TrajectoryView:
     """Figure, table rows and notes of one analysis (pure)."""
     codes = result.codes
     title = figure_title(trial, result) if codes else "Trajectories"
     if result.n_patients == 0:
-        return TrajectoryView(empty_figure(title, "No patients match the filters."), [],
-                              notes(trial, codes), title)
+        return TrajectoryView(
+            empty_figure(title, "No patients match the filters."), [], notes(trial, codes), title
+        )
     if not codes:
-        return TrajectoryView(empty_figure(title, "This measure is not in the dataset."), [],
-                              [], title)
+        return TrajectoryView(
+            empty_figure(title, "This measure is not in the dataset."), [], [], title
+        )
     visits = list(trial.study.measure_visits(codes[0]))
     unit = trial.study.measure_visit_unit(codes[0])
-    fig = trajectory_figure(result, options, result_colors(result), visits, title,
-                            x_title=trial.study.axis_title_for(unit), visit_unit=unit)
+    fig = trajectory_figure(
+        result,
+        options,
+        result_colors(result),
+        visits,
+        title,
+        x_title=trial.study.axis_title_for(unit),
+        visit_unit=unit,
+    )
     said = notes(trial, codes)
     if result.comparison_model:
-        said.append(f"† Between arms: {COMPARISON_MODEL}; least-squares means at the mean baseline, F "
-                    "test of arm (hover the † for the differences from the reference arm).")
-    return TrajectoryView(fig, summary_table_rows(list(result.panels), options, visits),
-                          said + method_notes(result, options), title)
+        said.append(
+            f"† Between arms: {COMPARISON_MODEL}; least-squares means at the mean baseline, F "
+            "test of arm (hover the † for the differences from the reference arm)."
+        )
+    return TrajectoryView(
+        fig,
+        summary_table_rows(list(result.panels), options, visits),
+        said + method_notes(result, options),
+        title,
+    )
 
 
 def export_name(result: TrajectoryResult) -> str:
     """File-name stem: constants and codes only."""
     request = result.request
     codes = result.codes
-    what = "key_measures" if request.measure == KEY_MEASURES else (codes[0] if codes
-                                                                  else "measure")
+    what = "key_measures" if request.measure == KEY_MEASURES else (codes[0] if codes else "measure")
     return what if request.group == NO_GROUP else f"{what}_by_{request.group}"

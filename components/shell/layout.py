@@ -4,6 +4,7 @@
 (the browser's upload, else the app's own), built once per dataset and kept, per app, for the
 few datasets in use.
 """
+
 from __future__ import annotations
 
 import threading
@@ -39,24 +40,41 @@ def honesty_banner(dataset: Dataset) -> html.Div:
     """On every page: whether the patient-level values are real or simulated."""
     study = dataset.trial.study
     if study.is_simulated:
-        return dbc.Alert([
-            html.Strong("Simulated demo data. "),
-            html.Span(study.data_note or "Patient-level values are simulated."),
-            html.Span(" They are not the trial's patient data."),
-        ], color="warning", className="honesty-banner mb-2", id="honesty-banner")
-    return html.Div(f"Data: {dataset.name}",  # a name, never a server path
-                    className="data-source text-muted small mb-2",
-                    id="honesty-banner", hidden=dataset.uploaded)  # the upload bar names it
+        return dbc.Alert(
+            [
+                html.Strong("Simulated demo data. "),
+                html.Span(study.data_note or "Patient-level values are simulated."),
+                html.Span(" They are not the trial's patient data."),
+            ],
+            color="warning",
+            className="honesty-banner mb-2",
+            id="honesty-banner",
+        )
+    return html.Div(
+        f"Data: {dataset.name}",  # a name, never a server path
+        className="data-source text-muted small mb-2",
+        id="honesty-banner",
+        hidden=dataset.uploaded,
+    )  # the upload bar names it
 
 
 def header(trial: Trial, uploads: bool) -> html.Div:
     study = trial.study
     subtitle = " · ".join(x for x in (study.registry_id, study.citation) if x)
-    return html.Div([html.Div([
-        html.H1(study.title, className="app-title"),
-        html.Div(subtitle, className="app-subtitle"),
-    ]), html.Div([upload.open_button(uploads), appearance.theme_switch()],
-                 className="header-actions")], className="app-header")
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.H1(study.title, className="app-title"),
+                    html.Div(subtitle, className="app-subtitle"),
+                ]
+            ),
+            html.Div(
+                [upload.open_button(uploads), appearance.theme_switch()], className="header-actions"
+            ),
+        ],
+        className="app-header",
+    )
 
 
 def tab_labels(trial: Trial) -> dict[str, str]:
@@ -70,44 +88,86 @@ def tab_labels(trial: Trial) -> dict[str, str]:
     else:
         survival_label = "Survival"
     adam = trial.study.source_format == "adam"
-    return {ids.TAB_TRAJECTORIES: "Trajectories", ids.TAB_SURVIVAL: survival_label,
-            ids.TAB_PATIENTS: "Subjects" if adam else "Patients",
-            ids.TAB_TABLES: "Tables & safety" if not trial.adverse_events.empty else "Tables"}
+    return {
+        ids.TAB_TRAJECTORIES: "Trajectories",
+        ids.TAB_SURVIVAL: survival_label,
+        ids.TAB_PATIENTS: "Subjects" if adam else "Patients",
+        ids.TAB_TABLES: "Tables & safety" if not trial.adverse_events.empty else "Tables",
+    }
 
 
 def tabs(trial: Trial) -> dbc.Tabs:
     n_warnings = len(trial.warnings)
     quality_label = f"Data quality ({n_warnings})" if n_warnings else "Data quality"
     labels = tab_labels(trial)
-    return dbc.Tabs([
-        dbc.Tab(trajectories.layout(trial), label=labels[ids.TAB_TRAJECTORIES],
-                tab_id=ids.TAB_TRAJECTORIES),
-        dbc.Tab(survival.layout(trial), label=labels[ids.TAB_SURVIVAL], tab_id=ids.TAB_SURVIVAL),
-        dbc.Tab(effects.layout(trial), label="Effects by subgroup", tab_id=ids.TAB_EFFECTS),
-        dbc.Tab(patients.layout(trial), label=labels[ids.TAB_PATIENTS], tab_id=ids.TAB_PATIENTS),
-        dbc.Tab(tables.layout(trial), label=labels[ids.TAB_TABLES], tab_id=ids.TAB_TABLES),
-        dbc.Tab(quality.layout(trial), label=quality_label, tab_id=ids.TAB_QUALITY,
-                label_class_name="text-warning-emphasis" if n_warnings else ""),
-    ], id=ids.TABS, active_tab=ids.TAB_TRAJECTORIES)
+    return dbc.Tabs(
+        [
+            dbc.Tab(
+                trajectories.layout(trial),
+                label=labels[ids.TAB_TRAJECTORIES],
+                tab_id=ids.TAB_TRAJECTORIES,
+            ),
+            dbc.Tab(
+                survival.layout(trial), label=labels[ids.TAB_SURVIVAL], tab_id=ids.TAB_SURVIVAL
+            ),
+            dbc.Tab(effects.layout(trial), label="Effects by subgroup", tab_id=ids.TAB_EFFECTS),
+            dbc.Tab(
+                patients.layout(trial), label=labels[ids.TAB_PATIENTS], tab_id=ids.TAB_PATIENTS
+            ),
+            dbc.Tab(tables.layout(trial), label=labels[ids.TAB_TABLES], tab_id=ids.TAB_TABLES),
+            dbc.Tab(
+                quality.layout(trial),
+                label=quality_label,
+                tab_id=ids.TAB_QUALITY,
+                label_class_name="text-warning-emphasis" if n_warnings else "",
+            ),
+        ],
+        id=ids.TABS,
+        active_tab=ids.TAB_TRAJECTORIES,
+    )
 
 
 def build_layout(dataset: Dataset, uploads: SessionSettings | None = None) -> dbc.Container:
     """The page for one dataset; `uploads`: the settings of browser uploads, None when off."""
     trial = dataset.trial
-    return dbc.Container([
-        header(trial, uploads is not None),
-        upload.controls(dataset, uploads),
-        honesty_banner(dataset),
-        dbc.Row([
-            dbc.Col([selection.layout(), filters.layout(trial)], md=3, lg=2, className="sidebar"),
-            dbc.Col([share.notice(), pages.layout(
-                [html.Div([share.layout(), presenter.toolbar()], className="share-bar",
-                          id=ids.SHARE_BAR), cards.layout(), tabs(trial)], patient.layout())],
-                md=9, lg=10),
-        ]),
-        presenter.stores_and_modal(),
-        html.Div(id=ids.PAGE_DATASET, hidden=True, **{"data-key": dataset.key}),
-    ], fluid=True, className="app-container", id=ids.APP_CONTAINER)
+    return dbc.Container(
+        [
+            header(trial, uploads is not None),
+            upload.controls(dataset, uploads),
+            honesty_banner(dataset),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [selection.layout(), filters.layout(trial)], md=3, lg=2, className="sidebar"
+                    ),
+                    dbc.Col(
+                        [
+                            share.notice(),
+                            pages.layout(
+                                [
+                                    html.Div(
+                                        [share.layout(), presenter.toolbar()],
+                                        className="share-bar",
+                                        id=ids.SHARE_BAR,
+                                    ),
+                                    cards.layout(),
+                                    tabs(trial),
+                                ],
+                                patient.layout(),
+                            ),
+                        ],
+                        md=9,
+                        lg=10,
+                    ),
+                ]
+            ),
+            presenter.stores_and_modal(),
+            html.Div(id=ids.PAGE_DATASET, hidden=True, **{"data-key": dataset.key}),
+        ],
+        fluid=True,
+        className="app-container",
+        id=ids.APP_CONTAINER,
+    )
 
 
 class PageCache:
@@ -148,4 +208,5 @@ def page_layout(default: Dataset, uploads: SessionSettings | None):
                 notice = GONE_ON_LOAD
                 flask.after_this_request(upload.without_session_cookie)
         return html.Div([upload.gone_notice(notice), cache.page(dataset)])
+
     return layout

@@ -5,6 +5,7 @@ toggles which one is visible, so the controls of every view keep their state and
 to the dashboard exactly as it was left. The filter sidebar is outside both pages. The routes
 themselves are in components/state/routes.py.
 """
+
 from __future__ import annotations
 
 from dash import Dash, Input, Output, ctx, dcc, html, no_update
@@ -16,11 +17,13 @@ from ..state.routes import patient_path, route
 
 def layout(dashboard: list, patient_page) -> html.Div:
     """Both pages, one of them hidden, and the Location that chooses between them."""
-    return html.Div([
-        dcc.Location(id=ids.URL, refresh="callback-nav"),
-        html.Div(dashboard, id=ids.DASHBOARD_PAGE),
-        html.Div(patient_page, id=ids.PATIENT_PAGE, hidden=True),
-    ])
+    return html.Div(
+        [
+            dcc.Location(id=ids.URL, refresh="callback-nav"),
+            html.Div(dashboard, id=ids.DASHBOARD_PAGE),
+            html.Div(patient_page, id=ids.PATIENT_PAGE, hidden=True),
+        ]
+    )
 
 
 def show_page(pathname):
@@ -29,6 +32,7 @@ def show_page(pathname):
 
 
 # --- click-through -------------------------------------------------------------------------
+
 
 def _point_patient(click_data) -> str | None:
     """The patient id of the first clicked point that carries one (customdata)."""
@@ -82,11 +86,17 @@ def open_patient(traj_click, swimmer_click, cell):
 
 
 def register(app: Dash) -> None:
-    app.callback(Output(ids.DASHBOARD_PAGE, "hidden"), Output(ids.PATIENT_PAGE, "hidden"),
-                 Input(ids.URL, "pathname"))(show_page)
+    app.callback(
+        Output(ids.DASHBOARD_PAGE, "hidden"),
+        Output(ids.PATIENT_PAGE, "hidden"),
+        Input(ids.URL, "pathname"),
+    )(show_page)
     app.callback(
         Output(ids.URL, "pathname", allow_duplicate=True),
-        Output(ids.TRAJ_GRAPH, "clickData"), Output(ids.SWIMMER_GRAPH, "clickData"),
-        Input(ids.TRAJ_GRAPH, "clickData"), Input(ids.SWIMMER_GRAPH, "clickData"),
+        Output(ids.TRAJ_GRAPH, "clickData"),
+        Output(ids.SWIMMER_GRAPH, "clickData"),
+        Input(ids.TRAJ_GRAPH, "clickData"),
+        Input(ids.SWIMMER_GRAPH, "clickData"),
         Input(ids.PATIENT_GRID, "cellClicked"),
-        prevent_initial_call=True)(open_patient)
+        prevent_initial_call=True,
+    )(open_patient)

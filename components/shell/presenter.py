@@ -17,6 +17,7 @@ fills the slide's body: the browser measures it (assets/export.js, slideFrame), 
 the slide figure out for that size (export.slides.slide_figure), and plotly.js renders it to an
 SVG image in the browser (slideImage): an image, because a live graph would re-flow.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -55,76 +56,147 @@ def current_spec(values: Mapping[str, Any]) -> dict | None:
 
 # --- Layout -----------------------------------------------------------------------------------
 
+
 def toolbar() -> html.Div:
     """Present / Pin and the pinned list's actions (in the dashboard page, above the tabs)."""
     b = dict(size="sm", color="secondary", outline=True)
-    return html.Div([
-        dbc.Button("▶ Present", id=ids.PRESENT_BUTTON, size="sm", color="primary",
-                   title="Show this view as a full-screen slide (Esc to leave)"),
-        dbc.Input(id=ids.PIN_TAKEAWAY, type="text", size="sm", maxLength=MAX_TAKEAWAY,
-                  placeholder="Takeaway for the slide (optional)", className="pin-takeaway",
-                  debounce=False),
-        dbc.Button("+ Pin", id=ids.PIN_BUTTON, title="Add this view to the pinned slides, "
-                   "with the takeaway typed beside it", **b),
-        html.Span(id=ids.PIN_COUNT, className="pin-count mx-1"),
-        dbc.ButtonGroup([
-            dbc.Button("Present pinned", id=ids.PRESENT_PINNED,
-                       title="Step through the pinned slides with ← and →", **b),
-            dbc.Button("PowerPoint", id=ids.PIN_PPTX, title="The pinned slides as one deck",
-                       **b),
-            dbc.Button("HTML report", id=ids.PIN_HTML,
-                       title="The pinned slides as one self-contained report", **b),
-            dbc.Button("Clear", id=ids.PIN_CLEAR, title="Unpin all", **b),
-        ], size="sm"),
-        dcc.Clipboard(id=ids.PIN_LINK_COPY, title="Copy a link that presents the pinned slides",
-                      children=html.Span("Slides link", className="share-copy-label"),
-                      copied_children=html.Span("✓ Copied", className="share-copy-label"),
-                      className="btn btn-sm btn-outline-secondary share-copy"),
-        dcc.Loading(html.Div([dcc.Download(id=ids.PIN_DOWNLOAD), dcc.Store(id=ids.PIN_JOB)]),
-                    type="circle", delay_show=200, parent_className="export-spinner"),
-        html.Span(id=ids.PIN_PROGRESS, className="export-progress", role="status"),
-    ], className="presenter-toolbar")
+    return html.Div(
+        [
+            dbc.Button(
+                "▶ Present",
+                id=ids.PRESENT_BUTTON,
+                size="sm",
+                color="primary",
+                title="Show this view as a full-screen slide (Esc to leave)",
+            ),
+            dbc.Input(
+                id=ids.PIN_TAKEAWAY,
+                type="text",
+                size="sm",
+                maxLength=MAX_TAKEAWAY,
+                placeholder="Takeaway for the slide (optional)",
+                className="pin-takeaway",
+                debounce=False,
+            ),
+            dbc.Button(
+                "+ Pin",
+                id=ids.PIN_BUTTON,
+                title="Add this view to the pinned slides, with the takeaway typed beside it",
+                **b,
+            ),
+            html.Span(id=ids.PIN_COUNT, className="pin-count mx-1"),
+            dbc.ButtonGroup(
+                [
+                    dbc.Button(
+                        "Present pinned",
+                        id=ids.PRESENT_PINNED,
+                        title="Step through the pinned slides with ← and →",
+                        **b,
+                    ),
+                    dbc.Button(
+                        "PowerPoint", id=ids.PIN_PPTX, title="The pinned slides as one deck", **b
+                    ),
+                    dbc.Button(
+                        "HTML report",
+                        id=ids.PIN_HTML,
+                        title="The pinned slides as one self-contained report",
+                        **b,
+                    ),
+                    dbc.Button("Clear", id=ids.PIN_CLEAR, title="Unpin all", **b),
+                ],
+                size="sm",
+            ),
+            dcc.Clipboard(
+                id=ids.PIN_LINK_COPY,
+                title="Copy a link that presents the pinned slides",
+                children=html.Span("Slides link", className="share-copy-label"),
+                copied_children=html.Span("✓ Copied", className="share-copy-label"),
+                className="btn btn-sm btn-outline-secondary share-copy",
+            ),
+            dcc.Loading(
+                html.Div([dcc.Download(id=ids.PIN_DOWNLOAD), dcc.Store(id=ids.PIN_JOB)]),
+                type="circle",
+                delay_show=200,
+                parent_className="export-spinner",
+            ),
+            html.Span(id=ids.PIN_PROGRESS, className="export-progress", role="status"),
+        ],
+        className="presenter-toolbar",
+    )
 
 
 def stores_and_modal() -> html.Div:
     """The pinned list (local storage), the deck on screen, and the full-screen slide."""
-    return html.Div([
-        dcc.Store(id=ids.PIN_STORE, storage_type="local", data=[]),
-        dcc.Store(id=ids.PRESENT_DECK, data=None),
-        dcc.Store(id=ids.PRESENT_FRAME, data=None),
-        dcc.Store(id=ids.PRESENT_FIGURE, data=None),
-        dbc.Modal([
-            html.Div([
-                html.Div(id=ids.PRESENT_SLIDE, className="present-head"),
-                html.Div([
-                    # The figure, rendered in the browser (assets/export.js, slideImage); in
-                    # the page from the start so that its callback always has its output.
-                    html.Img(id=ids.PRESENT_IMAGE, className="present-graph", alt=""),
-                    html.Div(id=ids.PRESENT_TABLES, className="present-tables"),
-                ], className="present-body"),
-                html.Footer(id=ids.PRESENT_FOOTER, className="present-footer"),
-            ], className="present-slide"),
-            html.Div([
-                dbc.Button("‹", id=ids.PRESENT_PREV, color="link", title="Previous (←)",
-                           className="present-nav"),
-                html.Span(id=ids.PRESENT_COUNTER, className="present-counter"),
-                dbc.Button("›", id=ids.PRESENT_NEXT, color="link", title="Next (→)",
-                           className="present-nav"),
-                html.Span("← → to step · Esc to leave", className="present-keys"),
-            ], className="present-controls"),
-        ], id=ids.PRESENT_MODAL, is_open=False, fullscreen=True, keyboard=True,
-            class_name="present-modal", content_class_name="present-content"),
-    ])
+    return html.Div(
+        [
+            dcc.Store(id=ids.PIN_STORE, storage_type="local", data=[]),
+            dcc.Store(id=ids.PRESENT_DECK, data=None),
+            dcc.Store(id=ids.PRESENT_FRAME, data=None),
+            dcc.Store(id=ids.PRESENT_FIGURE, data=None),
+            dbc.Modal(
+                [
+                    html.Div(
+                        [
+                            html.Div(id=ids.PRESENT_SLIDE, className="present-head"),
+                            html.Div(
+                                [
+                                    # The figure, rendered in the browser (assets/export.js, slideImage); in
+                                    # the page from the start so that its callback always has its output.
+                                    html.Img(
+                                        id=ids.PRESENT_IMAGE, className="present-graph", alt=""
+                                    ),
+                                    html.Div(id=ids.PRESENT_TABLES, className="present-tables"),
+                                ],
+                                className="present-body",
+                            ),
+                            html.Footer(id=ids.PRESENT_FOOTER, className="present-footer"),
+                        ],
+                        className="present-slide",
+                    ),
+                    html.Div(
+                        [
+                            dbc.Button(
+                                "‹",
+                                id=ids.PRESENT_PREV,
+                                color="link",
+                                title="Previous (←)",
+                                className="present-nav",
+                            ),
+                            html.Span(id=ids.PRESENT_COUNTER, className="present-counter"),
+                            dbc.Button(
+                                "›",
+                                id=ids.PRESENT_NEXT,
+                                color="link",
+                                title="Next (→)",
+                                className="present-nav",
+                            ),
+                            html.Span("← → to step · Esc to leave", className="present-keys"),
+                        ],
+                        className="present-controls",
+                    ),
+                ],
+                id=ids.PRESENT_MODAL,
+                is_open=False,
+                fullscreen=True,
+                keyboard=True,
+                class_name="present-modal",
+                content_class_name="present-content",
+            ),
+        ]
+    )
 
 
 # --- Slides (pure) ----------------------------------------------------------------------------
 
+
 def slide_frame(frame: Mapping | None) -> Frame:
     """The slide body's size the browser measured (px of a screen 1080 high), within bounds;
     a 16:9 screen's body when it did not say."""
+
     def size(key: str, default: int) -> int:
         value = (frame or {}).get(key)
         return min(max(int(value), 200), 4000) if isinstance(value, (int, float)) else default
+
     return Frame(size("width", theme.SLIDE_WIDTH - 80), size("height", theme.SLIDE_HEIGHT - 330))
 
 
@@ -135,16 +207,23 @@ def slide_graph_figure(ev: ExportView, frame: Frame = Frame()) -> go.Figure:
 
 
 def _table(df) -> dbc.Table:
-    return dbc.Table.from_dataframe(df.fillna("–").astype(str), bordered=False, striped=True,
-                                    size="sm", className="present-table")
+    return dbc.Table.from_dataframe(
+        df.fillna("–").astype(str),
+        bordered=False,
+        striped=True,
+        size="sm",
+        className="present-table",
+    )
 
 
 def slide(ev: ExportView) -> tuple[list, list, list]:
     """One slide's text (all plain): the head (title, subtitle, takeaway), the tables of a
     slide without a figure, and the footer. The figure goes in the slide's image."""
-    head = [html.H1(ev.title, className="present-title"),
-            html.Div(ev.subtitle, className="present-subtitle") if ev.subtitle else None,
-            html.Div(ev.takeaway, className="present-takeaway") if ev.takeaway else None]
+    head = [
+        html.H1(ev.title, className="present-title"),
+        html.Div(ev.subtitle, className="present-subtitle") if ev.subtitle else None,
+        html.Div(ev.takeaway, className="present-takeaway") if ev.takeaway else None,
+    ]
     tables: list = []
     if ev.figure is None and ev.tables:
         caption, table = ev.tables[1] if len(ev.tables) > 1 else ev.tables[0]
@@ -160,8 +239,9 @@ def pins_of(trial, pins) -> list[dict]:
     """The pinned views made on this trial's data. Pins live in the browser's local storage,
     which every dataset opened in that browser shares: a view pinned on other data is kept
     there but never shown, counted or exported here."""
-    return [p for p in (pins or []) if isinstance(p, dict)
-            and p.get("dataset") == trial.fingerprint]
+    return [
+        p for p in (pins or []) if isinstance(p, dict) and p.get("dataset") == trial.fingerprint
+    ]
 
 
 # --- Callbacks --------------------------------------------------------------------------------
@@ -171,8 +251,10 @@ STATE_STATES = [State(cid, us.prop(cid)) for cid in us.STATE_IDS]
 
 def _same_view(a, b) -> bool:
     """The same view of the same data (whatever the takeaway)."""
+
     def key(p):
         return {k: v for k, v in p.items() if k != "takeaway"} if isinstance(p, dict) else p
+
     return key(a) == key(b)
 
 
@@ -230,8 +312,15 @@ def show_slide(deck):
     ev = build_slides(current_trial(), [slides[i]], date.today())[0]
     image_style = None if ev.figure is not None else HIDDEN
     # The previous slide's image goes until this slide's is rendered.
-    return (*slide(ev), image_style, f"Figure: {ev.title}", "", f"{i + 1} / {len(slides)}",
-            i == 0, i == len(slides) - 1)
+    return (
+        *slide(ev),
+        image_style,
+        f"Figure: {ev.title}",
+        "",
+        f"{i + 1} / {len(slides)}",
+        i == 0,
+        i == len(slides) - 1,
+    )
 
 
 def slide_figure_for(frame, deck):
@@ -265,10 +354,14 @@ def pinned_download(trial, pins, fmt: str, today: date) -> dict:
     name = export_filename("pinned_slides", fmt, today)
     if fmt == ids.FORMAT_PPTX:
         return deck_job(views, list(pins), "pinned", name, ids.PIN_PROGRESS)
-    security.audit("export", fingerprint=getattr(trial, "fingerprint", ""), view="pinned",
-                   format=fmt, slides=len(views))
-    return dict(content=html_report(trial, views, today), filename=name,
-                type=MIME[fmt])
+    security.audit(
+        "export",
+        fingerprint=getattr(trial, "fingerprint", ""),
+        view="pinned",
+        format=fmt,
+        slides=len(views),
+    )
+    return dict(content=html_report(trial, views, today), filename=name, type=MIME[fmt])
 
 
 def copy_slides_link(_clicks, pins, href):
@@ -279,42 +372,93 @@ def copy_slides_link(_clicks, pins, href):
 
 
 def register(app: Dash) -> None:
-    app.callback(Output(ids.PIN_STORE, "data", allow_duplicate=True),
-              Output(ids.PIN_TAKEAWAY, "value"),
-              Input(ids.PIN_BUTTON, "n_clicks"), Input(ids.PIN_CLEAR, "n_clicks"),
-              State(ids.PIN_STORE, "data"), State(ids.PIN_TAKEAWAY, "value"), *STATE_STATES,
-              prevent_initial_call=True)(pin)
-    app.callback(Output(ids.PIN_COUNT, "children"), Output(ids.PRESENT_PINNED, "disabled"),
-              Output(ids.PIN_PPTX, "disabled"), Output(ids.PIN_HTML, "disabled"),
-              Output(ids.PIN_CLEAR, "disabled"),
-              Input(ids.PIN_STORE, "data"))(pin_count)
-    app.callback(Output(ids.PRESENT_BUTTON, "disabled"), Output(ids.PIN_BUTTON, "disabled"),
-              Input(ids.TABS, "active_tab"))(presentable)
-    app.callback(Output(ids.PRESENT_DECK, "data", allow_duplicate=True),
-              Output(ids.PRESENT_MODAL, "is_open", allow_duplicate=True),
-              Input(ids.PRESENT_BUTTON, "n_clicks"), Input(ids.PRESENT_PINNED, "n_clicks"),
-              Input(ids.PRESENT_PREV, "n_clicks"), Input(ids.PRESENT_NEXT, "n_clicks"),
-              State(ids.PRESENT_DECK, "data"), State(ids.PIN_STORE, "data"), *STATE_STATES,
-              prevent_initial_call=True)(present)
-    app.callback(Output(ids.PRESENT_SLIDE, "children"), Output(ids.PRESENT_TABLES, "children"),
-              Output(ids.PRESENT_FOOTER, "children"), Output(ids.PRESENT_IMAGE, "style"),
-              Output(ids.PRESENT_IMAGE, "alt"),
-              Output(ids.PRESENT_IMAGE, "src"), Output(ids.PRESENT_COUNTER, "children"),
-              Output(ids.PRESENT_PREV, "disabled"), Output(ids.PRESENT_NEXT, "disabled"),
-              Input(ids.PRESENT_DECK, "data"))(show_slide)
-    app.clientside_callback(ClientsideFunction("export", "slideFrame"),
-                            Output(ids.PRESENT_FRAME, "data"),
-                            Input(ids.PRESENT_SLIDE, "children"), prevent_initial_call=True)
-    app.callback(Output(ids.PRESENT_FIGURE, "data"), Input(ids.PRESENT_FRAME, "data"),
-              State(ids.PRESENT_DECK, "data"), prevent_initial_call=True)(slide_figure_for)
-    app.clientside_callback(ClientsideFunction("export", "slideImage"),
-                            Output(ids.PRESENT_IMAGE, "src", allow_duplicate=True),
-                            Input(ids.PRESENT_FIGURE, "data"), prevent_initial_call=True)
-    app.callback(Output(ids.PIN_DOWNLOAD, "data"), Input(ids.PIN_HTML, "n_clicks"),
-              State(ids.PIN_STORE, "data"), prevent_initial_call=True)(download_pinned_html)
-    app.callback(Output(ids.PIN_JOB, "data"), Input(ids.PIN_PPTX, "n_clicks"),
-              State(ids.PIN_STORE, "data"), prevent_initial_call=True)(pinned_deck_job)
-    app.clientside_callback(RENDER_JOB, Output(ids.PIN_DOWNLOAD, "data", allow_duplicate=True),
-                            Input(ids.PIN_JOB, "data"), prevent_initial_call=True)
-    app.callback(Output(ids.PIN_LINK_COPY, "content"), Input(ids.PIN_LINK_COPY, "n_clicks"),
-              State(ids.PIN_STORE, "data"), State(ids.URL, "href"), prevent_initial_call=True)(copy_slides_link)
+    app.callback(
+        Output(ids.PIN_STORE, "data", allow_duplicate=True),
+        Output(ids.PIN_TAKEAWAY, "value"),
+        Input(ids.PIN_BUTTON, "n_clicks"),
+        Input(ids.PIN_CLEAR, "n_clicks"),
+        State(ids.PIN_STORE, "data"),
+        State(ids.PIN_TAKEAWAY, "value"),
+        *STATE_STATES,
+        prevent_initial_call=True,
+    )(pin)
+    app.callback(
+        Output(ids.PIN_COUNT, "children"),
+        Output(ids.PRESENT_PINNED, "disabled"),
+        Output(ids.PIN_PPTX, "disabled"),
+        Output(ids.PIN_HTML, "disabled"),
+        Output(ids.PIN_CLEAR, "disabled"),
+        Input(ids.PIN_STORE, "data"),
+    )(pin_count)
+    app.callback(
+        Output(ids.PRESENT_BUTTON, "disabled"),
+        Output(ids.PIN_BUTTON, "disabled"),
+        Input(ids.TABS, "active_tab"),
+    )(presentable)
+    app.callback(
+        Output(ids.PRESENT_DECK, "data", allow_duplicate=True),
+        Output(ids.PRESENT_MODAL, "is_open", allow_duplicate=True),
+        Input(ids.PRESENT_BUTTON, "n_clicks"),
+        Input(ids.PRESENT_PINNED, "n_clicks"),
+        Input(ids.PRESENT_PREV, "n_clicks"),
+        Input(ids.PRESENT_NEXT, "n_clicks"),
+        State(ids.PRESENT_DECK, "data"),
+        State(ids.PIN_STORE, "data"),
+        *STATE_STATES,
+        prevent_initial_call=True,
+    )(present)
+    app.callback(
+        Output(ids.PRESENT_SLIDE, "children"),
+        Output(ids.PRESENT_TABLES, "children"),
+        Output(ids.PRESENT_FOOTER, "children"),
+        Output(ids.PRESENT_IMAGE, "style"),
+        Output(ids.PRESENT_IMAGE, "alt"),
+        Output(ids.PRESENT_IMAGE, "src"),
+        Output(ids.PRESENT_COUNTER, "children"),
+        Output(ids.PRESENT_PREV, "disabled"),
+        Output(ids.PRESENT_NEXT, "disabled"),
+        Input(ids.PRESENT_DECK, "data"),
+    )(show_slide)
+    app.clientside_callback(
+        ClientsideFunction("export", "slideFrame"),
+        Output(ids.PRESENT_FRAME, "data"),
+        Input(ids.PRESENT_SLIDE, "children"),
+        prevent_initial_call=True,
+    )
+    app.callback(
+        Output(ids.PRESENT_FIGURE, "data"),
+        Input(ids.PRESENT_FRAME, "data"),
+        State(ids.PRESENT_DECK, "data"),
+        prevent_initial_call=True,
+    )(slide_figure_for)
+    app.clientside_callback(
+        ClientsideFunction("export", "slideImage"),
+        Output(ids.PRESENT_IMAGE, "src", allow_duplicate=True),
+        Input(ids.PRESENT_FIGURE, "data"),
+        prevent_initial_call=True,
+    )
+    app.callback(
+        Output(ids.PIN_DOWNLOAD, "data"),
+        Input(ids.PIN_HTML, "n_clicks"),
+        State(ids.PIN_STORE, "data"),
+        prevent_initial_call=True,
+    )(download_pinned_html)
+    app.callback(
+        Output(ids.PIN_JOB, "data"),
+        Input(ids.PIN_PPTX, "n_clicks"),
+        State(ids.PIN_STORE, "data"),
+        prevent_initial_call=True,
+    )(pinned_deck_job)
+    app.clientside_callback(
+        RENDER_JOB,
+        Output(ids.PIN_DOWNLOAD, "data", allow_duplicate=True),
+        Input(ids.PIN_JOB, "data"),
+        prevent_initial_call=True,
+    )
+    app.callback(
+        Output(ids.PIN_LINK_COPY, "content"),
+        Input(ids.PIN_LINK_COPY, "n_clicks"),
+        State(ids.PIN_STORE, "data"),
+        State(ids.URL, "href"),
+        prevent_initial_call=True,
+    )(copy_slides_link)

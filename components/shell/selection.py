@@ -4,6 +4,7 @@ plot, ticked rows in the patient list) are highlighted in all views.
 The selection is a list of patient ids in a `dcc.Store`. It is independent of the filters: a
 selected patient that the filters hide stays selected. A chip "N selected ×" clears it.
 """
+
 from __future__ import annotations
 
 from dash import Dash, Input, Output, State, dcc, html, no_update
@@ -15,11 +16,19 @@ from ..context import current_trial
 
 
 def layout() -> html.Div:
-    return html.Div([
-        dcc.Store(id=ids.SELECTION_STORE, data=[]),
-        html.Button(id=ids.SELECTION_CLEAR, className="selection-chip", hidden=True,
-                    title="Clear the selection", **{"aria-label": "Clear the selection"}),
-    ], id=ids.SELECTION_CHIP)
+    return html.Div(
+        [
+            dcc.Store(id=ids.SELECTION_STORE, data=[]),
+            html.Button(
+                id=ids.SELECTION_CLEAR,
+                className="selection-chip",
+                hidden=True,
+                title="Clear the selection",
+                **{"aria-label": "Clear the selection"},
+            ),
+        ],
+        id=ids.SELECTION_CHIP,
+    )
 
 
 def points_patients(selected_data) -> list[str]:
@@ -41,8 +50,9 @@ def rows_patients(selected_rows) -> list[str]:
     return [str(r["patient_id"]) for r in selected_rows or [] if r and "patient_id" in r]
 
 
-def merge_grid_selection(current: list[str], grid_selected: list[str],
-                         visible: list[str]) -> list[str]:
+def merge_grid_selection(
+    current: list[str], grid_selected: list[str], visible: list[str]
+) -> list[str]:
     """The grid only knows the rows it shows: keep the selected patients it does not show."""
     shown = set(visible)
     return [p for p in current if p not in shown] + list(grid_selected)
@@ -56,14 +66,16 @@ def normalise(selection, known) -> list[str]:
 
 def _triggered():
     from dash import ctx
+
     try:
         return ctx.triggered_id
     except Exception:  # called directly, outside a callback
         return None
 
 
-def update_selection(traj_selected, swimmer_selected, grid_rows, _clear, current, row_data,
-                     trigger=None):
+def update_selection(
+    traj_selected, swimmer_selected, grid_rows, _clear, current, row_data, trigger=None
+):
     """New selection from whichever view changed it; the grid's ticks follow the selection."""
     trigger = trigger or _triggered()
     known = current_trial().patients["patient_id"].astype(str)
@@ -88,15 +100,26 @@ def update_chip(selection):
     n = len(selection or [])
     if not n:
         return [], True
-    return [html.Span(f"{n} selected", className="selection-chip-text"),
-            html.Span("×", className="selection-chip-x", **{"aria-hidden": "true"})], False
+    return [
+        html.Span(f"{n} selected", className="selection-chip-text"),
+        html.Span("×", className="selection-chip-x", **{"aria-hidden": "true"}),
+    ], False
 
 
 def register(app: Dash) -> None:
-    app.callback(Output(ids.SELECTION_STORE, "data"), Output(ids.PATIENT_GRID, "selectedRows"),
-        Input(ids.TRAJ_GRAPH, "selectedData"), Input(ids.SWIMMER_GRAPH, "selectedData"),
-        Input(ids.PATIENT_GRID, "selectedRows"), Input(ids.SELECTION_CLEAR, "n_clicks"),
-        State(ids.SELECTION_STORE, "data"), State(ids.PATIENT_GRID, "rowData"),
-        prevent_initial_call=True,)(update_selection)
-    app.callback(Output(ids.SELECTION_CLEAR, "children"), Output(ids.SELECTION_CLEAR, "hidden"),
-              Input(ids.SELECTION_STORE, "data"))(update_chip)
+    app.callback(
+        Output(ids.SELECTION_STORE, "data"),
+        Output(ids.PATIENT_GRID, "selectedRows"),
+        Input(ids.TRAJ_GRAPH, "selectedData"),
+        Input(ids.SWIMMER_GRAPH, "selectedData"),
+        Input(ids.PATIENT_GRID, "selectedRows"),
+        Input(ids.SELECTION_CLEAR, "n_clicks"),
+        State(ids.SELECTION_STORE, "data"),
+        State(ids.PATIENT_GRID, "rowData"),
+        prevent_initial_call=True,
+    )(update_selection)
+    app.callback(
+        Output(ids.SELECTION_CLEAR, "children"),
+        Output(ids.SELECTION_CLEAR, "hidden"),
+        Input(ids.SELECTION_STORE, "data"),
+    )(update_chip)

@@ -16,6 +16,7 @@ Two callbacks and no loop:
 "Copy link" copies the page's address (dcc.Clipboard). The query also carries `present=1` and
 `slides=...` (presenter mode, components/presenter.py), applied by the same load callback.
 """
+
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
@@ -34,8 +35,14 @@ from ..views import effects, filters, survival, trajectories
 def schema(trial: Trial) -> us.Schema:
     """What the views offer for this trial, read off their layouts (the same builders the
     page uses), and the tabs."""
-    base = us.schema_from_layout([trajectories.layout(trial), survival.layout(trial),
-                                  effects.layout(trial), filters.layout(trial)])
+    base = us.schema_from_layout(
+        [
+            trajectories.layout(trial),
+            survival.layout(trial),
+            effects.layout(trial),
+            filters.layout(trial),
+        ]
+    )
     controls = dict(base.controls)
     controls[ids.TABS] = us.Control("tab", ids.TAB_TRAJECTORIES, tuple(us.TAB_NAMES))
     return us.Schema(controls)
@@ -48,35 +55,51 @@ def current_schema() -> us.Schema:
 
 def layout() -> html.Div:
     """The "Copy link" button and the stores (in the dashboard page)."""
-    return html.Div([
-        dcc.Store(id=ids.URL_LOADED, data=False),
-        dcc.Store(id=ids.URL_WRITTEN, data=None),
-        dcc.Clipboard(id=ids.SHARE_COPY, title="Copy a link that opens this exact view",
-                      children=html.Span("Copy link", className="share-copy-label"),
-                      copied_children=html.Span("✓ Link copied", className="share-copy-label"),
-                      className="btn btn-sm btn-outline-primary share-copy"),
-    ], className="share-link")
+    return html.Div(
+        [
+            dcc.Store(id=ids.URL_LOADED, data=False),
+            dcc.Store(id=ids.URL_WRITTEN, data=None),
+            dcc.Clipboard(
+                id=ids.SHARE_COPY,
+                title="Copy a link that opens this exact view",
+                children=html.Span("Copy link", className="share-copy-label"),
+                copied_children=html.Span("✓ Link copied", className="share-copy-label"),
+                className="btn btn-sm btn-outline-primary share-copy",
+            ),
+        ],
+        className="share-link",
+    )
 
 
 def notice() -> dbc.Alert:
     """What a link asked for that this trial does not have (outside both pages)."""
-    return dbc.Alert(id=ids.SHARE_NOTICE, is_open=False, dismissable=True, color="info",
-                     className="share-notice mb-2")
+    return dbc.Alert(
+        id=ids.SHARE_NOTICE,
+        is_open=False,
+        dismissable=True,
+        color="info",
+        className="share-notice mb-2",
+    )
 
 
 def notice_children(notices: list[str]):
-    return [html.Strong("Parts of this link were ignored: "),
-            html.Ul([html.Li(n) for n in notices], className="mb-0")]
+    return [
+        html.Strong("Parts of this link were ignored: "),
+        html.Ul([html.Li(n) for n in notices], className="mb-0"),
+    ]
 
 
 def history_defaults(sch: us.Schema) -> dict:
     """The state a query omits: every control at its layout default, no selection."""
-    return {**{cid: c.default for cid, c in sch.controls.items() if cid in us.STATE_IDS},
-            ids.SELECTION_STORE: []}
+    return {
+        **{cid: c.default for cid, c in sch.controls.items() if cid in us.STATE_IDS},
+        ids.SELECTION_STORE: [],
+    }
 
 
-def presenter_state(search, sch: us.Schema, values: dict, current, dataset: str = ""
-                    ) -> tuple[tuple, list[str]]:
+def presenter_state(
+    search, sch: us.Schema, values: dict, current, dataset: str = ""
+) -> tuple[tuple, list[str]]:
     """(pins, deck, modal open) that a link's `slides` and `present=1` ask for, and notices.
     The slides become pins of `dataset` (the fingerprint of the data the link is opened on)."""
     extra = us.query_params(search)
@@ -103,11 +126,11 @@ def presenter_state(search, sch: us.Schema, values: dict, current, dataset: str 
 def apply_url(search, loaded, written, *current):
     """URL -> controls: on page load, and on Back/Forward to a query the app did not write."""
     if loaded and (search or "") == (written or ""):
-        raise PreventUpdate      # our own write: the controls already hold this state
+        raise PreventUpdate  # our own write: the controls already hold this state
     trial = current_trial()
     sch = current_schema()
     values, notices = us.decode_query(search, sch, trial.patients["patient_id"].astype(str))
-    if loaded:   # Back/Forward: presenter mode and pinned slides are left as they are
+    if loaded:  # Back/Forward: presenter mode and pinned slides are left as they are
         values, presenter = {**history_defaults(sch), **values}, (no_update,) * 3
     else:
         presenter, more = presenter_state(search, sch, values, current, trial.fingerprint)
@@ -132,19 +155,31 @@ def copy_link(_clicks, href):
 
 
 def register(app: Dash) -> None:
-    app.callback(*[Output(cid, us.prop(cid), allow_duplicate=True) for cid in us.STATE_IDS],
+    app.callback(
+        *[Output(cid, us.prop(cid), allow_duplicate=True) for cid in us.STATE_IDS],
         Output(ids.URL_LOADED, "data"),
-        Output(ids.SHARE_NOTICE, "children"), Output(ids.SHARE_NOTICE, "is_open"),
+        Output(ids.SHARE_NOTICE, "children"),
+        Output(ids.SHARE_NOTICE, "is_open"),
         Output(ids.PIN_STORE, "data", allow_duplicate=True),
         Output(ids.PRESENT_DECK, "data", allow_duplicate=True),
         Output(ids.PRESENT_MODAL, "is_open", allow_duplicate=True),
         Input(ids.URL, "search"),
-        State(ids.URL_LOADED, "data"), State(ids.URL_WRITTEN, "data"),
+        State(ids.URL_LOADED, "data"),
+        State(ids.URL_WRITTEN, "data"),
         *[State(cid, us.prop(cid)) for cid in us.STATE_IDS],
-        prevent_initial_call="initial_duplicate",)(apply_url)
-    app.callback(Output(ids.URL, "search", allow_duplicate=True), Output(ids.URL_WRITTEN, "data"),
+        prevent_initial_call="initial_duplicate",
+    )(apply_url)
+    app.callback(
+        Output(ids.URL, "search", allow_duplicate=True),
+        Output(ids.URL_WRITTEN, "data"),
         *[Input(cid, us.prop(cid)) for cid in us.STATE_IDS],
-        Input(ids.URL_LOADED, "data"), Input(ids.URL, "pathname"),
-        prevent_initial_call=True,)(write_url)
-    app.callback(Output(ids.SHARE_COPY, "content"), Input(ids.SHARE_COPY, "n_clicks"),
-              State(ids.URL, "href"), prevent_initial_call=True)(copy_link)
+        Input(ids.URL_LOADED, "data"),
+        Input(ids.URL, "pathname"),
+        prevent_initial_call=True,
+    )(write_url)
+    app.callback(
+        Output(ids.SHARE_COPY, "content"),
+        Input(ids.SHARE_COPY, "n_clicks"),
+        State(ids.URL, "href"),
+        prevent_initial_call=True,
+    )(copy_link)

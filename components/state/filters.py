@@ -6,6 +6,7 @@ age, ...) they carry the analysis set (population and arm basis; "default" leave
 own, see trial.model.Design) and filters on any subject-level variable (`FILTER_VARIABLES`:
 {column: {"values": [...]}} or {column: {"range": [low, high]}}).
 """
+
 from __future__ import annotations
 
 import math
@@ -25,8 +26,11 @@ from ..context import current_dataset
 
 ANY = "any"
 DEFAULT = "default"  # population / arm basis: each view's own (efficacy or safety)
-YES_NO_ANY = [{"label": "Any", "value": ANY}, {"label": "Yes", "value": "yes"},
-              {"label": "No", "value": "no"}]
+YES_NO_ANY = [
+    {"label": "Any", "value": ANY},
+    {"label": "Yes", "value": "yes"},
+    {"label": "No", "value": "no"},
+]
 SEX_LABELS = {"F": "Female", "M": "Male"}
 
 # The inputs every view listens to, in the order of `filter_from_values`.
@@ -43,10 +47,27 @@ FILTER_INPUTS = [
     Input(ids.FILTER_VARIABLES, "data"),
 ]
 # Columns with a widget of their own, and columns that are not subject characteristics.
-OWN_WIDGET = {"patient_id", "center", "arm", "arm_planned", "arm_actual", "sex", "age",
-              "response", "relapse", "lupus_nephritis", "provenance", "published_fields",
-              "prior_treatment", "manifestations", "response_day", "relapse_day",
-              "death_day", "followup_end_day", "last_followup_day"}
+OWN_WIDGET = {
+    "patient_id",
+    "center",
+    "arm",
+    "arm_planned",
+    "arm_actual",
+    "sex",
+    "age",
+    "response",
+    "relapse",
+    "lupus_nephritis",
+    "provenance",
+    "published_fields",
+    "prior_treatment",
+    "manifestations",
+    "response_day",
+    "relapse_day",
+    "death_day",
+    "followup_end_day",
+    "last_followup_day",
+}
 MAX_LEVELS = 60  # a text column with more values is free text: not offered
 
 
@@ -66,14 +87,18 @@ class Variable:
 
     column: str
     label: str
-    kind: str                                  # "values" or "range"
-    levels: tuple[tuple[str, int], ...] = ()   # (level, subjects)
+    kind: str  # "values" or "range"
+    levels: tuple[tuple[str, int], ...] = ()  # (level, subjects)
     bounds: tuple[float, float] | None = None
 
     def as_data(self) -> dict:
-        return {"column": self.column, "label": self.label, "kind": self.kind,
-                "levels": [lv for lv, _ in self.levels],
-                "bounds": list(self.bounds) if self.bounds else None}
+        return {
+            "column": self.column,
+            "label": self.label,
+            "kind": self.kind,
+            "levels": [lv for lv, _ in self.levels],
+            "bounds": list(self.bounds) if self.bounds else None,
+        }
 
 
 @dataclass(frozen=True)
@@ -88,8 +113,8 @@ class FilterChoices:
     show_response: bool = True  # the data record responses (MCR/PCR)
     show_relapse: bool = True
     show_ln: bool = True  # a lupus_nephritis column exists
-    populations: tuple[tuple[str, str], ...] = ()   # (key, label)
-    arm_bases: tuple[tuple[str, str], ...] = ()     # (key, label)
+    populations: tuple[tuple[str, str], ...] = ()  # (key, label)
+    arm_bases: tuple[tuple[str, str], ...] = ()  # (key, label)
     variables: tuple[Variable, ...] = ()
 
     def variable(self, column: str) -> Variable | None:
@@ -128,8 +153,14 @@ def subject_variables(trial: Trial) -> tuple[Variable, ...]:
         if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
             values = pd.to_numeric(s, errors="coerce").dropna()
             if values.nunique() >= 2:
-                out.append(Variable(col, label, "range", bounds=(
-                    float(math.floor(values.min())), float(math.ceil(values.max())))))
+                out.append(
+                    Variable(
+                        col,
+                        label,
+                        "range",
+                        bounds=(float(math.floor(values.min())), float(math.ceil(values.max()))),
+                    )
+                )
             continue
         counts = s.astype("string").fillna("missing").value_counts()
         if 2 <= len(counts) <= MAX_LEVELS:
@@ -163,18 +194,39 @@ def variable_filters(data: Mapping | None, choices: FilterChoices) -> tuple[Vari
             chosen = _restriction(spec["values"], tuple(lv for lv, _ in var.levels))
             if chosen is not None:
                 out.append(VariableFilter(var.column, values=chosen, label=var.label))
-        elif var.kind == "range" and isinstance(spec.get("range"), list) and \
-                len(spec["range"]) == 2 and var.bounds:
+        elif (
+            var.kind == "range"
+            and isinstance(spec.get("range"), list)
+            and len(spec["range"]) == 2
+            and var.bounds
+        ):
             lo, hi = (float(x) for x in spec["range"])
             if (lo, hi) != tuple(var.bounds):
-                out.append(VariableFilter(var.column, low=max(lo, var.bounds[0]),
-                                          high=min(hi, var.bounds[1]), label=var.label))
+                out.append(
+                    VariableFilter(
+                        var.column,
+                        low=max(lo, var.bounds[0]),
+                        high=min(hi, var.bounds[1]),
+                        label=var.label,
+                    )
+                )
     return tuple(out)
 
 
-def filter_from_values(centers, responses, relapse, sexes, ln, age_range, arms=None,
-                       population=None, arm_basis=None, variables=None, *,
-                       choices: FilterChoices) -> PatientFilter:
+def filter_from_values(
+    centers,
+    responses,
+    relapse,
+    sexes,
+    ln,
+    age_range,
+    arms=None,
+    population=None,
+    arm_basis=None,
+    variables=None,
+    *,
+    choices: FilterChoices,
+) -> PatientFilter:
     """Translate the widgets' values into a `PatientFilter`.
 
     An age range equal to the data's full range is no restriction either, so that patients with
@@ -219,15 +271,20 @@ def filter_of(trial: Trial, filters: Mapping[str, Any]) -> PatientFilter:
 # --- A subgroup of the forest plot as filter values ------------------------------------------
 
 # Subgroup columns the sidebar can filter, and the widget holding each.
-SUBGROUP_FILTERS = {"center": ids.FILTER_CENTER, "arm": ids.FILTER_ARM,
-                    "response": ids.FILTER_RESPONSE, "sex": ids.FILTER_SEX,
-                    "lupus_nephritis": ids.FILTER_LN, "relapse": ids.FILTER_RELAPSE,
-                    AGE_GROUP: ids.FILTER_AGE}
+SUBGROUP_FILTERS = {
+    "center": ids.FILTER_CENTER,
+    "arm": ids.FILTER_ARM,
+    "response": ids.FILTER_RESPONSE,
+    "sex": ids.FILTER_SEX,
+    "lupus_nephritis": ids.FILTER_LN,
+    "relapse": ids.FILTER_RELAPSE,
+    AGE_GROUP: ids.FILTER_AGE,
+}
 YES_NO = {True: "yes", False: "no"}
 
 
 def _yes_no_level(level: str) -> str | None:
-    """"Lupus nephritis: yes" (cohort.group_labels' text of a true/false column) -> "yes"."""
+    """ "Lupus nephritis: yes" (cohort.group_labels' text of a true/false column) -> "yes"."""
     answer = str(level).rsplit(": ", 1)[-1].strip().lower()
     return answer if answer in YES_NO.values() else None
 
@@ -235,9 +292,14 @@ def _yes_no_level(level: str) -> str | None:
 def filterable(trial: Trial, column: str) -> bool:
     """Whether the sidebar has a widget that selects the levels of `column`."""
     choices = filter_choices(trial)
-    shown = {"arm": bool(choices.arms), "response": choices.show_response,
-             "sex": bool(choices.sexes), "lupus_nephritis": choices.show_ln,
-             "relapse": choices.show_relapse, AGE_GROUP: choices.age_bounds is not None}
+    shown = {
+        "arm": bool(choices.arms),
+        "response": choices.show_response,
+        "sex": bool(choices.sexes),
+        "lupus_nephritis": choices.show_ln,
+        "relapse": choices.show_relapse,
+        AGE_GROUP: choices.age_bounds is not None,
+    }
     return column in SUBGROUP_FILTERS and shown.get(column, True)
 
 

@@ -3,6 +3,7 @@
 Patient ids in URLs are percent-encoded; a path is resolved only by looking the decoded id up in
 the loaded trial (never used to build a file path or echoed as HTML).
 """
+
 from __future__ import annotations
 
 import re

@@ -19,6 +19,7 @@ the offending text truncated); the rest of the state is applied.
 Pinned slides are encoded compactly as one parameter: each slide's query (`view=...&...`) in a
 JSON list, deflated and base64url-encoded (`encode_slides` / `decode_slides`).
 """
+
 from __future__ import annotations
 
 import base64
@@ -34,9 +35,14 @@ from .viewspec import TAB_VIEWS, VIEW_CONTROLS, VIEW_TABS, clean_takeaway
 
 # --- Names ----------------------------------------------------------------------------------
 
-TAB_NAMES = {ids.TAB_TRAJECTORIES: "trajectories", ids.TAB_SURVIVAL: "survival",
-             ids.TAB_EFFECTS: "effects", ids.TAB_PATIENTS: "patients",
-             ids.TAB_TABLES: "tables", ids.TAB_QUALITY: "quality"}
+TAB_NAMES = {
+    ids.TAB_TRAJECTORIES: "trajectories",
+    ids.TAB_SURVIVAL: "survival",
+    ids.TAB_EFFECTS: "effects",
+    ids.TAB_PATIENTS: "patients",
+    ids.TAB_TABLES: "tables",
+    ids.TAB_QUALITY: "quality",
+}
 TAB_IDS = {v: k for k, v in TAB_NAMES.items()}
 # The controls of each view (URL name -> component id): the one control map of viewspec.
 VIEW_PARAMS = VIEW_CONTROLS
@@ -45,24 +51,35 @@ VIEW_PREFIX = {ids.VIEW_TRAJECTORIES: "t.", ids.VIEW_SURVIVAL: "s.", ids.VIEW_EF
 # printable text is carried; the view falls back to its default for a value it does not offer.
 FREE_TEXT = {ids.SURV_REFERENCE, ids.EFFECTS_REFERENCE}
 MAX_FREE_TEXT = 120
-FILTER_PARAMS = {"center": ids.FILTER_CENTER, "arm": ids.FILTER_ARM,
-                 "response": ids.FILTER_RESPONSE, "relapse": ids.FILTER_RELAPSE,
-                 "sex": ids.FILTER_SEX, "ln": ids.FILTER_LN, "age": ids.FILTER_AGE,
-                 "pop": ids.FILTER_POPULATION, "armby": ids.FILTER_ARM_BASIS}
+FILTER_PARAMS = {
+    "center": ids.FILTER_CENTER,
+    "arm": ids.FILTER_ARM,
+    "response": ids.FILTER_RESPONSE,
+    "relapse": ids.FILTER_RELAPSE,
+    "sex": ids.FILTER_SEX,
+    "ln": ids.FILTER_LN,
+    "age": ids.FILTER_AGE,
+    "pop": ids.FILTER_POPULATION,
+    "armby": ids.FILTER_ARM_BASIS,
+}
 # Filters on any subject-level variable: one parameter per variable, "v.<column>", repeated
 # for each ticked value, or "low..high" for a range (e.g. ?v.agegr1=<65&v.bmibl=20..30).
 VARIABLE_PREFIX = "v."
 RANGE_SEP = ".."
 TAB, SELECTION, PRESENT, SLIDES, VIEW = "tab", "sel", "present", "slides", "view"
-TAKEAWAY = "takeaway"     # a pinned slide's takeaway line (only in a slide's query)
+TAKEAWAY = "takeaway"  # a pinned slide's takeaway line (only in a slide's query)
 # Parameters handled by the caller (presenter mode), not by `decode_query`.
 EXTRA_PARAMS = (PRESENT, SLIDES)
 
 # Every component whose value is part of the page's state, and the property holding it.
-STATE_IDS = [ids.TABS, *[cid for p in VIEW_PARAMS.values() for cid in p.values()],
-             *FILTER_PARAMS.values(), ids.FILTER_VARIABLES, ids.SELECTION_STORE]
-STATE_PROPS = {ids.TABS: "active_tab", ids.SELECTION_STORE: "data",
-               ids.FILTER_VARIABLES: "data"}
+STATE_IDS = [
+    ids.TABS,
+    *[cid for p in VIEW_PARAMS.values() for cid in p.values()],
+    *FILTER_PARAMS.values(),
+    ids.FILTER_VARIABLES,
+    ids.SELECTION_STORE,
+]
+STATE_PROPS = {ids.TABS: "active_tab", ids.SELECTION_STORE: "data", ids.FILTER_VARIABLES: "data"}
 
 
 def prop(cid: str) -> str:
@@ -70,33 +87,34 @@ def prop(cid: str) -> str:
     return STATE_PROPS.get(cid, "value")
 
 
-MAX_QUERY = 8000          # characters; a longer query is ignored as a whole
+MAX_QUERY = 8000  # characters; a longer query is ignored as a whole
 MAX_SLIDES = 30
-MAX_SHOWN = 40            # characters of an ignored value quoted in a notice
+MAX_SHOWN = 40  # characters of an ignored value quoted in a notice
 
 
 def shown(text: Any) -> str:
     """Offending URL text for a notice: printable, truncated (it is shown as text only)."""
     s = "".join(c if c.isprintable() else "?" for c in str(text))
-    return s if len(s) <= MAX_SHOWN else s[:MAX_SHOWN - 1] + "…"
+    return s if len(s) <= MAX_SHOWN else s[: MAX_SHOWN - 1] + "…"
 
 
 # --- Schema: what the layout offers ---------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Control:
     """One control: its default value and what it accepts."""
 
-    kind: str                                  # choice|multi|bool|range|tab|text|variables
+    kind: str  # choice|multi|bool|range|tab|text|variables
     default: Any
-    options: tuple = ()                        # allowed values (choice, multi, tab); the
+    options: tuple = ()  # allowed values (choice, multi, tab); the
     # variables offered (variables: dicts with column, kind, levels, bounds)
-    bounds: tuple[int, int] | None = None      # range
+    bounds: tuple[int, int] | None = None  # range
 
 
 @dataclass(frozen=True)
 class Schema:
-    controls: Mapping[str, Control] = field(default_factory=dict)   # component id -> control
+    controls: Mapping[str, Control] = field(default_factory=dict)  # component id -> control
 
     def default_values(self) -> dict[str, Any]:
         return {cid: c.default for cid, c in self.controls.items()}
@@ -148,14 +166,14 @@ def schema_from_layout(root) -> Schema:
         elif kind == "Checklist" or (kind == "Dropdown" and getattr(comp, "multi", False)):
             controls[cid] = Control("multi", list(value or []), _option_values(comp.options))
         elif kind == "RangeSlider":
-            controls[cid] = Control("range", list(value or []), (),
-                                    (int(comp.min), int(comp.max)))
-        else:   # Dropdown, RadioItems
+            controls[cid] = Control("range", list(value or []), (), (int(comp.min), int(comp.max)))
+        else:  # Dropdown, RadioItems
             controls[cid] = Control("choice", value, _option_values(comp.options))
     return Schema(controls)
 
 
 # --- Encoding -------------------------------------------------------------------------------
+
 
 def _same(a, b) -> bool:
     if isinstance(a, dict) or isinstance(b, dict):
@@ -171,15 +189,16 @@ def _encode_value(control: Control, value) -> list[str]:
     if control.kind == "multi":
         chosen = set(value or [])
         vals = [str(o) for o in control.options if o in chosen]
-        return vals or [""]       # an empty value: nothing ticked
+        return vals or [""]  # an empty value: nothing ticked
     if control.kind == "range":
         lo, hi = value
         return [f"{int(lo)}-{int(hi)}"]
     return [str(value)]
 
 
-def encode_pairs(values: Mapping[str, Any], schema: Schema, *,
-                 active_view: str | None = None) -> list[tuple[str, str]]:
+def encode_pairs(
+    values: Mapping[str, Any], schema: Schema, *, active_view: str | None = None
+) -> list[tuple[str, str]]:
     """(name, value) pairs of what differs from the defaults. `values` maps component ids
     (including ids.TABS) to the widgets' values; missing ids are at their defaults."""
     ctl = schema.controls
@@ -188,8 +207,9 @@ def encode_pairs(values: Mapping[str, Any], schema: Schema, *,
     if tab is not None and ids.TABS in ctl and tab != ctl[ids.TABS].default and tab in TAB_NAMES:
         pairs.append((TAB, TAB_NAMES[tab]))
     if active_view is None:
-        active_view = TAB_VIEWS.get(tab if tab is not None else
-                                    (ctl[ids.TABS].default if ids.TABS in ctl else None))
+        active_view = TAB_VIEWS.get(
+            tab if tab is not None else (ctl[ids.TABS].default if ids.TABS in ctl else None)
+        )
     for view, params in VIEW_PARAMS.items():
         prefix = "" if view == active_view else VIEW_PREFIX.get(view, "")
         for name, cid in params.items():
@@ -199,11 +219,15 @@ def encode_pairs(values: Mapping[str, Any], schema: Schema, *,
                 continue
             key = prefix + name
             if prefix and not _ambiguous(name):
-                key = name       # a name only this view has needs no prefix
+                key = name  # a name only this view has needs no prefix
             pairs += [(key, v) for v in _encode_value(ctl[cid], values[cid])]
     for name, cid in FILTER_PARAMS.items():
-        if cid in values and cid in ctl and values[cid] is not None \
-                and not _same(values[cid], ctl[cid].default):
+        if (
+            cid in values
+            and cid in ctl
+            and values[cid] is not None
+            and not _same(values[cid], ctl[cid].default)
+        ):
             pairs += [(name, v) for v in _encode_value(ctl[cid], values[cid])]
     if ids.FILTER_VARIABLES in ctl:
         pairs += _encode_variables(values.get(ids.FILTER_VARIABLES), ctl[ids.FILTER_VARIABLES])
@@ -214,7 +238,7 @@ def encode_pairs(values: Mapping[str, Any], schema: Schema, *,
 
 
 def _encode_variables(data, control: Control) -> list[tuple[str, str]]:
-    """"v.<column>" pairs of the variables' filters (offered columns only, in their order)."""
+    """ "v.<column>" pairs of the variables' filters (offered columns only, in their order)."""
     offered = {v["column"]: v for v in control.options}
     pairs: list[tuple[str, str]] = []
     for column, spec in (data or {}).items():
@@ -231,15 +255,14 @@ def _encode_variables(data, control: Control) -> list[tuple[str, str]]:
     return pairs
 
 
-def _decode_variables(grouped: dict[str, list[str]], control: Control,
-                      notices: list[str]) -> dict:
+def _decode_variables(grouped: dict[str, list[str]], control: Control, notices: list[str]) -> dict:
     """The variables' filters of the "v.<column>" parameters; unknown columns, values and
     malformed ranges are reported and ignored."""
     offered = {v["column"]: v for v in control.options}
     out: dict[str, dict] = {}
     for key in [k for k in grouped if k.startswith(VARIABLE_PREFIX)]:
         raw = grouped.pop(key)
-        column = key[len(VARIABLE_PREFIX):]
+        column = key[len(VARIABLE_PREFIX) :]
         var = offered.get(column)
         if var is None:
             notices.append(f"No variable “{shown(column)}” to filter on in this trial; ignored")
@@ -249,8 +272,10 @@ def _decode_variables(grouped: dict[str, list[str]], control: Control,
             given = [r for r in raw if r != ""]
             unknown = [r for r in given if r not in var["levels"]]
             if unknown:
-                notices.append(f"{label}: unknown value(s) ignored: "
-                               + ", ".join(shown(u) for u in unknown[:5]))
+                notices.append(
+                    f"{label}: unknown value(s) ignored: "
+                    + ", ".join(shown(u) for u in unknown[:5])
+                )
             known = [r for r in given if r in var["levels"]]
             if given and not known:
                 continue
@@ -263,8 +288,9 @@ def _decode_variables(grouped: dict[str, list[str]], control: Control,
             continue
         b_lo, b_hi = var["bounds"] or (lo, hi)
         if lo > hi or hi < b_lo or lo > b_hi:
-            notices.append(f"{label}: {lo:g}..{hi:g} is outside the data ({b_lo:g}..{b_hi:g})"
-                           "; ignored")
+            notices.append(
+                f"{label}: {lo:g}..{hi:g} is outside the data ({b_lo:g}..{b_hi:g}); ignored"
+            )
             continue
         out[column] = {"range": [max(lo, b_lo), min(hi, b_hi)]}
     return out
@@ -282,20 +308,24 @@ def _ambiguous(name: str) -> bool:
 
 # --- Decoding -------------------------------------------------------------------------------
 
-def _decode_value(control: Control, raw: list[str], label: str,
-                  notices: list[str]) -> tuple[bool, Any]:
+
+def _decode_value(
+    control: Control, raw: list[str], label: str, notices: list[str]
+) -> tuple[bool, Any]:
     """(ok, value) of a parameter's raw values; not ok: a notice was added, keep the default."""
     if control.kind == "multi":
         given = [r for r in raw if r != ""]
         by_text = {str(o): o for o in control.options}
         unknown = [r for r in given if r not in by_text]
         if unknown:
-            notices.append(f"{label}: unknown value(s) ignored: "
-                           + ", ".join(shown(u) for u in unknown[:5])
-                           + (" …" if len(unknown) > 5 else ""))
+            notices.append(
+                f"{label}: unknown value(s) ignored: "
+                + ", ".join(shown(u) for u in unknown[:5])
+                + (" …" if len(unknown) > 5 else "")
+            )
         known = [by_text[r] for r in given if r in by_text]
         if given and not known:
-            return False, None        # only unknown values: keep every option ticked
+            return False, None  # only unknown values: keep every option ticked
         chosen = set(known)
         return True, [o for o in control.options if o in chosen]
     if len(raw) > 1:
@@ -337,20 +367,44 @@ def _decode_value(control: Control, raw: list[str], label: str,
     return True, by_text[value]
 
 
-LABELS = {"measure": "Measure", "group": "Group by", "statistic": "Summary", "scale": "Scale",
-          "test": "Test", "individual": "Individual lines", "endpoint": "Endpoint",
-          "origin": "Relapse time origin", "unit": "Time unit", "ci": "95 % CI band",
-          "center": "Center filter", "arm": "Arm filter", "response": "Responder filter",
-          "relapse": "Relapse filter", "sex": "Sex filter", "ln": "Lupus nephritis filter",
-          "age": "Age filter", "adjust": "Multiplicity", "reference": "Reference",
-          "strata": "Stratified by center", "covariates": "Adjusted for",
-          "landmark": "Landmark", "outcome": "Outcome", "subgroups": "Subgroups",
-          "compare": "Compare within subgroups", "pop": "Population",
-          "armby": "Arm (planned or actual)"}
+LABELS = {
+    "measure": "Measure",
+    "group": "Group by",
+    "statistic": "Summary",
+    "scale": "Scale",
+    "test": "Test",
+    "individual": "Individual lines",
+    "endpoint": "Endpoint",
+    "origin": "Relapse time origin",
+    "unit": "Time unit",
+    "ci": "95 % CI band",
+    "center": "Center filter",
+    "arm": "Arm filter",
+    "response": "Responder filter",
+    "relapse": "Relapse filter",
+    "sex": "Sex filter",
+    "ln": "Lupus nephritis filter",
+    "age": "Age filter",
+    "adjust": "Multiplicity",
+    "reference": "Reference",
+    "strata": "Stratified by center",
+    "covariates": "Adjusted for",
+    "landmark": "Landmark",
+    "outcome": "Outcome",
+    "subgroups": "Subgroups",
+    "compare": "Compare within subgroups",
+    "pop": "Population",
+    "armby": "Arm (planned or actual)",
+}
 
 
-def decode_pairs(pairs: list[tuple[str, str]], schema: Schema, patient_ids: Iterable = (),
-                 *, extra: tuple[str, ...] = EXTRA_PARAMS) -> tuple[dict[str, Any], list[str]]:
+def decode_pairs(
+    pairs: list[tuple[str, str]],
+    schema: Schema,
+    patient_ids: Iterable = (),
+    *,
+    extra: tuple[str, ...] = EXTRA_PARAMS,
+) -> tuple[dict[str, Any], list[str]]:
     """{component id: value} to set, and notices of what was ignored. Only given, valid
     parameters are in the result (the rest keep their current values)."""
     ctl = schema.controls
@@ -370,8 +424,7 @@ def decode_pairs(pairs: list[tuple[str, str]], schema: Schema, patient_ids: Iter
             notices.append(f"Tab “{shown(raw)}” does not exist; ignored")
     active = TAB_VIEWS.get(tab)
     if ids.FILTER_VARIABLES in ctl and any(k.startswith(VARIABLE_PREFIX) for k in grouped):
-        out[ids.FILTER_VARIABLES] = _decode_variables(grouped, ctl[ids.FILTER_VARIABLES],
-                                                      notices)
+        out[ids.FILTER_VARIABLES] = _decode_variables(grouped, ctl[ids.FILTER_VARIABLES], notices)
     if VIEW in grouped:
         raw = grouped.pop(VIEW)[0]
         if raw in VIEW_TABS:
@@ -390,16 +443,18 @@ def decode_pairs(pairs: list[tuple[str, str]], schema: Schema, patient_ids: Iter
             given = [r for r in raw if r != ""]
             bad = [r for r in given if r not in known]
             if bad:
-                notices.append("Selection: unknown patient id(s) ignored: "
-                               + ", ".join(shown(b) for b in bad[:5])
-                               + (" …" if len(bad) > 5 else ""))
+                notices.append(
+                    "Selection: unknown patient id(s) ignored: "
+                    + ", ".join(shown(b) for b in bad[:5])
+                    + (" …" if len(bad) > 5 else "")
+                )
             out[ids.SELECTION_STORE] = list(dict.fromkeys(r for r in given if r in known))
             continue
         else:
             view = None
             for v, prefix in VIEW_PREFIX.items():
                 if key.startswith(prefix):
-                    view, name = v, key[len(prefix):]
+                    view, name = v, key[len(prefix) :]
             if view is None:
                 owners = [v for v, p in VIEW_PARAMS.items() if key in p]
                 view = active if active in owners else (owners[0] if len(owners) == 1 else None)
@@ -414,8 +469,9 @@ def decode_pairs(pairs: list[tuple[str, str]], schema: Schema, patient_ids: Iter
     return out, notices
 
 
-def decode_query(query: str | None, schema: Schema, patient_ids: Iterable = ()
-                 ) -> tuple[dict[str, Any], list[str]]:
+def decode_query(
+    query: str | None, schema: Schema, patient_ids: Iterable = ()
+) -> tuple[dict[str, Any], list[str]]:
     """The state a query string asks for, and notices of what was ignored (never raises)."""
     q = (query or "").lstrip("?")
     if not q:
@@ -423,8 +479,7 @@ def decode_query(query: str | None, schema: Schema, patient_ids: Iterable = ()
     if len(q) > MAX_QUERY:
         return {}, [f"The link's parameters are too long ({len(q)} characters); ignored"]
     try:
-        pairs = parse_qsl(q, keep_blank_values=True, errors="strict",
-                          max_num_fields=500)
+        pairs = parse_qsl(q, keep_blank_values=True, errors="strict", max_num_fields=500)
     except (ValueError, UnicodeDecodeError):
         return {}, ["The link's parameters could not be read; ignored"]
     return decode_pairs(pairs, schema, patient_ids)
@@ -433,21 +488,34 @@ def decode_query(query: str | None, schema: Schema, patient_ids: Iterable = ()
 def query_params(query: str | None) -> dict[str, str]:
     """The first value of each parameter (for the caller's own parameters: present, slides)."""
     try:
-        return dict(reversed(parse_qsl((query or "").lstrip("?")[:MAX_QUERY],
-                                       keep_blank_values=True, max_num_fields=500)))
+        return dict(
+            reversed(
+                parse_qsl(
+                    (query or "").lstrip("?")[:MAX_QUERY],
+                    keep_blank_values=True,
+                    max_num_fields=500,
+                )
+            )
+        )
     except (ValueError, UnicodeDecodeError):
         return {}
 
 
 # --- View specs (pinned slides) -------------------------------------------------------------
 
+
 def spec_values(spec: Mapping) -> dict[str, Any]:
     """A ViewSpec dict (export.ViewSpec.to_dict) as {component id: value}."""
     view = spec.get("view")
     params = VIEW_PARAMS.get(view, {})
     values = {params[k]: v for k, v in (spec.get("params") or {}).items() if k in params}
-    values.update({k: v for k, v in (spec.get("filters") or {}).items()
-                   if k in FILTER_PARAMS.values() or k == ids.FILTER_VARIABLES})
+    values.update(
+        {
+            k: v
+            for k, v in (spec.get("filters") or {}).items()
+            if k in FILTER_PARAMS.values() or k == ids.FILTER_VARIABLES
+        }
+    )
     return values
 
 
@@ -469,15 +537,16 @@ def decode_spec(query: str, schema: Schema) -> tuple[dict | None, list[str]]:
     view = next((v for k, v in pairs if k == VIEW), None)
     if view not in VIEW_TABS:
         return None, [f"Slide of an unknown view “{shown(view)}”; ignored"]
-    values, notices = decode_pairs([(k, v) for k, v in pairs
-                                    if k not in (TAB, SELECTION, TAKEAWAY)], schema, extra=())
+    values, notices = decode_pairs(
+        [(k, v) for k, v in pairs if k not in (TAB, SELECTION, TAKEAWAY)], schema, extra=()
+    )
     takeaway = clean_takeaway(next((v for k, v in pairs if k == TAKEAWAY), ""))
     defaults = schema.default_values()
-    params = {name: values.get(cid, defaults.get(cid))
-              for name, cid in VIEW_PARAMS[view].items()}
+    params = {name: values.get(cid, defaults.get(cid)) for name, cid in VIEW_PARAMS[view].items()}
     # Every filter, at its default where not given (a missing filter would select nobody).
-    filters = {cid: values.get(cid, defaults.get(cid)) for cid in FILTER_PARAMS.values()
-               if cid in defaults}
+    filters = {
+        cid: values.get(cid, defaults.get(cid)) for cid in FILTER_PARAMS.values() if cid in defaults
+    }
     if ids.FILTER_VARIABLES in defaults:
         filters[ids.FILTER_VARIABLES] = values.get(ids.FILTER_VARIABLES, {})
     spec = {"view": view, "params": params, "filters": filters}
@@ -502,7 +571,7 @@ def decode_slides(text: str, schema: Schema) -> tuple[list[dict], list[str]]:
         texts = json.loads(data)
         if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
             raise ValueError("not a list of texts")
-    except Exception:   # any malformed text: binascii, zlib, json, unicode errors
+    except Exception:  # any malformed text: binascii, zlib, json, unicode errors
         return [], ["The pinned slides in the link could not be read; ignored"]
     specs, notices = [], []
     if len(texts) > MAX_SLIDES:

@@ -3,6 +3,7 @@
 `VIEW_CONTROLS` is the one control map: for each view, the name its spec (and the URL) gives
 each control, and the control's component id. `TAB_VIEWS`: the view a tab shows.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -19,39 +20,82 @@ from .filters import FILTER_INPUTS
 
 NO_LANDMARK = "none"
 VIEW_CONTROLS: dict[str, dict[str, str]] = {
-    ids.VIEW_TRAJECTORIES: {"measure": ids.TRAJ_MEASURE, "group": ids.TRAJ_GROUP,
-                            "statistic": ids.TRAJ_STATISTIC, "scale": ids.TRAJ_SCALE,
-                            "test": ids.TRAJ_TEST, "individual": ids.TRAJ_INDIVIDUAL,
-                            "adjust": ids.TRAJ_ADJUST},
-    ids.VIEW_SURVIVAL: {"endpoint": ids.SURV_ENDPOINT, "origin": ids.SURV_ORIGIN,
-                        "group": ids.SURV_GROUP, "unit": ids.SURV_UNIT, "ci": ids.SURV_CI,
-                        "reference": ids.SURV_REFERENCE, "strata": ids.SURV_STRATA,
-                        "covariates": ids.SURV_COVARIATES, "landmark": ids.SURV_LANDMARK},
+    ids.VIEW_TRAJECTORIES: {
+        "measure": ids.TRAJ_MEASURE,
+        "group": ids.TRAJ_GROUP,
+        "statistic": ids.TRAJ_STATISTIC,
+        "scale": ids.TRAJ_SCALE,
+        "test": ids.TRAJ_TEST,
+        "individual": ids.TRAJ_INDIVIDUAL,
+        "adjust": ids.TRAJ_ADJUST,
+    },
+    ids.VIEW_SURVIVAL: {
+        "endpoint": ids.SURV_ENDPOINT,
+        "origin": ids.SURV_ORIGIN,
+        "group": ids.SURV_GROUP,
+        "unit": ids.SURV_UNIT,
+        "ci": ids.SURV_CI,
+        "reference": ids.SURV_REFERENCE,
+        "strata": ids.SURV_STRATA,
+        "covariates": ids.SURV_COVARIATES,
+        "landmark": ids.SURV_LANDMARK,
+    },
     ids.VIEW_TABLES: {},
-    ids.VIEW_EFFECTS: {"outcome": ids.EFFECTS_OUTCOME, "subgroups": ids.EFFECTS_SUBGROUPS,
-                       "compare": ids.EFFECTS_COMPARE, "reference": ids.EFFECTS_REFERENCE,
-                       "measure": ids.EFFECTS_MEASURE},
+    ids.VIEW_EFFECTS: {
+        "outcome": ids.EFFECTS_OUTCOME,
+        "subgroups": ids.EFFECTS_SUBGROUPS,
+        "compare": ids.EFFECTS_COMPARE,
+        "reference": ids.EFFECTS_REFERENCE,
+        "measure": ids.EFFECTS_MEASURE,
+    },
 }
 # What a spec means where it leaves a control out (e.g. a slide made by an older version).
 VIEW_DEFAULTS: dict[str, dict[str, Any]] = {
-    ids.VIEW_TRAJECTORIES: {"measure": KEY_MEASURES, "group": "response",
-                            "statistic": "mean_sd", "scale": "value", "test": "paired_t",
-                            "individual": False, "adjust": "none"},
-    ids.VIEW_SURVIVAL: {"endpoint": "os", "origin": "day0", "group": NO_GROUP,
-                        "unit": "months", "ci": True, "reference": None, "strata": False,
-                        "covariates": [], "landmark": NO_LANDMARK},
+    ids.VIEW_TRAJECTORIES: {
+        "measure": KEY_MEASURES,
+        "group": "response",
+        "statistic": "mean_sd",
+        "scale": "value",
+        "test": "paired_t",
+        "individual": False,
+        "adjust": "none",
+    },
+    ids.VIEW_SURVIVAL: {
+        "endpoint": "os",
+        "origin": "day0",
+        "group": NO_GROUP,
+        "unit": "months",
+        "ci": True,
+        "reference": None,
+        "strata": False,
+        "covariates": [],
+        "landmark": NO_LANDMARK,
+    },
     ids.VIEW_TABLES: {},
-    ids.VIEW_EFFECTS: {"outcome": "os", "subgroups": [], "compare": NO_GROUP,
-                       "reference": None, "measure": "rd"},
+    ids.VIEW_EFFECTS: {
+        "outcome": "os",
+        "subgroups": [],
+        "compare": NO_GROUP,
+        "reference": None,
+        "measure": "rd",
+    },
 }
-TAB_VIEWS = {ids.TAB_TRAJECTORIES: ids.VIEW_TRAJECTORIES, ids.TAB_SURVIVAL: ids.VIEW_SURVIVAL,
-             ids.TAB_TABLES: ids.VIEW_TABLES, ids.TAB_EFFECTS: ids.VIEW_EFFECTS}
+TAB_VIEWS = {
+    ids.TAB_TRAJECTORIES: ids.VIEW_TRAJECTORIES,
+    ids.TAB_SURVIVAL: ids.VIEW_SURVIVAL,
+    ids.TAB_TABLES: ids.VIEW_TABLES,
+    ids.TAB_EFFECTS: ids.VIEW_EFFECTS,
+}
 VIEW_TABS = {v: k for k, v in TAB_VIEWS.items()}
-VIEW_TITLES = {ids.VIEW_TRAJECTORIES: "Trajectories", ids.VIEW_TABLES: "Tables",
-               ids.VIEW_SURVIVAL: "Survival", ids.VIEW_EFFECTS: "Effects by subgroup"}
+VIEW_TITLES = {
+    ids.VIEW_TRAJECTORIES: "Trajectories",
+    ids.VIEW_TABLES: "Tables",
+    ids.VIEW_SURVIVAL: "Survival",
+    ids.VIEW_EFFECTS: "Effects by subgroup",
+}
 
 
-MAX_TAKEAWAY = 200   # characters of a slide's takeaway line
+MAX_TAKEAWAY = 200  # characters of a slide's takeaway line
 
 
 def clean_takeaway(text: Any) -> str:
@@ -79,8 +123,12 @@ class ViewSpec:
 
     @classmethod
     def from_dict(cls, d: Mapping) -> ViewSpec:
-        return cls(str(d["view"]), dict(d.get("params") or {}), dict(d.get("filters") or {}),
-                   clean_takeaway(d.get("takeaway")))
+        return cls(
+            str(d["view"]),
+            dict(d.get("params") or {}),
+            dict(d.get("filters") or {}),
+            clean_takeaway(d.get("takeaway")),
+        )
 
     def controls(self) -> dict[str, Any]:
         """The view's controls, at their defaults where the spec leaves them out."""
@@ -103,19 +151,28 @@ def spec_from_state(values: Mapping[str, Any]) -> ViewSpec | None:
     if view is None:
         return None
     params = {name: values.get(cid) for name, cid in VIEW_CONTROLS[view].items()}
-    flts = {i.component_id: values.get(i.component_id) for i in FILTER_INPUTS
-            if i.component_id in values}
+    flts = {
+        i.component_id: values.get(i.component_id)
+        for i in FILTER_INPUTS
+        if i.component_id in values
+    }
     return ViewSpec(view, params, flts)
 
 
-def trajectory_request(measure, group, scale, test, cohort: Cohort, adjust=None,
-                       statistic=None) -> TrajectoryRequest:
+def trajectory_request(
+    measure, group, scale, test, cohort: Cohort, adjust=None, statistic=None
+) -> TrajectoryRequest:
     """The analysis the trajectories controls ask for (None: the control's default); the
     "model" summary asks for the mixed model."""
-    return TrajectoryRequest(cohort, measure or KEY_MEASURES, group or NO_GROUP,
-                             scale or "value", test or "paired_t",
-                             adjust=adjust if adjust in ADJUSTMENTS else "none",
-                             model=statistic == MODEL)
+    return TrajectoryRequest(
+        cohort,
+        measure or KEY_MEASURES,
+        group or NO_GROUP,
+        scale or "value",
+        test or "paired_t",
+        adjust=adjust if adjust in ADJUSTMENTS else "none",
+        model=statistic == MODEL,
+    )
 
 
 def landmark_months(value) -> int | None:
@@ -127,10 +184,26 @@ def landmark_months(value) -> int | None:
     return months if months in LANDMARK_CHOICES else None
 
 
-def survival_request(endpoint, origin, group, unit, cohort: Cohort, reference=None,
-                     strata=False, covariates=None, landmark=None) -> SurvivalRequest:
+def survival_request(
+    endpoint,
+    origin,
+    group,
+    unit,
+    cohort: Cohort,
+    reference=None,
+    strata=False,
+    covariates=None,
+    landmark=None,
+) -> SurvivalRequest:
     """The analysis the survival controls ask for (None: the control's default)."""
-    return SurvivalRequest(cohort, endpoint or "os", group or NO_GROUP, origin or "day0",
-                           unit or "months", reference=reference or None,
-                           strata=bool(strata), covariates=tuple(covariates or ()),
-                           landmark=landmark_months(landmark))
+    return SurvivalRequest(
+        cohort,
+        endpoint or "os",
+        group or NO_GROUP,
+        origin or "day0",
+        unit or "months",
+        reference=reference or None,
+        strata=bool(strata),
+        covariates=tuple(covariates or ()),
+        landmark=landmark_months(landmark),
+    )

@@ -1,4 +1,5 @@
 """Small layout helpers the views' control rows share (layout only, no callbacks)."""
+
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
@@ -6,8 +7,13 @@ import dash_bootstrap_components as dbc
 
 def radio(id_, options: dict, value) -> dbc.RadioItems:
     """Inline radio buttons from {value: label}."""
-    return dbc.RadioItems(id=id_, options=[{"label": v, "value": k} for k, v in options.items()],
-                          value=value, inline=True, className="control-radio")
+    return dbc.RadioItems(
+        id=id_,
+        options=[{"label": v, "value": k} for k, v in options.items()],
+        value=value,
+        inline=True,
+        className="control-radio",
+    )
 
 
 def control(label: str, widget, width: int, **col_props) -> dbc.Col:

@@ -3,6 +3,7 @@
 The page is rendered into the patient container of `pages`; the dashboard stays in the layout,
 hidden, so "Back" returns to it as it was left. Previous / next follow the sidebar filters.
 """
+
 from __future__ import annotations
 
 import dash_ag_grid as dag
@@ -43,8 +44,12 @@ GRAPH_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"scale": 3}}
 # key measures, and the others on demand, chosen by dataset.
 MAX_DRAWN = 12
 MAX_MORE = 12
-PROVENANCE_BADGE = {"published": "success", "recorded": "secondary", "inferred": "info",
-                    "simulated": "warning"}
+PROVENANCE_BADGE = {
+    "published": "success",
+    "recorded": "secondary",
+    "inferred": "info",
+    "simulated": "warning",
+}
 
 
 def layout() -> html.Div:
@@ -52,41 +57,85 @@ def layout() -> html.Div:
 
 
 def _prov(value: str):
-    return dbc.Badge(value, color=PROVENANCE_BADGE.get(value, "secondary"),
-                     className="prov-badge", text_color="dark" if value == "simulated" else None)
+    return dbc.Badge(
+        value,
+        color=PROVENANCE_BADGE.get(value, "secondary"),
+        className="prov-badge",
+        text_color="dark" if value == "simulated" else None,
+    )
 
 
 def _kv_table(rows: list[dict]) -> dbc.Table:
-    return dbc.Table(html.Tbody([
-        html.Tr([html.Th(r["item"], scope="row"), html.Td(r["value"]), html.Td(_prov(r["provenance"]))])
-        for r in rows]), size="sm", className="kv-table mb-0", borderless=True)
+    return dbc.Table(
+        html.Tbody(
+            [
+                html.Tr(
+                    [
+                        html.Th(r["item"], scope="row"),
+                        html.Td(r["value"]),
+                        html.Td(_prov(r["provenance"])),
+                    ]
+                )
+                for r in rows
+            ]
+        ),
+        size="sm",
+        className="kv-table mb-0",
+        borderless=True,
+    )
 
 
 def _person(trial: Trial) -> str:
     return "Subject" if trial.study.source_format == "adam" else "Patient"
 
 
-def _nav(nb, patient_id: str, flt_text: str, query: str = "", person: str = "Patient"
-         ) -> html.Div:
+def _nav(nb, patient_id: str, flt_text: str, query: str = "", person: str = "Patient") -> html.Div:
     # `query`: the dashboard's state in the URL (share.py), kept by previous / next and back.
     def link(target, text, id_):
         if target is None:
-            return html.Span(text, className="nav-link-disabled", id=id_, **{"aria-disabled": "true"})
-        return dcc.Link(text, href=patient_path(target) + query, id=id_, className="patient-nav-link",
-                        title=f"{person} {target}")
-    where = (f"{person} {nb.position} of {nb.count} in the current filters" if nb.position
-             else f"Not in the current filters ({nb.count} {person.lower()}s)")
-    return html.Div([
-        dcc.Link("← Back to the dashboard", href="/" + query, id=ids.PATIENT_BACK,
-                 className="patient-back"),
-        html.Div([
-            link(nb.previous, f"‹ Previous{'' if nb.previous is None else ' (#' + nb.previous + ')'}",
-                 ids.PATIENT_PREV),
-            html.Span(where, className="patient-position", title=flt_text),
-            link(nb.next, f"{'' if nb.next is None else '(#' + nb.next + ') '}Next ›",
-                 ids.PATIENT_NEXT),
-        ], className="patient-nav"),
-    ], className="patient-nav-bar")
+            return html.Span(
+                text, className="nav-link-disabled", id=id_, **{"aria-disabled": "true"}
+            )
+        return dcc.Link(
+            text,
+            href=patient_path(target) + query,
+            id=id_,
+            className="patient-nav-link",
+            title=f"{person} {target}",
+        )
+
+    where = (
+        f"{person} {nb.position} of {nb.count} in the current filters"
+        if nb.position
+        else f"Not in the current filters ({nb.count} {person.lower()}s)"
+    )
+    return html.Div(
+        [
+            dcc.Link(
+                "← Back to the dashboard",
+                href="/" + query,
+                id=ids.PATIENT_BACK,
+                className="patient-back",
+            ),
+            html.Div(
+                [
+                    link(
+                        nb.previous,
+                        f"‹ Previous{'' if nb.previous is None else ' (#' + nb.previous + ')'}",
+                        ids.PATIENT_PREV,
+                    ),
+                    html.Span(where, className="patient-position", title=flt_text),
+                    link(
+                        nb.next,
+                        f"{'' if nb.next is None else '(#' + nb.next + ') '}Next ›",
+                        ids.PATIENT_NEXT,
+                    ),
+                ],
+                className="patient-nav",
+            ),
+        ],
+        className="patient-nav-bar",
+    )
 
 
 def _header(record: PatientRecord, trial: Trial | None = None) -> html.Div:
@@ -95,29 +144,40 @@ def _header(record: PatientRecord, trial: Trial | None = None) -> html.Div:
     row, group = record.row, record.group
     person = _person(trial) if trial is not None else "Patient"
     if trial is None or trial.has_response:
-        badges = [html.Span(group, className="group-badge",
-                            style={"background": RESPONSE_COLORS.get(group, "#777")})]
+        badges = [
+            html.Span(
+                group,
+                className="group-badge",
+                style={"background": RESPONSE_COLORS.get(group, "#777")},
+            )
+        ]
     else:
         badges = [dbc.Badge(a, color="primary", className="me-1") for a in _arms(record)]
     if record.death_day is not None:
         badges.append(dbc.Badge(f"Died day {record.death_day:g}", color="dark", className="ms-1"))
     else:
-        badges.append(dbc.Badge("Alive at last follow-up", color="light", text_color="dark",
-                                className="ms-1 border"))
+        badges.append(
+            dbc.Badge(
+                "Alive at last follow-up", color="light", text_color="dark", className="ms-1 border"
+            )
+        )
     if row.get("relapse"):
         badges.append(dbc.Badge("Relapsed", color="danger", className="ms-1"))
     center = str(row.get("center") or "")
     if trial is not None and trial.study.source_format == "adam" and center:
         center = f"{trial.study.center_label} {center}"
-    return html.Div([
-        html.H2([f"{person} {record.patient_id}"], className="patient-title"),
-        html.Div(badges, className="patient-badges"),
-        html.Div(center, className="patient-center"),
-    ], className="patient-header")
+    return html.Div(
+        [
+            html.H2([f"{person} {record.patient_id}"], className="patient-title"),
+            html.Div(badges, className="patient-badges"),
+            html.Div(center, className="patient-center"),
+        ],
+        className="patient-header",
+    )
 
 
 def _arms(record: PatientRecord) -> list[str]:
-    """"Placebo", or "Planned: Placebo", "Actual: Drug" when the two differ."""
+    """ "Placebo", or "Planned: Placebo", "Actual: Drug" when the two differ."""
     planned, actual = (record.row.get(c) for c in ("arm_planned", "arm_actual"))
     if isinstance(planned, str) and isinstance(actual, str) and planned != actual:
         return [f"Planned: {planned}", f"Actual: {actual}"]
@@ -134,42 +194,70 @@ def _provenance_note(trial: Trial, record: PatientRecord) -> dbc.Alert | None:
         return None
     published = counts.get("published", 0)
     parts = [html.Strong("This patient's values are simulated. ")]
-    parts.append(html.Span(
-        f"{simulated} of {total} measurements and events are simulated (demo data), "
-        f"{published} are published facts from the trial's publication. "
-        "Each value's provenance is shown by its marker (filled = published, open = simulated), "
-        "in its hover text and in the tables' provenance column."))
-    return dbc.Alert(parts, color="warning", id=ids.PATIENT_PROVENANCE_NOTE,
-                     className="patient-provenance")
+    parts.append(
+        html.Span(
+            f"{simulated} of {total} measurements and events are simulated (demo data), "
+            f"{published} are published facts from the trial's publication. "
+            "Each value's provenance is shown by its marker (filled = published, open = simulated), "
+            "in its hover text and in the tables' provenance column."
+        )
+    )
+    return dbc.Alert(
+        parts, color="warning", id=ids.PATIENT_PROVENANCE_NOTE, className="patient-provenance"
+    )
 
 
 def _warnings(record: PatientRecord) -> html.Div | None:
     if not record.findings:
         return None
-    return html.Div([
-        html.H5(f"Data-quality warnings for this patient ({len(record.findings)})",
-                className="text-warning-emphasis"),
-        dbc.ListGroup([finding_item(f) for f in record.findings]),
-    ], id=ids.PATIENT_WARNINGS, className="patient-warnings mb-3")
+    return html.Div(
+        [
+            html.H5(
+                f"Data-quality warnings for this patient ({len(record.findings)})",
+                className="text-warning-emphasis",
+            ),
+            dbc.ListGroup([finding_item(f) for f in record.findings]),
+        ],
+        id=ids.PATIENT_WARNINGS,
+        className="patient-warnings mb-3",
+    )
 
 
 def _grid(id_, rows, cols, height=None) -> dag.AgGrid:
     return dag.AgGrid(
-        id=id_, rowData=rows, columnSize="sizeToFit",
+        id=id_,
+        rowData=rows,
+        columnSize="sizeToFit",
         columnDefs=[{"field": f, "headerName": h} for f, h in cols],
         defaultColDef={"sortable": True, "filter": True, "resizable": True},
         dashGridOptions={"domLayout": "autoHeight"} if height is None else {},
-        style={"height": height} if height else None, className="patient-table")
+        style={"height": height} if height else None,
+        className="patient-table",
+    )
 
 
 def _event_table(rows: list[dict]) -> dbc.Table:
-    head = html.Thead(html.Tr([html.Th(h) for h in
-                               ("Day", "Event", "Term", "Severity", "Related", "Provenance", "")]))
-    body = html.Tbody([html.Tr([
-        html.Td(r["day"]), html.Td(r["event"]), html.Td(r["term"]), html.Td(r["severity"]),
-        html.Td(r["related"]), html.Td(_prov(r["provenance"])),
-        html.Td(r["note"], className="text-danger small" if r["note"] else "")])
-        for r in rows])
+    head = html.Thead(
+        html.Tr(
+            [html.Th(h) for h in ("Day", "Event", "Term", "Severity", "Related", "Provenance", "")]
+        )
+    )
+    body = html.Tbody(
+        [
+            html.Tr(
+                [
+                    html.Td(r["day"]),
+                    html.Td(r["event"]),
+                    html.Td(r["term"]),
+                    html.Td(r["severity"]),
+                    html.Td(r["related"]),
+                    html.Td(_prov(r["provenance"])),
+                    html.Td(r["note"], className="text-danger small" if r["note"] else ""),
+                ]
+            )
+            for r in rows
+        ]
+    )
     return dbc.Table([head, body], size="sm", striped=True, className="events-table")
 
 
@@ -189,40 +277,76 @@ def more_options(trial: Trial, codes: list[str]) -> list[dict]:
     for code in codes:
         m = trial.study.measure(code)
         unit = f" ({m.unit})" if m.unit else ""
-        out.append({"label": f"{m.category + ' · ' if m.category else ''}{m.label}{unit}",
-                    "value": code})
+        out.append(
+            {"label": f"{m.category + ' · ' if m.category else ''}{m.label}{unit}", "value": code}
+        )
     return out
 
 
 def _measures_card(trial: Trial, record: PatientRecord) -> dbc.Card:
     peers = peers_of(trial, record)
     first, rest = drawn_codes(trial)
-    medians = group_medians(trial, peers.value, peers.column or "response",
-                            None if not rest else first)
+    medians = group_medians(
+        trial, peers.value, peers.column or "response", None if not rest else first
+    )
     title = "Measures over time" if not rest else "Key measures over time"
-    more = [] if not rest else [
-        html.H6(f"More measures ({len(rest)} more, by dataset)", className="mt-3"),
-        dcc.Dropdown(id=ids.PATIENT_MORE_MEASURES, options=more_options(trial, rest),
-                     value=[], multi=True, placeholder=f"Choose up to {MAX_MORE} measures…"),
-        dcc.Loading(dcc.Graph(id=ids.PATIENT_MORE_GRAPH, config=GRAPH_CONFIG,
-                              figure=placeholder_figure("Choose measures above to draw them.")),
-                    type="dot", delay_show=300),
-    ]
-    return dbc.Card(dbc.CardBody([
-        dcc.Graph(id=ids.PATIENT_MEASURES_GRAPH,
-                  figure=measures_figure(trial, record, medians, first, peers, title),
-                  config=GRAPH_CONFIG),
-        *more,
-        html.H6("All values", className="mt-2"),
-            _grid(ids.PATIENT_VALUES_TABLE, value_rows(trial, record), [
-                ("measure", "Measure"), ("visit", "Visit"), ("day", "Day"), ("value", "Value"),
-                ("unit", "Unit"), ("reference", "Reference"), ("flag", "Flag"),
-                ("provenance", "Provenance")], height="420px"),
-    ]), className="mb-3")
+    more = (
+        []
+        if not rest
+        else [
+            html.H6(f"More measures ({len(rest)} more, by dataset)", className="mt-3"),
+            dcc.Dropdown(
+                id=ids.PATIENT_MORE_MEASURES,
+                options=more_options(trial, rest),
+                value=[],
+                multi=True,
+                placeholder=f"Choose up to {MAX_MORE} measures…",
+            ),
+            dcc.Loading(
+                dcc.Graph(
+                    id=ids.PATIENT_MORE_GRAPH,
+                    config=GRAPH_CONFIG,
+                    figure=placeholder_figure("Choose measures above to draw them."),
+                ),
+                type="dot",
+                delay_show=300,
+            ),
+        ]
+    )
+    return dbc.Card(
+        dbc.CardBody(
+            [
+                dcc.Graph(
+                    id=ids.PATIENT_MEASURES_GRAPH,
+                    figure=measures_figure(trial, record, medians, first, peers, title),
+                    config=GRAPH_CONFIG,
+                ),
+                *more,
+                html.H6("All values", className="mt-2"),
+                _grid(
+                    ids.PATIENT_VALUES_TABLE,
+                    value_rows(trial, record),
+                    [
+                        ("measure", "Measure"),
+                        ("visit", "Visit"),
+                        ("day", "Day"),
+                        ("value", "Value"),
+                        ("unit", "Unit"),
+                        ("reference", "Reference"),
+                        ("flag", "Flag"),
+                        ("provenance", "Provenance"),
+                    ],
+                    height="420px",
+                ),
+            ]
+        ),
+        className="mb-3",
+    )
 
 
-def patient_page(trial: Trial, record: PatientRecord, filtered_ids, flt_text: str,
-                 query: str = "") -> list:
+def patient_page(
+    trial: Trial, record: PatientRecord, filtered_ids, flt_text: str, query: str = ""
+) -> list:
     """The page's content for one patient (pure: no callback context needed)."""
     nb = neighbours(trial.patients["patient_id"], filtered_ids, record.patient_id)
     adam = trial.study.source_format == "adam"
@@ -231,21 +355,51 @@ def patient_page(trial: Trial, record: PatientRecord, filtered_ids, flt_text: st
         _header(record, trial),
         _provenance_note(trial, record),
         _warnings(record),
-        dbc.Row([
-            dbc.Col(dbc.Card([dbc.CardHeader("Subject characteristics" if adam else
-                                             "Baseline characteristics and prior treatment"),
-                              dbc.CardBody(_kv_table(baseline_rows(record, trial)),
-                                           className="patient-characteristics")]), lg=7),
-            dbc.Col(dbc.Card([dbc.CardHeader("Outcomes, as recorded"),
-                              dbc.CardBody(_kv_table(outcome_rows(record, trial.has_response)))
-                              ]), lg=5),
-        ], className="g-3 mb-3"),
-        dbc.Card(dbc.CardBody([
-            dcc.Graph(id=ids.PATIENT_TIMELINE_GRAPH, figure=timeline_figure(
-                record, list(trial.study.visits), timeline_of(trial, record)),
-                config=GRAPH_CONFIG),
-            _event_table(event_rows(record)),
-        ]), className="mb-3"),
+        dbc.Row(
+            [
+                dbc.Col(
+                    dbc.Card(
+                        [
+                            dbc.CardHeader(
+                                "Subject characteristics"
+                                if adam
+                                else "Baseline characteristics and prior treatment"
+                            ),
+                            dbc.CardBody(
+                                _kv_table(baseline_rows(record, trial)),
+                                className="patient-characteristics",
+                            ),
+                        ]
+                    ),
+                    lg=7,
+                ),
+                dbc.Col(
+                    dbc.Card(
+                        [
+                            dbc.CardHeader("Outcomes, as recorded"),
+                            dbc.CardBody(_kv_table(outcome_rows(record, trial.has_response))),
+                        ]
+                    ),
+                    lg=5,
+                ),
+            ],
+            className="g-3 mb-3",
+        ),
+        dbc.Card(
+            dbc.CardBody(
+                [
+                    dcc.Graph(
+                        id=ids.PATIENT_TIMELINE_GRAPH,
+                        figure=timeline_figure(
+                            record, list(trial.study.visits), timeline_of(trial, record)
+                        ),
+                        config=GRAPH_CONFIG,
+                    ),
+                    _event_table(event_rows(record)),
+                ]
+            ),
+            className="mb-3",
+        ),
         _measures_card(trial, record),
     ]
     return [s for s in sections if s is not None]
@@ -254,19 +408,37 @@ def patient_page(trial: Trial, record: PatientRecord, filtered_ids, flt_text: st
 def not_found_page(malformed: bool, query: str = "") -> html.Div:
     """A clear page for an address that is not a patient (the requested id is not echoed).
     `query`: the dashboard's state, kept by the way back (share.py)."""
-    message = ("This address is not a patient page." if malformed else
-               "There is no patient with this id in this trial.")
-    return html.Div([
-        dbc.Alert([html.H4("Patient not found", className="alert-heading"), html.P(message),
-                   html.P("Open the Patients tab of the dashboard to find a patient.",
-                          className="mb-0")], color="secondary"),
-        dcc.Link("← Back to the dashboard", href="/" + query, id=ids.PATIENT_BACK,
-                 className="patient-back"),
-    ], id=ids.PATIENT_NOT_FOUND)
+    message = (
+        "This address is not a patient page."
+        if malformed
+        else "There is no patient with this id in this trial."
+    )
+    return html.Div(
+        [
+            dbc.Alert(
+                [
+                    html.H4("Patient not found", className="alert-heading"),
+                    html.P(message),
+                    html.P(
+                        "Open the Patients tab of the dashboard to find a patient.",
+                        className="mb-0",
+                    ),
+                ],
+                color="secondary",
+            ),
+            dcc.Link(
+                "← Back to the dashboard",
+                href="/" + query,
+                id=ids.PATIENT_BACK,
+                className="patient-back",
+            ),
+        ],
+        id=ids.PATIENT_NOT_FOUND,
+    )
 
 
 def render_patient_page(pathname, *filter_values):
-    filter_values, rest = filter_values[:len(FILTER_INPUTS)], filter_values[len(FILTER_INPUTS):]
+    filter_values, rest = filter_values[: len(FILTER_INPUTS)], filter_values[len(FILTER_INPUTS) :]
     query = rest[0] if rest and isinstance(rest[0], str) and rest[0].startswith("?") else ""
     kind, _ = route(pathname)
     if kind == "dashboard":
@@ -296,8 +468,15 @@ def render_more_measures(codes, pathname):
 
 
 def register(app: Dash) -> None:
-    app.callback(Output(ids.PATIENT_MORE_GRAPH, "figure"),
-                 Input(ids.PATIENT_MORE_MEASURES, "value"), State(ids.URL, "pathname"),
-                 prevent_initial_call=True)(render_more_measures)
-    app.callback(Output(ids.PATIENT_PAGE, "children"), Input(ids.URL, "pathname"), *FILTER_INPUTS,
-              Input(ids.URL, "search"))(render_patient_page)
+    app.callback(
+        Output(ids.PATIENT_MORE_GRAPH, "figure"),
+        Input(ids.PATIENT_MORE_MEASURES, "value"),
+        State(ids.URL, "pathname"),
+        prevent_initial_call=True,
+    )(render_more_measures)
+    app.callback(
+        Output(ids.PATIENT_PAGE, "children"),
+        Input(ids.URL, "pathname"),
+        *FILTER_INPUTS,
+        Input(ids.URL, "search"),
+    )(render_patient_page)

@@ -3,6 +3,7 @@
 Both follow the sidebar filters; a row or a bar opens the patient (see `pages.open_patient`);
 ticked rows are the linked selection (see `selection`).
 """
+
 from __future__ import annotations
 
 import dash_ag_grid as dag
@@ -27,11 +28,14 @@ from ..state.filters import FILTER_INPUTS, current_filter
 
 NUMERIC = {"type": "rightAligned", "filter": "agNumberColumnFilter"}
 # "2" before "10": compare ids by their numbers where they have them.
-NATURAL_ORDER = {"function": "String(valueA).localeCompare(String(valueB), undefined, "
-                             "{numeric: true})"}
-RESPONSE_CLASSES = {"response-mcr": "params.value === 'MCR'",
-                    "response-pcr": "params.value === 'PCR'",
-                    "response-nr": "params.value === 'NR'"}
+NATURAL_ORDER = {
+    "function": "String(valueA).localeCompare(String(valueB), undefined, {numeric: true})"
+}
+RESPONSE_CLASSES = {
+    "response-mcr": "params.value === 'MCR'",
+    "response-pcr": "params.value === 'PCR'",
+    "response-nr": "params.value === 'NR'",
+}
 
 
 def column_defs(trial: Trial) -> list[dict]:
@@ -42,27 +46,53 @@ def column_defs(trial: Trial) -> list[dict]:
     design = trial.study.design
     person = "Subject" if trial.study.source_format == "adam" else "Patient"
     cols = [
-        {"field": "patient_id", "headerName": person, "pinned": "left", "width": 130,
-         "comparator": NATURAL_ORDER, "cellClass": "patient-link"},
+        {
+            "field": "patient_id",
+            "headerName": person,
+            "pinned": "left",
+            "width": 130,
+            "comparator": NATURAL_ORDER,
+            "cellClass": "patient-link",
+        },
         {"field": "center", "headerName": trial.study.center_label, "minWidth": 120, "flex": 2},
     ]
     if "arm" in p:
         planned, actual = design.arm("planned"), design.arm("actual")
         first = planned or actual
-        cols.append({"field": "arm", "headerName": "Arm", "minWidth": 160, "flex": 2,
-                     "headerTooltip": first.label if first else "Arm"})
+        cols.append(
+            {
+                "field": "arm",
+                "headerName": "Arm",
+                "minWidth": 160,
+                "flex": 2,
+                "headerTooltip": first.label if first else "Arm",
+            }
+        )
         if planned and actual:
-            cols.append({"field": "arm_actual", "headerName": "Actual treatment",
-                         "minWidth": 160, "flex": 2, "headerTooltip": actual.label})
+            cols.append(
+                {
+                    "field": "arm_actual",
+                    "headerName": "Actual treatment",
+                    "minWidth": 160,
+                    "flex": 2,
+                    "headerTooltip": actual.label,
+                }
+            )
     if trial.has_response:
         cols += [
-            {"field": "response", "headerName": "Group", "width": 95, "cellClassRules":
-             RESPONSE_CLASSES},
-            {"field": "response_day", "headerName": "Resp. day", "width": 110, **NUMERIC}]
+            {
+                "field": "response",
+                "headerName": "Group",
+                "width": 95,
+                "cellClassRules": RESPONSE_CLASSES,
+            },
+            {"field": "response_day", "headerName": "Resp. day", "width": 110, **NUMERIC},
+        ]
     if trial.has_response or trial.has_relapse:
         cols += [
             {"field": "relapse", "headerName": "Relapse", "width": 100},
-            {"field": "relapse_day", "headerName": "Relapse day", "width": 125, **NUMERIC}]
+            {"field": "relapse_day", "headerName": "Relapse day", "width": 125, **NUMERIC},
+        ]
     cols += [
         {"field": "death", "headerName": "Died", "width": 85},
         {"field": "followup_days", "headerName": "Follow-up (days)", "width": 150, **NUMERIC},
@@ -70,45 +100,98 @@ def column_defs(trial: Trial) -> list[dict]:
         {"field": "sex", "headerName": "Sex", "width": 75},
     ]
     if "lupus_nephritis" in p:
-        cols.append({"field": "lupus_nephritis", "headerName": "LN", "width": 75,
-                     "headerTooltip": "Lupus nephritis at enrolment"})
+        cols.append(
+            {
+                "field": "lupus_nephritis",
+                "headerName": "LN",
+                "width": 75,
+                "headerTooltip": "Lupus nephritis at enrolment",
+            }
+        )
     for code in baseline_codes(trial):
         m = trial.study.measure(code)
-        cols.append({"field": f"base_{code}", "headerName": f"{m.label} at baseline",
-                     "headerTooltip": f"{m.label} at baseline ({m.unit})" if m.unit else m.label,
-                     "width": 150, **NUMERIC})
-    cols.append({"field": "provenance", "headerName": "Values", "width": 110,
-                 "headerTooltip": "Provenance of the patient's row (published, simulated, ...)"})
+        cols.append(
+            {
+                "field": f"base_{code}",
+                "headerName": f"{m.label} at baseline",
+                "headerTooltip": f"{m.label} at baseline ({m.unit})" if m.unit else m.label,
+                "width": 150,
+                **NUMERIC,
+            }
+        )
+    cols.append(
+        {
+            "field": "provenance",
+            "headerName": "Values",
+            "width": 110,
+            "headerTooltip": "Provenance of the patient's row (published, simulated, ...)",
+        }
+    )
     return cols
 
 
 def layout(trial: Trial) -> html.Div:
     grid = dag.AgGrid(
-        id=ids.PATIENT_GRID, rowData=[], columnDefs=column_defs(trial),
+        id=ids.PATIENT_GRID,
+        rowData=[],
+        columnDefs=column_defs(trial),
         getRowId="params.data.patient_id",
         defaultColDef={"sortable": True, "filter": True, "resizable": True},
         dashGridOptions={
-            "rowSelection": {"mode": "multiRow", "checkboxes": True, "headerCheckbox": True,
-                             "enableClickSelection": False, "selectAll": "filtered"},
-            "animateRows": False, "tooltipShowDelay": 300,
-            "pagination": False, "domLayout": "normal",
+            "rowSelection": {
+                "mode": "multiRow",
+                "checkboxes": True,
+                "headerCheckbox": True,
+                "enableClickSelection": False,
+                "selectAll": "filtered",
+            },
+            "animateRows": False,
+            "tooltipShowDelay": 300,
+            "pagination": False,
+            "domLayout": "normal",
         },
         selectedRows=[],
-        style={"height": "460px", "width": "100%"}, className="patient-grid")
-    return html.Div([
-        dbc.Row([
-            dbc.Col(dbc.Input(id=ids.PATIENT_SEARCH, type="search", debounce=False,
-                              placeholder=search_hint(trial)), md=5),
-            dbc.Col(html.Div(f"Click a row to open the {person(trial)} · tick rows to select "
-                             "them in every view", className="figure-note"), md=7,
-                    className="d-flex align-items-center"),
-        ], className="g-2 mb-2"),
-        html.Div(id=ids.PATIENT_LIST_NOTE, className="figure-note mb-1"),
-        grid,
-        dcc.Loading(dcc.Graph(id=ids.SWIMMER_GRAPH, className="mt-3",
-                              config={"displaylogo": False, "toImageButtonOptions": {"scale": 3}}),
-                    type="dot", delay_show=300),
-    ])
+        style={"height": "460px", "width": "100%"},
+        className="patient-grid",
+    )
+    return html.Div(
+        [
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dbc.Input(
+                            id=ids.PATIENT_SEARCH,
+                            type="search",
+                            debounce=False,
+                            placeholder=search_hint(trial),
+                        ),
+                        md=5,
+                    ),
+                    dbc.Col(
+                        html.Div(
+                            f"Click a row to open the {person(trial)} · tick rows to select "
+                            "them in every view",
+                            className="figure-note",
+                        ),
+                        md=7,
+                        className="d-flex align-items-center",
+                    ),
+                ],
+                className="g-2 mb-2",
+            ),
+            html.Div(id=ids.PATIENT_LIST_NOTE, className="figure-note mb-1"),
+            grid,
+            dcc.Loading(
+                dcc.Graph(
+                    id=ids.SWIMMER_GRAPH,
+                    className="mt-3",
+                    config={"displaylogo": False, "toImageButtonOptions": {"scale": 3}},
+                ),
+                type="dot",
+                delay_show=300,
+            ),
+        ]
+    )
 
 
 def person(trial: Trial) -> str:
@@ -127,17 +210,19 @@ def search_hint(trial: Trial) -> str:
 def list_note(shown: int, matching: int, people: str = "patients") -> str:
     if shown == matching:
         return ""
-    return (f"Showing {shown:,} of {matching:,} matching {people} (random sample): narrow the "
-            "filters or search by id to find the others.")
+    return (
+        f"Showing {shown:,} of {matching:,} matching {people} (random sample): narrow the "
+        "filters or search by id to find the others."
+    )
 
 
 def update_patient_list(search, *filter_values):
     trial = current_trial()
-    patients = search_patients(listed_patients(trial, current_filter(*filter_values)),
-                               search)
+    patients = search_patients(listed_patients(trial, current_filter(*filter_values)), search)
     shown = capped(patients, MAX_LIST_ROWS)
-    return patient_list_rows(trial, shown), list_note(len(shown), len(patients),
-                                                      f"{person(trial)}s")
+    return patient_list_rows(trial, shown), list_note(
+        len(shown), len(patients), f"{person(trial)}s"
+    )
 
 
 def search_patient_list(text):
@@ -154,9 +239,20 @@ def update_swimmer(selection, *filter_values):
 
 
 def register(app: Dash) -> None:
-    app.callback(Output(ids.PATIENT_GRID, "rowData"), Output(ids.PATIENT_LIST_NOTE, "children"),
-              Input(ids.PATIENT_SEARCH, "value"), *FILTER_INPUTS)(update_patient_list)
-    app.callback(Output(ids.PATIENT_GRID, "dashGridOptions"), Input(ids.PATIENT_SEARCH, "value"),
-              prevent_initial_call=True)(search_patient_list)
-    app.callback(Output(ids.SWIMMER_GRAPH, "figure"), Input(ids.TABS, "active_tab"),
-              Input(ids.SELECTION_STORE, "data"), *FILTER_INPUTS)(update_swimmer)
+    app.callback(
+        Output(ids.PATIENT_GRID, "rowData"),
+        Output(ids.PATIENT_LIST_NOTE, "children"),
+        Input(ids.PATIENT_SEARCH, "value"),
+        *FILTER_INPUTS,
+    )(update_patient_list)
+    app.callback(
+        Output(ids.PATIENT_GRID, "dashGridOptions"),
+        Input(ids.PATIENT_SEARCH, "value"),
+        prevent_initial_call=True,
+    )(search_patient_list)
+    app.callback(
+        Output(ids.SWIMMER_GRAPH, "figure"),
+        Input(ids.TABS, "active_tab"),
+        Input(ids.SELECTION_STORE, "data"),
+        *FILTER_INPUTS,
+    )(update_swimmer)

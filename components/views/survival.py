@@ -7,6 +7,7 @@ the estimate (this trial only) and the "as recorded" vs "as analysed" reconcilia
 
 The callbacks take the view's controls, then the filters, then the effect controls
 (`EFFECT_IDS`: reference, strata, covariates, landmark), which may be left out (defaults)."""
+
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
@@ -68,19 +69,28 @@ CONTROL_STATES = [State(i, "value") for i in CONTROL_IDS]
 EFFECT_INPUTS = [Input(i, "value") for i in EFFECT_IDS]
 EFFECT_STATES = [State(i, "value") for i in EFFECT_IDS]
 FILTER_STATES = [State(i.component_id, i.component_property) for i in FILTER_INPUTS]
-LANDMARK_LABELS = {NO_LANDMARK: "None (from the origin)",
-                   **{str(m): f"{m} months" for m in LANDMARK_CHOICES}}
-RECONCILED = {False: ("Patients", "Deaths (overall survival)"),
-              True: ("Responders (MCR or PCR): relapse risk set", "Relapses after response",
-                     "Deaths among responders")}
-CLICK_PROMPT = ("Click a step, a censor mark (+) or a death mark (×) to open the page of the "
-                "patient behind it, or to list the patients when several share it.")
+LANDMARK_LABELS = {
+    NO_LANDMARK: "None (from the origin)",
+    **{str(m): f"{m} months" for m in LANDMARK_CHOICES},
+}
+RECONCILED = {
+    False: ("Patients", "Deaths (overall survival)"),
+    True: (
+        "Responders (MCR or PCR): relapse risk set",
+        "Relapses after response",
+        "Deaths among responders",
+    ),
+}
+CLICK_PROMPT = (
+    "Click a step, a censor mark (+) or a death mark (×) to open the page of the "
+    "patient behind it, or to list the patients when several share it."
+)
 
 
 def split_values(values) -> tuple[tuple, tuple]:
     """(filter values, effect-control values) of a callback's trailing arguments."""
     n = len(FILTER_INPUTS)
-    return tuple(values[:n]), tuple(values[n:n + len(EFFECT_IDS)])
+    return tuple(values[:n]), tuple(values[n : n + len(EFFECT_IDS)])
 
 
 def request_of(endpoint, origin, group, unit, values):
@@ -95,11 +105,13 @@ def view_of(trial: Trial, endpoint, origin, group, unit, show_ci, values) -> Sur
     for the request's filter choices)."""
     request, cohort = request_of(endpoint, origin, group, unit, values)
     result = analyse_survival(trial, request)
-    return survival_view(trial, result, cohort.patients(trial), cohort.describe(),
-                         SurvivalOptions(bool(show_ci)))
+    return survival_view(
+        trial, result, cohort.patients(trial), cohort.describe(), SurvivalOptions(bool(show_ci))
+    )
 
 
 # --- Parts of the page ---------------------------------------------------------------------------
+
 
 def summary_children(view: SurvivalView) -> list:
     if view.result.empty:
@@ -108,9 +120,11 @@ def summary_children(view: SurvivalView) -> list:
     shown = set(view.tests) | set(view.warnings)
     notes = [x for x in rest if x not in shown]
     tests = [x for x in view.tests if x.startswith(("Log-rank", "Gray"))]
-    return [html.Div(counts, className="surv-counts fw-semibold"),
-            *[html.Div(t, className="surv-test") for t in tests],
-            html.Ul([html.Li(n) for n in notes], className="figure-note mb-1")]
+    return [
+        html.Div(counts, className="surv-counts fw-semibold"),
+        *[html.Div(t, className="surv-test") for t in tests],
+        html.Ul([html.Li(n) for n in notes], className="figure-note mb-1"),
+    ]
 
 
 def warnings_children(view: SurvivalView):
@@ -118,8 +132,11 @@ def warnings_children(view: SurvivalView):
     if not view.warnings:
         return None
     bias = any(w.startswith("Warning") for w in view.warnings)
-    return dbc.Alert([html.Div(w) for w in view.warnings], color="warning" if bias else "info",
-                     className="surv-warning mb-2")
+    return dbc.Alert(
+        [html.Div(w) for w in view.warnings],
+        color="warning" if bias else "info",
+        className="surv-warning mb-2",
+    )
 
 
 def effects_panel(view: SurvivalView):
@@ -127,12 +144,26 @@ def effects_panel(view: SurvivalView):
     result = view.result
     rows = hazard.hazard_rows(result)
     if result.empty or not rows:
-        return html.Div("Hazard ratios: choose a grouping with two or more groups.",
-                        className="text-muted small") if not result.empty else None
-    children = [html.H6(hazard.ratios_heading(result), className="mt-3 mb-1"),
-                html.Div(hazard.hazard_caption(result), className="figure-note mb-1"),
-                dbc.Table.from_dataframe(pd.DataFrame(rows), striped=True, bordered=False,
-                                         hover=True, size="sm", className="surv-hr-table")]
+        return (
+            html.Div(
+                "Hazard ratios: choose a grouping with two or more groups.",
+                className="text-muted small",
+            )
+            if not result.empty
+            else None
+        )
+    children = [
+        html.H6(hazard.ratios_heading(result), className="mt-3 mb-1"),
+        html.Div(hazard.hazard_caption(result), className="figure-note mb-1"),
+        dbc.Table.from_dataframe(
+            pd.DataFrame(rows),
+            striped=True,
+            bordered=False,
+            hover=True,
+            size="sm",
+            className="surv-hr-table",
+        ),
+    ]
     ph = hazard.ph_line(result)
     if ph:
         children.append(html.Div(ph, className="surv-test"))
@@ -148,19 +179,30 @@ def published_panel(view: SurvivalView):
     if not lines:
         return None
     *visits, why = lines
-    return dbc.Alert([html.Strong("Relapse as published and as estimated (all responders, "
-                                  "whatever the filters)"),
-                      html.Ul([html.Li(v) for v in visits], className="mb-1"),
-                      html.Div(why, className="small")], color="light",
-                     className="surv-published mt-2")
+    return dbc.Alert(
+        [
+            html.Strong(
+                "Relapse as published and as estimated (all responders, whatever the filters)"
+            ),
+            html.Ul([html.Li(v) for v in visits], className="mb-1"),
+            html.Div(why, className="small"),
+        ],
+        color="light",
+        className="surv-published mt-2",
+    )
 
 
 def estimates_table(view: SurvivalView):
     if view.result.empty:
         return html.Div("No estimates: no patients in the analysis.", className="text-muted")
-    return dbc.Table.from_dataframe(pd.DataFrame(estimate_rows(view.result)), striped=True,
-                                    bordered=False, hover=True, size="sm",
-                                    className="surv-estimates-table")
+    return dbc.Table.from_dataframe(
+        pd.DataFrame(estimate_rows(view.result)),
+        striped=True,
+        bordered=False,
+        hover=True,
+        size="sm",
+        className="surv-estimates-table",
+    )
 
 
 def reconciliation_panel(trial: Trial, patients: pd.DataFrame, relapse: bool) -> html.Div:
@@ -170,28 +212,51 @@ def reconciliation_panel(trial: Trial, patients: pd.DataFrame, relapse: bool) ->
         return html.Div()
     rec = sv.reconciliation(patients)
     rec = rec.loc[rec["quantity"].isin(RECONCILED[relapse])]
-    head = html.Thead(html.Tr([html.Th(h) for h in
-                               ("", "As recorded", "As analysed", "Patients")]))
-    body = html.Tbody([html.Tr([html.Td(r["quantity"]), html.Td(r["as_recorded"]),
-                                html.Td(r["as_analysed"]), html.Td(r["patients"] or "–")])
-                       for r in rec.to_dict("records")])
+    head = html.Thead(html.Tr([html.Th(h) for h in ("", "As recorded", "As analysed", "Patients")]))
+    body = html.Tbody(
+        [
+            html.Tr(
+                [
+                    html.Td(r["quantity"]),
+                    html.Td(r["as_recorded"]),
+                    html.Td(r["as_analysed"]),
+                    html.Td(r["patients"] or "–"),
+                ]
+            )
+            for r in rec.to_dict("records")
+        ]
+    )
     differing = {pid for r in rec["patients"] for pid in r.split(", ") if pid}
-    reasons = [html.Li(f"Patient {e['patient_id']}: {e['reason']}.") for e in
-               sv.analysis_exclusions(patients).to_dict("records")
-               if str(e["patient_id"]) in differing]
-    warned = sorted({str(f.patient_id) for f in trial.warnings
-                     if f.patient_id is not None and str(f.patient_id) in differing})
-    children = [html.H6("As recorded vs as analysed"),
-                dbc.Table([head, body], size="sm", bordered=False, className="mb-1")]
+    reasons = [
+        html.Li(f"Patient {e['patient_id']}: {e['reason']}.")
+        for e in sv.analysis_exclusions(patients).to_dict("records")
+        if str(e["patient_id"]) in differing
+    ]
+    warned = sorted(
+        {
+            str(f.patient_id)
+            for f in trial.warnings
+            if f.patient_id is not None and str(f.patient_id) in differing
+        }
+    )
+    children = [
+        html.H6("As recorded vs as analysed"),
+        dbc.Table([head, body], size="sm", bordered=False, className="mb-1"),
+    ]
     if reasons:
         children.append(html.Ul(reasons, className="figure-note"))
     if warned:
-        children.append(html.Div(
-            f"The same conflict is the data-quality warning on patient {', '.join(warned)} "
-            "(see the Data quality tab).", className="figure-note"))
+        children.append(
+            html.Div(
+                f"The same conflict is the data-quality warning on patient {', '.join(warned)} "
+                "(see the Data quality tab).",
+                className="figure-note",
+            )
+        )
     elif not differing:
-        children.append(html.Div("No difference: every recorded event is counted.",
-                                 className="figure-note"))
+        children.append(
+            html.Div("No difference: every recorded event is counted.", className="figure-note")
+        )
     return html.Div(children, className="surv-reconciliation")
 
 
@@ -201,17 +266,35 @@ def patient_links(rows: list[dict], query: str = "") -> html.Div:
     a new, default state."""
     if not rows:
         return html.Div("No patient's observation ends at this point.", className="text-muted")
-    items = [html.Li([dcc.Link(f"Patient {r['patient_id']}",
-                               href=patient_path(r["patient_id"]) + (query or "")),
-                      f" · {r['group']} · {r['status']} at {r['time']}"]) for r in rows]
-    return html.Div([html.Div(f"{len(rows)} patient(s) at this point:",
-                              className="fw-semibold"), html.Ul(items, className="mb-0")])
+    items = [
+        html.Li(
+            [
+                dcc.Link(
+                    f"Patient {r['patient_id']}", href=patient_path(r["patient_id"]) + (query or "")
+                ),
+                f" · {r['group']} · {r['status']} at {r['time']}",
+            ]
+        )
+        for r in rows
+    ]
+    return html.Div(
+        [
+            html.Div(f"{len(rows)} patient(s) at this point:", className="fw-semibold"),
+            html.Ul(items, className="mb-0"),
+        ]
+    )
 
 
 def origin_options(endpoint: str | None) -> list[dict]:
     """The relapse origin choices, disabled for overall survival (always from day 0)."""
-    return [{"label": ORIGIN_LABELS[k].capitalize(), "value": k,
-             "disabled": endpoint not in ("cif", "rfs")} for k in ORIGIN_LABELS]
+    return [
+        {
+            "label": ORIGIN_LABELS[k].capitalize(),
+            "value": k,
+            "disabled": endpoint not in ("cif", "rfs"),
+        }
+        for k in ORIGIN_LABELS
+    ]
 
 
 def origin_style(trial: Trial, endpoint: str | None) -> dict:
@@ -231,73 +314,167 @@ def reference_options(trial: Trial, group) -> list[dict]:
 def landmark_options(trial: Trial, endpoint, origin, group) -> list[dict]:
     """The landmark choices, enabled only for a grouping known after the origin."""
     later = known_column(trial.patients, line_column(group)) is not None
-    from_origin = endpoint_for(trial, endpoint).tte or origin != "response" or \
-        not endpoint_for(trial, endpoint).relapse
-    return [{"label": label, "value": value,
-             "disabled": value != NO_LANDMARK and not (later and from_origin)}
-            for value, label in LANDMARK_LABELS.items()]
+    from_origin = (
+        endpoint_for(trial, endpoint).tte
+        or origin != "response"
+        or not endpoint_for(trial, endpoint).relapse
+    )
+    return [
+        {
+            "label": label,
+            "value": value,
+            "disabled": value != NO_LANDMARK and not (later and from_origin),
+        }
+        for value, label in LANDMARK_LABELS.items()
+    ]
 
 
 # --- Layout -------------------------------------------------------------------------------------
+
 
 def layout(trial: Trial) -> html.Div:
     groups = survival_group_options(trial)
     first = default_endpoint(trial)
     primary = trial.study.primary_group
-    controls = dbc.Row([
-        control("Endpoint", radio(ids.SURV_ENDPOINT, endpoint_choices(trial), first), 5),
-        control("Relapse time origin", dbc.RadioItems(
-            id=ids.SURV_ORIGIN, options=origin_options(first), value="day0", inline=True,
-            className="control-radio"), 4, id=ids.SURV_ORIGIN_CONTROL,
-            style=origin_style(trial, first)),
-        control("Time unit", radio(ids.SURV_UNIT, UNIT_LABELS, default_unit(first)), 3),
-        control("Group by", dcc.Dropdown(
-            id=ids.SURV_GROUP, options=[{"label": v, "value": k} for k, v in groups.items()],
-            value=primary if primary in groups else NO_GROUP, clearable=False), 4),
-        control("Band", dbc.Switch(id=ids.SURV_CI, label="95 % CI", value=True), 3),
-    ], className="g-2 mb-2 controls")
+    controls = dbc.Row(
+        [
+            control("Endpoint", radio(ids.SURV_ENDPOINT, endpoint_choices(trial), first), 5),
+            control(
+                "Relapse time origin",
+                dbc.RadioItems(
+                    id=ids.SURV_ORIGIN,
+                    options=origin_options(first),
+                    value="day0",
+                    inline=True,
+                    className="control-radio",
+                ),
+                4,
+                id=ids.SURV_ORIGIN_CONTROL,
+                style=origin_style(trial, first),
+            ),
+            control("Time unit", radio(ids.SURV_UNIT, UNIT_LABELS, default_unit(first)), 3),
+            control(
+                "Group by",
+                dcc.Dropdown(
+                    id=ids.SURV_GROUP,
+                    options=[{"label": v, "value": k} for k, v in groups.items()],
+                    value=primary if primary in groups else NO_GROUP,
+                    clearable=False,
+                ),
+                4,
+            ),
+            control("Band", dbc.Switch(id=ids.SURV_CI, label="95 % CI", value=True), 3),
+        ],
+        className="g-2 mb-2 controls",
+    )
     group = primary if primary in groups else NO_GROUP
     refs = reference_options(trial, group)
-    effects = dbc.Row([
-        control("Hazard ratio against", dcc.Dropdown(
-            id=ids.SURV_REFERENCE, options=refs, value=refs[0]["value"] if refs else None,
-            clearable=False, placeholder="choose a grouping"), 4),
-        control("Cox model", dbc.Switch(id=ids.SURV_STRATA, label="stratified by "
-                                        f"{trial.study.center_label.lower()}", value=False), 3),
-        control("Adjusted for", dcc.Dropdown(
-            id=ids.SURV_COVARIATES, multi=True, value=[], placeholder="no covariates",
-            options=[{"label": v, "value": k} for k, v in covariate_options(trial).items()]),
-            5),
-        control("Landmark (groups known later)", dbc.RadioItems(
-            id=ids.SURV_LANDMARK, value=NO_LANDMARK, inline=True, className="control-radio",
-            options=landmark_options(trial, first, "day0", group)), 6),
-    ], className="g-2 mb-2 controls")
-    return html.Div([
-        controls,
-        effects,
-        html.Div(id=ids.SURV_WARNINGS, **{"aria-live": "polite"}),
-        dcc.Loading(dcc.Graph(id=ids.SURV_GRAPH, config={
-            "displaylogo": False, "toImageButtonOptions": {"scale": 3, "filename": "survival"}}),
-            type="dot", delay_show=300),
-        html.Div(CLICK_PROMPT, id=ids.SURV_PATIENTS, className="surv-patients",
-                 **{"aria-live": "polite"}),
-        export_toolbar(ids.VIEW_SURVIVAL),
-        method_panel(ids.VIEW_SURVIVAL),
-        dbc.Row([
-            dbc.Col([html.Div(id=ids.SURV_SUMMARY),
-                     html.Div([html.H6("Estimates", className="d-inline me-3"),
-                               dbc.Button("Download table (CSV)", id=ids.SURV_DOWNLOAD_BUTTON,
-                                          size="sm", color="secondary", outline=True)],
-                              className="mb-2 mt-2"),
-                     html.Div(id=ids.SURV_ESTIMATES), html.Div(id=ids.SURV_PUBLISHED),
-                     html.Div(id=ids.SURV_EFFECTS), dcc.Download(id=ids.SURV_DOWNLOAD)],
-                    lg=7),
-            dbc.Col(html.Div(id=ids.SURV_RECONCILIATION), lg=5),
-        ], className="mt-2"),
-    ])
+    effects = dbc.Row(
+        [
+            control(
+                "Hazard ratio against",
+                dcc.Dropdown(
+                    id=ids.SURV_REFERENCE,
+                    options=refs,
+                    value=refs[0]["value"] if refs else None,
+                    clearable=False,
+                    placeholder="choose a grouping",
+                ),
+                4,
+            ),
+            control(
+                "Cox model",
+                dbc.Switch(
+                    id=ids.SURV_STRATA,
+                    label=f"stratified by {trial.study.center_label.lower()}",
+                    value=False,
+                ),
+                3,
+            ),
+            control(
+                "Adjusted for",
+                dcc.Dropdown(
+                    id=ids.SURV_COVARIATES,
+                    multi=True,
+                    value=[],
+                    placeholder="no covariates",
+                    options=[{"label": v, "value": k} for k, v in covariate_options(trial).items()],
+                ),
+                5,
+            ),
+            control(
+                "Landmark (groups known later)",
+                dbc.RadioItems(
+                    id=ids.SURV_LANDMARK,
+                    value=NO_LANDMARK,
+                    inline=True,
+                    className="control-radio",
+                    options=landmark_options(trial, first, "day0", group),
+                ),
+                6,
+            ),
+        ],
+        className="g-2 mb-2 controls",
+    )
+    return html.Div(
+        [
+            controls,
+            effects,
+            html.Div(id=ids.SURV_WARNINGS, **{"aria-live": "polite"}),
+            dcc.Loading(
+                dcc.Graph(
+                    id=ids.SURV_GRAPH,
+                    config={
+                        "displaylogo": False,
+                        "toImageButtonOptions": {"scale": 3, "filename": "survival"},
+                    },
+                ),
+                type="dot",
+                delay_show=300,
+            ),
+            html.Div(
+                CLICK_PROMPT,
+                id=ids.SURV_PATIENTS,
+                className="surv-patients",
+                **{"aria-live": "polite"},
+            ),
+            export_toolbar(ids.VIEW_SURVIVAL),
+            method_panel(ids.VIEW_SURVIVAL),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            html.Div(id=ids.SURV_SUMMARY),
+                            html.Div(
+                                [
+                                    html.H6("Estimates", className="d-inline me-3"),
+                                    dbc.Button(
+                                        "Download table (CSV)",
+                                        id=ids.SURV_DOWNLOAD_BUTTON,
+                                        size="sm",
+                                        color="secondary",
+                                        outline=True,
+                                    ),
+                                ],
+                                className="mb-2 mt-2",
+                            ),
+                            html.Div(id=ids.SURV_ESTIMATES),
+                            html.Div(id=ids.SURV_PUBLISHED),
+                            html.Div(id=ids.SURV_EFFECTS),
+                            dcc.Download(id=ids.SURV_DOWNLOAD),
+                        ],
+                        lg=7,
+                    ),
+                    dbc.Col(html.Div(id=ids.SURV_RECONCILIATION), lg=5),
+                ],
+                className="mt-2",
+            ),
+        ]
+    )
 
 
 # --- Callbacks ----------------------------------------------------------------------------------
+
 
 @only_when_visible(ids.TAB_SURVIVAL)
 def update_survival(endpoint, origin, group, unit, show_ci, *values):
@@ -308,9 +485,18 @@ def update_survival(endpoint, origin, group, unit, show_ci, *values):
     # Endpoints given as such by the data (ADTTE) have no recorded-vs-analysed difference.
     patients = Cohort(current_filter(*split_values(values)[0])).patients(trial)
     recon = html.Div() if ep.tte else reconciliation_panel(trial, patients, ep.relapse)
-    return (view.figure, None, summary_children(view), estimates_table(view), recon,
-            origin_options(endpoint), origin_style(trial, endpoint), warnings_children(view),
-            effects_panel(view), published_panel(view))
+    return (
+        view.figure,
+        None,
+        summary_children(view),
+        estimates_table(view),
+        recon,
+        origin_options(endpoint),
+        origin_style(trial, endpoint),
+        warnings_children(view),
+        effects_panel(view),
+        published_panel(view),
+    )
 
 
 def update_effect_controls(endpoint, origin, group, landmark, reference, shown=None):
@@ -357,33 +543,55 @@ def show_clicked_patients(click, query, endpoint, origin, group, unit, _show_ci,
 def download_table(_clicks, endpoint, origin, group, unit, show_ci, *values):
     trial = current_trial()
     view = view_of(trial, endpoint, origin, group, unit, show_ci, values)
-    security.audit("export", fingerprint=trial.fingerprint, view=ids.VIEW_SURVIVAL,
-                   format="csv")
+    security.audit("export", fingerprint=trial.fingerprint, view=ids.VIEW_SURVIVAL, format="csv")
     name = f"{safe_name(endpoint or 'os')}_risk_table_and_estimates.csv"
     return dcc.send_data_frame(csv_safe(export_frame(view.result)).to_csv, name, index=False)
 
 
 def register(app: Dash) -> None:
     app.callback(
-        Output(ids.SURV_GRAPH, "figure"), Output(ids.SURV_GRAPH, "clickData"),
-        Output(ids.SURV_SUMMARY, "children"), Output(ids.SURV_ESTIMATES, "children"),
-        Output(ids.SURV_RECONCILIATION, "children"), Output(ids.SURV_ORIGIN, "options"),
-        Output(ids.SURV_ORIGIN_CONTROL, "style"), Output(ids.SURV_WARNINGS, "children"),
-        Output(ids.SURV_EFFECTS, "children"), Output(ids.SURV_PUBLISHED, "children"),
-        Input(ids.TABS, "active_tab"), *CONTROL_INPUTS, *FILTER_INPUTS, *EFFECT_INPUTS,
+        Output(ids.SURV_GRAPH, "figure"),
+        Output(ids.SURV_GRAPH, "clickData"),
+        Output(ids.SURV_SUMMARY, "children"),
+        Output(ids.SURV_ESTIMATES, "children"),
+        Output(ids.SURV_RECONCILIATION, "children"),
+        Output(ids.SURV_ORIGIN, "options"),
+        Output(ids.SURV_ORIGIN_CONTROL, "style"),
+        Output(ids.SURV_WARNINGS, "children"),
+        Output(ids.SURV_EFFECTS, "children"),
+        Output(ids.SURV_PUBLISHED, "children"),
+        Input(ids.TABS, "active_tab"),
+        *CONTROL_INPUTS,
+        *FILTER_INPUTS,
+        *EFFECT_INPUTS,
     )(update_survival)
-    app.callback(Output(ids.SURV_REFERENCE, "options"), Output(ids.SURV_REFERENCE, "value"),
-                 Output(ids.SURV_LANDMARK, "options"),
-                 Input(ids.SURV_ENDPOINT, "value"), Input(ids.SURV_ORIGIN, "value"),
-                 Input(ids.SURV_GROUP, "value"), Input(ids.SURV_LANDMARK, "value"),
-                 State(ids.SURV_REFERENCE, "value"), State(ids.SURV_REFERENCE, "options")
-                 )(update_effect_controls)
-    app.callback(Output(ids.SURV_PATIENTS, "children"),
-                 Output(ids.URL, "pathname", allow_duplicate=True),
-                 Output(ids.SURV_GRAPH, "clickData", allow_duplicate=True),
-                 Input(ids.SURV_GRAPH, "clickData"), State(ids.URL, "search"),
-                 *CONTROL_STATES, *FILTER_STATES, *EFFECT_STATES, prevent_initial_call=True
-                 )(show_clicked_patients)
-    app.callback(Output(ids.SURV_DOWNLOAD, "data"), Input(ids.SURV_DOWNLOAD_BUTTON, "n_clicks"),
-                 *CONTROL_STATES, *FILTER_STATES, *EFFECT_STATES, prevent_initial_call=True
-                 )(download_table)
+    app.callback(
+        Output(ids.SURV_REFERENCE, "options"),
+        Output(ids.SURV_REFERENCE, "value"),
+        Output(ids.SURV_LANDMARK, "options"),
+        Input(ids.SURV_ENDPOINT, "value"),
+        Input(ids.SURV_ORIGIN, "value"),
+        Input(ids.SURV_GROUP, "value"),
+        Input(ids.SURV_LANDMARK, "value"),
+        State(ids.SURV_REFERENCE, "value"),
+        State(ids.SURV_REFERENCE, "options"),
+    )(update_effect_controls)
+    app.callback(
+        Output(ids.SURV_PATIENTS, "children"),
+        Output(ids.URL, "pathname", allow_duplicate=True),
+        Output(ids.SURV_GRAPH, "clickData", allow_duplicate=True),
+        Input(ids.SURV_GRAPH, "clickData"),
+        State(ids.URL, "search"),
+        *CONTROL_STATES,
+        *FILTER_STATES,
+        *EFFECT_STATES,
+        prevent_initial_call=True,
+    )(show_clicked_patients)
+    app.callback(
+        Output(ids.SURV_DOWNLOAD, "data"),
+        Input(ids.SURV_DOWNLOAD_BUTTON, "n_clicks"),
+        *CONTROL_STATES,
+        *FILTER_STATES,
+        *EFFECT_STATES,
+        prevent_initial_call=True,
+    )(download_table)

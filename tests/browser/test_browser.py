@@ -1,4 +1,5 @@
 """Real-browser tests (dash_duo, headless Chromium) of the dashboard on the demo trial."""
+
 import pytest
 
 from components import ids
@@ -45,20 +46,23 @@ def test_change_grouping_to_center(started):
 
 def luminance(css_color: str) -> float:
     """Relative brightness 0..1 of an "rgb(r, g, b)" / "rgba(...)" colour."""
-    r, g, b = (float(x) for x in css_color[css_color.index("(") + 1:-1].split(",")[:3])
+    r, g, b = (float(x) for x in css_color[css_color.index("(") + 1 : -1].split(",")[:3])
     return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
 
 
 def test_dark_theme_darkens_dropdowns_and_their_menus(started):
     duo = started
     duo.driver.execute_script("arguments[0].click()", duo.find_element(f"#{ids.THEME_SWITCH}"))
-    duo.wait_for_class_to_equal(f"#{ids.APP_CONTAINER}",
-                                "app-container theme-dark container-fluid", timeout=10)
-    duo.find_element(f"#{ids.TRAJ_GROUP}").click()      # the menu is a portal on <body>
+    duo.wait_for_class_to_equal(
+        f"#{ids.APP_CONTAINER}", "app-container theme-dark container-fluid", timeout=10
+    )
+    duo.find_element(f"#{ids.TRAJ_GROUP}").click()  # the menu is a portal on <body>
     option = duo.wait_for_element(".dash-dropdown-content .dash-dropdown-option", timeout=10)
     style = "return getComputedStyle(arguments[0])[arguments[1]]"
-    for element in (duo.find_element(f"#{ids.TRAJ_GROUP}"),
-                    duo.find_element(".dash-dropdown-content")):
+    for element in (
+        duo.find_element(f"#{ids.TRAJ_GROUP}"),
+        duo.find_element(".dash-dropdown-content"),
+    ):
         assert luminance(duo.driver.execute_script(style, element, "backgroundColor")) < 0.25
     assert luminance(duo.driver.execute_script(style, option, "color")) > 0.6
     assert duo.get_logs() == []

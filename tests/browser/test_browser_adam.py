@@ -33,12 +33,14 @@ def select(duo, dropdown: str, label: str) -> None:
     search = duo.find_elements(".dash-dropdown-search")
     if search:
         search[0].send_keys(label)
+
     def pick():
         for option in duo.find_elements(".dash-dropdown-option"):
             if option.text == label:
                 duo.driver.execute_script("arguments[0].click()", option)
                 return True
         return False
+
     wait_until(pick, timeout=10)
 
 
@@ -75,8 +77,7 @@ def test_adam_kaplan_meier_of_time_to_first_dermatologic_event(started):
     duo = started
     tab = [a for a in duo.find_elements(f"#{ids.TABS} .nav-link") if a.text.startswith("Survival")]
     duo.driver.execute_script("arguments[0].click()", tab[0])
-    duo.wait_for_contains_text(f"{SURV} .gtitle", "Time to First Dermatologic Event",
-                               timeout=30)
+    duo.wait_for_contains_text(f"{SURV} .gtitle", "Time to First Dermatologic Event", timeout=30)
     wait_until(lambda: "Xanomeline High Dose" in legend(duo, SURV))
     assert "Placebo (n = 86)" in legend(duo, SURV)
     # No relapse data: no relapse time-origin control
@@ -84,7 +85,7 @@ def test_adam_kaplan_meier_of_time_to_first_dermatologic_event(started):
     duo.wait_for_contains_text(f"#{ids.SURV_SUMMARY}", "χ² = 60.27, df = 2", timeout=20)
     estimates = duo.find_element(f"#{ids.SURV_ESTIMATES}").text
     assert "36 (23–46)" in estimates and "33 (27–48)" in estimates
-    assert "not reached" in estimates and "NR" not in estimates   # "NR": the no-response group
+    assert "not reached" in estimates and "NR" not in estimates  # "NR": the no-response group
     # the risk table under the plot: at risk at day 0 = group sizes
     assert "Number at risk" in duo.find_element(SURV).text
     numbers = [e.text for e in duo.find_elements(f"{SURV} .textpoint text")]

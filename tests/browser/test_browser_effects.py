@@ -36,16 +36,18 @@ def test_a_click_on_a_forest_line_filters_every_view(dash_duo, demo_trial):
     assert duo.find_element(".selected-n").text == "40"
     ActionChains(duo.driver).move_to_element(forest_line(duo, "sex", "F")).click().perform()
     # the sidebar, the count box and the forest itself: the 36 women
-    wait_until(lambda: duo.find_element(".selected-n").text == "36", timeout=20,
-               msg="the count box did not follow the click")
+    wait_until(
+        lambda: duo.find_element(".selected-n").text == "36",
+        timeout=20,
+        msg="the count box did not follow the click",
+    )
     duo.wait_for_contains_text(f"#{ids.EFFECTS_CLICKED}", "Sex: F", timeout=10)
     ticked = [box.is_selected() for box in duo.find_elements(f"#{ids.FILTER_SEX} input")]
     assert ticked == [True, False]
     duo.wait_for_contains_text(f"{FOREST} .infolayer", "36 patients", timeout=20)
     # trajectories and survival show the same 36
     open_tab(duo, "Trajectories")
-    duo.wait_for_contains_text(f"#{ids.TRAJ_GRAPH} .infolayer", "36 patients selected",
-                               timeout=30)
+    duo.wait_for_contains_text(f"#{ids.TRAJ_GRAPH} .infolayer", "36 patients selected", timeout=30)
     open_tab(duo, "Survival & relapse")
     duo.wait_for_contains_text(f"#{ids.SURV_GRAPH} .gtitle", "36 patients", timeout=30)
     duo.wait_for_contains_text(f"#{ids.SURV_SUMMARY}", "of 36 alive at 12 months", timeout=20)
@@ -59,12 +61,14 @@ def test_survival_by_response_warns_and_the_landmark_answers(dash_duo, demo_tria
     duo.wait_for_contains_text(f"#{ids.SURV_WARNINGS}", "guarantee-time", timeout=30)
     duo.wait_for_contains_text(f"#{ids.SURV_EFFECTS}", "1.57 (0.14–17.4)", timeout=20)
     assert "cox.zph" in duo.find_element(f"#{ids.SURV_EFFECTS}").text
-    three = [i for i in duo.find_elements(f"#{ids.SURV_LANDMARK} input")
-             if i.get_attribute("value") == "3"][0]
+    three = [
+        i
+        for i in duo.find_elements(f"#{ids.SURV_LANDMARK} input")
+        if i.get_attribute("value") == "3"
+    ][0]
     duo.driver.execute_script("arguments[0].click()", three)
     duo.wait_for_contains_text(f"#{ids.SURV_WARNINGS}", "Landmark at month 3", timeout=30)
     duo.wait_for_contains_text(f"#{ids.SURV_GRAPH} .xtitle", "since the landmark", timeout=20)
-    duo.wait_for_contains_text(f"#{ids.SURV_EFFECTS}", "against No response by month 3",
-                               timeout=20)
+    duo.wait_for_contains_text(f"#{ids.SURV_EFFECTS}", "against No response by month 3", timeout=20)
     assert "guarantee-time" not in duo.find_element(f"#{ids.SURV_WARNINGS}").text
     assert duo.get_logs() == []

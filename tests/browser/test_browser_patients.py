@@ -1,5 +1,6 @@
 """Browser tests of the patient drill-down (issue 5): click-through from the trajectories, the
 swimmer plot and the patient list; previous/next and back keep the filters; linked selection."""
+
 import pytest
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -29,8 +30,11 @@ def wait_for_patient(duo, pid: str) -> None:
 
 
 def wait_for_dashboard(duo) -> None:
-    wait_until(lambda d=duo.driver: not d.find_element(By.ID, ids.DASHBOARD_PAGE).get_attribute(
-        "hidden"), timeout=TIMEOUT, msg="dashboard not shown")
+    wait_until(
+        lambda d=duo.driver: not d.find_element(By.ID, ids.DASHBOARD_PAGE).get_attribute("hidden"),
+        timeout=TIMEOUT,
+        msg="dashboard not shown",
+    )
     assert path(duo) == "/"
 
 
@@ -46,7 +50,8 @@ def only_non_responders(duo) -> None:
     duo.wait_for_text_to_equal(".selected-n", "16", timeout=TIMEOUT)
 
 
-CLICK_LINE = """
+CLICK_LINE = (
+    """
 const gd = document.querySelector('#%s .js-plotly-plot');
 for (let c = 0; c < gd.data.length; c++) {
   const cd = gd.data[c].customdata;
@@ -55,13 +60,16 @@ for (let c = 0; c < gd.data.length; c++) {
   if (k >= 0) { gd.emit('plotly_click', {points: [{curveNumber: c, pointNumber: k}]}); return c; }
 }
 return -1;
-""" % ids.TRAJ_GRAPH
+"""
+    % ids.TRAJ_GRAPH
+)
 
 
 def individual_lines_drawn(duo):
     return duo.driver.execute_script(
         f"const gd = document.querySelector('#{ids.TRAJ_GRAPH} .js-plotly-plot');"
-        "return !!gd && gd.data.some(t => t.type === 'scattergl' && t.customdata);")
+        "return !!gd && gd.data.some(t => t.type === 'scattergl' && t.customdata);"
+    )
 
 
 def test_click_trajectory_line_opens_patient_and_back(started):
@@ -82,17 +90,21 @@ def test_click_trajectory_line_opens_patient_and_back(started):
 
 def swimmer_bar(duo, pid: str):
     """The SVG bar of a patient: the k-th point of the group's bar trace."""
-    trace, k = duo.driver.execute_script(f"""
+    trace, k = duo.driver.execute_script(
+        f"""
         const gd = document.querySelector('#{ids.SWIMMER_GRAPH} .js-plotly-plot');
         const bars = gd.data.filter(t => t.type === 'bar');
         for (let i = 0; i < bars.length; i++) {{
           const k = Array.from(bars[i].customdata).indexOf(arguments[0]);
           if (k >= 0) return [i, k];
         }}
-        return [-1, -1];""", pid)
+        return [-1, -1];""",
+        pid,
+    )
     assert trace >= 0
-    return duo.find_elements(f"#{ids.SWIMMER_GRAPH} .barlayer .trace")[trace] \
-        .find_elements(By.CSS_SELECTOR, ".point")[k]
+    return duo.find_elements(f"#{ids.SWIMMER_GRAPH} .barlayer .trace")[trace].find_elements(
+        By.CSS_SELECTOR, ".point"
+    )[k]
 
 
 def test_click_swimmer_bar_opens_patient(started):
@@ -171,34 +183,57 @@ def test_linked_selection_from_the_list_highlights_everywhere_and_clears(started
     for pid in ("3", "9"):
         box = duo.find_element(f'#{ids.PATIENT_GRID} .ag-row[row-id="{pid}"] input[type=checkbox]')
         js_click(duo, box)
-    duo.wait_for_text_to_equal(f"#{ids.SELECTION_CLEAR} .selection-chip-text", "2 selected",
-                               timeout=TIMEOUT)
-    outlined = """
+    duo.wait_for_text_to_equal(
+        f"#{ids.SELECTION_CLEAR} .selection-chip-text", "2 selected", timeout=TIMEOUT
+    )
+    outlined = (
+        """
         const gd = document.querySelector('#%s .js-plotly-plot');
         const out = [];
         gd.data.filter(t => t.type === 'bar').forEach(t => t.customdata.forEach((p, i) => {
             if (t.marker.line.width[i] > 0) out.push(p); }));
-        return out.sort();""" % ids.SWIMMER_GRAPH
-    wait_until(lambda d=duo.driver: duo.driver.execute_script(outlined) == ["3", "9"], timeout=TIMEOUT,
-                  msg="swimmer bars not highlighted")
+        return out.sort();"""
+        % ids.SWIMMER_GRAPH
+    )
+    wait_until(
+        lambda d=duo.driver: duo.driver.execute_script(outlined) == ["3", "9"],
+        timeout=TIMEOUT,
+        msg="swimmer bars not highlighted",
+    )
     # Views update when shown: back on the trajectories, the selected lines are bold.
     open_tab(duo, "Trajectories")
-    bold = """
+    bold = (
+        """
         const gd = document.querySelector('#%s .js-plotly-plot');
         return gd.data.filter(t => (t.name || '').endsWith('selected patients'))
                  .flatMap(t => Array.from(t.customdata).filter(x => x)).filter(
-                 (v, i, a) => a.indexOf(v) === i).sort();""" % ids.TRAJ_GRAPH
-    wait_until(lambda d=duo.driver: duo.driver.execute_script(bold) == ["3", "9"], timeout=TIMEOUT,
-                  msg="trajectory lines not bold")
+                 (v, i, a) => a.indexOf(v) === i).sort();"""
+        % ids.TRAJ_GRAPH
+    )
+    wait_until(
+        lambda d=duo.driver: duo.driver.execute_script(bold) == ["3", "9"],
+        timeout=TIMEOUT,
+        msg="trajectory lines not bold",
+    )
     js_click(duo, duo.find_element(f"#{ids.SELECTION_CLEAR}"))
-    wait_until(lambda d=duo.driver: not d.find_element(By.ID, ids.SELECTION_CLEAR).is_displayed(),
-                  timeout=TIMEOUT, msg="chip still shown")
+    wait_until(
+        lambda d=duo.driver: not d.find_element(By.ID, ids.SELECTION_CLEAR).is_displayed(),
+        timeout=TIMEOUT,
+        msg="chip still shown",
+    )
     open_tab(duo, "Patients")
-    wait_until(lambda d=duo.driver: not d.find_elements(
-        By.CSS_SELECTOR, f"#{ids.PATIENT_GRID} .ag-row-selected"), timeout=TIMEOUT,
-        msg="rows still ticked")
-    wait_until(lambda d=duo.driver: duo.driver.execute_script(outlined) == [], timeout=TIMEOUT,
-                  msg="swimmer still highlighted")
+    wait_until(
+        lambda d=duo.driver: (
+            not d.find_elements(By.CSS_SELECTOR, f"#{ids.PATIENT_GRID} .ag-row-selected")
+        ),
+        timeout=TIMEOUT,
+        msg="rows still ticked",
+    )
+    wait_until(
+        lambda d=duo.driver: duo.driver.execute_script(outlined) == [],
+        timeout=TIMEOUT,
+        msg="swimmer still highlighted",
+    )
     assert duo.get_logs() == []
 
 
@@ -215,12 +250,24 @@ def test_lasso_in_trajectories_selects_patients(started):
             if (p === '4' || p === '12') pts.push({{curveNumber: c, pointNumber: k}}); }});
         }});
         gd.emit('plotly_selected', {{points: pts}});""")
-    duo.wait_for_text_to_equal(f"#{ids.SELECTION_CLEAR} .selection-chip-text", "2 selected",
-                               timeout=TIMEOUT)
+    duo.wait_for_text_to_equal(
+        f"#{ids.SELECTION_CLEAR} .selection-chip-text", "2 selected", timeout=TIMEOUT
+    )
     open_tab(duo, "Patients")
-    wait_until(lambda d=duo.driver: sorted(e.get_attribute("row-id") for e in d.find_elements(
-        By.CSS_SELECTOR, f"#{ids.PATIENT_GRID} .ag-center-cols-container .ag-row-selected"))
-        == ["12", "4"], timeout=TIMEOUT, msg="rows not ticked")
+    wait_until(
+        lambda d=duo.driver: (
+            sorted(
+                e.get_attribute("row-id")
+                for e in d.find_elements(
+                    By.CSS_SELECTOR,
+                    f"#{ids.PATIENT_GRID} .ag-center-cols-container .ag-row-selected",
+                )
+            )
+            == ["12", "4"]
+        ),
+        timeout=TIMEOUT,
+        msg="rows not ticked",
+    )
     assert duo.get_logs() == []
 
 
@@ -237,8 +284,11 @@ def test_click_mark_on_survival_curve_then_patient_link(started):
         if (c < 0) return false;
         gd.emit('plotly_click', {{points: [{{curveNumber: c, pointNumber: 0}}]}});
         return true;"""
-    wait_until(lambda d=duo.driver: duo.driver.execute_script(click_mark), timeout=TIMEOUT,
-                  msg="no censor marks")
+    wait_until(
+        lambda d=duo.driver: duo.driver.execute_script(click_mark),
+        timeout=TIMEOUT,
+        msg="no censor marks",
+    )
     link = duo.wait_for_element(f"#{ids.SURV_PATIENTS} a", timeout=TIMEOUT)
     pid = link.text.replace("Patient ", "")
     js_click(duo, link)

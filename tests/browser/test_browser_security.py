@@ -1,5 +1,6 @@
 """Real-browser security tests (dash_duo, headless Chromium): text from data is always shown as
 literal text, and the app works under its Content-Security-Policy with no console errors."""
+
 from __future__ import annotations
 
 import json
@@ -31,8 +32,7 @@ def hostile_trial(tmp_path_factory):
     names = {"P01": IMG_PID, "P02": JS, "P03": SCRIPT_PID}
     for table in t.values():
         table["patient_id"] = table["patient_id"].replace(names)
-    t["patients"]["center"] = t["patients"]["center"].replace({"Center A": IMG,
-                                                               "Center B": JS})
+    t["patients"]["center"] = t["patients"]["center"].replace({"Center A": IMG, "Center B": JS})
     # an adverse event after the last follow-up: a data-quality warning naming the patient
     ev = t["events"]
     ev.loc[len(ev)] = [IMG_PID, "400", "adverse_event", "<b>Rash</b>", "AE", "no", "simulated"]
@@ -84,15 +84,20 @@ def hover_text(duo, trace_name: str, expect: str) -> str:
     """Hover the first point of the trace called `trace_name`; the hover label once it holds
     `expect` (plotly throttles hover events), or the last label seen."""
     import time
+
     text = ""
     for _ in range(25):
-        text = duo.driver.execute_script("""
+        text = duo.driver.execute_script(
+            """
             const gd = document.querySelector(arguments[0] + ' .js-plotly-plot');
             const i = gd.data.findIndex(t => t.name === arguments[1]);
             if (i < 0) { return 'no trace ' + arguments[1]; }
             Plotly.Fx.hover(gd, [{curveNumber: i, pointNumber: 0}]);
             const layer = gd.querySelector('.hoverlayer');
-            return layer ? layer.textContent : '';""", GRAPH, trace_name)
+            return layer ? layer.textContent : '';""",
+            GRAPH,
+            trace_name,
+        )
         if expect in text:
             return text
         time.sleep(0.2)
@@ -101,6 +106,7 @@ def hover_text(duo, trace_name: str, expect: str) -> str:
 
 def escaped(text: str) -> str:
     import html
+
     return html.escape(text, quote=False)
 
 
@@ -138,8 +144,9 @@ def test_data_text_is_literal_everywhere(hostile):
     duo.wait_for_element(f"{GRAPH} .gl-container", timeout=10)
     no_injection(duo)
     # data-quality panel
-    tab = [a for a in duo.find_elements(f"#{ids.TABS} .nav-link")
-           if a.text.startswith("Data quality")][0]
+    tab = [
+        a for a in duo.find_elements(f"#{ids.TABS} .nav-link") if a.text.startswith("Data quality")
+    ][0]
     duo.driver.execute_script("arguments[0].click()", tab)
     duo.wait_for_contains_text(f"#{ids.TABS} + .tab-content, .tab-content", IMG_PID, timeout=10)
     quality = duo.find_element(".tab-content").text
@@ -153,8 +160,7 @@ def test_data_text_is_literal_everywhere(hostile):
 def test_patients_tab_and_survival_show_literal_text(hostile):
     duo = hostile
     tabs = {a.text: a for a in duo.find_elements(f"#{ids.TABS} .nav-link")}
-    for label, expect in (("Patients", [IMG_PID, SCRIPT_PID, JS]),
-                          ("Survival & relapse", [])):
+    for label, expect in (("Patients", [IMG_PID, SCRIPT_PID, JS]), ("Survival & relapse", [])):
         if label not in tabs:
             continue  # the view is not in this build of the app
         duo.driver.execute_script("arguments[0].click()", tabs[label])
@@ -174,15 +180,18 @@ def test_app_works_under_its_csp(dash_duo, demo_trial):
     dash_duo.start_server(create_app(demo_trial), port=free_port())
     with urllib.request.urlopen(dash_duo.server_url) as r:
         csp = r.headers["Content-Security-Policy"]
-        assert "frame-ancestors 'none'" in csp and "'unsafe-inline'" not in \
-            csp.split("script-src")[1].split(";")[0]
+        assert (
+            "frame-ancestors 'none'" in csp
+            and "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
+        )
         assert r.headers["X-Content-Type-Options"] == "nosniff"
     dash_duo.wait_for_element(f"{GRAPH} .main-svg", timeout=20)
     watch_csp(dash_duo)
     dash_duo.wait_for_text_to_equal(".selected-n", "40", timeout=10)
     # Scattergl (WebGL): plotly.js compiles its shader code with `Function` (needs 'unsafe-eval')
     dash_duo.driver.execute_script(
-        "arguments[0].click()", dash_duo.find_element(f"#{ids.TRAJ_INDIVIDUAL}"))
+        "arguments[0].click()", dash_duo.find_element(f"#{ids.TRAJ_INDIVIDUAL}")
+    )
     dash_duo.wait_for_element(f"{GRAPH} .gl-container canvas", timeout=10)
     dash_duo.select_dcc_dropdown(f"#{ids.TRAJ_GROUP}", "Center")
     dash_duo.wait_for_contains_text(f"{GRAPH} .gtitle", "by center", timeout=10)
@@ -190,8 +199,11 @@ def test_app_works_under_its_csp(dash_duo, demo_trial):
         tabs = {a.text: a for a in dash_duo.find_elements(f"#{ids.TABS} .nav-link")}
         if label in tabs:
             dash_duo.driver.execute_script("arguments[0].click()", tabs[label])
-            dash_duo.wait_for_element(".tab-pane.active .js-plotly-plot, .tab-pane.active table, "
-                                      ".tab-pane.active .ag-root", timeout=20)
+            dash_duo.wait_for_element(
+                ".tab-pane.active .js-plotly-plot, .tab-pane.active table, "
+                ".tab-pane.active .ag-root",
+                timeout=20,
+            )
     assert csp_violations(dash_duo) == []
     assert dash_duo.get_logs() == []
 
@@ -213,18 +225,19 @@ def test_csp_blocks_injected_inline_script(dash_duo, demo_trial):
 
 def test_forced_callback_error_shows_friendly_message(dash_duo, demo_trial):
     from dash import Input, Output, html
+
     app = create_app(demo_trial)
     add_to_page(app, html.Button("Break", id="boom-button"), html.Div(id="boom-out"))
 
-    @app.callback(Output("boom-out", "children"), Input("boom-button", "n_clicks"),
-                  prevent_initial_call=True)
+    @app.callback(
+        Output("boom-out", "children"), Input("boom-button", "n_clicks"), prevent_initial_call=True
+    )
     def boom(_n):
         raise RuntimeError("patient P07 value 3.2")
 
     dash_duo.start_server(app, port=free_port())
     dash_duo.wait_for_element(f"{GRAPH} .main-svg", timeout=20)
-    dash_duo.driver.execute_script("arguments[0].click()",
-                                   dash_duo.find_element("#boom-button"))
+    dash_duo.driver.execute_script("arguments[0].click()", dash_duo.find_element("#boom-button"))
     dash_duo.wait_for_contains_text(f"#{ids.APP_ERROR}", "reference", timeout=10)
     text = dash_duo.find_element(f"#{ids.APP_ERROR}").text
     assert "Something went wrong" in text and "P07" not in text and "3.2" not in text

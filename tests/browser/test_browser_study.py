@@ -3,6 +3,7 @@ CDISC pilot (../shared/data/cdiscpilot01). No word of the lupus trial on any tab
 every subject's page opens (from a direct link, then Next › through all of them, and from a row
 of the list); the safety table lists the subjects behind a cell. Skipped, with the reason,
 where ../shared is absent (the `shared_data` fixture)."""
+
 from __future__ import annotations
 
 import re
@@ -20,8 +21,11 @@ pytestmark = pytest.mark.browser
 
 TIMEOUT = 60
 # Words of the lupus trial that have no meaning in another study.
-LUPUS_WORDS = re.compile(r"responder|relapse|\bMCR\b|\bPCR\b|infusion|lupus|nephritis|"
-                         r"SLEDAI|BILAG|Group: NR|UC-MSC", re.I)
+LUPUS_WORDS = re.compile(
+    r"responder|relapse|\bMCR\b|\bPCR\b|infusion|lupus|nephritis|"
+    r"SLEDAI|BILAG|Group: NR|UC-MSC",
+    re.I,
+)
 ERROR = "Something went wrong"
 
 
@@ -32,16 +36,22 @@ def pilot_trial(shared_data):
 
 @pytest.fixture
 def started(dash_duo, pilot_trial):
-    return start_dashboard(dash_duo, pilot_trial, ready=f"#{ids.TRAJ_GRAPH} .main-svg",
-                           timeout=TIMEOUT)
+    return start_dashboard(
+        dash_duo, pilot_trial, ready=f"#{ids.TRAJ_GRAPH} .main-svg", timeout=TIMEOUT
+    )
 
 
 def body_text(duo) -> str:
     return duo.driver.execute_script("return document.body.innerText")
 
 
-TAB_ORDER = [ids.TAB_TRAJECTORIES, ids.TAB_SURVIVAL, ids.TAB_PATIENTS, ids.TAB_TABLES,
-             ids.TAB_QUALITY]
+TAB_ORDER = [
+    ids.TAB_TRAJECTORIES,
+    ids.TAB_SURVIVAL,
+    ids.TAB_PATIENTS,
+    ids.TAB_TABLES,
+    ids.TAB_QUALITY,
+]
 
 
 def open_tab(duo, tab_id: str) -> None:
@@ -57,13 +67,17 @@ def no_lupus_words(text: str, where: str) -> None:
 
 def test_no_word_of_the_lupus_trial_on_any_tab(started, pilot_trial):
     duo = started
-    wait_until(lambda: "Weeks since first dose" in duo.find_element(f"#{ids.TRAJ_GRAPH}").text,
-               timeout=TIMEOUT)
-    ready = {ids.TAB_TRAJECTORIES: f"#{ids.TRAJ_GRAPH} .main-svg",
-             ids.TAB_SURVIVAL: f"#{ids.SURV_GRAPH} .main-svg",
-             ids.TAB_PATIENTS: f"#{ids.SWIMMER_GRAPH} .main-svg",
-             ids.TAB_TABLES: f"#{ids.TABLES_SAFETY} .ag-row",
-             ids.TAB_QUALITY: "#study-definition"}
+    wait_until(
+        lambda: "Weeks since first dose" in duo.find_element(f"#{ids.TRAJ_GRAPH}").text,
+        timeout=TIMEOUT,
+    )
+    ready = {
+        ids.TAB_TRAJECTORIES: f"#{ids.TRAJ_GRAPH} .main-svg",
+        ids.TAB_SURVIVAL: f"#{ids.SURV_GRAPH} .main-svg",
+        ids.TAB_PATIENTS: f"#{ids.SWIMMER_GRAPH} .main-svg",
+        ids.TAB_TABLES: f"#{ids.TABLES_SAFETY} .ag-row",
+        ids.TAB_QUALITY: "#study-definition",
+    }
     labels = [e.text for e in duo.find_elements(f"#{ids.TABS} .nav-link")]
     assert labels[:4] == ["Trajectories", "Time to event", "Subjects", "Tables & safety"]
     for tab, selector in ready.items():
@@ -93,14 +107,16 @@ def test_every_subjects_page_opens(started, pilot_trial):
         duo.wait_for_element(f"#{ids.PATIENT_MEASURES_GRAPH} .main-svg", timeout=TIMEOUT)
         assert ERROR not in body_text(duo), pid
         if k + 1 < len(order):
-            duo.driver.execute_script("arguments[0].click()",
-                                      duo.find_element(f"#{ids.PATIENT_NEXT}"))
+            duo.driver.execute_script(
+                "arguments[0].click()", duo.find_element(f"#{ids.PATIENT_NEXT}")
+            )
     # and from a row of the list
     duo.driver.get(duo.server_url + "/")
     duo.wait_for_element(f"#{ids.TRAJ_GRAPH} .main-svg", timeout=TIMEOUT)
     open_tab(duo, ids.TAB_PATIENTS)
-    cell = duo.wait_for_element(f"#{ids.PATIENT_GRID} .ag-row[row-index='0'] "
-                                "[col-id='patient_id']", timeout=TIMEOUT)
+    cell = duo.wait_for_element(
+        f"#{ids.PATIENT_GRID} .ag-row[row-index='0'] [col-id='patient_id']", timeout=TIMEOUT
+    )
     first = cell.text
     duo.driver.execute_script("arguments[0].click()", cell)
     duo.wait_for_text_to_equal(".patient-title", f"Subject {first}", timeout=TIMEOUT)
@@ -117,9 +133,11 @@ def test_safety_table_lists_the_subjects_of_a_cell(started):
     assert "Any treatment-emergent adverse event" in text and "65 (75.6 %)" in text
     cell = duo.find_element(f"#{ids.TABLES_SAFETY} .ag-row[row-id='any'] [col-id='c1']")
     duo.driver.execute_script("arguments[0].click()", cell)
-    duo.wait_for_contains_text(f"#{ids.TABLES_SAFETY_SUBJECTS}",
-                               "65 subjects with Any treatment-emergent adverse event in "
-                               "Placebo", timeout=TIMEOUT)
+    duo.wait_for_contains_text(
+        f"#{ids.TABLES_SAFETY_SUBJECTS}",
+        "65 subjects with Any treatment-emergent adverse event in Placebo",
+        timeout=TIMEOUT,
+    )
     link = duo.find_element(f"#{ids.TABLES_SAFETY_SUBJECTS} a")
     pid = link.text
     duo.driver.execute_script("arguments[0].click()", link)

@@ -15,8 +15,11 @@ GRAPH = f"#{ids.SURV_GRAPH}"
 @pytest.fixture
 def survival_tab(dash_duo, demo_trial):
     start_dashboard(dash_duo, demo_trial, size=(1500, 1300))
-    tab = [a for a in dash_duo.find_elements(f"#{ids.TABS} .nav-link")
-           if a.text == "Survival & relapse"][0]
+    tab = [
+        a
+        for a in dash_duo.find_elements(f"#{ids.TABS} .nav-link")
+        if a.text == "Survival & relapse"
+    ][0]
     dash_duo.driver.execute_script("arguments[0].click()", tab)
     dash_duo.wait_for_contains_text(f"{GRAPH} .gtitle", "Overall survival", timeout=20)
     return dash_duo
@@ -76,19 +79,21 @@ def test_relapse_endpoint_shows_reconciliation_and_click_lists_patients(survival
     duo = survival_tab
     endpoint = duo.find_elements(f"#{ids.SURV_ENDPOINT} input")[1]
     duo.driver.execute_script("arguments[0].click()", endpoint)
-    duo.wait_for_contains_text(f"{GRAPH} .gtitle", "23 responders as analysed (24 as recorded)",
-                               timeout=10)
+    duo.wait_for_contains_text(
+        f"{GRAPH} .gtitle", "23 responders as analysed (24 as recorded)", timeout=10
+    )
     recon = duo.find_element(f"#{ids.SURV_RECONCILIATION}").text
     assert "24" in recon and "23" in recon and "patient 9" in recon
-    duo.wait_for_contains_text(f"#{ids.SURV_SUMMARY}",
-                               "7 relapses among 24 responders as recorded", timeout=10)
+    duo.wait_for_contains_text(
+        f"#{ids.SURV_SUMMARY}", "7 relapses among 24 responders as recorded", timeout=10
+    )
     # Click a censor mark: the patients behind it are listed, each a link to its page.
     mark = duo.find_elements(f"{GRAPH} .scatterlayer .trace .points path")[0]
     ActionChains(duo.driver).move_to_element(mark).click().perform()
     duo.wait_for_element(f"#{ids.SURV_PATIENTS} a", timeout=10)
     link = duo.find_element(f"#{ids.SURV_PATIENTS} a")
     target, query = link.get_attribute("href").split("/patients/")[1].split("?")
-    assert target in link.text and "endpoint=cif" in query   # the link keeps the view's state
+    assert target in link.text and "endpoint=cif" in query  # the link keeps the view's state
     # A step of one patient (the relapse of patient 35 on day 233) opens that patient's page.
     duo.driver.execute_script(f"""
         const gd = document.querySelector('{GRAPH} .js-plotly-plot');

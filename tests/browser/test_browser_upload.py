@@ -1,6 +1,7 @@
 """Real-browser test (dash_duo, headless Chromium): a user opens a dataset of their own from the
 header, sees it checked and explores it in their session, then closes it; a broken dataset is
 refused with its findings and changes nothing."""
+
 from __future__ import annotations
 
 import pytest
@@ -34,7 +35,9 @@ def drop_files(duo, paths: list[str]) -> None:
     zone = duo.wait_for_element(f"#{ids.UPLOAD_FILES}")
     file_input = duo.driver.execute_script(
         "return window.trialUpload.input('files', arguments[0], arguments[1]);",
-        zone.get_attribute("data-url"), zone.get_attribute("data-limit"))
+        zone.get_attribute("data-url"),
+        zone.get_attribute("data-limit"),
+    )
     file_input.send_keys("\n".join(paths))
 
 
@@ -57,16 +60,14 @@ def test_open_explore_and_close_an_uploaded_dataset(dash_duo, demo_trial, tmp_pa
     assert not duo.find_element(".upload-bar").is_displayed()
 
 
-def test_a_page_whose_dataset_was_closed_elsewhere_says_so(dash_duo, demo_trial, tmp_path,
-                                                           uploads):
+def test_a_page_whose_dataset_was_closed_elsewhere_says_so(dash_duo, demo_trial, tmp_path, uploads):
     duo = start_dashboard(dash_duo, demo_trial)
     drop_files(duo, other_trial_files(tmp_path / "other", title="Uploaded pilot study"))
     wait_until(lambda: title(duo) == "Uploaded pilot study", timeout=30)
     duo.wait_for_element(f"#{ids.TRAJ_GRAPH} .main-svg", timeout=30)
     duo.driver.delete_cookie("trial_session")  # as if closed in another tab
     duo.find_element(f"#{ids.FILTER_RESET}").click()
-    duo.wait_for_contains_text(f"#{ids.APP_ERROR}", "no longer open in this browser",
-                               timeout=20)
+    duo.wait_for_contains_text(f"#{ids.APP_ERROR}", "no longer open in this browser", timeout=20)
     assert "of 40 " not in duo.find_element(f"#{ids.SELECTED_COUNT}").text
 
 
@@ -76,15 +77,13 @@ def test_a_broken_upload_lists_its_findings(dash_duo, demo_trial, tmp_path, uplo
     events = valid_tables()["events"].copy()
     events.loc[0, "event"] = "infusoin"
     drop_files(duo, other_trial_files(tmp_path / "bad", title="Broken", events=events))
-    duo.wait_for_contains_text(f"#{ids.UPLOAD_STATUS}", "The dataset was not opened",
-                               timeout=30)
+    duo.wait_for_contains_text(f"#{ids.UPLOAD_STATUS}", "The dataset was not opened", timeout=30)
     status = duo.find_element(f"#{ids.UPLOAD_STATUS}").text
     assert "events.csv" in status and "row 2" in status and "infusoin" in status
     assert title(duo) == demo_title and [p for p in uploads.iterdir() if p.is_dir()] == []
 
 
-def test_files_over_the_limit_are_not_sent(dash_duo, demo_trial, tmp_path, uploads,
-                                           monkeypatch):
+def test_files_over_the_limit_are_not_sent(dash_duo, demo_trial, tmp_path, uploads, monkeypatch):
     monkeypatch.setenv("TRIAL_MAX_UPLOAD_MB", "0.001")
     duo = start_dashboard(dash_duo, demo_trial)
     drop_files(duo, other_trial_files(tmp_path / "other", title="Too big"))

@@ -1,4 +1,5 @@
 """Callbacks called directly, inside a request of an app built on the demo trial."""
+
 import pytest
 
 from app import create_app
@@ -19,8 +20,18 @@ def app(demo_trial):
 def all_filter_values(trial):
     bounds = filters.age_bounds(trial)
     arms = list(filters.filter_choices(trial).arms)  # the demo has no arm column: []
-    return [list(trial.centers), list(RESPONSE_GROUPS), ANY, ["F", "M"], ANY, list(bounds), arms,
-            filters.DEFAULT, filters.DEFAULT, {}]
+    return [
+        list(trial.centers),
+        list(RESPONSE_GROUPS),
+        ANY,
+        ["F", "M"],
+        ANY,
+        list(bounds),
+        arms,
+        filters.DEFAULT,
+        filters.DEFAULT,
+        {},
+    ]
 
 
 def test_selected_count_follows_filters(app, demo_trial):
@@ -52,9 +63,16 @@ def test_age_slider_restricts_and_full_range_does_not(app, demo_trial):
 
 def test_trajectory_callback_returns_figure_rows_and_note(app, demo_trial):
     with app.server.test_request_context():
-        fig, rows, note = trajectories.update_trajectories(ids.TAB_TRAJECTORIES,
-            "sledai", "center", "mean_ci", "value", "wilcoxon", True,
-            *all_filter_values(demo_trial))
+        fig, rows, note = trajectories.update_trajectories(
+            ids.TAB_TRAJECTORIES,
+            "sledai",
+            "center",
+            "mean_ci",
+            "value",
+            "wilcoxon",
+            True,
+            *all_filter_values(demo_trial),
+        )
     assert {r["group"] for r in rows} == set(demo_trial.centers)
     assert "Wilcoxon" in fig.layout.title.subtitle.text
     assert note
@@ -82,14 +100,17 @@ def test_views_compute_only_while_their_tab_is_shown(app, demo_trial):
 
     from components.views import patients as patient_list
     from components.views import survival
+
     values = all_filter_values(demo_trial)
     with app.server.test_request_context():
         with pytest.raises(PreventUpdate):
-            trajectories.update_trajectories(ids.TAB_SURVIVAL, "sledai", "center", "mean_sd",
-                                             "value", "paired_t", False, *values)
+            trajectories.update_trajectories(
+                ids.TAB_SURVIVAL, "sledai", "center", "mean_sd", "value", "paired_t", False, *values
+            )
         with pytest.raises(PreventUpdate):
-            survival.update_survival(ids.TAB_TRAJECTORIES, "os", "day0", "none", "months", True,
-                                     *values)
+            survival.update_survival(
+                ids.TAB_TRAJECTORIES, "os", "day0", "none", "months", True, *values
+            )
         with pytest.raises(PreventUpdate):
             patient_list.update_swimmer(ids.TAB_TRAJECTORIES, [], *values)
         assert patient_list.update_swimmer(ids.TAB_PATIENTS, [], *values).data

@@ -1,5 +1,6 @@
 """The deck route (components/export/deckroute.py): the browser's rendered slides in, a deck
 out; everything the browser sends is checked, and the export is audited."""
+
 from __future__ import annotations
 
 import io
@@ -14,8 +15,11 @@ from components import ids
 from components.export import deckroute
 from components.state.viewspec import ViewSpec
 
-SLEDAI = ViewSpec(ids.VIEW_TRAJECTORIES, {"measure": "sledai", "group": "response"},
-                  takeaway="SLEDAI falls by month 3").to_dict()
+SLEDAI = ViewSpec(
+    ids.VIEW_TRAJECTORIES,
+    {"measure": "sledai", "group": "response"},
+    takeaway="SLEDAI falls by month 3",
+).to_dict()
 OS = ViewSpec(ids.VIEW_SURVIVAL, {"group": "center"}).to_dict()
 TABLES = ViewSpec(ids.VIEW_TABLES).to_dict()
 
@@ -39,11 +43,16 @@ def client(demo_trial, audit_log):
 
 
 def post(client, specs, images, *, kind="pinned", dataset="app", header=True):
-    data = {"dataset": dataset, "kind": kind, "specs": json.dumps(specs),
-            "images": [(io.BytesIO(b), f"slide{i}.png") for i, b in enumerate(images)]}
+    data = {
+        "dataset": dataset,
+        "kind": kind,
+        "specs": json.dumps(specs),
+        "images": [(io.BytesIO(b), f"slide{i}.png") for i, b in enumerate(images)],
+    }
     headers = {deckroute.DECK_HEADER: "1"} if header else {}
-    return client.post(deckroute.DECK_ROUTE, data=data, headers=headers,
-                       content_type="multipart/form-data")
+    return client.post(
+        deckroute.DECK_ROUTE, data=data, headers=headers, content_type="multipart/form-data"
+    )
 
 
 def test_the_route_assembles_the_deck_from_the_browser_images(client, audit_log, demo_trial):
@@ -56,7 +65,7 @@ def test_the_route_assembles_the_deck_from_the_browser_images(client, audit_log,
     slides = list(prs.slides)
     pictures = [[sh.image.blob for sh in s.shapes if sh.shape_type == 13] for s in slides]
     assert pictures[1] == [images[0]] and pictures[-1] == [images[1]]
-    assert sum(1 for p in pictures if p) == 2       # tables are native tables, no picture
+    assert sum(1 for p in pictures if p) == 2  # tables are native tables, no picture
     texts = [sh.text_frame.text for sh in slides[1].shapes if sh.has_text_frame]
     assert "SLEDAI falls by month 3" in texts
     records = [json.loads(x) for x in audit_log.read_text().splitlines()]
@@ -70,20 +79,23 @@ def test_one_view_deck_is_named_after_the_view(client):
     assert r.status_code == 200 and "sledai_by_response_" in r.headers["Content-Disposition"]
 
 
-@pytest.mark.parametrize("specs, images, message", [
-    ([SLEDAI], [], "0 images sent for 1 figure slides"),
-    ([SLEDAI], [png(), png()], "2 images sent for 1 figure slides"),
-    ([SLEDAI], [b"GIF89a not a png"], "image 1 is not a PNG"),
-    ([SLEDAI], [b"\x89PNG\r\n\x1a\n" + b"\x00" * 40], "image 1 is not a readable PNG"),
-    ([SLEDAI], [png(50, 50)], "outside 100–8000"),
-    ([{"view": "nope"}], [], "names no known view"),
-    ([{**SLEDAI, "params": {"measure": "sledai", "evil": 1}}], [png()], "unknown controls"),
-    ([{**SLEDAI, "filters": {"x": [1]}}], [png()], "unknown filters"),
-    ([{**SLEDAI, "params": {"measure": {"a": 1}}}], [png()], "malformed value"),
-    ([{**SLEDAI, "dataset": "0123456789ab"}], [png()], "pinned on other data"),
-    ([], [], "1 to 30 slides"),
-    ([TABLES] * 31, [], "1 to 30 slides"),
-])
+@pytest.mark.parametrize(
+    "specs, images, message",
+    [
+        ([SLEDAI], [], "0 images sent for 1 figure slides"),
+        ([SLEDAI], [png(), png()], "2 images sent for 1 figure slides"),
+        ([SLEDAI], [b"GIF89a not a png"], "image 1 is not a PNG"),
+        ([SLEDAI], [b"\x89PNG\r\n\x1a\n" + b"\x00" * 40], "image 1 is not a readable PNG"),
+        ([SLEDAI], [png(50, 50)], "outside 100–8000"),
+        ([{"view": "nope"}], [], "names no known view"),
+        ([{**SLEDAI, "params": {"measure": "sledai", "evil": 1}}], [png()], "unknown controls"),
+        ([{**SLEDAI, "filters": {"x": [1]}}], [png()], "unknown filters"),
+        ([{**SLEDAI, "params": {"measure": {"a": 1}}}], [png()], "malformed value"),
+        ([{**SLEDAI, "dataset": "0123456789ab"}], [png()], "pinned on other data"),
+        ([], [], "1 to 30 slides"),
+        ([TABLES] * 31, [], "1 to 30 slides"),
+    ],
+)
 def test_what_the_browser_sends_is_checked(client, specs, images, message):
     r = post(client, specs, images)
     assert r.status_code == 400
@@ -98,8 +110,12 @@ def test_an_oversized_image_is_refused(client):
 
 def test_a_request_over_the_route_limit_is_refused(client):
     body = b"x" * (deckroute.MAX_DECK_REQUEST + 1)
-    r = client.post(deckroute.DECK_ROUTE, data=body, headers={deckroute.DECK_HEADER: "1"},
-                    content_type="multipart/form-data; boundary=b")
+    r = client.post(
+        deckroute.DECK_ROUTE,
+        data=body,
+        headers={deckroute.DECK_HEADER: "1"},
+        content_type="multipart/form-data; boundary=b",
+    )
     assert r.status_code == 413
 
 
@@ -114,6 +130,7 @@ def test_a_cross_site_form_or_another_page_cannot_post(client):
 
 def test_the_route_needs_authentication_like_every_route(demo_trial, tmp_path, monkeypatch):
     from werkzeug.security import generate_password_hash
+
     users = tmp_path / "users"
     users.write_text(f"ana:{generate_password_hash('pw-long-enough-1')}\n")
     monkeypatch.setenv("TRIAL_AUTH", "basic")

@@ -2,6 +2,7 @@
 questionable data, and variants of each) through the upload route and the command line: each
 refused with a precise finding naming its file, or accepted with a warning; never a traceback,
 never a 500, the serving process alive, nothing left on disk."""
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,14 @@ def served(demo_trial, tmp_path_factory):
 
 
 def _named(case: Hostile, findings: list[dict]) -> dict | None:
-    return next((f for f in findings if case.expect in f["message"]
-                 and (not case.file or f["file"] == case.file)), None)
+    return next(
+        (
+            f
+            for f in findings
+            if case.expect in f["message"] and (not case.file or f["file"] == case.file)
+        ),
+        None,
+    )
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
@@ -63,8 +70,10 @@ def test_the_check_command_reports_each_case_without_a_traceback(tmp_path, capsy
     assert code in ((1, 2) if case.outcome == "refused" else (0,))
     assert case.expect in report
     if case.file:
-        assert any(line.startswith(("ERROR: " + case.file, "WARNING: " + case.file))
-                   for line in report.splitlines())
+        assert any(
+            line.startswith(("ERROR: " + case.file, "WARNING: " + case.file))
+            for line in report.splitlines()
+        )
 
 
 def test_every_class_of_the_attack_run_has_cases():
@@ -83,6 +92,7 @@ def test_a_patient_id_with_a_slash_has_a_page(served):
 
 def test_app_start_on_hostile_data_prints_the_findings(tmp_path, capsys):
     import app
+
     case = next(c for c in CASES if c.name == "5,000-digit integer in study.json")
     folder = write(tmp_path / "data", case.files())
     assert app.main(["--data", str(folder)]) in (1, 2)
@@ -92,9 +102,12 @@ def test_app_start_on_hostile_data_prints_the_findings(tmp_path, capsys):
 
 def test_upload_of_a_hostile_zip_names_the_member(served):
     from bench.hostile import million_columns, zipped
+
     client = served.server.test_client()
     archive = zipped({"trial/study.json": (b"{}"), "trial/patients.csv": million_columns()})
     answer = post_upload(client, [("trial.zip", archive)]).get_json()
     assert answer["opened"] is False
-    assert any(f["file"] == "patients.csv" and "columns: 1,000,000" in f["message"]
-               for f in answer["findings"])
+    assert any(
+        f["file"] == "patients.csv" and "columns: 1,000,000" in f["message"]
+        for f in answer["findings"]
+    )

@@ -1,4 +1,5 @@
 """Patient drill-down (issue 5): routing, pure builders, and callbacks called directly."""
+
 import pytest
 from dash import no_update
 
@@ -62,15 +63,24 @@ def find(component, id_):
 
 # --- routing --------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path, expected", [
-    ("/", ("dashboard", None)), (None, ("dashboard", None)), ("", ("dashboard", None)),
-    ("/patients/9", ("patient", "9")), ("/patients/9/", ("patient", "9")),
-    ("/patients/A%2F1", ("patient", "A/1")),
-    ("/patients/", ("not_found", None)), ("/patients/1/2", ("not_found", None)),
-    ("/patients/..%2F..%2Fetc", ("patient", "../../etc")),  # only ever looked up, never a path
-    ("/patients/%ff", ("not_found", None)), ("/patients/" + "x" * 65, ("not_found", None)),
-    ("/elsewhere", ("not_found", None)),
-])
+
+@pytest.mark.parametrize(
+    "path, expected",
+    [
+        ("/", ("dashboard", None)),
+        (None, ("dashboard", None)),
+        ("", ("dashboard", None)),
+        ("/patients/9", ("patient", "9")),
+        ("/patients/9/", ("patient", "9")),
+        ("/patients/A%2F1", ("patient", "A/1")),
+        ("/patients/", ("not_found", None)),
+        ("/patients/1/2", ("not_found", None)),
+        ("/patients/..%2F..%2Fetc", ("patient", "../../etc")),  # only ever looked up, never a path
+        ("/patients/%ff", ("not_found", None)),
+        ("/patients/" + "x" * 65, ("not_found", None)),
+        ("/elsewhere", ("not_found", None)),
+    ],
+)
 def test_route(path, expected):
     assert routes.route(path) == expected
 
@@ -95,31 +105,43 @@ def test_router_toggles_visibility_only():
 
 # --- click-through ---------------------------------------------------------------------------
 
+
 def test_clicked_patient_from_each_view():
     line = {"points": [{"curveNumber": 3, "pointNumber": 2, "customdata": "7"}]}
     summary_point = {"points": [{"curveNumber": 0, "pointNumber": 1, "x": 3, "y": 5}]}
     assert pages.clicked_patient(ids.TRAJ_GRAPH, line, None, None) == "7"
     assert pages.clicked_patient(ids.TRAJ_GRAPH, summary_point, None, None) is None
     assert pages.clicked_patient(ids.SWIMMER_GRAPH, None, line, None) == "7"
-    assert pages.clicked_patient(ids.PATIENT_GRID, None, None,
-                                 {"colId": "center", "rowId": "12", "value": "x"}) == "12"
+    assert (
+        pages.clicked_patient(
+            ids.PATIENT_GRID, None, None, {"colId": "center", "rowId": "12", "value": "x"}
+        )
+        == "12"
+    )
     # The row's selection checkbox selects, it does not navigate.
-    assert pages.clicked_patient(ids.PATIENT_GRID, None, None,
-                                 {"colId": "ag-Grid-SelectionColumn", "rowId": "12"}) is None
+    assert (
+        pages.clicked_patient(
+            ids.PATIENT_GRID, None, None, {"colId": "ag-Grid-SelectionColumn", "rowId": "12"}
+        )
+        is None
+    )
 
 
 def test_open_patient_callback(app):
     with app.server.test_request_context():
         path, traj_reset, swim_reset = pages.open_patient(
-            {"points": [{"customdata": "9"}]}, None, None)
+            {"points": [{"customdata": "9"}]}, None, None
+        )
         assert path == "/patients/9" and traj_reset is None and swim_reset is no_update
-        assert pages.open_patient(None, None, {"colId": "center", "rowId": "12"})[0] == \
-            "/patients/12"
+        assert (
+            pages.open_patient(None, None, {"colId": "center", "rowId": "12"})[0] == "/patients/12"
+        )
         # An id that is not a patient does not navigate.
         assert pages.open_patient({"points": [{"customdata": "999"}]}, None, None)[0] is no_update
 
 
 # --- patient page ----------------------------------------------------------------------------
+
 
 def test_patient_9_shows_both_published_facts_and_the_warning(app):
     with app.server.test_request_context():
@@ -154,8 +176,12 @@ def test_simulated_patient_says_so(app):
 
 def test_unknown_and_malformed_ids_show_not_found_without_echo(app):
     with app.server.test_request_context():
-        for path in ("/patients/999", "/patients/%3Cscript%3Ealert(1)%3C%2Fscript%3E",
-                     "/patients/a/b", "/patients/%ff"):
+        for path in (
+            "/patients/999",
+            "/patients/%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+            "/patients/a/b",
+            "/patients/%ff",
+        ):
             page = patient.render_patient_page(path, *all_values(app))
             assert page.id == ids.PATIENT_NOT_FOUND
             text = texts(page)
@@ -167,8 +193,7 @@ def test_unknown_and_malformed_ids_show_not_found_without_echo(app):
 
 def test_previous_next_follow_filters(app, demo_trial):
     values = only_responses(app, demo_trial, ["NR"])
-    nr = [p for p in demo_trial.patients.loc[demo_trial.patients["response"] == "NR",
-                                             "patient_id"]]
+    nr = [p for p in demo_trial.patients.loc[demo_trial.patients["response"] == "NR", "patient_id"]]
     nr = sorted(nr, key=natural_key)
     with app.server.test_request_context():
         page = patient.render_patient_page(f"/patients/{nr[1]}", *values)
@@ -220,6 +245,7 @@ def test_data_text_is_escaped_in_figures():
 
 # --- patient list, swimmer, selection ---------------------------------------------------------
 
+
 def test_patient_list_rows_follow_filters(app, demo_trial):
     with app.server.test_request_context():
         rows, note = patient_list.update_patient_list("", *only_responses(app, demo_trial, ["MCR"]))
@@ -241,13 +267,19 @@ def test_swimmer_sorted_by_group_clickable_and_highlighted(demo_trial):
     i = list(mcr.customdata).index("9")
     assert mcr.marker.line.width[i] == 3 and sorted(set(mcr.marker.line.width)) == [0, 3]
     names = {t.name for t in fig.data}
-    assert {"Relapse", "Death", "Adverse event", "Follow-up ongoing",
-            "Response (MCR / PCR)"} <= names
+    assert {
+        "Relapse",
+        "Death",
+        "Adverse event",
+        "Follow-up ongoing",
+        "Response (MCR / PCR)",
+    } <= names
     assert fig.layout.yaxis.type == "category"
 
 
 def test_swimmer_empty():
     import pandas as pd
+
     fig = swimmer_figure(pd.DataFrame(columns=["patient_id", "response"]), pd.DataFrame())
     assert "No patients" in fig.layout.annotations[0].text
 
@@ -255,22 +287,33 @@ def test_swimmer_empty():
 def test_selection_from_trajectories_grid_and_clear(app):
     lasso = {"points": [{"customdata": "5"}, {"customdata": "3"}, {"x": 1, "y": 2}]}
     with app.server.test_request_context():
-        store, grid = selection.update_selection(lasso, None, None, None, [], [],
-                                                 trigger=ids.TRAJ_GRAPH)
+        store, grid = selection.update_selection(
+            lasso, None, None, None, [], [], trigger=ids.TRAJ_GRAPH
+        )
         assert store == ["3", "5"] and grid == {"ids": ["3", "5"]}
         # The grid shows only patients 1-5 (filters): unticking 3 keeps the hidden 12 selected.
         rows = [{"patient_id": str(i)} for i in range(1, 6)]
-        store, grid = selection.update_selection(None, None, [{"patient_id": "5"}], None,
-                                                 ["3", "5", "12"], rows, trigger=ids.PATIENT_GRID)
+        store, grid = selection.update_selection(
+            None,
+            None,
+            [{"patient_id": "5"}],
+            None,
+            ["3", "5", "12"],
+            rows,
+            trigger=ids.PATIENT_GRID,
+        )
         assert store == ["5", "12"] and grid is no_update
         # The grid echoing the selection it was given changes nothing.
-        assert selection.update_selection(None, None, {"ids": ["5"]}, None, ["5", "12"], rows,
-                                          trigger=ids.PATIENT_GRID) == (no_update, no_update)
+        assert selection.update_selection(
+            None, None, {"ids": ["5"]}, None, ["5", "12"], rows, trigger=ids.PATIENT_GRID
+        ) == (no_update, no_update)
         # An empty box keeps the selection; the chip clears it.
-        assert selection.update_selection({"points": []}, None, None, None, ["5"], rows,
-                                          trigger=ids.TRAJ_GRAPH) == (no_update, no_update)
-        assert selection.update_selection(None, None, None, 1, ["5"], rows,
-                                          trigger=ids.SELECTION_CLEAR) == ([], {"ids": []})
+        assert selection.update_selection(
+            {"points": []}, None, None, None, ["5"], rows, trigger=ids.TRAJ_GRAPH
+        ) == (no_update, no_update)
+        assert selection.update_selection(
+            None, None, None, 1, ["5"], rows, trigger=ids.SELECTION_CLEAR
+        ) == ([], {"ids": []})
 
 
 def test_chip():
@@ -281,8 +324,17 @@ def test_chip():
 
 def test_selected_lines_are_bold_in_trajectories(app):
     with app.server.test_request_context():
-        fig, _, _ = trajectories.update_trajectories(ids.TAB_TRAJECTORIES,
-            "sledai", "response", "mean_sd", "value", "paired_t", True, *all_values(app), ["3", "9"])
+        fig, _, _ = trajectories.update_trajectories(
+            ids.TAB_TRAJECTORIES,
+            "sledai",
+            "response",
+            "mean_sd",
+            "value",
+            "paired_t",
+            True,
+            *all_values(app),
+            ["3", "9"],
+        )
     selected = [t for t in fig.data if t.name and t.name.endswith("selected patients")]
     assert {t.name for t in selected} == {"NR: selected patients", "MCR: selected patients"}
     assert all(t.line.width > 3 for t in selected)

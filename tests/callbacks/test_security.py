@@ -1,5 +1,6 @@
 """The security package: authentication on every route, headers, error pages, limits, traversal,
 audit, malformed callback requests, logs. The sign-in throttle: tests/test_throttle.py."""
+
 from __future__ import annotations
 
 import base64
@@ -11,7 +12,6 @@ import urllib.request
 
 import flask
 import pytest
-from conftest import add_to_page
 from dash import Input, Output, html
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,11 +22,20 @@ from app import create_app
 from components import ids
 from security.throttle import PAIR_LIMIT, PAIR_WINDOW
 
+from conftest import add_to_page
 
 PASSWORD = "correct horse battery staple"
-ENV = ("TRIAL_AUTH", "TRIAL_USERS_FILE", "TRIAL_AUTH_HEADER", "TRIAL_TRUSTED_PROXIES",
-       "TRIAL_PROXY_HOPS", "TRIAL_AUDIT_LOG", "TRIAL_MAX_REQUEST_MB", "TRIAL_SECRET_KEY",
-       "TRIAL_HSTS")
+ENV = (
+    "TRIAL_AUTH",
+    "TRIAL_USERS_FILE",
+    "TRIAL_AUTH_HEADER",
+    "TRIAL_TRUSTED_PROXIES",
+    "TRIAL_PROXY_HOPS",
+    "TRIAL_AUDIT_LOG",
+    "TRIAL_MAX_REQUEST_MB",
+    "TRIAL_SECRET_KEY",
+    "TRIAL_HSTS",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -40,9 +49,11 @@ def clean_env(monkeypatch, tmp_path):
 @pytest.fixture(scope="module")
 def users_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("auth") / "users"
-    path.write_text("# dashboard users\n"
-                    f"alice:{generate_password_hash(PASSWORD)}\n"
-                    f"bob:{generate_password_hash('another long password', 'pbkdf2')}\n")
+    path.write_text(
+        "# dashboard users\n"
+        f"alice:{generate_password_hash(PASSWORD)}\n"
+        f"bob:{generate_password_hash('another long password', 'pbkdf2')}\n"
+    )
     return path
 
 
@@ -52,13 +63,18 @@ def basic(user: str, password: str) -> dict:
 
 
 def update_request_authed(app) -> dict:
-    deps = json.loads(app.server.test_client().get(
-        "/_dash-dependencies", headers=basic("alice", PASSWORD)).data)
+    deps = json.loads(
+        app.server.test_client().get("/_dash-dependencies", headers=basic("alice", PASSWORD)).data
+    )
     output = f"{ids.SELECTED_COUNT}.children"
     cb = next(d for d in deps if d["output"] == output)
-    return {"output": output, "outputs": {"id": ids.SELECTED_COUNT, "property": "children"},
-            "inputs": [dict(i, value=None) for i in cb["inputs"]],
-            "state": [dict(i, value=None) for i in cb["state"]], "changedPropIds": []}
+    return {
+        "output": output,
+        "outputs": {"id": ids.SELECTED_COUNT, "property": "children"},
+        "inputs": [dict(i, value=None) for i in cb["inputs"]],
+        "state": [dict(i, value=None) for i in cb["state"]],
+        "changedPropIds": [],
+    }
 
 
 def routes(app) -> list[str]:
@@ -67,8 +83,17 @@ def routes(app) -> list[str]:
     index = app.index()
     suite = index.split('src="')[1].split('"')[0]  # a real component-suite script
     assert suite.startswith("/_dash-component-suites/")
-    urls = {"/", "/_dash-layout", "/_dash-dependencies", "/_reload-hash", "/_favicon.ico",
-            "/assets/app.css", "/assets/00-bootstrap.min.css", suite, "/some/page"}
+    urls = {
+        "/",
+        "/_dash-layout",
+        "/_dash-dependencies",
+        "/_reload-hash",
+        "/_favicon.ico",
+        "/assets/app.css",
+        "/assets/00-bootstrap.min.css",
+        suite,
+        "/some/page",
+    }
     for rule in app.server.url_map.iter_rules():
         if "<" not in rule.rule:
             urls.add(rule.rule)
@@ -81,12 +106,17 @@ def update_request(app, output: str = f"{ids.SELECTED_COUNT}.children") -> dict:
     deps = json.loads(app.server.test_client().get("/_dash-dependencies").data)
     cb = next(d for d in deps if d["output"] == output)
     cid, prop = output.rsplit(".", 1)
-    return {"output": output, "outputs": {"id": cid, "property": prop},
-            "inputs": [dict(i, value=None) for i in cb["inputs"]],
-            "state": [dict(i, value=None) for i in cb["state"]], "changedPropIds": []}
+    return {
+        "output": output,
+        "outputs": {"id": cid, "property": prop},
+        "inputs": [dict(i, value=None) for i in cb["inputs"]],
+        "state": [dict(i, value=None) for i in cb["state"]],
+        "changedPropIds": [],
+    }
 
 
 # -- settings -----------------------------------------------------------------------------------
+
 
 def test_defaults_are_local_and_off():
     s = security.Settings.from_env({})
@@ -98,6 +128,7 @@ def test_defaults_are_local_and_off():
 
 def test_an_upload_folder_others_can_read_refuses_to_start(demo_trial, monkeypatch, tmp_path):
     from app import create_app
+
     loose = tmp_path / "shared-uploads"
     loose.mkdir()
     loose.chmod(0o777)
@@ -106,29 +137,35 @@ def test_an_upload_folder_others_can_read_refuses_to_start(demo_trial, monkeypat
         create_app(demo_trial)
 
 
-@pytest.mark.parametrize("env, words", [
-    ({"TRIAL_AUTH": "ldap"}, "TRIAL_AUTH must be one of"),
-    ({"TRIAL_AUTH": "basic"}, "needs TRIAL_USERS_FILE"),
-    ({"TRIAL_TRUSTED_PROXIES": "10.0.0.1,proxy.local"}, "not an IP address"),
-    ({"TRIAL_MAX_REQUEST_MB": "lots"}, "TRIAL_MAX_REQUEST_MB"),
-    ({"TRIAL_MAX_REQUEST_MB": "-1"}, "TRIAL_MAX_REQUEST_MB"),
-    ({"TRIAL_SECRET_KEY": "short"}, "too short"),
-    ({"TRIAL_AUTH_HEADER": "X-User: admin"}, "header name"),
-    ({"TRIAL_UPLOADS": "maybe"}, "TRIAL_UPLOADS must be on or off"),
-    ({"TRIAL_MAX_UPLOAD_MB": "2000"}, "TRIAL_MAX_UPLOAD_MB"),
-    ({"TRIAL_UPLOAD_TTL_MIN": "0"}, "TRIAL_UPLOAD_TTL_MIN"),
-    ({"TRIAL_UPLOAD_TTL_MIN": "soon"}, "TRIAL_UPLOAD_TTL_MIN"),
-])
+@pytest.mark.parametrize(
+    "env, words",
+    [
+        ({"TRIAL_AUTH": "ldap"}, "TRIAL_AUTH must be one of"),
+        ({"TRIAL_AUTH": "basic"}, "needs TRIAL_USERS_FILE"),
+        ({"TRIAL_TRUSTED_PROXIES": "10.0.0.1,proxy.local"}, "not an IP address"),
+        ({"TRIAL_MAX_REQUEST_MB": "lots"}, "TRIAL_MAX_REQUEST_MB"),
+        ({"TRIAL_MAX_REQUEST_MB": "-1"}, "TRIAL_MAX_REQUEST_MB"),
+        ({"TRIAL_SECRET_KEY": "short"}, "too short"),
+        ({"TRIAL_AUTH_HEADER": "X-User: admin"}, "header name"),
+        ({"TRIAL_UPLOADS": "maybe"}, "TRIAL_UPLOADS must be on or off"),
+        ({"TRIAL_MAX_UPLOAD_MB": "2000"}, "TRIAL_MAX_UPLOAD_MB"),
+        ({"TRIAL_UPLOAD_TTL_MIN": "0"}, "TRIAL_UPLOAD_TTL_MIN"),
+        ({"TRIAL_UPLOAD_TTL_MIN": "soon"}, "TRIAL_UPLOAD_TTL_MIN"),
+    ],
+)
 def test_bad_settings_refuse_to_start(env, words):
     with pytest.raises(security.ConfigError, match=words):
         security.Settings.from_env(env)
 
 
-@pytest.mark.parametrize("content, words", [
-    ("alice:secret\n", "not a scrypt or pbkdf2 hash"),
-    ("alice\n", "expected username:hash"),
-    ("# nobody\n", "lists no users"),
-])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        ("alice:secret\n", "not a scrypt or pbkdf2 hash"),
+        ("alice\n", "expected username:hash"),
+        ("# nobody\n", "lists no users"),
+    ],
+)
 def test_bad_users_file(tmp_path, content, words):
     path = tmp_path / "users"
     path.write_text(content)
@@ -152,6 +189,7 @@ def test_debug_only_on_loopback():
 
 
 # -- authentication -----------------------------------------------------------------------------
+
 
 @pytest.fixture
 def basic_app(monkeypatch, users_file, demo_trial):
@@ -178,28 +216,32 @@ def test_correct_credentials_reach_every_route(basic_app):
         r = client.get(url, headers=basic("alice", PASSWORD))
         assert r.status_code in (200, 204), (url, r.status_code)
     body = update_request_authed(basic_app)
-    r = client.post("/_dash-update-component", json=body,
-                    headers=basic("bob", "another long password"))
+    r = client.post(
+        "/_dash-update-component", json=body, headers=basic("bob", "another long password")
+    )
     assert r.status_code == 200 and b"selected-count" in r.data
 
 
-@pytest.mark.parametrize("header", [
-    basic("alice", "wrong password")["Authorization"],
-    basic("mallory", PASSWORD)["Authorization"],
-    basic("alice", "")["Authorization"],
-    "Basic !!!not-base64!!!",
-    "Basic " + base64.b64encode(b"no colon here").decode(),
-    "Basic " + base64.b64encode(b"\xff\xfe:\xc3\x28").decode(),  # not UTF-8
-    "Basic " + base64.b64encode(b":" + PASSWORD.encode()).decode(),  # empty user
-    "Basic " + base64.b64encode(b"alice\x00:" + PASSWORD.encode()).decode(),
-    "Basic",
-    "Basic ",
-    "Bearer abc.def.ghi",
-    "Digest username=alice",
-    "basic " + "A" * 10_000,
-    "Basic " + base64.b64encode(("alice:" + PASSWORD).encode()).decode() + "===",
-    "\u00e9\u00e9",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        basic("alice", "wrong password")["Authorization"],
+        basic("mallory", PASSWORD)["Authorization"],
+        basic("alice", "")["Authorization"],
+        "Basic !!!not-base64!!!",
+        "Basic " + base64.b64encode(b"no colon here").decode(),
+        "Basic " + base64.b64encode(b"\xff\xfe:\xc3\x28").decode(),  # not UTF-8
+        "Basic " + base64.b64encode(b":" + PASSWORD.encode()).decode(),  # empty user
+        "Basic " + base64.b64encode(b"alice\x00:" + PASSWORD.encode()).decode(),
+        "Basic",
+        "Basic ",
+        "Bearer abc.def.ghi",
+        "Digest username=alice",
+        "basic " + "A" * 10_000,
+        "Basic " + base64.b64encode(("alice:" + PASSWORD).encode()).decode() + "===",
+        "\u00e9\u00e9",
+    ],
+)
 def test_malformed_or_wrong_credentials_get_401_never_500(basic_app, header):
     client = basic_app.server.test_client()
     r = client.get("/_dash-layout", headers={"Authorization": header})
@@ -240,10 +282,13 @@ def test_header_mode_trusts_only_the_proxy(header_app):
     r = client.get("/_dash-layout", headers=user, environ_base={"REMOTE_ADDR": "192.168.1.9"})
     assert r.status_code == 403
     # From the proxy but without a user (the proxy did not authenticate): refused.
-    for headers in ({}, {"X-Forwarded-User": ""}, {"X-Forwarded-User": "a\x01b"},
-                    {"X-Forwarded-User": "x" * 1000}):
-        r = client.get("/_dash-layout", headers=headers,
-                       environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    for headers in (
+        {},
+        {"X-Forwarded-User": ""},
+        {"X-Forwarded-User": "a\x01b"},
+        {"X-Forwarded-User": "x" * 1000},
+    ):
+        r = client.get("/_dash-layout", headers=headers, environ_base={"REMOTE_ADDR": "127.0.0.1"})
         assert r.status_code == 401, headers
 
 
@@ -252,8 +297,9 @@ def test_header_mode_every_route(header_app):
     for url in routes(header_app):
         r = client.get(url, environ_base={"REMOTE_ADDR": "127.0.0.1"})
         assert r.status_code == 401, url
-        r = client.get(url, headers={"X-Forwarded-User": "x"},
-                       environ_base={"REMOTE_ADDR": "203.0.113.5"})
+        r = client.get(
+            url, headers={"X-Forwarded-User": "x"}, environ_base={"REMOTE_ADDR": "203.0.113.5"}
+        )
         assert r.status_code == 403, url
 
 
@@ -261,11 +307,13 @@ def test_cross_site_posts_are_refused(demo_trial):
     app = create_app(demo_trial)
     client = app.server.test_client()
     UPDATE = update_request(app)
-    r = client.post("/_dash-update-component", json=UPDATE,
-                    headers={"Sec-Fetch-Site": "cross-site"})
+    r = client.post(
+        "/_dash-update-component", json=UPDATE, headers={"Sec-Fetch-Site": "cross-site"}
+    )
     assert r.status_code == 403
-    r = client.post("/_dash-update-component", json=UPDATE,
-                    headers={"Sec-Fetch-Site": "same-origin"})
+    r = client.post(
+        "/_dash-update-component", json=UPDATE, headers={"Sec-Fetch-Site": "same-origin"}
+    )
     assert r.status_code == 200
 
 
@@ -276,6 +324,7 @@ def test_hash_password_cli(capsys, monkeypatch):
     user, _, hashed = line.partition(":")
     assert user == "carol" and hashed.startswith("scrypt:") and PASSWORD not in line
     from werkzeug.security import check_password_hash
+
     assert check_password_hash(hashed, PASSWORD)
     monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
     assert security.main(["hash-password", "--user", "carol", "--stdin"]) == 2
@@ -283,6 +332,7 @@ def test_hash_password_cli(capsys, monkeypatch):
 
 
 # -- headers, errors, limits --------------------------------------------------------------------
+
 
 def test_security_headers_on_every_response(demo_trial):
     app = create_app(demo_trial)
@@ -307,6 +357,7 @@ def test_security_headers_on_every_response(demo_trial):
 def test_csp_hashes_match_the_inline_scripts(demo_trial):
     import hashlib
     import re
+
     app = create_app(demo_trial)
     r = app.server.test_client().get("/")
     page = re.sub(r"<!--.*?-->", "", r.get_data(as_text=True), flags=re.S)  # IE-only comment
@@ -323,6 +374,7 @@ def test_page_title_from_data_is_escaped(tmp_path, monkeypatch):
     from trial.loader import load_trial
 
     from factories import study_dict, write_trial
+
     study = study_dict()
     study["short_title"] = "</title><script>alert(1)</script>"
     app = create_app(load_trial(write_trial(tmp_path, study=study)))
@@ -333,9 +385,11 @@ def test_page_title_from_data_is_escaped(tmp_path, monkeypatch):
 
 def test_server_header_of_the_development_server(demo_trial):
     from werkzeug.serving import make_server
+
     app = create_app(demo_trial)
-    server = make_server("127.0.0.1", 0, app.server, threaded=True,
-                         request_handler=security.QuietRequestHandler)
+    server = make_server(
+        "127.0.0.1", 0, app.server, threaded=True, request_handler=security.QuietRequestHandler
+    )
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -345,17 +399,35 @@ def test_server_header_of_the_development_server(demo_trial):
         server.shutdown()
 
 
-@pytest.mark.parametrize("url", [
-    "/assets/../app.py", "/assets/..%2fapp.py", "/assets/%2e%2e/app.py", "/assets/%2e%2e%2fapp.py",
-    "/assets/..\\app.py", "/assets/..%5capp.py", "/assets//etc/passwd", "/assets/%2fetc%2fpasswd",
-    "/assets/app.css/../../security.py", "/assets/%252e%252e/app.py", "/assets/\x00",
-    "/_dash-component-suites/../../etc/passwd", "/_dash-component-suites/dash/../../app.py",
-    "/_dash-component-suites/dash/%2e%2e/%2e%2e/app.py", "/_dash-component-suites/dash/..%2f..%2fapp.py",
-    "/_dash-component-suites/dash/deps/..%2f..%2f..%2fsecurity.py",
-    "/_dash-component-suites/%2e%2e/app.py", "/_dash-component-suites/os/path.py",
-    "/_dash-component-suites/dash/dash.py", "/_dash-component-suites/dash/__init__.py",
-    "/static/../app.py", "/..%2fapp.py", "/%2e%2e/%2e%2e/etc/passwd", "/a/../../app.py",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/assets/../app.py",
+        "/assets/..%2fapp.py",
+        "/assets/%2e%2e/app.py",
+        "/assets/%2e%2e%2fapp.py",
+        "/assets/..\\app.py",
+        "/assets/..%5capp.py",
+        "/assets//etc/passwd",
+        "/assets/%2fetc%2fpasswd",
+        "/assets/app.css/../../security.py",
+        "/assets/%252e%252e/app.py",
+        "/assets/\x00",
+        "/_dash-component-suites/../../etc/passwd",
+        "/_dash-component-suites/dash/../../app.py",
+        "/_dash-component-suites/dash/%2e%2e/%2e%2e/app.py",
+        "/_dash-component-suites/dash/..%2f..%2fapp.py",
+        "/_dash-component-suites/dash/deps/..%2f..%2f..%2fsecurity.py",
+        "/_dash-component-suites/%2e%2e/app.py",
+        "/_dash-component-suites/os/path.py",
+        "/_dash-component-suites/dash/dash.py",
+        "/_dash-component-suites/dash/__init__.py",
+        "/static/../app.py",
+        "/..%2fapp.py",
+        "/%2e%2e/%2e%2e/etc/passwd",
+        "/a/../../app.py",
+    ],
+)
 def test_path_traversal_is_refused(demo_trial, url):
     client = create_app(demo_trial).server.test_client()
     r = client.get(url)
@@ -368,8 +440,7 @@ def test_error_pages_are_generic(demo_trial):
     client = create_app(demo_trial).server.test_client()
     r = client.delete("/_dash-layout")
     assert (r.status_code, r.data) == (405, b"Method not allowed.\n")
-    r = client.post("/_dash-update-component", data=b"{not json",
-                    content_type="application/json")
+    r = client.post("/_dash-update-component", data=b"{not json", content_type="application/json")
     assert (r.status_code, r.data) == (400, b"Bad request.\n")
     r = client.post("/_dash-update-component", json={"output": "nothing.children"})
     assert (r.status_code, r.data) == (400, b"Bad request.\n")
@@ -394,6 +465,7 @@ def captured_logs():
 def failing_routes(app):
     """A page route that fails with patient data in the message, and an after_request hook that
     fails (Flask logs that one itself, with `app.logger`)."""
+
     def patient(pid):
         raise ValueError(f"patient {pid} has value 17.3")
 
@@ -404,6 +476,7 @@ def failing_routes(app):
         if flask.request.path.startswith("/test-late/"):
             raise KeyError(f"patient {SECRET_ID}")
         return response
+
     return app
 
 
@@ -443,20 +516,23 @@ def test_request_size_limit(demo_trial, monkeypatch):
     monkeypatch.setenv("TRIAL_UPLOADS", "off")
     app = create_app(demo_trial)
     assert app.server.config["MAX_CONTENT_LENGTH"] == 1024 * 1024
-    r = app.server.test_client().post("/_dash-update-component", data=b"x" * (1024 * 1024 + 1),
-                                      content_type="application/json")
+    r = app.server.test_client().post(
+        "/_dash-update-component", data=b"x" * (1024 * 1024 + 1), content_type="application/json"
+    )
     assert r.status_code == 413
     assert r.data == b"The request is too large: the limit is 1 MB. Nothing was processed.\n"
 
 
 # -- callback errors ----------------------------------------------------------------------------
 
+
 def failing_app(trial):
     app = create_app(trial)
     add_to_page(app, html.Button(id="boom-button"), html.Div(id="boom-out"))
 
-    @app.callback(Output("boom-out", "children"), Input("boom-button", "n_clicks"),
-                  prevent_initial_call=True)
+    @app.callback(
+        Output("boom-out", "children"), Input("boom-button", "n_clicks"), prevent_initial_call=True
+    )
     def boom(_n):
         raise ValueError(f"patient {SECRET_ID} has value 17.3")  # data in the message
 
@@ -474,10 +550,16 @@ def captured_log():
 
 def test_callback_error_gives_friendly_message_and_clean_log(demo_trial, captured_log):
     app = failing_app(demo_trial)
-    r = app.server.test_client().post("/_dash-update-component", json={
-        "output": "boom-out.children", "outputs": {"id": "boom-out", "property": "children"},
-        "inputs": [{"id": "boom-button", "property": "n_clicks", "value": 1}],
-        "changedPropIds": ["boom-button.n_clicks"], "state": []})
+    r = app.server.test_client().post(
+        "/_dash-update-component",
+        json={
+            "output": "boom-out.children",
+            "outputs": {"id": "boom-out", "property": "children"},
+            "inputs": [{"id": "boom-button", "property": "n_clicks", "value": 1}],
+            "changedPropIds": ["boom-button.n_clicks"],
+            "state": [],
+        },
+    )
     assert r.status_code == 200
     body = r.get_data(as_text=True)
     side = json.loads(body)["sideUpdate"][ids.APP_ERROR]
@@ -502,8 +584,10 @@ def test_error_component_is_in_the_layout(demo_trial):
 
 # -- audit log ----------------------------------------------------------------------------------
 
-def test_audit_log_records_loads_and_exports_without_data(tmp_path, monkeypatch, users_file,
-                                                          demo_trial):
+
+def test_audit_log_records_loads_and_exports_without_data(
+    tmp_path, monkeypatch, users_file, demo_trial
+):
     log_path = tmp_path / "logs" / "audit.jsonl"
     monkeypatch.setenv("TRIAL_AUDIT_LOG", str(log_path))
     monkeypatch.setenv("TRIAL_AUTH", "basic")
@@ -512,9 +596,11 @@ def test_audit_log_records_loads_and_exports_without_data(tmp_path, monkeypatch,
     create_app(demo_trial)  # a second load appends
     with app.server.test_request_context("/"):
         import flask
+
         flask.g.trial_user = "alice"
-        security.audit("export", fingerprint=demo_trial.fingerprint, view="survival",
-                       format="csv", rows=40)
+        security.audit(
+            "export", fingerprint=demo_trial.fingerprint, view="survival", format="csv", rows=40
+        )
         with pytest.raises(TypeError, match="text or a number"):
             security.audit("export", rows=demo_trial.patients)
     records = [json.loads(line) for line in log_path.read_text().splitlines()]
@@ -547,6 +633,7 @@ def test_unwritable_audit_log_refuses_to_start(tmp_path, monkeypatch, demo_trial
 
 # -- malformed callback requests ----------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def default_app(demo_trial):
     """One app for all the examples of a property-based test (building one takes a while)."""
@@ -555,14 +642,19 @@ def default_app(demo_trial):
 
 def malformed_bodies(valid: dict) -> list:
     without = [{k: v for k, v in valid.items() if k != key} for key in valid]
-    retyped = [dict(valid, **{key: value}) for key in valid
-               for value in (None, 1, "x", [1], {"a": 1}, [[1]])]
+    retyped = [
+        dict(valid, **{key: value})
+        for key in valid
+        for value in (None, 1, "x", [1], {"a": 1}, [[1]])
+    ]
     one_input_short = dict(valid, inputs=valid["inputs"][:-1])
-    bad_items = [dict(valid, inputs=[{"id": "x"}] + valid["inputs"][1:]),
-                 dict(valid, inputs=[{"property": "value"}] + valid["inputs"][1:]),
-                 dict(valid, inputs=[{"id": 1, "property": "value"}] + valid["inputs"][1:]),
-                 dict(valid, outputs={"id": ids.SELECTED_COUNT}),
-                 dict(valid, changedPropIds=[1])]
+    bad_items = [
+        dict(valid, inputs=[{"id": "x"}] + valid["inputs"][1:]),
+        dict(valid, inputs=[{"property": "value"}] + valid["inputs"][1:]),
+        dict(valid, inputs=[{"id": 1, "property": "value"}] + valid["inputs"][1:]),
+        dict(valid, outputs={"id": ids.SELECTED_COUNT}),
+        dict(valid, changedPropIds=[1]),
+    ]
     return [{}, [], "x", 1, None, [valid], *without, *retyped, one_input_short, *bad_items]
 
 
@@ -579,28 +671,37 @@ def test_malformed_callback_requests_get_400_never_500(demo_trial):
     assert set(answers) <= {200, 400} and len(answers.get(400, [])) >= 40
     optional = {"state", "changedPropIds"}
     assert all(set(valid) - set(body) <= optional for body in answers.get(200, []))
-    for data, kind in ((b"", "application/json"), (b"{not json", "application/json"),
-                       (b"output=x", "application/x-www-form-urlencoded"),
-                       (b"\xff\xfe", "text/plain")):
+    for data, kind in (
+        (b"", "application/json"),
+        (b"{not json", "application/json"),
+        (b"output=x", "application/x-www-form-urlencoded"),
+        (b"\xff\xfe", "text/plain"),
+    ):
         r = client.post("/_dash-update-component", data=data, content_type=kind)
         assert (r.status_code, r.data) == (400, b"Bad request.\n"), (data, kind)
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(data=st.data())
 def test_any_json_callback_body_gets_200_or_400(default_app, data):
     app = default_app
     valid = update_request(app)
-    json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=5),
-                               lambda inner: st.lists(inner, max_size=3)
-                               | st.dictionaries(st.text(max_size=8), inner, max_size=3),
-                               max_leaves=6)
+    json_values = st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+        lambda inner: (
+            st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+        ),
+        max_leaves=6,
+    )
     body = dict(valid, inputs=list(valid["inputs"]))
     if data.draw(st.booleans()):  # one input (its id, property or value) replaced
         body["inputs"][data.draw(st.integers(0, len(body["inputs"]) - 1))] = data.draw(
-            st.fixed_dictionaries({}, optional={"id": json_values, "property": json_values,
-                                                "value": json_values}))
+            st.fixed_dictionaries(
+                {}, optional={"id": json_values, "property": json_values, "value": json_values}
+            )
+        )
     for key in data.draw(st.lists(st.sampled_from(sorted(valid)), max_size=3, unique=True)):
         if data.draw(st.booleans()):
             del body[key]

@@ -2,6 +2,7 @@
 inside a request of an app built on it. Expected numbers come from the demo data as published
 (37 of 40 alive at 12 months; 7 relapses among 24 responders as recorded) and from
 trial.survival, which tests/test_survival.py checks against R."""
+
 import contextlib
 import dataclasses
 import io
@@ -52,20 +53,35 @@ def app(demo_trial):
 
 
 def all_filter_values(trial):
-    return [list(trial.centers), list(RESPONSE_GROUPS), ANY, ["F", "M"], ANY,
-            list(filters.age_bounds(trial))]
+    return [
+        list(trial.centers),
+        list(RESPONSE_GROUPS),
+        ANY,
+        ["F", "M"],
+        ANY,
+        list(filters.age_bounds(trial)),
+    ]
 
 
-def view(trial, group="none", patients=None, flt=None, endpoint="os", origin="day0",
-         unit="months", show_ci=True):
+def view(
+    trial,
+    group="none",
+    patients=None,
+    flt=None,
+    endpoint="os",
+    origin="day0",
+    unit="months",
+    show_ci=True,
+):
     """The survival view for one state of the controls; `patients`: a trial of these patients
     only (e.g. without some columns)."""
     if patients is not None:
         trial = dataclasses.replace(trial, patients=patients)
     cohort = Cohort(flt or PatientFilter())
     result = analyse_survival(trial, SurvivalRequest(cohort, endpoint, group, origin, unit))
-    return survival_view(trial, result, cohort.patients(trial), cohort.describe(),
-                         SurvivalOptions(show_ci))
+    return survival_view(
+        trial, result, cohort.patients(trial), cohort.describe(), SurvivalOptions(show_ci)
+    )
 
 
 def patients_behind(trial, result, day, group):
@@ -82,8 +98,11 @@ def title(fig) -> str:
 
 def steps(fig):
     """The step-curve traces (one per estimable group)."""
-    return [t for t in fig.data if t.mode == "lines" and t.line.shape == "hv"
-            and t.hovertext is not None]
+    return [
+        t
+        for t in fig.data
+        if t.mode == "lines" and t.line.shape == "hv" and t.hovertext is not None
+    ]
 
 
 def marks(fig, word):
@@ -96,6 +115,7 @@ def risk_text(fig) -> dict:
 
 
 # --- Overall survival ---------------------------------------------------------------------------
+
 
 def test_os_shows_37_of_40_alive_at_12_months(demo_trial):
     v = view(demo_trial)
@@ -124,9 +144,12 @@ def test_censor_marks_cover_every_censored_patient(demo_trial):
     v = view(demo_trial)
     (censor,) = marks(v.figure, "censored")
     # A click on a mark lists the patients behind it, from the server.
-    ids_marked = [r["patient_id"] for c in censor.customdata
-                  for r in patients_behind(demo_trial, v.result, float(c[0]), str(c[1]))
-                  if r["status"] == "censored"]
+    ids_marked = [
+        r["patient_id"]
+        for c in censor.customdata
+        for r in patients_behind(demo_trial, v.result, float(c[0]), str(c[1]))
+        if r["status"] == "censored"
+    ]
     survivors = demo_trial.patients.loc[~demo_trial.patients["death"], "patient_id"]
     assert sorted(ids_marked) == sorted(survivors.astype(str))
     assert censor.marker.symbol == "cross-thin"
@@ -172,7 +195,8 @@ def test_log_rank_by_center_with_descriptive_note(demo_trial):
 def test_group_colours_are_the_trajectories_ones_and_stable_under_filters(demo_trial):
     by_response = view(demo_trial, "response")
     assert {t.name.split(" (")[0]: t.line.color for t in steps(by_response.figure)} == {
-        g: RESPONSE_COLORS[g] for g in RESPONSE_GROUPS}
+        g: RESPONSE_COLORS[g] for g in RESPONSE_GROUPS
+    }
     centers = demo_trial.centers
     some = PatientFilter(centers=tuple(centers[2:]))
     full, part = view(demo_trial, "center"), view(demo_trial, "center", flt=some)
@@ -182,8 +206,10 @@ def test_group_colours_are_the_trajectories_ones_and_stable_under_filters(demo_t
 
 def test_groups_too_small_are_listed_not_hidden(demo_trial):
     p = demo_trial.patients
-    one_pcr = p.loc[(p["response"] != "PCR") | (p["patient_id"] == p.loc[
-        p["response"] == "PCR", "patient_id"].iloc[0])]
+    one_pcr = p.loc[
+        (p["response"] != "PCR")
+        | (p["patient_id"] == p.loc[p["response"] == "PCR", "patient_id"].iloc[0])
+    ]
     v = view(demo_trial, "response", one_pcr)
     rows = {r["Group"]: r for r in estimate_rows(v.result)}
     assert rows["PCR"]["Median, months (95 % CI)"] == "n = 1, not estimable"
@@ -208,11 +234,14 @@ def test_ci_band_can_be_hidden(demo_trial):
 
 # --- Relapse after response ---------------------------------------------------------------------
 
+
 def test_relapse_view_reconciles_7_of_24_recorded_with_patient_9(demo_trial, app):
     v = view(demo_trial, endpoint="cif")
-    assert title(v.figure) == ("Relapse after response, cumulative incidence · "
-                                          "23 responders as analysed (24 as recorded) · "
-                                          "origin: day 0")
+    assert title(v.figure) == (
+        "Relapse after response, cumulative incidence · "
+        "23 responders as analysed (24 as recorded) · "
+        "origin: day 0"
+    )
     line = v.lines[0]
     assert "6 relapses among 23 responders as analysed" in line
     assert "7 relapses among 24 responders as recorded" in line
@@ -265,8 +294,12 @@ def test_endpoint_frames(demo_trial):
 
 def test_export_has_the_risk_table_and_the_estimates(demo_trial):
     out = export_frame(view(demo_trial, "response").result)
-    assert set(out["section"]) == {"risk table", "estimates", "hazard ratio",
-                                   "proportional hazards (cox.zph)"}
+    assert set(out["section"]) == {
+        "risk table",
+        "estimates",
+        "hazard ratio",
+        "proportional hazards (cox.zph)",
+    }
     risk = out.loc[out["section"] == "risk table"]
     assert list(risk.loc[risk["group"] == "NR", "months"]) == pytest.approx([0, 3, 6, 9, 12])
     est = out.loc[out["section"] == "estimates"].set_index("group")
@@ -275,17 +308,20 @@ def test_export_has_the_risk_table_and_the_estimates(demo_trial):
 
 # --- Callbacks ----------------------------------------------------------------------------------
 
+
 def test_callback_follows_filters_and_grouping(app, demo_trial):
     values = all_filter_values(demo_trial)
     with app.server.test_request_context():
-        fig, click, summary, table, recon, origins, origin_style, *_ = \
-            survival.update_survival(ids.TAB_SURVIVAL, "os", "day0", "none", "months", True,
-                                     *values)
+        fig, click, summary, table, recon, origins, origin_style, *_ = survival.update_survival(
+            ids.TAB_SURVIVAL, "os", "day0", "none", "months", True, *values
+        )
         assert click is None and all(o["disabled"] for o in origins)
-        assert origin_style == {}   # shown, disabled: the trial has relapse endpoints
+        assert origin_style == {}  # shown, disabled: the trial has relapse endpoints
         assert "37 of 40" in summary[0].children
         values[1] = ["MCR"]
-        fig, *_ = survival.update_survival(ids.TAB_SURVIVAL, "os", "day0", "center", "months", True, *values)
+        fig, *_ = survival.update_survival(
+            ids.TAB_SURVIVAL, "os", "day0", "center", "months", True, *values
+        )
     assert title(fig).startswith("Overall survival · 13 patients")
     total = sum(int(t.text[0]) for t in fig.data if t.mode == "text" and "At risk" in t.name)
     assert total == 13
@@ -295,8 +331,9 @@ def test_callback_empty_selection(app, demo_trial):
     values = all_filter_values(demo_trial)
     values[0] = []  # no center ticked: nobody
     with app.server.test_request_context():
-        fig, _, summary, table, *_ = survival.update_survival(ids.TAB_SURVIVAL,
-            "cif", "response", "center", "days", True, *values)
+        fig, _, summary, table, *_ = survival.update_survival(
+            ids.TAB_SURVIVAL, "cif", "response", "center", "days", True, *values
+        )
     assert fig.layout.annotations[0].text == "No patients match the filters."
     assert "No estimates" in str(table)
 
@@ -311,8 +348,10 @@ def test_click_on_one_patients_step_opens_the_patient(app, demo_trial):
         fig, *_ = survival.update_survival(ids.TAB_SURVIVAL, *state)
         (step,) = steps(fig)
         prompt, path, reset = survival.show_clicked_patients(click_on(step, 1), "", *state)
-        assert survival.show_clicked_patients(None, "", *state)[:2] == (survival.CLICK_PROMPT,
-                                                                        no_update)
+        assert survival.show_clicked_patients(None, "", *state)[:2] == (
+            survival.CLICK_PROMPT,
+            no_update,
+        )
     assert (prompt, path, reset) == (survival.CLICK_PROMPT, "/patients/34", None)
 
 
@@ -322,32 +361,36 @@ def test_click_on_a_mark_of_several_patients_lists_them_with_links(app, demo_tri
         fig, *_ = survival.update_survival(ids.TAB_SURVIVAL, *state)
         (censor,) = marks(fig, "censored")
         # The censor mark at the end of follow-up: several survivors.
-        panel, path, reset = survival.show_clicked_patients(click_on(censor, -1),
-                                                            "?tab=survival", *state)
+        panel, path, reset = survival.show_clicked_patients(
+            click_on(censor, -1), "?tab=survival", *state
+        )
     assert path is no_update and reset is no_update
     links = [li.children[0] for li in panel.children[1].children]
-    assert len(links) > 1   # each keeps the dashboard's state
-    assert all(link.href == f"/patients/{link.children.split()[-1]}?tab=survival"
-               for link in links)
+    assert len(links) > 1  # each keeps the dashboard's state
+    assert all(link.href == f"/patients/{link.children.split()[-1]}?tab=survival" for link in links)
 
 
 def test_origin_control_is_hidden_where_it_cannot_apply(demo_trial):
     hidden = {"display": "none"}
-    assert survival.origin_style(demo_trial, "cif") == survival.origin_style(demo_trial, "os") \
-        == {}
-    assert survival.origin_style(demo_trial, "tte:TTDE") == hidden   # given as data (ADTTE)
+    assert survival.origin_style(demo_trial, "cif") == survival.origin_style(demo_trial, "os") == {}
+    assert survival.origin_style(demo_trial, "tte:TTDE") == hidden  # given as data (ADTTE)
     no_response = dataclasses.replace(
-        demo_trial, events=demo_trial.events.loc[demo_trial.events["event"] != "response"])
+        demo_trial, events=demo_trial.events.loc[demo_trial.events["event"] != "response"]
+    )
     assert survival.origin_style(no_response, "os") == hidden
-    column = next(c for c in survival.layout(no_response)._traverse()
-                  if getattr(c, "id", None) == ids.SURV_ORIGIN_CONTROL)
+    column = next(
+        c
+        for c in survival.layout(no_response)._traverse()
+        if getattr(c, "id", None) == ids.SURV_ORIGIN_CONTROL
+    )
     assert column.style == hidden
 
 
 def test_download_csv(app, demo_trial):
     with app.server.test_request_context():
-        sent = survival.download_table(1, "os", "day0", "center", "days", True,
-                                       *all_filter_values(demo_trial))
+        sent = survival.download_table(
+            1, "os", "day0", "center", "days", True, *all_filter_values(demo_trial)
+        )
     assert sent["filename"] == "os_risk_table_and_estimates.csv"
     frame = pd.read_csv(io.StringIO(sent["content"]))
     # by center: no center but the reference has a death, so no model and no PH test
@@ -368,8 +411,18 @@ def test_layout_has_the_controls_and_the_tab(demo_trial):
 def test_cli_summary_by_center_includes_survival():
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
-        assert cli_main(["summary", str(survival.__file__).rsplit("/components", 1)[0]
-                         + "/data", "--json", "--by", "center"]) == 0
+        assert (
+            cli_main(
+                [
+                    "summary",
+                    str(survival.__file__).rsplit("/components", 1)[0] + "/data",
+                    "--json",
+                    "--by",
+                    "center",
+                ]
+            )
+            == 0
+        )
     s = json.loads(buf.getvalue())["survival"]
     assert s["overall_survival"]["logrank"]["df"] == 3
     assert len(s["overall_survival"]["groups"]) == 4

@@ -1,6 +1,7 @@
 """The sign-in throttle (security/throttle.py, security/auth.py, security/proxies.py): per account
 and client, in a store shared by worker processes, malformed credentials free, no global lockout,
 bounded; the documented limit across 4 gunicorn workers."""
+
 from __future__ import annotations
 
 import base64
@@ -19,7 +20,6 @@ from pathlib import Path
 
 import flask
 import pytest
-from conftest import DEMO, ROOT, free_port
 from limits.storage import MemoryStorage
 from werkzeug.security import generate_password_hash
 
@@ -27,6 +27,8 @@ import security
 from app import create_app
 from security.proxies import TrustedProxies
 from security.throttle import PRUNE_EVERY, SignInThrottle, SQLiteStorage, open_storage
+
+from conftest import DEMO, ROOT, free_port
 
 PASSWORD = "correct horse battery staple"
 ATTACKER, OWNER, OTHER = "203.0.113.7", "198.51.100.4", "192.0.2.9"
@@ -64,6 +66,7 @@ def attempt(throttle: SignInThrottle, account: str, client: str, ok: bool = Fals
 
 
 # --- the rules -----------------------------------------------------------------------------------
+
 
 def test_a_client_gets_the_limit_per_account_then_waits_for_the_window(throttle, clock):
     checked = [attempt(throttle, "alice", ATTACKER) is None for _ in range(30)]
@@ -103,8 +106,10 @@ def test_an_account_under_attack_slows_failing_clients_gently(throttle, clock):
     assert attempt(throttle, "alice", OWNER, ok=True) is None  # never slowed: no failed try
 
 
-@pytest.mark.parametrize("failures, wait", [(0, 0), (49, 0), (50, 5), (99, 5), (100, 10),
-                                            (250, 20), (400, 40), (800, 60), (10 ** 9, 60)])
+@pytest.mark.parametrize(
+    "failures, wait",
+    [(0, 0), (49, 0), (50, 5), (99, 5), (100, 10), (250, 20), (400, 40), (800, 60), (10**9, 60)],
+)
 def test_the_wait_doubles_with_the_failures_up_to_a_minute(failures, wait):
     assert SignInThrottle(MemoryStorage()).wait_after(failures) == wait
 
@@ -117,6 +122,7 @@ def test_the_limits_hold_over_limits_own_storages():
 
 
 # --- the store -----------------------------------------------------------------------------------
+
 
 def test_a_flood_of_new_clients_neither_grows_the_store_nor_resets_it(tmp_path, clock):
     """Before: 10,001 failures from distinct addresses emptied the whole table."""
@@ -149,8 +155,9 @@ def test_processes_share_the_sqlite_store_exactly(tmp_path):
     path = tmp_path / "counts.sqlite3"
     storage = SQLiteStorage(path)
     context = multiprocessing.get_context("fork")
-    workers = [context.Process(target=_hit_from_another_process, args=(str(path), 200))
-               for _ in range(4)]
+    workers = [
+        context.Process(target=_hit_from_another_process, args=(str(path), 200)) for _ in range(4)
+    ]
     for w in workers:
         w.start()
     for w in workers:
@@ -173,19 +180,24 @@ def test_the_store_is_private(tmp_path):
 
 def test_the_default_store_is_one_file_per_user_and_host(tmp_path):
     env = {"XDG_RUNTIME_DIR": str(tmp_path)}
-    assert security.Settings.from_env(env).throttle_store == \
-        str(tmp_path / "trial-dashboard" / "sign-in-throttle.sqlite3")
+    assert security.Settings.from_env(env).throttle_store == str(
+        tmp_path / "trial-dashboard" / "sign-in-throttle.sqlite3"
+    )
     assert security.Settings.from_env({}).throttle_store == str(
-        Path(tempfile.gettempdir()) / f"trial-dashboard-{os.getuid()}" / "sign-in-throttle.sqlite3")
+        Path(tempfile.gettempdir()) / f"trial-dashboard-{os.getuid()}" / "sign-in-throttle.sqlite3"
+    )
 
 
-@pytest.mark.parametrize("env, words", [
-    ({"TRIAL_THROTTLE_STORE": "relative/file.sqlite3"}, "absolute path"),
-    ({"TRIAL_THROTTLE_STORE": "memcached://localhost"}, "redis://"),
-    ({"TRIAL_PROXY_HOPS": "-1"}, "TRIAL_PROXY_HOPS"),
-    ({"TRIAL_PROXY_HOPS": "9"}, "TRIAL_PROXY_HOPS"),
-    ({"TRIAL_PROXY_HOPS": "one"}, "TRIAL_PROXY_HOPS"),
-])
+@pytest.mark.parametrize(
+    "env, words",
+    [
+        ({"TRIAL_THROTTLE_STORE": "relative/file.sqlite3"}, "absolute path"),
+        ({"TRIAL_THROTTLE_STORE": "memcached://localhost"}, "redis://"),
+        ({"TRIAL_PROXY_HOPS": "-1"}, "TRIAL_PROXY_HOPS"),
+        ({"TRIAL_PROXY_HOPS": "9"}, "TRIAL_PROXY_HOPS"),
+        ({"TRIAL_PROXY_HOPS": "one"}, "TRIAL_PROXY_HOPS"),
+    ],
+)
 def test_bad_throttle_settings_refuse_to_start(env, words):
     with pytest.raises(security.ConfigError, match=words):
         security.Settings.from_env(env)
@@ -202,9 +214,23 @@ def redis_url(tmp_path):
         pytest.skip("redis-server is not installed (apt-get install redis-server)")
     pytest.importorskip("redis", reason="the redis package is not installed (limits[redis])")
     port = free_port()
-    server = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                               "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         url = f"redis://127.0.0.1:{port}/0"
         for _ in range(100):
@@ -229,25 +255,31 @@ def test_the_redis_store_holds_the_limit_under_concurrency(redis_url):
 
 # --- who the client is ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("hops, remote, forwarded, client", [
-    (0, "127.0.0.1", ["6.6.6.6"], "127.0.0.1"),  # hops 0: X-Forwarded-For not read
-    (1, "127.0.0.1", ["6.6.6.6, 203.0.113.7"], "203.0.113.7"),  # the proxy's entry
-    (1, "192.0.2.1", ["203.0.113.7"], "192.0.2.1"),  # not from a trusted proxy: the peer
-    (2, "127.0.0.1", ["6.6.6.6, 203.0.113.7", "10.0.0.2"], "203.0.113.7"),
-    (2, "127.0.0.1", ["10.0.0.2"], "127.0.0.1"),  # fewer entries than hops: the peer
-    (1, "127.0.0.1", ["not-an-address"], "127.0.0.1"),
-    (0, "::ffff:198.51.100.4", [], "198.51.100.4"),
-    (0, "2001:db8:1:2:aaaa::1", [], "2001:db8:1:2::/64"),  # an IPv6 client: its /64
-])
+
+@pytest.mark.parametrize(
+    "hops, remote, forwarded, client",
+    [
+        (0, "127.0.0.1", ["6.6.6.6"], "127.0.0.1"),  # hops 0: X-Forwarded-For not read
+        (1, "127.0.0.1", ["6.6.6.6, 203.0.113.7"], "203.0.113.7"),  # the proxy's entry
+        (1, "192.0.2.1", ["203.0.113.7"], "192.0.2.1"),  # not from a trusted proxy: the peer
+        (2, "127.0.0.1", ["6.6.6.6, 203.0.113.7", "10.0.0.2"], "203.0.113.7"),
+        (2, "127.0.0.1", ["10.0.0.2"], "127.0.0.1"),  # fewer entries than hops: the peer
+        (1, "127.0.0.1", ["not-an-address"], "127.0.0.1"),
+        (0, "::ffff:198.51.100.4", [], "198.51.100.4"),
+        (0, "2001:db8:1:2:aaaa::1", [], "2001:db8:1:2::/64"),  # an IPv6 client: its /64
+    ],
+)
 def test_the_client_address(hops, remote, forwarded, client):
     proxies = TrustedProxies(("127.0.0.1", "::1"), hops)
     headers = [("X-Forwarded-For", value) for value in forwarded]
-    with flask.Flask("t").test_request_context("/", headers=headers,
-                                               environ_base={"REMOTE_ADDR": remote}):
+    with flask.Flask("t").test_request_context(
+        "/", headers=headers, environ_base={"REMOTE_ADDR": remote}
+    ):
         assert proxies.client_of_request() == client
 
 
 # --- through the app -----------------------------------------------------------------------------
+
 
 def basic(user: str, password: str) -> dict:
     return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
@@ -257,8 +289,10 @@ def basic(user: str, password: str) -> dict:
 def users_file(tmp_path):
     path = tmp_path / "users"
     fast = "pbkdf2:sha256:1000"  # fast to check: the tests count checks, not their cost
-    path.write_text(f"alice:{generate_password_hash(PASSWORD, fast)}\n"
-                    f"bob:{generate_password_hash('another long password', fast)}\n")
+    path.write_text(
+        f"alice:{generate_password_hash(PASSWORD, fast)}\n"
+        f"bob:{generate_password_hash('another long password', fast)}\n"
+    )
     return path
 
 
@@ -276,8 +310,11 @@ def basic_env(monkeypatch, tmp_path, users_file):
 
 def get(client, client_ip: str, headers: dict) -> int:
     """A request through the (trusted) proxy for the client at `client_ip`."""
-    return client.get("/_dash-layout", headers={**headers, "X-Forwarded-For": client_ip},
-                      environ_base={"REMOTE_ADDR": "127.0.0.1"}).status_code
+    return client.get(
+        "/_dash-layout",
+        headers={**headers, "X-Forwarded-For": client_ip},
+        environ_base={"REMOTE_ADDR": "127.0.0.1"},
+    ).status_code
 
 
 def test_malformed_credentials_cost_nothing_and_lock_nothing(basic_env, demo_trial):
@@ -310,9 +347,11 @@ def test_without_hops_the_proxy_is_one_client(basic_env, demo_trial, monkeypatch
 
 # --- across gunicorn workers ---------------------------------------------------------------------
 
+
 def _status(port: int, client_ip: str, headers: dict) -> int:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/_dash-layout",
-                                     headers={**headers, "X-Forwarded-For": client_ip})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/_dash-layout", headers={**headers, "X-Forwarded-For": client_ip}
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as r:
             return r.status
@@ -322,22 +361,45 @@ def _status(port: int, client_ip: str, headers: dict) -> int:
 
 @pytest.fixture
 def gunicorn(tmp_path, users_file):
-    pytest.importorskip("gunicorn", reason="gunicorn is not installed (the serve extra: "
-                                           "pip install -e '.[serve]')")
+    pytest.importorskip(
+        "gunicorn", reason="gunicorn is not installed (the serve extra: pip install -e '.[serve]')"
+    )
     run = tmp_path / "run"
     run.mkdir(mode=0o700)
     port, access = free_port(), tmp_path / "access.log"
-    env = {**os.environ, "TRIAL_AUTH": "basic", "TRIAL_USERS_FILE": str(users_file),
-           "XDG_RUNTIME_DIR": str(run),  # the default store: one file per user and host
-           "TRIAL_TRUSTED_PROXIES": "127.0.0.1", "TRIAL_PROXY_HOPS": "1",
-           "TRIAL_UPLOADS": "off", "TRIAL_DATA": str(DEMO)}
+    env = {
+        **os.environ,
+        "TRIAL_AUTH": "basic",
+        "TRIAL_USERS_FILE": str(users_file),
+        "XDG_RUNTIME_DIR": str(run),  # the default store: one file per user and host
+        "TRIAL_TRUSTED_PROXIES": "127.0.0.1",
+        "TRIAL_PROXY_HOPS": "1",
+        "TRIAL_UPLOADS": "off",
+        "TRIAL_DATA": str(DEMO),
+    }
     env.pop("TRIAL_THROTTLE_STORE", None)
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "4", "--preload", "--bind",
-         f"127.0.0.1:{port}", "--access-logfile", str(access),
-         "--access-logformat", "%(p)s %(s)s %({x-forwarded-for}i)s", "app:server"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            "4",
+            "--preload",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--access-logfile",
+            str(access),
+            "--access-logformat",
+            "%(p)s %(s)s %({x-forwarded-for}i)s",
+            "app:server",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         for _ in range(240):
             try:
@@ -362,23 +424,26 @@ def test_the_limit_holds_across_four_gunicorn_workers(gunicorn):
     port, access = gunicorn
     start = time.perf_counter()
     with ThreadPoolExecutor(16) as pool:
-        codes = list(pool.map(lambda _: _status(port, ATTACKER, basic("alice", "guess")),
-                              range(100)))
+        codes = list(
+            pool.map(lambda _: _status(port, ATTACKER, basic("alice", "guess")), range(100))
+        )
     seconds = time.perf_counter() - start
     assert (codes.count(401), codes.count(429)) == (20, 80)
     assert _status(port, ATTACKER, basic("alice", PASSWORD)) == 429
     assert {_status(port, OWNER, basic("alice", PASSWORD)) for _ in range(8)} == {200}
     with ThreadPoolExecutor(16) as pool:  # malformed: free, whichever worker answers
-        malformed = set(pool.map(lambda _: _status(port, OTHER, {"Authorization": "Basic !!"}),
-                                 range(200)))
+        malformed = set(
+            pool.map(lambda _: _status(port, OTHER, {"Authorization": "Basic !!"}), range(200))
+        )
     assert malformed == {401}
     assert _status(port, OTHER, basic("alice", PASSWORD)) == 200
     time.sleep(0.5)  # the access log of the last requests
-    attack = [line.split() for line in access.read_text().splitlines()
-              if line.endswith(ATTACKER)]
+    attack = [line.split() for line in access.read_text().splitlines() if line.endswith(ATTACKER)]
     workers = {pid for pid, _, _ in attack}
     assert len(workers) >= 2, "the requests did not reach several workers"
-    print(f"\n4 gunicorn workers, 100 wrong passwords for one account from one client (16 at a "
-          f"time): {codes.count(401)} checked (401), {codes.count(429)} refused (429), answered "
-          f"by {len(workers)} workers in {seconds:.2f} s; the right password from that client "
-          f"429, from another 200; 200 malformed headers 401 and nothing counted")
+    print(
+        f"\n4 gunicorn workers, 100 wrong passwords for one account from one client (16 at a "
+        f"time): {codes.count(401)} checked (401), {codes.count(429)} refused (429), answered "
+        f"by {len(workers)} workers in {seconds:.2f} s; the right password from that client "
+        f"429, from another 200; 200 malformed headers 401 and nothing counted"
+    )

@@ -3,6 +3,7 @@ endpoint and grouping of the Survival tab, and every grouping of the Trajectorie
 callbacks' figures and tables hold what the command line prints for the same request (all
 patients), on the demo and on the CDISC pilot. Both read the analysis engine; this test keeps
 them from drifting apart."""
+
 from __future__ import annotations
 
 import contextlib
@@ -17,11 +18,12 @@ from app import create_app
 from components import ids
 from components.state.filters import FILTER_INPUTS
 from components.views import survival, trajectories
-from conftest import DEMO, page_components
 from trial.analysis.cohort import NO_GROUP, group_options, survival_group_options
 from trial.analysis.survival import endpoint_choices, endpoint_for
 from trial.cli import main as cli_main
 from trial.loader import load_trial
+
+from conftest import DEMO, page_components
 
 
 def cli_summary(path, by: str | None) -> dict:
@@ -47,13 +49,19 @@ def study(request):
 
 def curves(fig) -> dict[str, list[float]]:
     """Step-curve y values by group (the legend reads "<group> (n = ...)")."""
-    return {html.unescape(t.name.rsplit(" (n = ", 1)[0]): list(t.y) for t in fig.data
-            if t.mode == "lines" and t.line.shape == "hv" and t.hovertext is not None}
+    return {
+        html.unescape(t.name.rsplit(" (n = ", 1)[0]): list(t.y)
+        for t in fig.data
+        if t.mode == "lines" and t.line.shape == "hv" and t.hovertext is not None
+    }
 
 
 def risk_numbers(fig) -> dict[tuple[str, str], list[int]]:
-    return {tuple(html.unescape(t.name).rsplit(": ", 1)): [int(v) for v in t.text]
-            for t in fig.data if t.mode == "text"}
+    return {
+        tuple(html.unescape(t.name).rsplit(": ", 1)): [int(v) for v in t.text]
+        for t in fig.data
+        if t.mode == "text"
+    }
 
 
 ROW_KEYS = {"At risk": "at_risk", "Deaths": "competing", "Censored": "censored"}
@@ -73,16 +81,22 @@ def test_survival_tab_equals_the_command_line(study):
         for key in endpoint_choices(trial):
             unit = "days" if key.startswith("tte:") else "months"
             with app.server.test_request_context():
-                fig, *_ = survival.update_survival(ids.TAB_SURVIVAL, key, "day0", group, unit,
-                                                   True, *values)
+                fig, *_ = survival.update_survival(
+                    ids.TAB_SURVIVAL, key, "day0", group, unit, True, *values
+                )
             data = json_endpoint(summary, trial, key)
             groups = {g["group"]: g for g in data["groups"]}
             shown = curves(fig)
-            assert set(shown) == {"All" if g == "All" else g for g, v in groups.items()
-                                  if v["estimable"]}, (key, group)
+            assert set(shown) == {
+                "All" if g == "All" else g for g, v in groups.items() if v["estimable"]
+            }, (key, group)
             for g, ys in shown.items():
-                np.testing.assert_allclose(ys, [r["estimate"] for r in groups[g]["table"]],
-                                           rtol=1e-12, err_msg=f"{key} {group} {g}")
+                np.testing.assert_allclose(
+                    ys,
+                    [r["estimate"] for r in groups[g]["table"]],
+                    rtol=1e-12,
+                    err_msg=f"{key} {group} {g}",
+                )
             ep = endpoint_for(trial, key)
             for (g, row), numbers in risk_numbers(fig).items():
                 column = dict(ep.risk_rows)
@@ -105,12 +119,23 @@ def test_trajectories_tab_equals_the_command_line(study):
         for code in codes:
             with app.server.test_request_context():
                 fig, rows, _ = trajectories.update_trajectories(
-                    ids.TAB_TRAJECTORIES, code, group, "mean_sd", "value", "paired_t", False,
-                    *values, [])
+                    ids.TAB_TRAJECTORIES,
+                    code,
+                    group,
+                    "mean_sd",
+                    "value",
+                    "paired_t",
+                    False,
+                    *values,
+                    [],
+                )
             m = summary["measures"][code]
             visits = m["groups"] if group != NO_GROUP else {"All": m["visits"]}
-            want = {(g, v["month"]): (v["n"], v["mean"], v["p_vs_baseline"])
-                    for g, vs in visits.items() for v in vs}
+            want = {
+                (g, v["month"]): (v["n"], v["mean"], v["p_vs_baseline"])
+                for g, vs in visits.items()
+                for v in vs
+            }
             got = {(r["group"], r["month"]): r for r in rows}
             assert set(got) == set(want), (code, group)
             for k, (n, mean, p) in want.items():
@@ -118,8 +143,11 @@ def test_trajectories_tab_equals_the_command_line(study):
                 assert got[k]["estimate"] == (None if mean is None else float(f"{mean:.3g}"))
                 assert got[k]["p_vs_baseline"] == (None if p is None else float(f"{p:.4g}"))
             # the plotted means are the JSON's to full precision
-            lines = {html.unescape(t.name): t for t in fig.data if t.mode == "lines+markers"
-                     and t.type == "scatter"}
+            lines = {
+                html.unescape(t.name): t
+                for t in fig.data
+                if t.mode == "lines+markers" and t.type == "scatter"
+            }
             for g, vs in visits.items():
                 means = [v["mean"] for v in vs if v["n"] > 0]
                 np.testing.assert_allclose(list(lines[g].y), means, rtol=1e-12)
@@ -140,13 +168,13 @@ def effects_summary(study):
 
 def test_hazard_ratios_on_screen_equal_the_command_line(study, effects_summary):
     from components.figures.hazard import hr_text, p_value
+
     path, trial, app, values = study
     by, summary = effects_summary
     for key in endpoint_choices(trial):
         unit = "days" if key.startswith("tte:") else "months"
         with app.server.test_request_context():
-            out = survival.update_survival(ids.TAB_SURVIVAL, key, "day0", by, unit, True,
-                                           *values)
+            out = survival.update_survival(ids.TAB_SURVIVAL, key, "day0", by, unit, True, *values)
         data = json_endpoint(summary, trial, key)
         shown = html.unescape(str(out[8]))
         hz = data["hazard_ratios"]
@@ -168,19 +196,33 @@ def test_model_means_on_screen_equal_the_command_line(study, effects_summary):
     for scale in ("value", "change"):
         with app.server.test_request_context():
             fig, rows, _ = trajectories.update_trajectories(
-                ids.TAB_TRAJECTORIES, code, by, "model", scale, "paired_t", False, *values,
-                [], "holm")
+                ids.TAB_TRAJECTORIES,
+                code,
+                by,
+                "model",
+                scale,
+                "paired_t",
+                False,
+                *values,
+                [],
+                "holm",
+            )
         model = summary["measures"][code]["model"][scale]
         assert model["groups"], (code, scale)
-        lines = {html.unescape(t.name): t for t in fig.data if t.mode == "lines+markers"
-                 and t.type == "scatter"}
+        lines = {
+            html.unescape(t.name): t
+            for t in fig.data
+            if t.mode == "lines+markers" and t.type == "scatter"
+        }
         got = {(r["group"], r["month"]): r for r in rows}
         for g, visits in model["groups"].items():
             want = {v["visit"]: v["estimate"] for v in visits}
-            drawn = dict(zip(lines[g].x, lines[g].y))   # x: visit (+ the group's dodge)
-            np.testing.assert_allclose(sorted(v for v in drawn.values() if v is not None
-                                              and np.isfinite(v)),
-                                       sorted(want.values()), rtol=1e-12)
+            drawn = dict(zip(lines[g].x, lines[g].y))  # x: visit (+ the group's dodge)
+            np.testing.assert_allclose(
+                sorted(v for v in drawn.values() if v is not None and np.isfinite(v)),
+                sorted(want.values()),
+                rtol=1e-12,
+            )
             for month, est in want.items():
                 assert got[(g, month)]["estimate"] == float(f"{est:.3g}")
         # the marks: the Holm-adjusted p-values of the command line
@@ -188,12 +230,14 @@ def test_model_means_on_screen_equal_the_command_line(study, effects_summary):
             for v in visits:
                 row = got.get((g, v["month"]))
                 if row and scale == "value":
-                    assert row["p_adjusted"] == (None if v["p_holm"] is None
-                                                 else float(f"{v['p_holm']:.4g}"))
+                    assert row["p_adjusted"] == (
+                        None if v["p_holm"] is None else float(f"{v['p_holm']:.4g}")
+                    )
 
 
 def test_forest_on_screen_equals_the_command_line(study, effects_summary):
     from components.views import effects
+
     path, trial, app, values = study
     by, summary = effects_summary
     forest = summary["effects_by_subgroup"]
@@ -201,14 +245,21 @@ def test_forest_on_screen_equals_the_command_line(study, effects_summary):
     outcome = page_layout[ids.EFFECTS_OUTCOME].value
     subgroups = [s for s in forest["subgroups"]]
     with app.server.test_request_context():
-        fig, *_ = effects.update_effects(ids.TAB_EFFECTS, outcome, subgroups,
-                                           forest["compare"] or "none",
-                                           page_layout[ids.EFFECTS_REFERENCE].value, "rd",
-                                           *values)
+        fig, *_ = effects.update_effects(
+            ids.TAB_EFFECTS,
+            outcome,
+            subgroups,
+            forest["compare"] or "none",
+            page_layout[ids.EFFECTS_REFERENCE].value,
+            "rd",
+            *values,
+        )
     want = forest["outcomes"][outcome]["rows"]
     drawn = sorted(float(x) for t in fig.data if t.name != "rows" for x in t.x)
-    np.testing.assert_allclose(drawn, sorted(r["estimate"] for r in want
-                                             if r["estimable"] and r["estimate"] is not None),
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        drawn,
+        sorted(r["estimate"] for r in want if r["estimable"] and r["estimate"] is not None),
+        rtol=1e-12,
+    )
     hit = [t for t in fig.data if t.name == "rows"][0]
     assert [list(c) for c in hit.customdata] == [[r["subgroup"], r["level"]] for r in want]

@@ -1,5 +1,6 @@
 """Opening a dataset uploaded in a browser: the checks on the files (trial/upload.py), the
 session store (trial/sessions.py) and the whole round trip through the Flask app."""
+
 from __future__ import annotations
 
 import base64
@@ -51,10 +52,15 @@ def messages(err: DataError) -> list[str]:
 
 # --- the files ---------------------------------------------------------------------------------
 
+
 def test_files_of_a_dropped_folder_are_written_flat_and_non_data_set_aside(tmp_path):
     staged = stage_upload(folder_files(DEMO, "trial-demo/"), tmp_path)
-    assert sorted(staged.written) == ["events.csv", "measurements.csv", "patients.csv",
-                                      "study.json"]
+    assert sorted(staged.written) == [
+        "events.csv",
+        "measurements.csv",
+        "patients.csv",
+        "study.json",
+    ]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(staged.written)
     assert (tmp_path / "study.json").read_bytes() == (DEMO / "study.json").read_bytes()
     assert [n for n, _why in staged.ignored] == ["trial-demo/README.md"]
@@ -65,21 +71,36 @@ def test_files_of_a_dropped_folder_are_written_flat_and_non_data_set_aside(tmp_p
 def test_a_zip_is_unpacked_and_its_paths_cannot_escape_the_folder(tmp_path):
     target = tmp_path / "a" / "b" / "upload"
     target.mkdir(parents=True)
-    archive = zipped({"../../outside.csv": b"a,b\n1,2\n", "study/adsl.csv": b"x\n1\n",
-                      "__MACOSX/._adsl.csv": b"junk", "inner.zip": b"PK"})
+    archive = zipped(
+        {
+            "../../outside.csv": b"a,b\n1,2\n",
+            "study/adsl.csv": b"x\n1\n",
+            "__MACOSX/._adsl.csv": b"junk",
+            "inner.zip": b"PK",
+        }
+    )
     staged = stage_upload([("study.zip", archive)], target)
     assert sorted(staged.written) == ["adsl.csv", "outside.csv"]
     assert (target / "outside.csv").read_bytes() == b"a,b\n1,2\n"
     assert [p.name for p in tmp_path.rglob("outside.csv")] == ["outside.csv"]
-    assert sorted(n for n, _ in staged.ignored) == ["study.zip/__MACOSX/._adsl.csv",
-                                                   "study.zip/inner.zip"]
+    assert sorted(n for n, _ in staged.ignored) == [
+        "study.zip/__MACOSX/._adsl.csv",
+        "study.zip/inner.zip",
+    ]
     assert staged.display_name == "study.zip"
 
 
 def test_every_unusable_file_is_named_at_once(tmp_path):
     with pytest.raises(DataError) as caught:
-        stage_upload([("a/patients.csv", b"x"), ("b/patients.csv", b"y"),
-                      ("bad;name.csv", b"z"), ("broken.zip", b"not a zip")], tmp_path)
+        stage_upload(
+            [
+                ("a/patients.csv", b"x"),
+                ("b/patients.csv", b"y"),
+                ("bad;name.csv", b"z"),
+                ("broken.zip", b"not a zip"),
+            ],
+            tmp_path,
+        )
     found = messages(caught.value)
     assert len(found) == 3
     assert any(m.startswith("b/patients.csv: a second file named patients.csv") for m in found)
@@ -113,6 +134,7 @@ def test_a_zip_declaring_too_many_entries_is_refused_before_its_directory_is_rea
 
 def test_compressed_files_are_bounded_by_what_they_expand_to(tmp_path):
     import pandas as pd
+
     frame = pd.DataFrame({"USUBJID": ["0" * 50] * 100_000})
     target = tmp_path / "up"
     target.mkdir()
@@ -120,14 +142,18 @@ def test_compressed_files_are_bounded_by_what_they_expand_to(tmp_path):
     frame.to_parquet(source)
     assert source.stat().st_size < 100_000  # compresses to almost nothing
     with pytest.raises(DataError) as caught:
-        stage_upload([("adsl.parquet", source.read_bytes())], target,
-                     UploadLimits(max_unpacked_bytes=500_000))
+        stage_upload(
+            [("adsl.parquet", source.read_bytes())],
+            target,
+            UploadLimits(max_unpacked_bytes=500_000),
+        )
     assert "expand to about" in messages(caught.value)[0]
 
 
 def test_empty_and_non_data_files_do_not_stop_an_upload(tmp_path):
-    staged = stage_upload([("d/.gitkeep", b""), ("d/notes.txt", b""), ("d/adsl.csv", b"")],
-                          tmp_path)
+    staged = stage_upload(
+        [("d/.gitkeep", b""), ("d/notes.txt", b""), ("d/adsl.csv", b"")], tmp_path
+    )
     assert staged.written == ["adsl.csv"] and len(staged.ignored) == 2
 
 
@@ -142,6 +168,7 @@ def test_files_are_private_to_the_server_user(tmp_path, clock):
 
 def test_a_shared_upload_folder_must_be_private(tmp_path, clock):
     from trial.private import UnsafeFolder
+
     loose = tmp_path / "loose"
     loose.mkdir(mode=0o755)
     loose.chmod(0o755)
@@ -155,6 +182,7 @@ def test_a_shared_upload_folder_must_be_private(tmp_path, clock):
 
 
 # --- the session store -------------------------------------------------------------------------
+
 
 class Clock:
     def __init__(self):
@@ -270,6 +298,7 @@ def test_folders_of_dashboards_that_died_are_removed(tmp_path):
     import subprocess
 
     from trial.sessions import PID_FILE, TEMP_PREFIX, remove_abandoned
+
     gone = subprocess.Popen(["true"])
     gone.wait()
     dead, alive = tmp_path / f"{TEMP_PREFIX}dead", tmp_path / f"{TEMP_PREFIX}alive"
@@ -284,17 +313,21 @@ def test_many_requests_at_once_load_a_session_once(tmp_path, clock):
     import threading
 
     from trial.loader import load_trial
+
     token, _, _ = make_store(tmp_path, clock).create(folder_files(DEMO), owner="ana")
     loads = []
 
     def counting_load(path):
         loads.append(path)
         return load_trial(path)
-    other = SessionStore(tmp_path, SessionSettings(ttl_seconds=600), clock=clock,
-                         load=counting_load)
+
+    other = SessionStore(
+        tmp_path, SessionSettings(ttl_seconds=600), clock=clock, load=counting_load
+    )
     found = []
-    threads = [threading.Thread(target=lambda: found.append(other.get(token, "ana")))
-               for _ in range(8)]
+    threads = [
+        threading.Thread(target=lambda: found.append(other.get(token, "ana"))) for _ in range(8)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -304,22 +337,33 @@ def test_many_requests_at_once_load_a_session_once(tmp_path, clock):
 
 # --- through the app ---------------------------------------------------------------------------
 
+
 def callback_request(outputs, inputs, state=()):
     def spec(pairs, with_value):
-        return [{"id": i, "property": p, **({"value": v} if with_value else {})}
-                for i, p, *v in pairs for v in [v[0] if v else None]]
+        return [
+            {"id": i, "property": p, **({"value": v} if with_value else {})}
+            for i, p, *v in pairs
+            for v in [v[0] if v else None]
+        ]
+
     output = ".." + "...".join(f"{i}.{p}" for i, p in outputs) + ".."
-    return {"output": output if len(outputs) > 1 else f"{outputs[0][0]}.{outputs[0][1]}",
-            "outputs": spec(outputs, False) if len(outputs) > 1 else spec(outputs, False)[0],
-            "inputs": spec(inputs, True), "state": spec(state, True),
-            "changedPropIds": [f"{inputs[0][0]}.{inputs[0][1]}"]}
+    return {
+        "output": output if len(outputs) > 1 else f"{outputs[0][0]}.{outputs[0][1]}",
+        "outputs": spec(outputs, False) if len(outputs) > 1 else spec(outputs, False)[0],
+        "inputs": spec(inputs, True),
+        "state": spec(state, True),
+        "changedPropIds": [f"{inputs[0][0]}.{inputs[0][1]}"],
+    }
 
 
 def post_upload(client, files: list[tuple[str, bytes]], header: bool = True):
     """What assets/upload.js sends: one multipart request, a folder path in each name."""
-    return client.post(UPLOAD_ROUTE, data={"files": [(io.BytesIO(b), n) for n, b in files]},
-                       content_type="multipart/form-data",
-                       headers={UPLOAD_HEADER: "1"} if header else {})
+    return client.post(
+        UPLOAD_ROUTE,
+        data={"files": [(io.BytesIO(b), n) for n, b in files]},
+        content_type="multipart/form-data",
+        headers={UPLOAD_HEADER: "1"} if header else {},
+    )
 
 
 @pytest.fixture
@@ -399,20 +443,27 @@ def test_each_browser_gets_a_private_id_on_its_first_page(served):
     assert security.BROWSER_COOKIE in cookies_set(fresh.get("/"))  # not a valid id: replaced
 
 
-def test_signed_in_users_own_their_uploads_in_any_browser(demo_trial, monkeypatch, tmp_path,
-                                                          other_trial):
+def test_signed_in_users_own_their_uploads_in_any_browser(
+    demo_trial, monkeypatch, tmp_path, other_trial
+):
     users = tmp_path / "users"
     users.write_text(f"alice:{generate_password_hash('a long password', 'pbkdf2:sha256:1000')}\n")
-    for name, value in {"TRIAL_AUTH": "basic", "TRIAL_USERS_FILE": str(users),
-                        "TRIAL_THROTTLE_STORE": str(tmp_path / "throttle" / "counts.sqlite3"),
-                        "TRIAL_UPLOAD_DIR": str(tmp_path / "up")}.items():
+    for name, value in {
+        "TRIAL_AUTH": "basic",
+        "TRIAL_USERS_FILE": str(users),
+        "TRIAL_THROTTLE_STORE": str(tmp_path / "throttle" / "counts.sqlite3"),
+        "TRIAL_UPLOAD_DIR": str(tmp_path / "up"),
+    }.items():
         monkeypatch.setenv(name, value)
     app = create_app(demo_trial)
     alice = {"Authorization": "Basic " + base64.b64encode(b"alice:a long password").decode()}
     laptop, phone = app.server.test_client(), app.server.test_client()
-    r = laptop.post(UPLOAD_ROUTE, headers={**alice, UPLOAD_HEADER: "1"},
-                    data={"files": [(io.BytesIO(b), n) for n, b in other_trial]},
-                    content_type="multipart/form-data")
+    r = laptop.post(
+        UPLOAD_ROUTE,
+        headers={**alice, UPLOAD_HEADER: "1"},
+        data={"files": [(io.BytesIO(b), n) for n, b in other_trial]},
+        content_type="multipart/form-data",
+    )
     assert r.get_json()["opened"] is True and security.BROWSER_COOKIE not in cookies_set(r)
     phone.set_cookie(SESSION_COOKIE, laptop.get_cookie(SESSION_COOKIE).value)
     page = phone.get("/_dash-layout", headers=alice).get_data(as_text=True)
@@ -426,8 +477,9 @@ def test_closing_returns_to_the_default_data_and_deletes_the_files(served, other
     assert len(sessions_on_disk(root)) == 1
     body = callback_request([(ids.UPLOAD_RELOAD, "href")], [(ids.UPLOAD_CLOSE, "n_clicks", 1)])
     # A second output on the same property: Dash keys it with a hash.
-    body["output"] = next(k for k in served.callback_map
-                          if k.startswith(f"{ids.UPLOAD_RELOAD}.href@"))
+    body["output"] = next(
+        k for k in served.callback_map if k.startswith(f"{ids.UPLOAD_RELOAD}.href@")
+    )
     r = client.post("/_dash-update-component", json=body)
     assert r.status_code == 200 and f"{SESSION_COOKIE}=;" in r.headers["Set-Cookie"]
     assert sessions_on_disk(root) == []
@@ -436,8 +488,9 @@ def test_closing_returns_to_the_default_data_and_deletes_the_files(served, other
 
 def test_a_refused_upload_lists_the_findings_and_changes_nothing(served, other_trial):
     client = served.server.test_client()
-    broken = [(n, b.replace(b"MCR", b"MXR", 1) if n.endswith("events.csv") else b)
-              for n, b in other_trial]
+    broken = [
+        (n, b.replace(b"MCR", b"MXR", 1) if n.endswith("events.csv") else b) for n, b in other_trial
+    ]
     r = post_upload(client, broken)
     assert r.status_code == 200 and SESSION_COOKIE not in cookies_set(r)
     answer = r.get_json()
@@ -457,15 +510,24 @@ def test_a_gone_session_is_said_on_the_page_and_in_callbacks(served, other_trial
     assert f"{SESSION_COOKIE}=;" in r.headers["Set-Cookie"]
     client.set_cookie(SESSION_COOKIE, token)  # e.g. a second tab that had not reloaded
     shown = page_components(served)
-    r = client.post("/_dash-update-component", json=callback_request(
-        [(ids.SELECTED_COUNT, "children")],
-        [(i.component_id, i.component_property, getattr(shown[i.component_id], i.component_property))
-         for i in FILTER_INPUTS]))
+    r = client.post(
+        "/_dash-update-component",
+        json=callback_request(
+            [(ids.SELECTED_COUNT, "children")],
+            [
+                (
+                    i.component_id,
+                    i.component_property,
+                    getattr(shown[i.component_id], i.component_property),
+                )
+                for i in FILTER_INPUTS
+            ],
+        ),
+    )
     assert "no longer open in this browser" in json.dumps(r.get_json())
 
 
-def test_the_session_cookie_is_secure_behind_https(demo_trial, monkeypatch, tmp_path,
-                                                   other_trial):
+def test_the_session_cookie_is_secure_behind_https(demo_trial, monkeypatch, tmp_path, other_trial):
     monkeypatch.setenv("TRIAL_HSTS", "1")
     monkeypatch.setenv("TRIAL_UPLOAD_DIR", str(tmp_path / "up"))
     r = post_upload(create_app(demo_trial).server.test_client(), other_trial)
@@ -475,6 +537,7 @@ def test_the_session_cookie_is_secure_behind_https(demo_trial, monkeypatch, tmp_
 
 def page_key(client) -> str:
     """The key of the dataset of the page this client would get (ids.PAGE_DATASET)."""
+
     def find(node):
         if isinstance(node, dict):
             props = node.get("props") or {}
@@ -484,14 +547,23 @@ def page_key(client) -> str:
         if isinstance(node, list):
             return next((k for k in map(find, node) if k), None)
         return None
+
     return find(client.get("/_dash-layout").get_json())
 
 
 def count_request(app, page: str | None) -> dict:
     shown = page_components(app)
-    body = callback_request([(ids.SELECTED_COUNT, "children")],
-                            [(i.component_id, i.component_property, getattr(shown[i.component_id], i.component_property))
-                             for i in FILTER_INPUTS])
+    body = callback_request(
+        [(ids.SELECTED_COUNT, "children")],
+        [
+            (
+                i.component_id,
+                i.component_property,
+                getattr(shown[i.component_id], i.component_property),
+            )
+            for i in FILTER_INPUTS
+        ],
+    )
     if page is not None:
         body["trialDataset"] = page
     return body
@@ -506,8 +578,10 @@ def test_a_page_never_computes_on_another_dataset_than_its_own(served, other_tri
     assert default_key == "app" and uploaded_key not in ("app", None)
 
     def count(page):
-        return json.dumps(tab.post("/_dash-update-component",
-                                   json=count_request(served, page)).get_json())
+        return json.dumps(
+            tab.post("/_dash-update-component", json=count_request(served, page)).get_json()
+        )
+
     theirs = f" of {len(valid_tables()['patients'])} "
     assert theirs in count(uploaded_key)
     assert "no longer open in this browser" in count(default_key)  # tab A, after B's upload
@@ -528,8 +602,7 @@ def test_uploads_can_be_switched_off(demo_trial, monkeypatch, other_trial):
     assert r.status_code in (404, 405) and SESSION_COOKIE not in cookies_set(r)  # no such route
 
 
-def test_only_the_upload_route_takes_large_requests(demo_trial, monkeypatch, other_trial,
-                                                     tmp_path):
+def test_only_the_upload_route_takes_large_requests(demo_trial, monkeypatch, other_trial, tmp_path):
     monkeypatch.setenv("TRIAL_MAX_UPLOAD_MB", "0.5")
     monkeypatch.setenv("TRIAL_UPLOAD_DIR", str(tmp_path / "up"))
     app = create_app(demo_trial)
@@ -537,8 +610,9 @@ def test_only_the_upload_route_takes_large_requests(demo_trial, monkeypatch, oth
     client = app.server.test_client()
     r = post_upload(client, other_trial + [("big.csv", b"x" * 600_000)])
     assert r.status_code == 413
-    assert r.get_data(as_text=True) == ("The request is too large: the limit is 0.5 MB. "
-                                        "Nothing was processed.\n")
+    assert r.get_data(as_text=True) == (
+        "The request is too large: the limit is 0.5 MB. Nothing was processed.\n"
+    )
     assert post_upload(client, other_trial).get_json()["opened"] is True
 
 
@@ -548,13 +622,27 @@ def test_a_cross_site_form_cannot_upload(served, other_trial):
 
 
 def test_the_dialog_shows_findings_or_reloads():
-    status, href = result_view({"opened": False, "problems": 60, "errors": 58, "findings": [
-        {"level": "error", "file": "adsl.xpt", "message": "missing", "column": "USUBJID"}]})
+    status, href = result_view(
+        {
+            "opened": False,
+            "problems": 60,
+            "errors": 58,
+            "findings": [
+                {"level": "error", "file": "adsl.xpt", "message": "missing", "column": "USUBJID"}
+            ],
+        }
+    )
     text = json.dumps(status.to_plotly_json(), default=str)
     assert "58 errors must be fixed first (and 2 warnings, to know about)" in text
     assert "adsl.xpt" in text and "and 59 more" in text
-    status, href = result_view({"opened": True, "name": "pilot", "subjects": 254,
-                                "ignored": [["pilot/define.xml", "not a data file"]]})
+    status, href = result_view(
+        {
+            "opened": True,
+            "name": "pilot",
+            "subjects": 254,
+            "ignored": [["pilot/define.xml", "not a data file"]],
+        }
+    )
     text = json.dumps(status.to_plotly_json(), default=str)
     assert href == "/" and "pilot" in text and "254 subjects" in text and "define.xml" in text
     status, _ = result_view({"opened": False, "error": "The request is too large"})
@@ -572,8 +660,7 @@ def test_expired_sessions_go_without_their_owner_coming_back(served, other_trial
     assert not folder.exists()
 
 
-def test_uploads_are_audited_without_file_contents(demo_trial, monkeypatch, tmp_path,
-                                                   other_trial):
+def test_uploads_are_audited_without_file_contents(demo_trial, monkeypatch, tmp_path, other_trial):
     log = tmp_path / "audit.jsonl"
     monkeypatch.setenv("TRIAL_AUDIT_LOG", str(log))
     monkeypatch.setenv("TRIAL_UPLOAD_DIR", str(tmp_path / "up"))
@@ -597,11 +684,17 @@ def test_the_temporary_folder_goes_when_the_app_stops(tmp_path):
     import urllib.request
 
     from conftest import ROOT, free_port
+
     port = free_port()
     env = {**os.environ, "TMPDIR": str(tmp_path)}
     env.pop("TRIAL_UPLOAD_DIR", None)
-    server = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT,
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "app.py", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         for _ in range(120):
             try:

@@ -1,6 +1,7 @@
 """CDISC ADaM folders (trial/adam.py) on the public CDISC pilot data (../shared/data), and
 `check` on deliberately broken copies. Every test here skips, saying why, where ../shared is absent
 (the `shared_data` fixture)."""
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,9 @@ def _read(path):
 
 def _write(df, meta, path, name):
     labels = [meta.column_names_to_labels.get(c, "") for c in df.columns]
-    pyreadstat.write_xport(df, str(path), table_name=name, column_labels=labels,
-                           file_format_version=5)
+    pyreadstat.write_xport(
+        df, str(path), table_name=name, column_labels=labels, file_format_version=5
+    )
 
 
 @pytest.fixture(scope="module")
@@ -73,13 +75,17 @@ def errors(findings):
 
 # --- the pilot study, as shipped ------------------------------------------------------------------
 
+
 def test_pilot_is_detected_and_loads_without_errors(pilot_dir, pilot):
     assert is_adam_folder(pilot_dir)
     assert not errors(pilot.findings)
     assert len(pilot.patients) == 254
     assert pilot.patients["center"].nunique() == 17
     assert pilot.patients["arm"].value_counts().to_dict() == {
-        "Placebo": 86, "Xanomeline Low Dose": 84, "Xanomeline High Dose": 84}
+        "Placebo": 86,
+        "Xanomeline Low Dose": 84,
+        "Xanomeline High Dose": 84,
+    }
     assert pilot.study.source_format == "adam" and pilot.study.primary_group == "arm"
     # efficacy analyses by planned arm, safety analyses by actual treatment (the same here)
     assert pilot.study.column_label("arm") == "Arm"
@@ -92,8 +98,11 @@ def test_pilot_is_detected_and_loads_without_errors(pilot_dir, pilot):
 
 def test_pilot_measures_units_reference_ranges_and_visits(pilot):
     study = pilot.study
-    for code, label, unit in (("CREAT", "Creatinine", "umol/L"), ("ALB", "Albumin", "g/L"),
-                              ("BUN", "Blood Urea Nitrogen", "mmol/L")):
+    for code, label, unit in (
+        ("CREAT", "Creatinine", "umol/L"),
+        ("ALB", "Albumin", "g/L"),
+        ("BUN", "Blood Urea Nitrogen", "mmol/L"),
+    ):
         m = study.measure(code)
         assert (m.label, m.unit) == (label, unit)
         assert m.ref_low is not None and m.ref_high is not None and m.ref_low < m.ref_high
@@ -114,8 +123,9 @@ def test_key_measures_default_to_the_safety_labs_unless_configured(pilot_dir, pi
     configured = load_adam(pilot_dir, config={"parameters_first": ["SODIUM", "K"]})
     assert configured.key_measure_codes == ["SODIUM", "K"]
     # None of the safety labs in the data: the first five measures.
-    vitals = load_adam(pilot_dir, config={"parameters": ["SODIUM", "WEIGHT", "TEMP", "PULSE",
-                                                         "SYSBP", "DIABP"]})
+    vitals = load_adam(
+        pilot_dir, config={"parameters": ["SODIUM", "WEIGHT", "TEMP", "PULSE", "SYSBP", "DIABP"]}
+    )
     assert not any(m.key for m in vitals.study.measures)
     assert vitals.key_measure_codes == vitals.measure_codes[:5]
 
@@ -135,10 +145,14 @@ def test_pilot_excluded_records_are_counted_not_silently_dropped(pilot_dir, pilo
     assert "unscheduled visits (AVISITN missing)" in text
     assert "AVISITN 99 'End of Treatment'" in text
     # every ADLBC record is either plotted or counted in a warning
-    counted = sum(int(f.message.split(" ")[0].replace(",", "")) for f in notes
-                  if f.rule == "excluded_records")
-    plotted = int(pilot.measurements["measure"].isin(
-        [m.code for m in pilot.study.measures if m.category == "ADLBC"]).sum())
+    counted = sum(
+        int(f.message.split(" ")[0].replace(",", "")) for f in notes if f.rule == "excluded_records"
+    )
+    plotted = int(
+        pilot.measurements["measure"]
+        .isin([m.code for m in pilot.study.measures if m.category == "ADLBC"])
+        .sum()
+    )
     assert plotted + counted == len(lb)
 
 
@@ -158,10 +172,14 @@ def test_pilot_time_to_first_dermatologic_event_matches_reference(pilot):
     frame = sv.tte_endpoint(pilot.patients, tte, "TTDE")
     med = sv.km_median(frame, "time", "event", "arm").set_index("group")
     assert pd.isna(med.at["Placebo", "median"])
-    assert sv.format_median(*med.loc["Xanomeline High Dose", ["median", "lower", "upper"]]) \
+    assert (
+        sv.format_median(*med.loc["Xanomeline High Dose", ["median", "lower", "upper"]])
         == "36 (23–46)"
-    assert sv.format_median(*med.loc["Xanomeline Low Dose", ["median", "lower", "upper"]]) \
+    )
+    assert (
+        sv.format_median(*med.loc["Xanomeline Low Dose", ["median", "lower", "upper"]])
         == "33 (27–48)"
+    )
     assert sv.format_time(med.at["Placebo", "median"]) == "NR"
     test = sv.logrank(frame, "time", "event", "arm")
     assert round(test["chi2"], 1) == 60.3 and test["df"] == 2
@@ -171,7 +189,10 @@ def test_pilot_adverse_events_and_deaths(pilot):
     ev = pilot.events
     assert (ev["event"] == "adverse_event").sum() == 1191 - 11  # 11 without a start day
     assert set(ev.loc[ev["event"] == "death", "patient_id"]) == {
-        "01-701-1211", "01-704-1445", "01-710-1083"}
+        "01-701-1211",
+        "01-704-1445",
+        "01-710-1083",
+    }
     assert pilot.patients["death"].sum() == 3
     assert (pilot.patients["last_followup_day"] >= 0).all()
     assert any(f.rule == "death_day" for f in pilot.warnings)
@@ -187,18 +208,20 @@ def test_adlbc_alone_with_adsl_loads_its_scheduled_records(pilot_dir, tmp_path):
 
 def test_trajectories_by_arm_and_by_site_and_arm(pilot):
     from trial.analysis.cohort import group_options
+
     groups = group_options(pilot)
     assert "response" not in groups and "center+response" not in groups
     assert groups["center"] == "Site" and groups["arm"] == "Arm"
     assert groups["center+arm"] == "Site × Arm"
     fig, rows, _ = trajectory_view_of(pilot, None, "CREAT", "arm")
-    assert {r["group"] for r in rows} == {"Placebo", "Xanomeline Low Dose",
-                                         "Xanomeline High Dose"}
+    assert {r["group"] for r in rows} == {"Placebo", "Xanomeline Low Dose", "Xanomeline High Dose"}
     assert {r["visit"] for r in rows} >= {"Baseline", "Week 2", "Week 26"}
     # the efficacy analysis: ITT population, by planned arm
     assert fig.layout.title.text == "Creatinine by Planned treatment (TRT01P)"
-    assert "Intent-to-treat population, n = 254, by planned treatment (TRT01P)" in \
-        fig.layout.title.subtitle.text
+    assert (
+        "Intent-to-treat population, n = 254, by planned treatment (TRT01P)"
+        in fig.layout.title.subtitle.text
+    )
     fig, rows, _ = trajectory_view_of(pilot, None, "ALB", "center+arm")
     assert {r["panel"] for r in rows} == set(pilot.centers)
     assert "Weeks since first dose" in json.dumps(fig.layout.to_plotly_json())
@@ -207,6 +230,7 @@ def test_trajectories_by_arm_and_by_site_and_arm(pilot):
 def test_cards_and_filters_without_response_information(pilot):
     from components.state.filters import filter_choices
     from components.views.cards import card_specs
+
     cards = {c["title"]: c["value"] for c in card_specs(pilot.patients, 254, pilot)}
     assert cards["Subjects"] == "254" and cards["Sites"] == "17" and cards["Deaths"] == "3"
     assert cards["Placebo"] == "86"
@@ -220,11 +244,22 @@ def test_configuration_orders_parameters_and_picks_groups(pilot_dir, tmp_path):
     for name in ("adsl.xpt", "adtte.xpt"):
         shutil.copy(pilot_dir / name, tmp_path / name)
     lb, meta = _read(pilot_dir / "adlbc.xpt")
-    _write(lb.loc[lb["PARAMCD"].isin(["SODIUM", "CREAT", "ALB", "BUN"])], meta,
-           tmp_path / "adlbc.xpt", "ADLBC")
-    (tmp_path / "adam.json").write_text(json.dumps({
-        "title": "CDISC pilot", "parameters_first": ["CREAT", "ALB", "BUN"],
-        "groups": ["AGEGR1"], "visits": [0, 4, 8, 24]}))
+    _write(
+        lb.loc[lb["PARAMCD"].isin(["SODIUM", "CREAT", "ALB", "BUN"])],
+        meta,
+        tmp_path / "adlbc.xpt",
+        "ADLBC",
+    )
+    (tmp_path / "adam.json").write_text(
+        json.dumps(
+            {
+                "title": "CDISC pilot",
+                "parameters_first": ["CREAT", "ALB", "BUN"],
+                "groups": ["AGEGR1"],
+                "visits": [0, 4, 8, 24],
+            }
+        )
+    )
     trial = load_trial(tmp_path)
     assert trial.study.title == "CDISC pilot"
     assert trial.measure_codes[:3] == ["CREAT", "ALB", "BUN"]
@@ -244,6 +279,7 @@ def test_bad_configuration_is_reported(pilot_dir, tmp_path):
 
 
 # --- check on deliberately broken copies ---------------------------------------------------------
+
 
 def test_mini_copy_is_valid(mini):
     trial = load_trial(mini)
@@ -265,8 +301,13 @@ def test_missing_required_variable(mini):
     lb, meta = _read(mini / "adlbc.xpt")
     _write(lb.drop(columns=["AVAL"]), meta, mini / "adlbc.xpt", "ADLBC")
     found = errors(check_adam(mini))
-    assert any(f.file == "adlbc.xpt" and f.column == "AVAL" and f.rule == "missing_variable"
-               and "required variable AVAL is missing from ADLBC" in f.message for f in found)
+    assert any(
+        f.file == "adlbc.xpt"
+        and f.column == "AVAL"
+        and f.rule == "missing_variable"
+        and "required variable AVAL is missing from ADLBC" in f.message
+        for f in found
+    )
 
 
 def test_subjects_missing_from_adsl(mini):
@@ -275,8 +316,10 @@ def test_subjects_missing_from_adsl(mini):
     _write(ae, meta, mini / "adae.xpt", "ADAE")
     found = [f for f in errors(check_adam(mini)) if f.rule == "unknown_subject"]
     assert len(found) == 1 and found[0].file == "adae.xpt" and found[0].column == "USUBJID"
-    assert "1 subject(s) in ADAE are not in ADSL: 99-999-9999 (2 records: records 1, 2)" \
+    assert (
+        "1 subject(s) in ADAE are not in ADSL: 99-999-9999 (2 records: records 1, 2)"
         in found[0].message
+    )
 
 
 def test_bad_cnsr_values(mini):
@@ -288,8 +331,12 @@ def test_bad_cnsr_values(mini):
     findings = check_adam(mini)
     bad = [f for f in errors(findings) if f.rule == "cnsr"]
     assert len(bad) == 1 and bad[0].file == "adtte.xpt" and bad[0].column == "CNSR"
-    assert "2 record(s) have a CNSR that is not 0 (event) or a positive whole number " \
-           "(censored): records 3, 5" in bad[0].message and bad[0].value == "0.5"
+    assert (
+        "2 record(s) have a CNSR that is not 0 (event) or a positive whole number "
+        "(censored): records 3, 5"
+        in bad[0].message
+        and bad[0].value == "0.5"
+    )
 
 
 def test_unit_mix_within_a_parameter(mini):
@@ -300,8 +347,11 @@ def test_unit_mix_within_a_parameter(mini):
     _write(lb, meta, mini / "adlbc.xpt", "ADLBC")
     found = [f for f in errors(check_adam(mini)) if f.rule == "unit_mix"]
     assert len(found) == 1 and found[0].file == "adlbc.xpt" and found[0].column == "AVALU"
-    assert found[0].value == "CREAT" and "'mg/dL'" in found[0].message \
+    assert (
+        found[0].value == "CREAT"
+        and "'mg/dL'" in found[0].message
         and "'umol/L'" in found[0].message
+    )
 
 
 def test_unit_mix_in_param_text(mini):
@@ -384,6 +434,7 @@ def test_response_variable_from_configuration(mini):
     assert trial.has_response and completed
     assert set(trial.patients.loc[trial.patients["response"] == "MCR", "patient_id"]) == completed
     from trial.analysis.cohort import group_options
+
     assert "response" in group_options(trial)
 
 
@@ -392,8 +443,7 @@ def test_summary_json_has_the_adtte_endpoint(pilot):
     ttde = s["time_to_event"]["TTDE"]
     assert ttde["time_unit"] == "days" and round(ttde["logrank"]["chi2"], 1) == 60.3
     medians = {g["group"]: g["median"]["median"] for g in ttde["groups"]}
-    assert medians == {"Placebo": None, "Xanomeline High Dose": 36.0,
-                       "Xanomeline Low Dose": 33.0}
+    assert medians == {"Placebo": None, "Xanomeline High Dose": 36.0, "Xanomeline Low Dose": 33.0}
 
 
 def test_adtte_endpoint_view_has_no_reconciliation_and_keeps_variable_names(pilot):
@@ -401,15 +451,19 @@ def test_adtte_endpoint_view_has_no_reconciliation_and_keeps_variable_names(pilo
     from components import ids
     from components.state import filters
     from components.views import survival
+
     app = create_app(pilot)
     layout = page_components(app)
     values = [getattr(layout[i.component_id], i.component_property) for i in filters.FILTER_INPUTS]
     with app.server.test_request_context():
         fig, _, _, _, recon, _, origin_style, *_ = survival.update_survival(
-            ids.TAB_SURVIVAL, "tte:TTDE", "day0", "arm", "days", True, *values)
+            ids.TAB_SURVIVAL, "tte:TTDE", "day0", "arm", "days", True, *values
+        )
     assert recon.children is None
     # No relapse data: no relapse time origin, neither now nor on first display.
     assert origin_style == layout[ids.SURV_ORIGIN_CONTROL].style == {"display": "none"}
-    assert "Intent-to-treat population, n = 254, by planned treatment (TRT01P)" in \
-        fig.layout.title.text
+    assert (
+        "Intent-to-treat population, n = 254, by planned treatment (TRT01P)"
+        in fig.layout.title.text
+    )
     assert "by planned treatment (TRT01P)" in fig.layout.title.subtitle.text

@@ -1,6 +1,7 @@
 """The structure the code promises (docs/architecture.md), checked on the source: no import
 cycles (function-level imports count too), the domain package never imports the UI or a web
 framework, and each room of components/ imports only the rooms below it."""
+
 from __future__ import annotations
 
 import ast
@@ -16,10 +17,19 @@ WEB = ("dash", "dash_bootstrap_components", "dash_ag_grid", "flask", "plotly", "
 FORBIDDEN = {
     "trial": ("components", "security", "app", "bench"),
     "security": ("components", "app"),
-    "components.figures": ("components.views", "components.shell", "components.export",
-                           "components.state", "components.context"),
-    "components.state": ("components.views", "components.shell", "components.export",
-                         "components.figures"),
+    "components.figures": (
+        "components.views",
+        "components.shell",
+        "components.export",
+        "components.state",
+        "components.context",
+    ),
+    "components.state": (
+        "components.views",
+        "components.shell",
+        "components.export",
+        "components.figures",
+    ),
     "components.views": ("components.shell",),
     "components.export": ("components.views", "components.shell"),
 }
@@ -54,7 +64,7 @@ def imported(name: str, path: Path, known: set[str]) -> set[str]:
             base = node.module or ""
             if node.level:
                 anchor = package.split(".")
-                anchor = anchor[:len(anchor) - node.level + 1]
+                anchor = anchor[: len(anchor) - node.level + 1]
                 base = ".".join(anchor + ([base] if base else []))
             out.add(base)
             # `from pkg import mod`: an import of the submodule when it is one
@@ -119,14 +129,20 @@ def test_the_cycle_finder_finds_a_cycle():
 
 
 def test_the_domain_never_imports_a_web_framework(graph):
-    bad = {m: sorted(i for i in imps if i.split(".")[0] in WEB)
-           for m, imps in graph.items() if any(in_room(m, r) for r in NO_WEB)}
+    bad = {
+        m: sorted(i for i in imps if i.split(".")[0] in WEB)
+        for m, imps in graph.items()
+        if any(in_room(m, r) for r in NO_WEB)
+    }
     assert {m: i for m, i in bad.items() if i} == {}
 
 
 def test_figure_builders_are_pure_plotly(graph):
-    bad = {m: sorted(i for i in imps if i.split(".")[0] in ("dash", "flask"))
-           for m, imps in graph.items() if any(in_room(m, r) for r in NO_DASH)}
+    bad = {
+        m: sorted(i for i in imps if i.split(".")[0] in ("dash", "flask"))
+        for m, imps in graph.items()
+        if any(in_room(m, r) for r in NO_DASH)
+    }
     assert {m: i for m, i in bad.items() if i} == {}
 
 
@@ -143,7 +159,11 @@ def test_each_room_imports_only_the_rooms_below_it(graph):
 
 def test_private_dash_internals_are_never_used():
     pattern = ("dash._", "._callback_list", "GLOBAL_CALLBACK", "._wait_for(")
-    hits = [f"{p.relative_to(ROOT)}: {needle}"
-            for p in ROOT.rglob("*.py") if ".git" not in p.parts and p.name != Path(__file__).name
-            for needle in pattern if needle in p.read_text(encoding="utf-8")]
+    hits = [
+        f"{p.relative_to(ROOT)}: {needle}"
+        for p in ROOT.rglob("*.py")
+        if ".git" not in p.parts and p.name != Path(__file__).name
+        for needle in pattern
+        if needle in p.read_text(encoding="utf-8")
+    ]
     assert hits == []

@@ -1,5 +1,6 @@
 """The benchmark scripts replay real callback requests: they must keep working as the app
 changes (bench/run.py, bench/load.py are run by hand, not by the tests)."""
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,9 @@ def test_the_benchmark_replays_callback_requests_the_app_answers(demo_trial):
     for cb in callbacks:
         changed = next(iter(states[0]))
         body = request_body(cb, {**values, **states[0]}, f"{changed[0]}.{changed[1]}")
-        r = client.post("/_dash-update-component", data=json.dumps(body),
-                        content_type="application/json")
+        r = client.post(
+            "/_dash-update-component", data=json.dumps(body), content_type="application/json"
+        )
         assert r.status_code in (200, 204), cb["output"]
 
 
@@ -30,6 +32,7 @@ def test_the_export_benchmark_makes_a_deck(monkeypatch):
     from bench.run import export_times
 
     from conftest import DEMO
+
     row = export_times(DEMO, repeats=1)
     assert row["deck_slides"] == 6 and row["deck_bytes"] > 10_000
     assert row["png_job_ms"] > 0 and row["deck_route_ms"] > 0

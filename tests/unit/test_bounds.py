@@ -2,6 +2,7 @@
 parsing (trial/precheck.py, trial/xport.py), strict JSON (trial/jsonfile.py), the Unicode rules
 (trial/text.py), and the upload store's slots and clean-up after killed workers
 (trial/sessions.py)."""
+
 from __future__ import annotations
 
 import json
@@ -15,7 +16,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from factories import write_trial
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -30,12 +30,15 @@ from trial.precheck import Structure, inspect, missing_rows
 from trial.text import identifier_problem, normal, shown
 from trial.xport import read_layout
 
+from factories import write_trial
+
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "data"
 QUICK = Limits(seconds=20, memory_mb=1024)
 
 
 # --- the bounded check ---------------------------------------------------------------------
+
 
 def _sleep_on(file: str, seconds: float, progress: Progress) -> str:
     with progress.working_on(file):
@@ -74,8 +77,7 @@ def test_a_check_beyond_its_memory_is_stopped_and_names_the_file():
     with pytest.raises(DataError) as caught:
         run_bounded(_allocate, (), Limits(seconds=30, memory_mb=256), "trial")
     (finding,) = caught.value.findings
-    assert finding.file == "big.csv" and "more than 256 MB of memory, its limit" in \
-        finding.message
+    assert finding.file == "big.csv" and "more than 256 MB of memory, its limit" in finding.message
 
 
 def test_a_crashing_reader_and_a_defect_are_findings_naming_the_file():
@@ -114,11 +116,13 @@ def test_a_threaded_caller_gets_its_check_from_a_fork_server(demo_trial):
 def test_the_check_command_stops_at_its_time_limit(tmp_path, capsys, monkeypatch):
     import trial.loader
     from trial.cli import main
+
     folder = write_trial(tmp_path / "t")
 
     def slow(path, config=None, limits=None, progress=None):
         with progress.working_on("patients.csv"):
             time.sleep(30)
+
     monkeypatch.setattr(trial.loader, "load_trial", slow)  # the forked check inherits it
     assert main(["check", str(folder), "--max-seconds", "1"]) == 2
     out = capsys.readouterr().out
@@ -127,14 +131,14 @@ def test_the_check_command_stops_at_its_time_limit(tmp_path, capsys, monkeypatch
 
 # --- XPORT layout --------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("version", [5, 8])
 def test_the_xport_layout_finds_every_way_a_file_is_not_whole(version):
     data = adam_xpt(version)["adsl.xpt"]
     whole = read_layout(data)
     assert whole.problem is None and whole.rows_min <= 36 <= whole.rows_max
     assert whole.dataset == "ADSL" and whole.members == ("ADSL",) and whole.variables == 5
-    for cut in (len(data) - 1, len(data) - 80, len(data) // 2 // 80 * 80 + 80,
-                len(data) * 3 // 4):
+    for cut in (len(data) - 1, len(data) - 80, len(data) // 2 // 80 * 80 + 80, len(data) * 3 // 4):
         assert read_layout(data[:cut]).problem, cut
     two = data + adam_xpt(version)["adlbc.xpt"][240:]
     assert read_layout(two).members == ("ADSL", "ADLBC")
@@ -143,10 +147,14 @@ def test_the_xport_layout_finds_every_way_a_file_is_not_whole(version):
 
 def test_pyreadstat_reads_a_cut_xpt_silently_and_the_loader_refuses_it(tmp_path):
     import pyreadstat
+
     data = adam_xpt(5)["adsl.xpt"]
     layout, start = read_layout(data), data.find(b"OBS     HEADER RECORD") - 20 + 80
-    cut = next(c for c in range(len(data) * 3 // 4 // 80 * 80, 0, -80)
-               if (c - start) % layout.record_length)  # on an 80-byte record, mid-observation
+    cut = next(
+        c
+        for c in range(len(data) * 3 // 4 // 80 * 80, 0, -80)
+        if (c - start) % layout.record_length
+    )  # on an 80-byte record, mid-observation
     (tmp_path / "adsl.xpt").write_bytes(data[:cut])
     rows = len(pyreadstat.read_xport(str(tmp_path / "adsl.xpt"))[0])
     assert rows < 36  # read without a word
@@ -161,8 +169,9 @@ def test_a_v5_xpt_cut_where_an_observation_and_a_record_end_cannot_be_told(tmp_p
     count of observations."""
     data = adam_xpt(5)["adsl.xpt"]
     layout, start = read_layout(data), data.find(b"OBS     HEADER RECORD") - 20 + 80
-    cut = next(c for c in range(start + 80, len(data), 80) if (c - start) %
-               layout.record_length == 0)
+    cut = next(
+        c for c in range(start + 80, len(data), 80) if (c - start) % layout.record_length == 0
+    )
     assert read_layout(data[:cut]).problem is None
 
 
@@ -173,6 +182,7 @@ def test_the_pilot_xpt_files_are_whole(shared_data):
 
 
 # --- checks before parsing -----------------------------------------------------------------
+
 
 def test_csv_columns_are_counted_with_their_quotes():
     header = b'"a,b",' + b",".join(b"c%d" % i for i in range(4)) + b"\n1,2,3,4,5\n"
@@ -185,33 +195,43 @@ def test_cells_count_rows_times_columns():
     data = b"a,b,c\n" + b"1,2,3\n" * 100
     assert inspect(Path("x.csv"), data, Limits(cells=300)).refused is False
     assert "cells (100 lines × 3 columns): 300" not in str(
-        inspect(Path("x.csv"), data, Limits(cells=300)).findings)
-    assert "cells (100 lines × 3 columns)" in inspect(Path("x.csv"), data,
-                                                      Limits(cells=299)).findings[0].message
+        inspect(Path("x.csv"), data, Limits(cells=300)).findings
+    )
+    assert (
+        "cells (100 lines × 3 columns)"
+        in inspect(Path("x.csv"), data, Limits(cells=299)).findings[0].message
+    )
 
 
 def test_rows_read_are_compared_with_the_rows_stated():
     assert missing_rows("a.xpt", Structure(rows=(36, 36)), 36) == []
     (lost,) = missing_rows("a.xpt", Structure(rows=(36, 36)), 30)
-    assert lost.file == "a.xpt" and "only 30 rows could be read, but the file holds 36" in \
-        lost.message
+    assert (
+        lost.file == "a.xpt" and "only 30 rows could be read, but the file holds 36" in lost.message
+    )
     assert missing_rows("a.csv", Structure(), 5) == []
 
 
 # --- strict JSON ---------------------------------------------------------------------------
 
+
 def test_json_problems_name_their_key_path():
-    value, found = parse("study.json", '{"visits": [{"day": 1, "day": 2}], '
-                                       '"measures": [{"min": ' + "7" * 400 + '}], '
-                                       '"title": "a\\ud800"}')
+    value, found = parse(
+        "study.json",
+        '{"visits": [{"day": 1, "day": 2}], '
+        '"measures": [{"min": ' + "7" * 400 + "}], "
+        '"title": "a\\ud800"}',
+    )
     messages = {f.key: f.message for f in found}
     assert "given twice" in messages["visits[0].day"]
     assert "400 digits" in messages["measures[0].min"]
     assert "cannot be written as UTF-8" in messages["title"]
     assert value["measures"][0]["min"] is None and value["title"] == "a\ufffd"
     assert value["visits"][0]["day"] == 2
-    assert parse("study.json", "[" * 50_000 + "]" * 50_000)[1][0].message == \
-        "not usable JSON: nested too deeply"
+    assert (
+        parse("study.json", "[" * 50_000 + "]" * 50_000)[1][0].message
+        == "not usable JSON: nested too deeply"
+    )
 
 
 def test_json_texts_are_read_in_nfc():
@@ -221,11 +241,19 @@ def test_json_texts_are_read_in_nfc():
 
 # --- Unicode rules -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, words", [
-    ("P\u200b1", "U+200B ZERO WIDTH SPACE"), ("\u202eP1", "direction-control"),
-    ("P\u2066", "direction-control"), ("P\u00a01", "U+00A0 NO-BREAK SPACE"),
-    ("P\x07", "control"), ("P\ufeff", "U+FEFF"), ("P\u2028", "a space other than"),
-])
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("P\u200b1", "U+200B ZERO WIDTH SPACE"),
+        ("\u202eP1", "direction-control"),
+        ("P\u2066", "direction-control"),
+        ("P\u00a01", "U+00A0 NO-BREAK SPACE"),
+        ("P\x07", "control"),
+        ("P\ufeff", "U+FEFF"),
+        ("P\u2028", "a space other than"),
+    ],
+)
 def test_identifiers_must_be_visible(text, words):
     assert words in identifier_problem(text)
 
@@ -254,8 +282,10 @@ def test_findings_show_invisible_characters_as_escapes():
 
 # --- the upload store ----------------------------------------------------------------------
 
+
 def _store(root: Path, **kw):
     from trial.sessions import SessionSettings, SessionStore
+
     return SessionStore(root, SessionSettings(**kw))
 
 
@@ -265,6 +295,7 @@ def _demo_files() -> list[tuple[str, bytes]]:
 
 def _partial(root: Path, marker: dict | None, age: float = 0) -> Path:
     from trial.sessions import CHECKING, DATA
+
     folder = root / os.urandom(16).hex()
     (folder / DATA).mkdir(parents=True)
     if marker is not None:
@@ -278,13 +309,15 @@ def _partial(root: Path, marker: dict | None, age: float = 0) -> Path:
 
 def test_folders_of_checks_that_will_never_finish_go_and_do_not_count(tmp_path):
     import socket
+
     gone = subprocess.Popen(["true"])
     gone.wait()
     store = _store(tmp_path / "up", max_sessions=2)
     host = socket.gethostname()
     dead = _partial(store.root, {"pid": gone.pid, "host": host})
-    old = _partial(store.root, {"pid": os.getpid(), "host": host},
-                   age=store.settings.abandoned_after + 1)
+    old = _partial(
+        store.root, {"pid": os.getpid(), "host": host}, age=store.settings.abandoned_after + 1
+    )
     running = _partial(store.root, {"pid": os.getpid(), "host": host})
     elsewhere = _partial(store.root, {"pid": gone.pid, "host": "another-host"})
     store.sweep(force=True)
@@ -292,6 +325,7 @@ def test_folders_of_checks_that_will_never_finish_go_and_do_not_count(tmp_path):
     assert running.exists() and elsewhere.exists()  # a live check; another host's, young
     for folder in (running, elsewhere):
         import shutil
+
         shutil.rmtree(folder)
     for _ in range(2):
         _partial(store.root, {"pid": gone.pid, "host": host})
@@ -347,14 +381,17 @@ SessionStore(Path({str(root)!r}), SessionSettings(max_checking=1)).create(files,
 
 def test_checks_beyond_the_servers_slots_wait_then_are_refused(tmp_path):
     from trial.sessions import SessionSettings, SessionStore
+
     entered, release = threading.Event(), threading.Event()
 
     def slow(path):
         entered.set()
         release.wait(30)
         return load_trial(path)
-    store = SessionStore(tmp_path / "up", SessionSettings(max_checking=1,
-                                                          slot_wait_seconds=0.3), load=slow)
+
+    store = SessionStore(
+        tmp_path / "up", SessionSettings(max_checking=1, slot_wait_seconds=0.3), load=slow
+    )
     first = threading.Thread(target=store.create, args=(_demo_files(), "ana"))
     first.start()
     try:
@@ -370,22 +407,26 @@ def test_checks_beyond_the_servers_slots_wait_then_are_refused(tmp_path):
 def test_a_session_that_cannot_be_read_again_is_gone_not_an_error(tmp_path):
     from trial.model import Finding
     from trial.sessions import SessionSettings, SessionStore
+
     token, _, _ = _store(tmp_path / "up").create(_demo_files(), owner="ana")
 
     def stopped(path):
         raise DataError([Finding("error", "measurements.csv", "stopped")], unreadable=True)
+
     other = SessionStore(tmp_path / "up", SessionSettings(), load=stopped)  # another worker
     assert other.get(token, "ana") is None
 
 
 def test_a_user_has_one_upload_checked_at_a_time(tmp_path):
     from trial.sessions import SessionSettings, SessionStore
+
     entered, release = threading.Event(), threading.Event()
 
     def slow(path):
         entered.set()
         release.wait(30)
         return load_trial(path)
+
     store = SessionStore(tmp_path / "up", SessionSettings(max_checking=2), load=slow)
     first = threading.Thread(target=store.create, args=(_demo_files(), "ana"))
     first.start()

@@ -6,6 +6,7 @@ tools/r_reference/cox_reference.out) and are frozen here. Datasets: tests/data/v
 tests/data/cox_noevents.csv (simulated in R, arm C without events) and the CDISC pilot ADTTE
 (TTDE) with ADSL's SITEGR1 from ../shared/data (skipped when absent).
 """
+
 from __future__ import annotations
 
 import json
@@ -118,8 +119,9 @@ ADTTE_ADJ_ZPH_KM_P = [0.746157275069, 0.8238183136, 0.757985393027, 0.9499919938
 
 
 def close(actual, expected, tol=1e-6, rel=0.0):
-    np.testing.assert_allclose(np.asarray(actual, float), np.asarray(expected, float),
-                               rtol=rel, atol=tol, equal_nan=True)
+    np.testing.assert_allclose(
+        np.asarray(actual, float), np.asarray(expected, float), rtol=rel, atol=tol, equal_nan=True
+    )
 
 
 def veteran():
@@ -154,23 +156,42 @@ def check_zph(result, chisq, df, p):
 
 # --- (a) veteran: four cell types, reference squamous --------------------------------------------
 
+
 def test_hazard_ratios_and_global_tests_match_r():
     r = cox_model(veteran(), "celltype", "time", "status")
     assert r.reference == "squamous" and r.levels["level"].tolist() == [
-        "smallcell", "adeno", "large"]
+        "smallcell",
+        "adeno",
+        "large",
+    ]
     assert r.levels["n"].tolist() == [48, 27, 27] and r.levels["estimable"].all()
-    check_levels(r.levels, VET_CELL_COEF, VET_CELL_SE, VET_CELL_HR, VET_CELL_LOWER,
-                 VET_CELL_UPPER, VET_CELL_P)
+    check_levels(
+        r.levels,
+        VET_CELL_COEF,
+        VET_CELL_SE,
+        VET_CELL_HR,
+        VET_CELL_LOWER,
+        VET_CELL_UPPER,
+        VET_CELL_P,
+    )
     check_tests(r, VET_CELL_LR, VET_CELL_WALD, VET_CELL_SCORE)
     assert r.messages == ()
 
 
-@pytest.mark.parametrize("transform,chisq,df,p", [
-    ("km", VET_CELL_ZPH_KM_CHISQ, VET_CELL_ZPH_KM_DF, VET_CELL_ZPH_KM_P),
-    ("identity", VET_CELL_ZPH_IDENTITY_CHISQ, VET_CELL_ZPH_IDENTITY_DF, VET_CELL_ZPH_IDENTITY_P),
-    ("rank", VET_CELL_ZPH_RANK_CHISQ, VET_CELL_ZPH_RANK_DF, VET_CELL_ZPH_RANK_P),
-    ("log", VET_CELL_ZPH_LOG_CHISQ, VET_CELL_ZPH_LOG_DF, VET_CELL_ZPH_LOG_P),
-])
+@pytest.mark.parametrize(
+    "transform,chisq,df,p",
+    [
+        ("km", VET_CELL_ZPH_KM_CHISQ, VET_CELL_ZPH_KM_DF, VET_CELL_ZPH_KM_P),
+        (
+            "identity",
+            VET_CELL_ZPH_IDENTITY_CHISQ,
+            VET_CELL_ZPH_IDENTITY_DF,
+            VET_CELL_ZPH_IDENTITY_P,
+        ),
+        ("rank", VET_CELL_ZPH_RANK_CHISQ, VET_CELL_ZPH_RANK_DF, VET_CELL_ZPH_RANK_P),
+        ("log", VET_CELL_ZPH_LOG_CHISQ, VET_CELL_ZPH_LOG_DF, VET_CELL_ZPH_LOG_P),
+    ],
+)
 def test_ph_test_matches_cox_zph(transform, chisq, df, p):
     r = cox_model(veteran(), "celltype", "time", "status", ph_transform=transform)
     assert r.ph_test["term"].tolist() == ["celltype", "GLOBAL"]
@@ -178,12 +199,18 @@ def test_ph_test_matches_cox_zph(transform, chisq, df, p):
 
 
 def test_adjusted_stratified_model_with_chosen_reference_matches_r():
-    r = cox_model(veteran(), "celltype", "time", "status", reference="large",
-                  covariates=["karno", "trt"], strata="prior")
+    r = cox_model(
+        veteran(),
+        "celltype",
+        "time",
+        "status",
+        reference="large",
+        covariates=["karno", "trt"],
+        strata="prior",
+    )
     order = ["celltype=squamous", "celltype=smallcell", "celltype=adeno", "karno", "trt"]
     c = r.coefficients.set_index("term").loc[order]
-    check_levels(c, VET_ADJ_COEF, VET_ADJ_SE, VET_ADJ_HR, VET_ADJ_LOWER, VET_ADJ_UPPER,
-                 VET_ADJ_P)
+    check_levels(c, VET_ADJ_COEF, VET_ADJ_SE, VET_ADJ_HR, VET_ADJ_LOWER, VET_ADJ_UPPER, VET_ADJ_P)
     assert r.levels["level"].tolist() == ["squamous", "smallcell", "adeno"]
     check_tests(r, VET_ADJ_LR, VET_ADJ_WALD, VET_ADJ_SCORE)
     z = r.ph_test.set_index("term").loc[["celltype", "karno", "trt", "GLOBAL"]]
@@ -192,6 +219,7 @@ def test_adjusted_stratified_model_with_chosen_reference_matches_r():
 
 
 # --- (b) edge cases ------------------------------------------------------------------------------
+
 
 def test_level_without_events_is_not_estimable_and_others_keep_the_limit_fit():
     r = cox_model(pd.read_csv(DATA / "cox_noevents.csv"), "arm", "time", "status")
@@ -202,15 +230,21 @@ def test_level_without_events_is_not_estimable_and_others_keep_the_limit_fit():
     # B vs A: R's fit without arm C, and R's full fit (whose C coefficient diverges) agree
     close(rows.loc["B", "coef"], NOEV_AB_COEF[0])
     close(rows.loc["B", "coef"], NOEV_FULL_COEF[0])
-    check_levels(rows.loc[["B"]], NOEV_AB_COEF, NOEV_AB_SE, NOEV_AB_HR, NOEV_AB_LOWER,
-                 NOEV_AB_UPPER, NOEV_AB_P)
+    check_levels(
+        rows.loc[["B"]],
+        NOEV_AB_COEF,
+        NOEV_AB_SE,
+        NOEV_AB_HR,
+        NOEV_AB_LOWER,
+        NOEV_AB_UPPER,
+        NOEV_AB_P,
+    )
     check_tests(r, NOEV_AB_LR, NOEV_AB_WALD, NOEV_AB_SCORE)
     check_zph(r, NOEV_AB_ZPH_KM_CHISQ, NOEV_AB_ZPH_KM_DF, NOEV_AB_ZPH_KM_P)
 
 
 def test_reference_without_events_makes_every_ratio_not_estimable():
-    r = cox_model(pd.read_csv(DATA / "cox_noevents.csv"), "arm", "time", "status",
-                  reference="C")
+    r = cox_model(pd.read_csv(DATA / "cox_noevents.csv"), "arm", "time", "status", reference="C")
     assert not r.levels["estimable"].any() and r.levels["hr"].isna().all()
     assert all("infinite" in n for n in r.levels["note"])
     assert r.tests.empty
@@ -225,8 +259,9 @@ def test_single_group_and_unknown_reference():
 
 
 def test_convergence_failure_gives_a_message_not_an_exception():
-    d = pd.DataFrame({"time": np.arange(1.0, 21), "event": [1, 0] * 10,
-                      "arm": ["A", "B"] * 5 + ["B", "A"] * 5})
+    d = pd.DataFrame(
+        {"time": np.arange(1.0, 21), "event": [1, 0] * 10, "arm": ["A", "B"] * 5 + ["B", "A"] * 5}
+    )
     d["x"] = -d["time"]  # whoever has the event always has the largest x: b -> infinity
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -245,6 +280,7 @@ def test_rows_with_missing_values_are_counted_and_result_is_json():
 
 # --- (c) CDISC pilot: time to first dermatologic event by arm ------------------------------------
 
+
 @pytest.fixture(scope="module")
 def adtte(shared_data):
     p = shared_data / "cdiscpilot01"
@@ -257,21 +293,28 @@ def adtte(shared_data):
 def test_pilot_arms_match_r(adtte):
     r = cox_model(adtte, "TRTA", "AVAL", "EVENT")
     assert r.reference == "Placebo" and r.n == 254
-    check_levels(r.levels, ADTTE_ARM_COEF, ADTTE_ARM_SE, ADTTE_ARM_HR, ADTTE_ARM_LOWER,
-                 ADTTE_ARM_UPPER, ADTTE_ARM_P)
+    check_levels(
+        r.levels,
+        ADTTE_ARM_COEF,
+        ADTTE_ARM_SE,
+        ADTTE_ARM_HR,
+        ADTTE_ARM_LOWER,
+        ADTTE_ARM_UPPER,
+        ADTTE_ARM_P,
+    )
     check_tests(r, ADTTE_ARM_LR, ADTTE_ARM_WALD, ADTTE_ARM_SCORE)
     check_zph(r, ADTTE_ARM_ZPH_KM_CHISQ, ADTTE_ARM_ZPH_KM_DF, ADTTE_ARM_ZPH_KM_P)
     r = cox_model(adtte, "TRTA", "AVAL", "EVENT", ph_transform="identity")
-    check_zph(r, ADTTE_ARM_ZPH_IDENTITY_CHISQ, ADTTE_ARM_ZPH_IDENTITY_DF,
-              ADTTE_ARM_ZPH_IDENTITY_P)
+    check_zph(r, ADTTE_ARM_ZPH_IDENTITY_CHISQ, ADTTE_ARM_ZPH_IDENTITY_DF, ADTTE_ARM_ZPH_IDENTITY_P)
 
 
 def test_pilot_adjusted_for_age_and_sex_stratified_by_site_group_matches_r(adtte):
     r = cox_model(adtte, "TRTA", "AVAL", "EVENT", covariates=["AGE", "SEX"], strata="SITEGR1")
     order = ["TRTA=Xanomeline High Dose", "TRTA=Xanomeline Low Dose", "AGE", "SEX=M"]
     c = r.coefficients.set_index("term").loc[order]
-    check_levels(c, ADTTE_ADJ_COEF, ADTTE_ADJ_SE, ADTTE_ADJ_HR, ADTTE_ADJ_LOWER,
-                 ADTTE_ADJ_UPPER, ADTTE_ADJ_P)
+    check_levels(
+        c, ADTTE_ADJ_COEF, ADTTE_ADJ_SE, ADTTE_ADJ_HR, ADTTE_ADJ_LOWER, ADTTE_ADJ_UPPER, ADTTE_ADJ_P
+    )
     check_tests(r, ADTTE_ADJ_LR, ADTTE_ADJ_WALD, ADTTE_ADJ_SCORE)
     z = r.ph_test.set_index("term").loc[["TRTA", "AGE", "SEX", "GLOBAL"]]
     close(z["chisq"], ADTTE_ADJ_ZPH_KM_CHISQ, rel=1e-6)

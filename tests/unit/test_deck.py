@@ -2,6 +2,7 @@
 box (measured with a real font's metrics, not the layout's own estimate), Table 1 on one slide
 as a native table, a centred title slide that says study, date, selection and data status,
 speaker notes in sentences."""
+
 from __future__ import annotations
 
 import io
@@ -19,20 +20,23 @@ from components.export import build, deck
 from components.state.viewspec import ViewSpec
 
 TODAY = date(2026, 11, 25)
-LONG_TAKEAWAY = ("Relapse after response is uncommon in the first six months and concentrates "
-                 "in the partial responders, so follow-up visits should continue to month 12")
+LONG_TAKEAWAY = (
+    "Relapse after response is uncommon in the first six months and concentrates "
+    "in the partial responders, so follow-up visits should continue to month 12"
+)
 SPECS = [
     ViewSpec(ids.VIEW_TRAJECTORIES, {}, takeaway="All key measures improve by month 6"),
     ViewSpec(ids.VIEW_TRAJECTORIES, {"measure": "proteinuria", "group": "center"}),
     ViewSpec(ids.VIEW_SURVIVAL, {"group": "response"}),
-    ViewSpec(ids.VIEW_SURVIVAL, {"endpoint": "cif", "origin": "response"},
-             takeaway=LONG_TAKEAWAY),
+    ViewSpec(ids.VIEW_SURVIVAL, {"endpoint": "cif", "origin": "response"}, takeaway=LONG_TAKEAWAY),
     ViewSpec(ids.VIEW_SURVIVAL, {"endpoint": "rfs", "group": "center"}),
     ViewSpec(ids.VIEW_TABLES),
 ]
 # Arial's metrics (Liberation Sans is metric-compatible); else Pillow's own sans-serif.
-FONT_FILES = ["/usr/share/fonts/truetype/liberation/LiberationSans-{}.ttf",
-              "/usr/share/fonts/truetype/liberation2/LiberationSans-{}.ttf"]
+FONT_FILES = [
+    "/usr/share/fonts/truetype/liberation/LiberationSans-{}.ttf",
+    "/usr/share/fonts/truetype/liberation2/LiberationSans-{}.ttf",
+]
 
 
 def font(pt: float, bold: bool):
@@ -65,7 +69,8 @@ def prs(demo_trial):
     for fig in deck.deck_figures(views):
         out = io.BytesIO()
         Image.new("RGB", (fig["layout"]["width"], fig["layout"]["height"]), "white").save(
-            out, "PNG")
+            out, "PNG"
+        )
         images.append(out.getvalue())
     return Presentation(io.BytesIO(deck.pptx_deck(demo_trial, views, TODAY, images)))
 
@@ -78,8 +83,7 @@ def test_no_shape_leaves_its_slide(prs):
     w, h = inches(prs.slide_width), inches(prs.slide_height)
     for n, slide in enumerate(prs.slides, start=1):
         for shape in slide.shapes:
-            box = (inches(shape.left), inches(shape.top), inches(shape.width),
-                   inches(shape.height))
+            box = (inches(shape.left), inches(shape.top), inches(shape.width), inches(shape.height))
             assert box[0] >= 0 and box[1] >= 0, (n, shape.name)
             assert box[0] + box[2] <= w + 0.01 and box[1] + box[3] <= h + 0.01, (n, shape.name)
 
@@ -94,8 +98,12 @@ def test_no_text_runs_over_its_box(prs):
             bold = any(r.font.bold for r in runs)
             lines = measured_lines(shape.text_frame.text, pt, bold, inches(shape.width))
             needed = lines * pt * 1.2 / 72
-            assert needed <= inches(shape.height) + 0.02, (n, shape.name, lines,
-                                                            shape.text_frame.text[:60])
+            assert needed <= inches(shape.height) + 0.02, (
+                n,
+                shape.name,
+                lines,
+                shape.text_frame.text[:60],
+            )
 
 
 def test_tables_fit_their_rows_and_the_slide(prs):
@@ -112,7 +120,7 @@ def test_tables_fit_their_rows_and_the_slide(prs):
                     if not runs:
                         continue
                     pt = runs[0].font.size.pt
-                    assert pt >= 11, (n, r, c)        # 22 px when the slide fills 1080p
+                    assert pt >= 11, (n, r, c)  # 22 px when the slide fills 1080p
                     width = inches(table.columns[c].width) - deck.CELL_PAD_W
                     lines = measured_lines(cell.text, pt, r == 0, width)
                     assert lines * pt * 1.2 / 72 <= inches(row.height) + 0.01, (n, cell.text)
@@ -123,7 +131,7 @@ def test_table_1_is_one_native_table_on_one_slide(prs):
     assert titles.count("Table 1. Baseline characteristics by center") == 1
     slide = prs.slides[titles.index("Table 1. Baseline characteristics by center")]
     table = next(s for s in slide.shapes if s.has_table).table
-    assert len(table.columns) == 6            # label, four centers, overall
+    assert len(table.columns) == 6  # label, four centers, overall
     assert table.cell(2, 0).text == "Age, years, mean ± SD"
 
 
@@ -160,8 +168,10 @@ def test_takeaways_and_notes(prs):
 
 
 def test_a_title_too_long_for_one_line_wraps_into_a_taller_box():
-    long = "Relapse after response, cumulative incidence · 23 responders as analysed (24 as " \
-           "recorded) · origin: date of response"
+    long = (
+        "Relapse after response, cumulative incidence · 23 responders as analysed (24 as "
+        "recorded) · origin: date of response"
+    )
     short = deck.title_block("Overall survival")
     block = deck.title_block(long)
     assert short.pt == deck.TITLE_PT and len(short.lines) == 1

@@ -5,6 +5,7 @@ reproduced byte for byte by its generator.
 Expectations here are the published facts, typed in again from the paper (not imported from
 trial.demo), and the statistics are recomputed with scipy, independently of trial.stats.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,24 +29,80 @@ TABLE1 = {
     "1": (46, 40, 17, 12, "CYC 0.8 g/mo × 28 mo", "PCR", "LN, A, C, V, H, ANA+, anti-dsDNA+"),
     "2": (37, 41, 12, 12, "CYC 0.8 g/mo × 35 mo", "PCR", "A, LN, V, ANA+, anti-dsDNA+, H"),
     "3": (21, 50, 11, 9, "MMF 1.5 g/d × 31 mo", "NR", "V, LN, C, anti-Sm+"),
-    "4": (28, 98, 9, 9, "CYC 0.8 g/mo × 10 mo; CYC 0.8 g/mo + MMF 1.0 g/d × 28 mo (stopped); "
-          "LEF 20 mg/d × 31 mo", "MCR", "V, A, alopecia, LN, C, ANA+, anti-dsDNA+"),
-    "5": (26, 120, 12, 8, "MMF 2.0 g/d × 50 mo (stopped); CYC 0.8 g/mo × 20 mo", "NR",
-          "V, A, LN, ANA+, anti-dsDNA+"),
-    "6": (23, 15, 14, 19, "CYC 0.8 g/mo × 15 mo; LEF 20 mg/d × 10 mo", "NR",
-          "V, A, F, LN, P, ANA+, anti-dsDNA+"),
-    "7": (20, 62, 12, 18, "MMF 1.5 g/d × 34 mo (stopped); CYC 0.8 g/mo × 24 mo", "PCR",
-          "A, F, LN, C, P, ANA+"),
-    "8": (43, 26, 34, 20, "CYC 0.8 g/mo × 10 mo (stopped); LEF 20 mg/d × 10 mo", "PCR → R",
-          "C, V, LN, A, seizures, ANA+"),
+    "4": (
+        28,
+        98,
+        9,
+        9,
+        "CYC 0.8 g/mo × 10 mo; CYC 0.8 g/mo + MMF 1.0 g/d × 28 mo (stopped); LEF 20 mg/d × 31 mo",
+        "MCR",
+        "V, A, alopecia, LN, C, ANA+, anti-dsDNA+",
+    ),
+    "5": (
+        26,
+        120,
+        12,
+        8,
+        "MMF 2.0 g/d × 50 mo (stopped); CYC 0.8 g/mo × 20 mo",
+        "NR",
+        "V, A, LN, ANA+, anti-dsDNA+",
+    ),
+    "6": (
+        23,
+        15,
+        14,
+        19,
+        "CYC 0.8 g/mo × 15 mo; LEF 20 mg/d × 10 mo",
+        "NR",
+        "V, A, F, LN, P, ANA+, anti-dsDNA+",
+    ),
+    "7": (
+        20,
+        62,
+        12,
+        18,
+        "MMF 1.5 g/d × 34 mo (stopped); CYC 0.8 g/mo × 24 mo",
+        "PCR",
+        "A, F, LN, C, P, ANA+",
+    ),
+    "8": (
+        43,
+        26,
+        34,
+        20,
+        "CYC 0.8 g/mo × 10 mo (stopped); LEF 20 mg/d × 10 mo",
+        "PCR → R",
+        "C, V, LN, A, seizures, ANA+",
+    ),
     "9": (36, 97, 10, 26, "CYC 0.8 g/mo × 29 mo", "MCR → R", "C, V, A, LN, P, ANA+"),
-    "10": (39, 60, 10, 7, "CYC 0.8 g/mo × 25 mo (stopped); LEF 20 mg/d × 30 mo", "PCR",
-           "LN, A, V, ANA+, anti-Sm+"),
+    "10": (
+        39,
+        60,
+        10,
+        7,
+        "CYC 0.8 g/mo × 25 mo (stopped); LEF 20 mg/d × 30 mo",
+        "PCR",
+        "LN, A, V, ANA+, anti-Sm+",
+    ),
     "11": (22, 40, 8, 16, "CYC 0.8 g/mo × 25 mo", "NR", "LN, C, P, ANA+, anti-dsDNA+"),
-    "12": (20, 50, 14, 13, "CYC 0.8 g/mo × 15 mo (stopped); VCR 1 mg/week × 4 (stopped)", "NR",
-           "A, severe thrombocytopenia, V, F, ANA+, anti-dsDNA+, anti-Sm+"),
-    "13": (17, 75, 7, 6, "MMF 1.5 g/d × 13 mo (stopped); LEF 20 mg/d × 30 mo", "NR",
-           "severe thrombocytopenia, LN, A, ANA+, anti-dsDNA+"),
+    "12": (
+        20,
+        50,
+        14,
+        13,
+        "CYC 0.8 g/mo × 15 mo (stopped); VCR 1 mg/week × 4 (stopped)",
+        "NR",
+        "A, severe thrombocytopenia, V, F, ANA+, anti-dsDNA+, anti-Sm+",
+    ),
+    "13": (
+        17,
+        75,
+        7,
+        6,
+        "MMF 1.5 g/d × 13 mo (stopped); LEF 20 mg/d × 30 mo",
+        "NR",
+        "severe thrombocytopenia, LN, A, ANA+, anti-dsDNA+",
+    ),
 }
 # Table 2, complete: (patient, term, severity, day, related)
 TABLE2 = {
@@ -61,8 +118,9 @@ DEATHS = {"9": 7, "27": 192, "14": 256}
 
 
 def _read(name: str) -> pd.DataFrame:
-    return pd.read_csv(DEMO / name, dtype={"patient_id": str}, keep_default_na=False,
-                       na_values=[""])
+    return pd.read_csv(
+        DEMO / name, dtype={"patient_id": str}, keep_default_na=False, na_values=[""]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -100,8 +158,7 @@ def outcome(patients, events) -> pd.DataFrame:
 
 
 def _paired(meas: pd.DataFrame, code: str, month: int) -> tuple[np.ndarray, np.ndarray]:
-    wide = meas[meas["measure"] == code].pivot(index="patient_id", columns="month",
-                                               values="value")
+    wide = meas[meas["measure"] == code].pivot(index="patient_id", columns="month", values="value")
     both = wide[[0, month]].dropna()
     return both[0].to_numpy(float), both[month].to_numpy(float)
 
@@ -135,22 +192,59 @@ def test_study_metadata(study):
     assert study["time_origin"] == "First MSC infusion (day 0)"
     assert len(study["centers"]) == 4 and study["centers"][0].startswith("Drum Tower")
     assert {v["month"]: v["day"] for v in study["visits"]} == VISIT_DAYS
-    keys = {"code", "label", "unit", "unit_assumed", "better", "ref_low", "ref_high", "min",
-            "max", "key", "population", "log_scale", "category"}
+    keys = {
+        "code",
+        "label",
+        "unit",
+        "unit_assumed",
+        "better",
+        "ref_low",
+        "ref_high",
+        "min",
+        "max",
+        "key",
+        "population",
+        "log_scale",
+        "category",
+    }
     by_code = {m["code"]: m for m in study["measures"]}
-    assert set(by_code) == {"sledai", "bilag", "bilag_renal", "bilag_hematological",
-                            "bilag_mucocutaneous", "proteinuria", "creatinine", "bun",
-                            "albumin", "c3", "c4", "ana", "anti_dsdna"}
+    assert set(by_code) == {
+        "sledai",
+        "bilag",
+        "bilag_renal",
+        "bilag_hematological",
+        "bilag_mucocutaneous",
+        "proteinuria",
+        "creatinine",
+        "bun",
+        "albumin",
+        "c3",
+        "c4",
+        "ana",
+        "anti_dsdna",
+    }
     for m in study["measures"]:
         assert set(m) == keys, m["code"]
     assert {c for c, m in by_code.items() if m["key"]} == {
-        "sledai", "proteinuria", "creatinine", "c3", "anti_dsdna"}
+        "sledai",
+        "proteinuria",
+        "creatinine",
+        "c3",
+        "anti_dsdna",
+    }
     assert {c for c, m in by_code.items() if m["better"] == "higher"} == {"albumin", "c3", "c4"}
     assert by_code["proteinuria"]["population"] == "lupus_nephritis"
     assert by_code["ana"]["log_scale"] is True
     assert (by_code["sledai"]["min"], by_code["sledai"]["max"]) == (0, 105)
-    units = {"proteinuria": "g/24 h", "creatinine": "µmol/L", "bun": "mmol/L", "albumin": "g/L",
-             "c3": "g/L", "c4": "g/L", "anti_dsdna": "IU/mL"}
+    units = {
+        "proteinuria": "g/24 h",
+        "creatinine": "µmol/L",
+        "bun": "mmol/L",
+        "albumin": "g/L",
+        "c3": "g/L",
+        "c4": "g/L",
+        "anti_dsdna": "IU/mL",
+    }
     for code, unit in units.items():
         assert by_code[code]["unit"] == unit and by_code[code]["unit_assumed"] is True, code
     assert by_code["ana"]["unit_assumed"] is True
@@ -223,8 +317,7 @@ def test_infusions_day_0_and_7(events):
 
 def test_table2_exactly(events):
     ae = events[events["event"].isin(["adverse_event", "death"])]
-    got = {(r.patient_id, r.term, r.severity, int(r.day), r.related)
-           for r in ae.itertuples()}
+    got = {(r.patient_id, r.term, r.severity, int(r.day), r.related) for r in ae.itertuples()}
     assert len(ae) == len(TABLE2) and got == TABLE2
     assert (ae["provenance"] == "published").all()
     assert set(ae.loc[ae["event"] == "death", "patient_id"]) == set(DEATHS)
@@ -236,8 +329,9 @@ def test_response_counts_and_table1_outcomes(outcome, events):
         grade, relapsed = row[5].split()[0], "→ R" in row[5]
         assert outcome.at[pid, "response"] == grade, pid
         assert pd.notna(outcome.at[pid, "relapse_day"]) == relapsed, pid
-    table1_events = events[events["patient_id"].isin(TABLE1)
-                           & events["event"].isin(["response", "relapse"])]
+    table1_events = events[
+        events["patient_id"].isin(TABLE1) & events["event"].isin(["response", "relapse"])
+    ]
     assert (table1_events["provenance"] == "published").all()
 
 
@@ -373,8 +467,9 @@ def test_bilag_markedly_lower_at_3_months_and_falling(meas):
         assert t < 0.05 and w < 0.05 and change < 0, code
 
 
-@pytest.mark.parametrize("code,best", [("creatinine", "min"), ("bun", "min"),
-                                       ("albumin", "max"), ("c3", "max")])
+@pytest.mark.parametrize(
+    "code,best", [("creatinine", "min"), ("bun", "min"), ("albumin", "max"), ("c3", "max")]
+)
 def test_renal_labs_and_c3_best_at_6_months(meas, code, best):
     m = _means(meas, code)
     sign = 1 if best == "min" else -1  # compare as "lower is better"
@@ -401,8 +496,9 @@ def test_relapsers_worsen_after_relapse(meas, outcome):
 
 
 def test_responders_improve_more_than_non_responders(meas, outcome):
-    wide = meas[meas["measure"] == "sledai"].pivot(index="patient_id", columns="month",
-                                                   values="value")
+    wide = meas[meas["measure"] == "sledai"].pivot(
+        index="patient_id", columns="month", values="value"
+    )
     change = (wide[6] - wide[0]).dropna()
     grp = outcome.loc[change.index, "response"]
     assert change[grp == "MCR"].mean() < change[grp == "PCR"].mean() < change[grp == "NR"].mean()
@@ -429,11 +525,18 @@ def test_build_demo_matches_files(patients, events):
 
 
 def test_module_entry_point_and_no_dash(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "trial.demo", "--out", str(tmp_path)],
-                          cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "trial.demo", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "events.csv").read_bytes() == (DEMO / "events.csv").read_bytes()
-    done = subprocess.run([sys.executable, "-c",
-                           "import sys, trial.demo; assert 'dash' not in sys.modules"],
-                          cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys, trial.demo; assert 'dash' not in sys.modules"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr

@@ -1,6 +1,7 @@
 """Pure builders of the new views, on small hand-made results: the forest plot (forest.py), the
 hazard-ratio text of the survival view (hazard.py) and the trajectories' faded points, marks
 and model means (trajectory.py). No Dash, no browser."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,24 +25,87 @@ from trial.model import Measure, Visit
 nan = float("nan")
 
 
-def forest_result(kind="hr", rows=None, tests=None, null=1.0, reference="Placebo",
-                  outcome="os"):
-    rows = rows if rows is not None else pd.DataFrame([
-        dict(subgroup=ALL, subgroup_label="All patients", level="All patients", arm="B",
-             reference="Placebo", n=100, events=40, estimate=0.5, lower=0.3, upper=0.8,
-             p=0.004, estimable=True, note=""),
-        dict(subgroup="sex", subgroup_label="Sex", level="F", arm="B", reference="Placebo",
-             n=60, events=25, estimate=0.4, lower=0.2, upper=0.9, p=0.02, estimable=True,
-             note=""),
-        dict(subgroup="sex", subgroup_label="Sex", level="M", arm="B", reference="Placebo",
-             n=40, events=0, estimate=nan, lower=nan, upper=nan, p=nan, estimable=False,
-             note="no events in 'B' (n=20): the hazard ratio would be 0. More text"),
-    ])
-    tests = tests if tests is not None else pd.DataFrame([dict(
-        subgroup="sex", subgroup_label="Sex", test="interaction (likelihood ratio, Cox)",
-        statistic=1.2, df=1, p=0.27, note="")])
-    return ForestResult(ForestRequest(Cohort(), outcome, ("sex",), "arm"), "Overall survival",
-                        kind, rows, tests, 100, reference, null)
+def forest_result(kind="hr", rows=None, tests=None, null=1.0, reference="Placebo", outcome="os"):
+    rows = (
+        rows
+        if rows is not None
+        else pd.DataFrame(
+            [
+                dict(
+                    subgroup=ALL,
+                    subgroup_label="All patients",
+                    level="All patients",
+                    arm="B",
+                    reference="Placebo",
+                    n=100,
+                    events=40,
+                    estimate=0.5,
+                    lower=0.3,
+                    upper=0.8,
+                    p=0.004,
+                    estimable=True,
+                    note="",
+                ),
+                dict(
+                    subgroup="sex",
+                    subgroup_label="Sex",
+                    level="F",
+                    arm="B",
+                    reference="Placebo",
+                    n=60,
+                    events=25,
+                    estimate=0.4,
+                    lower=0.2,
+                    upper=0.9,
+                    p=0.02,
+                    estimable=True,
+                    note="",
+                ),
+                dict(
+                    subgroup="sex",
+                    subgroup_label="Sex",
+                    level="M",
+                    arm="B",
+                    reference="Placebo",
+                    n=40,
+                    events=0,
+                    estimate=nan,
+                    lower=nan,
+                    upper=nan,
+                    p=nan,
+                    estimable=False,
+                    note="no events in 'B' (n=20): the hazard ratio would be 0. More text",
+                ),
+            ]
+        )
+    )
+    tests = (
+        tests
+        if tests is not None
+        else pd.DataFrame(
+            [
+                dict(
+                    subgroup="sex",
+                    subgroup_label="Sex",
+                    test="interaction (likelihood ratio, Cox)",
+                    statistic=1.2,
+                    df=1,
+                    p=0.27,
+                    note="",
+                )
+            ]
+        )
+    )
+    return ForestResult(
+        ForestRequest(Cohort(), outcome, ("sex",), "arm"),
+        "Overall survival",
+        kind,
+        rows,
+        tests,
+        100,
+        reference,
+        null,
+    )
 
 
 @pytest.fixture
@@ -54,8 +118,7 @@ def test_forest_lines_headers_levels_and_clickable_rows(trial):
     fig = ff.forest_figure(trial, forest_result(), "t", "s")
     hit = [t for t in fig.data if t.name == "rows"][0]
     # every level line (not the headers) carries its subgroup column and level
-    assert [list(c) for c in hit.customdata] == [[ALL, "All patients"], ["sex", "F"],
-                                                  ["sex", "M"]]
+    assert [list(c) for c in hit.customdata] == [[ALL, "All patients"], ["sex", "F"], ["sex", "M"]]
     assert fig.layout.hovermode == "y" and hit.marker.opacity == 0
     texts = [a.text for a in fig.layout.annotations]
     assert "<b>Sex</b>" in texts and "interaction p = 0.270" in texts
@@ -70,22 +133,65 @@ def test_forest_lines_headers_levels_and_clickable_rows(trial):
 
 
 def test_forest_single_arm_rates_draw_the_all_patients_line(trial):
-    rows = pd.DataFrame([
-        dict(subgroup=ALL, subgroup_label="All patients", level="All patients", arm="",
-             reference="", n=40, events=3, estimate=0.075, lower=0.016, upper=0.204, p=nan,
-             estimable=True, note="", median=nan, median_lower=nan, median_upper=nan),
-        dict(subgroup="sex", subgroup_label="Sex", level="F", arm="", reference="", n=36,
-             events=3, estimate=3 / 36, lower=0.018, upper=0.22, p=nan, estimable=True,
-             note="", median=200.0, median_lower=100.0, median_upper=nan)])
-    tests = pd.DataFrame([dict(subgroup="sex", subgroup_label="Sex",
-                               test="log-rank across the levels", statistic=0.3, df=1, p=0.56,
-                               note="")])
+    rows = pd.DataFrame(
+        [
+            dict(
+                subgroup=ALL,
+                subgroup_label="All patients",
+                level="All patients",
+                arm="",
+                reference="",
+                n=40,
+                events=3,
+                estimate=0.075,
+                lower=0.016,
+                upper=0.204,
+                p=nan,
+                estimable=True,
+                note="",
+                median=nan,
+                median_lower=nan,
+                median_upper=nan,
+            ),
+            dict(
+                subgroup="sex",
+                subgroup_label="Sex",
+                level="F",
+                arm="",
+                reference="",
+                n=36,
+                events=3,
+                estimate=3 / 36,
+                lower=0.018,
+                upper=0.22,
+                p=nan,
+                estimable=True,
+                note="",
+                median=200.0,
+                median_lower=100.0,
+                median_upper=nan,
+            ),
+        ]
+    )
+    tests = pd.DataFrame(
+        [
+            dict(
+                subgroup="sex",
+                subgroup_label="Sex",
+                test="log-rank across the levels",
+                statistic=0.3,
+                df=1,
+                p=0.56,
+                note="",
+            )
+        ]
+    )
     result = forest_result("event_rate", rows, tests, null=0.075, reference=None)
     fig = ff.forest_figure(trial, result, "t", "s")
     texts = [a.text for a in fig.layout.annotations]
     assert "all patients: 7.5 %" in texts and "log-rank p = 0.560" in texts
-    assert "not reached" in texts                     # median and limits not reached
-    assert "6.6 (3.3–not reached)" in texts           # months, limit not reached in full
+    assert "not reached" in texts  # median and limits not reached
+    assert "6.6 (3.3–not reached)" in texts  # months, limit not reached in full
     assert fig.layout.xaxis.type == "linear" and fig.layout.shapes[0].line.dash == "dash"
     rows_out = ff.table_rows(trial, result)
     assert rows_out[1]["Event rate (95 % CI)"] == "8.3 % (1.8–22.0)"
@@ -98,15 +204,24 @@ def test_forest_notes_say_what_a_click_cannot_do(trial):
     assert "<b>" not in view.title
 
 
-@pytest.mark.parametrize("kind,row,text", [
-    ("hr", dict(estimate=5.026, lower=3.18, upper=7.94, estimable=True), "5.03 (3.18–7.94)"),
-    ("hr", dict(estimate=12.34, lower=1.5, upper=101.2, estimable=True), "12.3 (1.50–101)"),
-    ("rd", dict(estimate=0.125, lower=-0.1, upper=0.351, estimable=True),
-     "+12.5 (-10.0 to +35.1) pp"),
-    ("rate", dict(estimate=0.6, lower=0.4333, upper=0.7514, estimable=True),
-     "60.0 % (43.3–75.1)"),
-    ("or", dict(estimate=nan, lower=nan, upper=nan, estimable=False), "not estimable"),
-])
+@pytest.mark.parametrize(
+    "kind,row,text",
+    [
+        ("hr", dict(estimate=5.026, lower=3.18, upper=7.94, estimable=True), "5.03 (3.18–7.94)"),
+        ("hr", dict(estimate=12.34, lower=1.5, upper=101.2, estimable=True), "12.3 (1.50–101)"),
+        (
+            "rd",
+            dict(estimate=0.125, lower=-0.1, upper=0.351, estimable=True),
+            "+12.5 (-10.0 to +35.1) pp",
+        ),
+        (
+            "rate",
+            dict(estimate=0.6, lower=0.4333, upper=0.7514, estimable=True),
+            "60.0 % (43.3–75.1)",
+        ),
+        ("or", dict(estimate=nan, lower=nan, upper=nan, estimable=False), "not estimable"),
+    ],
+)
 def test_estimate_text(kind, row, text):
     assert ff.estimate_text(kind, row) == text
 
@@ -123,12 +238,25 @@ VISITS = (Visit(0, "Baseline", 0), Visit(3, "3 mo", 91), Visit(6, "6 mo", 182))
 
 
 def trajectory_result(adjust="holm", model=None):
-    summary = pd.DataFrame({
-        "month": [0, 3, 6], "n": [10, 8, 3], "mean": [10.0, 7.0, 6.0], "sd": [2.0, 2.0, 2.0],
-        "ci_low": [9.0, 6.0, 1.0], "ci_high": [11.0, 8.0, 11.0], "median": [10.0, 7.0, 6.0],
-        "q1": [9.0, 6.0, 5.0], "q3": [11.0, 8.0, 7.0], "n_paired": [0, 8, 3],
-        "p_vs_baseline": [nan, 0.01, nan], "group": "All", "too_few": [False, False, True],
-        "p_adjusted": [nan, 0.03, nan], "adjustment": adjust})
+    summary = pd.DataFrame(
+        {
+            "month": [0, 3, 6],
+            "n": [10, 8, 3],
+            "mean": [10.0, 7.0, 6.0],
+            "sd": [2.0, 2.0, 2.0],
+            "ci_low": [9.0, 6.0, 1.0],
+            "ci_high": [11.0, 8.0, 11.0],
+            "median": [10.0, 7.0, 6.0],
+            "q1": [9.0, 6.0, 5.0],
+            "q3": [11.0, 8.0, 7.0],
+            "n_paired": [0, 8, 3],
+            "p_vs_baseline": [nan, 0.01, nan],
+            "group": "All",
+            "too_few": [False, False, True],
+            "p_adjusted": [nan, 0.03, nan],
+            "adjustment": adjust,
+        }
+    )
     values = pd.DataFrame({"patient_id": ["1"], "month": [0], "value": [10.0], "group": "All"})
     measure = Measure("sledai", "SLEDAI", "score")
     panel = Panel("SLEDAI", measure, values, summary, None, model)
@@ -137,15 +265,16 @@ def trajectory_result(adjust="holm", model=None):
 
 
 def test_a_visit_with_fewer_than_six_patients_is_faded_and_not_tested():
-    fig = trajectory_figure(trajectory_result(), TrajectoryOptions(), {"All": "#222"},
-                            list(VISITS), "t")
+    fig = trajectory_figure(
+        trajectory_result(), TrajectoryOptions(), {"All": "#222"}, list(VISITS), "t"
+    )
     line = [t for t in fig.data if t.mode == "lines+markers"][0]
     assert list(line.marker.opacity) == [1.0, 1.0, FADED]
-    assert np.isnan(line.error_y.array[2])              # its bar is drawn apart, faded
+    assert np.isnan(line.error_y.array[2])  # its bar is drawn apart, faded
     faded = [t for t in fig.data if t.mode == "markers"][0]
     assert list(faded.x) == [6] and faded.opacity == FADED
     marks = [t for t in fig.data if t.mode == "text"][0]
-    assert list(marks.x) == [3]                         # the adjusted p (0.03) is marked
+    assert list(marks.x) == [3]  # the adjusted p (0.03) is marked
     assert "Holm-adjusted" in fig.layout.title.subtitle.text
     assert "not tested" in line.hovertext[2]
 
@@ -159,9 +288,17 @@ def test_unadjusted_marks_follow_the_raw_p():
 
 def test_model_means_are_drawn_and_listed():
     class Model:
-        emm = pd.DataFrame({"visit": [0, 3, 6], "group": ["All"] * 3,
-                            "estimate": [10.5, 7.5, 6.5], "se": [1.0] * 3,
-                            "lower": [8.5, 5.5, 4.5], "upper": [12.5, 9.5, 8.5]})
+        emm = pd.DataFrame(
+            {
+                "visit": [0, 3, 6],
+                "group": ["All"] * 3,
+                "estimate": [10.5, 7.5, 6.5],
+                "se": [1.0] * 3,
+                "lower": [8.5, 5.5, 4.5],
+                "upper": [12.5, 9.5, 8.5],
+            }
+        )
+
     result = trajectory_result(model=Model())
     options = TrajectoryOptions(statistic="model")
     fig = trajectory_figure(result, options, {"All": "#222"}, list(VISITS), "t")

@@ -8,6 +8,7 @@ statistics themselves, gray_reference.out (demo relapse by center), cox_referenc
 TTDE by arm), forest_reference.out (pilot forest by sex and age group, demo response by center)
 and mixed_reference.out (demo SLEDAI and pilot albumin estimated means).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -44,17 +45,42 @@ DEMO_LM3_EXCLUDED = [1, 0]
 DEMO_LM3_N = [34, 3, 2]
 DEMO_LM3_LOGRANK = [0.298572852985, 2, 0.861322374018]
 DEMO_LM3_KM_NOT = [0.970588235294, 0.941176470588]
-DEMO_SLEDAI_MCR_P = [0.588449338316, 1.63314133348e-05, 6.76631029704e-06, 1.26674300218e-06,
-    0.00316747477825]
-DEMO_SLEDAI_MCR_HOLM = [0.588449338316, 4.89942400043e-05, 2.70652411881e-05, 6.33371501089e-06,
-    0.00633494955649]
+DEMO_SLEDAI_MCR_P = [
+    0.588449338316,
+    1.63314133348e-05,
+    6.76631029704e-06,
+    1.26674300218e-06,
+    0.00316747477825,
+]
+DEMO_SLEDAI_MCR_HOLM = [
+    0.588449338316,
+    4.89942400043e-05,
+    2.70652411881e-05,
+    6.33371501089e-06,
+    0.00633494955649,
+]
 DEMO_SLEDAI_PCR_HOLM = [1, 0.00448550317373, 0.00724825325752, 0.00724825325752, 9.91447196011e-05]
-DEMO_SLEDAI_PCR_HOCHBERG = [1, 0.00448550317373, 0.00611890566205, 0.00611890566205,
-    9.91447196011e-05]
-DEMO_SLEDAI_NR_HOLM = [0.386329229541, 0.365342447126, 0.0112236741084, 0.0200376469463,
-    0.0200376469463]
-DEMO_SLEDAI_NR_HOCHBERG = [0.386329229541, 0.365342447126, 0.0112236741084, 0.0156160846892,
-    0.0156160846892]
+DEMO_SLEDAI_PCR_HOCHBERG = [
+    1,
+    0.00448550317373,
+    0.00611890566205,
+    0.00611890566205,
+    9.91447196011e-05,
+]
+DEMO_SLEDAI_NR_HOLM = [
+    0.386329229541,
+    0.365342447126,
+    0.0112236741084,
+    0.0200376469463,
+    0.0200376469463,
+]
+DEMO_SLEDAI_NR_HOCHBERG = [
+    0.386329229541,
+    0.365342447126,
+    0.0112236741084,
+    0.0156160846892,
+    0.0156160846892,
+]
 PILOT_STRATA_AGE_HR = [5.22319184964, 4.03947528299, 0.982423870207]
 PILOT_STRATA_AGE_LOWER = [3.21684935925, 2.53433337221, 0.962286768274]
 PILOT_STRATA_AGE_UPPER = [8.48088612534, 6.43852175915, 1.00298236718]
@@ -71,22 +97,41 @@ ADTTE_ARM_ZPH_KM_CHISQ = [1.04991763297, 1.04991763297]
 # forest_reference.out
 PILOT_SEX_HR = [3.62306200452, 2.95379301741, 7.80689168355, 7.39608622056]
 PILOT_SEX_INTERACTION = [4.18552810507, 2, 0.123345730125]
-PILOT_AGE_HR = [6.23937425613, 5.4770317786, 5.64580032467, 4.50860234249, 2.73787271864,
-    3.21242027431]
+PILOT_AGE_HR = [
+    6.23937425613,
+    5.4770317786,
+    5.64580032467,
+    4.50860234249,
+    2.73787271864,
+    3.21242027431,
+]
 PILOT_AGE_INTERACTION = [2.68850081016, 4, 0.611228317653]
 DEMO_CENTER_RATE_LOWER = [0.298776899083, 0.0366925661761, 0.399906426284, 0.349144205587]
 DEMO_CENTER_RATE_UPPER = [0.802465859467, 0.709579136263, 0.971855026522, 0.96814597375]
 # mixed_reference.out (nlme::lme, demo SLEDAI by response: MCR then NR then PCR visits)
-DEMO_EMM_MCR = [12.6923076923, 12.9429042073, 8.33366921431, 5.50462746852, 5.33366921431,
-    7.47004788366]
-DEMO_EMM_MCR_LOWER = [10.2616682961, 10.4312367102, 5.85783645798, 2.99295997143, 2.85783645798,
-    4.95838038657]
+DEMO_EMM_MCR = [
+    12.6923076923,
+    12.9429042073,
+    8.33366921431,
+    5.50462746852,
+    5.33366921431,
+    7.47004788366,
+]
+DEMO_EMM_MCR_LOWER = [
+    10.2616682961,
+    10.4312367102,
+    5.85783645798,
+    2.99295997143,
+    2.85783645798,
+    4.95838038657,
+]
 PILOT_EMM_PLACEBO = [39.8372093023, 38.8675776958, 38.7955408095, 38.8501525219, 39.4610101138]
 
 
 def close(actual, expected, tol=1e-6):
-    np.testing.assert_allclose(np.asarray(actual, float), np.asarray(expected, float),
-                               rtol=tol, atol=0, equal_nan=True)
+    np.testing.assert_allclose(
+        np.asarray(actual, float), np.asarray(expected, float), rtol=tol, atol=0, equal_nan=True
+    )
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +144,7 @@ def survival(trial, endpoint="os", group="none", **kw):
 
 
 # --- Survival tab: hazard ratios, PH check, guarantee time, landmark, Gray, published -----------
+
 
 def test_hazard_ratio_by_responder_group_matches_coxph(demo_trial):
     r = survival(demo_trial, group="response")
@@ -124,8 +170,9 @@ def test_landmark_at_3_months_matches_r(demo_trial):
     assert r.summary["group"].tolist() == ["No response by month 3", "MCR", "PCR"]
     assert r.summary["n"].tolist() == DEMO_LM3_N
     close([r.test["chi2"], r.test["df"], r.test["p"]], DEMO_LM3_LOGRANK)
-    curve = r.curves.loc[(r.curves["group"] == "No response by month 3")
-                         & (r.curves["events"] > 0), "estimate"]
+    curve = r.curves.loc[
+        (r.curves["group"] == "No response by month 3") & (r.curves["events"] > 0), "estimate"
+    ]
     close(curve, DEMO_LM3_KM_NOT)
     assert r.hazard.cox.reference == "No response by month 3"
     # the times are counted from the landmark; a click finds patients on that clock
@@ -143,8 +190,9 @@ def test_landmark_is_not_applied_to_a_grouping_known_at_the_origin(demo_trial):
 
 def test_cumulative_incidence_has_grays_test_beside_the_log_rank(demo_trial):
     r = survival(demo_trial, "cif", "center")
-    close([r.gray.statistic, r.gray.p, r.gray.df], DEMO_CENTER_STAT + DEMO_CENTER_P
-          + DEMO_CENTER_DF)
+    close(
+        [r.gray.statistic, r.gray.p, r.gray.df], DEMO_CENTER_STAT + DEMO_CENTER_P + DEMO_CENTER_DF
+    )
     assert r.hazard.cause_specific
     assert survival(demo_trial, "os", "center").gray is None
 
@@ -180,20 +228,26 @@ def test_relapse_as_published_only_on_this_trial(demo_trial, pilot):
     assert t["estimate_pct"].round(1).tolist() == [13.0, 26.1]
     assert survival(demo_trial, "rfs").published is None
     assert survival(pilot, "tte:TTDE", unit="days").published is None
-    other = dataclasses.replace(demo_trial, study=dataclasses.replace(
-        demo_trial.study, registry_id="NCT00000000"))
+    other = dataclasses.replace(
+        demo_trial, study=dataclasses.replace(demo_trial.study, registry_id="NCT00000000")
+    )
     assert survival(other, "cif").published is None
 
 
 # --- Trajectories: multiplicity, small numbers, the mixed model ------------------------------
 
+
 def test_marks_follow_holm_and_hochberg_as_p_adjust(demo_trial):
-    for method, want in (("holm", {"MCR": DEMO_SLEDAI_MCR_HOLM, "PCR": DEMO_SLEDAI_PCR_HOLM,
-                                   "NR": DEMO_SLEDAI_NR_HOLM}),
-                         ("hochberg", {"PCR": DEMO_SLEDAI_PCR_HOCHBERG,
-                                       "NR": DEMO_SLEDAI_NR_HOCHBERG})):
-        panel = analyse_trajectories(demo_trial, TrajectoryRequest(
-            Cohort(), "sledai", "response", adjust=method)).panels[0]
+    for method, want in (
+        (
+            "holm",
+            {"MCR": DEMO_SLEDAI_MCR_HOLM, "PCR": DEMO_SLEDAI_PCR_HOLM, "NR": DEMO_SLEDAI_NR_HOLM},
+        ),
+        ("hochberg", {"PCR": DEMO_SLEDAI_PCR_HOCHBERG, "NR": DEMO_SLEDAI_NR_HOCHBERG}),
+    ):
+        panel = analyse_trajectories(
+            demo_trial, TrajectoryRequest(Cohort(), "sledai", "response", adjust=method)
+        ).panels[0]
         s = panel.summary.loc[panel.summary["month"] != 0]
         for group, p in want.items():
             close(s.loc[s["group"] == group, "p_adjusted"], p)
@@ -202,8 +256,9 @@ def test_marks_follow_holm_and_hochberg_as_p_adjust(demo_trial):
 
 
 def test_no_test_where_a_group_has_fewer_than_six_pairs(demo_trial):
-    panels = analyse_trajectories(demo_trial, TrajectoryRequest(
-        Cohort(), "sledai", "center+response", adjust="holm")).panels
+    panels = analyse_trajectories(
+        demo_trial, TrajectoryRequest(Cohort(), "sledai", "center+response", adjust="holm")
+    ).panels
     s = panels[0].summary
     follow = s.loc[s["month"] != 0]
     few = follow["n_paired"] < 6
@@ -213,38 +268,52 @@ def test_no_test_where_a_group_has_fewer_than_six_pairs(demo_trial):
 
 
 def test_the_model_option_gives_lme_estimated_means(demo_trial):
-    panel = analyse_trajectories(demo_trial, TrajectoryRequest(
-        Cohort(), "sledai", "response", model=True)).panels[0]
+    panel = analyse_trajectories(
+        demo_trial, TrajectoryRequest(Cohort(), "sledai", "response", model=True)
+    ).panels[0]
     emm = panel.model.emm
     mcr = emm.loc[emm["group"] == "MCR"]
     close(mcr["estimate"], DEMO_EMM_MCR)
     close(mcr["lower"], DEMO_EMM_MCR_LOWER)
     assert "compound symmetry" in panel.model.assumptions
-    pct = analyse_trajectories(demo_trial, TrajectoryRequest(
-        Cohort(), "sledai", "response", scale="pct_change", model=True)).panels[0]
+    pct = analyse_trajectories(
+        demo_trial,
+        TrajectoryRequest(Cohort(), "sledai", "response", scale="pct_change", model=True),
+    ).panels[0]
     assert pct.model is None and "% change" in pct.model_notes[0]
 
 
 def test_the_model_leaves_out_a_group_without_values_at_a_visit(demo_trial):
-    panel = analyse_trajectories(demo_trial, TrajectoryRequest(
-        Cohort(PatientFilter(centers=(demo_trial.centers[3],))), "sledai", "response",
-        model=True)).panels[0]
+    panel = analyse_trajectories(
+        demo_trial,
+        TrajectoryRequest(
+            Cohort(PatientFilter(centers=(demo_trial.centers[3],))),
+            "sledai",
+            "response",
+            model=True,
+        ),
+    ).panels[0]
     counts = panel.values.groupby(["group", "month"]).size().unstack(fill_value=0)
-    missing = [g for g in counts.index if (counts.loc[g] == 0).any()
-               or len(counts.columns) < len(demo_trial.study.visit_months)]
+    missing = [
+        g
+        for g in counts.index
+        if (counts.loc[g] == 0).any() or len(counts.columns) < len(demo_trial.study.visit_months)
+    ]
     modelled = set(panel.model.emm["group"]) if panel.model is not None else set()
     assert not modelled & set(missing)
     assert all("not in the mixed model" in n for n in panel.model_notes) or not missing
 
 
 def test_the_pilots_lab_by_arm(pilot):
-    panel = analyse_trajectories(pilot, TrajectoryRequest(Cohort(), "ALB", "arm",
-                                                          model=True)).panels[0]
+    panel = analyse_trajectories(
+        pilot, TrajectoryRequest(Cohort(), "ALB", "arm", model=True)
+    ).panels[0]
     emm = panel.model.emm
     close(emm.loc[emm["group"] == "Placebo", "estimate"].iloc[:5], PILOT_EMM_PLACEBO)
 
 
 # --- Effects tab: the forest ------------------------------------------------------------------
+
 
 def test_pilot_forest_by_sex_and_age_group_matches_r(pilot):
     r = analyse_forest(pilot, ForestRequest(Cohort(), "tte:TTDE", ("sex", "agegr1"), "arm"))
@@ -269,7 +338,7 @@ def test_pilot_forest_keeps_the_datas_labels(pilot):
     assert default_subgroups(pilot) == ["sex", "agegr1", "race"]
     assert options["agegr1"] == "Pooled Age Group 1 (AGEGR1)"
     assert not any("lupus" in v.lower() or "respon" in v.lower() for v in options.values())
-    assert AGE_GROUP not in options    # the data have their own age group
+    assert AGE_GROUP not in options  # the data have their own age group
 
 
 def test_demo_forest_single_arm_response_rates(demo_trial):
@@ -299,6 +368,7 @@ def test_derived_age_group_splits_at_the_median(demo_trial):
 
 
 # --- python -m trial summary --json ------------------------------------------------------------
+
 
 def test_summary_json_holds_the_new_numbers(demo_trial):
     s = build_summary(demo_trial, by="response")

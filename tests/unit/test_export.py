@@ -1,5 +1,6 @@
 """Exports (components/export/): PNG, SVG, PPTX, HTML and CSV from the demo data; the
 "How was this computed" snippets run and reproduce the view's numbers; callbacks called directly."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -53,11 +54,19 @@ def tables_view(demo_trial):
 
 def all_filter_values(trial):
     from components.state import filters
-    return [list(trial.centers), list(RESPONSE_GROUPS), filters.ANY, ["F", "M"], filters.ANY,
-            list(filters.age_bounds(trial))]
+
+    return [
+        list(trial.centers),
+        list(RESPONSE_GROUPS),
+        filters.ANY,
+        ["F", "M"],
+        filters.ANY,
+        list(filters.age_bounds(trial)),
+    ]
 
 
 # --- View specs, names ----------------------------------------------------------------------
+
 
 def test_view_spec_round_trips_through_json():
     spec = ViewSpec(ids.VIEW_TRAJECTORIES, {"measure": "c3"}, {ids.FILTER_CENTER: ["A"]})
@@ -66,15 +75,26 @@ def test_view_spec_round_trips_through_json():
 
 def test_file_names_are_built_from_codes_and_sanitised(traj_view):
     assert traj_view.name == "sledai_by_response"
-    assert files.export_filename(traj_view.name, "pptx", TODAY) == "sledai_by_response_2026-11-25.pptx"
-    assert files.export_filename("../../etc/passwd <x>", "png", TODAY) == "etc_passwd_x_2026-11-25.png"
+    assert (
+        files.export_filename(traj_view.name, "pptx", TODAY) == "sledai_by_response_2026-11-25.pptx"
+    )
+    assert (
+        files.export_filename("../../etc/passwd <x>", "png", TODAY) == "etc_passwd_x_2026-11-25.png"
+    )
     assert safe_name("") == "export"
 
 
 def test_footnote_says_n_filters_tests_and_simulated(demo_trial):
-    spec = ViewSpec(ids.VIEW_TRAJECTORIES, {"measure": "sledai", "group": "center"},
-                       dict(zip([i.component_id for i in FILTER_INPUTS],
-                                [[demo_trial.centers[0]], *all_filter_values(demo_trial)[1:]])))
+    spec = ViewSpec(
+        ids.VIEW_TRAJECTORIES,
+        {"measure": "sledai", "group": "center"},
+        dict(
+            zip(
+                [i.component_id for i in FILTER_INPUTS],
+                [[demo_trial.centers[0]], *all_filter_values(demo_trial)[1:]],
+            )
+        ),
+    )
     ev = build.build_view(demo_trial, spec, TODAY)
     n = int((demo_trial.patients["center"] == demo_trial.centers[0]).sum())
     text = "\n".join(ev.footnote)
@@ -85,6 +105,7 @@ def test_footnote_says_n_filters_tests_and_simulated(demo_trial):
 
 # --- Images: the browser renders the slide figure the server hands over ----------------------
 
+
 def small_png(width: int = 400, height: int = 200) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (width, height), (230, 240, 250)).save(out, "PNG")
@@ -93,8 +114,10 @@ def small_png(width: int = 400, height: int = 200) -> bytes:
 
 def images_for(views) -> list[bytes]:
     """A PNG of the right shape for each figure slide (what the browser would render)."""
-    return [small_png(f["layout"]["width"] // 4, f["layout"]["height"] // 4)
-            for f in deck.deck_figures(views)]
+    return [
+        small_png(f["layout"]["width"] // 4, f["layout"]["height"] // 4)
+        for f in deck.deck_figures(views)
+    ]
 
 
 def test_png_and_svg_jobs_hand_the_browser_the_slide_figure(traj_view):
@@ -106,7 +129,7 @@ def test_png_and_svg_jobs_hand_the_browser_the_slide_figure(traj_view):
     texts = " ".join(a["text"] for a in layout["annotations"])
     assert "SLEDAI-2K by responder group" in texts
     assert "Simulated data" in texts and "n = 40 of 40 patients" in texts
-    json.dumps(job)                        # plain JSON for the dcc.Store
+    json.dumps(job)  # plain JSON for the dcc.Store
     assert excb.image_job(traj_view, ids.FORMAT_SVG, "x.svg")["scale"] == 1
 
 
@@ -126,6 +149,7 @@ def test_survival_view_exports(demo_trial):
 
 # --- PowerPoint -----------------------------------------------------------------------------
 
+
 def test_pptx_has_title_slide_view_slide_and_notes(demo_trial, traj_view):
     images = images_for([traj_view])
     data = deck.pptx_deck(demo_trial, [traj_view], TODAY, images)
@@ -142,8 +166,9 @@ def test_pptx_has_title_slide_view_slide_and_notes(demo_trial, traj_view):
     texts = " ".join(s.text_frame.text for s in slide.shapes if s.has_text_frame)
     assert "n = 40 of 40 patients" in texts and "Simulated data" in texts
     notes = slide.notes_slide.notes_text_frame.text
-    assert notes.startswith("At 12 months mean SLEDAI-2K in MCR fell from 12.7 to 7.82, "
-                            "n = 11, p = 0.003 vs baseline.")
+    assert notes.startswith(
+        "At 12 months mean SLEDAI-2K in MCR fell from 12.7 to 7.82, n = 11, p = 0.003 vs baseline."
+    )
     assert "Numbers behind the figure" in notes and "How this was computed" in notes
     assert "<NA>" not in notes and not re.search(r"\de-\d", notes)
     assert "< 0.001" in notes and "p_vs_baseline" in notes
@@ -159,25 +184,32 @@ def test_pptx_needs_one_image_per_figure_slide(demo_trial, traj_view, tables_vie
 def test_pptx_of_the_tables_view_has_native_tables(demo_trial, tables_view):
     prs = Presentation(io.BytesIO(deck.pptx_deck(demo_trial, [tables_view], TODAY, [])))
     titles = [s.shapes.title.text for s in list(prs.slides)[1:]]
-    assert titles == ["Table 1. Baseline characteristics by center",
-                      "Response rates by center, with exact 95 % CIs",
-                      "Table 2. Adverse events and deaths within follow-up",
-                      "Adverse events by term"]          # each on one slide
+    assert titles == [
+        "Table 1. Baseline characteristics by center",
+        "Response rates by center, with exact 95 % CIs",
+        "Table 2. Adverse events and deaths within follow-up",
+        "Adverse events by term",
+    ]  # each on one slide
     response = next(s for s in prs.slides if s.shapes.title.text.startswith("Response rates"))
     table = next(s for s in response.shapes if s.has_table).table
-    cells = [table.cell(r, c).text for r in range(len(table.rows)) for c in
-             range(len(table.columns))]
+    cells = [
+        table.cell(r, c).text for r in range(len(table.rows)) for c in range(len(table.columns))
+    ]
     assert "13/40 (32.5 %; 18.6–49.1)" in cells
     baseline = list(prs.slides)[1]
     table = next(s for s in baseline.shapes if s.has_table).table
     labels = [table.cell(r, 0).text for r in range(len(table.rows))]
     assert "Age, years, mean ± SD" in labels and "" not in labels[1:]
-    assert any("medians (IQR) are in the speaker notes" in s.text_frame.text
-               for s in baseline.shapes if s.has_text_frame)
+    assert any(
+        "medians (IQR) are in the speaker notes" in s.text_frame.text
+        for s in baseline.shapes
+        if s.has_text_frame
+    )
     assert "median (IQR)" in baseline.notes_slide.notes_text_frame.text
 
 
 # --- HTML report ----------------------------------------------------------------------------
+
 
 def test_html_report_is_self_contained(demo_trial, traj_view, tables_view):
     page = report.html_report(demo_trial, [traj_view, tables_view], TODAY)
@@ -191,16 +223,23 @@ def test_html_report_is_self_contained(demo_trial, traj_view, tables_view):
 
 def test_text_from_data_is_escaped_in_html_and_plain_in_pptx(demo_trial):
     evil = "<img src=x onerror=alert(1)>"
-    events = demo_trial.events.assign(term=demo_trial.events["term"].replace(
-        "Tuberculosis infection", evil))
+    events = demo_trial.events.assign(
+        term=demo_trial.events["term"].replace("Tuberculosis infection", evil)
+    )
     trial = dataclasses.replace(demo_trial, events=events)
     ev = build.build_view(trial, ViewSpec(ids.VIEW_TABLES), TODAY)
     page = report.html_report(trial, [ev], TODAY)
     assert evil not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
     prs = Presentation(io.BytesIO(deck.pptx_deck(trial, [ev], TODAY, [])))
-    cells = [c.text for s in prs.slides for sh in s.shapes if sh.has_table
-             for row in sh.table.rows for c in row.cells]
-    assert evil in cells                    # plain text, shown as written
+    cells = [
+        c.text
+        for s in prs.slides
+        for sh in s.shapes
+        if sh.has_table
+        for row in sh.table.rows
+        for c in row.cells
+    ]
+    assert evil in cells  # plain text, shown as written
 
 
 def test_numbers_csv_is_the_numbers_behind_the_figure(traj_view):
@@ -211,23 +250,34 @@ def test_numbers_csv_is_the_numbers_behind_the_figure(traj_view):
 
 # --- "How was this computed": the snippets run and agree with the view ------------------------
 
+
 def run_snippet(code: str) -> dict:
     namespace: dict = {}
     exec(compile(code, "<snippet>", "exec"), namespace)
     return namespace
 
 
-@pytest.mark.parametrize("measure,group,scale,test,flt", [
-    ("sledai", "response", "value", "paired_t", PatientFilter()),
-    ("proteinuria", "none", "change", "wilcoxon", PatientFilter()),
-    ("c3", "center", "pct_change", "paired_t", PatientFilter(sexes=("F",), relapse=False)),
-    ("anti_dsdna", "lupus_nephritis", "value", "wilcoxon",
-     PatientFilter(responses=("MCR", "PCR"), age_min=20, age_max=45)),
-])
-def test_trajectory_snippet_reproduces_the_view(demo_trial, capsys, measure, group, scale, test,
-                                                flt):
-    analysis = analyse_trajectories(demo_trial, TrajectoryRequest(Cohort(flt), measure, group,
-                                                                  scale, test))
+@pytest.mark.parametrize(
+    "measure,group,scale,test,flt",
+    [
+        ("sledai", "response", "value", "paired_t", PatientFilter()),
+        ("proteinuria", "none", "change", "wilcoxon", PatientFilter()),
+        ("c3", "center", "pct_change", "paired_t", PatientFilter(sexes=("F",), relapse=False)),
+        (
+            "anti_dsdna",
+            "lupus_nephritis",
+            "value",
+            "wilcoxon",
+            PatientFilter(responses=("MCR", "PCR"), age_min=20, age_max=45),
+        ),
+    ],
+)
+def test_trajectory_snippet_reproduces_the_view(
+    demo_trial, capsys, measure, group, scale, test, flt
+):
+    analysis = analyse_trajectories(
+        demo_trial, TrajectoryRequest(Cohort(flt), measure, group, scale, test)
+    )
     method = methods.trajectory_method(demo_trial, analysis, "mean_ci", data_dir=str(DEMO))
     result = run_snippet(method.snippet)["result"]
     capsys.readouterr()
@@ -236,11 +286,25 @@ def test_trajectory_snippet_reproduces_the_view(demo_trial, capsys, measure, gro
     got = result.assign(group=result["group"].astype(str)).set_index(["group", "month"])
     want = summary.set_index(["group", "month"])
     assert set(got.index) == set(want.index)
-    for col in ("n", "mean", "sd", "ci_low", "ci_high", "median", "q1", "q3", "n_paired",
-                "p_vs_baseline"):
-        np.testing.assert_allclose(got.loc[want.index, col].astype(float),
-                                   want[col].astype(float), rtol=1e-9, equal_nan=True,
-                                   err_msg=col)
+    for col in (
+        "n",
+        "mean",
+        "sd",
+        "ci_low",
+        "ci_high",
+        "median",
+        "q1",
+        "q3",
+        "n_paired",
+        "p_vs_baseline",
+    ):
+        np.testing.assert_allclose(
+            got.loc[want.index, col].astype(float),
+            want[col].astype(float),
+            rtol=1e-9,
+            equal_nan=True,
+            err_msg=col,
+        )
 
 
 def test_tables_snippet_reproduces_the_tables(demo_trial, capsys):
@@ -268,20 +332,19 @@ def test_snippet_quotes_data_text_as_literals(demo_trial):
     flt = PatientFilter(centers=('x"]; import os; os.system("echo")  #',))
     code = methods.filter_lines(flt)
     compile(code, "<snippet>", "exec")
-    assert "isin(['x\"]; import os" in code     # one string literal, not code
+    assert "isin(['x\"]; import os" in code  # one string literal, not code
 
 
 # --- Callbacks called directly --------------------------------------------------------------
+
 
 def test_download_callbacks(app, demo_trial):
     controls = ["sledai", "response", "mean_sd", "value", "paired_t", False, "none"]
     filters = all_filter_values(demo_trial)
     with app.server.test_request_context():
-        csv = excb.download_function(ids.VIEW_TRAJECTORIES, ids.FORMAT_CSV)(1, *controls,
-                                                                               *filters)
+        csv = excb.download_function(ids.VIEW_TRAJECTORIES, ids.FORMAT_CSV)(1, *controls, *filters)
         pptx = excb.download_function(ids.VIEW_TABLES, ids.FORMAT_PPTX)(1, *filters)
-        png = excb.download_function(ids.VIEW_TRAJECTORIES, ids.FORMAT_PNG)(1, *controls,
-                                                                           *filters)
+        png = excb.download_function(ids.VIEW_TRAJECTORIES, ids.FORMAT_PNG)(1, *controls, *filters)
         html = excb.download_function(ids.VIEW_TABLES, ids.FORMAT_HTML)(1, *filters)
     today = date.today().isoformat()
     assert csv["filename"] == f"sledai_by_response_{today}.csv"
@@ -298,8 +361,9 @@ def test_tables_callbacks(app, demo_trial):
     filters = all_filter_values(demo_trial)
     with app.server.test_request_context():
         *children, note = tables.update_tables(ids.TAB_TABLES, *filters)
-        data = tables.download_table_csv(1, {"type": ids.TABLE_CSV_BUTTON,
-                                             "table": ids.TABLE_RESPONSE}, *filters)
+        data = tables.download_table_csv(
+            1, {"type": ids.TABLE_CSV_BUTTON, "table": ids.TABLE_RESPONSE}, *filters
+        )
     assert note.startswith("40 of 40 patients")
     assert len(children) == 4
     frame = pd.read_csv(io.StringIO(data["content"]))
@@ -311,12 +375,15 @@ def test_method_panel_callbacks(app, demo_trial):
     filters = all_filter_values(demo_trial)
     with app.server.test_request_context():
         assert excb.toggle_method(1, False) is True
-        closed = excb.method_function(ids.VIEW_TRAJECTORIES)(False, "sledai", "response", "mean_sd", "value",
-                                               "paired_t", False, *filters)
-        body = excb.method_function(ids.VIEW_TRAJECTORIES)(True, "sledai", "response", "mean_sd", "value",
-                                             "paired_t", False, *filters)
+        closed = excb.method_function(ids.VIEW_TRAJECTORIES)(
+            False, "sledai", "response", "mean_sd", "value", "paired_t", False, *filters
+        )
+        body = excb.method_function(ids.VIEW_TRAJECTORIES)(
+            True, "sledai", "response", "mean_sd", "value", "paired_t", False, *filters
+        )
         tbody = excb.method_function(ids.VIEW_TABLES)(True, *filters)
     from dash import no_update
+
     assert closed is no_update
     snippet = body[-1].children.children
     assert "ttest_rel" in snippet and '"sledai"' in snippet or "'sledai'" in snippet
@@ -324,9 +391,11 @@ def test_method_panel_callbacks(app, demo_trial):
 
 
 def test_a_legend_above_the_plot_stays_below_the_slide_title(demo_trial):
-    ev = build.build_view(demo_trial, ViewSpec(ids.VIEW_TRAJECTORIES,
-                                               {"measure": "proteinuria", "group": "center"}),
-                          date(2026, 1, 2))
+    ev = build.build_view(
+        demo_trial,
+        ViewSpec(ids.VIEW_TRAJECTORIES, {"measure": "proteinuria", "group": "center"}),
+        date(2026, 1, 2),
+    )
     fig = slides.slide_figure(ev)
     legend, height = fig.layout.legend, fig.layout.height
     assert legend.orientation == "h" and legend.yref == "container"

@@ -2,11 +2,17 @@ import pandas as pd
 
 from trial.filters import PatientFilter, select_patients
 
-PATIENTS = pd.DataFrame({
-    "patient_id": ["1", "2", "3", "4"], "center": ["A", "A", "B", "B"],
-    "response": ["MCR", "NR", "PCR", "NR"], "relapse": [True, False, False, False],
-    "sex": ["F", "F", "M", "F"], "lupus_nephritis": [True, False, True, True],
-    "age": [20.0, 35.0, None, 50.0]})
+PATIENTS = pd.DataFrame(
+    {
+        "patient_id": ["1", "2", "3", "4"],
+        "center": ["A", "A", "B", "B"],
+        "response": ["MCR", "NR", "PCR", "NR"],
+        "relapse": [True, False, False, False],
+        "sex": ["F", "F", "M", "F"],
+        "lupus_nephritis": [True, False, True, True],
+        "age": [20.0, 35.0, None, 50.0],
+    }
+)
 
 
 def ids(flt):

@@ -8,6 +8,7 @@ tools/r_reference/forest_reference.out). Data: tests/data/veteran.csv, forest_re
 (simulated in R), demo_response.csv (the demo's responders), and the CDISC pilot ADTTE/ADSL from
 ../shared (skipped when absent).
 """
+
 from __future__ import annotations
 
 import pathlib
@@ -43,8 +44,22 @@ VET_SINGLE_EVENTS = [31, 45, 26, 26]
 VET_SINGLE_RATE_LOWER = [0.732621956281, 0.828040069209, 0.810294382587, 0.810294382587]
 VET_SINGLE_RATE_UPPER = [0.967968830971, 0.98692075559, 0.999062742908, 0.999062742908]
 # SIM rates: level x arm; effects: level x non-reference arm; levels north | south | west
-SIM_RATE_LOWER = [0.363378258139, 0.300947803008, 0.308979448905, 0.38798393026, 0.213543554252, 0.481732527512]
-SIM_RATE_UPPER = [0.655752576912, 0.628189252793, 0.609866288071, 0.776102708649, 0.502490050673, 0.820394865067]
+SIM_RATE_LOWER = [
+    0.363378258139,
+    0.300947803008,
+    0.308979448905,
+    0.38798393026,
+    0.213543554252,
+    0.481732527512,
+]
+SIM_RATE_UPPER = [
+    0.655752576912,
+    0.628189252793,
+    0.609866288071,
+    0.776102708649,
+    0.502490050673,
+    0.820394865067,
+]
 SIM_RD = [-0.0486656200942, 0.136070853462, 0.31884057971]
 SIM_RD_LOWER = [-0.246771536966, -0.0972053524466, 0.0952948068641]
 SIM_RD_UPPER = [0.155554194124, 0.347130900848, 0.500760851445]
@@ -62,14 +77,56 @@ PILOT_SEX_UPPER = [6.61387288885, 5.20822054176, 16.354920524, 15.7755926918]
 PILOT_SEX_P = [2.76211922409e-05, 0.000181859034705, 5.13965984584e-08, 2.25247901203e-07]
 PILOT_SEX_INTERACTION = [4.18552810507, 2, 0.123345730125]
 # PILOT_AGE rows: level x non-reference arm, levels <65 | 65-80 | >80
-PILOT_AGE_HR = [6.23937425613, 5.4770317786, 5.64580032467, 4.50860234249, 2.73787271864, 3.21242027431]
-PILOT_AGE_LOWER = [1.93498672334, 1.73402607546, 3.01709686162, 2.39738572907, 1.10217054319, 1.46952993115]
-PILOT_AGE_UPPER = [20.1188931369, 17.299553639, 10.5648120587, 8.47902564711, 6.80107726503, 7.02241158896]
-PILOT_AGE_P = [0.0021765775219, 0.00375547846261, 6.16205041264e-08, 2.96431641124e-06, 0.0300437961653, 0.00344829728274]
+PILOT_AGE_HR = [
+    6.23937425613,
+    5.4770317786,
+    5.64580032467,
+    4.50860234249,
+    2.73787271864,
+    3.21242027431,
+]
+PILOT_AGE_LOWER = [
+    1.93498672334,
+    1.73402607546,
+    3.01709686162,
+    2.39738572907,
+    1.10217054319,
+    1.46952993115,
+]
+PILOT_AGE_UPPER = [
+    20.1188931369,
+    17.299553639,
+    10.5648120587,
+    8.47902564711,
+    6.80107726503,
+    7.02241158896,
+]
+PILOT_AGE_P = [
+    0.0021765775219,
+    0.00375547846261,
+    6.16205041264e-08,
+    2.96431641124e-06,
+    0.0300437961653,
+    0.00344829728274,
+]
 PILOT_AGE_INTERACTION = [2.68850081016, 4, 0.611228317653]
 # PILOT_RESP_SEX rates: level x arm; effects: level x non-reference arm; levels F | M
-PILOT_RESP_SEX_RATE_LOWER = [0.517330693541, 0.206282490871, 0.229157066821, 0.577410682288, 0.224080140079, 0.150983664423]
-PILOT_RESP_SEX_RATE_UPPER = [0.784800362053, 0.516844453649, 0.508068647714, 0.889076700441, 0.522278503561, 0.47478106034]
+PILOT_RESP_SEX_RATE_LOWER = [
+    0.517330693541,
+    0.206282490871,
+    0.229157066821,
+    0.577410682288,
+    0.224080140079,
+    0.150983664423,
+]
+PILOT_RESP_SEX_RATE_UPPER = [
+    0.784800362053,
+    0.516844453649,
+    0.508068647714,
+    0.889076700441,
+    0.522278503561,
+    0.47478106034,
+]
 PILOT_RESP_SEX_RD = [-0.310377358491, -0.300377358491, -0.393939393939, -0.463458110517]
 PILOT_RESP_SEX_RD_LOWER = [-0.481447825619, -0.464029416144, -0.563781498818, -0.63327819855]
 PILOT_RESP_SEX_RD_UPPER = [-0.105247981723, -0.107301130868, -0.170378530295, -0.226299092081]
@@ -81,8 +138,9 @@ PILOT_RESP_SEX_INTERACTION = [1.27932441534, 2, 0.527470569466]
 
 
 def close(actual, expected, tol=1e-6):
-    np.testing.assert_allclose(np.asarray(actual, float), np.asarray(expected, float),
-                               rtol=0, atol=tol, equal_nan=True)
+    np.testing.assert_allclose(
+        np.asarray(actual, float), np.asarray(expected, float), rtol=0, atol=tol, equal_nan=True
+    )
 
 
 def check_hr(rows, hr, lower, upper, p):
@@ -109,8 +167,13 @@ def test_veteran_hazard_ratios_by_subgroup_and_interactions_match_r():
     assert cell["level"].tolist() == ["squamous", "smallcell", "adeno", "large"]
     assert (cell["arm"] == "test").all() and (cell["reference"] == "standard").all()
     check_hr(cell, VET_CELL_HR, VET_CELL_LOWER, VET_CELL_UPPER, VET_CELL_P)
-    check_hr(r.rows[r.rows["subgroup"] == "prior"], VET_PRIOR_HR, VET_PRIOR_LOWER,
-             VET_PRIOR_UPPER, VET_PRIOR_P)
+    check_hr(
+        r.rows[r.rows["subgroup"] == "prior"],
+        VET_PRIOR_HR,
+        VET_PRIOR_LOWER,
+        VET_PRIOR_UPPER,
+        VET_PRIOR_P,
+    )
     i = r.interactions.set_index("subgroup")
     check_interaction(i.loc["celltype"], VET_CELL_INTERACTION)
     check_interaction(i.loc["prior"], VET_PRIOR_INTERACTION)
@@ -177,11 +240,15 @@ def test_missing_values_are_counted():
 def pilot(shared_data):
     p = shared_data / "cdiscpilot01"
     ad = pd.read_sas(p / "adtte.xpt", encoding="latin1")
-    ad = ad.assign(event=1 - ad["CNSR"], arm=pd.Categorical(ad["TRTA"], ARMS),
-                   AGEGR1=pd.Categorical(ad["AGEGR1"], ["<65", "65-80", ">80"]))
+    ad = ad.assign(
+        event=1 - ad["CNSR"],
+        arm=pd.Categorical(ad["TRTA"], ARMS),
+        AGEGR1=pd.Categorical(ad["AGEGR1"], ["<65", "65-80", ">80"]),
+    )
     sl = pd.read_sas(p / "adsl.xpt", encoding="latin1")
-    sl = sl.assign(arm=pd.Categorical(sl["TRT01A"], ARMS),
-                   completed=(sl["COMP24FL"] == "Y").astype(int))
+    sl = sl.assign(
+        arm=pd.Categorical(sl["TRT01A"], ARMS), completed=(sl["COMP24FL"] == "Y").astype(int)
+    )
     return ad, sl
 
 
@@ -191,8 +258,13 @@ def test_pilot_hazard_ratios_by_sex_and_age_group_match_r(pilot):
     sex = r.rows[r.rows["subgroup"] == "SEX"]
     assert sex["arm"].tolist() == ARMS[1:] * 2 and (sex["reference"] == "Placebo").all()
     check_hr(sex, PILOT_SEX_HR, PILOT_SEX_LOWER, PILOT_SEX_UPPER, PILOT_SEX_P)
-    check_hr(r.rows[r.rows["subgroup"] == "AGEGR1"], PILOT_AGE_HR, PILOT_AGE_LOWER,
-             PILOT_AGE_UPPER, PILOT_AGE_P)
+    check_hr(
+        r.rows[r.rows["subgroup"] == "AGEGR1"],
+        PILOT_AGE_HR,
+        PILOT_AGE_LOWER,
+        PILOT_AGE_UPPER,
+        PILOT_AGE_P,
+    )
     i = r.interactions.set_index("subgroup")
     check_interaction(i.loc["SEX"], PILOT_SEX_INTERACTION)
     check_interaction(i.loc["AGEGR1"], PILOT_AGE_INTERACTION)
@@ -204,9 +276,14 @@ def test_pilot_completion_by_arm_within_sex_matches_r(pilot):
     close(r.rows["rate_lower"], PILOT_RESP_SEX_RATE_LOWER)
     close(r.rows["rate_upper"], PILOT_RESP_SEX_RATE_UPPER)
     eff = r.rows[r.rows["arm"] != "Placebo"]
-    for col, ref in (("rd", PILOT_RESP_SEX_RD), ("rd_lower", PILOT_RESP_SEX_RD_LOWER),
-                     ("rd_upper", PILOT_RESP_SEX_RD_UPPER), ("or", PILOT_RESP_SEX_OR),
-                     ("or_lower", PILOT_RESP_SEX_OR_LOWER), ("or_upper", PILOT_RESP_SEX_OR_UPPER),
-                     ("or_p", PILOT_RESP_SEX_OR_P)):
+    for col, ref in (
+        ("rd", PILOT_RESP_SEX_RD),
+        ("rd_lower", PILOT_RESP_SEX_RD_LOWER),
+        ("rd_upper", PILOT_RESP_SEX_RD_UPPER),
+        ("or", PILOT_RESP_SEX_OR),
+        ("or_lower", PILOT_RESP_SEX_OR_LOWER),
+        ("or_upper", PILOT_RESP_SEX_OR_UPPER),
+        ("or_p", PILOT_RESP_SEX_OR_P),
+    ):
         close(eff[col], ref)
     check_interaction(r.interactions.iloc[0], PILOT_RESP_SEX_INTERACTION)

@@ -8,6 +8,7 @@ The default run is quick (profile `fuzz-quick`); a long run:
     TRIAL_FUZZ_PROFILE=fuzz-long python -m pytest tests/test_fuzz.py    # 1,000 per test
     TRIAL_FUZZ_EXAMPLES=200 python -m pytest tests/test_fuzz.py          # any number
 """
+
 from __future__ import annotations
 
 import csv
@@ -17,7 +18,6 @@ import os
 import tempfile
 from pathlib import Path
 
-from factories import study_dict, valid_tables, write_trial
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,26 +28,90 @@ from trial.model import DataError, Trial
 from trial.sessions import SessionSettings, SessionStore
 from trial.upload import UploadLimits
 
-settings.register_profile("fuzz-quick", max_examples=8, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow,
-                                                 HealthCheck.data_too_large])
-settings.register_profile("fuzz-long", max_examples=1000, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow,
-                                                 HealthCheck.data_too_large])
-FUZZ = settings(settings.get_profile(os.environ.get("TRIAL_FUZZ_PROFILE", "fuzz-quick")),
-                **({"max_examples": int(os.environ["TRIAL_FUZZ_EXAMPLES"])}
-                   if os.environ.get("TRIAL_FUZZ_EXAMPLES") else {}))
-SMALL = Limits(seconds=30, memory_mb=1024, columns=60, rows=5_000, cells=60_000,
-               excel_cells=5_000, sheets=4, json_bytes=200_000, parameters=50, visits=40,
-               centers=50)
+from factories import study_dict, valid_tables, write_trial
 
-TRICKY = ["", " ", "P01", "P02", "0", "7", "-1", "1.5", "1e308", "1e400", "NaN", "inf",
-          "9" * 40, "true", "F", "infusion", "death", "response", "MCR", "sledai", "c3",
-          "published", "=1+1", "\"", ",", "\n", "\r", "\t", "\x00", "\u200b", "\u202e",
-          "\u2066", "\u00a0", "\ufeff", "e\u0301", "\u00e9", "..", "a/b", "a\\b", "\ud800",
-          "Center A", "x" * 300, "𝒳"]
-CELLS = st.one_of(st.sampled_from(TRICKY), st.text(max_size=10),
-                  st.integers(-10**25, 10**25).map(str))
+settings.register_profile(
+    "fuzz-quick",
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "fuzz-long",
+    max_examples=1000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+FUZZ = settings(
+    settings.get_profile(os.environ.get("TRIAL_FUZZ_PROFILE", "fuzz-quick")),
+    **(
+        {"max_examples": int(os.environ["TRIAL_FUZZ_EXAMPLES"])}
+        if os.environ.get("TRIAL_FUZZ_EXAMPLES")
+        else {}
+    ),
+)
+SMALL = Limits(
+    seconds=30,
+    memory_mb=1024,
+    columns=60,
+    rows=5_000,
+    cells=60_000,
+    excel_cells=5_000,
+    sheets=4,
+    json_bytes=200_000,
+    parameters=50,
+    visits=40,
+    centers=50,
+)
+
+TRICKY = [
+    "",
+    " ",
+    "P01",
+    "P02",
+    "0",
+    "7",
+    "-1",
+    "1.5",
+    "1e308",
+    "1e400",
+    "NaN",
+    "inf",
+    "9" * 40,
+    "true",
+    "F",
+    "infusion",
+    "death",
+    "response",
+    "MCR",
+    "sledai",
+    "c3",
+    "published",
+    "=1+1",
+    '"',
+    ",",
+    "\n",
+    "\r",
+    "\t",
+    "\x00",
+    "\u200b",
+    "\u202e",
+    "\u2066",
+    "\u00a0",
+    "\ufeff",
+    "e\u0301",
+    "\u00e9",
+    "..",
+    "a/b",
+    "a\\b",
+    "\ud800",
+    "Center A",
+    "x" * 300,
+    "𝒳",
+]
+CELLS = st.one_of(
+    st.sampled_from(TRICKY), st.text(max_size=10), st.integers(-(10**25), 10**25).map(str)
+)
 
 
 def outcome(load) -> Trial | None:
@@ -76,8 +140,12 @@ def native_table(draw):
     """One of the three tables: the valid one with random cells and header names."""
     name = draw(st.sampled_from(["patients", "measurements", "events"]))
     frame = valid_tables()[name]
-    header = [draw(st.one_of(st.just(c), st.sampled_from(TRICKY), st.just(c.upper())))
-              if draw(st.integers(0, 9)) == 0 else c for c in frame.columns]
+    header = [
+        draw(st.one_of(st.just(c), st.sampled_from(TRICKY), st.just(c.upper())))
+        if draw(st.integers(0, 9)) == 0
+        else c
+        for c in frame.columns
+    ]
     rows = frame.astype(str).values.tolist()
     for _ in range(draw(st.integers(0, 8))):
         r = draw(st.integers(0, len(rows) - 1))
@@ -95,21 +163,38 @@ def test_native_csv_tables(case):
         outcome(lambda: load_trial_bounded(folder, SMALL))
 
 
-JSON_SNIPPETS = ['"title": "x", "title": "y"', '"n": ' + "1" * 5000, '"t": "\\ud800"',
-                 '"t": "\\udfff\\ud800"', '"n": NaN', '"n": -Infinity', '"n": 1e400',
-                 '"d": ' + "[" * 60 + "]" * 60, '"c": "' + "\u202e" + '"',
-                 '"centers": ["a", "a\\u200b"]', '"centers": []', '"title": ""',
-                 '"visits": [{"month": 0, "label": "B", "day": 1e300}]',
-                 '"measures": [{"code": "m", "label": "M", "max": 1e300}]']
+JSON_SNIPPETS = [
+    '"title": "x", "title": "y"',
+    '"n": ' + "1" * 5000,
+    '"t": "\\ud800"',
+    '"t": "\\udfff\\ud800"',
+    '"n": NaN',
+    '"n": -Infinity',
+    '"n": 1e400',
+    '"d": ' + "[" * 60 + "]" * 60,
+    '"c": "' + "\u202e" + '"',
+    '"centers": ["a", "a\\u200b"]',
+    '"centers": []',
+    '"title": ""',
+    '"visits": [{"month": 0, "label": "B", "day": 1e300}]',
+    '"measures": [{"code": "m", "label": "M", "max": 1e300}]',
+]
 
 
 @st.composite
 def study_text(draw):
     study = study_dict()
     key = draw(st.sampled_from(sorted(study)))
-    study[key] = draw(st.one_of(st.none(), st.booleans(), CELLS,
-                                st.integers(-10**40, 10**40), st.floats(),
-                                st.lists(CELLS, max_size=4)))
+    study[key] = draw(
+        st.one_of(
+            st.none(),
+            st.booleans(),
+            CELLS,
+            st.integers(-(10**40), 10**40),
+            st.floats(),
+            st.lists(CELLS, max_size=4),
+        )
+    )
     text = json.dumps(study, ensure_ascii=draw(st.booleans()))
     snippet = draw(st.sampled_from(JSON_SNIPPETS))
     return text[:-1] + ", " + snippet + "}"
@@ -129,8 +214,12 @@ def adam_csv(draw):
     frames = adam(subjects=draw(st.integers(1, 6)), parameters=draw(st.integers(1, 3)))
     name = draw(st.sampled_from(sorted(frames)))
     frame = frames[name]
-    header = [draw(st.sampled_from([c, c.lower(), c + " ", "usubjid", "AVAL"]))
-              if draw(st.integers(0, 7)) == 0 else c for c in frame.columns]
+    header = [
+        draw(st.sampled_from([c, c.lower(), c + " ", "usubjid", "AVAL"]))
+        if draw(st.integers(0, 7)) == 0
+        else c
+        for c in frame.columns
+    ]
     rows = frame.values.tolist()
     for _ in range(draw(st.integers(0, 8))):
         r = draw(st.integers(0, len(rows) - 1))
@@ -169,7 +258,7 @@ def xpt_bytes(draw):
         elif how == "insert":
             data[at:at] = draw(st.binary(max_size=200))
         else:
-            data += data[at:at + draw(st.integers(1, 400))]
+            data += data[at : at + draw(st.integers(1, 400))]
     files[name] = bytes(data)
     return files
 
@@ -192,11 +281,23 @@ def _trial_files() -> dict[str, bytes]:
 
 
 TRIAL_FILES = _trial_files()
-NAMES = st.one_of(st.sampled_from(sorted(TRIAL_FILES) + ["adsl.xpt", "adlbc.xpt", "x.zip",
-                                                         "../../etc/passwd.csv", "a/b/c.csv",
-                                                         ".hidden.csv", "notes.txt",
-                                                         "pätients.csv", "a\u202e.csv"]),
-                  st.text(max_size=20))
+NAMES = st.one_of(
+    st.sampled_from(
+        sorted(TRIAL_FILES)
+        + [
+            "adsl.xpt",
+            "adlbc.xpt",
+            "x.zip",
+            "../../etc/passwd.csv",
+            "a/b/c.csv",
+            ".hidden.csv",
+            "notes.txt",
+            "pätients.csv",
+            "a\u202e.csv",
+        ]
+    ),
+    st.text(max_size=20),
+)
 
 
 @st.composite
@@ -204,9 +305,13 @@ def upload(draw):
     files = []
     for _ in range(draw(st.integers(1, 6))):
         name = draw(NAMES)
-        data = draw(st.one_of(st.sampled_from(list(TRIAL_FILES.values())),
-                              st.sampled_from(list(XPT[5].values())),
-                              st.binary(max_size=300)))
+        data = draw(
+            st.one_of(
+                st.sampled_from(list(TRIAL_FILES.values())),
+                st.sampled_from(list(XPT[5].values())),
+                st.binary(max_size=300),
+            )
+        )
         if draw(st.integers(0, 5)) == 0:
             data = zipped({draw(st.sampled_from(sorted(TRIAL_FILES))): data})
             name = name + ".zip"
@@ -220,9 +325,13 @@ def upload(draw):
 @given(upload())
 def test_upload_route(files):
     with tempfile.TemporaryDirectory() as tmp:
-        store = SessionStore(Path(tmp) / "up", SessionSettings(
-            limits=UploadLimits(max_bytes=1 << 20, max_unpacked_bytes=4 << 20),
-            check_limits=SMALL))
+        store = SessionStore(
+            Path(tmp) / "up",
+            SessionSettings(
+                limits=UploadLimits(max_bytes=1 << 20, max_unpacked_bytes=4 << 20),
+                check_limits=SMALL,
+            ),
+        )
         made = outcome(lambda: store.create(files, owner="fuzz"))
         sessions = [p for p in store.root.iterdir() if not p.name.startswith(".")]
         if made is None:

@@ -7,6 +7,7 @@ events), gray_sim.csv (simulated in R with set.seed: 3 groups, 2 strata, 3 cause
 gray_mgus2.csv (R's survival::mgus2, a real cohort: plasma-cell malignancy vs death by sex) and
 demo_relapse.csv (the demo's relapse endpoint; checked below to be what our code builds).
 """
+
 from __future__ import annotations
 
 import json
@@ -63,7 +64,6 @@ DEMO_CENTER_P = [0.296291879393]
 DEMO_CENTER_DF = [3]
 
 
-
 def load(name):
     return pd.read_csv(DATA / name)
 
@@ -77,10 +77,18 @@ def check(result, stat, p, df):
 @pytest.mark.parametrize("cause", [1, 2])
 def test_small_hand_made_matches_cuminc(cause):
     d = load("gray_small.csv")
-    check(gray_test(d, "group", event_of_interest=cause), SMALL_STAT[cause - 1],
-          SMALL_P[cause - 1], SMALL_DF[cause - 1])
-    check(gray_test(d, "group", event_of_interest=cause, rho=1), SMALL_RHO1_STAT[cause - 1],
-          SMALL_RHO1_P[cause - 1], SMALL_RHO1_DF[cause - 1])
+    check(
+        gray_test(d, "group", event_of_interest=cause),
+        SMALL_STAT[cause - 1],
+        SMALL_P[cause - 1],
+        SMALL_DF[cause - 1],
+    )
+    check(
+        gray_test(d, "group", event_of_interest=cause, rho=1),
+        SMALL_RHO1_STAT[cause - 1],
+        SMALL_RHO1_P[cause - 1],
+        SMALL_RHO1_DF[cause - 1],
+    )
 
 
 @pytest.mark.parametrize("cause", [1, 2, 3])
@@ -88,10 +96,18 @@ def test_simulated_with_strata_and_rho_matches_cuminc(cause):
     d = load("gray_sim.csv")
     i = cause - 1
     check(gray_test(d, "group", event_of_interest=cause), SIM_STAT[i], SIM_P[i], SIM_DF[i])
-    check(gray_test(d, "group", event_of_interest=cause, strata="stratum"),
-          SIM_STRATA_STAT[i], SIM_STRATA_P[i], SIM_STRATA_DF[i])
-    check(gray_test(d, "group", event_of_interest=cause, strata="stratum", rho=0.5),
-          SIM_STRATA_RHO05_STAT[i], SIM_STRATA_RHO05_P[i], SIM_STRATA_RHO05_DF[i])
+    check(
+        gray_test(d, "group", event_of_interest=cause, strata="stratum"),
+        SIM_STRATA_STAT[i],
+        SIM_STRATA_P[i],
+        SIM_STRATA_DF[i],
+    )
+    check(
+        gray_test(d, "group", event_of_interest=cause, strata="stratum", rho=0.5),
+        SIM_STRATA_RHO05_STAT[i],
+        SIM_STRATA_RHO05_P[i],
+        SIM_STRATA_RHO05_DF[i],
+    )
 
 
 @pytest.mark.parametrize("cause", [1, 2])
@@ -106,15 +122,18 @@ def test_demo_relapse_endpoint_matches_cuminc(demo_trial):
     built = sv.relapse_endpoint(demo_trial.patients)
     assert built["time"].tolist() == shipped["time"].tolist()
     assert built["status"].tolist() == shipped["status"].tolist()
-    check(gray_test(built, "response"), DEMO_RESPONSE_STAT[0], DEMO_RESPONSE_P[0],
-          DEMO_RESPONSE_DF[0])
+    check(
+        gray_test(built, "response"), DEMO_RESPONSE_STAT[0], DEMO_RESPONSE_P[0], DEMO_RESPONSE_DF[0]
+    )
     check(gray_test(built, "center"), DEMO_CENTER_STAT[0], DEMO_CENTER_P[0], DEMO_CENTER_DF[0])
 
 
 def test_cuminc_estimates_equal_our_aalen_johansen_at_event_times():
     d = load("gray_small.csv")
-    for group, cause, times, est in (("A", 1, SMALL_A1_TIME, SMALL_A1_EST),
-                                     ("B", 2, SMALL_B2_TIME, SMALL_B2_EST)):
+    for group, cause, times, est in (
+        ("A", 1, SMALL_A1_TIME, SMALL_A1_EST),
+        ("B", 2, SMALL_B2_TIME, SMALL_B2_EST),
+    ):
         cif = sv.cumulative_incidence(d[d["group"] == group], event_of_interest=cause)
         ours = cif.set_index("time").loc[list(map(float, times)), "estimate"]
         np.testing.assert_allclose(ours, est, rtol=0, atol=1e-10)
@@ -123,14 +142,15 @@ def test_cuminc_estimates_equal_our_aalen_johansen_at_event_times():
 def test_cuminc_variance_is_the_aalen_type_not_our_delta_method():
     """The documented difference: at group A's first event (n = 13, one event) cuminc's
     variance is d/n^2 = 1/169, the delta method's d(n-d)/n^3 = 12/2197."""
-    assert SMALL_A1_VAR[0] == pytest.approx(1 / 13 ** 2, rel=1e-10)
+    assert SMALL_A1_VAR[0] == pytest.approx(1 / 13**2, rel=1e-10)
     cif = sv.cumulative_incidence(load("gray_small.csv").query("group == 'A'"))
     row = cif.set_index("time").loc[1.0]
     z = 1.959963984540054
     f = row["estimate"]
-    se_delta = np.sqrt(12 / 13 ** 3) / (f * abs(np.log(f)))  # log(-log) scale
-    assert row["upper"] == pytest.approx(np.exp(-np.exp(np.log(-np.log(f)) - z * se_delta)),
-                                         rel=1e-9)
+    se_delta = np.sqrt(12 / 13**3) / (f * abs(np.log(f)))  # log(-log) scale
+    assert row["upper"] == pytest.approx(
+        np.exp(-np.exp(np.log(-np.log(f)) - z * se_delta)), rel=1e-9
+    )
 
 
 def test_fewer_than_two_groups_and_json():

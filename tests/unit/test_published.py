@@ -6,6 +6,7 @@ The Aalen-Johansen values were produced ONCE by tools/r_reference/published_refe
 published counts are the paper's (trial-facts.md section 1: 3 at 9 months, 4 at 12 months, of 24
 responders); the demo reproduces them.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,7 +26,6 @@ AJ_N_RISK = [20, 17]
 ANALYSED_BY_DAY = [3, 6]
 
 
-
 def test_published_counts_beside_aalen_johansen(demo_trial):
     t = published_vs_estimated(demo_trial.patients)
     assert t["month"].tolist() == [9, 12] and t["day"].tolist() == AJ_DAYS
@@ -39,8 +39,9 @@ def test_published_counts_beside_aalen_johansen(demo_trial):
     assert t["at_risk"].tolist() == AJ_N_RISK
     # as analysed, patient 9's relapse (recorded after death) is not counted: 6 by day 365, not 7
     rel = sv.relapse_endpoint(demo_trial.patients)
-    assert [int(((rel["status"] == 1) & (rel["time"] <= d)).sum()) for d in AJ_DAYS] == \
-        ANALYSED_BY_DAY
+    assert [
+        int(((rel["status"] == 1) & (rel["time"] <= d)).sum()) for d in AJ_DAYS
+    ] == ANALYSED_BY_DAY
     assert (t["lower_pct"] < t["estimate_pct"]).all() and (t["estimate_pct"] < t["upper_pct"]).all()
     text = t["explanation"].iloc[0]
     assert "24 responders" in text and "competing" in text and "cumulative incidence" in text

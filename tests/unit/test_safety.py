@@ -3,6 +3,7 @@ and preferred term, by actual arm, in the safety population) on the CDISC pilot,
 independent computation in R on the same XPT files (tools/r_reference/safety_reference.R; its
 output, tests/data/pilot_teae_reference.csv, was produced ONCE and is compared row by row).
 Skips where ../shared is absent."""
+
 from __future__ import annotations
 
 import pathlib
@@ -38,10 +39,21 @@ def test_safety_population_by_actual_arm(pilot, safety):
 def test_teae_table_matches_r(pilot, safety):
     ref = pd.read_csv(REFERENCE, keep_default_na=False)
     ours = tt.safety_numbers(pilot, safety)
-    ours = ours.rename(columns={"sev:MILD": "mild", "sev:MODERATE": "moderate",
-                                "sev:SEVERE": "severe"})
-    cols = ["row", "arm", "N", "subjects", "events", "serious", "related", "mild", "moderate",
-            "severe"]
+    ours = ours.rename(
+        columns={"sev:MILD": "mild", "sev:MODERATE": "moderate", "sev:SEVERE": "severe"}
+    )
+    cols = [
+        "row",
+        "arm",
+        "N",
+        "subjects",
+        "events",
+        "serious",
+        "related",
+        "mild",
+        "moderate",
+        "severe",
+    ]
     assert set(ours["row"]) == set(ref["row"])
     merged = ref.merge(ours[cols], on=["row", "arm"], suffixes=("_r", ""), how="left")
     for c in cols[2:]:
@@ -49,8 +61,12 @@ def test_teae_table_matches_r(pilot, safety):
         assert bad.empty, f"{c} differs from R:\n{bad.head()}"
     # the published any-TEAE line of the pilot (65/86, 76/84, 77/84)
     anyrow = ours.loc[ours["row"] == "any"].set_index("arm")
-    assert anyrow["subjects"].to_dict() == {"Placebo": 65, "Xanomeline High Dose": 76,
-                                           "Xanomeline Low Dose": 77, "Total": 218}
+    assert anyrow["subjects"].to_dict() == {
+        "Placebo": 65,
+        "Xanomeline High Dose": 76,
+        "Xanomeline Low Dose": 77,
+        "Total": 218,
+    }
     assert anyrow.at["Placebo", "pct"] == pytest.approx(100 * 65 / 86)
 
 
@@ -59,16 +75,21 @@ def test_display_table_and_click_through(pilot, safety):
     assert shown.iloc[0]["System organ class / Preferred term"] == tt.ANY_TEAE
     assert shown.iloc[0]["Placebo (N=86): n (%)"] == "65 (75.6 %)"
     soc = shown.iloc[1]["System organ class / Preferred term"]
-    assert not soc.startswith(" ") and shown.iloc[2]["System organ class / Preferred term"]\
-        .startswith("    ")
+    assert not soc.startswith(" ") and shown.iloc[2][
+        "System organ class / Preferred term"
+    ].startswith("    ")
     severity = tt.safety_table(pilot, safety, "severity")
-    assert list(severity.columns[2:5]) == ["Placebo (N=86): MILD", "Placebo (N=86): MODERATE",
-                                           "Placebo (N=86): SEVERE"]
+    assert list(severity.columns[2:5]) == [
+        "Placebo (N=86): MILD",
+        "Placebo (N=86): MODERATE",
+        "Placebo (N=86): SEVERE",
+    ]
     ids = tt.subjects_with(pilot, safety, "any", "Placebo")
     assert len(ids) == 65
     row = shown.iloc[2]["row"]
     assert set(tt.subjects_with(pilot, safety, row, None)) <= set(
-        tt.subjects_with(pilot, safety, shown.iloc[1]["row"], None))
+        tt.subjects_with(pilot, safety, shown.iloc[1]["row"], None)
+    )
 
 
 def test_related_codes_of_the_pilot(pilot):

@@ -1,4 +1,5 @@
 """Views stay bounded on large trials: the list and the swimmer plot sample, and say so."""
+
 import pytest
 
 from app import create_app
@@ -61,13 +62,16 @@ def test_capped_is_reproducible_and_small_sets_untouched(big):
 
 
 def test_search_matches_id_center_and_group(big):
-    assert len(search_patients(big.patients, "center 02")) == (big.patients["center"] ==
-                                                               "Center 02").sum()
+    assert (
+        len(search_patients(big.patients, "center 02"))
+        == (big.patients["center"] == "Center 02").sum()
+    )
     assert search_patients(big.patients, "").equals(big.patients)
 
 
 def test_individual_lines_are_sampled_and_the_figure_says_so(big):
     from components.figures.trajectory import MAX_INDIVIDUAL_PATIENTS
+
     fig, _, _ = trajectory_view_of(big, None, "sledai", "response", show_individual=True)
     drawn = {p for t in fig.data if t.type == "scattergl" for p in t.customdata if p}
     assert len(drawn) == MAX_INDIVIDUAL_PATIENTS

@@ -1,4 +1,5 @@
 """The synthetic-trial generator behind the benchmarks."""
+
 import pandas as pd
 import pytest
 
@@ -9,8 +10,24 @@ from trial.simulate import simulate
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
 def test_simulated_trial_is_valid_and_says_it_is_synthetic(tmp_path, fmt):
-    assert main(["simulate", "--patients", "300", "--centers", "5", "--seed", "7",
-                 "--out", str(tmp_path), "--format", fmt]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                "--patients",
+                "300",
+                "--centers",
+                "5",
+                "--seed",
+                "7",
+                "--out",
+                str(tmp_path),
+                "--format",
+                fmt,
+            ]
+        )
+        == 0
+    )
     trial = load_trial(tmp_path)
     assert len(trial.patients) == 300 and len(trial.centers) == 5
     assert trial.study.is_simulated and "Synthetic" in trial.study.title

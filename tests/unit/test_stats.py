@@ -9,6 +9,7 @@ R code that produced them (run once):
     wilcox.test(b, a, paired=TRUE)    # exact, p 0.0390625;  t.test(b, a, paired=TRUE) p 0.0161766274349
     v <- c(2.1, 3.4, 1.9, 5.6, 4.4, 3.3, 2.8); mean, sd, mean -/+ qt(0.975, 6)*sd/sqrt(7), quantile(v)
 """
+
 import math
 
 import numpy as np
@@ -25,8 +26,13 @@ B = [0.878, 0.647, 0.598, 2.05, 1.06, 1.29, 1.06, 3.14, 1.29]
 
 def long_frame(before, after, month=3):
     ids = [f"p{i}" for i in range(len(before))]
-    df = pd.DataFrame({"patient_id": ids * 2, "month": [0] * len(ids) + [month] * len(ids),
-                       "value": list(before) + list(after)})
+    df = pd.DataFrame(
+        {
+            "patient_id": ids * 2,
+            "month": [0] * len(ids) + [month] * len(ids),
+            "value": list(before) + list(after),
+        }
+    )
     return with_change_from_baseline(df)
 
 
@@ -41,9 +47,12 @@ def test_wilcoxon_with_ties_and_zero_matches_r_normal_approximation():
 
 
 def test_wilcoxon_without_ties_is_exact_like_r():
-    assert paired_p_value(np.array(A), np.array(B), "wilcoxon") == pytest.approx(0.0390625, rel=1e-9)
-    assert paired_p_value(np.array(A), np.array(B), "paired_t") == pytest.approx(0.0161766274349,
-                                                                                  rel=1e-9)
+    assert paired_p_value(np.array(A), np.array(B), "wilcoxon") == pytest.approx(
+        0.0390625, rel=1e-9
+    )
+    assert paired_p_value(np.array(A), np.array(B), "paired_t") == pytest.approx(
+        0.0161766274349, rel=1e-9
+    )
 
 
 def test_visit_summary_descriptives_match_r():
@@ -61,8 +70,9 @@ def test_visit_summary_descriptives_match_r():
 def test_visit_summary_tests_only_patients_with_both_values():
     df = long_frame(SLEEP_1, SLEEP_2)
     # Drop one baseline: that patient has a month-3 value but is not in the paired test.
-    df = with_change_from_baseline(df.loc[~((df["patient_id"] == "p0") & (df["month"] == 0))]
-                                   [["patient_id", "month", "value"]])
+    df = with_change_from_baseline(
+        df.loc[~((df["patient_id"] == "p0") & (df["month"] == 0))][["patient_id", "month", "value"]]
+    )
     row = visit_summary(df, [0, 3]).set_index("month").loc[3]
     assert row["n"] == 10 and row["n_paired"] == 9
     expected = paired_p_value(np.array(SLEEP_1[1:]), np.array(SLEEP_2[1:]), "paired_t")
@@ -84,9 +94,20 @@ def test_one_value_visit_has_no_sd_and_no_test():
 
 
 def test_headline_counts_count_deaths_by_day():
-    patients = pd.DataFrame({
-        "death": [True, True, False], "death_day": pd.array([10, 400, pd.NA], dtype="Float64"),
-        "response": ["MCR", "NR", "PCR"], "relapse": [True, False, False]})
+    patients = pd.DataFrame(
+        {
+            "death": [True, True, False],
+            "death_day": pd.array([10, 400, pd.NA], dtype="Float64"),
+            "response": ["MCR", "NR", "PCR"],
+            "relapse": [True, False, False],
+        }
+    )
     c = headline_counts(patients, day=365)
     assert (c["alive_at_day"], c["deaths"], c["mcr"], c["pcr"], c["nr"], c["relapses"]) == (
-        2, 2, 1, 1, 1, 1)
+        2,
+        2,
+        1,
+        1,
+        1,
+        1,
+    )

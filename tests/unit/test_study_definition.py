@@ -3,6 +3,7 @@ screen failures, planned versus actual arms, two numberings of AVISITN, a count 
 ADTTE, TRTSDTM without TRTSDT, overall survival in ADTTE and ADSL, and AEREL/AESEV codings of
 several kinds. Every expected number is counted by hand from the rows of adam_factories.py (the
 comments say how)."""
+
 from __future__ import annotations
 
 import json
@@ -38,6 +39,7 @@ def rules(trial):
 
 # --- who is analysed ----------------------------------------------------------------------------
 
+
 def test_screen_failures_are_not_loaded_and_are_counted(small):
     assert sorted(small.patients["patient_id"]) == [f"S-{i:02d}" for i in range(1, 11)]
     assert small.study.design.excluded == (("screen failures (ARMCD = 'SCRNFAIL')", 2),)
@@ -58,10 +60,14 @@ def test_efficacy_is_itt_by_planned_arm_and_safety_is_saffl_by_actual(small):
     # Safety: 9 treated (S-08 never treated); S-03 received Drug: Placebo 4, Drug 5
     assert safety["arm"].value_counts().to_dict() == {"Drug": 5, "Placebo": 4}
     assert "S-08" not in set(safety["patient_id"])
-    assert Cohort().analysis_set(small) == \
-        "Intent-to-treat population, n = 10, by planned treatment (TRT01P)"
-    assert Cohort(role="safety").analysis_set(small) == \
-        "Safety population, n = 9, by actual treatment (TRT01A)"
+    assert (
+        Cohort().analysis_set(small)
+        == "Intent-to-treat population, n = 10, by planned treatment (TRT01P)"
+    )
+    assert (
+        Cohort(role="safety").analysis_set(small)
+        == "Safety population, n = 9, by actual treatment (TRT01A)"
+    )
 
 
 def test_population_and_arm_can_be_chosen(small):
@@ -77,12 +83,13 @@ def test_population_and_arm_can_be_chosen(small):
 def test_adam_json_changes_the_defaults(folder, tmp_path):
     frames = adam_frames()
     write_adam(tmp_path, frames)
-    (tmp_path / "adam.json").write_text(json.dumps({
-        "populations": {"efficacy": "SAFFL", "safety": "all"},
-        "arms": {"efficacy": "actual"}}))
+    (tmp_path / "adam.json").write_text(
+        json.dumps(
+            {"populations": {"efficacy": "SAFFL", "safety": "all"}, "arms": {"efficacy": "actual"}}
+        )
+    )
     trial = load_trial(tmp_path)
-    assert Cohort().analysis_set(trial) == \
-        "Safety population, n = 9, by actual treatment (TRT01A)"
+    assert Cohort().analysis_set(trial) == "Safety population, n = 9, by actual treatment (TRT01A)"
     assert Cohort(role="safety").analysis_set(trial).startswith("All subjects, n = 10")
 
 
@@ -99,6 +106,7 @@ def test_without_flags_the_treated_subjects_are_analysed(tmp_path):
 
 # --- time origin and deaths ---------------------------------------------------------------------
 
+
 def test_death_day_from_dthdt_and_the_date_of_trtsdtm(small):
     # S-05: first dose 2020-01-05T09:30, death 2020-03-15: 26 + 29 + 15 = 70 days later, day 71
     p = small.patients.set_index("patient_id")
@@ -112,12 +120,18 @@ def test_study_overall_survival_replaces_the_derived_one_and_is_reconciled(small
     assert "os" not in endpoint_choices(small) and "tte:OS" in endpoint_choices(small)
     # ADSL: S-05 died; ADTTE OS events: S-05 and S-07
     assert dict(small.study.design.reconciliation) == {
-        "ADSL deaths": 1, "OS events": 2, "in both": 1, "ADSL only": 0, "OS only": 1}
+        "ADSL deaths": 1,
+        "OS events": 2,
+        "in both": 1,
+        "ADSL only": 0,
+        "OS only": 1,
+    }
     (f,) = [f for f in small.warnings if f.rule == "death_reconciliation"]
     assert "OS only: S-07" in f.message
 
 
 # --- endpoints ----------------------------------------------------------------------------------
+
 
 def test_a_count_parameter_is_listed_not_drawn(small):
     assert set(small.tte["endpoint"]) == {"TTAE", "OS"}
@@ -146,11 +160,16 @@ def test_summary_by_the_datas_own_arm_variable(small, folder, capsys):
 
 # --- visits -------------------------------------------------------------------------------------
 
+
 def test_each_dataset_has_its_own_visit_axis(small):
     creat, sysbp = small.study.measure("CREAT"), small.study.measure("SYSBP")
     # ADLB: AVISITN 2 Baseline, 3 Week 2, 4 Week 4, 5 Week 8 -> weeks 0, 2, 4, 8
     assert [(v.month, v.label) for v in creat.visits] == [
-        (0, "Baseline"), (2, "Week 2"), (4, "Week 4"), (8, "Week 8")]
+        (0, "Baseline"),
+        (2, "Week 2"),
+        (4, "Week 4"),
+        (8, "Week 8"),
+    ]
     assert [v.month for v in sysbp.visits] == [0, 2, 4, 8] and creat.visit_unit == "week"
     m = small.measurements
     week8 = m.loc[(m["measure"] == "CREAT") & (m["patient_id"] == "S-01")]
@@ -178,8 +197,9 @@ def test_within_arm_tests_and_the_between_arm_ancova(small):
     assert overall["month"].tolist() == [2, 4, 8] and (overall["n"] == 9).all()
     assert result.comparison_model.startswith("ANCOVA")
     by_hand = _ancova_by_hand(panel.values, 8)
-    diff = panel.comparison.loc[(panel.comparison["term"] == "difference")
-                                & (panel.comparison["month"] == 8)].iloc[0]
+    diff = panel.comparison.loc[
+        (panel.comparison["term"] == "difference") & (panel.comparison["month"] == 8)
+    ].iloc[0]
     assert diff["group"] == "Drug" and diff["reference"] == "Placebo"
     assert diff["estimate"] == pytest.approx(by_hand)
 
@@ -188,6 +208,7 @@ def _ancova_by_hand(values: pd.DataFrame, month) -> float:
     """The arm effect of change ~ baseline + arm by the normal equations' partialling out:
     regress change and the Drug indicator on baseline, then the residuals on each other."""
     import numpy as np
+
     v = values.loc[values["month"] == month].dropna(subset=["change", "baseline"])
     x = np.column_stack([np.ones(len(v)), v["baseline"]])
     drug = (v["group"] == "Drug").to_numpy(float)
@@ -199,11 +220,14 @@ def _ancova_by_hand(values: pd.DataFrame, month) -> float:
 
 # --- adverse events -----------------------------------------------------------------------------
 
+
 def test_relatedness_codes_of_several_kinds():
-    assert [related_class(c) for c in ("PROBABLE", "POSSIBLE", "Y", "DEFINITELY RELATED")] == \
-        ["yes"] * 4
-    assert [related_class(c) for c in ("REMOTE", "N", "NONE", "NOT RELATED", "UNLIKELY")] == \
-        ["no"] * 5
+    assert [related_class(c) for c in ("PROBABLE", "POSSIBLE", "Y", "DEFINITELY RELATED")] == [
+        "yes"
+    ] * 4
+    assert [related_class(c) for c in ("REMOTE", "N", "NONE", "NOT RELATED", "UNLIKELY")] == [
+        "no"
+    ] * 5
     assert related_class("SOMETIMES") == "unknown" and related_class(None) == "unknown"
     assert related_class("MAYBE", related=["maybe"]) == "yes"
     assert related_class("PROBABLE", related=["MAYBE"]) == "no"
@@ -212,8 +236,11 @@ def test_relatedness_codes_of_several_kinds():
 def test_severity_codes_are_ordered():
     assert severity_order(["SEVERE", "MILD", "MODERATE"]) == ("MILD", "MODERATE", "SEVERE")
     assert severity_order(["3", "1", "Grade 2", "5"]) == ("1", "Grade 2", "3", "5")
-    assert severity_order(["LIFE THREATENING", "MILD", "OTHER"]) == \
-        ("MILD", "LIFE THREATENING", "OTHER")
+    assert severity_order(["LIFE THREATENING", "MILD", "OTHER"]) == (
+        "MILD",
+        "LIFE THREATENING",
+        "OTHER",
+    )
 
 
 def test_visit_labels_name_times():
@@ -236,8 +263,11 @@ def test_safety_table_counts_treatment_emergent_events_by_hand(small):
     # Nausea in Placebo: S-01 twice (PROBABLE mild, REMOTE moderate): 1 subject, worst moderate
     nausea = n.loc[("pt:Gastrointestinal disorders:Nausea", "Placebo")]
     assert nausea[["subjects", "events", "related", "sev:MODERATE"]].tolist() == [1, 2, 1, 1]
-    assert tt.subjects_with(small, safety, "soc:Nervous system disorders", "Drug") == \
-        ["S-06", "S-07", "S-09"]
+    assert tt.subjects_with(small, safety, "soc:Nervous system disorders", "Drug") == [
+        "S-06",
+        "S-07",
+        "S-09",
+    ]
     assert any(f.rule == "coding" and "SOMETIMES" in f.message for f in small.warnings)
 
 
@@ -255,9 +285,13 @@ def test_toxicity_grades_and_no_trtemfl(tmp_path):
 def test_check_reports_every_choice(folder, capsys):
     assert main(["check", str(folder)]) == 0
     out = capsys.readouterr().out
-    for words in ("Efficacy analyses: Intent-to-treat population",
-                  "Safety analyses: Safety population", "by actual treatment (TRT01A)",
-                  "Not analysed: 2 screen failures", "Visit axis of ADLB: weeks",
-                  "NEXAC (Number of Exacerbations): not a time-to-event endpoint",
-                  "Overall survival: the study's own ADTTE OS"):
+    for words in (
+        "Efficacy analyses: Intent-to-treat population",
+        "Safety analyses: Safety population",
+        "by actual treatment (TRT01A)",
+        "Not analysed: 2 screen failures",
+        "Visit axis of ADLB: weeks",
+        "NEXAC (Number of Exacerbations): not a time-to-event endpoint",
+        "Overall survival: the study's own ADTTE OS",
+    ):
         assert words in out, words

@@ -2,6 +2,7 @@
 
 Expected values are the published facts (shared/trial-facts.md), not our own output.
 """
+
 import contextlib
 import io
 import json
@@ -11,8 +12,13 @@ import pytest
 
 from trial.cli import main
 
-PUBLISHED = {"patients": 40, "deaths": 3, "alive_at_12_months": 37, "relapses": 7,
-             "response": {"MCR": 13, "PCR": 11, "NR": 16}}
+PUBLISHED = {
+    "patients": 40,
+    "deaths": 3,
+    "alive_at_12_months": 37,
+    "relapses": 7,
+    "response": {"MCR": 13, "PCR": 11, "NR": 16},
+}
 CENTERS = ["Drum Tower", "Jiangsu University", "Subei", "Jiangsu Provincial"]
 
 
@@ -66,7 +72,17 @@ def test_lowest_and_peak_visits_of_the_paper(summary):
 
 
 def test_every_measure_of_the_demo_is_summarised(summary):
-    assert {"sledai", "bilag", "proteinuria", "creatinine", "bun", "albumin", "c3", "c4", "ana",
-            "anti_dsdna"} <= set(summary["measures"])
+    assert {
+        "sledai",
+        "bilag",
+        "proteinuria",
+        "creatinine",
+        "bun",
+        "albumin",
+        "c3",
+        "c4",
+        "ana",
+        "anti_dsdna",
+    } <= set(summary["measures"])
     assert summary["measures"]["proteinuria"]["population"] == "lupus_nephritis"
     assert summary["measures"]["sledai"]["visits"][0]["n"] == 40

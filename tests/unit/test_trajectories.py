@@ -54,8 +54,9 @@ def test_significance_stars_mark_p_below_005(demo_trial):
     fig, rows, _ = view(demo_trial, EVERYONE, "sledai", NO_GROUP)
     stars = [t for t in fig.data if t.mode == "text"]
     starred = sorted(round(x) for t in stars for x in t.x)
-    significant = sorted(r["month"] for r in rows
-                         if r["p_vs_baseline"] is not None and r["p_vs_baseline"] < 0.05)
+    significant = sorted(
+        r["month"] for r in rows if r["p_vs_baseline"] is not None and r["p_vs_baseline"] < 0.05
+    )
     assert starred == significant and starred  # the demo shows significant visits
 
 
@@ -83,7 +84,7 @@ def test_population_restricts_proteinuria_to_lupus_nephritis(demo_trial):
 def test_small_multiples_show_the_key_measures(demo_trial):
     fig, rows, _ = view(demo_trial, EVERYONE, KEY_MEASURES, "response")
     keys = [m.label for m in demo_trial.study.measures if m.key]
-    assert [a.text for a in fig.layout.annotations][:len(keys)] == keys
+    assert [a.text for a in fig.layout.annotations][: len(keys)] == keys
     assert {r["panel"] for r in rows} == set(keys)
 
 
@@ -108,8 +109,17 @@ def test_unknown_measure_says_so(demo_trial):
 
 
 def test_median_iqr_bounds():
-    s = pd.DataFrame({"median": [2.0], "q1": [1.0], "q3": [4.0], "mean": [0], "sd": [0],
-                      "ci_low": [0], "ci_high": [0]})
+    s = pd.DataFrame(
+        {
+            "median": [2.0],
+            "q1": [1.0],
+            "q3": [4.0],
+            "mean": [0],
+            "sd": [0],
+            "ci_low": [0],
+            "ci_high": [0],
+        }
+    )
     c, lo, hi = center_and_bounds(s, "median_iqr")
     assert (c[0], lo[0], hi[0]) == (2.0, 1.0, 4.0)
 
@@ -122,8 +132,13 @@ def test_group_options_offer_categorical_patient_columns(demo_trial):
 
 def test_cards_follow_the_filter(demo_trial):
     all_cards = {c["title"]: c["value"] for c in card_specs(demo_trial.patients, 40)}
-    assert all_cards == {"Patients": "40", "Alive at 12 months": "37", "MCR": "13", "PCR": "11",
-                         "Relapses": "7"}
+    assert all_cards == {
+        "Patients": "40",
+        "Alive at 12 months": "37",
+        "MCR": "13",
+        "PCR": "11",
+        "Relapses": "7",
+    }
     center = demo_trial.centers[0]
     sub = select_patients(demo_trial.patients, PatientFilter(centers=(center,)))
     cards = {c["title"]: c["value"] for c in card_specs(sub, 40)}

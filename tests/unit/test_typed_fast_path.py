@@ -1,6 +1,7 @@
 """The typed fast path (trial/io.py, trial/validate.py): Parquet columns that are already numbers
 or booleans are validated as they are, not as text. Every check must still run and give exactly
 the finding the same value gives in a CSV: file, row, column, value and message."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -24,10 +25,16 @@ def to_type(text: pd.Series, dtype: str) -> pd.Series:
 
 
 # Native types of the valid tables' number and boolean columns.
-NATIVE = {"patients": {"last_followup_day": "int64", "age": "float64",
-                       "disease_duration_months": "float64", "lupus_nephritis": "boolean"},
-          "measurements": {"month": "int64", "day": "Int64", "value": "float64"},
-          "events": {"day": "int64"}}
+NATIVE = {
+    "patients": {
+        "last_followup_day": "int64",
+        "age": "float64",
+        "disease_duration_months": "float64",
+        "lupus_nephritis": "boolean",
+    },
+    "measurements": {"month": "int64", "day": "Int64", "value": "float64"},
+    "events": {"day": "int64"},
+}
 
 # (table, column, row or None for the whole column, text value(s), Parquet type of the column)
 CASES = {
@@ -40,11 +47,21 @@ CASES = {
     "fraction in an optional day": ("measurements", "day", 3, "7.5", "float64"),
     "number above its maximum": ("patients", "age", 0, "130.5", "float64"),
     "whole number too large": ("patients", "last_followup_day", 0, str(2**60), "int64"),
-    "numbers in a boolean column": ("patients", "lupus_nephritis", None,
-                                    ["2", "1", "1", "0", "0", "1"], "int64"),
+    "numbers in a boolean column": (
+        "patients",
+        "lupus_nephritis",
+        None,
+        ["2", "1", "1", "0", "0", "1"],
+        "int64",
+    ),
     "missing boolean (population)": ("patients", "lupus_nephritis", 5, "", "boolean"),
-    "numbers in a text column": ("patients", "prior_treatment", None,
-                                 ["1", "", "2.5", "", "", "3"], "float64"),
+    "numbers in a text column": (
+        "patients",
+        "prior_treatment",
+        None,
+        ["1", "", "2.5", "", "", "3"],
+        "float64",
+    ),
     "missing required day": ("events", "day", 2, "", "Int64"),
     "negative day": ("events", "day", 2, "-3", "int64"),
     "event after the last follow-up": ("events", "day", 16, "400", "int64"),
@@ -57,8 +74,11 @@ def outcome(folder) -> tuple[list[str], dict | None]:
         trial = load_trial(folder)
     except DataError as e:
         return [str(f).replace(".parquet", ".csv") for f in e.findings], None
-    frames = {"patients": trial.patients, "measurements": trial.measurements,
-              "events": trial.events}
+    frames = {
+        "patients": trial.patients,
+        "measurements": trial.measurements,
+        "events": trial.events,
+    }
     return [str(f).replace(".parquet", ".csv") for f in trial.findings], frames
 
 
@@ -92,8 +112,11 @@ def test_typed_findings_name_file_row_column_and_value(tmp_path):
     with pytest.raises(DataError) as info:
         load_trial(write_trial(tmp_path, fmt="parquet", **typed))
     assert [str(f) for f in info.value.findings] == [
-        ("ERROR: measurements.parquet, row 5, column 'value', value 'inf': expected a number; "
-         "NaN and infinity are not accepted")]
+        (
+            "ERROR: measurements.parquet, row 5, column 'value', value 'inf': expected a number; "
+            "NaN and infinity are not accepted"
+        )
+    ]
 
 
 def test_parquet_numbers_and_booleans_stay_typed(tmp_path):
@@ -116,12 +139,17 @@ def test_blank_typed_rows_are_dropped_and_rows_keep_their_numbers(tmp_path):
     typed = text.assign(day=to_type(text["day"], "Int64"))
     csv_lines, _ = outcome(write_trial(tmp_path / "csv", events=text))
     pq_lines, _ = outcome(write_trial(tmp_path / "pq", fmt="parquet", events=typed))
-    assert pq_lines == csv_lines == [
-        "ERROR: events.csv, row 5, column 'day', value '-3': expected a whole number ≥ 0"]
+    assert (
+        pq_lines
+        == csv_lines
+        == ["ERROR: events.csv, row 5, column 'day', value '-3': expected a whole number ≥ 0"]
+    )
 
 
-@pytest.mark.parametrize("values, dtype", [(["1", "1", "0", "0", "", "1"], "boolean"),
-                                           (["1", "1", "2", "0", "0", "1"], "int64")])
+@pytest.mark.parametrize(
+    "values, dtype",
+    [(["1", "1", "0", "0", "", "1"], "boolean"), (["1", "1", "2", "0", "0", "1"], "int64")],
+)
 def test_typed_population_column_outside_the_format(tmp_path, values, dtype):
     """An extra patients column that study.json uses as a population is boolean: checked as
     booleans when typed so, as text otherwise (2 is not a boolean), as in a CSV."""

@@ -1,4 +1,5 @@
 """Unit tests of the URL state (components/urlstate.py): round trips, bad values -> notices."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,22 +29,36 @@ def test_defaults_encode_to_an_empty_query(schema):
 def test_round_trip_of_a_full_state(schema, demo_trial, pids):
     centers = list(demo_trial.centers)
     values = schema.default_values()
-    values.update({
-        ids.TABS: ids.TAB_SURVIVAL, ids.SURV_ENDPOINT: "cif", ids.SURV_ORIGIN: "response",
-        ids.SURV_GROUP: "center", ids.SURV_UNIT: "days", ids.SURV_CI: False,
-        ids.TRAJ_MEASURE: "bilag", ids.TRAJ_GROUP: "center", ids.TRAJ_STATISTIC: "median_iqr",
-        ids.TRAJ_SCALE: "change", ids.TRAJ_TEST: "wilcoxon", ids.TRAJ_INDIVIDUAL: True,
-        ids.FILTER_CENTER: centers[1:], ids.FILTER_RESPONSE: [], ids.FILTER_RELAPSE: "no",
-        ids.FILTER_SEX: ["F"], ids.FILTER_LN: "yes", ids.FILTER_AGE: [20, 40],
-        ids.SELECTION_STORE: pids[:3],
-    })
+    values.update(
+        {
+            ids.TABS: ids.TAB_SURVIVAL,
+            ids.SURV_ENDPOINT: "cif",
+            ids.SURV_ORIGIN: "response",
+            ids.SURV_GROUP: "center",
+            ids.SURV_UNIT: "days",
+            ids.SURV_CI: False,
+            ids.TRAJ_MEASURE: "bilag",
+            ids.TRAJ_GROUP: "center",
+            ids.TRAJ_STATISTIC: "median_iqr",
+            ids.TRAJ_SCALE: "change",
+            ids.TRAJ_TEST: "wilcoxon",
+            ids.TRAJ_INDIVIDUAL: True,
+            ids.FILTER_CENTER: centers[1:],
+            ids.FILTER_RESPONSE: [],
+            ids.FILTER_RELAPSE: "no",
+            ids.FILTER_SEX: ["F"],
+            ids.FILTER_LN: "yes",
+            ids.FILTER_AGE: [20, 40],
+            ids.SELECTION_STORE: pids[:3],
+        }
+    )
     query = us.encode_state(values, schema)
     assert query.startswith("?tab=survival&")
-    assert "&group=center" in query and "t.group=center" in query   # active vs other view
+    assert "&group=center" in query and "t.group=center" in query  # active vs other view
     decoded, notices = us.decode_query(query, schema, pids)
     assert notices == []
     for cid, value in values.items():
-        if cid == ids.FILTER_ARM:      # no arms in the demo: never written
+        if cid == ids.FILTER_ARM:  # no arms in the demo: never written
             continue
         got = decoded.get(cid, schema.controls[cid].default if cid in schema.controls else None)
         assert got == value, cid
@@ -51,25 +66,33 @@ def test_round_trip_of_a_full_state(schema, demo_trial, pids):
 
 def test_example_link_of_the_issue(schema, demo_trial):
     center = demo_trial.centers[0]
-    query = "?" + us.urlencode([("tab", "survival"), ("endpoint", "cif"),
-                                ("group", "center"), ("center", center)])
+    query = "?" + us.urlencode(
+        [("tab", "survival"), ("endpoint", "cif"), ("group", "center"), ("center", center)]
+    )
     values, notices = us.decode_query(query, schema)
     assert notices == []
-    assert values == {ids.TABS: ids.TAB_SURVIVAL, ids.SURV_ENDPOINT: "cif",
-                      ids.SURV_GROUP: "center", ids.FILTER_CENTER: [center]}
+    assert values == {
+        ids.TABS: ids.TAB_SURVIVAL,
+        ids.SURV_ENDPOINT: "cif",
+        ids.SURV_GROUP: "center",
+        ids.FILTER_CENTER: [center],
+    }
 
 
-@pytest.mark.parametrize("query, fragment", [
-    ("?measure=NOPE", "Measure: “NOPE” is not offered"),
-    ("?center=Atlantis", "Center filter: unknown value(s) ignored: Atlantis"),
-    ("?age=abc", "Age filter: “abc” is not a range"),
-    ("?age=90-99", "outside the data"),
-    ("?ci=maybe", "not on/off"),
-    ("?tab=settings", "Tab “settings” does not exist"),
-    ("?colour=red", "Unknown parameter “colour”"),
-    ("?sel=99999", "unknown patient id(s) ignored: 99999"),
-    ("?slides=%%%", ""),
-])
+@pytest.mark.parametrize(
+    "query, fragment",
+    [
+        ("?measure=NOPE", "Measure: “NOPE” is not offered"),
+        ("?center=Atlantis", "Center filter: unknown value(s) ignored: Atlantis"),
+        ("?age=abc", "Age filter: “abc” is not a range"),
+        ("?age=90-99", "outside the data"),
+        ("?ci=maybe", "not on/off"),
+        ("?tab=settings", "Tab “settings” does not exist"),
+        ("?colour=red", "Unknown parameter “colour”"),
+        ("?sel=99999", "unknown patient id(s) ignored: 99999"),
+        ("?slides=%%%", ""),
+    ],
+)
 def test_bad_values_are_ignored_with_a_notice(schema, pids, query, fragment):
     values, notices = us.decode_query(query, schema, pids)
     if fragment:
@@ -81,12 +104,24 @@ def test_bad_values_are_ignored_with_a_notice(schema, pids, query, fragment):
 def test_partly_bad_values_keep_the_good_part(schema, demo_trial, pids):
     c = demo_trial.centers[2]
     values, notices = us.decode_query(
-        "?" + us.urlencode([("center", c), ("center", "X"), ("group", "center"),
-                            ("measure", "bogus"), ("age", "10-30"), ("sel", pids[0]),
-                            ("sel", "<script>")]), schema, pids)
+        "?"
+        + us.urlencode(
+            [
+                ("center", c),
+                ("center", "X"),
+                ("group", "center"),
+                ("measure", "bogus"),
+                ("age", "10-30"),
+                ("sel", pids[0]),
+                ("sel", "<script>"),
+            ]
+        ),
+        schema,
+        pids,
+    )
     assert values[ids.FILTER_CENTER] == [c]
     assert values[ids.TRAJ_GROUP] == "center"
-    assert values[ids.FILTER_AGE] == [16, 30]          # limited to the data's range
+    assert values[ids.FILTER_AGE] == [16, 30]  # limited to the data's range
     assert values[ids.SELECTION_STORE] == [pids[0]]
     assert ids.TRAJ_MEASURE not in values
     assert len(notices) == 4
@@ -100,9 +135,11 @@ def test_unreadable_or_huge_queries_never_raise(schema):
 
 def test_slides_round_trip_and_bad_slides(schema, demo_trial):
     from components.shell.presenter import current_spec
+
     base = schema.default_values()
-    a = current_spec({**base, ids.TABS: ids.TAB_SURVIVAL, ids.SURV_GROUP: "center",
-                      ids.FILTER_SEX: ["F"]})
+    a = current_spec(
+        {**base, ids.TABS: ids.TAB_SURVIVAL, ids.SURV_GROUP: "center", ids.FILTER_SEX: ["F"]}
+    )
     b = current_spec({**base, ids.TRAJ_MEASURE: "bilag", ids.TRAJ_SCALE: "change"})
     text = us.encode_slides([a, b], schema)
     assert len(text) < 400 and text.replace("-", "").replace("_", "").isalnum()
@@ -123,6 +160,7 @@ def test_a_slide_keeps_its_takeaway_in_the_link_and_old_links_still_open(schema)
 
     from components.shell.presenter import current_spec
     from components.state.viewspec import MAX_TAKEAWAY, ViewSpec
+
     base = schema.default_values()
     plain = current_spec({**base, ids.TRAJ_MEASURE: "c3"})
     noted = {**plain, "takeaway": "C3 rises & stays up — 12 months, p < 0.001"}
@@ -142,6 +180,7 @@ def test_a_slide_keeps_its_takeaway_in_the_link_and_old_links_still_open(schema)
 
 def test_patients_tab_has_no_spec(schema):
     from components.shell.presenter import current_spec
+
     assert current_spec({ids.TABS: ids.TAB_PATIENTS}) is None
 
 
@@ -150,12 +189,17 @@ def state_args(values: dict) -> list:
     return [values.get(cid) for cid in us.STATE_IDS]
 
 
-def test_back_and_forward_reapply_the_whole_state_and_own_writes_do_not(demo_trial, schema,
-                                                                         pids):
+def test_back_and_forward_reapply_the_whole_state_and_own_writes_do_not(demo_trial, schema, pids):
     from app import create_app
+
     defaults = {**schema.default_values(), ids.SELECTION_STORE: []}
-    changed = {**defaults, ids.TABS: ids.TAB_SURVIVAL, ids.SURV_GROUP: "center",
-               ids.FILTER_SEX: ["F"], ids.SELECTION_STORE: pids[:1]}
+    changed = {
+        **defaults,
+        ids.TABS: ids.TAB_SURVIVAL,
+        ids.SURV_GROUP: "center",
+        ids.FILTER_SEX: ["F"],
+        ids.SELECTION_STORE: pids[:1],
+    }
     with create_app(demo_trial).server.test_request_context():
         query, written = share.write_url(*state_args(changed), True, "/")
         assert query == written and "group=center" in query
@@ -166,10 +210,11 @@ def test_back_and_forward_reapply_the_whole_state_and_own_writes_do_not(demo_tri
         out = share.apply_url("", True, written, *state_args(changed))
         restored = dict(zip(us.STATE_IDS, out))
         assert restored == {cid: defaults.get(cid, no_update) for cid in us.STATE_IDS}
-        assert out[-3:] == (no_update,) * 3          # presenter mode left as it is
+        assert out[-3:] == (no_update,) * 3  # presenter mode left as it is
         # The restored state encodes to the query it came from: no new history entry.
         assert share.write_url(*state_args(restored), True, "/")[0] == ""
         # Forward again: the changed state, whole.
         out = share.apply_url(query, True, "", *state_args(defaults))
         assert dict(zip(us.STATE_IDS, out)) == {
-            cid: changed.get(cid, no_update) for cid in us.STATE_IDS}
+            cid: changed.get(cid, no_update) for cid in us.STATE_IDS
+        }

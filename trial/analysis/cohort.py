@@ -6,6 +6,7 @@ A grouping is named by a key: "none", a patients column ("center", "response", "
 demo's "center+response"). Levels keep the order of the whole trial, so that a group keeps
 its place (and colour) whatever the filters.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -19,12 +20,25 @@ NO_GROUP = "none"
 BOTH = "center+response"
 ALL = "All"  # the one group of an ungrouped analysis (as trial.survival.ALL)
 CENTER_PREFIX = "center+"
-BASE_GROUPS = {NO_GROUP: "None", "center": "Center", "response": "Responder group",
-               BOTH: "Center × responder group"}
+BASE_GROUPS = {
+    NO_GROUP: "None",
+    "center": "Center",
+    "response": "Responder group",
+    BOTH: "Center × responder group",
+}
 # Patient columns never offered as groups: identifiers, free text and derived numbers; the
 # planned and actual arm are offered as "arm", whose basis the analysis chooses.
-NOT_GROUPS = {"patient_id", "center", "response", "provenance", "published_fields",
-              "prior_treatment", "manifestations", "arm_planned", "arm_actual"}
+NOT_GROUPS = {
+    "patient_id",
+    "center",
+    "response",
+    "provenance",
+    "published_fields",
+    "prior_treatment",
+    "manifestations",
+    "arm_planned",
+    "arm_actual",
+}
 # Outcomes are not groups of a time-to-event analysis: grouping by its own outcome is circular.
 OUTCOME_COLUMNS = {"relapse", "death"}
 MAX_GROUP_LEVELS = 12
@@ -48,7 +62,7 @@ class Cohort:
         return self.filter.describe()
 
     def analysis_set(self, trial: Trial, n: int | None = None) -> str:
-        """"Safety population, n = 254, by actual treatment (TRT01A)": who is analysed and by
+        """ "Safety population, n = 254, by actual treatment (TRT01A)": who is analysed and by
         which arm; "" for a trial without populations or arms (the native format)."""
         design = trial.study.design
         if not design.populations and not design.arms:
@@ -77,12 +91,18 @@ def group_options(trial: Trial) -> dict[str, str]:
     primary = study.primary_group
     if primary and primary in trial.patients:
         options[primary] = study.column_label(primary)
-        options[f"{CENTER_PREFIX}{primary}"] = (f"{study.center_label} × "
-                                                f"{study.column_label(primary)}")
+        options[f"{CENTER_PREFIX}{primary}"] = (
+            f"{study.center_label} × {study.column_label(primary)}"
+        )
     p = trial.patients
     for col in p.columns:
-        if col in NOT_GROUPS or col in options or col.endswith("_day") or col == BOTH \
-                or col.startswith("_"):
+        if (
+            col in NOT_GROUPS
+            or col in options
+            or col.endswith("_day")
+            or col == BOTH
+            or col.startswith("_")
+        ):
             continue
         levels = p[col].dropna().unique()
         if 2 <= len(levels) <= MAX_GROUP_LEVELS and not pd.api.types.is_float_dtype(p[col]):
@@ -92,8 +112,11 @@ def group_options(trial: Trial) -> dict[str, str]:
 
 def survival_group_options(trial: Trial) -> dict[str, str]:
     """The grouping choices of a time-to-event analysis: no two-way panels, no outcomes."""
-    return {k: v for k, v in group_options(trial).items()
-            if not k.startswith(CENTER_PREFIX) and k not in OUTCOME_COLUMNS}
+    return {
+        k: v
+        for k, v in group_options(trial).items()
+        if not k.startswith(CENTER_PREFIX) and k not in OUTCOME_COLUMNS
+    }
 
 
 def default_group(trial: Trial) -> str:

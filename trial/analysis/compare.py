@@ -10,6 +10,7 @@ error, 95 % t interval and p-value, and the overall F test of no difference betw
 (k - 1 and n - k - 1 degrees of freedom). The same numbers as R's
 `lm(chg ~ base + arm)`, `anova()` and `emmeans(fit, "arm")` (tools/r_reference/ancova_reference.R).
 """
+
 from __future__ import annotations
 
 import re
@@ -18,14 +19,28 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-MODEL = ("ANCOVA of the change from baseline, with baseline as covariate and arm as factor, "
-         "at each visit (patients with both values)")
+MODEL = (
+    "ANCOVA of the change from baseline, with baseline as covariate and arm as factor, "
+    "at each visit (patients with both values)"
+)
 SHORT_NAME = "ANCOVA (change ~ baseline + arm)"
 LEVEL = 0.95
 REFERENCE_WORDS = re.compile(r"placebo|control|vehicle|standard of care|sham", re.I)
 LSMEAN_COLUMNS = ["month", "group", "n", "lsmean", "se", "lower", "upper"]
-CONTRAST_COLUMNS = ["month", "term", "group", "reference", "n", "estimate", "se", "lower",
-                    "upper", "df", "statistic", "p"]
+CONTRAST_COLUMNS = [
+    "month",
+    "term",
+    "group",
+    "reference",
+    "n",
+    "estimate",
+    "se",
+    "lower",
+    "upper",
+    "df",
+    "statistic",
+    "p",
+]
 BASELINE_MONTH = 0
 
 
@@ -52,11 +67,13 @@ def _fit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, i
     return coef, cov, rss, df
 
 
-def _one_visit(month, d: pd.DataFrame, levels: list[str], reference: str
-               ) -> tuple[list[dict], list[dict]]:
+def _one_visit(
+    month, d: pd.DataFrame, levels: list[str], reference: str
+) -> tuple[list[dict], list[dict]]:
     present = [lv for lv in levels if (d["group"] == lv).any()]
-    order = [reference] + [lv for lv in present if lv != reference] if reference in present \
-        else present
+    order = (
+        [reference] + [lv for lv in present if lv != reference] if reference in present else present
+    )
     groups = pd.Categorical(d["group"], order)
     base = d["baseline"].to_numpy(float)
     y = d["change"].to_numpy(float)
@@ -75,33 +92,66 @@ def _one_visit(month, d: pd.DataFrame, levels: list[str], reference: str
         if i:
             c[1 + i] = 1.0
         est, se = float(c @ coef), float(np.sqrt(c @ cov @ c))
-        lsmeans.append({"month": month, "group": lv, "n": int((groups.codes == i).sum()),
-                        "lsmean": est, "se": se, "lower": est - t_crit * se,
-                        "upper": est + t_crit * se})
+        lsmeans.append(
+            {
+                "month": month,
+                "group": lv,
+                "n": int((groups.codes == i).sum()),
+                "lsmean": est,
+                "se": se,
+                "lower": est - t_crit * se,
+                "upper": est + t_crit * se,
+            }
+        )
         if i:
             d_est, d_se = float(coef[1 + i]), float(np.sqrt(cov[1 + i, 1 + i]))
             t = d_est / d_se
-            contrasts.append({"month": month, "term": "difference", "group": lv,
-                              "reference": reference, "n": n, "estimate": d_est, "se": d_se,
-                              "lower": d_est - t_crit * d_se, "upper": d_est + t_crit * d_se,
-                              "df": df, "statistic": t, "p": float(2 * stats.t.sf(abs(t), df))})
+            contrasts.append(
+                {
+                    "month": month,
+                    "term": "difference",
+                    "group": lv,
+                    "reference": reference,
+                    "n": n,
+                    "estimate": d_est,
+                    "se": d_se,
+                    "lower": d_est - t_crit * d_se,
+                    "upper": d_est + t_crit * d_se,
+                    "df": df,
+                    "statistic": t,
+                    "p": float(2 * stats.t.sf(abs(t), df)),
+                }
+            )
     # Overall F test: the model without arm (change ~ baseline) against the full model.
     _, _, rss0, _ = _fit(x[:, :2], y)
     f = ((rss0 - rss) / (k - 1)) / (rss / df)
-    contrasts.insert(0, {"month": month, "term": "overall", "group": None,
-                         "reference": reference, "n": n, "estimate": np.nan, "se": np.nan,
-                         "lower": np.nan, "upper": np.nan, "df": df, "statistic": float(f),
-                         "p": float(stats.f.sf(f, k - 1, df))})
+    contrasts.insert(
+        0,
+        {
+            "month": month,
+            "term": "overall",
+            "group": None,
+            "reference": reference,
+            "n": n,
+            "estimate": np.nan,
+            "se": np.nan,
+            "lower": np.nan,
+            "upper": np.nan,
+            "df": df,
+            "statistic": float(f),
+            "p": float(stats.f.sf(f, k - 1, df)),
+        },
+    )
     return lsmeans, contrasts
 
 
-def ancova(values: pd.DataFrame, levels: list[str] | None = None
-           ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def ancova(
+    values: pd.DataFrame, levels: list[str] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Least-squares means and contrasts (see the module) of `values`: one row per patient and
     visit with columns month, group, baseline, change (as `trial.stats.measure_values` gives,
     with the patient's group). `levels`: the arms in display order (default: as they come)."""
-    d = values.loc[values["month"] != BASELINE_MONTH].dropna(subset=["baseline", "change",
-                                                                     "group"])
+    d = values.loc[values["month"] != BASELINE_MONTH].dropna(subset=["baseline", "change", "group"])
     levels = list(levels) if levels is not None else list(pd.unique(d["group"]))
     if d.empty or len(levels) < 2:
         return pd.DataFrame(columns=LSMEAN_COLUMNS), pd.DataFrame(columns=CONTRAST_COLUMNS)
@@ -111,5 +161,4 @@ def ancova(values: pd.DataFrame, levels: list[str] | None = None
         a, b = _one_visit(month, g, levels, reference)
         lsm += a
         con += b
-    return (pd.DataFrame(lsm, columns=LSMEAN_COLUMNS),
-            pd.DataFrame(con, columns=CONTRAST_COLUMNS))
+    return (pd.DataFrame(lsm, columns=LSMEAN_COLUMNS), pd.DataFrame(con, columns=CONTRAST_COLUMNS))

@@ -21,6 +21,7 @@ Conventions check (tests/test_gray.py): cuminc's CIF estimates equal our Aalen-J
 cuminc uses an Aalen-type variance (d/n^2 terms), our CIs the delta-method (Greenwood-type,
 d(n-d)/n^3) variance of lifelines; the two differ by O(1/n^2) and both are consistent.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -90,8 +91,11 @@ def _stratum_score(t, cause, g, n_groups, rho):
     w = (1 - fm) ** rho
     score = (w[:, None] * (d1 - nd1[:, None] * risk / tq[:, None])).sum(0)
     # a[j] = w h_i (delta_ik - h_k / tr): derivative of the score in the group's CIF increments
-    a = w[:, None, None] * h[:, :, None] * (np.eye(n_groups)[None] - h[:, None, :] / tr[:, None,
-                                                                                        None])
+    a = (
+        w[:, None, None]
+        * h[:, :, None]
+        * (np.eye(n_groups)[None] - h[:, None, :] / tr[:, None, None])
+    )
     c = np.cumsum(a * (nd1 / (tr * (1 - fm)))[:, None, None], axis=0)
     c_end = c[-1]
     var = _cause1_variance(a, c, c_end, surv, surv_m, f, n, tr, nd1)
@@ -103,11 +107,12 @@ def _cause1_variance(a, c, c_end, surv, surv_m, f, n, tr, nd1):
     live = (n > 0) & (nd1 > 0)[:, None]
     pos = surv > 0
     t4 = np.where(pos, 1 - (1 - f)[:, None] / np.where(pos, surv, 1.0), 1.0)
-    ties = np.where(nd1[:, None] > 1,
-                    1 - (nd1[:, None] - 1) / (tr[:, None] * surv_m - 1 + (nd1[:, None] <= 1)),
-                    1.0)  # correction for tied events
-    t3 = np.where(live, ties * surv_m * nd1[:, None] / (tr[:, None] * np.where(live, n, 1.0)),
-                  0.0)
+    ties = np.where(
+        nd1[:, None] > 1,
+        1 - (nd1[:, None] - 1) / (tr[:, None] * surv_m - 1 + (nd1[:, None] <= 1)),
+        1.0,
+    )  # correction for tied events
+    t3 = np.where(live, ties * surv_m * nd1[:, None] / (tr[:, None] * np.where(live, n, 1.0)), 0.0)
     w = a - t4[:, None, :] * (c - c_end[None])
     return np.einsum("jik,jlk,jk->il", w, w, t3)
 
@@ -117,7 +122,7 @@ def _other_cause_variance(c, c_end, surv, surv_m, f, n, d2):
     t4 = np.where(hit, (1 - f)[:, None] / np.where(hit, surv, 1.0), 0.0)
     safe_n = np.where(hit, n, 2.0)
     ties = np.where(d2 > 1, 1 - (d2 - 1) / (safe_n - 1), 1.0)
-    t3 = np.where(hit, ties * surv_m ** 2 * d2 / safe_n ** 2, 0.0)
+    t3 = np.where(hit, ties * surv_m**2 * d2 / safe_n**2, 0.0)
     w = t4[:, None, :] * (c_end[None] - c)
     return np.einsum("jik,jlk,jk->il", w, w, t3)
 
@@ -132,17 +137,24 @@ def _summed_over_strata(t, cause, g, st, k, rho):
     return score, var
 
 
-def gray_test(df: pd.DataFrame, group_col: str, time_col: str = "time",
-              status_col: str = "status", event_of_interest: int = RELAPSE,
-              strata: str | None = None, rho: float = 0.0) -> GrayTest:
+def gray_test(
+    df: pd.DataFrame,
+    group_col: str,
+    time_col: str = "time",
+    status_col: str = "status",
+    event_of_interest: int = RELAPSE,
+    strata: str | None = None,
+    rho: float = 0.0,
+) -> GrayTest:
     """Gray's test that the CIF of `event_of_interest` is the same in every group of
     `group_col` (see the module docstring). Fewer than two groups: NaN with a message."""
     groups = groups_of(df, group_col)
     labels = tuple(g for g, _ in groups)
     k = len(groups)
     if k < 2:
-        return GrayTest(np.nan, 0, np.nan, labels, event_of_interest, rho,
-                        "fewer than two groups: no test")
+        return GrayTest(
+            np.nan, 0, np.nan, labels, event_of_interest, rho, "fewer than two groups: no test"
+        )
     rows = pd.concat([d.assign(_g=i) for i, (_, d) in enumerate(groups)])
     status = rows[status_col].astype(int).to_numpy()
     cause = np.where(status == event_of_interest, 1, np.where(status == 0, 0, 2))
@@ -152,9 +164,15 @@ def gray_test(df: pd.DataFrame, group_col: str, time_col: str = "time",
     with np.errstate(divide="ignore", invalid="ignore"):
         score, var = _summed_over_strata(t, cause, g, st, k, rho)
     if not np.isfinite(var).all() or np.linalg.matrix_rank(var) < k - 1:
-        return GrayTest(np.nan, k - 1, np.nan, labels, event_of_interest, rho,
-                        "the variance matrix is singular (e.g. a group without any event of "
-                        "interest or competing event): no test")
+        return GrayTest(
+            np.nan,
+            k - 1,
+            np.nan,
+            labels,
+            event_of_interest,
+            rho,
+            "the variance matrix is singular (e.g. a group without any event of "
+            "interest or competing event): no test",
+        )
     stat = float(score @ np.linalg.solve(var, score))
-    return GrayTest(stat, k - 1, float(stats.chi2.sf(stat, k - 1)), labels, event_of_interest,
-                    rho)
+    return GrayTest(stat, k - 1, float(stats.chi2.sf(stat, k - 1)), labels, event_of_interest, rho)

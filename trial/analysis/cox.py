@@ -23,6 +23,7 @@ Reviewer's edge cases (reported in `messages`/`note`, never as an exception or g
     * a fit that does not converge (e.g. a covariate that separates events): the message, NaNs;
     * a singular information matrix in a test (a tiny subgroup): that test's statistic is NaN.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -88,10 +89,17 @@ class CoxResult:
 
     def to_dict(self) -> dict:
         """JSON-safe: frames as lists of records, NaN -> None."""
-        return {"group": self.group, "reference": self.reference, "n": self.n,
-                "events": self.events, "levels": records(self.levels),
-                "coefficients": records(self.coefficients), "tests": records(self.tests),
-                "ph_test": records(self.ph_test), "messages": list(self.messages)}
+        return {
+            "group": self.group,
+            "reference": self.reference,
+            "n": self.n,
+            "events": self.events,
+            "levels": records(self.levels),
+            "coefficients": records(self.coefficients),
+            "tests": records(self.tests),
+            "ph_test": records(self.ph_test),
+            "messages": list(self.messages),
+        }
 
 
 def level_labels(df: pd.DataFrame, col: str) -> pd.Series:
@@ -105,8 +113,12 @@ def _is_numeric(s: pd.Series) -> bool:
     return pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
 
 
-def design_matrix(df: pd.DataFrame, factors: Iterable[str], numeric: Iterable[str] = (),
-                  references: dict[str, str] | None = None) -> Design:
+def design_matrix(
+    df: pd.DataFrame,
+    factors: Iterable[str],
+    numeric: Iterable[str] = (),
+    references: dict[str, str] | None = None,
+) -> Design:
     """Dummy-coded `factors` (reference: given, else the first level) and `numeric` columns.
 
     A dummy is named "col=level". Levels absent from `df` get no column.
@@ -137,30 +149,49 @@ def fit_cox(x: pd.DataFrame, time, event, strata=None) -> CoxFit:
     data = x.assign(**{_T: np.asarray(time, float), _E: np.asarray(event).astype(int)})
     if strata is not None:
         data[_S] = np.asarray(strata)
-    empty = CoxFit(pd.Series(np.nan, index=x.columns), pd.DataFrame(), np.nan, np.nan,
-                   x.shape[1], np.zeros(len(x)))
+    empty = CoxFit(
+        pd.Series(np.nan, index=x.columns),
+        pd.DataFrame(),
+        np.nan,
+        np.nan,
+        x.shape[1],
+        np.zeros(len(x)),
+    )
     if x.shape[1] == 0:
         return empty
     fitter = CoxPHFitter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            fitter.fit(data, _T, _E, strata=[_S] if strata is not None else None,
-                       fit_options=FIT_OPTIONS)
+            fitter.fit(
+                data, _T, _E, strata=[_S] if strata is not None else None, fit_options=FIT_OPTIONS
+            )
         except (ConvergenceError, np.linalg.LinAlgError, ValueError) as err:
             return _with_messages(empty, f"the Cox model could not be fitted: {err}")
-    notes = tuple(dict.fromkeys(_first_sentence(w.message) for w in caught
-                                if "converge" in str(w.message).lower()))
+    notes = tuple(
+        dict.fromkeys(
+            _first_sentence(w.message) for w in caught if "converge" in str(w.message).lower()
+        )
+    )
     if any("failed to converge" in n for n in notes):
-        return _with_messages(empty, "the Cox model did not converge (a coefficient may be "
-                              "infinite, e.g. a covariate that separates the events): "
-                              + "; ".join(notes))
+        return _with_messages(
+            empty,
+            "the Cox model did not converge (a coefficient may be "
+            "infinite, e.g. a covariate that separates the events): " + "; ".join(notes),
+        )
     params = fitter.params_.reindex(x.columns)
     eta = x.to_numpy(float) @ params.to_numpy(float)
     lr = fitter.log_likelihood_ratio_test()
     ll0 = fitter.log_likelihood_ - lr.test_statistic / 2
-    return CoxFit(params, fitter.variance_matrix_.loc[x.columns, x.columns],
-                  float(fitter.log_likelihood_), float(ll0), int(lr.degrees_freedom), eta, notes)
+    return CoxFit(
+        params,
+        fitter.variance_matrix_.loc[x.columns, x.columns],
+        float(fitter.log_likelihood_),
+        float(ll0),
+        int(lr.degrees_freedom),
+        eta,
+        notes,
+    )
 
 
 def _first_sentence(message) -> str:
@@ -169,8 +200,15 @@ def _first_sentence(message) -> str:
 
 
 def _with_messages(fit: CoxFit, *msgs: str) -> CoxFit:
-    return CoxFit(fit.params, fit.covariance, fit.loglik, fit.loglik_null, fit.lr_df,
-                  fit.linear_predictor, fit.messages + msgs)
+    return CoxFit(
+        fit.params,
+        fit.covariance,
+        fit.loglik,
+        fit.loglik_null,
+        fit.lr_df,
+        fit.linear_predictor,
+        fit.messages + msgs,
+    )
 
 
 def wald_table(fit: CoxFit, alpha: float = 0.05) -> pd.DataFrame:
@@ -179,9 +217,18 @@ def wald_table(fit: CoxFit, alpha: float = 0.05) -> pd.DataFrame:
     se = np.sqrt(np.diag(fit.covariance.to_numpy(float))) if fit.ok else np.full(len(b), np.nan)
     z = stats.norm.ppf(1 - alpha / 2)
     with np.errstate(over="ignore"):  # a diverging coefficient: an infinite limit, reported
-        return pd.DataFrame({"term": fit.params.index, "coef": b, "se": se, "hr": np.exp(b),
-                             "lower": np.exp(b - z * se), "upper": np.exp(b + z * se),
-                             "z": b / se, "p": 2 * stats.norm.sf(np.abs(b / se))})
+        return pd.DataFrame(
+            {
+                "term": fit.params.index,
+                "coef": b,
+                "se": se,
+                "hr": np.exp(b),
+                "lower": np.exp(b - z * se),
+                "upper": np.exp(b + z * se),
+                "z": b / se,
+                "p": 2 * stats.norm.sf(np.abs(b / se)),
+            }
+        )
 
 
 def global_tests(fit: CoxFit, design: Design, time, event, strata=None) -> pd.DataFrame:
@@ -200,8 +247,10 @@ def global_tests(fit: CoxFit, design: Design, time, event, strata=None) -> pd.Da
         except np.linalg.LinAlgError:
             score = np.nan
         rows = [("likelihood ratio", lr), ("Wald", wald), ("score (logrank)", score)]
-    return pd.DataFrame([(n, s, p, float(stats.chi2.sf(s, p))) for n, s in rows],
-                        columns=["test", "statistic", "df", "p"])
+    return pd.DataFrame(
+        [(n, s, p, float(stats.chi2.sf(s, p))) for n, s in rows],
+        columns=["test", "statistic", "df", "p"],
+    )
 
 
 def _time_transform(time, event, how: str) -> np.ndarray:
@@ -224,8 +273,9 @@ def _time_transform(time, event, how: str) -> np.ndarray:
     return 1 - np.r_[1.0, surv][before]
 
 
-def ph_test(fit: CoxFit, design: Design, time, event, strata=None,
-            transform: str = "km") -> pd.DataFrame:
+def ph_test(
+    fit: CoxFit, design: Design, time, event, strata=None, transform: str = "km"
+) -> pd.DataFrame:
     """Proportional-hazards test per term and GLOBAL (R >= 3 `cox.zph`): chisq, df, p.
 
     The score test, at the fitted coefficients, of adding x * (g(t) - mean g over events).
@@ -241,8 +291,12 @@ def ph_test(fit: CoxFit, design: Design, time, event, strata=None,
     g = pd.Series(g_all[e], index=t[e]).groupby(level=0).first().reindex(pieces.time).to_numpy()
     p = design.x.shape[1]
     info = pieces.information
-    imat = np.block([[info.sum(0), np.einsum("m,mij->ij", g, info)],
-                     [np.einsum("m,mij->ij", g, info), np.einsum("m,mij->ij", g * g, info)]])
+    imat = np.block(
+        [
+            [info.sum(0), np.einsum("m,mij->ij", g, info)],
+            [np.einsum("m,mij->ij", g, info), np.einsum("m,mij->ij", g * g, info)],
+        ]
+    )
     u = np.r_[np.zeros(p), (g[:, None] * pieces.score).sum(0)]
     where = {c: i for i, c in enumerate(design.x.columns)}
     rows = []
@@ -259,7 +313,6 @@ def ph_test(fit: CoxFit, design: Design, time, event, strata=None,
     return pd.DataFrame(rows, columns=cols)
 
 
-
 def _complete_rows(df: pd.DataFrame, cols: list[str]) -> tuple[pd.DataFrame, list[str]]:
     """Rows with every used column present, and a message counting the others."""
     missing = df[cols].isna().any(axis=1)
@@ -273,8 +326,13 @@ def _level_counts(labels: pd.Series, event: pd.Series) -> pd.DataFrame:
     """level, n, events of every level present."""
     e = event.astype(bool).to_numpy()
     cats = list(labels.cat.categories)
-    return pd.DataFrame({"level": cats, "n": [int((labels == c).sum()) for c in cats],
-                         "events": [int((e & (labels == c).to_numpy()).sum()) for c in cats]})
+    return pd.DataFrame(
+        {
+            "level": cats,
+            "n": [int((labels == c).sum()) for c in cats],
+            "events": [int((e & (labels == c).to_numpy()).sum()) for c in cats],
+        }
+    )
 
 
 def _not_estimable(counts: pd.DataFrame, reference: str) -> dict[str, str]:
@@ -282,14 +340,22 @@ def _not_estimable(counts: pd.DataFrame, reference: str) -> dict[str, str]:
     n = counts.set_index("level")["n"]
     zero = counts.loc[counts["events"] == 0, "level"].tolist()
     if reference in zero:
-        return {lv: f"no events in the reference level {reference!r}: the hazard ratio would be "
-                    "infinite; not estimable" for lv in counts["level"] if lv != reference}
-    return {lv: f"no events in {lv!r} (n={int(n[lv])}): the hazard ratio would be 0; not "
-                "estimable, its patients are left out of the model" for lv in zero}
+        return {
+            lv: f"no events in the reference level {reference!r}: the hazard ratio would be "
+            "infinite; not estimable"
+            for lv in counts["level"]
+            if lv != reference
+        }
+    return {
+        lv: f"no events in {lv!r} (n={int(n[lv])}): the hazard ratio would be 0; not "
+        "estimable, its patients are left out of the model"
+        for lv in zero
+    }
 
 
-def _level_rows(counts: pd.DataFrame, reference: str, wald: pd.DataFrame, group_col: str,
-                why: dict[str, str]) -> pd.DataFrame:
+def _level_rows(
+    counts: pd.DataFrame, reference: str, wald: pd.DataFrame, group_col: str, why: dict[str, str]
+) -> pd.DataFrame:
     """One row per non-reference level: n, events, coef, se, hr, lower, upper, p, estimable,
     note."""
     out = counts.loc[counts["level"] != reference].reset_index(drop=True)
@@ -299,19 +365,29 @@ def _level_rows(counts: pd.DataFrame, reference: str, wald: pd.DataFrame, group_
     for c in ("coef", "se", "hr", "lower", "upper", "p"):
         out[c] = [float(w[c][t]) if t in w.index else np.nan for t in terms]
     out["estimable"] = np.isfinite(out["hr"].to_numpy(float)) & np.isfinite(
-        out["se"].to_numpy(float))
-    out["note"] = [why.get(lv, "" if ok else "not estimated: see messages")
-                   for lv, ok in zip(out["level"], out["estimable"])]
+        out["se"].to_numpy(float)
+    )
+    out["note"] = [
+        why.get(lv, "" if ok else "not estimated: see messages")
+        for lv, ok in zip(out["level"], out["estimable"])
+    ]
     return out
 
 
 WALD_COLUMNS = ["term", "coef", "se", "hr", "lower", "upper", "z", "p"]
 
 
-def cox_model(df: pd.DataFrame, group_col: str, time_col: str = "time",
-              event_col: str = "event", reference: str | None = None,
-              covariates: Iterable[str] = (), strata: str | None = None, alpha: float = 0.05,
-              ph_transform: str = "km") -> CoxResult:
+def cox_model(
+    df: pd.DataFrame,
+    group_col: str,
+    time_col: str = "time",
+    event_col: str = "event",
+    reference: str | None = None,
+    covariates: Iterable[str] = (),
+    strata: str | None = None,
+    alpha: float = 0.05,
+    ph_transform: str = "km",
+) -> CoxResult:
     """Cox model of `time_col`/`event_col` on the levels of `group_col` against `reference`
     (default: the first level), adjusted for `covariates`, stratified by `strata`.
 
@@ -348,7 +424,14 @@ def cox_model(df: pd.DataFrame, group_col: str, time_col: str = "time",
         wald = wald_table(fit, alpha)
         tests = global_tests(fit, design, time, event, st)
         zph = ph_test(fit, design, time, event, st, ph_transform)
-    return CoxResult(group=group_col, reference=reference, n=len(d),
-                     events=int(d[event_col].astype(bool).sum()),
-                     levels=_level_rows(counts, reference, wald, group_col, why),
-                     coefficients=wald, tests=tests, ph_test=zph, messages=tuple(msgs))
+    return CoxResult(
+        group=group_col,
+        reference=reference,
+        n=len(d),
+        events=int(d[event_col].astype(bool).sum()),
+        levels=_level_rows(counts, reference, wald, group_col, why),
+        coefficients=wald,
+        tests=tests,
+        ph_test=zph,
+        messages=tuple(msgs),
+    )

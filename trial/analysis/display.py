@@ -5,6 +5,7 @@
 and otherwise format exactly as `trial.survival.format_time` does; existing callers of that
 function are unchanged.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -14,20 +15,28 @@ from ..survival import format_time as _survival_format_time
 NOT_REACHED = "not reached"
 
 
-def format_time(value, unit: str = "days", digits: int = 0,
-                not_reached: str = NOT_REACHED) -> str:
+def format_time(value, unit: str = "days", digits: int = 0, not_reached: str = NOT_REACHED) -> str:
     """A median or CI limit: `not_reached` for None/NaN/inf, else the number in `unit`."""
     if value is None or not np.isfinite(value):
         return not_reached
     return _survival_format_time(value, unit, digits)
 
 
-def format_median(median, lower, upper, unit: str = "days", digits: int = 0,
-                  not_reached: str = NOT_REACHED, short: bool = False) -> str:
+def format_median(
+    median,
+    lower,
+    upper,
+    unit: str = "days",
+    digits: int = 0,
+    not_reached: str = NOT_REACHED,
+    short: bool = False,
+) -> str:
     """E.g. "36 (23–46)" or "not reached (23–not reached)"; with `short`, just "not reached"
     when the median and both limits are not reached."""
+
     def f(v):
         return format_time(v, unit, digits, not_reached)
+
     if short and all(f(v) == not_reached for v in (median, lower, upper)):
         return not_reached
     return f"{f(median)} ({f(lower)}–{f(upper)})"

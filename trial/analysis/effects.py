@@ -17,6 +17,7 @@ Conventions
     * landmark at L months (L * 30.4375 days): patients still followed after L; the group is the
       status reached on or before L; time since L.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -55,28 +56,38 @@ def covariate_options(trial: Trial) -> dict[str, str]:
     analysis and numeric baseline columns (age, ...); never a status reached later (a column
     with a day, e.g. response) nor identifiers."""
     p = trial.patients
-    out = {k: v for k, v in survival_group_options(trial).items()
-           if k in p and known_column(p, k) is None}
+    out = {
+        k: v
+        for k, v in survival_group_options(trial).items()
+        if k in p and known_column(p, k) is None
+    }
     for col in p.columns:
         numeric = pd.api.types.is_numeric_dtype(p[col]) and not pd.api.types.is_bool_dtype(p[col])
-        if (numeric and col not in out and col not in NOT_COVARIATES and not col.endswith("_day")
-                and p[col].nunique() > 2 and known_column(p, col) is None):
+        if (
+            numeric
+            and col not in out
+            and col not in NOT_COVARIATES
+            and not col.endswith("_day")
+            and p[col].nunique() > 2
+            and known_column(p, col) is None
+        ):
             out[col] = trial.study.column_label(col)
     return out
 
 
 # --- Guarantee time and landmark -----------------------------------------------------------------
 
-def guarantee_check(frame: pd.DataFrame, group: str | None, label: str | None
-                    ) -> GuaranteeTimeCheck | None:
+
+def guarantee_check(
+    frame: pd.DataFrame, group: str | None, label: str | None
+) -> GuaranteeTimeCheck | None:
     """Whether the grouping is known only after the origin of `frame` (None: it has no day)."""
     col = known_column(frame, group)
     if col is None or frame.empty:
         return None
     origin = frame["origin_day"].astype(float) if "origin_day" in frame else 0.0
     known = frame[col].astype(float) - origin
-    return guarantee_time_check(frame.assign(**{_KNOWN: known}), _KNOWN,
-                                label=label or group)
+    return guarantee_time_check(frame.assign(**{_KNOWN: known}), _KNOWN, label=label or group)
 
 
 @dataclass(frozen=True)
@@ -85,9 +96,9 @@ class Landmark:
 
     months: int
     day: float
-    excluded: pd.DataFrame   # reason, n
-    n: int                   # patients in the landmark population
-    reached_later: int       # in it, status reached after the landmark ("not yet" at L)
+    excluded: pd.DataFrame  # reason, n
+    n: int  # patients in the landmark population
+    reached_later: int  # in it, status reached after the landmark ("not yet" at L)
     not_label: str
 
     @property
@@ -95,9 +106,15 @@ class Landmark:
         return int(self.excluded["n"].sum())
 
     def to_dict(self) -> dict:
-        return {"months": self.months, "day": self.day, "n": self.n,
-                "excluded": records(self.excluded), "n_excluded": self.n_excluded,
-                "reached_after_landmark": self.reached_later, "reference": self.not_label}
+        return {
+            "months": self.months,
+            "day": self.day,
+            "n": self.n,
+            "excluded": records(self.excluded),
+            "n_excluded": self.n_excluded,
+            "reached_after_landmark": self.reached_later,
+            "reference": self.not_label,
+        }
 
 
 def not_reached_label(group: str, label: str | None, months: int) -> str:
@@ -105,8 +122,9 @@ def not_reached_label(group: str, label: str | None, months: int) -> str:
     return template.format(m=months, label=label or group)
 
 
-def landmark_frame(frame: pd.DataFrame, group: str, group_col: str, months: int,
-                   label: str | None) -> tuple[pd.DataFrame, Landmark]:
+def landmark_frame(
+    frame: pd.DataFrame, group: str, group_col: str, months: int, label: str | None
+) -> tuple[pd.DataFrame, Landmark]:
     """The landmark population of an endpoint frame (its `time` since the origin, `any_event`):
     `group_col` becomes the status at L (an ordered categorical, "not by L" first), `time` the
     time since L."""
@@ -115,8 +133,14 @@ def landmark_frame(frame: pd.DataFrame, group: str, group_col: str, months: int,
     origin = frame["origin_day"].astype(float) if "origin_day" in frame else 0.0
     not_label = not_reached_label(group, label, months)
     pop, excluded = landmark_population(
-        frame.assign(**{_KNOWN: frame[known].astype(float) - origin}), day, _KNOWN, "time",
-        "any_event", group_col, not_label=not_label)
+        frame.assign(**{_KNOWN: frame[known].astype(float) - origin}),
+        day,
+        _KNOWN,
+        "time",
+        "any_event",
+        group_col,
+        not_label=not_label,
+    )
     later = int((pop[_KNOWN].astype(float) > day).sum())
     pop = pop.assign(**{"time": pop[LANDMARK_TIME], group_col: pop[LANDMARK_GROUP]})
     pop = pop.drop(columns=[LANDMARK_TIME, LANDMARK_GROUP, _KNOWN, "landmark_event"])
@@ -125,12 +149,13 @@ def landmark_frame(frame: pd.DataFrame, group: str, group_col: str, months: int,
 
 # --- Hazard ratios and Gray's test ---------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class HazardRatios:
     """The Cox model of an analysis and what it was asked for."""
 
     cox: CoxResult
-    group: str               # the grouping's patients column (the model's own column is internal)
+    group: str  # the grouping's patients column (the model's own column is internal)
     strata: str | None
     covariates: tuple[str, ...]
     cause_specific: bool
@@ -152,10 +177,14 @@ class HazardRatios:
         inner = f"{self.cox.group}="
         for row in out["coefficients"]:
             row["term"] = row["term"].replace(inner, f"{self.group}=", 1)
-        out.update(group=self.group, method=METHOD, strata=self.strata,
-                   covariates=list(self.covariates),
-                   cause_specific=self.cause_specific,
-                   messages=list(self.messages) + out["messages"])
+        out.update(
+            group=self.group,
+            method=METHOD,
+            strata=self.strata,
+            covariates=list(self.covariates),
+            cause_specific=self.cause_specific,
+            messages=list(self.messages) + out["messages"],
+        )
         return out
 
 
@@ -170,9 +199,16 @@ def stratum_of(frame: pd.DataFrame, group: str, strata: bool) -> tuple[str | Non
     return STRATUM, []
 
 
-def hazard_ratios(frame: pd.DataFrame, group_col: str, group: str, event_col: str,
-                  reference: str | None, strata: bool, covariates, cif: bool
-                  ) -> HazardRatios | None:
+def hazard_ratios(
+    frame: pd.DataFrame,
+    group_col: str,
+    group: str,
+    event_col: str,
+    reference: str | None,
+    strata: bool,
+    covariates,
+    cif: bool,
+) -> HazardRatios | None:
     """Cox HRs of the levels of `group_col` (labels) against `reference` (unknown or None: the
     first level); None with fewer than two levels."""
     levels = [g for g in frame[group_col].cat.categories if (frame[group_col] == g).any()]
@@ -186,10 +222,19 @@ def hazard_ratios(frame: pd.DataFrame, group_col: str, group: str, event_col: st
     covs = tuple(c for c in covariates or () if c in frame and c not in (group, stratum))
     dropped = [c for c in covariates or () if c not in covs]
     if dropped:
-        msgs.append("not adjusted for " + ", ".join(dropped) + " (the grouping, the strata or "
-                    "not a column of these data)")
-    cox = cox_model(frame, group_col, "time", event_col, reference=reference,
-                    covariates=list(covs), strata=stratum)
+        msgs.append(
+            "not adjusted for " + ", ".join(dropped) + " (the grouping, the strata or "
+            "not a column of these data)"
+        )
+    cox = cox_model(
+        frame,
+        group_col,
+        "time",
+        event_col,
+        reference=reference,
+        covariates=list(covs),
+        strata=stratum,
+    )
     return HazardRatios(cox, group, stratum, covs, cif, tuple(msgs))
 
 

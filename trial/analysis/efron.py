@@ -10,6 +10,7 @@ of `cox.zph` (R survival >= 3), which weights these pieces by a function of time
 
 No case weights, right-censored data only.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,9 +33,11 @@ def _one_stratum(t: np.ndarray, e: np.ndarray, x: np.ndarray, risk: np.ndarray):
     t, e, x, risk = t[order], e[order], x[order], risk[order]
     rx = risk[:, None] * x
     rxx = rx[:, :, None] * x[:, None, :]
+
     # sums over the risk set {time >= t}: reverse cumulative sums read at the first index of t
     def rev(a):
         return np.cumsum(a[::-1], axis=0)[::-1]
+
     s0, s1, s2 = rev(risk), rev(rx), rev(rxx)
     times = np.unique(t[e])
     first = np.searchsorted(t, times, side="left")
@@ -76,8 +79,11 @@ def efron_terms(time, event, x, eta=None, strata=None) -> EfronTerms:
     eta = np.zeros(len(t)) if eta is None else np.asarray(eta, float)
     risk = np.exp(eta - eta.max()) if len(eta) else eta
     labels = np.zeros(len(t)) if strata is None else np.asarray(strata)
-    parts = [_one_stratum(t[k], e[k], x[k], risk[k])
-             for k in (labels == s for s in _unique(labels)) if e[k].any()]
+    parts = [
+        _one_stratum(t[k], e[k], x[k], risk[k])
+        for k in (labels == s for s in _unique(labels))
+        if e[k].any()
+    ]
     p = x.shape[1]
     if not parts:
         return EfronTerms(np.zeros(0), np.zeros(0), np.zeros((0, p)), np.zeros((0, p, p)))

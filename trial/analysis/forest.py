@@ -23,6 +23,7 @@ Rows with a missing arm, subgroup, time, event or response are left out of that 
 and counted in `messages`. Interaction terms for empty cells are dropped (aliased, as R does), so
 the df is that of the terms that can be estimated.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -68,8 +69,9 @@ def _full_rank(x: pd.DataFrame) -> pd.DataFrame:
     return x[keep]
 
 
-def _interaction_design(df: pd.DataFrame, arm: str, sub: str, references: dict
-                        ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _interaction_design(
+    df: pd.DataFrame, arm: str, sub: str, references: dict
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(main effects, main effects + products) design matrices, both full rank."""
     d = design_matrix(df, [arm, sub], references=references)
     main = d.x
@@ -86,6 +88,7 @@ def _lr_row(sub: str, ll0: float, ll1: float, df: int, note: str = "") -> tuple:
 
 # --- Time to event -------------------------------------------------------------------------------
 
+
 def _cox_interaction(d, arm, sub, time_col, event_col, reference) -> tuple:
     main, full = _interaction_design(d, arm, sub, {arm: reference})
     t, e = d[time_col].astype(float), d[event_col].astype(bool)
@@ -99,14 +102,18 @@ def _without_reference(part, arm, event_col, reference) -> pd.DataFrame:
     labels = level_labels(part, arm)
     e = part[event_col].astype(bool)
     arms = [a for a in labels.cat.categories if a != reference]
-    return pd.DataFrame({
-        "level": arms, "reference": reference,
-        "n": [int((labels == a).sum()) for a in arms],
-        "events": [int((e & (labels == a)).sum()) for a in arms],
-        **{c: np.nan for c in ("coef", "se", "hr", "lower", "upper", "p")},
-        "estimable": False,
-        "note": f"no patient of the reference arm {reference!r} in this subgroup: not "
-                "estimable"})
+    return pd.DataFrame(
+        {
+            "level": arms,
+            "reference": reference,
+            "n": [int((labels == a).sum()) for a in arms],
+            "events": [int((e & (labels == a)).sum()) for a in arms],
+            **{c: np.nan for c in ("coef", "se", "hr", "lower", "upper", "p")},
+            "estimable": False,
+            "note": f"no patient of the reference arm {reference!r} in this subgroup: not "
+            "estimable",
+        }
+    )
 
 
 def _tte_arm_rows(d, arm, sub, time_col, event_col, reference) -> list[pd.DataFrame]:
@@ -117,23 +124,38 @@ def _tte_arm_rows(d, arm, sub, time_col, event_col, reference) -> list[pd.DataFr
             levels = _without_reference(part, arm, event_col, reference)
         else:
             levels = cox_model(part, arm, time_col, event_col, reference=reference).levels
-        rows.append(levels.rename(columns={"level": "arm"}).assign(
-            subgroup=sub, level=level, n_subgroup=len(part),
-            events_subgroup=int(part[event_col].astype(bool).sum())))
+        rows.append(
+            levels.rename(columns={"level": "arm"}).assign(
+                subgroup=sub,
+                level=level,
+                n_subgroup=len(part),
+                events_subgroup=int(part[event_col].astype(bool).sum()),
+            )
+        )
     return rows
 
 
 def _tte_single_rows(d, sub, time_col, event_col) -> list[pd.DataFrame]:
     med = km_median(d.assign(_level=level_labels(d, sub)), time_col, event_col, "_level")
     ci = [exact_ci(int(e), int(n)) for e, n in zip(med["events"], med["n"])]
-    return [med.rename(columns={"group": "level"}).assign(
-        subgroup=sub, event_rate=med["events"] / med["n"], rate_lower=[c[0] for c in ci],
-        rate_upper=[c[1] for c in ci])]
+    return [
+        med.rename(columns={"group": "level"}).assign(
+            subgroup=sub,
+            event_rate=med["events"] / med["n"],
+            rate_lower=[c[0] for c in ci],
+            rate_upper=[c[1] for c in ci],
+        )
+    ]
 
 
-def tte_forest(df: pd.DataFrame, subgroups: Iterable[str], arm: str | None = None,
-               time_col: str = "time", event_col: str = "event",
-               reference: str | None = None) -> ForestResult:
+def tte_forest(
+    df: pd.DataFrame,
+    subgroups: Iterable[str],
+    arm: str | None = None,
+    time_col: str = "time",
+    event_col: str = "event",
+    reference: str | None = None,
+) -> ForestResult:
     """Per subgroup level: the HR of each arm vs `reference` (Cox) and the interaction LR test;
     without `arm`, medians and event rates (see the module docstring)."""
     parts, inter, msgs = [], [], []
@@ -149,11 +171,15 @@ def tte_forest(df: pd.DataFrame, subgroups: Iterable[str], arm: str | None = Non
         inter.append(_cox_interaction(d, arm, sub, time_col, event_col, ref))
     rows = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     first = [c for c in ("subgroup", "level", "arm", "reference") if c in rows]
-    return ForestResult(rows[first + [c for c in rows.columns if c not in first]],
-                        pd.DataFrame(inter, columns=INTERACTION_COLUMNS), tuple(msgs))
+    return ForestResult(
+        rows[first + [c for c in rows.columns if c not in first]],
+        pd.DataFrame(inter, columns=INTERACTION_COLUMNS),
+        tuple(msgs),
+    )
 
 
 # --- Response --------------------------------------------------------------------------------
+
 
 def _logistic(x: pd.DataFrame, y: np.ndarray):
     """statsmodels GLM binomial fit with an intercept; None when it cannot be fitted.
@@ -163,26 +189,38 @@ def _logistic(x: pd.DataFrame, y: np.ndarray):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            return sm.GLM(y, sm.add_constant(x.to_numpy(float), has_constant="add"),
-                          family=sm.families.Binomial()).fit(tol=1e-13, maxiter=100)
+            return sm.GLM(
+                y,
+                sm.add_constant(x.to_numpy(float), has_constant="add"),
+                family=sm.families.Binomial(),
+            ).fit(tol=1e-13, maxiter=100)
         except (np.linalg.LinAlgError, ValueError):
             return None
 
 
-def _odds_ratio(part: pd.DataFrame, arm: str, y_col: str, level: str, ref: str, z: float
-                ) -> dict:
+def _odds_ratio(part: pd.DataFrame, arm: str, y_col: str, level: str, ref: str, z: float) -> dict:
     two = part.loc[level_labels(part, arm).isin([level, ref])]
     y = two[y_col].astype(bool)
     by_arm = y.groupby(level_labels(two, arm).astype(str), observed=True).agg(["sum", "size"])
     if len(by_arm) < 2 or ((by_arm["sum"] == 0) | (by_arm["sum"] == by_arm["size"])).any():
-        return {"or": np.nan, "or_lower": np.nan, "or_upper": np.nan, "or_p": np.nan,
-                "or_note": "0 % or 100 % responders in an arm: the odds ratio is 0 or "
-                           "infinite; not estimable"}
+        return {
+            "or": np.nan,
+            "or_lower": np.nan,
+            "or_upper": np.nan,
+            "or_p": np.nan,
+            "or_note": "0 % or 100 % responders in an arm: the odds ratio is 0 or "
+            "infinite; not estimable",
+        }
     x = pd.DataFrame({"arm": (level_labels(two, arm) == level).astype(float)})
     fit = _logistic(x, y.to_numpy(float))
     b, se = fit.params[1], fit.bse[1]
-    return {"or": np.exp(b), "or_lower": np.exp(b - z * se), "or_upper": np.exp(b + z * se),
-            "or_p": float(2 * stats.norm.sf(abs(b / se))), "or_note": ""}
+    return {
+        "or": np.exp(b),
+        "or_lower": np.exp(b - z * se),
+        "or_upper": np.exp(b + z * se),
+        "or_p": float(2 * stats.norm.sf(abs(b / se))),
+        "or_note": "",
+    }
 
 
 def _rates(part: pd.DataFrame, y_col: str, labels: pd.Series) -> pd.DataFrame:
@@ -191,8 +229,16 @@ def _rates(part: pd.DataFrame, y_col: str, labels: pd.Series) -> pd.DataFrame:
     for a in labels.cat.categories:
         k, n = int(y[labels == a].sum()), int((labels == a).sum())
         lo, hi = exact_ci(k, n)
-        out.append({"arm": a, "n": n, "responders": k, "rate": k / n if n else np.nan,
-                    "rate_lower": lo, "rate_upper": hi})
+        out.append(
+            {
+                "arm": a,
+                "n": n,
+                "responders": k,
+                "rate": k / n if n else np.nan,
+                "rate_lower": lo,
+                "rate_upper": hi,
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -201,8 +247,11 @@ def _response_rows(d, sub, y_col, arm, ref, alpha) -> pd.DataFrame:
     rows = []
     for level in level_labels(d, sub).cat.categories:
         part = d.loc[level_labels(d, sub) == level]
-        labels = level_labels(part, arm) if arm else pd.Series(
-            pd.Categorical(["All"] * len(part)), index=part.index)
+        labels = (
+            level_labels(part, arm)
+            if arm
+            else pd.Series(pd.Categorical(["All"] * len(part)), index=part.index)
+        )
         rates = _rates(part, y_col, labels).assign(subgroup=sub, level=level)
         if arm:
             rates = _versus_reference(rates, part, arm, y_col, ref, z, alpha)
@@ -218,11 +267,23 @@ def _versus_reference(rates, part, arm, y_col, ref, z, alpha) -> pd.DataFrame:
         if a == ref or ref not in base.index or base.loc[ref, "n"] == 0 or base.loc[a, "n"] == 0:
             extra.append({})
             continue
-        lo, hi = confint_proportions_2indep(base.loc[a, "responders"], base.loc[a, "n"],
-                                            base.loc[ref, "responders"], base.loc[ref, "n"],
-                                            method="newcomb", compare="diff", alpha=alpha)
-        extra.append({"rd": base.loc[a, "rate"] - base.loc[ref, "rate"], "rd_lower": lo,
-                      "rd_upper": hi, **_odds_ratio(part, arm, y_col, a, ref, z)})
+        lo, hi = confint_proportions_2indep(
+            base.loc[a, "responders"],
+            base.loc[a, "n"],
+            base.loc[ref, "responders"],
+            base.loc[ref, "n"],
+            method="newcomb",
+            compare="diff",
+            alpha=alpha,
+        )
+        extra.append(
+            {
+                "rd": base.loc[a, "rate"] - base.loc[ref, "rate"],
+                "rd_lower": lo,
+                "rd_upper": hi,
+                **_odds_ratio(part, arm, y_col, a, ref, z),
+            }
+        )
     return pd.concat([rates, pd.DataFrame(extra, index=rates.index)], axis=1)
 
 
@@ -235,9 +296,14 @@ def _logistic_interaction(d, arm, sub, y_col, ref) -> tuple:
     return _lr_row(sub, f0.llf, f1.llf, full.shape[1] - main.shape[1])
 
 
-def response_forest(df: pd.DataFrame, subgroups: Iterable[str], response_col: str,
-                    arm: str | None = None, reference: str | None = None,
-                    alpha: float = 0.05) -> ForestResult:
+def response_forest(
+    df: pd.DataFrame,
+    subgroups: Iterable[str],
+    response_col: str,
+    arm: str | None = None,
+    reference: str | None = None,
+    alpha: float = 0.05,
+) -> ForestResult:
     """Per subgroup level (and arm): response rate with exact CI; with `arm`, risk difference
     (Newcombe) and odds ratio (logistic, Wald) vs `reference`, and the interaction LR test."""
     parts, inter, msgs = [], [], []
@@ -251,5 +317,8 @@ def response_forest(df: pd.DataFrame, subgroups: Iterable[str], response_col: st
         parts.append(_response_rows(d, sub, response_col, arm, ref, alpha))
     rows = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     first = ["subgroup", "level", "arm"]
-    return ForestResult(rows[first + [c for c in rows.columns if c not in first]],
-                        pd.DataFrame(inter, columns=INTERACTION_COLUMNS), tuple(msgs))
+    return ForestResult(
+        rows[first + [c for c in rows.columns if c not in first]],
+        pd.DataFrame(inter, columns=INTERACTION_COLUMNS),
+        tuple(msgs),
+    )

@@ -19,6 +19,7 @@ sqrt(lambda) >= 0 by a grid and Brent's method, so that a patient variance at th
 reached exactly. Milliseconds per fit (statsmodels' `MixedLM` took 1-10 s on these data, too
 slow for a view that refits on every filter change); the tests compare with nlme and lme4.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -36,11 +37,14 @@ ASSUMPTIONS = (
     "patient variance / total variance). This is not an unstructured MMRM (a separate variance "
     "per visit and covariance per pair of visits, e.g. SAS PROC MIXED TYPE=UN or R's mmrm). "
     "Patients with missing visits contribute the visits they have (valid if the data are "
-    "missing at random). Fitted by REML; CIs use the normal reference.")
+    "missing at random). Fitted by REML; CIs use the normal reference."
+)
 
 
-BOUNDARY = ("the patient variance is estimated at 0 (the boundary): the visits of a patient are "
-            "modelled as uncorrelated")
+BOUNDARY = (
+    "the patient variance is estimated at 0 (the boundary): the visits of a patient are "
+    "modelled as uncorrelated"
+)
 
 
 @dataclass(frozen=True)
@@ -90,8 +94,15 @@ def _design(d: pd.DataFrame) -> pd.DataFrame:
     cols.update({f"group{g}": (gc == j).astype(float) for j, g in enumerate(groups) if j})
     if "baseline" in d:
         cols["baseline"] = d["baseline"].to_numpy(float)
-    cols.update({f"visit{v}:group{g}": ((vc == i) & (gc == j)).astype(float)
-                 for j, g in enumerate(groups) if j for i, v in enumerate(visits) if i})
+    cols.update(
+        {
+            f"visit{v}:group{g}": ((vc == i) & (gc == j)).astype(float)
+            for j, g in enumerate(groups)
+            if j
+            for i, v in enumerate(visits)
+            if i
+        }
+    )
     return pd.DataFrame(cols, index=d.index)
 
 
@@ -117,8 +128,10 @@ def gls_covariance(x: np.ndarray, ids: np.ndarray, tau2: float, sigma2: float) -
 
 
 def _emm(beta: np.ndarray, d: pd.DataFrame, fe_cov: np.ndarray, z: float) -> pd.DataFrame:
-    grid = pd.DataFrame([(v, g) for g in d["group"].cat.categories
-                         for v in d["visit"].cat.categories], columns=["visit", "group"])
+    grid = pd.DataFrame(
+        [(v, g) for g in d["group"].cat.categories for v in d["visit"].cat.categories],
+        columns=["visit", "group"],
+    )
     grid["visit"] = pd.Categorical(grid["visit"], d["visit"].cat.categories)
     grid["group"] = pd.Categorical(grid["group"], d["group"].cat.categories)
     if "baseline" in d:
@@ -126,8 +139,11 @@ def _emm(beta: np.ndarray, d: pd.DataFrame, fe_cov: np.ndarray, z: float) -> pd.
     x = _design(grid).to_numpy(float)
     est = x @ beta
     se = np.sqrt(np.einsum("ij,jk,ik->i", x, fe_cov, x))
-    return grid[["visit", "group"]].astype(object).assign(
-        estimate=est, se=se, lower=est - z * se, upper=est + z * se)
+    return (
+        grid[["visit", "group"]]
+        .astype(object)
+        .assign(estimate=est, se=se, lower=est - z * se, upper=est + z * se)
+    )
 
 
 @dataclass(frozen=True)
@@ -160,14 +176,20 @@ class _ProfiledReml:
         a = self.xtx - (self.sx * c[:, None]).T @ self.sx
         rhs = self.xty - (self.sx * c[:, None]).T @ self.sy
         beta = np.linalg.solve(a, rhs)
-        rss = self.yty - float((c * self.sy ** 2).sum()) - float(beta @ rhs)
+        rss = self.yty - float((c * self.sy**2).sum()) - float(beta @ rhs)
         dof = self.n - self.p
-        m2ll = (float(np.log1p(self.sizes * lam).sum()) + np.linalg.slogdet(a)[1]
-                + dof * (1 + np.log(2 * np.pi * rss / dof)))
+        m2ll = (
+            float(np.log1p(self.sizes * lam).sum())
+            + np.linalg.slogdet(a)[1]
+            + dof * (1 + np.log(2 * np.pi * rss / dof))
+        )
         leverage = np.einsum("ij,ij->i", self.sx, np.linalg.solve(a, self.sx.T).T)
         resid = self.sy - self.sx @ beta
-        slope = (float((self.sizes / (1 + self.sizes * lam)).sum()) - float((dc * leverage).sum())
-                 - dof * float((dc * resid ** 2).sum()) / rss)
+        slope = (
+            float((self.sizes / (1 + self.sizes * lam)).sum())
+            - float((dc * leverage).sum())
+            - dof * float((dc * resid**2).sum()) / rss
+        )
         return beta, rss, m2ll, slope
 
     def fit(self) -> _Fit:
@@ -183,8 +205,14 @@ class _ProfiledReml:
             lo, hi = grid[max(i - 1, 0)], grid[min(i + 1, len(grid) - 1)]
             g_lo, g_hi = self.parts(lo)[3], self.parts(hi)[3]
             if g_lo < 0 < g_hi:
-                lam = optimize.brentq(lambda x: self.parts(x)[3], lo, hi, xtol=1e-14,
-                                      rtol=4 * np.finfo(float).eps, maxiter=500)
+                lam = optimize.brentq(
+                    lambda x: self.parts(x)[3],
+                    lo,
+                    hi,
+                    xtol=1e-14,
+                    rtol=4 * np.finfo(float).eps,
+                    maxiter=500,
+                )
             else:  # no sign change around the best point (e.g. the grid's end): take it
                 lam, converged = float(grid[i]), i < len(grid) - 1
         beta, rss, m2ll, _ = self.parts(lam)
@@ -193,24 +221,36 @@ class _ProfiledReml:
 
 
 def _empty_cells(d: pd.DataFrame) -> list[str]:
-    """"group at visit" of every visit x group cell without an observation (not estimable)."""
+    """ "group at visit" of every visit x group cell without an observation (not estimable)."""
     counts = d.groupby(["group", "visit"], observed=False).size()
     return [f"{g} at visit {v}" for (g, v), n in counts.items() if n == 0]
 
 
-def mixed_model(values: pd.DataFrame, group_col: str = "group", scale: Scale = "value",
-                alpha: float = 0.05) -> MixedResult:
+def mixed_model(
+    values: pd.DataFrame, group_col: str = "group", scale: Scale = "value", alpha: float = 0.05
+) -> MixedResult:
     """Fit the repeated-measures mixed model to long `values` (patient_id, month, value, and for
     scale "change" change and baseline, as `trial.stats.measure_values` gives, plus the
     `group_col` column). See the module docstring."""
     d, outcome = _prepare(values, group_col, scale)
-    base: dict = {"scale": scale, "n_patients": int(d["id"].nunique()),
-                  "n_observations": len(d), "assumptions": ASSUMPTIONS}
+    base: dict = {
+        "scale": scale,
+        "n_patients": int(d["id"].nunique()),
+        "n_observations": len(d),
+        "assumptions": ASSUMPTIONS,
+    }
 
     def failed(why: str) -> MixedResult:
-        return MixedResult(**base, fixed=pd.DataFrame(), variance=pd.DataFrame(),
-                           emm=pd.DataFrame(), reml_loglik=np.nan, converged=False,
-                           messages=(f"the mixed model could not be fitted: {why}",))
+        return MixedResult(
+            **base,
+            fixed=pd.DataFrame(),
+            variance=pd.DataFrame(),
+            emm=pd.DataFrame(),
+            reml_loglik=np.nan,
+            converged=False,
+            messages=(f"the mixed model could not be fitted: {why}",),
+        )
+
     empty = _empty_cells(d) if len(d) else []
     if empty:
         return failed("no values of " + ", ".join(empty[:5]) + (" …" if len(empty) > 5 else ""))
@@ -219,19 +259,33 @@ def mixed_model(values: pd.DataFrame, group_col: str = "group", scale: Scale = "
     if len(d) <= x.shape[1] or np.linalg.matrix_rank(xtx, hermitian=True) < x.shape[1]:
         return failed("too few observations for the model's terms")
     try:
-        fit = _ProfiledReml(d[outcome].to_numpy(float), x.to_numpy(float),
-                            d["id"].to_numpy()).fit()
+        fit = _ProfiledReml(d[outcome].to_numpy(float), x.to_numpy(float), d["id"].to_numpy()).fit()
     except (np.linalg.LinAlgError, ValueError) as err:
         return failed(str(err))
     fe_cov = gls_covariance(x.to_numpy(float), d["id"].to_numpy(), fit.tau2, fit.sigma2)
     msgs = (BOUNDARY,) if fit.tau2 < 1e-6 * (fit.tau2 + fit.sigma2) else ()
     se = np.sqrt(np.diag(fe_cov))
     zval = fit.beta / se
-    fixed = pd.DataFrame({"term": list(x.columns), "estimate": fit.beta,
-                          "se": se, "z": zval, "p": 2 * stats.norm.sf(np.abs(zval))})
-    variance = pd.DataFrame({"component": ["patient (intercept)", "residual"],
-                             "variance": [fit.tau2, fit.sigma2]})
+    fixed = pd.DataFrame(
+        {
+            "term": list(x.columns),
+            "estimate": fit.beta,
+            "se": se,
+            "z": zval,
+            "p": 2 * stats.norm.sf(np.abs(zval)),
+        }
+    )
+    variance = pd.DataFrame(
+        {"component": ["patient (intercept)", "residual"], "variance": [fit.tau2, fit.sigma2]}
+    )
     z = stats.norm.ppf(1 - alpha / 2)
     emm = _emm(fit.beta, d, fe_cov, z)
-    return MixedResult(**base, fixed=fixed, variance=variance, emm=emm,
-                       reml_loglik=fit.reml_loglik, converged=fit.converged, messages=msgs)
+    return MixedResult(
+        **base,
+        fixed=fixed,
+        variance=variance,
+        emm=emm,
+        reml_loglik=fit.reml_loglik,
+        converged=fit.converged,
+        messages=msgs,
+    )

@@ -17,12 +17,14 @@ non-missing p).
     * the adjusted p-values (`p_adjusted`), per group across its follow-up visits (the family
       of tests shown as stars on one curve), after the small-numbers rule.
 """
+
 from __future__ import annotations
 
 from typing import Literal
 
 import numpy as np
 import pandas as pd
+
 Method = Literal["none", "holm", "hochberg"]
 METHODS = ("holm", "hochberg")
 MIN_PAIRED = 6
@@ -35,7 +37,7 @@ def _step(p: np.ndarray, method: str) -> np.ndarray:
         order = np.argsort(p, kind="stable")
         adjusted = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
     else:
-        order = np.argsort(p, kind="stable")[::-1]   # largest first
+        order = np.argsort(p, kind="stable")[::-1]  # largest first
         adjusted = np.minimum(1.0, np.minimum.accumulate((np.arange(m) + 1) * p[order]))
     out = np.empty(m)
     out[order] = adjusted
@@ -56,8 +58,9 @@ def adjust_p(p, method: Method = "holm") -> np.ndarray:
     return out
 
 
-def visit_p_values(summary: pd.DataFrame, method: Method = "holm",
-                   min_paired: int = MIN_PAIRED) -> pd.DataFrame:
+def visit_p_values(
+    summary: pd.DataFrame, method: Method = "holm", min_paired: int = MIN_PAIRED
+) -> pd.DataFrame:
     """A copy of `summary` with p_vs_baseline NaN where n_paired < min_paired, `too_few`, and
     `p_adjusted` (per group across visits; no `group` column: one family)."""
     out = summary.copy()

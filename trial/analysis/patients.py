@@ -2,6 +2,7 @@
 the neighbours in the patient list's order, and the group medians the page compares with.
 Pure: a `Trial` in, plain values and frames out.
 """
+
 from __future__ import annotations
 
 import math
@@ -46,16 +47,17 @@ def neighbours(all_ids, filtered_ids, patient_id: str) -> Neighbours:
     before = [p for p in filtered if natural_key(p) < key]
     after = [p for p in filtered if natural_key(p) > key]
     position = filtered.index(patient_id) + 1 if patient_id in keep else None
-    return Neighbours(before[-1] if before else None, after[0] if after else None, position,
-                      len(filtered))
+    return Neighbours(
+        before[-1] if before else None, after[0] if after else None, position, len(filtered)
+    )
 
 
 @dataclass(frozen=True)
 class PatientRecord:
     patient_id: str
-    row: dict                 # the patient's row, derived outcome columns included
-    events: pd.DataFrame      # patient's events, in day order
-    values: pd.DataFrame      # measure, month, day, value, provenance
+    row: dict  # the patient's row, derived outcome columns included
+    events: pd.DataFrame  # patient's events, in day order
+    values: pd.DataFrame  # measure, month, day, value, provenance
     findings: tuple[Finding, ...]
 
     @property
@@ -102,10 +104,18 @@ def patient_record(trial: Trial, patient_id: str) -> PatientRecord | None:
     ev = _of(trial.events, patient_id).sort_values("day", kind="stable")
     values = _of(trial.measurements, patient_id)
     cols = [c for c in ("measure", "month", "day", "value", "provenance") if c in values]
-    findings = tuple(f for f in trial.findings if f.patient_id is not None
-                     and str(f.patient_id) == str(patient_id))
-    return PatientRecord(str(patient_id), row, ev.reset_index(drop=True),
-                         values[cols].reset_index(drop=True), findings)
+    findings = tuple(
+        f
+        for f in trial.findings
+        if f.patient_id is not None and str(f.patient_id) == str(patient_id)
+    )
+    return PatientRecord(
+        str(patient_id),
+        row,
+        ev.reset_index(drop=True),
+        values[cols].reset_index(drop=True),
+        findings,
+    )
 
 
 def provenance(value) -> str:
@@ -115,8 +125,10 @@ def provenance(value) -> str:
 
 def provenance_counts(record: PatientRecord) -> dict[str, int]:
     """How many of the patient's measurements and events have each provenance."""
-    parts = [record.values.get("provenance", pd.Series(dtype=object)),
-             record.events.get("provenance", pd.Series(dtype=object))]
+    parts = [
+        record.values.get("provenance", pd.Series(dtype=object)),
+        record.events.get("provenance", pd.Series(dtype=object)),
+    ]
     s = pd.concat(parts, ignore_index=True).map(provenance)
     return {k: int(v) for k, v in s.value_counts().items()}
 
@@ -128,7 +140,7 @@ class Peers:
 
     column: str | None
     value: str | None
-    label: str                # "MCR group", "Placebo", ""
+    label: str  # "MCR group", "Placebo", ""
 
     @property
     def exists(self) -> bool:
@@ -143,15 +155,16 @@ def peers_of(trial: Trial, record: PatientRecord) -> Peers:
     return Peers(None, None, "")
 
 
-def group_medians(trial: Trial, group: str | None, column: str = "response",
-                  codes: list[str] | None = None) -> pd.DataFrame:
+def group_medians(
+    trial: Trial, group: str | None, column: str = "response", codes: list[str] | None = None
+) -> pd.DataFrame:
     """Median (and n) of every measure (or of `codes`) at every visit among all patients whose
     `column` is `group` (a responder group by default)."""
     if group is None or column not in trial.patients:
         return pd.DataFrame(columns=["measure", "month", "median", "count"])
     pts = trial.patients.loc[trial.patients[column].astype(str) == str(group)]
     parts = []
-    for code in (trial.measure_codes if codes is None else codes):
+    for code in trial.measure_codes if codes is None else codes:
         v = measure_values(trial, code, pts)
         if v.empty:
             continue

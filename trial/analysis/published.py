@@ -8,6 +8,7 @@ relapse (Aalen-Johansen, `trial.survival`): from day 0 (or the response), with c
 before relapse as a competing event, and the rule that an event recorded after death is not
 counted.
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -33,11 +34,13 @@ EXPLANATION = (
     "responders (3 at 9 months, 4 more at 12 months); the estimate is the cumulative incidence "
     "of relapse by that day (Aalen-Johansen), which counts every relapse since the origin, "
     "allows for patients censored before the day and treats death before relapse as a "
-    "competing event (and leaves out a relapse recorded after death).")
+    "competing event (and leaves out a relapse recorded after death)."
+)
 
 
-def published_vs_estimated(patients: pd.DataFrame, months=(9, 12),
-                           origin: str = "day0") -> pd.DataFrame:
+def published_vs_estimated(
+    patients: pd.DataFrame, months=(9, 12), origin: str = "day0"
+) -> pd.DataFrame:
     """One row per visit month: the published count and %, the same count in these data
     (relapses recorded since the previous month listed, and cumulative), over the recorded
     responders, and the Aalen-Johansen cumulative incidence with its 95 % CI at the visit's
@@ -51,14 +54,23 @@ def published_vs_estimated(patients: pd.DataFrame, months=(9, 12),
     for m, day, (_, est) in zip(months, days, cif.iterrows()):
         cum = cumulative[str(m)]
         pub = PUBLISHED_RELAPSES.get(m)
-        rows.append({
-            "month": m, "day": day,
-            "published_relapses": pub, "published_responders": PUBLISHED_RESPONDERS,
-            "published_pct": None if pub is None else 100 * pub / PUBLISHED_RESPONDERS,
-            "recorded_at_visit": cum - previous, "recorded_cumulative": cum,
-            "recorded_responders": responders,
-            "estimate_pct": 100 * est["estimate"], "lower_pct": 100 * est["lower"],
-            "upper_pct": 100 * est["upper"], "at_risk": int(est["at_risk"]),
-            "origin": origin, "explanation": EXPLANATION})
+        rows.append(
+            {
+                "month": m,
+                "day": day,
+                "published_relapses": pub,
+                "published_responders": PUBLISHED_RESPONDERS,
+                "published_pct": None if pub is None else 100 * pub / PUBLISHED_RESPONDERS,
+                "recorded_at_visit": cum - previous,
+                "recorded_cumulative": cum,
+                "recorded_responders": responders,
+                "estimate_pct": 100 * est["estimate"],
+                "lower_pct": 100 * est["lower"],
+                "upper_pct": 100 * est["upper"],
+                "at_risk": int(est["at_risk"]),
+                "origin": origin,
+                "explanation": EXPLANATION,
+            }
+        )
         previous = cum
     return pd.DataFrame(rows)

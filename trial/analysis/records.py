@@ -1,4 +1,5 @@
 """Result frames as JSON-safe rows (for `trial summary --json` and the exports)."""
+
 from __future__ import annotations
 
 import numpy as np

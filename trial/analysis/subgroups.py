@@ -19,6 +19,7 @@ Subgroup variables: any categorical patient column that is a grouping choice
 (`cohort.group_options`, no two-way groupings), and, when the data have an age but no age
 group, `AGE_GROUP`: age at or below the trial's median age (whole years) or above it.
 """
+
 from __future__ import annotations
 
 import math
@@ -51,9 +52,9 @@ from .survival import (
     study_frame,
 )
 
-RESPONSE = "response_rate"   # the outcome key of the response forest
-AGE_GROUP = "age_group"      # the derived age group (when the data have none)
-ALL = "all"                  # the subgroup "variable" of the all-patients row
+RESPONSE = "response_rate"  # the outcome key of the response forest
+AGE_GROUP = "age_group"  # the derived age group (when the data have none)
+ALL = "all"  # the subgroup "variable" of the all-patients row
 ALL_LABEL = "All patients"
 _RESPONDER = "_responder"
 MEASURES = {"rd": "Risk difference", "or": "Odds ratio"}
@@ -68,12 +69,12 @@ CIRCULAR = {RESPONSE: {"response", "relapse"}}
 @dataclass(frozen=True)
 class ForestRequest:
     cohort: Cohort = Cohort()
-    outcome: str = "os"              # an endpoint key, or RESPONSE
+    outcome: str = "os"  # an endpoint key, or RESPONSE
     subgroups: tuple[str, ...] = ()
-    compare: str = NO_GROUP          # the arms compared within each subgroup, or none
-    reference: str | None = None     # the reference arm (None: the first)
-    measure: str = "rd"              # response with arms: "rd" or "or"
-    origin: str = "day0"             # relapse-free survival: from day 0 or the response
+    compare: str = NO_GROUP  # the arms compared within each subgroup, or none
+    reference: str | None = None  # the reference arm (None: the first)
+    measure: str = "rd"  # response with arms: "rd" or "or"
+    origin: str = "day0"  # relapse-free survival: from day 0 or the response
 
 
 @dataclass(frozen=True)
@@ -106,6 +107,7 @@ class ForestResult:
 
 # --- Choices ----------------------------------------------------------------------------------
 
+
 def age_cut(trial: Trial) -> int | None:
     """The derived age group's cut (the trial's median age, whole years), or None."""
     p = trial.patients
@@ -131,8 +133,11 @@ def age_group_bounds(trial: Trial, level: str) -> tuple[int, int] | None:
 
 def subgroup_options(trial: Trial) -> dict[str, str]:
     """Subgroup variables: the one-way groupings of the data, and the derived age group."""
-    out = {k: v for k, v in group_options(trial).items()
-           if k != NO_GROUP and not k.startswith(CENTER_PREFIX)}
+    out = {
+        k: v
+        for k, v in group_options(trial).items()
+        if k != NO_GROUP and not k.startswith(CENTER_PREFIX)
+    }
     cut = age_cut(trial)
     if cut is not None:
         out[AGE_GROUP] = f"Age group (split at the median, {cut} years)"
@@ -142,8 +147,13 @@ def subgroup_options(trial: Trial) -> dict[str, str]:
 def default_subgroups(trial: Trial) -> list[str]:
     offered = subgroup_options(trial)
     primary = trial.study.primary_group
-    return [c for c in DEFAULT_SUBGROUPS if c in offered and c != primary
-            and (c != "center" or len(trial.centers) <= MAX_GROUP_LEVELS)]
+    return [
+        c
+        for c in DEFAULT_SUBGROUPS
+        if c in offered
+        and c != primary
+        and (c != "center" or len(trial.centers) <= MAX_GROUP_LEVELS)
+    ]
 
 
 def outcome_choices(trial: Trial) -> dict[str, str]:
@@ -183,14 +193,20 @@ def arm_levels(trial: Trial, compare: str) -> list[str]:
 
 # --- Labels ---------------------------------------------------------------------------------
 
+
 def _number_key(label: str):
     """Age bands such as "<65", "65-80", ">80" in numeric order; other labels keep theirs."""
     found = re.search(r"(\d+(?:\.\d+)?)", label)
     if not found:
         return None
     x = float(found.group(1))
-    return x - 0.5 if label.lstrip().startswith("<") else x + 0.5 if label.lstrip(
-    ).startswith(">") else x
+    return (
+        x - 0.5
+        if label.lstrip().startswith("<")
+        else x + 0.5
+        if label.lstrip().startswith(">")
+        else x
+    )
 
 
 def subgroup_labels(trial: Trial, frame: pd.DataFrame, col: str) -> pd.Series:
@@ -220,17 +236,20 @@ def subgroup_label(trial: Trial, col: str) -> str:
 
 # --- The analysis -----------------------------------------------------------------------------
 
+
 def _frame(trial: Trial, request: ForestRequest) -> pd.DataFrame:
     """One row per patient of the outcome's population (time-to-event: its endpoint frame)."""
     if request.outcome == RESPONSE:
         p = request.cohort.patients(trial)
         return p.assign(**{_RESPONDER: p["response"].isin(("MCR", "PCR")).astype(int)})
-    return study_frame(trial, SurvivalRequest(request.cohort, request.outcome, NO_GROUP,
-                                              request.origin))
+    return study_frame(
+        trial, SurvivalRequest(request.cohort, request.outcome, NO_GROUP, request.origin)
+    )
 
 
-def _usable(trial: Trial, request: ForestRequest, frame: pd.DataFrame
-            ) -> tuple[list[str], list[str]]:
+def _usable(
+    trial: Trial, request: ForestRequest, frame: pd.DataFrame
+) -> tuple[list[str], list[str]]:
     """The subgroup variables that can be analysed, and why the others cannot."""
     circular = CIRCULAR.get(request.outcome, OUTCOME_COLUMNS)
     offered = subgroup_options(trial)
@@ -247,15 +266,17 @@ def _usable(trial: Trial, request: ForestRequest, frame: pd.DataFrame
     return keep, msgs
 
 
-def _guarantee_warnings(trial: Trial, request: ForestRequest, subgroups: list[str]
-                        ) -> list[str]:
+def _guarantee_warnings(trial: Trial, request: ForestRequest, subgroups: list[str]) -> list[str]:
     if request.outcome == RESPONSE:
         return []
     known = [c for c in subgroups if known_column(trial.patients, c)]
-    return [f"{subgroup_label(trial, c)} is known only after day 0: comparing the time to "
-            "event by it from day 0 credits its subgroups with the time needed to reach it "
-            "(guarantee-time bias); the Survival tab's landmark option fixes the groups at 3 "
-            "or 6 months." for c in known]
+    return [
+        f"{subgroup_label(trial, c)} is known only after day 0: comparing the time to "
+        "event by it from day 0 credits its subgroups with the time needed to reach it "
+        "(guarantee-time bias); the Survival tab's landmark option fixes the groups at 3 "
+        "or 6 months."
+        for c in known
+    ]
 
 
 def _tte_rows(forest: Forest, compared: bool) -> pd.DataFrame:
@@ -266,29 +287,67 @@ def _tte_rows(forest: Forest, compared: bool) -> pd.DataFrame:
         by_level = r.groupby(["subgroup", "level"], sort=False)
         ref_n = r["n_subgroup"] - by_level["n"].transform("sum")
         ref_events = r["events_subgroup"] - by_level["events"].transform("sum")
-        return pd.DataFrame({
-            "subgroup": r["subgroup"], "level": r["level"], "arm": r["arm"],
-            "reference": r["reference"], "n": r["n"] + ref_n, "events": r["events"] + ref_events,
-            "n_arm": r["n"], "events_arm": r["events"], "n_reference": ref_n,
-            "events_reference": ref_events, "n_subgroup": r["n_subgroup"],
-            "estimate": r["hr"], "lower": r["lower"], "upper": r["upper"], "p": r["p"],
-            "estimable": r["estimable"], "note": r["note"]})
-    return pd.DataFrame({
-        "subgroup": r["subgroup"], "level": r["level"], "arm": "", "reference": "",
-        "n": r["n"], "events": r["events"], "estimate": r["event_rate"],
-        "lower": r["rate_lower"], "upper": r["rate_upper"], "p": np.nan,
-        "estimable": r["n"] > 0, "note": "", "median": r["median"],
-        "median_lower": r["lower"], "median_upper": r["upper"]})
+        return pd.DataFrame(
+            {
+                "subgroup": r["subgroup"],
+                "level": r["level"],
+                "arm": r["arm"],
+                "reference": r["reference"],
+                "n": r["n"] + ref_n,
+                "events": r["events"] + ref_events,
+                "n_arm": r["n"],
+                "events_arm": r["events"],
+                "n_reference": ref_n,
+                "events_reference": ref_events,
+                "n_subgroup": r["n_subgroup"],
+                "estimate": r["hr"],
+                "lower": r["lower"],
+                "upper": r["upper"],
+                "p": r["p"],
+                "estimable": r["estimable"],
+                "note": r["note"],
+            }
+        )
+    return pd.DataFrame(
+        {
+            "subgroup": r["subgroup"],
+            "level": r["level"],
+            "arm": "",
+            "reference": "",
+            "n": r["n"],
+            "events": r["events"],
+            "estimate": r["event_rate"],
+            "lower": r["rate_lower"],
+            "upper": r["rate_upper"],
+            "p": np.nan,
+            "estimable": r["n"] > 0,
+            "note": "",
+            "median": r["median"],
+            "median_lower": r["lower"],
+            "median_upper": r["upper"],
+        }
+    )
 
 
 def _response_rows(forest: Forest, compared: bool, measure: str) -> pd.DataFrame:
     r = forest.rows
     if not compared:
-        return pd.DataFrame({
-            "subgroup": r["subgroup"], "level": r["level"], "arm": "", "reference": "",
-            "n": r["n"], "events": r["responders"], "estimate": r["rate"],
-            "lower": r["rate_lower"], "upper": r["rate_upper"], "p": np.nan,
-            "estimable": r["n"] > 0, "note": ""})
+        return pd.DataFrame(
+            {
+                "subgroup": r["subgroup"],
+                "level": r["level"],
+                "arm": "",
+                "reference": "",
+                "n": r["n"],
+                "events": r["responders"],
+                "estimate": r["rate"],
+                "lower": r["rate_lower"],
+                "upper": r["rate_upper"],
+                "p": np.nan,
+                "estimable": r["n"] > 0,
+                "note": "",
+            }
+        )
     base = r.loc[r["arm"] == r["reference"]].set_index(["subgroup", "level"])
     rows = r.loc[r["arm"] != r["reference"]].reset_index(drop=True)
     key = list(zip(rows["subgroup"], rows["level"], strict=True))
@@ -296,28 +355,49 @@ def _response_rows(forest: Forest, compared: bool, measure: str) -> pd.DataFrame
     ref_k = [int(base["responders"].get(k, 0)) for k in key]
     col = {"rd": ("rd", "rd_lower", "rd_upper"), "or": ("or", "or_lower", "or_upper")}[measure]
     est = rows.reindex(columns=list(col))
-    note = rows.get("or_note", pd.Series("", index=rows.index)).fillna("") \
-        if measure == "or" else pd.Series("", index=rows.index)
-    return pd.DataFrame({
-        "subgroup": rows["subgroup"], "level": rows["level"], "arm": rows["arm"],
-        "reference": rows["reference"], "n": rows["n"] + np.asarray(ref_n),
-        "events": rows["responders"] + np.asarray(ref_k), "n_arm": rows["n"],
-        "events_arm": rows["responders"], "n_reference": ref_n, "events_reference": ref_k,
-        "rate_arm": rows["rate"], "rate_reference": [k / n if n else np.nan
-                                                     for k, n in zip(ref_k, ref_n, strict=True)],
-        "estimate": est[col[0]], "lower": est[col[1]], "upper": est[col[2]],
-        "p": rows["or_p"] if measure == "or" else np.nan,
-        "estimable": np.isfinite(est[col[0]].astype(float)), "note": note})
+    note = (
+        rows.get("or_note", pd.Series("", index=rows.index)).fillna("")
+        if measure == "or"
+        else pd.Series("", index=rows.index)
+    )
+    return pd.DataFrame(
+        {
+            "subgroup": rows["subgroup"],
+            "level": rows["level"],
+            "arm": rows["arm"],
+            "reference": rows["reference"],
+            "n": rows["n"] + np.asarray(ref_n),
+            "events": rows["responders"] + np.asarray(ref_k),
+            "n_arm": rows["n"],
+            "events_arm": rows["responders"],
+            "n_reference": ref_n,
+            "events_reference": ref_k,
+            "rate_arm": rows["rate"],
+            "rate_reference": [k / n if n else np.nan for k, n in zip(ref_k, ref_n, strict=True)],
+            "estimate": est[col[0]],
+            "lower": est[col[1]],
+            "upper": est[col[2]],
+            "p": rows["or_p"] if measure == "or" else np.nan,
+            "estimable": np.isfinite(est[col[0]].astype(float)),
+            "note": note,
+        }
+    )
 
 
 def _single_arm_tests(frame, subgroups, event_col) -> list[dict]:
     out = []
     for sub in subgroups:
         test = sv.logrank(frame, "time", event_col, sub)
-        out.append({"subgroup": sub, "test": "log-rank across the levels",
-                    "statistic": test["chi2"] if test else np.nan,
-                    "df": test["df"] if test else 0, "p": test["p"] if test else np.nan,
-                    "note": "" if test else "a single level"})
+        out.append(
+            {
+                "subgroup": sub,
+                "test": "log-rank across the levels",
+                "statistic": test["chi2"] if test else np.nan,
+                "df": test["df"] if test else 0,
+                "p": test["p"] if test else np.nan,
+                "note": "" if test else "a single level",
+            }
+        )
     return out
 
 
@@ -327,8 +407,14 @@ def _kind(request: ForestRequest, compared: bool) -> str:
     return "hr" if compared else "event_rate"
 
 
-def _run(frame: pd.DataFrame, subs: list[str], request: ForestRequest, arm: str | None,
-         reference: str | None, event_col: str) -> tuple[pd.DataFrame, pd.DataFrame, list]:
+def _run(
+    frame: pd.DataFrame,
+    subs: list[str],
+    request: ForestRequest,
+    arm: str | None,
+    reference: str | None,
+    event_col: str,
+) -> tuple[pd.DataFrame, pd.DataFrame, list]:
     """(rows, tests, messages) of the forest of `subs` (ALL: every patient in one level)."""
     compared = arm is not None
     if request.outcome == RESPONSE:
@@ -338,8 +424,11 @@ def _run(frame: pd.DataFrame, subs: list[str], request: ForestRequest, arm: str 
     else:
         forest = tte_forest(frame, subs, arm, "time", event_col, reference)
         rows = _tte_rows(forest, compared)
-        tests = (forest.interactions.assign(test="interaction (likelihood ratio, Cox)")
-                 if compared else pd.DataFrame(_single_arm_tests(frame, subs, event_col)))
+        tests = (
+            forest.interactions.assign(test="interaction (likelihood ratio, Cox)")
+            if compared
+            else pd.DataFrame(_single_arm_tests(frame, subs, event_col))
+        )
     return rows, tests, list(forest.messages)
 
 
@@ -350,51 +439,99 @@ def analyse_forest(trial: Trial, request: ForestRequest) -> ForestResult:
     kind = _kind(request, compared)
     label = outcome_choices(trial).get(request.outcome, request.outcome)
     frame = _frame(trial, request)
-    base = dict(request=request, outcome_label=label, kind=kind, n_patients=len(frame),
-                reference=None, null=None)
-    empty_rows = pd.DataFrame(columns=["subgroup", "subgroup_label", "level", "arm", "n",
-                                       "events", "estimate", "lower", "upper", "p"])
+    base = dict(
+        request=request,
+        outcome_label=label,
+        kind=kind,
+        n_patients=len(frame),
+        reference=None,
+        null=None,
+    )
+    empty_rows = pd.DataFrame(
+        columns=[
+            "subgroup",
+            "subgroup_label",
+            "level",
+            "arm",
+            "n",
+            "events",
+            "estimate",
+            "lower",
+            "upper",
+            "p",
+        ]
+    )
     if frame.empty:
-        return ForestResult(**base, rows=empty_rows, tests=pd.DataFrame(),
-                            empty="No patients with this outcome among the selected patients.")
+        return ForestResult(
+            **base,
+            rows=empty_rows,
+            tests=pd.DataFrame(),
+            empty="No patients with this outcome among the selected patients.",
+        )
     subs, msgs = _usable(trial, request, frame)
-    frame = frame.assign(**{c: subgroup_labels(trial, frame, c) for c in subs},
-                         **{ALL: pd.Categorical([ALL_LABEL] * len(frame))})
+    frame = frame.assign(
+        **{c: subgroup_labels(trial, frame, c) for c in subs},
+        **{ALL: pd.Categorical([ALL_LABEL] * len(frame))},
+    )
     reference = None
     if compared:
         frame = frame.assign(**{arm: labelled(trial, frame, arm)})
         present = [a for a in frame[arm].cat.categories if (frame[arm] == a).any()]
         if len(present) < 2:
-            return ForestResult(**base, rows=empty_rows, tests=pd.DataFrame(), empty=(
-                "Fewer than two arms among the selected patients: nothing to compare."))
+            return ForestResult(
+                **base,
+                rows=empty_rows,
+                tests=pd.DataFrame(),
+                empty=("Fewer than two arms among the selected patients: nothing to compare."),
+            )
         reference = request.reference if request.reference in present else present[0]
-    event_col = "" if request.outcome == RESPONSE else endpoint_for(trial,
-                                                                     request.outcome).event_col
-    rows, tests, more = _run(frame, [ALL, *subs], request, arm if compared else None,
-                             reference, event_col)
+    event_col = (
+        "" if request.outcome == RESPONSE else endpoint_for(trial, request.outcome).event_col
+    )
+    rows, tests, more = _run(
+        frame, [ALL, *subs], request, arm if compared else None, reference, event_col
+    )
     labels = {c: subgroup_label(trial, c) for c in [ALL, *subs]}
-    names = [LEVEL_NAMES.get(s, {}).get(lv, lv) for s, lv in zip(rows["subgroup"], rows["level"],
-                                                                  strict=True)]
+    names = [
+        LEVEL_NAMES.get(s, {}).get(lv, lv)
+        for s, lv in zip(rows["subgroup"], rows["level"], strict=True)
+    ]
     rows = rows.assign(subgroup_label=rows["subgroup"].map(labels), level_label=names)
-    tests = tests.loc[tests["subgroup"] != ALL].assign(
-        subgroup_label=lambda t: t["subgroup"].map(labels)) if len(tests) else tests
+    tests = (
+        tests.loc[tests["subgroup"] != ALL].assign(
+            subgroup_label=lambda t: t["subgroup"].map(labels)
+        )
+        if len(tests)
+        else tests
+    )
     null = {"hr": 1.0, "or": 1.0, "rd": 0.0}.get(kind)
     if null is None:  # single arm: the all-patients estimate is the line to read rows against
         null = float(rows.loc[rows["subgroup"] == ALL, "estimate"].iloc[0])
-    return ForestResult(**{**base, "reference": reference, "null": null}, rows=rows,
-                        tests=tests, messages=tuple(msgs + more),
-                        warnings=tuple(_guarantee_warnings(trial, request, subs)))
+    return ForestResult(
+        **{**base, "reference": reference, "null": null},
+        rows=rows,
+        tests=tests,
+        messages=tuple(msgs + more),
+        warnings=tuple(_guarantee_warnings(trial, request, subs)),
+    )
 
 
 def forest_json(result: ForestResult) -> dict:
     """The forest as plain data (`trial summary --json`)."""
-    return {"outcome": result.request.outcome, "label": result.outcome_label,
-            "kind": result.kind, "compare": None if result.request.compare == NO_GROUP
-            else result.request.compare, "reference": result.reference, "null": result.null,
-            "n_patients": result.n_patients, "rows": records(result.rows),
-            "tests": records(result.tests) if len(result.tests) else [],
-            "messages": list(result.messages), "warnings": list(result.warnings),
-            "empty": result.empty}
+    return {
+        "outcome": result.request.outcome,
+        "label": result.outcome_label,
+        "kind": result.kind,
+        "compare": None if result.request.compare == NO_GROUP else result.request.compare,
+        "reference": result.reference,
+        "null": result.null,
+        "n_patients": result.n_patients,
+        "rows": records(result.rows),
+        "tests": records(result.tests) if len(result.tests) else [],
+        "messages": list(result.messages),
+        "warnings": list(result.warnings),
+        "empty": result.empty,
+    }
 
 
 def forest_summary(trial: Trial, by: str | None = None, cohort: Cohort | None = None) -> dict:
@@ -404,8 +541,11 @@ def forest_summary(trial: Trial, by: str | None = None, cohort: Cohort | None = 
     if by and by in subgroup_options(trial) and by not in subs:
         subs.append(by)
     compare = default_compare(trial)
-    out: dict = {"subgroups": subs, "compare": None if compare == NO_GROUP else compare,
-                 "outcomes": {}}
+    out: dict = {
+        "subgroups": subs,
+        "compare": None if compare == NO_GROUP else compare,
+        "outcomes": {},
+    }
     for key in outcome_choices(trial):
         request = ForestRequest(cohort or Cohort(), key, tuple(subs), compare)
         out["outcomes"][key] = forest_json(analyse_forest(trial, request))

@@ -16,6 +16,7 @@ Endpoints
     rfs     relapse-free survival: responders as analysed, Kaplan-Meier, relapse or death.
     tte:<CODE>  an endpoint given as data (ADaM ADTTE PARAMCD), Kaplan-Meier, from its start.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -57,13 +58,13 @@ class Endpoint:
     title: str
     y_title: str
     estimator: str
-    event_col: str            # 1 = event (KM) or event of interest (CIF) in the endpoint frame
-    event_word: str           # plural, for counts: "deaths", "relapses"
-    risk_rows: tuple          # (column of the risk frame, row label) under the plot
+    event_col: str  # 1 = event (KM) or event of interest (CIF) in the endpoint frame
+    event_word: str  # plural, for counts: "deaths", "relapses"
+    risk_rows: tuple  # (column of the risk frame, row label) under the plot
     cif: bool = False
     relapse: bool = True
-    tte: str = ""             # the endpoint code in `Trial.tte` (ADaM ADTTE PARAMCD), if any
-    json_key: str = ""        # its name in `trial summary --json`
+    tte: str = ""  # the endpoint code in `Trial.tte` (ADaM ADTTE PARAMCD), if any
+    json_key: str = ""  # its name in `trial summary --json`
 
     @property
     def population(self) -> str:
@@ -71,37 +72,78 @@ class Endpoint:
 
 
 ENDPOINTS = {
-    "os": Endpoint("os", "Overall survival", "Overall survival", "Kaplan-Meier", "event",
-                   "deaths", _RISK + (("events", "Deaths"), ("censored", "Censored")),
-                   relapse=False, json_key="overall_survival"),
-    "cif": Endpoint("cif", "Relapse after response, cumulative incidence",
-                    "Cumulative incidence of relapse",
-                    "Aalen-Johansen, death before relapse as competing risk", "relapse_event",
-                    "relapses", _RISK + (("events", "Relapses"), ("competing", "Deaths"),
-                                         ("censored", "Censored")), cif=True,
-                    json_key="relapse_cumulative_incidence"),
-    "rfs": Endpoint("rfs", "Relapse-free survival", "Relapse-free survival",
-                    "Kaplan-Meier, relapse or death as event", "rfs_event",
-                    "relapses or deaths",
-                    _RISK + (("events", "Relapses or deaths"), ("censored", "Censored")),
-                    json_key="relapse_free_survival"),
+    "os": Endpoint(
+        "os",
+        "Overall survival",
+        "Overall survival",
+        "Kaplan-Meier",
+        "event",
+        "deaths",
+        _RISK + (("events", "Deaths"), ("censored", "Censored")),
+        relapse=False,
+        json_key="overall_survival",
+    ),
+    "cif": Endpoint(
+        "cif",
+        "Relapse after response, cumulative incidence",
+        "Cumulative incidence of relapse",
+        "Aalen-Johansen, death before relapse as competing risk",
+        "relapse_event",
+        "relapses",
+        _RISK + (("events", "Relapses"), ("competing", "Deaths"), ("censored", "Censored")),
+        cif=True,
+        json_key="relapse_cumulative_incidence",
+    ),
+    "rfs": Endpoint(
+        "rfs",
+        "Relapse-free survival",
+        "Relapse-free survival",
+        "Kaplan-Meier, relapse or death as event",
+        "rfs_event",
+        "relapses or deaths",
+        _RISK + (("events", "Relapses or deaths"), ("censored", "Censored")),
+        json_key="relapse_free_survival",
+    ),
 }
-ENDPOINT_LABELS = {"os": "Overall survival",
-                   "cif": "Relapse: cumulative incidence",
-                   "rfs": "Relapse-free survival"}
+ENDPOINT_LABELS = {
+    "os": "Overall survival",
+    "cif": "Relapse: cumulative incidence",
+    "rfs": "Relapse-free survival",
+}
 # Patient columns each kind of endpoint is built from (trial.survival).
-REQUIRED = {False: ("death", "death_day", "followup_end_day"),
-            True: ("response", "response_day", "relapse", "relapse_day", "death", "death_day",
-                   "followup_end_day")}
+REQUIRED = {
+    False: ("death", "death_day", "followup_end_day"),
+    True: (
+        "response",
+        "response_day",
+        "relapse",
+        "relapse_day",
+        "death",
+        "death_day",
+        "followup_end_day",
+    ),
+}
 
 
 def tte_endpoint(code: str, label: str) -> Endpoint:
     """An endpoint given as data (`Trial.tte`, e.g. ADaM ADTTE): Kaplan-Meier, 1 = event."""
-    y_title = (f"Free of {label[8:].lower()}" if label.lower().startswith("time to")
-               else f"Without the event: {label.lower()}")
-    return Endpoint(f"{TTE_PREFIX}{code}", label, y_title, "Kaplan-Meier", "event", "events",
-                    _RISK + (("events", "Events"), ("censored", "Censored")), relapse=False,
-                    tte=code, json_key=code)
+    y_title = (
+        f"Free of {label[8:].lower()}"
+        if label.lower().startswith("time to")
+        else f"Without the event: {label.lower()}"
+    )
+    return Endpoint(
+        f"{TTE_PREFIX}{code}",
+        label,
+        y_title,
+        "Kaplan-Meier",
+        "event",
+        "events",
+        _RISK + (("events", "Events"), ("censored", "Censored")),
+        relapse=False,
+        tte=code,
+        json_key=code,
+    )
 
 
 def endpoint_choices(trial: Trial) -> dict[str, str]:
@@ -110,8 +152,11 @@ def endpoint_choices(trial: Trial) -> dict[str, str]:
     # A study with its own overall survival (ADaM ADTTE OS) is analysed with it, not with one
     # derived from the death records (trial.model.Design.overall_survival).
     own_os = bool(trial.study.design.overall_survival)
-    out = {k: v for k, v in ENDPOINT_LABELS.items()
-           if (not ENDPOINTS[k].relapse or trial.has_response) and not (k == "os" and own_os)}
+    out = {
+        k: v
+        for k, v in ENDPOINT_LABELS.items()
+        if (not ENDPOINTS[k].relapse or trial.has_response) and not (k == "os" and own_os)
+    }
     out.update({f"{TTE_PREFIX}{code}": label for code, label in trial.tte_endpoints})
     return out
 
@@ -128,7 +173,7 @@ def default_unit(endpoint: str) -> str:
 
 def endpoint_for(trial: Trial, key: str | None) -> Endpoint:
     if key and key.startswith(TTE_PREFIX):
-        code = key[len(TTE_PREFIX):]
+        code = key[len(TTE_PREFIX) :]
         return tte_endpoint(code, dict(trial.tte_endpoints).get(code, code))
     return ENDPOINTS.get(key or "os", ENDPOINTS["os"])
 
@@ -146,12 +191,12 @@ class SurvivalRequest:
     cohort: Cohort = Cohort()
     endpoint: str = "os"
     group: str = NO_GROUP
-    origin: str = "day0"          # relapse endpoints: "day0" or "response"
-    unit: str = "months"          # where the risk table is counted: month or day ticks
+    origin: str = "day0"  # relapse endpoints: "day0" or "response"
+    unit: str = "months"  # where the risk table is counted: month or day ticks
     reference: str | None = None  # the hazard ratios' reference group (None: the first)
-    strata: bool = False          # Cox model (and Gray's test) stratified by center
+    strata: bool = False  # Cox model (and Gray's test) stratified by center
     covariates: tuple[str, ...] = ()  # patient columns the Cox model adjusts for
-    landmark: int | None = None   # months: groups fixed at the landmark, time since it
+    landmark: int | None = None  # months: groups fixed at the landmark, time since it
 
 
 @dataclass(frozen=True)
@@ -161,23 +206,23 @@ class SurvivalResult:
 
     request: SurvivalRequest
     endpoint: Endpoint
-    n_patients: int          # the selected patients
-    denominator: str         # "40 patients", "23 responders as analysed (24 as recorded)"
+    n_patients: int  # the selected patients
+    denominator: str  # "40 patients", "23 responders as analysed (24 as recorded)"
     group_label: str | None
     empty: str | None = None
-    frame: pd.DataFrame = field(default_factory=pd.DataFrame)    # one row per patient
-    curves: pd.DataFrame = field(default_factory=pd.DataFrame)   # estimable groups' curves
-    ticks: tuple[float, ...] = ()                                # risk-table times (days)
-    risk: pd.DataFrame = field(default_factory=pd.DataFrame)     # group, tick, counts
+    frame: pd.DataFrame = field(default_factory=pd.DataFrame)  # one row per patient
+    curves: pd.DataFrame = field(default_factory=pd.DataFrame)  # estimable groups' curves
+    ticks: tuple[float, ...] = ()  # risk-table times (days)
+    risk: pd.DataFrame = field(default_factory=pd.DataFrame)  # group, tick, counts
     summary: pd.DataFrame = field(default_factory=pd.DataFrame)  # per group: n, median, ...
-    test: dict | None = None                                     # log-rank chi2, df, p
-    levels: tuple[str, ...] = ()                                 # the trial's group levels
-    hazard: HazardRatios | None = None      # Cox HRs against the reference, PH test
-    gray: GrayTest | None = None            # cumulative incidence: Gray's test
+    test: dict | None = None  # log-rank chi2, df, p
+    levels: tuple[str, ...] = ()  # the trial's group levels
+    hazard: HazardRatios | None = None  # Cox HRs against the reference, PH test
+    gray: GrayTest | None = None  # cumulative incidence: Gray's test
     guarantee: GuaranteeTimeCheck | None = None  # is the grouping known after the origin?
-    landmark: Landmark | None = None        # the landmark analysis, when one was applied
-    published: pd.DataFrame | None = None   # the paper's relapse counts beside the estimate
-    notices: tuple[str, ...] = ()           # what the request asked for that does not apply
+    landmark: Landmark | None = None  # the landmark analysis, when one was applied
+    published: pd.DataFrame | None = None  # the paper's relapse counts beside the estimate
+    notices: tuple[str, ...] = ()  # what the request asked for that does not apply
 
     @property
     def groups(self) -> list[str]:
@@ -185,13 +230,14 @@ class SurvivalResult:
 
     @property
     def origin(self) -> str:
-        """"start" (endpoints given as data), "response" or "day0"."""
+        """ "start" (endpoints given as data), "response" or "day0"."""
         if self.endpoint.tte:
             return "start"
         return self.request.origin if self.endpoint.relapse else "day0"
 
 
 # --- Building blocks -----------------------------------------------------------------------------
+
 
 def missing_columns(patients: pd.DataFrame, relapse: bool) -> list[str]:
     return [c for c in REQUIRED[relapse] if c not in patients.columns]
@@ -206,8 +252,9 @@ def axis_ticks(max_day: float, unit: str) -> list[float]:
     return [float(x) for x in np.arange(0, max_day + 1e-9, step)]
 
 
-def endpoint_frame(trial: Trial, patients: pd.DataFrame, endpoint: Endpoint,
-                   origin: str = "day0") -> pd.DataFrame:
+def endpoint_frame(
+    trial: Trial, patients: pd.DataFrame, endpoint: Endpoint, origin: str = "day0"
+) -> pd.DataFrame:
     """One row per patient in the endpoint's population: time (days), status (0 censored,
     1 relapse, 2 death), any_event, and the endpoint's event column; patient columns kept.
     An endpoint given as data takes time and event from `trial.tte`; its status is the event
@@ -219,8 +266,9 @@ def endpoint_frame(trial: Trial, patients: pd.DataFrame, endpoint: Endpoint,
         df = sv.overall_survival(patients)
         return df.assign(any_event=df["event"], status=df["event"] * sv.DEATH)
     df = sv.relapse_endpoint(patients, origin)
-    return df.assign(any_event=df["rfs_event"],
-                     relapse_event=(df["status"] == sv.RELAPSE).astype(int))
+    return df.assign(
+        any_event=df["rfs_event"], relapse_event=(df["status"] == sv.RELAPSE).astype(int)
+    )
 
 
 def denominator(patients: pd.DataFrame, relapse: bool) -> str:
@@ -246,8 +294,9 @@ def _subset(frame: pd.DataFrame, groups: list[str]) -> pd.DataFrame:
 
 def _curves(frame: pd.DataFrame, endpoint: Endpoint) -> pd.DataFrame:
     if frame.empty:
-        return pd.DataFrame(columns=["group", "time", "at_risk", "events", "censored",
-                                     "estimate", "lower", "upper"])
+        return pd.DataFrame(
+            columns=["group", "time", "at_risk", "events", "censored", "estimate", "lower", "upper"]
+        )
     if endpoint.cif:
         return sv.cumulative_incidence(frame, "time", "status", sv.RELAPSE, GROUP)
     return sv.km_table(frame, "time", endpoint.event_col, GROUP)
@@ -276,12 +325,18 @@ def _landmark_columns(frame: pd.DataFrame, endpoint: Endpoint) -> pd.DataFrame:
     return wide.reindex(columns=order).reset_index()
 
 
-def _summary(frame: pd.DataFrame, estimable: list[str], endpoint: Endpoint,
-             landmarks: bool) -> pd.DataFrame:
+def _summary(
+    frame: pd.DataFrame, estimable: list[str], endpoint: Endpoint, landmarks: bool
+) -> pd.DataFrame:
     """Per group (every group, estimable or not): counts, median with CI, landmarks."""
-    counts = frame.groupby(GROUP, observed=True).agg(
-        n=("time", "size"), events=(endpoint.event_col, "sum"),
-        any_events=("any_event", "sum")).reset_index().rename(columns={GROUP: "group"})
+    counts = (
+        frame.groupby(GROUP, observed=True)
+        .agg(
+            n=("time", "size"), events=(endpoint.event_col, "sum"), any_events=("any_event", "sum")
+        )
+        .reset_index()
+        .rename(columns={GROUP: "group"})
+    )
     counts["group"] = counts["group"].astype(str)
     counts["competing"] = counts["any_events"] - counts["events"]
     counts["censored"] = counts["n"] - counts["any_events"]
@@ -291,10 +346,14 @@ def _summary(frame: pd.DataFrame, estimable: list[str], endpoint: Endpoint,
     if sub.empty:
         return out
     if not endpoint.cif:
-        med = sv.km_median(sub, "time", endpoint.event_col, GROUP)[["group", "median", "lower",
-                                                                   "upper"]]
-        out = out.merge(med.rename(columns={"lower": "median_lower", "upper": "median_upper"}),
-                        on="group", how="left")
+        med = sv.km_median(sub, "time", endpoint.event_col, GROUP)[
+            ["group", "median", "lower", "upper"]
+        ]
+        out = out.merge(
+            med.rename(columns={"lower": "median_lower", "upper": "median_upper"}),
+            on="group",
+            how="left",
+        )
     if not landmarks:
         return out
     return out.merge(_landmark_columns(sub, endpoint), on="group", how="left")
@@ -306,8 +365,9 @@ def grouped(trial: Trial, frame: pd.DataFrame, group: str) -> pd.DataFrame:
     return frame.assign(**{GROUP: labelled(trial, frame, col)})
 
 
-def _why_empty(trial: Trial, patients: pd.DataFrame, endpoint: Endpoint,
-               frame: pd.DataFrame | None) -> str | None:
+def _why_empty(
+    trial: Trial, patients: pd.DataFrame, endpoint: Endpoint, frame: pd.DataFrame | None
+) -> str | None:
     missing = missing_columns(patients, endpoint.relapse)
     if missing:
         return "The data do not record " + ", ".join(missing) + "."
@@ -321,36 +381,46 @@ def _why_empty(trial: Trial, patients: pd.DataFrame, endpoint: Endpoint,
 
 # --- The analysis --------------------------------------------------------------------------------
 
+
 def study_frame(trial: Trial, request: SurvivalRequest) -> pd.DataFrame:
     """The request's endpoint frame with its GROUP column: one row per patient analysed."""
     endpoint = endpoint_for(trial, request.endpoint)
     patients = request.cohort.patients(trial)
     if missing_columns(patients, endpoint.relapse) or patients.empty:
         return pd.DataFrame()
-    return grouped(trial, endpoint_frame(trial, patients, endpoint, request.origin),
-                   request.group)
+    return grouped(trial, endpoint_frame(trial, patients, endpoint, request.origin), request.group)
 
 
 def published_rows(trial: Trial, endpoint: Endpoint, origin: str) -> pd.DataFrame | None:
     """The paper's relapse counts beside the estimate for all responders: only for the
     cumulative incidence of relapse, and only on this trial's data (its registry id)."""
-    if (not endpoint.cif or trial.study.registry_id != pub.REGISTRY_ID
-            or missing_columns(trial.patients, True)):
+    if (
+        not endpoint.cif
+        or trial.study.registry_id != pub.REGISTRY_ID
+        or missing_columns(trial.patients, True)
+    ):
         return None
     return pub.published_vs_estimated(trial.patients, (9, 12), origin)
 
 
-def _with_landmark(trial: Trial, request: SurvivalRequest, frame: pd.DataFrame,
-                   check: GuaranteeTimeCheck | None) -> tuple[pd.DataFrame, Landmark | None,
-                                                              list[str]]:
+def _with_landmark(
+    trial: Trial, request: SurvivalRequest, frame: pd.DataFrame, check: GuaranteeTimeCheck | None
+) -> tuple[pd.DataFrame, Landmark | None, list[str]]:
     """The frame of the landmark analysis the request asks for, if it applies."""
     if not request.landmark:
         return frame, None, []
     if check is None or not check.post_baseline:
-        return frame, None, ["No landmark: the grouping is known at the origin, so the curves "
-                             "start at the origin."]
-    lm_frame, landmark = landmark_frame(frame, request.group, GROUP, int(request.landmark),
-                                        group_label(trial, request.group))
+        return (
+            frame,
+            None,
+            [
+                "No landmark: the grouping is known at the origin, so the curves "
+                "start at the origin."
+            ],
+        )
+    lm_frame, landmark = landmark_frame(
+        frame, request.group, GROUP, int(request.landmark), group_label(trial, request.group)
+    )
     return lm_frame, landmark, []
 
 
@@ -359,26 +429,35 @@ def analyse_survival(trial: Trial, request: SurvivalRequest) -> SurvivalResult:
     of the request; with a landmark, all of them from the landmark."""
     endpoint = endpoint_for(trial, request.endpoint)
     patients = request.cohort.patients(trial)
-    base = dict(request=request, endpoint=endpoint, n_patients=len(patients),
-                group_label=group_label(trial, request.group, request.cohort),
-                published=published_rows(trial, endpoint, request.origin))
+    base = dict(
+        request=request,
+        endpoint=endpoint,
+        n_patients=len(patients),
+        group_label=group_label(trial, request.group, request.cohort),
+        published=published_rows(trial, endpoint, request.origin),
+    )
     empty = _why_empty(trial, patients, endpoint, None)
     if empty and missing_columns(patients, endpoint.relapse):
         return SurvivalResult(**base, denominator="", empty=empty)
     # Who is analysed: the study's analysis set where it defines one (ADaM populations).
-    denom = (not endpoint.relapse and request.cohort.analysis_set(trial, len(patients))) or \
-        denominator(patients, endpoint.relapse)
+    denom = (
+        not endpoint.relapse and request.cohort.analysis_set(trial, len(patients))
+    ) or denominator(patients, endpoint.relapse)
     frame = study_frame(trial, request)
     empty = empty or _why_empty(trial, patients, endpoint, frame)
     if empty:
         return SurvivalResult(**base, denominator=denom, empty=empty)
-    check = guarantee_check(frame, None if request.group == NO_GROUP else request.group,
-                            base["group_label"])
+    check = guarantee_check(
+        frame, None if request.group == NO_GROUP else request.group, base["group_label"]
+    )
     frame, landmark, notices = _with_landmark(trial, request, frame, check)
     base.update(guarantee=check, landmark=landmark, notices=tuple(notices))
     if frame.empty:
-        return SurvivalResult(**base, denominator=denom, empty=(
-            f"No patient is followed beyond the landmark (month {request.landmark})."))
+        return SurvivalResult(
+            **base,
+            denominator=denom,
+            empty=(f"No patient is followed beyond the landmark (month {request.landmark})."),
+        )
     groups = _present(frame)
     sizes = frame[GROUP].value_counts()
     estimable = [g for g in groups if sizes[g] >= MIN_N]
@@ -388,15 +467,35 @@ def analyse_survival(trial: Trial, request: SurvivalRequest) -> SurvivalResult:
     summary = summary.set_index("group").loc[groups].reset_index()
     several = len(groups) >= 2
     test = sv.logrank(frame, "time", endpoint.event_col, GROUP) if several else None
-    hazard = hazard_ratios(frame, GROUP, request.group, endpoint.event_col, request.reference,
-                           request.strata, request.covariates, endpoint.cif) if several else None
-    return SurvivalResult(**base, denominator=denom, frame=frame,
-                          curves=_curves(_subset(frame, estimable), endpoint),
-                          ticks=tuple(ticks), risk=_risk(frame, ticks, endpoint),
-                          summary=summary, test=test,
-                          levels=tuple(frame[GROUP].cat.categories), hazard=hazard,
-                          gray=gray(frame, GROUP, request.group, request.strata)
-                          if endpoint.cif and several else None)
+    hazard = (
+        hazard_ratios(
+            frame,
+            GROUP,
+            request.group,
+            endpoint.event_col,
+            request.reference,
+            request.strata,
+            request.covariates,
+            endpoint.cif,
+        )
+        if several
+        else None
+    )
+    return SurvivalResult(
+        **base,
+        denominator=denom,
+        frame=frame,
+        curves=_curves(_subset(frame, estimable), endpoint),
+        ticks=tuple(ticks),
+        risk=_risk(frame, ticks, endpoint),
+        summary=summary,
+        test=test,
+        levels=tuple(frame[GROUP].cat.categories),
+        hazard=hazard,
+        gray=gray(frame, GROUP, request.group, request.strata)
+        if endpoint.cif and several
+        else None,
+    )
 
 
 def analysis_frame(trial: Trial, request: SurvivalRequest) -> pd.DataFrame:
@@ -410,19 +509,20 @@ def analysis_frame(trial: Trial, request: SurvivalRequest) -> pd.DataFrame:
     return _with_landmark(trial, request, frame, check)[0]
 
 
-def patients_at(trial: Trial, request: SurvivalRequest, day: float, group: str
-                ) -> pd.DataFrame:
+def patients_at(trial: Trial, request: SurvivalRequest, day: float, group: str) -> pd.DataFrame:
     """The patients whose observation ends at `day` in `group` (a clicked step or mark): the
     endpoint frame only, no curve is fitted. Columns: patient_id, time, status."""
     frame = analysis_frame(trial, request)
     if frame.empty:
         return pd.DataFrame(columns=["patient_id", "time", "status"])
-    rows = frame.loc[(frame[GROUP].astype(str) == group)
-                     & np.isclose(frame["time"].astype(float), day)]
+    rows = frame.loc[
+        (frame[GROUP].astype(str) == group) & np.isclose(frame["time"].astype(float), day)
+    ]
     return rows[["patient_id", "time", "status"]].sort_values("patient_id")
 
 
 # --- Counts the view states in words -------------------------------------------------------------
+
 
 def headline_counts(result: SurvivalResult, patients: pd.DataFrame) -> dict:
     """The endpoint's counts among the selected patients (`patients`): events and censored
@@ -430,23 +530,32 @@ def headline_counts(result: SurvivalResult, patients: pd.DataFrame) -> dict:
     responders as recorded and as analysed (relapse endpoints)."""
     f = result.frame
     if result.endpoint.tte:
-        return {"events": int(f["event"].sum()), "censored": int((f["event"] == 0).sum()),
-                "with_record": len(f), "selected": len(patients)}
+        return {
+            "events": int(f["event"].sum()),
+            "censored": int((f["event"] == 0).sum()),
+            "with_record": len(f),
+            "selected": len(patients),
+        }
     if not result.endpoint.relapse:
         died = patients["death"].astype(bool)
-        by12 = int((died & (patients["death_day"].astype(float)
-                            <= sv.months_to_days(12))).sum())
-        return {"selected": len(patients), "deaths_by_12_months": by12,
-                "deaths_later": int(died.sum()) - by12}
+        by12 = int((died & (patients["death_day"].astype(float) <= sv.months_to_days(12))).sum())
+        return {
+            "selected": len(patients),
+            "deaths_by_12_months": by12,
+            "deaths_later": int(died.sum()) - by12,
+        }
     flags = sv.analysis_flags(patients)
-    return {"relapses_analysed": int(flags["relapse_analysed"].sum()),
-            "responders_analysed": int(flags["responder_analysed"].sum()),
-            "relapses_recorded": int(flags["relapse_recorded"].sum()),
-            "responders_recorded": int(flags["responder_recorded"].sum()),
-            "competing_deaths": int((f["status"] == sv.DEATH).sum())}
+    return {
+        "relapses_analysed": int(flags["relapse_analysed"].sum()),
+        "responders_analysed": int(flags["responder_analysed"].sum()),
+        "relapses_recorded": int(flags["relapse_recorded"].sum()),
+        "responders_recorded": int(flags["responder_recorded"].sum()),
+        "competing_deaths": int((f["status"] == sv.DEATH).sum()),
+    }
 
 
 # --- `python -m trial summary --json` ------------------------------------------------------------
+
 
 def _by_group(frame: pd.DataFrame) -> dict[str, list[dict]]:
     if frame.empty:
@@ -459,18 +568,34 @@ MEDIAN_KEYS = {"median": "median", "median_lower": "lower", "median_upper": "upp
 
 def _group_json(result: SurvivalResult, row: dict, curves: dict, risks: dict) -> dict:
     g = row["group"]
-    out = {"group": g, "n": row["n"], "events": row["events"], "censored": row["censored"],
-           "estimable": row["estimable"], "table": curves.get(g, []),
-           "risk_table": risks.get(g, [])}
+    out = {
+        "group": g,
+        "n": row["n"],
+        "events": row["events"],
+        "censored": row["censored"],
+        "estimable": row["estimable"],
+        "table": curves.get(g, []),
+        "risk_table": risks.get(g, []),
+    }
     if result.endpoint.cif:
         out["competing"] = row["competing"]
     else:
-        out["median"] = {"n": row["n"], "events": row["events"],
-                         **{v: row.get(k) for k, v in MEDIAN_KEYS.items()}}
-    out["landmarks"] = [{"months": m, "time": sv.months_to_days(m),
-                         "estimate": row.get(f"m{m}_estimate"), "lower": row.get(f"m{m}_lower"),
-                         "upper": row.get(f"m{m}_upper")}
-                        for m in LANDMARK_MONTHS if f"m{m}_estimate" in row]
+        out["median"] = {
+            "n": row["n"],
+            "events": row["events"],
+            **{v: row.get(k) for k, v in MEDIAN_KEYS.items()},
+        }
+    out["landmarks"] = [
+        {
+            "months": m,
+            "time": sv.months_to_days(m),
+            "estimate": row.get(f"m{m}_estimate"),
+            "lower": row.get(f"m{m}_lower"),
+            "upper": row.get(f"m{m}_upper"),
+        }
+        for m in LANDMARK_MONTHS
+        if f"m{m}_estimate" in row
+    ]
     return out
 
 
@@ -479,17 +604,26 @@ def result_json(trial: Trial, result: SurvivalResult) -> dict:
     (times in days), the log-rank test, the hazard ratios with the PH test, Gray's test
     (cumulative incidence), the guarantee-time check, the landmark and the published counts."""
     ep = result.endpoint
-    out = {"label": ep.title, "estimator": ep.estimator, "endpoint": ep.key,
-           "time_unit": tte_unit(trial, ep), "origin": result.origin,
-           "population": f"{ep.population} as analysed (n={len(result.frame)})" if ep.relapse
-           else f"{result.denominator}" if not ep.tte
-           else f"patients with a record of {ep.tte} (n={len(result.frame)})",
-           "risk_table_ticks": list(result.ticks), "empty": result.empty,
-           "groups": [], "logrank": result.test,
-           "hazard_ratios": result.hazard.to_dict() if result.hazard else None,
-           "guarantee_time": check_json(result.guarantee),
-           "landmark": result.landmark.to_dict() if result.landmark else None,
-           "notices": list(result.notices)}
+    out = {
+        "label": ep.title,
+        "estimator": ep.estimator,
+        "endpoint": ep.key,
+        "time_unit": tte_unit(trial, ep),
+        "origin": result.origin,
+        "population": f"{ep.population} as analysed (n={len(result.frame)})"
+        if ep.relapse
+        else f"{result.denominator}"
+        if not ep.tte
+        else f"patients with a record of {ep.tte} (n={len(result.frame)})",
+        "risk_table_ticks": list(result.ticks),
+        "empty": result.empty,
+        "groups": [],
+        "logrank": result.test,
+        "hazard_ratios": result.hazard.to_dict() if result.hazard else None,
+        "guarantee_time": check_json(result.guarantee),
+        "landmark": result.landmark.to_dict() if result.landmark else None,
+        "notices": list(result.notices),
+    }
     if ep.cif:
         out["gray"] = result.gray.to_dict() if result.gray else None
     if result.published is not None:
@@ -499,8 +633,10 @@ def result_json(trial: Trial, result: SurvivalResult) -> dict:
     curves, risks = _by_group(result.curves), _by_group(result.risk)
     out["groups"] = [_group_json(result, r, curves, risks) for r in records(result.summary)]
     if ep.cif:
-        out["logrank_note"] = ("log-rank on the cause-specific hazard of relapse (deaths "
-                               "censored); Gray's test compares the cumulative incidences")
+        out["logrank_note"] = (
+            "log-rank on the cause-specific hazard of relapse (deaths "
+            "censored); Gray's test compares the cumulative incidences"
+        )
     return out
 
 
@@ -508,20 +644,21 @@ CONVENTIONS = {
     "ci": "95 % pointwise, log(-log) transform; Greenwood variance (KM), delta method (CIF)",
     "median_ci": "times where the CI bands cross 0.5 (R/SAS); null = not reached",
     "risk_table": "at_risk = time >= tick; events, censored = cumulative before tick; "
-                  "ticks as on the dashboard's x axis",
+    "ticks as on the dashboard's x axis",
     "events_after_death": "an event recorded after death is not counted",
     "min_group": f"groups with fewer than {MIN_N} patients are listed, not estimated",
     "hazard_ratio": "Cox PH (Efron ties) of each group vs the first (reference), Wald 95 % CI "
-                    "and p; PH check: cox.zph (KM transform); cumulative incidence: "
-                    "cause-specific (deaths censored)",
+    "and p; PH check: cox.zph (KM transform); cumulative incidence: "
+    "cause-specific (deaths censored)",
     "gray": "Gray's test (cmprsk::cuminc, rho = 0) of the cumulative incidence of relapse",
     "landmark": "groups = status reached by L months (L x 30.4375 days); patients with the "
-                "event or censored on or before L left out; time since L",
+    "event or censored on or before L left out; time since L",
 }
 
 
-def survival_summary(trial: Trial, by: str | None = None, relapse_origin: str = "day0",
-                     cohort: Cohort = Cohort()) -> dict:
+def survival_summary(
+    trial: Trial, by: str | None = None, relapse_origin: str = "day0", cohort: Cohort = Cohort()
+) -> dict:
     """Every endpoint of the trial as `analyse_survival` computes it for the dashboard's default
     view (months for derived endpoints, days for those given as data), grouped by the patients
     column `by` (hazard ratios against its first level); for a grouping known only after the
@@ -530,8 +667,13 @@ def survival_summary(trial: Trial, by: str | None = None, relapse_origin: str = 
     if by is not None and by not in trial.patients.columns:
         raise KeyError(f"no patient column {by!r}")
     group = by or NO_GROUP
-    out: dict = {"time_unit": "days", "days_per_month": sv.DAYS_PER_MONTH, "by": by,
-                 "landmark_months": list(LANDMARK_MONTHS), "conventions": CONVENTIONS}
+    out: dict = {
+        "time_unit": "days",
+        "days_per_month": sv.DAYS_PER_MONTH,
+        "by": by,
+        "landmark_months": list(LANDMARK_MONTHS),
+        "conventions": CONVENTIONS,
+    }
     for key in endpoint_choices(trial):
         request = SurvivalRequest(cohort, key, group, relapse_origin, default_unit(key))
         result = analyse_survival(trial, request)
@@ -539,7 +681,8 @@ def survival_summary(trial: Trial, by: str | None = None, relapse_origin: str = 
         if result.guarantee is not None and result.guarantee.post_baseline:
             data["landmark_analyses"] = {
                 str(m): result_json(trial, analyse_survival(trial, replace(request, landmark=m)))
-                for m in LANDMARK_CHOICES}
+                for m in LANDMARK_CHOICES
+            }
         ep = endpoint_for(trial, key)
         if ep.tte:
             out.setdefault("time_to_event", {})[ep.tte] = data

@@ -14,6 +14,7 @@ marks follow. With `model`, each panel also holds the linear mixed model's estim
 visit and group (trial.analysis.mixed; values, or change from baseline with baseline as a
 covariate; not for % change).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -30,19 +31,19 @@ from .multiplicity import MIN_PAIRED, Method, visit_p_values
 KEY_MEASURES = "__key__"
 GROUP = "_group"  # patients column holding the group label of each patient
 ADJUSTMENTS = ("none", "holm", "hochberg")
-MODEL = "model"   # the summary statistic that asks for the mixed model's estimated means
+MODEL = "model"  # the summary statistic that asks for the mixed model's estimated means
 MODEL_SCALES = ("value", "change")
 
 
 @dataclass(frozen=True)
 class TrajectoryRequest:
     cohort: Cohort = Cohort()
-    measure: str = KEY_MEASURES   # a measure code, or KEY_MEASURES for the key measures
-    group: str = "none"           # a grouping key (cohort.group_options)
+    measure: str = KEY_MEASURES  # a measure code, or KEY_MEASURES for the key measures
+    group: str = "none"  # a grouping key (cohort.group_options)
     scale: Scale = "value"
     test: Test = "paired_t"
-    adjust: Method = "none"       # multiplicity across visits: none, holm, hochberg
-    model: bool = False           # fit the mixed model (estimated means per visit and group)
+    adjust: Method = "none"  # multiplicity across visits: none, holm, hochberg
+    model: bool = False  # fit the mixed model (estimated means per visit and group)
 
 
 @dataclass(frozen=True)
@@ -51,11 +52,11 @@ class Panel:
 
     title: str
     measure: Measure
-    values: pd.DataFrame   # patient_id, month, day, value, baseline, change, pct_change, group
+    values: pd.DataFrame  # patient_id, month, day, value, baseline, change, pct_change, group
     summary: pd.DataFrame  # trial.stats summary rows (month, n, mean, sd, ...) with `group`,
     #                        too_few, p_adjusted (multiplicity.visit_p_values)
     facet: str | None = None
-    model: MixedResult | None = None   # the mixed model, when asked for and possible
+    model: MixedResult | None = None  # the mixed model, when asked for and possible
     model_notes: tuple[str, ...] = ()  # why there is none, or groups left out of it
     # Between arms at each visit (trial.analysis.compare): empty unless grouped by arm.
     comparison: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -65,13 +66,13 @@ class Panel:
 @dataclass(frozen=True)
 class TrajectoryResult:
     request: TrajectoryRequest
-    codes: tuple[str, ...]         # the measures analysed (empty: none in the data)
+    codes: tuple[str, ...]  # the measures analysed (empty: none in the data)
     panels: tuple[Panel, ...]
-    n_patients: int                # the selected patients
-    levels: tuple[str, ...]        # the group levels of the whole trial, in order
-    group_label: str | None        # how the data name the grouping (None without one)
-    analysis_set: str = ""         # "Intent-to-treat population, n = 254, by planned ..."
-    comparison_model: str = ""     # the between-arm test, when the panels have one
+    n_patients: int  # the selected patients
+    levels: tuple[str, ...]  # the group levels of the whole trial, in order
+    group_label: str | None  # how the data name the grouping (None without one)
+    analysis_set: str = ""  # "Intent-to-treat population, n = 254, by planned ..."
+    comparison_model: str = ""  # the between-arm test, when the panels have one
 
     @property
     def line_column(self) -> str | None:
@@ -85,41 +86,69 @@ def measure_codes(trial: Trial, measure: str) -> list[str]:
     return [measure] if measure in trial.measure_codes else []
 
 
-def _facets(trial: Trial, patients: pd.DataFrame, group: str) -> list[tuple[str | None,
-                                                                              pd.DataFrame]]:
+def _facets(
+    trial: Trial, patients: pd.DataFrame, group: str
+) -> list[tuple[str | None, pd.DataFrame]]:
     if facet_column(group) is None:
         return [(None, patients)]
-    return [(c, patients.loc[patients["center"] == c]) for c in trial.centers
-            if (patients["center"] == c).any()]
+    return [
+        (c, patients.loc[patients["center"] == c])
+        for c in trial.centers
+        if (patients["center"] == c).any()
+    ]
 
 
-def _panel(trial: Trial, code: str, facet: str | None, patients: pd.DataFrame,
-           request: TrajectoryRequest, order: list[str]) -> Panel:
+def _panel(
+    trial: Trial,
+    code: str,
+    facet: str | None,
+    patients: pd.DataFrame,
+    request: TrajectoryRequest,
+    order: list[str],
+) -> Panel:
     measure = trial.study.measure(code)
     values = measure_values(trial, code, patients)
-    values = values.assign(group=values["patient_id"].map(
-        patients.set_index("patient_id")[GROUP]).astype(str))
+    values = values.assign(
+        group=values["patient_id"].map(patients.set_index("patient_id")[GROUP]).astype(str)
+    )
     months = tuple(v.month for v in trial.study.measure_visits(code))
     summary = grouped_visit_summary(values, patients, GROUP, months, request.scale, request.test)
     summary = summary.assign(group=pd.Categorical(summary["group"].astype(str), order))
-    summary = summary.sort_values(["group", "month"]).assign(
-        group=lambda d: d["group"].astype(str)).reset_index(drop=True)
+    summary = (
+        summary.sort_values(["group", "month"])
+        .assign(group=lambda d: d["group"].astype(str))
+        .reset_index(drop=True)
+    )
     summary = visit_p_values(summary, request.adjust, MIN_PAIRED)
-    model, model_notes = (panel_model(values, request.scale, order) if request.model
-                          else (None, ()))
-    lsmeans, comparison = (compare.ancova(values, [g for g in order if g in set(values["group"])])
-                           if compares_arms(request) else (pd.DataFrame(), pd.DataFrame()))
-    return Panel(measure.label if facet is None else facet, measure, values, summary, facet,
-                 model, model_notes, comparison, lsmeans)
+    model, model_notes = panel_model(values, request.scale, order) if request.model else (None, ())
+    lsmeans, comparison = (
+        compare.ancova(values, [g for g in order if g in set(values["group"])])
+        if compares_arms(request)
+        else (pd.DataFrame(), pd.DataFrame())
+    )
+    return Panel(
+        measure.label if facet is None else facet,
+        measure,
+        values,
+        summary,
+        facet,
+        model,
+        model_notes,
+        comparison,
+        lsmeans,
+    )
 
 
-def panel_model(values: pd.DataFrame, scale: Scale, order: list[str]
-                ) -> tuple[MixedResult | None, tuple[str, ...]]:
+def panel_model(
+    values: pd.DataFrame, scale: Scale, order: list[str]
+) -> tuple[MixedResult | None, tuple[str, ...]]:
     """The mixed model of one panel's values by group. A group without values at a visit that
     others have would make that cell not estimable: it is left out of the model, and said."""
     if scale not in MODEL_SCALES:
-        return None, ("No mixed model on the % change scale (a ratio to baseline): choose "
-                      "values or change from baseline.",)
+        return None, (
+            "No mixed model on the % change scale (a ratio to baseline): choose "
+            "values or change from baseline.",
+        )
     column = "value" if scale == "value" else "change"
     rows = values.dropna(subset=[column] + (["baseline"] if scale == "change" else []))
     if scale == "change":
@@ -153,12 +182,19 @@ def analyse_trajectories(trial: Trial, request: TrajectoryRequest) -> Trajectory
     panels: list[Panel] = []
     if codes and len(patients):
         labelled_patients = patients.assign(**{GROUP: groups.astype(str)})
-        panels = [_panel(trial, code, facet, pts, request, levels)
-                  for code in codes for facet, pts in _facets(trial, labelled_patients,
-                                                              request.group)]
+        panels = [
+            _panel(trial, code, facet, pts, request, levels)
+            for code in codes
+            for facet, pts in _facets(trial, labelled_patients, request.group)
+        ]
     compared = any(len(p.comparison) for p in panels)
-    return TrajectoryResult(request, tuple(codes), tuple(panels), len(patients),
-                            tuple(level_order(trial, col)) if col else tuple(levels),
-                            group_label(trial, request.group, request.cohort),
-                            request.cohort.analysis_set(trial, len(patients)),
-                            compare.SHORT_NAME if compared else "")
+    return TrajectoryResult(
+        request,
+        tuple(codes),
+        tuple(panels),
+        len(patients),
+        tuple(level_order(trial, col)) if col else tuple(levels),
+        group_label(trial, request.group, request.cohort),
+        request.cohort.analysis_set(trial, len(patients)),
+        compare.SHORT_NAME if compared else "",
+    )
