@@ -31,7 +31,10 @@ def pytest_collection_modifyitems(config, items):
         item.add_marker(pytest.mark.browser)
     if browser_available():
         return
-    reason = "headless Chromium and chromedriver are not installed (apt-get install chromium chromium-driver)"
+    reason = (
+        "headless Chromium and chromedriver are not installed "
+        "(apt-get install chromium chromium-driver)"
+    )
     if browser_tests and os.environ.get("CI"):
         raise pytest.UsageError(f"CI must run the browser tests, but {reason}")
     for item in browser_tests:

@@ -166,6 +166,9 @@ def simulate_measurements(
     base_of = {
         code: rng.lognormal(np.log(BASELINE[code][0]), BASELINE[code][1], n) for code in codes
     }
+    # The study's plausible range of each measure: lognormal tails pass it at a million patients
+    # (a proteinuria above 30 g/24 h), and the app rightly refuses values outside it.
+    bounds = {m["code"]: (m.get("min"), m.get("max")) for m in build_study()["measures"]}
     out = []
     for month, _, target in VISITS:
         day = np.zeros(n, int) if month == 0 else target + rng.integers(-4, 5, n)
@@ -188,12 +191,19 @@ def simulate_measurements(
                         "month": month,
                         "day": day[keep],
                         "measure": code,
-                        "value": np.round(np.maximum(value[keep], 0), DECIMALS[code]),
+                        "value": _within(value[keep], bounds.get(code, (None, None)), code),
                         "provenance": "simulated",
                     }
                 )
             )
     return pd.concat(out, ignore_index=True)
+
+
+def _within(values: np.ndarray, bounds: tuple, code: str) -> np.ndarray:
+    """Values rounded as recorded and held inside the study's plausible range (and >= 0)."""
+    low, high = bounds
+    low = 0.0 if low is None else max(float(low), 0.0)
+    return np.round(np.clip(values, low, np.inf if high is None else float(high)), DECIMALS[code])
 
 
 def simulated_study(n: int, k: int, codes: tuple[str, ...]) -> dict:

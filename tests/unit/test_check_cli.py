@@ -137,12 +137,14 @@ def test_check_header_only(tmp_path, capsys):
             lambda f: (f / "patients.csv").write_bytes(
                 "patient_id,center\nP1,Zürich\n".encode("cp1252")
             ),
-            "ERROR: patients.csv: not valid UTF-8 text (byte 0xfc at position 22, line 2); save it as "
+            "ERROR: patients.csv: not valid UTF-8 text (byte 0xfc at position 22, line 2); save it "
+            "as "
             "UTF-8 (in Excel: 'CSV UTF-8')",
         ),
         (
             lambda f: (f / "measurements.csv").write_bytes(b"PAR1\x00\x01binary"),
-            "ERROR: measurements.csv: this is not a text file: it looks like a Parquet file with the "
+            "ERROR: measurements.csv: this is not a text file: it looks like a Parquet file with "
+            "the "
             "wrong extension; save it as CSV (UTF-8) or use the right extension",
         ),
         (

@@ -54,3 +54,25 @@ def test_proportions_follow_the_trial():
     # SLEDAI falls on average, as in the trial.
     sledai = measurements.loc[measurements["measure"] == "sledai"].groupby("month")["value"].mean()
     assert sledai[12] < sledai[0]
+
+
+def test_values_stay_inside_the_studys_plausible_range(monkeypatch):
+    """Before: lognormal tails passed the study's maximum at a million patients (5 proteinuria
+    values above 30 g/24 h), so `trial simulate` wrote a trial the app refused. Here the tails
+    are made wide on purpose (baselines far beyond the maximum, below the minimum)."""
+    import trial.simulate as sim
+    from trial.demo import build_study
+
+    wide = {
+        code: (median * (200 if code == "proteinuria" else 0.001), 1.5)
+        for code, (median, _) in sim.BASELINE.items()
+    }
+    monkeypatch.setattr(sim, "BASELINE", wide)
+    _, _, measurements, _ = simulate(2_000, 4, 1)
+    bounds = {m["code"]: (m.get("min"), m.get("max")) for m in build_study()["measures"]}
+    proteinuria = measurements.loc[measurements["measure"] == "proteinuria", "value"]
+    assert (proteinuria == bounds["proteinuria"][1]).any()  # the tail reached the maximum
+    for code, values in measurements.groupby("measure")["value"]:
+        low, high = bounds[code]
+        assert values.min() >= max(low or 0, 0), code
+        assert high is None or values.max() <= high, code

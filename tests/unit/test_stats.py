@@ -3,11 +3,14 @@
 R code that produced them (run once):
     x <- sleep$extra[sleep$group==1]; y <- sleep$extra[sleep$group==2]
     t.test(y, x, paired=TRUE)         # t 4.0621276834, p 0.00283289019738
-    wilcox.test(y, x, paired=TRUE)    # ties and a zero: normal approx., continuity corr., p 0.00909069801593
+    # ties and a zero: normal approximation, continuity correction, p 0.00909069801593
+    wilcox.test(y, x, paired=TRUE)
     a <- c(1.83,0.50,1.62,2.48,1.68,1.88,1.55,3.06,1.30)
     b <- c(0.878,0.647,0.598,2.05,1.06,1.29,1.06,3.14,1.29)
-    wilcox.test(b, a, paired=TRUE)    # exact, p 0.0390625;  t.test(b, a, paired=TRUE) p 0.0161766274349
-    v <- c(2.1, 3.4, 1.9, 5.6, 4.4, 3.3, 2.8); mean, sd, mean -/+ qt(0.975, 6)*sd/sqrt(7), quantile(v)
+    wilcox.test(b, a, paired=TRUE)    # exact, p 0.0390625
+    t.test(b, a, paired=TRUE)         # p 0.0161766274349
+    v <- c(2.1, 3.4, 1.9, 5.6, 4.4, 3.3, 2.8)
+    mean, sd, mean -/+ qt(0.975, 6)*sd/sqrt(7), quantile(v)
 """
 
 import math

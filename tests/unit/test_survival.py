@@ -197,14 +197,18 @@ AML_X_UPPER_N = [
 AML_X_MEDIAN = [31, 23]
 AML_X_MEDIAN_LCL = [13, 5]
 AML_X_MEDIAN_UCL = [nan, 33]
-# AML_X ticks by stratum  x=Maintained x=Maintained x=Maintained x=Maintained x=Maintained x=Maintained x=Nonmaintained x=Nonmaintained x=Nonmaintained x=Nonmaintained x=Nonmaintained x=Nonmaintained
+# AML_X ticks by stratum  x=Maintained x=Maintained x=Maintained x=Maintained x=Maintained
+# x=Maintained x=Nonmaintained x=Nonmaintained x=Nonmaintained x=Nonmaintained x=Nonmaintained
+# x=Nonmaintained
 AML_X_TICK_N_RISK = [11, 10, 7, 5, 3, 1, 12, 8, 6, 4, 2, 0]
 AML_X_LOGRANK = (3.39638869898, 1, 0.0653393220405)
 # VETERAN medians rows:  celltype=squamous | celltype=smallcell | celltype=adeno | celltype=large
 VET_MEDIAN = [118, 51, 51, 156]
 VET_MEDIAN_LCL = [44, 24, 24, 100]
 VET_MEDIAN_UCL = [242, 61, 90, 216]
-# VETERAN landmark strata  celltype=squamous celltype=squamous celltype=squamous celltype=smallcell celltype=smallcell celltype=smallcell celltype=adeno celltype=adeno celltype=adeno celltype=large celltype=large celltype=large
+# VETERAN landmark strata  celltype=squamous celltype=squamous celltype=squamous celltype=smallcell
+# celltype=smallcell celltype=smallcell celltype=adeno celltype=adeno celltype=adeno celltype=large
+# celltype=large celltype=large
 VET_LANDMARK_TIME = [30, 90, 180, 30, 90, 180, 30, 90, 180, 30, 90, 180]
 VET_LANDMARK_SURV = [
     0.77037037037,
@@ -356,7 +360,9 @@ ADTTE_MEDIAN_LCL = [nan, 23, 27]
 ADTTE_MEDIAN_UCL = [nan, 46, 48]
 ADTTE_N = [86, 84, 84]
 ADTTE_EVENTS = [29, 61, 62]
-# ADTTE landmark strata  TRTA=Placebo TRTA=Placebo TRTA=Placebo TRTA=Xanomeline High Dose TRTA=Xanomeline High Dose TRTA=Xanomeline High Dose TRTA=Xanomeline Low Dose TRTA=Xanomeline Low Dose TRTA=Xanomeline Low Dose
+# ADTTE landmark strata  TRTA=Placebo TRTA=Placebo TRTA=Placebo TRTA=Xanomeline High Dose
+# TRTA=Xanomeline High Dose TRTA=Xanomeline High Dose TRTA=Xanomeline Low Dose TRTA=Xanomeline Low
+# Dose TRTA=Xanomeline Low Dose
 ADTTE_LANDMARK_TIME = [30, 60, 90, 30, 60, 90, 30, 60, 90]
 ADTTE_LANDMARK_SURV = [
     0.84442128213,
