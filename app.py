@@ -15,8 +15,10 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import cast
 
 from dash import Dash
+from dash.types import RendererHooks
 
 import security
 from components import ids
@@ -91,8 +93,13 @@ def session_store(settings: security.Settings) -> SessionStore | None:
             raise security.ConfigError(f"TRIAL_UPLOAD_DIR: {err}") from None
     store = SessionStore.temporary(session_settings)
     owner = os.getpid()
+
     # The folder made here goes when this process ends (not when a forked worker does).
-    atexit.register(lambda: os.getpid() == owner and store.remove_all())
+    def remove_at_exit() -> None:
+        if os.getpid() == owner:
+            store.remove_all()
+
+    atexit.register(remove_at_exit)
     return store
 
 
@@ -107,7 +114,7 @@ def create_app(trial: Trial) -> Dash:
         assets_folder=str(HERE / "assets"),
         serve_locally=True,
         suppress_callback_exceptions=False,
-        hooks=REQUEST_HOOKS,
+        hooks=cast(RendererHooks, REQUEST_HOOKS),  # a plain dict literal in components.context
     )
     default = Dataset(trial, data_name(trial))
     store = session_store(settings)

@@ -19,8 +19,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
+from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -29,8 +31,10 @@ from trial.limits import Limits  # noqa: E402
 from trial.loader import load_trial, load_trial_bounded  # noqa: E402
 from trial.model import Trial  # noqa: E402
 
+T = TypeVar("T")
 
-def timed(fn) -> tuple[float, object]:
+
+def timed(fn: Callable[[], T]) -> tuple[float, T]:
     start = time.perf_counter()
     result = fn()
     return time.perf_counter() - start, result

@@ -20,6 +20,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 
@@ -156,7 +157,7 @@ def adam_csv(
     return files
 
 
-def adam_xpt(version: int = 5) -> dict[str, bytes]:
+def adam_xpt(version: Literal[5, 8] = 5) -> dict[str, bytes]:
     import tempfile
 
     import pyreadstat
@@ -178,7 +179,7 @@ def adam_xpt(version: int = 5) -> dict[str, bytes]:
 
 
 def xpt_cut(
-    fraction: float = 0.5, aligned: bool = False, version: int = 5
+    fraction: float = 0.5, aligned: bool = False, version: Literal[5, 8] = 5
 ) -> Callable[[], dict[str, bytes]]:
     def files() -> dict[str, bytes]:
         out = adam_xpt(version)

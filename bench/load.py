@@ -86,7 +86,12 @@ def worker_pids(master: int) -> list[int]:
 
 
 def user(
-    url: str, bodies: list[bytes], stop: float, latencies: list, errors: list, offset: int
+    url: str,
+    bodies: list[bytes],
+    stop: float,
+    latencies: list[float],
+    errors: list[int | str],
+    offset: int,
 ) -> None:
     for body in itertools.islice(itertools.cycle(bodies), offset, None):
         if time.monotonic() > stop:
@@ -125,10 +130,12 @@ def main(argv=None) -> int:
         base = f"http://127.0.0.1:{port}"
         wait_for(base + "/_dash-layout", time.monotonic() + 120)
         # Warm up every worker, then take the memory baseline.
-        warm_lat, warm_err = [], []
+        warm_lat: list[float] = []
+        warm_err: list[int | str] = []
         user(base + "/_dash-update-component", bodies, time.monotonic() + 5, warm_lat, warm_err, 0)
         start_rss = {pid: rss_mb(pid) for pid in worker_pids(server.pid)}
-        latencies, errors = [], []
+        latencies: list[float] = []
+        errors: list[int | str] = []
         stop = time.monotonic() + args.seconds
         threads = [
             threading.Thread(

@@ -548,10 +548,11 @@ def main(argv=None) -> int:
         print(export_markdown(row))
         return 0
     args.workdir.mkdir(parents=True, exist_ok=True)
+    sizes: dict[str, dict] = {}
     results = {
         "machine": machine(),
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "sizes": {},
+        "sizes": sizes,
     }
     for n in args.sizes:
         data = dataset(n, args.workdir)
@@ -562,7 +563,7 @@ def main(argv=None) -> int:
         row["naive"] = naive_reference(data) if n <= NAIVE_MAX_PATIENTS else None
         if not args.no_browser:
             row["browser_paint_ms"] = browser_paint_ms(data)
-        results["sizes"][str(n)] = row
+        sizes[str(n)] = row
         print(json.dumps({n: row}, indent=1), flush=True)
     args.json.write_text(json.dumps(results, indent=2) + "\n")
     print(markdown(results))

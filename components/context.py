@@ -75,9 +75,10 @@ def current_dataset() -> Dataset:
     if store is None or token is None:
         dataset = default_dataset()
     else:
-        dataset = store.get(token, owner=security.session_owner())
-        if dataset is None:
+        found = store.get(token, owner=security.session_owner())
+        if found is None:
             raise SessionGone()
+        dataset = found
     page = page_dataset_key()
     if page is not None and page != dataset.key:
         raise SessionGone()  # the cookie was cleared or replaced since the page was built

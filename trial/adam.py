@@ -45,6 +45,7 @@ import json
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -70,6 +71,7 @@ from .design import (
 from .design import related_class as design_related_class
 from .io import (
     header_names,
+    or_none,
     parquet_frame,
     read_json_file,
     read_table,
@@ -90,6 +92,7 @@ from .model import (
     Design,
     EndpointChoice,
     Finding,
+    Level,
     Measure,
     Population,
     Study,
@@ -349,8 +352,8 @@ def _normalise(
                 lambda idx: _rows_words(idx, text_rows),
                 lambda i: int(i) + 2 if text_rows else None,
             )
-            text = text.where(~missing, None)
-            out[c] = text.where(~text.isin(("", ".")), None)
+            text = or_none(text, ~missing)
+            out[c] = or_none(text, ~text.isin(("", ".")))
         else:
             out[c] = s
     return pd.DataFrame(out, index=df.index), findings
@@ -408,7 +411,7 @@ def _convert_numbers(ds: Dataset) -> list[Finding]:
         num = pd.to_numeric(s, errors="coerce")
         bad = s.notna() & num.isna()
         if bad.any():
-            level = "error" if c in ("AVAL", "CNSR", "AVISITN") else "warning"
+            level: Level = "error" if c in ("AVAL", "CNSR", "AVISITN") else "warning"
             ex = s[bad]
             out.append(
                 Finding(
@@ -982,9 +985,9 @@ def _check_units(ds: Dataset) -> list[Finding]:
         params = f.dropna(subset=["PARAM", "PARAMCD"]).drop_duplicates(["PARAMCD", "PARAM"])
         for code, g in params.groupby("PARAMCD"):
             if len(g) > 1:
-                units = {_unit_and_label(p, code)[1] for p in g["PARAM"]}
-                what = "units" if len(units) > 1 else "labels"
-                level = "error" if len(units) > 1 else "warning"
+                param_units = {_unit_and_label(p, str(code))[1] for p in g["PARAM"]}
+                what = "units" if len(param_units) > 1 else "labels"
+                level: Level = "error" if len(param_units) > 1 else "warning"
                 shown = "; ".join(f"'{p}'" for p in g["PARAM"][:4])
                 out.append(
                     Finding(
@@ -1040,9 +1043,7 @@ def _dates(s: pd.Series) -> pd.Series:
     """Dates (datetime.date objects from SAS, ISO text, numbers of days since 1960) -> Timestamp."""
     if pd.api.types.is_numeric_dtype(s):
         return pd.to_datetime(s, unit="D", origin="1960-01-01", errors="coerce")
-    return pd.to_datetime(
-        s.astype(object).where(s.notna(), None), errors="coerce", format="ISO8601"
-    )
+    return pd.to_datetime(or_none(s.astype(object), s.notna()), errors="coerce", format="ISO8601")
 
 
 def check_adam(path: str | Path, config: dict | str | Path | None = None) -> list[Finding]:
@@ -1162,8 +1163,8 @@ def _measure_rows(
     tp = None
     if "ATPTN" in f.columns:
         # parameters with several time points per visit: one measure per time point
-        multi = f.loc[f["ATPTN"].notna()].groupby("PARAMCD")["ATPTN"].nunique()
-        multi = set(multi.index[multi > 1])
+        n_points = f.loc[f["ATPTN"].notna()].groupby("PARAMCD")["ATPTN"].nunique()
+        multi = set(n_points.index[n_points > 1])
         tp = f["PARAMCD"].isin(multi) & f["ATPTN"].notna()
         code = code.where(~tp, code + "@" + f["ATPTN"].map(lambda x: f"{x:g}"))
         tplabel = (
@@ -1184,7 +1185,7 @@ def _measure_rows(
             "ref_low": f["A1LO"] if "A1LO" in f.columns else np.nan,
             "ref_high": f["A1HI"] if "A1HI" in f.columns else np.nan,
             "unit_var": f["AVALU"] if "AVALU" in f.columns else None,
-            "visit_label": label.loc[f.index].where(~baseline, None),
+            "visit_label": or_none(label.loc[f.index], ~baseline),
             "baseline": baseline,
             "paramn": f["PARAMN"] if "PARAMN" in f.columns else np.nan,
             "parcat": f["PARCAT1"] if "PARCAT1" in f.columns else None,
@@ -1229,10 +1230,10 @@ def _visit_axis(
     before = {
         n
         for n, lab in by_n.items()
-        if PRE_BASELINE_WORDS.search(lab) or (parsed[n] is not None and parsed[n][0] < 0)
+        if PRE_BASELINE_WORDS.search(lab) or ((t := parsed[n]) is not None and t[0] < 0)
     }
     scheduled = [n for n in by_n.index if n not in before]
-    unit = main_unit(parsed[n][1] for n in scheduled if parsed[n] is not None)
+    unit = main_unit(t[1] for t in (parsed[n] for n in scheduled) if t is not None)
     unparsed = [n for n in scheduled if parsed[n] is None]
     by_day = days is not None and days.reindex(unparsed).notna().all()
     name = ds.name.upper()
@@ -1247,7 +1248,9 @@ def _visit_axis(
     else:
         places = {}
         for n in scheduled:
-            time = parsed[n][0] if parsed[n] is not None else _day_time(days[n])
+            t = parsed[n]
+            # a visit without a time in its label is placed by its day: here `by_day`, days known
+            time = t[0] if t is not None else _day_time(cast(pd.Series, days)[n])
             places[n] = position(time, unit)
         if all(places[n] == n for n in scheduled):
             source = f"AVISITN, which counts {unit}s as the AVISIT labels say"
@@ -1344,8 +1347,8 @@ def _build_measures(
     unique codes (a PARAMCD in two datasets is prefixed by the dataset name)."""
     if rows.empty:
         return (), rows
-    clash = rows.groupby("code")["dataset"].nunique()
-    clash = set(clash.index[clash > 1])
+    n_datasets = rows.groupby("code")["dataset"].nunique()
+    clash = set(n_datasets.index[n_datasets > 1])
     if clash:
         rows = rows.assign(
             code=rows["code"].where(~rows["code"].isin(clash), rows["dataset"] + ":" + rows["code"])
@@ -1396,8 +1399,9 @@ def _build_measures(
             label = f"{label}, {r['tp_label']}"
         if r["lo_n"] > 1 or r["hi_n"] > 1:
             varying.append(str(code))
-        lo, hi = (
-            None if pd.isna(x) else float(x) for x in (ref.at[code, "lo"], ref.at[code, "hi"])
+        lo, hi = (  # the modes of the numeric A1LO and A1HI
+            None if pd.isna(x) else float(cast(float, x))
+            for x in (ref.at[code, "lo"], ref.at[code, "hi"])
         )
         measures.append(
             Measure(
@@ -1484,7 +1488,8 @@ def _build_visits(rows: pd.DataFrame, cfg: dict) -> tuple[Visit, ...]:
             "Baseline" if month == 0 else labels.mode().iloc[0] if len(labels) else f"{month:g}"
         )
         day = g["day"].median()
-        key = int(month) if float(month).is_integer() else month
+        place = cast(float, month)  # the rows' month column is float
+        key = int(place) if float(place).is_integer() else place
         out.append(Visit(key, str(label), int(round(day)) if pd.notna(day) else 0))
     return tuple(out)
 
@@ -2385,10 +2390,10 @@ def _map(raw: AdamFolder, cfg: dict, excluded: tuple, notes: list[Finding], sour
     adverse = (
         pd.concat([c for c, _ in coded], ignore_index=False) if coded else empty_adverse_events()
     )
-    events = [
+    event_parts = [
         _adverse_events(c, ds, notes) for (c, _), ds in zip(coded, raw.of("adae"), strict=True)
     ]
-    ae_days = [e.set_index("patient_id")["day"].astype(float) for e in events]
+    ae_days = [e.set_index("patient_id")["day"].astype(float) for e in event_parts]
     bds_days = [rows.set_index("patient_id")["day"].astype(float).dropna()] if len(rows) else []
     adsl_rows = adsl.frame.drop_duplicates("USUBJID")
     patients["last_followup_day"] = (
@@ -2402,10 +2407,10 @@ def _map(raw: AdamFolder, cfg: dict, excluded: tuple, notes: list[Finding], sour
     )
     lf = patients.set_index("patient_id")["last_followup_day"]
     deaths = _deaths(adsl_rows, start, lf, adsl, notes)
-    events.append(deaths)
-    events.append(_response_events(adsl_rows, cfg, start, notes))
+    event_parts.append(deaths)
+    event_parts.append(_response_events(adsl_rows, cfg, start, notes))
     events = pd.concat(
-        [e for e in events if len(e)]
+        [e for e in event_parts if len(e)]
         or [
             pd.DataFrame(
                 columns=["patient_id", "day", "event", "term", "severity", "related", "provenance"]

@@ -80,6 +80,7 @@ import math
 import pathlib
 import sys
 from collections.abc import Callable
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -776,8 +777,8 @@ def _simulate_measurements(s: dict, rng: np.random.Generator) -> pd.DataFrame:
                 sl = sledai0
             else:
                 f = frac("sledai", m)
-                sl = sledai0 + f * (sledai_goal - sledai0) + rng.normal(0, 1.5)
-                sl = int(np.clip(round(sl), 0, 105))
+                drawn = sledai0 + f * (sledai_goal - sledai0) + rng.normal(0, 1.5)
+                sl = int(np.clip(round(drawn), 0, 105))
                 if relapse is not None and s["visit_day"][pid][m] > relapse:
                     sl = max(sl, pre_relapse_sledai + 4)
                 else:
@@ -874,7 +875,8 @@ def paired_pvalues(base: np.ndarray, visit: np.ndarray) -> dict[str, float]:
 
 def visit_means(meas: pd.DataFrame, code: str) -> dict[int, float]:
     sub = meas[meas["measure"] == code]
-    return {int(m): float(v) for m, v in sub.groupby("month")["value"].mean().items()}
+    means = sub.groupby("month")["value"].mean()
+    return {int(cast(int, m)): float(v) for m, v in means.items()}
 
 
 # (measure, months where p < 0.05 is required, months where p >= 0.05 is required)
@@ -911,7 +913,7 @@ def pattern_problems(
                     problems.append(f"{code} ({name}) month {month}: significant {ps}")
     for code, best in (("creatinine", min), ("bun", min), ("albumin", max), ("c3", max)):
         means = visit_means(meas, code)
-        if best(means, key=means.get) != 6:
+        if best(means, key=lambda m: means[m]) != 6:
             problems.append(f"{code}: mean not best at 6 months {means}")
         for m in (9, 12):
             worse = means[m] > means[6] if best is min else means[m] < means[6]

@@ -117,6 +117,12 @@ def is_blank(s: pd.Series) -> pd.Series:
     return s.isna() if is_typed(s) else s.eq("")
 
 
+def or_none(s: pd.Series, keep: pd.Series | np.ndarray) -> pd.Series:
+    """`s.where(keep, None)`: the values where `keep` holds, None (missing) elsewhere."""
+    # pandas takes None as `other`; pandas-stubs 2.3.3.260113 types it as a Scalar, without None
+    return s.where(keep, None)  # type: ignore[call-overload]
+
+
 def by_value(s: pd.Series, fn: Callable[[pd.Series], Any]) -> Any:
     """`fn(values)`, an element-wise function giving a Series or frame with one row per value,
     computed once per distinct value of the text column `s` and spread back to its rows. Ids,
@@ -335,8 +341,8 @@ def _csv_problem(message: str) -> tuple[str, int | None]:
 
 def _read_csv(name: str, data: bytes) -> tuple[pd.DataFrame | None, list[Finding]]:
     text, problem = _decode(name, data)
-    if problem:
-        return None, [problem]
+    if problem or text is None:
+        return None, [problem] if problem else []
     try:
         df = pd.read_csv(
             _io.StringIO(text), dtype=str, keep_default_na=False, skip_blank_lines=False

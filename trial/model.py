@@ -27,7 +27,7 @@ RESPONSE_GROUPS = ("MCR", "PCR", "NR")
 
 @dataclass(frozen=True)
 class Visit:
-    month: int
+    month: float  # the visit's place on its axis: whole for the CSV format, any for ADaM
     label: str
     day: int
 
@@ -267,7 +267,7 @@ class Study:
         raise KeyError(code)
 
     @property
-    def visit_months(self) -> tuple[int, ...]:
+    def visit_months(self) -> tuple[float, ...]:
         return tuple(v.month for v in self.visits)
 
     def visit_label(self, month: float, code: str | None = None) -> str:
@@ -278,11 +278,14 @@ class Study:
         return f"Month {month:g}" if self.visit_unit == "month" else f"{month:g}"
 
 
+Level = Literal["error", "warning"]
+
+
 @dataclass(frozen=True)
 class Finding:
     """One problem found in the input files, located as precisely as the data allow."""
 
-    level: Literal["error", "warning"]
+    level: Level
     file: str
     message: str
     row: int | None = None  # spreadsheet row number: header = 1, first data row = 2

@@ -32,7 +32,7 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -41,7 +41,14 @@ from .limits import Limits
 from .loader import load_trial_bounded
 from .model import DataError, Finding, Trial
 from .private import private_folder
-from .upload import UPLOAD_FILE, StagedUpload, UploadLimits, create_private, stage_upload
+from .upload import (
+    UPLOAD_FILE,
+    StagedUpload,
+    UploadedFile,
+    UploadLimits,
+    create_private,
+    stage_upload,
+)
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
 META = "meta.json"
@@ -166,7 +173,7 @@ class SessionStore:
     # --- sessions ----------------------------------------------------------------------------
 
     def create(
-        self, files: list[tuple[str, bytes]], owner: str
+        self, files: Sequence[UploadedFile], owner: str
     ) -> tuple[str, Dataset, StagedUpload]:
         """Validate and keep an upload: (token, dataset, what was written and set aside).
 
@@ -203,8 +210,8 @@ class SessionStore:
                         "error",
                         UPLOAD_FILE,
                         (
-                            "your previous upload is still being checked: wait for its answer before "
-                            "sending another"
+                            "your previous upload is still being checked: wait for its "
+                            "answer before sending another"
                         ),
                     )
                 ],
@@ -237,8 +244,8 @@ class SessionStore:
                             "error",
                             UPLOAD_FILE,
                             (
-                                f"the server is checking {self.settings.max_checking} other uploads, as "
-                                f"many as it checks at a time; try again in a minute"
+                                f"the server is checking {self.settings.max_checking} other "
+                                f"uploads, as many as it checks at a time; try again in a minute"
                             ),
                         )
                     ],
@@ -246,7 +253,9 @@ class SessionStore:
                 )
             time.sleep(0.05)
 
-    def _create(self, files, owner: str) -> tuple[str, Dataset, StagedUpload]:
+    def _create(
+        self, files: Sequence[UploadedFile], owner: str
+    ) -> tuple[str, Dataset, StagedUpload]:
         self.sweep(force=True)
         self._make_room(_hash(owner))
         token = secrets.token_urlsafe(32)
@@ -336,8 +345,9 @@ class SessionStore:
                         "error",
                         UPLOAD_FILE,
                         (
-                            f"the server already keeps {self.settings.max_sessions} uploaded datasets, its "
-                            f"limit; try again when one has been closed or has expired"
+                            f"the server already keeps {self.settings.max_sessions} uploaded "
+                            f"datasets, its limit; try again when one has been closed or has "
+                            f"expired"
                         ),
                     )
                 ],

@@ -5,7 +5,7 @@ All functions take and return DataFrames and never modify their inputs.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -101,10 +101,11 @@ SUMMARY_COLUMNS = [
 def _descriptives(values: pd.DataFrame, scale: Scale) -> pd.DataFrame:
     """n, mean, SD, mean 95 % t-interval, median and quartiles per (group, month)."""
     x = values.dropna(subset=[scale]).groupby(["group", "month"], sort=False)[scale]
-    out = x.agg(n="count", mean="mean", sd="std", median="median")
+    # named aggregation gives a DataFrame (one column per name); pandas-stubs say Series
+    out = cast(pd.DataFrame, x.agg(n="count", mean="mean", sd="std", median="median"))
     # linear interpolation, as R's type 7; no values at all (a measure without baseline, on a
     # change scale): no quartile columns, hence the reindex
-    quartiles = x.quantile([0.25, 0.75]).unstack().reindex(columns=[0.25, 0.75])
+    quartiles = x.quantile(np.array([0.25, 0.75])).unstack().reindex(columns=[0.25, 0.75])
     out["q1"], out["q3"] = quartiles[0.25], quartiles[0.75]
     n = out["n"].to_numpy(float)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -166,6 +167,7 @@ def grouped_visit_summary(
     test: Test = "paired_t",
 ) -> pd.DataFrame:
     """`visit_summary` per level of a patient column (or once, group "All", when None)."""
+    groups: str | pd.Series
     if group_col is None:
         groups = "All"
     else:

@@ -17,7 +17,7 @@ from .analysis.subgroups import forest_summary
 from .analysis.survival import survival_summary
 from .analysis.trajectories import MODEL_SCALES, Panel, TrajectoryRequest, analyse_trajectories
 from .model import ROLES, Trial
-from .stats import headline_counts
+from .stats import Test, headline_counts
 
 VISIT_KEYS = (
     "month",
@@ -47,7 +47,7 @@ TESTS = {
 def measure_summary(
     trial: Trial,
     code: str,
-    test: str = "paired_t",
+    test: Test = "paired_t",
     by: str | None = None,
     cohort: Cohort = Cohort(),
     model: bool = True,
@@ -95,7 +95,7 @@ def _adjusted(panel: Panel):
     return s.assign(**{f"p_{m}": visit_p_values(s, m)["p_adjusted"] for m in ("holm", "hochberg")})
 
 
-def _visits(trial: Trial, code: str, test: str, group: str, cohort: Cohort) -> list[dict]:
+def _visits(trial: Trial, code: str, test: Test, group: str, cohort: Cohort) -> list[dict]:
     return _group_visits(
         analyse_trajectories(trial, TrajectoryRequest(cohort, code, group, "value", test))
     )
@@ -109,7 +109,7 @@ def _group_visits(result) -> list[dict]:
     return out
 
 
-def _model(trial: Trial, code: str, test: str, group: str, cohort: Cohort, scale) -> dict:
+def _model(trial: Trial, code: str, test: Test, group: str, cohort: Cohort, scale) -> dict:
     """The mixed model of one scale: estimated means per group and visit, variance
     components, what was left out and the model's assumptions."""
     request = TrajectoryRequest(cohort, code, group, scale, test, model=True)

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -231,7 +232,8 @@ def relapse_endpoint(patients: pd.DataFrame, origin: str = "day0") -> pd.DataFra
     out = patients.loc[fl["responder_analysed"]].copy()
     counted = fl.loc[out.index, "relapse_analysed"]
     resp = out["response_day"].astype(float)
-    end = np.maximum(out["followup_end_day"].astype(float), resp)
+    # np.maximum of two Series is a Series (pandas __array_ufunc__); numpy's stubs say ndarray
+    end = cast(pd.Series, np.maximum(out["followup_end_day"].astype(float), resp))
     out["end_day"] = end.where(~counted, out["relapse_day"].astype(float))
     out["status"] = np.where(counted, RELAPSE, np.where(out["death"].astype(bool), DEATH, CENSORED))
     out["origin_day"] = resp if origin == "response" else 0.0
@@ -443,7 +445,9 @@ def patients_at(
 ) -> pd.DataFrame:
     """The rows (patients) whose observation ends at `time` (their event or censoring), e.g. for a
     clicked step or censor mark."""
-    rows = dict(groups_of(df, group_col)).get(group if group_col else ALL, df.iloc[0:0])
+    key = group if group_col else ALL
+    empty = df.iloc[0:0]
+    rows = dict(groups_of(df, group_col)).get(key, empty) if key is not None else empty
     return rows.loc[np.isclose(rows[time_col].astype(float), time)]
 
 

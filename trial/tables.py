@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Hashable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -502,8 +504,8 @@ def _counts(records: pd.DataFrame, keys: list[str], order: tuple[str, ...]) -> p
     sev = records["severity"].map(
         lambda c: rank.get(str(c), -1) if c is not None and not pd.isna(c) else -1
     )
-    worst = records.assign(_rank=sev).groupby([*keys, "patient_id"], sort=False)["_rank"].max()
-    worst = worst.reset_index()
+    ranked = records.assign(_rank=sev).groupby([*keys, "patient_id"], sort=False)["_rank"]
+    worst = ranked.max().reset_index()
     codes = [*order, NOT_RECORDED]
     worst["_code"] = [codes[i] if i >= 0 else NOT_RECORDED for i in worst["_rank"]]
     if keys:
@@ -526,7 +528,7 @@ def safety_numbers(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     denominators = {**{a: int(sizes.get(a, 0)) for a in arms}, TOTAL: len(patients)}
     order = trial.severity_order
     codes = list(order) + ([NOT_RECORDED] if records["severity"].isna().any() else [])
-    tables = {}
+    tables: dict[tuple[str, bool], dict[Hashable, dict[Hashable, Any]]] = {}
     for level, keys in (("any", []), ("soc", ["soc"]), ("pt", ["soc", "term"])):
         for by_arm in (True, False):
             frame = (
@@ -541,12 +543,12 @@ def safety_numbers(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
         level = row_id.split(":", 1)[0]
         key = () if level == "any" else (soc,) if level == "soc" else (soc, term)
         for arm in [*arms, TOTAL]:
-            frame = tables[(level, arm != TOTAL)]
+            table = tables[(level, arm != TOTAL)]
             if arm == TOTAL:
                 k = key if len(key) > 1 else (key[0] if key else 0)
             else:
                 k = (*key, arm) if key else arm
-            values = frame.get(k, {})
+            values = table.get(k, {})
             got = {c: int(values.get(c, 0)) for c in stats}
             n = denominators[arm]
             rows.append(

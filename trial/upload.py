@@ -16,10 +16,10 @@ import os
 import re
 import struct
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from .model import DataError, Finding
 
@@ -58,6 +58,10 @@ class StagedUpload:
         if len(names) <= 2:
             return " + ".join(names)
         return f"{names[0]} + {len(names) - 1} more files"
+
+
+# An uploaded file: its name, and its bytes or a binary stream (the upload route's file).
+UploadedFile = tuple[str, bytes | IO[bytes]]
 
 
 def create_private(path: Path) -> BinaryIO:
@@ -142,7 +146,7 @@ def _member_chunks(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> Iterable[
             yield chunk
 
 
-def _stream_chunks(stream: BinaryIO) -> Iterable[bytes]:
+def _stream_chunks(stream: IO[bytes]) -> Iterable[bytes]:
     while chunk := stream.read(_CHUNK):
         yield chunk
 
@@ -150,7 +154,7 @@ def _stream_chunks(stream: BinaryIO) -> Iterable[bytes]:
 _END_OF_ZIP = b"PK\x05\x06"
 
 
-def declared_entries(stream: BinaryIO) -> int | None:
+def declared_entries(stream: IO[bytes]) -> int | None:
     """The number of entries a zip's end record declares (read before the zip's directory is
     parsed, which takes memory per entry), or None if there is no plain end record."""
     stream.seek(0, io.SEEK_END)
@@ -164,7 +168,7 @@ def declared_entries(stream: BinaryIO) -> int | None:
     return struct.unpack("<H", tail[at + 10 : at + 12])[0]
 
 
-def _unpack(writer: _Writer, name: str, stream: BinaryIO) -> None:
+def _unpack(writer: _Writer, name: str, stream: IO[bytes]) -> None:
     most = writer.limits.max_files * 4
     declared = declared_entries(stream)
     if declared is not None and declared > most:
@@ -199,7 +203,7 @@ def _unpack(writer: _Writer, name: str, stream: BinaryIO) -> None:
                     )
 
 
-def _as_stream(data: bytes | BinaryIO) -> BinaryIO:
+def _as_stream(data: bytes | IO[bytes]) -> IO[bytes]:
     return io.BytesIO(data) if isinstance(data, (bytes, bytearray)) else data
 
 
@@ -259,7 +263,7 @@ def check_expanded(staged: StagedUpload, limits: UploadLimits) -> None:
 
 
 def stage_upload(
-    files: list[tuple[str, bytes | BinaryIO]], folder: Path, limits: UploadLimits = UploadLimits()
+    files: Sequence[UploadedFile], folder: Path, limits: UploadLimits = UploadLimits()
 ) -> StagedUpload:
     """Write the uploaded (name, bytes or binary stream) files into the empty `folder`,
     unpacking zip archives, and check what they expand to when read.

@@ -23,16 +23,16 @@ import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, TypeGuard
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaError, SchemaErrors
 
-from .io import RawTables, as_text, by_value, is_blank, is_typed
+from .io import RawTables, as_text, by_value, is_blank, is_typed, or_none
 from .limits import MAX_DAY, MAX_MONTH, MAX_VALUE, Limits, Progress, over
-from .model import EVENT_TYPES, PROVENANCES, RESPONSE_GRADES, Finding
+from .model import EVENT_TYPES, PROVENANCES, RESPONSE_GRADES, Finding, Level
 from .text import identifier_problem, identifier_problems, shown
 
 CAP = 50  # findings per rule before "and N more"
@@ -133,6 +133,8 @@ def _range_words(lo: float | None, hi: float | None) -> str:
         return f"between {_fmt(lo)} and {_fmt(hi)}"
     if lo is not None:
         return f"≥ {_fmt(lo)}"
+    if hi is None:
+        raise ValueError("a range needs a lower or an upper limit")
     return f"≤ {_fmt(hi)}"
 
 
@@ -288,23 +290,30 @@ def _rownum(idx: Any) -> int:
 
 
 def _rows_text(rows: Iterable[int]) -> str:
-    rows = [str(r) for r in rows]
-    if len(rows) > 6:
-        rows = rows[:5] + [f"… ({len(rows) - 5} more)"]
-    return ", ".join(rows)
+    texts = [str(r) for r in rows]
+    if len(texts) > 6:
+        texts = texts[:5] + [f"… ({len(texts) - 5} more)"]
+    return ", ".join(texts)
 
 
-def _more(level: str, file: str, rule: str, n: int, what: str) -> Finding:
+def _more(level: Level, file: str, rule: str, n: int, what: str) -> Finding:
     return Finding(level, file, f"… and {n} more {what} with the same problem ({rule})", rule=rule)
+
+
+class _Make(Protocol):
+    """`make(index, row)`: the fields of the finding about one row (a lambda may bind more
+    names with defaults, as loop variables)."""
+
+    def __call__(self, idx: Any, row: pd.Series, /) -> dict: ...
 
 
 def _report(
     out: list[Finding],
-    level: str,
+    level: Level,
     file: str,
     rule: str,
     rows: pd.DataFrame,
-    make: Callable[[Any, pd.Series], dict],
+    make: _Make,
     what: str = "rows",
 ) -> None:
     """Append one finding per row of `rows` (at most CAP); `make(index, row)` gives the fields."""
@@ -354,7 +363,7 @@ _VISIT_KEYS = {"month", "label", "day"}
 CODE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-def _is_number(v: Any) -> bool:
+def _is_number(v: Any) -> TypeGuard[float]:
     if not isinstance(v, (int, float)) or isinstance(v, bool):
         return False
     try:
@@ -363,7 +372,7 @@ def _is_number(v: Any) -> bool:
         return False
 
 
-def _is_whole(v: Any) -> bool:
+def _is_whole(v: Any) -> TypeGuard[float]:
     return _is_number(v) and float(v).is_integer()
 
 
@@ -378,7 +387,7 @@ def validate_study(study: dict, limits: Limits | None = None) -> list[Finding]:
     limits = limits or Limits()
     out: list[Finding] = []
 
-    def err(key: str, message: str, value: Any = None, level: str = "error") -> None:
+    def err(key: str, message: str, value: Any = None, level: Level = "error") -> None:
         out.append(
             Finding(
                 level,
@@ -559,7 +568,7 @@ def _measure_limits(study: dict) -> pd.DataFrame:
 
 
 def _visit_days(study: dict) -> dict[int, int]:
-    out = {}
+    out: dict[int, int] = {}
     for v in _entries(study, "visits"):
         if isinstance(v, dict) and _is_whole(v.get("month")) and _is_whole(v.get("day")):
             out.setdefault(int(v["month"]), int(v["day"]))
@@ -576,7 +585,7 @@ def _as_checked(table: str, df: pd.DataFrame, extra_bool: Iterable[str]) -> pd.D
     as patient ids, 0/1 as booleans, ...) becomes the text it would be in a CSV, so that it gets
     exactly the checks and findings of the text path."""
     kinds = {c.name: c.kind for c in SPECS[table]} | {c: "bool" for c in extra_bool}
-    takes = {"int": "iuf", "number": "iuf", "bool": "b"}
+    takes: dict[str | None, str] = {"int": "iuf", "number": "iuf", "bool": "b"}
     other = [
         c
         for c in df.columns
@@ -651,7 +660,7 @@ def _identifier_problems(s: pd.Series, patient_id: bool) -> pd.Series:
     def per_value(u: pd.Series) -> pd.Series:
         why = identifier_problems([v for v in u if v], patient_id)
         return (
-            u.map(why).where(u.isin(list(why)), None)
+            or_none(u.map(why), u.isin(list(why)))
             if why
             else pd.Series(None, index=u.index, dtype=object)
         )
@@ -691,7 +700,7 @@ def _check_text(table: str, file: str, df: pd.DataFrame) -> list[Finding]:
             ),
         )
         if name in IDENTIFIERS:
-            problem = _identifier_problems(s, name == "patient_id").where(~too, None)
+            problem = or_none(_identifier_problems(s, name == "patient_id"), ~too)
             bad = pd.DataFrame({"v": s, "why": problem}).loc[problem.notna()]
             _report(
                 out,
@@ -739,11 +748,12 @@ def _count_centers(file: str, df: pd.DataFrame, limits: Limits) -> list[Finding]
 def _to_bool(s: pd.Series) -> pd.Series:
     """True/False per cell, None where empty or not a boolean word."""
     if is_typed(s):  # a boolean column (see _as_checked)
-        out = s.astype(object).where(s.notna(), None)
+        out = or_none(s.astype(object), s.notna())
     else:
         low = s.str.lower()
+        none = np.array(None)  # what np.where makes of None (numpy's stubs take no bare None)
         out = pd.Series(
-            np.where(low.isin(TRUE_WORDS), True, np.where(low.isin(FALSE_WORDS), False, None)),
+            np.where(low.isin(TRUE_WORDS), True, np.where(low.isin(FALSE_WORDS), False, none)),
             index=s.index,
             dtype=object,
         )
@@ -776,7 +786,7 @@ def _typed(table: str, df: pd.DataFrame, extra_bool: Iterable[str] = ()) -> pd.D
         elif col.kind == "bool":
             out[name] = _to_bool(s)
         else:
-            out[name] = s.where(s != "", None).astype(object)
+            out[name] = or_none(s, s != "").astype(object)
     return out
 
 
@@ -877,8 +887,8 @@ def _cross_checks(
         )
     if "published_fields" in p:
         listed = p["published_fields"].dropna().str.split(";").explode().str.strip()
-        bad = listed.loc[(listed != "") & ~listed.isin(p.columns)]
-        rows = bad.groupby(level=0).agg(lambda s: ", ".join(s)).to_frame("names")
+        unlisted = listed.loc[(listed != "") & ~listed.isin(p.columns)]
+        rows = unlisted.groupby(level=0).agg(lambda s: ", ".join(s)).to_frame("names")
         _report(
             out,
             "warning",
@@ -1015,7 +1025,7 @@ def _cross_checks(
                         f"'{code}'",
                         row=_rownum(rows.index[0]),
                         column="measure",
-                        value=code,
+                        value=str(code),
                         rule="outside_population",
                     )
                 )

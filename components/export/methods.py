@@ -133,9 +133,10 @@ for code in {codes!r}:
         paired = d.dropna(subset=["value", "baseline"])
         p = np.nan if month == 0 else paired_p(paired["baseline"].to_numpy(float),
                                                 paired["value"].to_numpy(float))
-        rows.append(dict(measure=code, group=group, month=month, n=n, mean=x.mean() if n else np.nan,
-                         sd=sd, ci_low=x.mean() - half if n else np.nan,
-                         ci_high=x.mean() + half if n else np.nan, median=median, q1=q1, q3=q3,
+        mean = x.mean() if n else np.nan
+        rows.append(dict(measure=code, group=group, month=month, n=n, mean=mean,
+                         sd=sd, ci_low=mean - half if n else np.nan,
+                         ci_high=mean + half if n else np.nan, median=median, q1=q1, q3=q3,
                          n_paired=0 if month == 0 else len(paired), p_vs_baseline=p))
 result = pd.DataFrame(rows)
 print(result.round(4).to_string(index=False))
@@ -540,6 +541,8 @@ print(cox.summary[["exp(coef)", "exp(coef) lower 95%", "exp(coef) upper 95%", "p
 
 def _cox_snippet(result: SurvivalResult) -> str:
     hz = result.hazard
+    if hz is None:  # the callers only ask with a hazard ratio
+        return ""
     event = {"cif": '(d["status"] == 1).astype(int)', "rfs": '(d["status"] != 0).astype(int)'}.get(
         result.request.endpoint, 'd["event"]'
     )

@@ -336,7 +336,8 @@ def _add_event_markers(
         terms = [t if isinstance(t, str) else "" for t in frame.get("term", [""] * len(frame))]
         hover = []
         for pid, day, term in zip(pids, days, terms):
-            after = death_day[pid] is not None and day > death_day[pid]
+            died = death_day[pid]
+            after = died is not None and day > died
             text = f"<b>{words.person} {plain(pid)}</b><br>{name}"
             if kind in ("response", "adverse_event", "sae", "death") and term:
                 text += f": {plain(term)}"

@@ -12,6 +12,7 @@ to it (components/views/effects.py). No Dash here.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -155,8 +156,9 @@ def columns(trial: Trial, result: ForestResult) -> Columns:
 
 def median_text(row: dict, unit: str) -> str:
     """ "not reached" (median and CI limits), else e.g. "8.2 (5.1–not reached)"."""
-    values = [row.get(k) for k in ("median", "median_lower", "median_upper")]
-    return display.format_median(*values, unit, 1 if unit == "months" else 0, short=True)
+    median, lower, upper = (row.get(k) for k in ("median", "median_lower", "median_upper"))
+    digits = 1 if unit == "months" else 0
+    return display.format_median(median, lower, upper, unit, digits, short=True)
 
 
 def extra_text(kind: str, row: dict, unit: str) -> str:
@@ -263,39 +265,39 @@ def _hover(line: Line, result: ForestResult, cols: Columns) -> str:
 
 def _add_points(fig: go.Figure, result: ForestResult, lines: list[Line], log: bool) -> None:
     colors = arm_colors(result)
-    rows = [ln for ln in lines if ln.row is not None]
-    n_max = max([ln.row["n"] or 0 for ln in rows] + [1])
+    rows = [(ln.y, ln.row) for ln in lines if ln.row is not None]
+    n_max = max([r["n"] or 0 for _, r in rows] + [1])
     for arm, color in colors.items():
         mine = [
-            ln
-            for ln in rows
-            if (ln.row["arm"] or "") == arm
-            and ln.row["estimable"]
-            and np.isfinite(ln.row["estimate"] if ln.row["estimate"] is not None else np.nan)
+            (y, r)
+            for y, r in rows
+            if (r["arm"] or "") == arm
+            and r["estimable"]
+            and np.isfinite(r["estimate"] if r["estimate"] is not None else np.nan)
         ]
         if not mine:
             continue
-        est = np.array([ln.row["estimate"] for ln in mine], float)
+        est = np.array([r["estimate"] for _, r in mine], np.float64)
         lo = np.array(
-            [ln.row["lower"] if ln.row["lower"] is not None else np.nan for ln in mine], float
+            [r["lower"] if r["lower"] is not None else np.nan for _, r in mine], np.float64
         )
         hi = np.array(
-            [ln.row["upper"] if ln.row["upper"] is not None else np.nan for ln in mine], float
+            [r["upper"] if r["upper"] is not None else np.nan for _, r in mine], np.float64
         )
         if log:
             lo, hi = np.clip(lo, LOG_RANGE[0], None), np.clip(hi, None, LOG_RANGE[1])
-        sizes = [8 + 10 * math.sqrt((ln.row["n"] or 0) / n_max) for ln in mine]
+        sizes = [8 + 10 * math.sqrt((r["n"] or 0) / n_max) for _, r in mine]
         name = f"{arm} vs {result.reference}" if arm else "Estimate"
         fig.add_trace(
             go.Scatter(
                 x=est,
-                y=[ln.y for ln in mine],
+                y=[y for y, _ in mine],
                 mode="markers",
                 name=plot_text(name),
                 showlegend=len(colors) > 1,
                 hoverinfo="skip",
                 marker=dict(
-                    symbol=["diamond" if ln.row["subgroup"] == ALL else "square" for ln in mine],
+                    symbol=["diamond" if r["subgroup"] == ALL else "square" for _, r in mine],
                     size=sizes,
                     color=color,
                     line=dict(width=0),
@@ -318,17 +320,17 @@ def _add_hit_trace(
 ) -> None:
     """An invisible point on every level line, so that hovering or clicking anywhere on the
     line (hovermode "y") reaches it; its customdata is [subgroup column, level]."""
-    rows = [ln for ln in lines if ln.row is not None]
+    rows = [(ln, ln.row) for ln in lines if ln.row is not None]
     fig.add_trace(
         go.Scatter(
             x=[x] * len(rows),
-            y=[ln.y for ln in rows],
+            y=[ln.y for ln, _ in rows],
             mode="markers",
             name="rows",
             showlegend=False,
             marker=dict(size=18, opacity=0),
-            customdata=[[ln.row["subgroup"], ln.row["level"]] for ln in rows],
-            hovertext=[_hover(ln, result, cols) for ln in rows],
+            customdata=[[r["subgroup"], r["level"]] for _, r in rows],
+            hovertext=[_hover(ln, result, cols) for ln, _ in rows],
             hoverinfo="text",
         )
     )
@@ -393,7 +395,7 @@ def _annotations(result: ForestResult, lines: list[Line], cols: Columns) -> list
 
 def _direction(result: ForestResult, log: bool) -> list[dict]:
     """ "← fewer events with X | more events with X →" under the axis of an effect."""
-    if not result.compared:
+    if not result.compared or result.null is None:  # None only for an empty result
         return []
     better = (
         "lower hazard"
@@ -601,7 +603,7 @@ def forest_view(
     trial: Trial,
     result: ForestResult,
     selection: str,
-    unfilterable: list[str] = (),
+    unfilterable: Sequence[str] = (),
     people: str = "patients",
 ) -> ForestView:
     """Figure, table rows and notes of one forest (pure)."""

@@ -86,11 +86,14 @@ def hazard_rows(result: SurvivalResult) -> list[dict]:
         return []
     ref = hz.cox.reference
     counts = result.summary.set_index("group")
+    ref_n = ref_events = ""
+    if ref is not None and ref in counts.index:
+        ref_n, ref_events = (str(int(counts[c].loc[ref])) for c in ("n", "events"))
     rows = [
         {
             "Group": ref,
-            "n": str(int(counts.loc[ref, "n"])) if ref in counts.index else "",
-            "Events": str(int(counts.loc[ref, "events"])) if ref in counts.index else "",
+            "n": ref_n,
+            "Events": ref_events,
             HR_COLUMN: "1 (reference)",
             "p": "",
             "Note": "",

@@ -109,7 +109,8 @@ def baseline_rows(record: PatientRecord, trial: Trial | None = None) -> list[dic
             continue
         value = row[col]
         if col == "sex":
-            value = SEX_LABELS.get(text(value), text(value))
+            sex = text(value)
+            value = SEX_LABELS.get(sex, sex) if sex is not None else None
         out.append(
             {
                 "item": label,
@@ -205,10 +206,11 @@ def event_rows(record: PatientRecord) -> list[dict]:
     for e in record.events.to_dict("records"):
         day = number(e.get("day"))
         after = death is not None and day is not None and day > death
+        kind: str = e["event"]  # a required column, one of EVENT_TYPES (trial/validate.py)
         out.append(
             {
                 "day": None if day is None else int(day),
-                "event": EVENT_LABELS.get(e.get("event"), text(e.get("event")) or ""),
+                "event": EVENT_LABELS.get(kind, text(kind) or ""),
                 "term": text(e.get("term")) or "",
                 "severity": text(e.get("severity")) or "",
                 "related": text(e.get("related")) or "",
@@ -289,7 +291,11 @@ def _reference_band(measure: Measure, i: int) -> dict | None:
     if measure.log_scale:
         # A band on a log axis cannot start at 0: start it at the smallest positive value.
         y0 = lo if lo and lo > 0 else max(measure.min or 0, 0) or 1.0
-        y1 = hi if hi is not None else (measure.max or lo * 1000)
+        if hi is not None:
+            y1 = hi
+        else:
+            assert lo is not None  # not both None (above)
+            y1 = measure.max or lo * 1000
         return {**band, "y0": y0, "y1": y1}
     if hi is None:
         return dict(
@@ -385,8 +391,8 @@ def measures_figure(
         return _empty("No measures in this dataset.")
     n_rows, n_cols = _grid(len(codes))
     titles = []
-    for c in codes:
-        m = trial.study.measure(c)
+    for code in codes:
+        m = trial.study.measure(code)
         unit = f" ({m.unit}{', assumed' if m.unit_assumed else ''})" if m.unit else ""
         titles.append(f"<b>{plain(m.label)}</b>{plain(unit)}")
     # Spacing between rows shrinks with many rows (plotly allows at most 1 / (rows - 1)).
@@ -406,9 +412,14 @@ def measures_figure(
     )
     person = "Subject" if trial.study.source_format == "adam" else "Patient"
     seen_prov: set[str] = set()
-    traces, rows, cols, shapes, notes, axes = [], [], [], [], [], {}
+    traces: list[go.Scatter] = []
+    rows: list[int] = []
+    cols: list[int] = []
+    shapes: list[dict] = []
+    notes: list[dict] = []
+    axes: dict[str, dict] = {}
     units = set()
-    medians = dict(tuple(medians.groupby("measure"))) if len(medians) else {}
+    medians_of = dict(tuple(medians.groupby("measure"))) if len(medians) else {}
     values = dict(tuple(record.values.groupby("measure"))) if len(record.values) else {}
     for i, code in enumerate(codes):
         r, c = i // n_cols + 1, i % n_cols + 1
@@ -420,7 +431,7 @@ def measures_figure(
         if band:
             shapes.append(band)
         new = []
-        med = medians.get(code)
+        med = medians_of.get(code)
         if med is not None and len(med) and peers.exists:
             new.append(
                 _median_trace(
@@ -539,7 +550,7 @@ _EVENT_STYLE = {  # symbol, colour, size
 
 
 def _event_style(e: dict) -> tuple[str, str, int]:
-    kind = e.get("event")
+    kind: str = e["event"]  # a required column, one of EVENT_TYPES (trial/validate.py)
     if kind == "response":
         return "star", RESPONSE_COLORS.get(text(e.get("term")) or "", "#0072B2"), 17
     if kind == "adverse_event":
@@ -637,7 +648,7 @@ def timeline_figure(
             symbol += "-open"
         after = death is not None and day > death
         term, sev, rel = (text(e.get(k)) for k in ("term", "severity", "related"))
-        kind = e.get("event")
+        kind: str = e["event"]  # a required column, one of EVENT_TYPES (trial/validate.py)
         label = {
             "infusion": "",
             "response": term or "",

@@ -179,14 +179,15 @@ def colors_of(result: SurvivalResult) -> dict:
 
 def _joined_ids(ids: pd.Series) -> str:
     """Comma-joined ids; long lists are cut (the click lists every patient, from the server)."""
-    ids = sorted(map(str, ids))
-    more = len(ids) - MAX_IDS_IN_HOVER
-    return ", ".join(ids[:MAX_IDS_IN_HOVER]) + (f" … (+{more:,} more)" if more > 0 else "")
+    names = sorted(map(str, ids))
+    more = len(names) - MAX_IDS_IN_HOVER
+    return ", ".join(names[:MAX_IDS_IN_HOVER]) + (f" … (+{more:,} more)" if more > 0 else "")
 
 
 def _ids_at(d: pd.DataFrame) -> dict[float, str]:
     """Patient ids ending their observation at each time, comma-joined."""
-    return d.groupby("time")["patient_id"].agg(_joined_ids).to_dict()
+    joined = d.groupby("time")["patient_id"].agg(_joined_ids)
+    return {float(t): s for t, s in zip(joined.index, joined, strict=True)}
 
 
 def _step_hover(r: dict, group: str, result: SurvivalResult) -> str:

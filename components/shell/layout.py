@@ -19,6 +19,7 @@ from trial.model import Trial
 from trial.sessions import Dataset, SessionSettings
 
 from .. import ids
+from ..attrs import attrs
 from ..context import GONE_ON_LOAD, SessionGone, current_dataset
 from ..views import (
     cards,
@@ -162,7 +163,7 @@ def build_layout(dataset: Dataset, uploads: SessionSettings | None = None) -> db
                 ]
             ),
             presenter.stores_and_modal(),
-            html.Div(id=ids.PAGE_DATASET, hidden=True, **{"data-key": dataset.key}),
+            html.Div(id=ids.PAGE_DATASET, hidden=True, **attrs({"data-key": dataset.key})),
         ],
         fluid=True,
         className="app-container",

@@ -12,6 +12,7 @@ from dash import Dash, Input, Output, State, dcc, html, no_update
 from trial.analysis.patients import natural_key
 
 from .. import ids
+from ..attrs import attrs
 from ..context import current_trial
 
 
@@ -24,7 +25,7 @@ def layout() -> html.Div:
                 className="selection-chip",
                 hidden=True,
                 title="Clear the selection",
-                **{"aria-label": "Clear the selection"},
+                **attrs({"aria-label": "Clear the selection"}),
             ),
         ],
         id=ids.SELECTION_CHIP,
@@ -102,7 +103,7 @@ def update_chip(selection):
         return [], True
     return [
         html.Span(f"{n} selected", className="selection-chip-text"),
-        html.Span("×", className="selection-chip-x", **{"aria-hidden": "true"}),
+        html.Span("×", className="selection-chip-x", **attrs({"aria-hidden": "true"})),
     ], False
 
 

@@ -20,7 +20,7 @@ Two callbacks and no loop:
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, State, dcc, html, no_update
+from dash import Dash, Input, NoUpdate, Output, State, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from trial.model import Trial
@@ -104,7 +104,9 @@ def presenter_state(
     The slides become pins of `dataset` (the fingerprint of the data the link is opened on)."""
     extra = us.query_params(search)
     notices: list[str] = []
-    pins, deck, present = no_update, no_update, no_update
+    pins: list[dict] | NoUpdate = no_update
+    deck: dict | NoUpdate = no_update
+    present: bool | NoUpdate = no_update
     if extra.get(us.SLIDES):
         specs, notices = us.decode_slides(extra[us.SLIDES], sch)
         if specs:
@@ -113,8 +115,8 @@ def presenter_state(
         current_values = dict(zip(us.STATE_IDS, current))
         current_values.update(values)
         spec = spec_from_state(current_values)
-        slides = pins if pins is not no_update else [spec.to_dict() if spec else None]
-        slides = [s for s in slides if s is not None]
+        wanted = pins if isinstance(pins, list) else [spec.to_dict() if spec else None]
+        slides = [s for s in wanted if s is not None]
         if slides:
             deck, present = {"slides": slides, "index": 0}, True
         else:

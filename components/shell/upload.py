@@ -12,6 +12,8 @@ configured time, deletes its files from the server's temporary area.
 
 from __future__ import annotations
 
+from typing import IO
+
 import dash_bootstrap_components as dbc
 import flask
 from dash import Dash, Input, Output, ctx, dcc, html, no_update
@@ -23,6 +25,7 @@ from trial.sessions import Dataset, SessionSettings, SessionStore
 from trial.upload import DATA_SUFFIXES, UPLOAD_FILE
 
 from .. import ids
+from ..attrs import attrs
 from ..context import SESSION_COOKIE, session_store, session_token
 from ..views.quality import finding_item
 
@@ -61,7 +64,7 @@ def _drop_zone(id_: str, text: str, kind: str, limit: int) -> html.Div:
         className="upload-zone",
         role="button",
         tabIndex="0",
-        **{"data-kind": kind, "data-url": UPLOAD_ROUTE, "data-limit": str(limit)},
+        **attrs({"data-kind": kind, "data-url": UPLOAD_ROUTE, "data-limit": str(limit)}),
     )
 
 
@@ -75,9 +78,9 @@ def modal(settings: SessionSettings) -> dbc.Modal:
                 [
                     html.P(
                         [
-                            "Either a trial folder in the dashboard's format (study.json with patients, "
-                            "measurements and events) or CDISC ADaM datasets (ADSL with ADLB, ADVS, "
-                            "ADQS, ADTTE, ADAE; optional adam.json). Files: ",
+                            "Either a trial folder in the dashboard's format (study.json with "
+                            "patients, measurements and events) or CDISC ADaM datasets (ADSL "
+                            "with ADLB, ADVS, ADQS, ADTTE, ADAE; optional adam.json). Files: ",
                             formats,
                             ", or a .zip of them.",
                         ]
@@ -96,9 +99,9 @@ def modal(settings: SessionSettings) -> dbc.Modal:
                     ),
                     html.P(
                         [
-                            f"Up to {limit_mb:g} MB in all. The files are checked before anything is "
-                            "shown. Only this browser sees the dataset; the server keeps it in a "
-                            "temporary area and deletes it when you close it or after ",
+                            f"Up to {limit_mb:g} MB in all. The files are checked before anything "
+                            "is shown. Only this browser sees the dataset; the server keeps it in "
+                            "a temporary area and deletes it when you close it or after ",
                             _minutes(settings),
                             " without use.",
                         ],
@@ -107,7 +110,7 @@ def modal(settings: SessionSettings) -> dbc.Modal:
                     html.Div(
                         id=ids.UPLOAD_PROGRESS,
                         className="upload-progress small",
-                        **{"aria-live": "polite"},
+                        **attrs({"aria-live": "polite"}),
                     ),
                     html.Div(id=ids.UPLOAD_STATUS, className="upload-status"),
                     dcc.Store(id=ids.UPLOAD_RESULT),
@@ -232,7 +235,10 @@ def upload_limit(store: SessionStore) -> int:
 
 
 def open_files(
-    store: SessionStore, files: list[tuple[str, object]], owner: str, previous: str | None
+    store: SessionStore,
+    files: list[tuple[str, bytes | IO[bytes]]],
+    owner: str,
+    previous: str | None,
 ) -> tuple[dict, str | None]:
     """Check and keep uploaded (name, stream) files: (the answer, the new session's token).
     The browser's previous upload, if any, is closed once the new one is open."""
@@ -270,7 +276,9 @@ def receive_files() -> flask.Response:
         )
     if flask.request.headers.get(UPLOAD_HEADER) != "1":
         return _json({"opened": False, "error": "Not an upload from the dashboard."}, 400)
-    files = [(f.filename or "unnamed", f.stream) for f in flask.request.files.getlist("files")]
+    files: list[tuple[str, bytes | IO[bytes]]] = [
+        (f.filename or "unnamed", f.stream) for f in flask.request.files.getlist("files")
+    ]
     if not files:
         return _json(refused(DataError([Finding("error", UPLOAD_FILE, "no file was received")])))
     owner = security.session_owner()
@@ -300,12 +308,15 @@ def install(server: flask.Flask, store: SessionStore | None) -> None:
 
 
 def _finding(record: dict) -> Finding:
-    fields = {k: record.get(k) for k in ("row", "column", "value", "patient_id", "key")}
     return Finding(
         level=record.get("level") or "error",
         file=str(record.get("file") or ""),
         message=str(record.get("message") or ""),
-        **fields,
+        row=record.get("row"),
+        column=record.get("column"),
+        value=record.get("value"),
+        patient_id=record.get("patient_id"),
+        key=record.get("key"),
     )
 
 

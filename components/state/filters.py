@@ -33,19 +33,21 @@ YES_NO_ANY = [
 ]
 SEX_LABELS = {"F": "Female", "M": "Male"}
 
-# The inputs every view listens to, in the order of `filter_from_values`.
-FILTER_INPUTS = [
-    Input(ids.FILTER_CENTER, "value"),
-    Input(ids.FILTER_RESPONSE, "value"),
-    Input(ids.FILTER_RELAPSE, "value"),
-    Input(ids.FILTER_SEX, "value"),
-    Input(ids.FILTER_LN, "value"),
-    Input(ids.FILTER_AGE, "value"),
-    Input(ids.FILTER_ARM, "value"),
-    Input(ids.FILTER_POPULATION, "value"),
-    Input(ids.FILTER_ARM_BASIS, "value"),
-    Input(ids.FILTER_VARIABLES, "data"),
+# The inputs every view listens to, in the order of `filter_from_values`: (id, property).
+_FILTER_PROPS = [
+    (ids.FILTER_CENTER, "value"),
+    (ids.FILTER_RESPONSE, "value"),
+    (ids.FILTER_RELAPSE, "value"),
+    (ids.FILTER_SEX, "value"),
+    (ids.FILTER_LN, "value"),
+    (ids.FILTER_AGE, "value"),
+    (ids.FILTER_ARM, "value"),
+    (ids.FILTER_POPULATION, "value"),
+    (ids.FILTER_ARM_BASIS, "value"),
+    (ids.FILTER_VARIABLES, "data"),
 ]
+FILTER_INPUTS = [Input(cid, prop) for cid, prop in _FILTER_PROPS]
+FILTER_IDS = [cid for cid, _ in _FILTER_PROPS]  # their component ids, in the same order
 # Columns with a widget of their own, and columns that are not subject characteristics.
 OWN_WIDGET = {
     "patient_id",
@@ -264,7 +266,7 @@ def filter_of(trial: Trial, filters: Mapping[str, Any]) -> PatientFilter:
     """The filter of a view spec's `filters` ({component id: widget value}); empty: none."""
     if not filters:
         return PatientFilter()
-    values = [filters.get(i.component_id) for i in FILTER_INPUTS]
+    values = [filters.get(cid) for cid in FILTER_IDS]
     return filter_from_values(*values, choices=filter_choices(trial))
 
 

@@ -207,9 +207,8 @@ def encode_pairs(
     if tab is not None and ids.TABS in ctl and tab != ctl[ids.TABS].default and tab in TAB_NAMES:
         pairs.append((TAB, TAB_NAMES[tab]))
     if active_view is None:
-        active_view = TAB_VIEWS.get(
-            tab if tab is not None else (ctl[ids.TABS].default if ids.TABS in ctl else None)
-        )
+        on = tab if tab is not None else (ctl[ids.TABS].default if ids.TABS in ctl else None)
+        active_view = TAB_VIEWS.get(on) if on is not None else None
     for view, params in VIEW_PARAMS.items():
         prefix = "" if view == active_view else VIEW_PREFIX.get(view, "")
         for name, cid in params.items():
@@ -342,13 +341,14 @@ def _decode_value(
     if control.kind == "range":
         lo_hi = value.split("-")
         try:
-            lo, hi = (int(x) for x in lo_hi) if len(lo_hi) == 2 else (None, None)
+            pair = (int(lo_hi[0]), int(lo_hi[1])) if len(lo_hi) == 2 else None
         except ValueError:
-            lo = hi = None
-        if lo is None or lo > hi:
+            pair = None
+        if pair is None or pair[0] > pair[1]:
             notices.append(f"{label}: “{shown(value)}” is not a range like 20-45; ignored")
             return False, None
-        b_lo, b_hi = control.bounds or (lo, hi)
+        lo, hi = pair
+        b_lo, b_hi = control.bounds or pair
         if hi < b_lo or lo > b_hi:
             notices.append(f"{label}: {lo}-{hi} is outside the data ({b_lo}-{b_hi}); ignored")
             return False, None
@@ -416,21 +416,21 @@ def decode_pairs(
     # The active view: the tab's view (or the `view` of a slide).
     tab = ctl[ids.TABS].default if ids.TABS in ctl else ids.TAB_TRAJECTORIES
     if TAB in grouped:
-        raw = grouped.pop(TAB)[0]
-        if raw in TAB_IDS and (ids.TABS not in ctl or TAB_IDS[raw] in ctl[ids.TABS].options):
-            tab = TAB_IDS[raw]
+        name = grouped.pop(TAB)[0]
+        if name in TAB_IDS and (ids.TABS not in ctl or TAB_IDS[name] in ctl[ids.TABS].options):
+            tab = TAB_IDS[name]
             out[ids.TABS] = tab
         else:
-            notices.append(f"Tab “{shown(raw)}” does not exist; ignored")
+            notices.append(f"Tab “{shown(name)}” does not exist; ignored")
     active = TAB_VIEWS.get(tab)
     if ids.FILTER_VARIABLES in ctl and any(k.startswith(VARIABLE_PREFIX) for k in grouped):
         out[ids.FILTER_VARIABLES] = _decode_variables(grouped, ctl[ids.FILTER_VARIABLES], notices)
     if VIEW in grouped:
-        raw = grouped.pop(VIEW)[0]
-        if raw in VIEW_TABS:
-            active = raw
+        name = grouped.pop(VIEW)[0]
+        if name in VIEW_TABS:
+            active = name
         else:
-            notices.append(f"View “{shown(raw)}” does not exist; ignored")
+            notices.append(f"View “{shown(name)}” does not exist; ignored")
     for key, raw in grouped.items():
         if key in extra:
             continue
@@ -507,7 +507,7 @@ def query_params(query: str | None) -> dict[str, str]:
 def spec_values(spec: Mapping) -> dict[str, Any]:
     """A ViewSpec dict (export.ViewSpec.to_dict) as {component id: value}."""
     view = spec.get("view")
-    params = VIEW_PARAMS.get(view, {})
+    params = VIEW_PARAMS.get(view, {}) if view is not None else {}
     values = {params[k]: v for k, v in (spec.get("params") or {}).items() if k in params}
     values.update(
         {

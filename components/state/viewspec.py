@@ -16,7 +16,7 @@ from trial.analysis.survival import SurvivalRequest
 from trial.analysis.trajectories import ADJUSTMENTS, KEY_MEASURES, MODEL, TrajectoryRequest
 
 from .. import ids
-from .filters import FILTER_INPUTS
+from .filters import FILTER_IDS
 
 NO_LANDMARK = "none"
 VIEW_CONTROLS: dict[str, dict[str, str]] = {
@@ -138,9 +138,9 @@ class ViewSpec:
 
 def spec_from_values(view: str, control_values: Sequence, filter_values: Sequence) -> ViewSpec:
     """The spec of a view from its controls' values (VIEW_CONTROLS order) and the filters'
-    values (FILTER_INPUTS order), as the callbacks receive them."""
+    values (FILTER_INPUTS order, that of FILTER_IDS), as the callbacks receive them."""
     params = dict(zip(VIEW_CONTROLS[view], control_values))
-    filters = {i.component_id: v for i, v in zip(FILTER_INPUTS, filter_values)}
+    filters = dict(zip(FILTER_IDS, filter_values))
     return ViewSpec(view, params, filters)
 
 
@@ -151,11 +151,7 @@ def spec_from_state(values: Mapping[str, Any]) -> ViewSpec | None:
     if view is None:
         return None
     params = {name: values.get(cid) for name, cid in VIEW_CONTROLS[view].items()}
-    flts = {
-        i.component_id: values.get(i.component_id)
-        for i in FILTER_INPUTS
-        if i.component_id in values
-    }
+    flts = {cid: values.get(cid) for cid in FILTER_IDS if cid in values}
     return ViewSpec(view, params, flts)
 
 

@@ -33,6 +33,7 @@ from trial.analysis.subgroups import (
 from trial.model import Trial
 
 from .. import ids
+from ..attrs import attrs
 from ..context import current_trial, only_when_visible
 from ..export.toolbar import export_toolbar, method_panel
 from ..figures.forest import ForestView, forest_view
@@ -166,7 +167,7 @@ def layout(trial: Trial) -> html.Div:
                 CLICK_PROMPT,
                 id=ids.EFFECTS_CLICKED,
                 className="surv-patients",
-                **{"aria-live": "polite"},
+                **attrs({"aria-live": "polite"}),
             ),
             dcc.Loading(
                 dcc.Graph(

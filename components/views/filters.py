@@ -18,6 +18,7 @@ from trial.filters import listed_patients
 from trial.model import ROLES, Trial
 
 from .. import ids
+from ..attrs import attrs
 from ..context import current_trial
 from ..state.filters import (
     ANY,
@@ -175,7 +176,9 @@ def layout(trial: Trial) -> html.Div:
     sections.append(_variables_section(choices))
     return html.Div(
         [
-            html.Div(id=ids.SELECTED_COUNT, className="selected-count", **{"aria-live": "polite"}),
+            html.Div(
+                id=ids.SELECTED_COUNT, className="selected-count", **attrs({"aria-live": "polite"})
+            ),
             *sections,
             dbc.Button(
                 "Reset filters", id=ids.FILTER_RESET, color="secondary", outline=True, size="sm"

@@ -23,6 +23,7 @@ from trial.filters import listed_patients
 from trial.model import Trial
 
 from .. import ids
+from ..attrs import attrs
 from ..context import current_trial
 from ..figures.patient import (
     baseline_rows,
@@ -39,7 +40,7 @@ from ..state.filters import FILTER_INPUTS, current_filter
 from ..state.routes import patient_path, resolve_patient, route
 from .quality import finding_item
 
-GRAPH_CONFIG = {"displaylogo": False, "toImageButtonOptions": {"scale": 3}}
+GRAPH_CONFIG: dcc.Graph.Config = {"displaylogo": False, "toImageButtonOptions": {"scale": 3}}
 # Up to this many measures the page draws them all; with more (ADaM labs and vital signs), the
 # key measures, and the others on demand, chosen by dataset.
 MAX_DRAWN = 12
@@ -94,7 +95,7 @@ def _nav(nb, patient_id: str, flt_text: str, query: str = "", person: str = "Pat
     def link(target, text, id_):
         if target is None:
             return html.Span(
-                text, className="nav-link-disabled", id=id_, **{"aria-disabled": "true"}
+                text, className="nav-link-disabled", id=id_, **attrs({"aria-disabled": "true"})
             )
         return dcc.Link(
             text,
@@ -193,15 +194,15 @@ def _provenance_note(trial: Trial, record: PatientRecord) -> dbc.Alert | None:
     if not simulated and row_prov != "simulated":
         return None
     published = counts.get("published", 0)
-    parts = [html.Strong("This patient's values are simulated. ")]
-    parts.append(
+    parts = [
+        html.Strong("This patient's values are simulated. "),
         html.Span(
             f"{simulated} of {total} measurements and events are simulated (demo data), "
             f"{published} are published facts from the trial's publication. "
-            "Each value's provenance is shown by its marker (filled = published, open = simulated), "
-            "in its hover text and in the tables' provenance column."
-        )
-    )
+            "Each value's provenance is shown by its marker (filled = published, open = "
+            "simulated), in its hover text and in the tables' provenance column."
+        ),
+    ]
     return dbc.Alert(
         parts, color="warning", id=ids.PATIENT_PROVENANCE_NOTE, className="patient-provenance"
     )

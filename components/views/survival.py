@@ -42,6 +42,7 @@ from trial.analysis.survival import (
 from trial.model import Trial
 
 from .. import ids
+from ..attrs import attrs
 from ..context import current_trial, only_when_visible
 from ..export.files import csv_safe
 from ..export.toolbar import export_toolbar, method_panel
@@ -420,7 +421,7 @@ def layout(trial: Trial) -> html.Div:
         [
             controls,
             effects,
-            html.Div(id=ids.SURV_WARNINGS, **{"aria-live": "polite"}),
+            html.Div(id=ids.SURV_WARNINGS, **attrs({"aria-live": "polite"})),
             dcc.Loading(
                 dcc.Graph(
                     id=ids.SURV_GRAPH,
@@ -436,7 +437,7 @@ def layout(trial: Trial) -> html.Div:
                 CLICK_PROMPT,
                 id=ids.SURV_PATIENTS,
                 className="surv-patients",
-                **{"aria-live": "polite"},
+                **attrs({"aria-live": "polite"}),
             ),
             export_toolbar(ids.VIEW_SURVIVAL),
             method_panel(ids.VIEW_SURVIVAL),

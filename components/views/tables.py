@@ -22,7 +22,7 @@ from dash.exceptions import PreventUpdate
 import security
 from trial import tables as tt
 from trial.analysis.cohort import Cohort
-from trial.model import Trial
+from trial.model import Role, Trial
 
 from .. import ids
 from ..context import current_trial
@@ -47,7 +47,7 @@ TABLE_NOTES = {
     ids.TABLE_AE_COUNTS: "Patients with the event, % of the selected patients.",
 }
 # The kind of analysis each table is (its population and arm follow the study definition).
-TABLE_ROLES = {
+TABLE_ROLES: dict[str, Role] = {
     ids.TABLE_BASELINE: "efficacy",
     ids.TABLE_RESPONSE: "efficacy",
     ids.TABLE_AE: "safety",

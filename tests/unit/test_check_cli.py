@@ -230,7 +230,9 @@ def test_summary_on_bad_data_exits_like_check(tmp_path, capsys):
 
 def test_summary_unknown_by_column(tmp_path, capsys):
     code, _, err = run(capsys, "summary", write_trial(tmp_path), "--by", "nope")
-    assert code == 2 and err.startswith("--by: no column 'nope' in patients; available: ")
+    assert code == 2 and err.startswith(
+        "--by: no column or variable 'nope' in patients; available: "
+    )
 
 
 # -- demo ---------------------------------------------------------------------------------------

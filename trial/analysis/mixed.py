@@ -223,7 +223,7 @@ class _ProfiledReml:
 def _empty_cells(d: pd.DataFrame) -> list[str]:
     """ "group at visit" of every visit x group cell without an observation (not estimable)."""
     counts = d.groupby(["group", "visit"], observed=False).size()
-    return [f"{g} at visit {v}" for (g, v), n in counts.items() if n == 0]
+    return [f"{g} at visit {v}" for g, v in counts.index[(counts == 0).to_numpy()]]
 
 
 def mixed_model(

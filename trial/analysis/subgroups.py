@@ -22,6 +22,7 @@ group, `AGE_GROUP`: age at or below the trial's median age (whole years) or abov
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -111,7 +112,7 @@ class ForestResult:
 def age_cut(trial: Trial) -> int | None:
     """The derived age group's cut (the trial's median age, whole years), or None."""
     p = trial.patients
-    if "age" not in p or p["age"].isna().all() or any(c.startswith("agegr") for c in p):
+    if "age" not in p or p["age"].isna().all() or any(str(c).startswith("agegr") for c in p):
         return None
     return int(math.floor(p["age"].median()))
 
@@ -439,7 +440,8 @@ def analyse_forest(trial: Trial, request: ForestRequest) -> ForestResult:
     kind = _kind(request, compared)
     label = outcome_choices(trial).get(request.outcome, request.outcome)
     frame = _frame(trial, request)
-    base = dict(
+    result = functools.partial(
+        ForestResult,
         request=request,
         outcome_label=label,
         kind=kind,
@@ -462,8 +464,7 @@ def analyse_forest(trial: Trial, request: ForestRequest) -> ForestResult:
         ]
     )
     if frame.empty:
-        return ForestResult(
-            **base,
+        return result(
             rows=empty_rows,
             tests=pd.DataFrame(),
             empty="No patients with this outcome among the selected patients.",
@@ -474,12 +475,11 @@ def analyse_forest(trial: Trial, request: ForestRequest) -> ForestResult:
         **{ALL: pd.Categorical([ALL_LABEL] * len(frame))},
     )
     reference = None
-    if compared:
+    if compared and arm is not None:  # compared: arm is a column
         frame = frame.assign(**{arm: labelled(trial, frame, arm)})
         present = [a for a in frame[arm].cat.categories if (frame[arm] == a).any()]
         if len(present) < 2:
-            return ForestResult(
-                **base,
+            return result(
                 rows=empty_rows,
                 tests=pd.DataFrame(),
                 empty=("Fewer than two arms among the selected patients: nothing to compare."),
@@ -507,8 +507,9 @@ def analyse_forest(trial: Trial, request: ForestRequest) -> ForestResult:
     null = {"hr": 1.0, "or": 1.0, "rd": 0.0}.get(kind)
     if null is None:  # single arm: the all-patients estimate is the line to read rows against
         null = float(rows.loc[rows["subgroup"] == ALL, "estimate"].iloc[0])
-    return ForestResult(
-        **{**base, "reference": reference, "null": null},
+    return result(
+        reference=reference,
+        null=null,
         rows=rows,
         tests=tests,
         messages=tuple(msgs + more),

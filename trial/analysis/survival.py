@@ -19,7 +19,9 @@ Endpoints
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -320,7 +322,8 @@ def _landmark_columns(frame: pd.DataFrame, endpoint: Endpoint) -> pd.DataFrame:
         lm = sv.landmarks(frame, marks, "time", endpoint.event_col, GROUP)
     lm = lm.assign(month=np.round(sv.days_to_months(lm["time"])).astype(int))
     wide = lm.pivot(index="group", columns="month", values=["estimate", "lower", "upper"])
-    wide.columns = [f"m{m}_{stat}" for stat, m in wide.columns]
+    # values x months: a MultiIndex (pandas-stubs type columns as Index[str])
+    wide.columns = [f"m{m}_{stat}" for stat, m in cast(pd.MultiIndex, wide.columns)]
     order = [f"m{m}_{s}" for m in LANDMARK_MONTHS for s in ("estimate", "lower", "upper")]
     return wide.reindex(columns=order).reset_index()
 
@@ -429,16 +432,18 @@ def analyse_survival(trial: Trial, request: SurvivalRequest) -> SurvivalResult:
     of the request; with a landmark, all of them from the landmark."""
     endpoint = endpoint_for(trial, request.endpoint)
     patients = request.cohort.patients(trial)
-    base = dict(
+    label = group_label(trial, request.group, request.cohort)
+    result = functools.partial(
+        SurvivalResult,
         request=request,
         endpoint=endpoint,
         n_patients=len(patients),
-        group_label=group_label(trial, request.group, request.cohort),
+        group_label=label,
         published=published_rows(trial, endpoint, request.origin),
     )
     empty = _why_empty(trial, patients, endpoint, None)
     if empty and missing_columns(patients, endpoint.relapse):
-        return SurvivalResult(**base, denominator="", empty=empty)
+        return result(denominator="", empty=empty)
     # Who is analysed: the study's analysis set where it defines one (ADaM populations).
     denom = (
         not endpoint.relapse and request.cohort.analysis_set(trial, len(patients))
@@ -446,15 +451,14 @@ def analyse_survival(trial: Trial, request: SurvivalRequest) -> SurvivalResult:
     frame = study_frame(trial, request)
     empty = empty or _why_empty(trial, patients, endpoint, frame)
     if empty:
-        return SurvivalResult(**base, denominator=denom, empty=empty)
-    check = guarantee_check(
-        frame, None if request.group == NO_GROUP else request.group, base["group_label"]
-    )
+        return result(denominator=denom, empty=empty)
+    check = guarantee_check(frame, None if request.group == NO_GROUP else request.group, label)
     frame, landmark, notices = _with_landmark(trial, request, frame, check)
-    base.update(guarantee=check, landmark=landmark, notices=tuple(notices))
     if frame.empty:
-        return SurvivalResult(
-            **base,
+        return result(
+            guarantee=check,
+            landmark=landmark,
+            notices=tuple(notices),
             denominator=denom,
             empty=(f"No patient is followed beyond the landmark (month {request.landmark})."),
         )
@@ -481,8 +485,10 @@ def analyse_survival(trial: Trial, request: SurvivalRequest) -> SurvivalResult:
         if several
         else None
     )
-    return SurvivalResult(
-        **base,
+    return result(
+        guarantee=check,
+        landmark=landmark,
+        notices=tuple(notices),
         denominator=denom,
         frame=frame,
         curves=_curves(_subset(frame, estimable), endpoint),
@@ -560,7 +566,8 @@ def headline_counts(result: SurvivalResult, patients: pd.DataFrame) -> dict:
 def _by_group(frame: pd.DataFrame) -> dict[str, list[dict]]:
     if frame.empty:
         return {}
-    return {g: records(d.drop(columns="group")) for g, d in frame.groupby("group", sort=False)}
+    groups = frame.groupby("group", sort=False)
+    return {str(g): records(d.drop(columns="group")) for g, d in groups}
 
 
 MEDIAN_KEYS = {"median": "median", "median_lower": "lower", "median_upper": "upper"}
@@ -604,7 +611,7 @@ def result_json(trial: Trial, result: SurvivalResult) -> dict:
     (times in days), the log-rank test, the hazard ratios with the PH test, Gray's test
     (cumulative incidence), the guarantee-time check, the landmark and the published counts."""
     ep = result.endpoint
-    out = {
+    out: dict[str, Any] = {
         "label": ep.title,
         "estimator": ep.estimator,
         "endpoint": ep.key,

@@ -26,6 +26,7 @@ from ..stats import Scale, Test, grouped_visit_summary, measure_values
 from . import compare
 from .cohort import Cohort, facet_column, group_label, labelled, level_order, line_column
 from .mixed import MixedResult, mixed_model
+from .mixed import Scale as ModelScale
 from .multiplicity import MIN_PAIRED, Method, visit_p_values
 
 KEY_MEASURES = "__key__"
@@ -149,7 +150,7 @@ def panel_model(
             "No mixed model on the % change scale (a ratio to baseline): choose "
             "values or change from baseline.",
         )
-    column = "value" if scale == "value" else "change"
+    column: ModelScale = "value" if scale == "value" else "change"  # = scale, narrowed
     rows = values.dropna(subset=[column] + (["baseline"] if scale == "change" else []))
     if scale == "change":
         rows = rows.loc[rows["month"] != 0]
@@ -163,7 +164,7 @@ def panel_model(
         return None, notes + ("No group has values at every visit: no mixed model.",)
     data = values.loc[values["group"].isin(keep)]
     data = data.assign(group=pd.Categorical(data["group"], keep))
-    result = mixed_model(data, "group", scale)
+    result = mixed_model(data, "group", column)
     return (result if len(result.emm) else None), notes + result.messages
 
 
