@@ -7,6 +7,7 @@ them from drifting apart."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import html
 import io
 import json
@@ -27,11 +28,18 @@ from conftest import DEMO, page_components
 
 
 def cli_summary(path, by: str | None) -> dict:
-    args = ["summary", str(path), "--json"] + (["--by", by] if by else [])
+    return json.loads(_cli_output(str(path), by))
+
+
+@functools.lru_cache(maxsize=64)
+def _cli_output(path: str, by: str | None) -> str:
+    """The command's output, run once per study and grouping for every test of this module (a
+    summary of the pilot fits every model of every endpoint: seconds each)."""
+    args = ["summary", path, "--json"] + (["--by", by] if by else [])
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         assert cli_main(args) == 0
-    return json.loads(out.getvalue())
+    return out.getvalue()
 
 
 @pytest.fixture(scope="module", params=["demo", "pilot"])
