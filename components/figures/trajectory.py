@@ -328,8 +328,10 @@ def _comparison_marks(fig, panel: Panel, d: _Drawing, row, col) -> None:
     sig = overall.loc[overall["p"] < ALPHA]
     if sig.empty:
         return
-    center, _, high = center_and_bounds(panel.summary, d.options.statistic)
-    top = pd.Series(high.to_numpy(), index=panel.summary["month"]).groupby(level=0).max()
+    # Above what is drawn: the model's estimates when the summary is the model.
+    drawn = with_model(panel.summary, panel) if d.options.statistic == MODEL else panel.summary
+    center, _, high = center_and_bounds(drawn, d.options.statistic)
+    top = pd.Series(high.to_numpy(), index=drawn["month"]).groupby(level=0).max()
     labels = d.visit_labels
     hover = []
     for r in sig.to_dict("records"):
