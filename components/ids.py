@@ -78,8 +78,10 @@ PATIENT_VALUES_TABLE = "patient-values-table"
 PATIENT_WARNINGS = "patient-warnings"
 PATIENT_PROVENANCE_NOTE = "patient-provenance-note"
 PATIENT_NOT_FOUND = "patient-not-found"
-PATIENT_MORE_MEASURES = "patient-more-measures"  # dropdown: further measures, by dataset
-PATIENT_MORE_GRAPH = "patient-more-graph"
+# Further measures on demand (studies with many parameters): only on some patient pages, so
+# their callback matches them by pattern (a plain id absent from the page is an error there).
+PATIENT_MORE_MEASURES = {"type": "patient-more-measures", "index": 0}  # dropdown, by dataset
+PATIENT_MORE_GRAPH = {"type": "patient-more-graph", "index": 0}
 
 # Patients tab: list and swimmer plot (components/patient_list.py)
 TAB_PATIENTS = "tab-patients"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, State, dcc, html
+from dash import ALL, Dash, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from trial.analysis.patients import (
@@ -453,8 +453,10 @@ def render_patient_page(pathname, *filter_values):
     return patient_page(trial, patient_record(trial, pid), filtered, flt.describe(), query)
 
 
-def render_more_measures(codes, pathname):
-    """The measures chosen on demand, for the patient of the page."""
+def render_more_measures(chosen: list, pathname):
+    """The measures chosen on demand, for the patient of the page (one dropdown and graph when
+    the page has them, none otherwise)."""
+    codes = chosen[0] if chosen else None
     if not codes:
         raise PreventUpdate
     trial = current_trial()
@@ -465,13 +467,13 @@ def render_more_measures(codes, pathname):
     codes = [c for c in codes if c in set(trial.measure_codes)][:MAX_MORE]
     peers = peers_of(trial, record)
     medians = group_medians(trial, peers.value, peers.column or "response", codes)
-    return measures_figure(trial, record, medians, codes, peers, "More measures")
+    return [measures_figure(trial, record, medians, codes, peers, "More measures")]
 
 
 def register(app: Dash) -> None:
     app.callback(
-        Output(ids.PATIENT_MORE_GRAPH, "figure"),
-        Input(ids.PATIENT_MORE_MEASURES, "value"),
+        Output({**ids.PATIENT_MORE_GRAPH, "index": ALL}, "figure"),
+        Input({**ids.PATIENT_MORE_MEASURES, "index": ALL}, "value"),
         State(ids.URL, "pathname"),
         prevent_initial_call=True,
     )(render_more_measures)

@@ -341,3 +341,28 @@ def test_selected_lines_are_bold_in_trajectories(app):
     assert {c for t in selected for c in t.customdata if c is not None} == {"3", "9"}
     individual = [t for t in fig.data if t.name and t.name.endswith(": patients")]
     assert individual and all(t.line.width == 1 for t in individual)
+
+
+def test_more_measures_are_drawn_on_demand_and_absent_pages_need_nothing(shared_data):
+    """The pilot (about 50 lab parameters) offers further measures on its subject pages; the
+    demo's pages have none, and the callback then has no component to serve (before: a plain
+    id absent from the page was reported as an error in every browser)."""
+    from dash.exceptions import PreventUpdate
+
+    from components.views.patient import drawn_codes, render_more_measures
+    from trial.loader import load_trial
+
+    pilot = load_trial(shared_data / "cdiscpilot01")
+    server = create_app(pilot).server
+    pid = str(pilot.patients["patient_id"].iloc[0])
+    _, rest = drawn_codes(pilot)
+    with server.test_request_context():
+        figures = render_more_measures([rest[:2]], routes.patient_path(pid))
+        with pytest.raises(PreventUpdate):
+            render_more_measures([], routes.patient_path(pid))  # a page without the dropdown
+        with pytest.raises(PreventUpdate):
+            render_more_measures([[]], routes.patient_path(pid))  # nothing chosen yet
+    assert len(figures) == 1
+    titles = " ".join(a.text for a in figures[0].layout.annotations)
+    labels = [pilot.study.measure(c).label for c in rest[:2]]
+    assert all(label in titles for label in labels), (labels, titles)
