@@ -19,7 +19,17 @@ import pandas as pd
 
 from ..model import Measure, Trial
 from ..stats import BASELINE_MONTH, measure_values
-from .cohort import NO_GROUP, Cohort, group_label, labelled, level_order, line_column
+from .cohort import (
+    CENTER_PREFIX,
+    NO_GROUP,
+    Cohort,
+    default_group,
+    group_label,
+    group_options,
+    labelled,
+    level_order,
+    line_column,
+)
 
 DEFAULT_MEASURES = ("sledai",)  # the default where the trial has it
 IMPROVEMENT = 50.0  # the reference line: a 50 % improvement from baseline, in %
@@ -60,6 +70,11 @@ class ResponseResult:
     by_group: pd.DataFrame = field(default_factory=pd.DataFrame)  # group, n, median, improved
 
     @property
+    def directed(self) -> bool:
+        """Whether the measure says which way is better (else "best" is just the lowest)."""
+        return self.measure is not None and self.measure.better != "none"
+
+    @property
     def threshold(self) -> float:
         """The % change of the reference line: -50 where lower is better, +50 otherwise."""
         return -IMPROVEMENT if self.direction == "lower" else IMPROVEMENT
@@ -80,6 +95,20 @@ def measure_choices(trial: Trial) -> dict[str, str]:
     key = [c for c in trial.key_measure_codes if c in trial.measure_codes]
     rest = [c for c in trial.measure_codes if c not in key]
     return {c: study.measure(c).label for c in key + rest}
+
+
+def group_choices(trial: Trial) -> dict[str, str]:
+    """The groupings offered: one colour per level, so no panels per center."""
+    return {k: v for k, v in group_options(trial).items() if not k.startswith(CENTER_PREFIX)}
+
+
+def request_for(trial: Trial, cohort: Cohort, measure=None, group=None) -> ResponseRequest:
+    """The request the controls ask for; a missing or unknown measure or grouping: the trial's
+    default (SLEDAI and responder groups in the demo, the first key measure and arm in ADaM)."""
+    code = measure if measure in trial.measure_codes else default_measure(trial)
+    groups = group_choices(trial)
+    by = group if group in groups else default_group(trial)
+    return ResponseRequest(cohort, code or "", by if by in groups else NO_GROUP)
 
 
 def direction_of(measure: Measure) -> str:
