@@ -135,7 +135,7 @@ def waterfall_figure(trial: Trial, result: ResponseResult, title: str, subtitle:
             )
         )
     _reference_lines(fig, result)
-    _layout(fig, result, title, subtitle)
+    _layout(fig, result, title, subtitle, best=True)
     fig.update_layout(bargap=0.15, barmode="overlay")
     fig.update_xaxes(
         title_text=f"Patients, ordered by best % change (n = {len(best)})",
@@ -146,7 +146,9 @@ def waterfall_figure(trial: Trial, result: ResponseResult, title: str, subtitle:
     return fig
 
 
-def _layout(fig: go.Figure, result: ResponseResult, title: str, subtitle: str) -> None:
+def _layout(
+    fig: go.Figure, result: ResponseResult, title: str, subtitle: str, best: bool = False
+) -> None:
     label = result.measure.label if result.measure else ""
     fig.update_layout(
         **base_layout(
@@ -170,7 +172,7 @@ def _layout(fig: go.Figure, result: ResponseResult, title: str, subtitle: str) -
     if len(result.changes):
         values = pd.concat([values, result.changes["pct_change"]])
     fig.update_yaxes(
-        title_text=f"% change from baseline, {plot_text(label)}",
+        title_text=f"{'Best % change' if best else '% change'} from baseline, {plot_text(label)}",
         range=_y_range(values),
         ticksuffix=" %",
         zeroline=False,
@@ -249,9 +251,15 @@ def figure_subtitle(
     left = f" · {missing} not drawn (see the notes)" if missing else ""
     return (
         f"{drawn} of {result.n_patients} {people} drawn{left} · Selection: "
-        f"{plot_text(selection)}<br>{direction_text(result)} · click a "
-        f"{'line' if plot == SPIDER else 'bar'} to open the {people[:-1]}"
+        f"{plot_text(selection)}<br>{_second_line(result, plot, people)}"
     )
+
+
+def _second_line(result: ResponseResult, plot: str, people: str) -> str:
+    if plot == SPIDER:
+        one = people[:-1]
+        return f"One line per {one}, from baseline (0 %) · click a line to open the {one}"
+    return f"{direction_text(result)} · click a bar to open the {people[:-1]}"
 
 
 def direction_text(result: ResponseResult) -> str:

@@ -30,6 +30,7 @@ from .cohort import (
     level_order,
     line_column,
 )
+from .records import records
 
 DEFAULT_MEASURES = ("sledai",)  # the default where the trial has it
 IMPROVEMENT = 50.0  # the reference line: a 50 % improvement from baseline, in %
@@ -225,3 +226,31 @@ def best_change(trial: Trial, request: ResponseRequest) -> ResponseResult:
         empty,
         _by_group(best, levels),
     )
+
+
+def waterfall_summary(trial: Trial, by: str | None = None) -> dict:
+    """The `waterfall` section of `trial summary --json`: for each key measure, every drawn
+    patient's best % change (the bars, in order), who is counted but not drawn, and each
+    group's median and count reaching the reference line."""
+    out: dict = {
+        "best": "most favourable post-baseline % change from baseline (lowest where lower is "
+        "better or without a direction, highest where higher is better); ties: first visit",
+        "reference_pct": IMPROVEMENT,
+        "measures": {},
+    }
+    codes = [c for c in trial.key_measure_codes if c in trial.measure_codes]
+    for code in codes or [c for c in [default_measure(trial)] if c]:
+        r = best_change(trial, request_for(trial, Cohort(), code, by))
+        out["measures"][code] = {
+            "label": r.measure.label if r.measure else code,
+            "direction": r.direction if r.directed else "none (lowest taken)",
+            "group": r.request.group,
+            "patients": r.n_patients,
+            "drawn": len(r.best),
+            "without_post_baseline": list(r.no_post),
+            "without_usable_baseline": list(r.no_baseline),
+            "threshold_pct": r.threshold,
+            "groups": records(r.by_group),
+            "bars": records(r.best),
+        }
+    return out
