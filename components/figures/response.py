@@ -99,15 +99,15 @@ def _bar_custom(trial: Trial, result: ResponseResult, rows: pd.DataFrame) -> lis
     code = result.request.measure
     return [
         [
-            str(r.patient_id),
-            plot_text(r.group),
-            _pct(r.best_pct),
-            plot_text(trial.study.visit_label(r.best_month, code)),
-            f"{r.baseline:g}",
-            f"{r.best_value:g}",
-            "simulated" if r.simulated else "recorded or published",
+            str(r["patient_id"]),
+            plot_text(r["group"]),
+            _pct(r["best_pct"]),
+            plot_text(trial.study.visit_label(r["best_month"], code)),
+            f"{r['baseline']:g}",
+            f"{r['best_value']:g}",
+            "simulated" if r["simulated"] else "recorded or published",
         ]
-        for r in rows.itertuples()
+        for r in rows.to_dict("records")
     ]
 
 
@@ -277,17 +277,17 @@ def table_rows(trial: Trial, result: ResponseResult) -> list[dict]:
     group = result.group_label or "Group"
     return [
         {
-            "Patient": str(r.patient_id),
-            group: r.group,
-            f"Baseline ({unit})": round(float(r.baseline), 3),
-            f"Best value ({unit})": round(float(r.best_value), 3),
-            "Best % change": round(float(r.best_pct), 1),
-            "At": trial.study.visit_label(r.best_month, code),
-            "Post-baseline visits": int(r.n_post),
-            f"Reached {goal(result)[2:]}": "yes" if r.improved else "no",
-            "Best value is": "simulated" if r.simulated else "recorded or published",
+            "Patient": str(r["patient_id"]),
+            group: r["group"],
+            f"Baseline ({unit})": round(float(r["baseline"]), 3),
+            f"Best value ({unit})": round(float(r["best_value"]), 3),
+            "Best % change": round(float(r["best_pct"]), 1),
+            "At": trial.study.visit_label(r["best_month"], code),
+            "Post-baseline visits": int(r["n_post"]),
+            f"Reached {goal(result)[2:]}": "yes" if r["improved"] else "no",
+            "Best value is": "simulated" if r["simulated"] else "recorded or published",
         }
-        for r in result.best.itertuples()
+        for r in result.best.to_dict("records")
     ]
 
 
@@ -299,10 +299,11 @@ def _ids(pids: tuple[str, ...]) -> str:
 def group_points(result: ResponseResult) -> list[str]:
     """Each group's median best change and how many reached the reference line, as sentences."""
     out = []
-    for r in result.by_group.itertuples():
-        name = "All patients" if r.group == "All" else str(r.group)
+    for r in result.by_group.to_dict("records"):
+        name = "All patients" if r["group"] == "All" else str(r["group"])
         out.append(
-            f"{name}: median best change {_pct(r.median_best_pct)}; {r.improved} of {r.n} "
+            f"{name}: median best change {_pct(r['median_best_pct'])}; {r['improved']} of "
+            f"{r['n']} "
             f"reached {goal(result)}."
         )
     return out
