@@ -85,13 +85,13 @@ def _reference_lines(fig: go.Figure, result: ResponseResult) -> None:
     )
 
 
-def _bar_hover(result: ResponseResult) -> str:
+def _bar_hover(result: ResponseResult, people: str) -> str:
     unit = plot_text(result.measure.unit) if result.measure else ""
     return (
-        "<b>Patient %{customdata[0]}</b> · %{customdata[1]}<br>"
+        f"<b>{people[:-1].capitalize()} %{{customdata[0]}}</b> · %{{customdata[1]}}<br>"
         f"Best change: %{{customdata[2]}} at %{{customdata[3]}}<br>"
         f"Baseline %{{customdata[4]}} → %{{customdata[5]}} {unit}<br>"
-        "Value: %{customdata[6]}<br><i>Click: open the patient</i><extra></extra>"
+        "Value: %{customdata[6]}<br><i>Click: open the page</i><extra></extra>"
     )
 
 
@@ -111,7 +111,9 @@ def _bar_custom(trial: Trial, result: ResponseResult, rows: pd.DataFrame) -> lis
     ]
 
 
-def waterfall_figure(trial: Trial, result: ResponseResult, title: str, subtitle: str) -> go.Figure:
+def waterfall_figure(
+    trial: Trial, result: ResponseResult, title: str, subtitle: str, people: str = "patients"
+) -> go.Figure:
     """One bar per patient (see the module docstring)."""
     if result.empty:
         return empty_figure(title, result.empty)
@@ -128,7 +130,7 @@ def waterfall_figure(trial: Trial, result: ResponseResult, title: str, subtitle:
                 name=_legend_name(result, level),
                 marker=dict(color=colors.get(level, "#444"), line=dict(width=0)),
                 customdata=_bar_custom(trial, result, mine),
-                hovertemplate=_bar_hover(result),
+                hovertemplate=_bar_hover(result, people),
                 text=[_pct(v) if v > CAP else "" for v in mine["best_pct"]],
                 textposition="outside",
                 cliponaxis=False,
@@ -138,7 +140,7 @@ def waterfall_figure(trial: Trial, result: ResponseResult, title: str, subtitle:
     _layout(fig, result, title, subtitle, best=True)
     fig.update_layout(bargap=0.15, barmode="overlay")
     fig.update_xaxes(
-        title_text=f"Patients, ordered by best % change (n = {len(best)})",
+        title_text=f"{people.capitalize()}, ordered by best % change (n = {len(best)})",
         showticklabels=False,
         range=[0.3, len(best) + 0.7],
         fixedrange=True,
@@ -153,17 +155,17 @@ def _layout(
     fig.update_layout(
         **base_layout(
             title=dict(text=title, subtitle=dict(text=subtitle), x=0.01, xanchor="left"),
-            height=560,
-            margin=dict(l=80, r=30, t=110, b=60),
+            height=600,
+            margin=dict(l=80, r=30, t=110, b=120),
             hovermode="closest",
             showlegend=True,
             legend=dict(
                 title=dict(text=plot_text(result.group_label or "")),
                 orientation="h",
-                x=1,
-                xanchor="right",
-                y=1.0,
-                yanchor="bottom",
+                x=0,
+                xanchor="left",
+                y=-0.16,
+                yanchor="top",
                 font=dict(size=14),
             ),
         )
@@ -181,7 +183,9 @@ def _layout(
     )
 
 
-def _spider_trace(trial: Trial, result: ResponseResult, level: str, color: str) -> go.Scatter:
+def _spider_trace(
+    trial: Trial, result: ResponseResult, level: str, color: str, people: str
+) -> go.Scatter:
     """One trace per group: each patient's line from (baseline, 0 %) through its visits, the
     lines separated by gaps; every point carries its patient id."""
     xs: list = []
@@ -205,19 +209,25 @@ def _spider_trace(trial: Trial, result: ResponseResult, level: str, color: str) 
         marker=dict(color=color, size=6),
         opacity=0.85,
         customdata=custom,
-        hovertemplate="<b>Patient %{customdata[0]}</b> · %{customdata[1]}: %{customdata[2]}"
-        "<br><i>Click: open the patient</i><extra></extra>",
+        hovertemplate=f"<b>{people[:-1].capitalize()} %{{customdata[0]}}</b> · "
+        "%{customdata[1]}: %{customdata[2]}"
+        "<br><i>Click: open the page</i><extra></extra>",
         connectgaps=False,
     )
 
 
-def spider_figure(trial: Trial, result: ResponseResult, title: str, subtitle: str) -> go.Figure:
+def spider_figure(
+    trial: Trial, result: ResponseResult, title: str, subtitle: str, people: str = "patients"
+) -> go.Figure:
     """% change from baseline at every visit, one line per patient, coloured by group."""
     if result.empty:
         return empty_figure(title, result.empty)
     colors = _colors(result)
     fig = go.Figure(
-        [_spider_trace(trial, result, lv, colors.get(lv, "#444")) for lv in _levels_drawn(result)]
+        [
+            _spider_trace(trial, result, lv, colors.get(lv, "#444"), people)
+            for lv in _levels_drawn(result)
+        ]
     )
     _reference_lines(fig, result)
     _layout(fig, result, title, subtitle)
@@ -236,11 +246,11 @@ def spider_figure(trial: Trial, result: ResponseResult, title: str, subtitle: st
 # --- Titles, rows, notes ------------------------------------------------------------------------
 
 
-def figure_title(result: ResponseResult, plot: str) -> str:
+def figure_title(result: ResponseResult, plot: str, people: str = "patients") -> str:
     label = result.measure.label if result.measure else "Response"
     if plot == SPIDER:
-        return f"{label}: % change from baseline over time, by patient"
-    return f"{label}: best % change from baseline, by patient"
+        return f"{label}: % change from baseline over time, by {people[:-1]}"
+    return f"{label}: best % change from baseline, by {people[:-1]}"
 
 
 def figure_subtitle(
@@ -342,6 +352,12 @@ def response_notes(result: ResponseResult, people: str = "patients") -> list[str
         out.append(
             f"{over} bars above {CAP:g} % are cut at the axis and labelled with their value."
         )
+    points = int((result.changes["pct_change"] > CAP).sum()) if len(result.changes) else 0
+    if points:
+        out.append(
+            f"In the spider plot, {points} values above {CAP:g} % are drawn at {CAP:g} % "
+            "(the hover gives the value)."
+        )
     simulated = int(result.best["simulated"].sum()) if len(result.best) else 0
     if simulated:
         out.append(f"{simulated} of {len(result.best)} best values are simulated (demo data).")
@@ -353,10 +369,10 @@ def response_view(
 ) -> ResponseView:
     """Figure, rows and notes of the waterfall or the spider plot (pure)."""
     plot = plot if plot in PLOTS else WATERFALL
-    title = figure_title(result, plot)
+    title = figure_title(result, plot, people)
     subtitle = figure_subtitle(result, selection, people, plot)
     build = spider_figure if plot == SPIDER else waterfall_figure
-    fig = build(trial, result, plot_text(title), subtitle)
+    fig = build(trial, result, plot_text(title), subtitle, people)
     return ResponseView(
         fig, table_rows(trial, result), response_notes(result, people), title, result
     )
