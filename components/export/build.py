@@ -293,6 +293,7 @@ def build_response(
     result, cohort, p = _response(trial, spec)
     view = response_view(trial, result, p["plot"], cohort.describe(), people(trial))
     title, subtitle = _titles(view.figure, "Response")
+    subtitle = subtitle.split(" · click a ")[0]  # nothing to click on a slide
     shown = [n for n in view.notes if n not in group_points(result)]
     return ExportView(
         view=ids.VIEW_RESPONSE,

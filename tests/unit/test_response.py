@@ -117,3 +117,21 @@ def test_no_such_measure_and_no_one_to_draw_say_why(tiny):
 
 def test_the_default_measure_is_sledai_where_the_trial_has_it(tiny):
     assert default_measure(tiny) == "sledai"
+
+
+def test_the_waterfall_and_the_spider_make_slides_and_exports(demo_trial):
+    """Bars have neither `mode` nor a marker size: the slide styling must not assume them."""
+    from datetime import date
+
+    from components import ids
+    from components.export.build import build_view
+    from components.export.slides import slide_figure
+    from components.state.viewspec import ViewSpec
+
+    for plot in ("waterfall", "spider"):
+        spec = ViewSpec(ids.VIEW_RESPONSE, {"plot": plot}, takeaway="Responders halve SLEDAI")
+        ev = build_view(demo_trial, spec, date(2026, 1, 1))
+        fig = slide_figure(ev)
+        assert fig.layout.width == 1920 and fig.layout.height == 1080
+        assert "click" not in ev.subtitle
+        assert ev.takeaway == "Responders halve SLEDAI"
