@@ -284,7 +284,7 @@ def _response(trial: Trial, spec: ViewSpec):
 
 def response_points(trial: Trial, result) -> list[str]:
     """The speaker's numbers: who is drawn, then each group's median and improvements."""
-    return [drawn_sentence(result, people(trial)), *group_points(result)]
+    return [drawn_sentence(result, people(trial)), *group_points(result, people(trial))]
 
 
 def build_response(
@@ -294,7 +294,7 @@ def build_response(
     view = response_view(trial, result, p["plot"], cohort.describe(), people(trial))
     title, subtitle = _titles(view.figure, "Response")
     subtitle = subtitle.split(" · click a ")[0]  # nothing to click on a slide
-    shown = [n for n in view.notes if n not in group_points(result)]
+    shown = [n for n in view.notes if n not in group_points(result, people(trial))]
     return ExportView(
         view=ids.VIEW_RESPONSE,
         name=response_name(result, p["plot"]),

@@ -306,11 +306,11 @@ def _ids(pids: tuple[str, ...]) -> str:
     return shown + (f" and {len(pids) - MAX_LISTED} more" if len(pids) > MAX_LISTED else "")
 
 
-def group_points(result: ResponseResult) -> list[str]:
+def group_points(result: ResponseResult, people: str = "patients") -> list[str]:
     """Each group's median best change and how many reached the reference line, as sentences."""
     out = []
     for r in result.by_group.to_dict("records"):
-        name = "All patients" if r["group"] == "All" else str(r["group"])
+        name = f"All {people}" if r["group"] == "All" else str(r["group"])
         out.append(
             f"{name}: median best change {_pct(r['median_best_pct'])}; {r['improved']} of "
             f"{r['n']} "
@@ -341,7 +341,7 @@ def response_notes(result: ResponseResult, people: str = "patients") -> list[str
             f"{len(result.no_baseline)} without a usable baseline (none recorded, or zero: no "
             f"% change), not drawn ({people} {_ids(result.no_baseline)})."
         )
-    out += group_points(result)
+    out += group_points(result, people)
     out.append(direction_text(result) + "; ties: the first visit.")
     out.append(
         f"Dashed line: {goal(result)} from baseline, drawn for reference; "
