@@ -174,7 +174,9 @@ def _layout(
     if len(result.changes):
         values = pd.concat([values, result.changes["pct_change"]])
     fig.update_yaxes(
-        title_text=f"{'Best % change' if best else '% change'} from baseline, {plot_text(label)}",
+        # the measure is in the title: a long label would run past the plot
+        title_text=f"{'Best % change' if best else '% change'} from baseline"
+        + (f", {plot_text(label)}" if len(label) <= 24 else ""),
         range=_y_range(values),
         ticksuffix=" %",
         zeroline=False,
