@@ -216,3 +216,13 @@ EFFECTS_GRAPH = "effects-graph"
 EFFECTS_NOTE = "effects-note"
 EFFECTS_TABLE = "effects-table"
 EFFECTS_CLICKED = "effects-clicked"  # what a click on a row did to the filters
+
+# Response tab: waterfall and spider plot of % change from baseline (components/views/response.py)
+TAB_RESPONSE = "tab-response"
+VIEW_RESPONSE = "response"
+RESP_PLOT = "resp-plot"  # radio: waterfall or spider
+RESP_MEASURE = "resp-measure"
+RESP_GROUP = "resp-group"
+RESP_GRAPH = "resp-graph"
+RESP_NOTE = "resp-note"
+RESP_TABLE = "resp-table"

@@ -13,6 +13,7 @@ from .analysis.mixed import ASSUMPTIONS
 from .analysis.multiplicity import MIN_PAIRED, visit_p_values
 from .analysis.published import relapses_by_month
 from .analysis.records import records
+from .analysis.response import waterfall_summary
 from .analysis.subgroups import forest_summary
 from .analysis.survival import survival_summary
 from .analysis.trajectories import MODEL_SCALES, Panel, TrajectoryRequest, analyse_trajectories
@@ -212,6 +213,7 @@ def build_summary(trial: Trial, by: str | None = None) -> dict:
         "warnings": [str(f) for f in trial.warnings],
         "survival": survival_summary(trial, by=by),
         "effects_by_subgroup": forest_summary(trial, by=by),
+        "waterfall": waterfall_summary(trial, by=by),
     }
     design = trial.study.design
     if design.populations or design.arms or design.visit_axes:

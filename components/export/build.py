@@ -23,6 +23,7 @@ import plotly.graph_objects as go
 
 from trial import tables as tt
 from trial.analysis.cohort import Cohort
+from trial.analysis.response import best_change, request_for
 from trial.analysis.subgroups import ForestRequest, analyse_forest, subgroup_label
 from trial.analysis.survival import analyse_survival
 from trial.analysis.trajectories import analyse_trajectories
@@ -32,6 +33,8 @@ from trial.model import Trial
 from .. import ids
 from ..figures.forest import export_name as forest_name
 from ..figures.forest import forest_view
+from ..figures.response import drawn_sentence, group_points, response_view
+from ..figures.response import export_name as response_name
 from ..figures.survival import (
     CI_LABEL,
     SurvivalOptions,
@@ -273,11 +276,45 @@ def build_effects(
     )
 
 
+def _response(trial: Trial, spec: ViewSpec):
+    p = spec.controls()
+    cohort = Cohort(filter_of(trial, spec.filters))
+    return best_change(trial, request_for(trial, cohort, p["measure"], p["group"])), cohort, p
+
+
+def response_points(trial: Trial, result) -> list[str]:
+    """The speaker's numbers: who is drawn, then each group's median and improvements."""
+    return [drawn_sentence(result, people(trial)), *group_points(result, people(trial))]
+
+
+def build_response(
+    trial: Trial, spec: ViewSpec, today: date, data_dir: str = methods.DATA_DIR
+) -> ExportView:
+    result, cohort, p = _response(trial, spec)
+    view = response_view(trial, result, p["plot"], cohort.describe(), people(trial))
+    title, subtitle = _titles(view.figure, "Response")
+    subtitle = subtitle.split(" · click a ")[0]  # nothing to click on a slide
+    shown = [n for n in view.notes if n not in group_points(result, people(trial))]
+    return ExportView(
+        view=ids.VIEW_RESPONSE,
+        name=response_name(result, p["plot"]),
+        title=title,
+        subtitle=subtitle,
+        figure=view.figure,
+        numbers=pd.DataFrame(view.rows),
+        footnote=footnote_lines(trial, cohort.filter, result.n_patients, shown, today),
+        method=methods.response_method(trial, result, data_dir),
+        n=result.n_patients,
+        points=tuple(response_points(trial, result)),
+    )
+
+
 VIEW_BUILDERS: dict[str, Callable[..., ExportView]] = {
     ids.VIEW_TRAJECTORIES: build_trajectories,
     ids.VIEW_TABLES: build_tables,
     ids.VIEW_SURVIVAL: build_survival,
     ids.VIEW_EFFECTS: build_effects,
+    ids.VIEW_RESPONSE: build_response,
 }
 
 
@@ -297,5 +334,7 @@ def build_method(trial: Trial, spec: ViewSpec) -> Method:
         return methods.survival_method(trial, result, _survival_lines(lines))
     if spec.view == ids.VIEW_EFFECTS:
         return methods.effects_method(trial, _effects(trial, spec)[0])
+    if spec.view == ids.VIEW_RESPONSE:
+        return methods.response_method(trial, _response(trial, spec)[0])
     flt = filter_of(trial, spec.filters)
     return methods.tables_method(trial, flt, len(Cohort(flt).patients(trial)))

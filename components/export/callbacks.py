@@ -35,6 +35,7 @@ VIEW_FORMATS = {
     ids.VIEW_TABLES: TABLE_FORMATS,
     ids.VIEW_SURVIVAL: FIGURE_FORMATS,
     ids.VIEW_EFFECTS: FIGURE_FORMATS,
+    ids.VIEW_RESPONSE: FIGURE_FORMATS,
 }
 FILTER_STATES = [State(i.component_id, i.component_property) for i in FILTER_INPUTS]
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from trial.analysis.cohort import BOTH, NO_GROUP
 from trial.analysis.mixed import ASSUMPTIONS
 from trial.analysis.multiplicity import MIN_PAIRED
+from trial.analysis.response import ResponseResult
 from trial.analysis.subgroups import AGE_GROUP, ForestResult, age_cut
 from trial.analysis.survival import SurvivalResult
 from trial.analysis.trajectories import MODEL, TrajectoryResult
@@ -608,3 +609,50 @@ def effects_method(trial: Trial, result: ForestResult, data_dir: str = DATA_DIR)
     if trial.study.is_simulated:
         lines.append("The data are simulated (demo): the numbers illustrate the method only.")
     return Method(tuple(lines))
+
+
+_RESPONSE_SNIPPET = """\
+import pandas as pd
+
+DATA = {data!r}  # the trial folder (measurements.csv)
+values = pd.read_csv(f"{{DATA}}/measurements.csv", dtype={{"patient_id": str}})
+m = values[values["measure"] == {code!r}]
+base = m[m["month"] == 0].set_index("patient_id")["value"]
+m = m.assign(baseline=m["patient_id"].map(base))
+m = m[m["baseline"].notna() & (m["baseline"] != 0) & (m["month"] > 0)]
+m = m.assign(pct_change=100 * (m["value"] - m["baseline"]) / m["baseline"])
+best = m.sort_values(["patient_id", "pct_change", "month"],
+                     ascending=[True, {lower!r}, True]).drop_duplicates("patient_id")
+print(best[["patient_id", "month", "pct_change"]])  # before the sidebar's filters
+"""
+
+
+def response_method(trial: Trial, result: ResponseResult, data_dir: str = DATA_DIR) -> Method:
+    """The waterfall's and the spider plot's method: the % change, what "best" is, who is
+    drawn and who is counted but not drawn."""
+    m = result.measure
+    label = m.label if m else result.request.measure
+    lines = [
+        f"Measure: {label}; {result.n_patients} selected patients "
+        f"({result.request.cohort.filter.describe()})"
+        + (f", only those with {m.population.replace('_', ' ')}" if m and m.population else "")
+        + ".",
+        "% change from baseline = 100 · (value − baseline) / baseline, at every visit after "
+        "baseline (month 0); a zero or missing baseline has no % change.",
+        "Best: the most favourable % change over follow-up (the lowest where lower is better "
+        "or the measure has no direction, the highest where higher is better); on a tie, the "
+        "first visit.",
+        f"Drawn: {len(result.best)} patients; {len(result.no_post)} with no post-baseline value "
+        f"and {len(result.no_baseline)} without a usable baseline are counted, not drawn.",
+        "The 50 % line is a reference, not the trial's response criterion; no test is made.",
+    ]
+    if m and m.unit_assumed:
+        lines.append(f"{m.label}: unit {m.unit} assumed (not published).")
+    if trial.study.is_simulated:
+        lines.append("The data are simulated (demo): the numbers illustrate the method only.")
+    if trial.study.source_format != "native" or m is None:
+        return Method(tuple(lines))
+    snippet = _RESPONSE_SNIPPET.format(
+        data=data_dir, code=m.code, lower=result.direction != "higher"
+    )
+    return Method(tuple(lines), snippet)

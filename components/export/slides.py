@@ -108,7 +108,7 @@ def _axes(fig: go.Figure, letter: str) -> list[str]:
 
 def _is_survival(fig: go.Figure) -> bool:
     return (
-        any(t.mode == "text" and t.yaxis == "y2" for t in fig.data)
+        any(getattr(t, "mode", None) == "text" and t.yaxis == "y2" for t in fig.data)
         and fig.layout.yaxis2.domain is not None
         and len(_axes(fig, "y")) == 2
     )
@@ -146,7 +146,7 @@ def _style_type(fig: go.Figure) -> None:
             t.line.width = t.line.width * 1.5
         elif getattr(t, "mode", None) and "lines" in t.mode and not t.fill:
             t.line.width = 3
-        if getattr(t, "marker", None) is not None and t.marker.size:
+        if getattr(getattr(t, "marker", None), "size", None):  # bars have no marker size
             t.marker.size = t.marker.size * 1.4
 
 

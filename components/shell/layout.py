@@ -28,6 +28,7 @@ from ..views import (
     patient,
     patients,
     quality,
+    response,
     survival,
     tables,
     trajectories,
@@ -112,6 +113,7 @@ def tabs(trial: Trial) -> dbc.Tabs:
                 survival.layout(trial), label=labels[ids.TAB_SURVIVAL], tab_id=ids.TAB_SURVIVAL
             ),
             dbc.Tab(effects.layout(trial), label="Effects by subgroup", tab_id=ids.TAB_EFFECTS),
+            dbc.Tab(response.layout(trial), label="Response", tab_id=ids.TAB_RESPONSE),
             dbc.Tab(
                 patients.layout(trial), label=labels[ids.TAB_PATIENTS], tab_id=ids.TAB_PATIENTS
             ),

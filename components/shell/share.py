@@ -29,7 +29,7 @@ from .. import ids
 from ..context import current_dataset, current_trial
 from ..state import urlstate as us
 from ..state.viewspec import spec_from_state
-from ..views import effects, filters, survival, trajectories
+from ..views import effects, filters, response, survival, trajectories
 
 
 def schema(trial: Trial) -> us.Schema:
@@ -40,6 +40,7 @@ def schema(trial: Trial) -> us.Schema:
             trajectories.layout(trial),
             survival.layout(trial),
             effects.layout(trial),
+            response.layout(trial),
             filters.layout(trial),
         ]
     )

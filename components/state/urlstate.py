@@ -39,6 +39,7 @@ TAB_NAMES = {
     ids.TAB_TRAJECTORIES: "trajectories",
     ids.TAB_SURVIVAL: "survival",
     ids.TAB_EFFECTS: "effects",
+    ids.TAB_RESPONSE: "response",
     ids.TAB_PATIENTS: "patients",
     ids.TAB_TABLES: "tables",
     ids.TAB_QUALITY: "quality",
@@ -46,7 +47,12 @@ TAB_NAMES = {
 TAB_IDS = {v: k for k, v in TAB_NAMES.items()}
 # The controls of each view (URL name -> component id): the one control map of viewspec.
 VIEW_PARAMS = VIEW_CONTROLS
-VIEW_PREFIX = {ids.VIEW_TRAJECTORIES: "t.", ids.VIEW_SURVIVAL: "s.", ids.VIEW_EFFECTS: "e."}
+VIEW_PREFIX = {
+    ids.VIEW_TRAJECTORIES: "t.",
+    ids.VIEW_SURVIVAL: "s.",
+    ids.VIEW_EFFECTS: "e.",
+    ids.VIEW_RESPONSE: "r.",
+}
 # Choices that depend on another control (a reference group of the chosen grouping): any short
 # printable text is carried; the view falls back to its default for a value it does not offer.
 FREE_TEXT = {ids.SURV_REFERENCE, ids.EFFECTS_REFERENCE}

@@ -48,6 +48,11 @@ VIEW_CONTROLS: dict[str, dict[str, str]] = {
         "reference": ids.EFFECTS_REFERENCE,
         "measure": ids.EFFECTS_MEASURE,
     },
+    ids.VIEW_RESPONSE: {
+        "plot": ids.RESP_PLOT,
+        "measure": ids.RESP_MEASURE,
+        "group": ids.RESP_GROUP,
+    },
 }
 # What a spec means where it leaves a control out (e.g. a slide made by an older version).
 VIEW_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -79,12 +84,15 @@ VIEW_DEFAULTS: dict[str, dict[str, Any]] = {
         "reference": None,
         "measure": "rd",
     },
+    # measure and group: None is the trial's default (SLEDAI, responder groups; arm for ADaM)
+    ids.VIEW_RESPONSE: {"plot": "waterfall", "measure": None, "group": None},
 }
 TAB_VIEWS = {
     ids.TAB_TRAJECTORIES: ids.VIEW_TRAJECTORIES,
     ids.TAB_SURVIVAL: ids.VIEW_SURVIVAL,
     ids.TAB_TABLES: ids.VIEW_TABLES,
     ids.TAB_EFFECTS: ids.VIEW_EFFECTS,
+    ids.TAB_RESPONSE: ids.VIEW_RESPONSE,
 }
 VIEW_TABS = {v: k for k, v in TAB_VIEWS.items()}
 VIEW_TITLES = {
@@ -92,6 +100,7 @@ VIEW_TITLES = {
     ids.VIEW_TABLES: "Tables",
     ids.VIEW_SURVIVAL: "Survival",
     ids.VIEW_EFFECTS: "Effects by subgroup",
+    ids.VIEW_RESPONSE: "Response",
 }
 
 
