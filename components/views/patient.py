@@ -461,9 +461,9 @@ def render_more_measures(chosen: list, pathname):
         raise PreventUpdate
     trial = current_trial()
     pid = resolve_patient(pathname, trial.patients["patient_id"])
-    if pid is None:
+    record = None if pid is None else patient_record(trial, pid)
+    if record is None:
         raise PreventUpdate
-    record = patient_record(trial, pid)
     codes = [c for c in codes if c in set(trial.measure_codes)][:MAX_MORE]
     peers = peers_of(trial, record)
     medians = group_medians(trial, peers.value, peers.column or "response", codes)
