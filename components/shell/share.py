@@ -106,7 +106,8 @@ def presenter_state(
     notices: list[str] = []
     pins, deck, present = no_update, no_update, no_update
     if extra.get(us.SLIDES):
-        specs, notices = us.decode_slides(extra[us.SLIDES], sch)
+        known = current_trial().patients["patient_id"].astype(str)
+        specs, notices = us.decode_slides(extra[us.SLIDES], sch, known)
         if specs:
             pins = [{**spec, "dataset": dataset} for spec in specs]
     if extra.get(us.PRESENT) in ("1", "true"):

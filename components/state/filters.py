@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -46,6 +46,11 @@ FILTER_INPUTS = [
     Input(ids.FILTER_ARM_BASIS, "value"),
     Input(ids.FILTER_VARIABLES, "data"),
 ]
+# The linked selection (shell/selection): every analysis is of the selected patients when
+# some are selected. Callbacks list it last (after any view-specific input) so that
+# `cohort_filter` finds it as the value after the filters and the view's own values.
+SELECTION_INPUT = Input(ids.SELECTION_STORE, "data")
+COHORT_INPUTS = [*FILTER_INPUTS, SELECTION_INPUT]
 # Columns with a widget of their own, and columns that are not subject characteristics.
 OWN_WIDGET = {
     "patient_id",
@@ -260,12 +265,37 @@ def current_filter(*values) -> PatientFilter:
     return filter_from_values(*values, choices=current_choices())
 
 
+def selection_ids(selection) -> tuple[str, ...] | None:
+    """The selection store's value as the filter's patient ids (None: nobody selected)."""
+    picked = tuple(dict.fromkeys(str(p) for p in selection or () if p not in (None, "")))
+    return picked or None
+
+
+def with_selection(flt: PatientFilter, selection) -> PatientFilter:
+    """The filter restricted to the linked selection (unchanged when nobody is selected)."""
+    return replace(flt, patient_ids=selection_ids(selection))
+
+
+def current_cohort_filter(*values) -> PatientFilter:
+    """The filter of COHORT_INPUTS' values: the filters, then (optionally) the selection."""
+    n = len(FILTER_INPUTS)
+    return cohort_filter(values[:n], values[n] if len(values) > n else None)
+
+
+def cohort_filter(filter_values, selection=None) -> PatientFilter:
+    """The filter of the widgets' values (FILTER_INPUTS order) and the linked selection."""
+    return with_selection(current_filter(*tuple(filter_values)[: len(FILTER_INPUTS)]), selection)
+
+
 def filter_of(trial: Trial, filters: Mapping[str, Any]) -> PatientFilter:
     """The filter of a view spec's `filters` ({component id: widget value}); empty: none."""
     if not filters:
         return PatientFilter()
-    values = [filters.get(i.component_id) for i in FILTER_INPUTS]
-    return filter_from_values(*values, choices=filter_choices(trial))
+    values = [filters.get(str(i.component_id)) for i in FILTER_INPUTS]
+    if not any(i.component_id in filters for i in FILTER_INPUTS):
+        return with_selection(PatientFilter(), filters.get(ids.SELECTION_STORE))
+    flt = filter_from_values(*values, choices=filter_choices(trial))
+    return with_selection(flt, filters.get(ids.SELECTION_STORE))
 
 
 # --- A subgroup of the forest plot as filter values ------------------------------------------

@@ -16,7 +16,7 @@ from trial.analysis.survival import SurvivalRequest
 from trial.analysis.trajectories import ADJUSTMENTS, KEY_MEASURES, MODEL, TrajectoryRequest
 
 from .. import ids
-from .filters import FILTER_INPUTS
+from .filters import COHORT_INPUTS
 
 NO_LANDMARK = "none"
 VIEW_CONTROLS: dict[str, dict[str, str]] = {
@@ -41,6 +41,7 @@ VIEW_CONTROLS: dict[str, dict[str, str]] = {
         "landmark": ids.SURV_LANDMARK,
     },
     ids.VIEW_TABLES: {},
+    ids.VIEW_PATIENTS: {},
     ids.VIEW_EFFECTS: {
         "outcome": ids.EFFECTS_OUTCOME,
         "subgroups": ids.EFFECTS_SUBGROUPS,
@@ -72,6 +73,7 @@ VIEW_DEFAULTS: dict[str, dict[str, Any]] = {
         "landmark": NO_LANDMARK,
     },
     ids.VIEW_TABLES: {},
+    ids.VIEW_PATIENTS: {},
     ids.VIEW_EFFECTS: {
         "outcome": "os",
         "subgroups": [],
@@ -84,12 +86,14 @@ TAB_VIEWS = {
     ids.TAB_TRAJECTORIES: ids.VIEW_TRAJECTORIES,
     ids.TAB_SURVIVAL: ids.VIEW_SURVIVAL,
     ids.TAB_TABLES: ids.VIEW_TABLES,
+    ids.TAB_PATIENTS: ids.VIEW_PATIENTS,
     ids.TAB_EFFECTS: ids.VIEW_EFFECTS,
 }
 VIEW_TABS = {v: k for k, v in TAB_VIEWS.items()}
 VIEW_TITLES = {
     ids.VIEW_TRAJECTORIES: "Trajectories",
     ids.VIEW_TABLES: "Tables",
+    ids.VIEW_PATIENTS: "Patients",
     ids.VIEW_SURVIVAL: "Survival",
     ids.VIEW_EFFECTS: "Effects by subgroup",
 }
@@ -138,10 +142,17 @@ class ViewSpec:
 
 def spec_from_values(view: str, control_values: Sequence, filter_values: Sequence) -> ViewSpec:
     """The spec of a view from its controls' values (VIEW_CONTROLS order) and the filters'
-    values (FILTER_INPUTS order), as the callbacks receive them."""
+    values (COHORT_INPUTS order: the selection last, optional), as the callbacks receive them."""
     params = dict(zip(VIEW_CONTROLS[view], control_values))
-    filters = {i.component_id: v for i, v in zip(FILTER_INPUTS, filter_values)}
-    return ViewSpec(view, params, filters)
+    filters = {i.component_id: v for i, v in zip(COHORT_INPUTS, filter_values)}
+    return ViewSpec(view, params, _without_empty_selection(filters))
+
+
+def _without_empty_selection(filters: dict) -> dict:
+    """A spec names the linked selection only when patients are selected."""
+    if not filters.get(ids.SELECTION_STORE):
+        filters.pop(ids.SELECTION_STORE, None)
+    return filters
 
 
 def spec_from_state(values: Mapping[str, Any]) -> ViewSpec | None:
@@ -152,11 +163,11 @@ def spec_from_state(values: Mapping[str, Any]) -> ViewSpec | None:
         return None
     params = {name: values.get(cid) for name, cid in VIEW_CONTROLS[view].items()}
     flts = {
-        i.component_id: values.get(i.component_id)
-        for i in FILTER_INPUTS
+        i.component_id: values.get(str(i.component_id))
+        for i in COHORT_INPUTS
         if i.component_id in values
     }
-    return ViewSpec(view, params, flts)
+    return ViewSpec(view, params, _without_empty_selection(flts))
 
 
 def trajectory_request(
