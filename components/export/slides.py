@@ -21,6 +21,7 @@ import plotly.graph_objects as go
 
 from ..figures import theme
 from ..figures.text import plain_text, plot_text
+from ..figures.trajectory import N_TABLE
 from .build import ExportView
 from .textfit import text_width, wrap, wrap_all
 
@@ -135,6 +136,9 @@ def _style_type(fig: go.Figure) -> None:
         fig.update_layout(yaxis2_tickfont_size=theme.SLIDE_TABLE_PX)
     for a in fig.layout.annotations:
         a.font = dict(size=_annotation_px(a), color=a.font.color if a.font else None)
+        line = _n_table_line(a)
+        if line is not None:  # the n table's lines at the slide's type, under the ticks
+            a.yshift = -(TICKS_BELOW + line * ROW)
     for t in fig.data:
         if getattr(t, "mode", None) and "text" in t.mode:
             small = (t.textfont.size or theme.FONT_SIZE) < 18
@@ -150,8 +154,26 @@ def _style_type(fig: go.Figure) -> None:
             t.marker.size = t.marker.size * 1.4
 
 
+def _n_table_line(a) -> int | None:
+    """The line of a small multiple's n-per-visit annotation (figures.trajectory.N_TABLE)."""
+    name = str(a.name or "")
+    if not name.startswith(f"{N_TABLE}:"):
+        return None
+    try:
+        return int(name.split(":", 1)[1])
+    except ValueError:
+        return None
+
+
+def _grid_n_lines(fig: go.Figure) -> int:
+    lines = [_n_table_line(a) for a in fig.layout.annotations]
+    return 1 + max((x for x in lines if x is not None), default=-1)
+
+
 def _annotation_px(a) -> float:
     """Slide size of an annotation: table cells, panel titles, or other notes."""
+    if _n_table_line(a) is not None:
+        return theme.SLIDE_TABLE_PX  # n per visit under a small multiple
     if (a.yref == "paper" and a.y is not None and a.y < 0) or str(a.yref).startswith("y2"):
         return theme.SLIDE_TABLE_PX  # n per visit, risk-table headers
     if a.yref == "paper" and a.yanchor == "bottom":
@@ -296,16 +318,21 @@ def _layout_grid(fig: go.Figure, frame: Frame, box: _Box) -> None:
     """Small multiples: each row gets room for its panels' titles above and tick labels under
     it, each column room for its y tick labels, at the slide's type."""
     ys, xs = _rows_and_columns(fig)
-    box.bottom += _x_title_px(fig, _axes(fig, "x")[-1]) + 8
+    table = _grid_n_lines(fig) * ROW  # the n per visit under every panel
+    last_x = _axes(fig, "x")[-1]
+    if table and fig.layout[last_x].title.text:
+        fig.layout[last_x].title.standoff = table + 6
+    box.bottom += _x_title_px(fig, last_x) + 8
     plot_h = frame.height - box.top - box.bottom
     plot_w = frame.width - box.left - box.right
     n_rows, n_cols = len(ys), len(xs)
-    row_h = (plot_h - n_rows * (PANEL_TITLE + TICKS_BELOW)) / n_rows
+    below = TICKS_BELOW + table
+    row_h = (plot_h - n_rows * (PANEL_TITLE + below)) / n_rows
     col_gap = _y_label_px(fig)
     col_w = (plot_w - (n_cols - 1) * col_gap) / n_cols
     new_y, new_x = {}, {}
     for i, old in enumerate(ys):
-        top = plot_h - i * (PANEL_TITLE + row_h + TICKS_BELOW) - PANEL_TITLE
+        top = plot_h - i * (PANEL_TITLE + row_h + below) - PANEL_TITLE
         new_y[old] = [_unit((top - row_h) / plot_h), _unit(top / plot_h)]
     for j, old in enumerate(xs):
         left = j * (col_w + col_gap)
