@@ -1,1 +1,2 @@
-"""Domain package of the trial dashboard: loading, validation, statistics, demo data. No Dash here."""
+"""Domain package of the trial dashboard: loading, validation, statistics, demo data.
+No Dash here."""

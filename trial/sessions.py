@@ -203,7 +203,8 @@ class SessionStore:
                         "error",
                         UPLOAD_FILE,
                         (
-                            "your previous upload is still being checked: wait for its answer before "
+                            "your previous upload is still being checked: wait for its answer "
+                            "before "
                             "sending another"
                         ),
                     )
@@ -237,7 +238,8 @@ class SessionStore:
                             "error",
                             UPLOAD_FILE,
                             (
-                                f"the server is checking {self.settings.max_checking} other uploads, as "
+                                f"the server is checking {self.settings.max_checking} other "
+                                "uploads, as "
                                 f"many as it checks at a time; try again in a minute"
                             ),
                         )
@@ -336,7 +338,8 @@ class SessionStore:
                         "error",
                         UPLOAD_FILE,
                         (
-                            f"the server already keeps {self.settings.max_sessions} uploaded datasets, its "
+                            f"the server already keeps {self.settings.max_sessions} uploaded "
+                            "datasets, its "
                             f"limit; try again when one has been closed or has expired"
                         ),
                     )

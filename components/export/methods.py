@@ -133,8 +133,9 @@ for code in {codes!r}:
         paired = d.dropna(subset=["value", "baseline"])
         p = np.nan if month == 0 else paired_p(paired["baseline"].to_numpy(float),
                                                 paired["value"].to_numpy(float))
-        rows.append(dict(measure=code, group=group, month=month, n=n, mean=x.mean() if n else np.nan,
-                         sd=sd, ci_low=x.mean() - half if n else np.nan,
+        rows.append(dict(measure=code, group=group, month=month, n=n,
+                         mean=x.mean() if n else np.nan, sd=sd,
+                         ci_low=x.mean() - half if n else np.nan,
                          ci_high=x.mean() + half if n else np.nan, median=median, q1=q1, q3=q3,
                          n_paired=0 if month == 0 else len(paired), p_vs_baseline=p))
 result = pd.DataFrame(rows)

@@ -140,8 +140,9 @@ def stores_and_modal() -> html.Div:
                             html.Div(id=ids.PRESENT_SLIDE, className="present-head"),
                             html.Div(
                                 [
-                                    # The figure, rendered in the browser (assets/export.js, slideImage); in
-                                    # the page from the start so that its callback always has its output.
+                                    # The figure, rendered in the browser (assets/export.js,
+                                    # slideImage); in the page from the start so that its
+                                    # callback always has its output.
                                     html.Img(
                                         id=ids.PRESENT_IMAGE, className="present-graph", alt=""
                                     ),

@@ -75,8 +75,9 @@ def modal(settings: SessionSettings) -> dbc.Modal:
                 [
                     html.P(
                         [
-                            "Either a trial folder in the dashboard's format (study.json with patients, "
-                            "measurements and events) or CDISC ADaM datasets (ADSL with ADLB, ADVS, "
+                            "Either a trial folder in the dashboard's format (study.json with "
+                            "patients, measurements and events) or CDISC ADaM datasets (ADSL "
+                            "with ADLB, ADVS, "
                             "ADQS, ADTTE, ADAE; optional adam.json). Files: ",
                             formats,
                             ", or a .zip of them.",
@@ -96,7 +97,8 @@ def modal(settings: SessionSettings) -> dbc.Modal:
                     ),
                     html.P(
                         [
-                            f"Up to {limit_mb:g} MB in all. The files are checked before anything is "
+                            f"Up to {limit_mb:g} MB in all. The files are checked before "
+                            "anything is "
                             "shown. Only this browser sees the dataset; the server keeps it in a "
                             "temporary area and deletes it when you close it or after ",
                             _minutes(settings),

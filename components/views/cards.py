@@ -46,7 +46,9 @@ def card_specs(patients: pd.DataFrame, total: int, trial: Trial | None = None) -
         {
             "title": "Relapses",
             "value": f"{c['relapses']}",
-            "detail": f"among {responders} responders ({_pct(c['relapses'], responders)}), as recorded",
+            "detail": (
+                f"among {responders} responders ({_pct(c['relapses'], responders)}), as recorded"
+            ),
         },
     ]
 
