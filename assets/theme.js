@@ -4,7 +4,7 @@
    store as `colors`) wherever a trace, an annotation or a shape names it. theme.themed does
    the same in Python (its tests check the contrast of the result). */
 (function () {
-  var COLOR_KEYS = {color: true, fillcolor: true, bordercolor: true};
+  var COLOR_KEYS = {color: true, fillcolor: true, bordercolor: true, gridcolor: true};
   var RGBA = /^rgba?\(\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*(,\s*[\d.]+\s*)?\)$/;
 
   function hex2(v) { var s = Math.min(parseInt(v, 10), 255).toString(16); return s.length < 2 ? "0" + s : s; }

@@ -93,7 +93,7 @@ MIN_MARK_CONTRAST = 3.0
 DARK_COLORS = {
     # near-black ink, marks and lines: light greys
     "#000000": "#f5f5f5",
-    "#111111": "#eeeeee",
+    "#111111": "#ececec",
     "#222222": DARK_INK,  # the ungrouped curve ("All"), patient lines, forest ink
     "#333333": "#d5d9de",  # "Number at risk", n per visit
     "#444444": "#c8cdd3",
@@ -106,7 +106,10 @@ DARK_COLORS = {
     "#7f7f7f": "#a0a0a0",
     "#2a7a4a": "#5cc98a",  # the reference range's label
 }
-COLOR_KEYS = ("color", "fillcolor", "bordercolor")
+# Gridlines the light figures set themselves: dark greys that stay in the background (not
+# text or marks, so no contrast minimum; they must not outshine the data).
+DARK_GRID_COLORS = {"#eeeeee": "#343a40", "#f0f0f0": "#2f353b"}
+COLOR_KEYS = ("color", "fillcolor", "bordercolor", "gridcolor")
 _RGBA = re.compile(r"^rgba?\(\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*(,\s*[\d.]+\s*)?\)$")
 
 
@@ -183,9 +186,10 @@ def dark_figure(fig: go.Figure | Mapping) -> go.Figure:
 
 def theme_colors() -> dict:
     """What the browser needs to redraw a figure in either theme (assets/theme.js)."""
+    dark = {**DARK_COLORS, **DARK_GRID_COLORS}
     return {
-        "dark": dict(DARK_COLORS),
-        "light": {v: k for k, v in DARK_COLORS.items()},
+        "dark": dark,
+        "light": {v: k for k, v in dark.items()},
         "dark_bg": DARK_BG,
         "dark_ink": DARK_INK,
         "light_bg": LIGHT_BG,

@@ -54,9 +54,13 @@ def test_every_dark_colour_of_the_palette_is_legible_as_text():
 
 
 def test_the_map_is_one_to_one_and_reversible():
-    dark = list(theme.DARK_COLORS.values())
+    both = {**theme.DARK_COLORS, **theme.DARK_GRID_COLORS}
+    dark = list(both.values())
     assert len(set(dark)) == len(dark)
-    assert not set(dark) & set(theme.DARK_COLORS)
+    assert not set(dark) & set(both)
+    # Gridlines stay in the background: darker than any mark.
+    for grid in theme.DARK_GRID_COLORS.values():
+        assert wcag(grid, BG) < 1.6
     colors = theme.theme_colors()
     assert all(colors["light"][d] == k for k, d in colors["dark"].items())
 
