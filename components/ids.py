@@ -87,6 +87,7 @@ PATIENT_MORE_GRAPH = {"type": "patient-more-graph", "index": 0}
 TAB_PATIENTS = "tab-patients"
 PATIENT_GRID = "patient-grid"
 PATIENT_LIST_NOTE = "patient-list-note"
+PATIENT_SELECTION_NOTE = "patient-selection-note"
 PATIENT_SEARCH = "patient-search"
 SWIMMER_GRAPH = "swimmer-graph"
 
@@ -133,6 +134,7 @@ METHOD_COLLAPSE = "method-collapse"
 METHOD_BODY = "method-body"
 VIEW_TRAJECTORIES = "trajectories"
 VIEW_TABLES = "tables"
+VIEW_PATIENTS = "patients"  # the patient list as a table slide
 VIEW_SURVIVAL = "survival"
 FORMAT_PNG = "png"
 FORMAT_SVG = "svg"

@@ -3,7 +3,7 @@ of analysis (its population and arm, `analysis_patients`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -64,6 +64,9 @@ class PatientFilter:
     population: str | None = None
     arm_basis: str | None = None
     variables: tuple[VariableFilter, ...] = ()
+    # The linked selection (patients ticked or drawn round): when given, only these patients,
+    # within the other restrictions. None: no selection.
+    patient_ids: tuple[str, ...] | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -90,7 +93,14 @@ class PatientFilter:
             hi = "" if self.age_max is None else f"{self.age_max:g}"
             parts.append(f"age {lo}–{hi}")
         parts += [v.describe() for v in self.variables]
+        if self.patient_ids is not None:
+            n = len(self.patient_ids)
+            parts.append(f"{n} selected patient{'' if n == 1 else 's'}")
         return "; ".join(parts) if parts else "all patients"
+
+    def without_selection(self) -> PatientFilter:
+        """The same filter without the linked selection (views that offer the selection)."""
+        return replace(self, patient_ids=None)
 
 
 def select_patients(patients: pd.DataFrame, flt: PatientFilter) -> pd.DataFrame:
@@ -116,6 +126,8 @@ def select_patients(patients: pd.DataFrame, flt: PatientFilter) -> pd.DataFrame:
             keep &= patients["age"] <= flt.age_max
     for v in flt.variables:
         keep &= v.mask(patients)
+    if flt.patient_ids is not None:
+        keep &= patients["patient_id"].astype(str).isin(flt.patient_ids)
     return patients.loc[keep]
 
 

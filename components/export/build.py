@@ -27,10 +27,11 @@ from trial.analysis.response import best_change, request_for
 from trial.analysis.subgroups import ForestRequest, analyse_forest, subgroup_label
 from trial.analysis.survival import analyse_survival
 from trial.analysis.trajectories import analyse_trajectories
-from trial.filters import PatientFilter
+from trial.filters import PatientFilter, listed_patients
 from trial.model import Trial
 
 from .. import ids
+from ..figures.cohort import patient_list_rows
 from ..figures.forest import export_name as forest_name
 from ..figures.forest import forest_view
 from ..figures.response import drawn_sentence, group_points, response_view
@@ -181,6 +182,72 @@ def build_tables(
     )
 
 
+# The patient list on a slide: a few columns, the first rows (a slide holds about 14).
+PATIENT_SLIDE_COLUMNS = {
+    "patient_id": "Patient",
+    "center": "Center",
+    "arm": "Arm",
+    "response": "Response",
+    "relapse": "Relapse",
+    "death": "Death",
+    "followup_days": "Follow-up (days)",
+    "age": "Age",
+    "sex": "Sex",
+}
+MAX_PATIENT_SLIDE_ROWS = 14
+
+
+def patient_table(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
+    """The patients' list as a table: the columns the data have, in the list's order."""
+    rows = pd.DataFrame(patient_list_rows(trial, patients))
+    if rows.empty:
+        return pd.DataFrame(columns=["Patient"])
+    cols = [c for c in PATIENT_SLIDE_COLUMNS if c in rows and rows[c].notna().any()]
+    table = rows[cols].rename(columns=PATIENT_SLIDE_COLUMNS)
+    if "Center" in table:
+        table = table.rename(columns={"Center": trial.study.center_label})
+    return table
+
+
+def patients_method(flt: PatientFilter, n: int, who: str = "patients") -> Method:
+    return Method(
+        (
+            f"The {n} {who} the filters and the selection keep ({flt.describe()}), as "
+            "recorded: one row each, in the order of their ids; follow-up in days from day 0.",
+        )
+    )
+
+
+def build_patients(
+    trial: Trial, spec: ViewSpec, today: date, data_dir: str = methods.DATA_DIR
+) -> ExportView:
+    """The Patients tab as a table slide: the patients the filters and the selection keep
+    (the first rows on the slide, all of them in the numbers)."""
+    flt = filter_of(trial, spec.filters)
+    patients = listed_patients(trial, flt)
+    table = patient_table(trial, patients)
+    who = people(trial)
+    shown = table.head(MAX_PATIENT_SLIDE_ROWS)
+    caption = (
+        f"{len(table)} {who}"
+        if len(shown) == len(table)
+        else f"First {len(shown)} of {len(table)} {who} (all in the numbers file)"
+    )
+    return ExportView(
+        view=ids.VIEW_PATIENTS,
+        name="patient_list",
+        title=f"{who.capitalize()}",
+        subtitle=f"{len(patients)} {who} · {flt.describe()}",
+        figure=None,
+        numbers=table,
+        footnote=footnote_lines(trial, flt, len(patients), [], today),
+        method=patients_method(flt, len(patients), who),
+        n=len(patients),
+        tables=((caption, shown),),
+        points=(f"{len(patients)} {who}: {flt.describe()}.",),
+    )
+
+
 def _response_points(response: pd.DataFrame) -> list[str]:
     """The overall row of the response table in words."""
     overall = response.loc[response.iloc[:, 0] == "Overall"]
@@ -312,6 +379,7 @@ def build_response(
 VIEW_BUILDERS: dict[str, Callable[..., ExportView]] = {
     ids.VIEW_TRAJECTORIES: build_trajectories,
     ids.VIEW_TABLES: build_tables,
+    ids.VIEW_PATIENTS: build_patients,
     ids.VIEW_SURVIVAL: build_survival,
     ids.VIEW_EFFECTS: build_effects,
     ids.VIEW_RESPONSE: build_response,
@@ -337,4 +405,6 @@ def build_method(trial: Trial, spec: ViewSpec) -> Method:
     if spec.view == ids.VIEW_RESPONSE:
         return methods.response_method(trial, _response(trial, spec)[0])
     flt = filter_of(trial, spec.filters)
+    if spec.view == ids.VIEW_PATIENTS:
+        return patients_method(flt, len(listed_patients(trial, flt)), people(trial))
     return methods.tables_method(trial, flt, len(Cohort(flt).patients(trial)))

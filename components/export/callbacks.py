@@ -19,7 +19,7 @@ from trial.model import Trial
 from .. import ids
 from ..context import current_trial
 from ..figures import theme
-from ..state.filters import FILTER_INPUTS
+from ..state.filters import COHORT_INPUTS
 from ..state.viewspec import VIEW_CONTROLS, ViewSpec, spec_from_values
 from . import deckroute
 from .build import ExportView, build_method, build_view
@@ -37,7 +37,7 @@ VIEW_FORMATS = {
     ids.VIEW_EFFECTS: FIGURE_FORMATS,
     ids.VIEW_RESPONSE: FIGURE_FORMATS,
 }
-FILTER_STATES = [State(i.component_id, i.component_property) for i in FILTER_INPUTS]
+FILTER_STATES = [State(i.component_id, i.component_property) for i in COHORT_INPUTS]
 
 
 def image_job(ev: ExportView, fmt: str, filename: str) -> dict:
@@ -111,7 +111,7 @@ def method_children(method: Method) -> list:
 
 def download_function(view: str, fmt: str):
     """The callback of one export button: its clicks, then the view's controls and the
-    filters, in VIEW_CONTROLS and FILTER_INPUTS order."""
+    filters and the selection, in VIEW_CONTROLS and COHORT_INPUTS order."""
     k = len(VIEW_CONTROLS[view])
 
     def download(n_clicks, *values):
@@ -171,7 +171,7 @@ def register(app: Dash) -> None:
             Output({"type": ids.METHOD_BODY, "view": view}, "children"),
             Input({"type": ids.METHOD_COLLAPSE, "view": view}, "is_open"),
             *[Input(c, "value") for c in VIEW_CONTROLS[view].values()],
-            *FILTER_INPUTS,
+            *COHORT_INPUTS,
         )(method_function(view))
     app.callback(
         Output({"type": ids.METHOD_COLLAPSE, "view": MATCH}, "is_open"),

@@ -29,7 +29,7 @@ from trial.model import Trial
 
 from .. import ids
 from ..context import SessionGone, current_dataset
-from ..state.filters import FILTER_INPUTS
+from ..state.filters import COHORT_INPUTS
 from ..state.urlstate import MAX_SLIDES
 from ..state.viewspec import VIEW_CONTROLS, ViewSpec
 from .build import VIEW_BUILDERS, ExportView, build_view
@@ -44,7 +44,7 @@ MIN_IMAGE_PX, MAX_IMAGE_PX = 100, 8000
 MAX_SPECS_BYTES = 200_000
 MAX_DECK_REQUEST = MAX_SLIDES * MAX_IMAGE_BYTES // 2 + MAX_SPECS_BYTES  # 45 MB
 KINDS = ("view", "pinned")
-FILTER_IDS = {i.component_id for i in FILTER_INPUTS}
+FILTER_IDS = {i.component_id for i in COHORT_INPUTS}
 
 
 class Refused(ValueError):

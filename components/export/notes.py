@@ -14,6 +14,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from trial.analysis.display import format_p
 from trial.analysis.survival import SurvivalResult
 
 STATISTIC_WORDS = {"mean_sd": "mean", "mean_ci": "mean", "median_iqr": "median"}
@@ -45,9 +46,7 @@ def number(x, digits: int = 3) -> str:
 
 def p_value(p) -> str:
     """ "p < 0.001", "p = 0.012"; "p not computed" when missing."""
-    if _missing(p) or not math.isfinite(float(p)):
-        return "p not computed"
-    return "p < 0.001" if float(p) < 0.001 else f"p = {float(p):.3f}"
+    return format_p(None if _missing(p) else p, missing="p not computed")
 
 
 def percent(x) -> str:
@@ -136,10 +135,7 @@ def readable(numbers: pd.DataFrame) -> pd.DataFrame:
     for col in numbers.columns:
         values = numbers[col]
         if col in P_COLUMNS:
-            out[col] = [
-                "–" if _missing(v) else "< 0.001" if float(v) < 0.001 else f"{float(v):.3f}"
-                for v in values
-            ]
+            out[col] = ["–" if _missing(v) else format_p(v, bare=True) for v in values]
         elif pd.api.types.is_numeric_dtype(values) or values.dtype == object:
             out[col] = [v if isinstance(v, str) else number(v) for v in values]
         else:

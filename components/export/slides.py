@@ -21,6 +21,7 @@ import plotly.graph_objects as go
 
 from ..figures import theme
 from ..figures.text import plain_text, plot_text
+from ..figures.trajectory import N_TABLE
 from .build import ExportView
 from .textfit import text_width, wrap, wrap_all
 
@@ -36,6 +37,7 @@ class Frame:
 SLIDE_FRAME = Frame()
 PAD = 28  # px: the frame's inner margin
 ROW = theme.SLIDE_TABLE_PX * 1.5  # one line of the n table or the risk table
+N_ROW = theme.SLIDE_TABLE_PX * 1.2  # one line of a small multiple's n table
 TICKS_BELOW = theme.SLIDE_TICK_PX * 1.5 + 10  # x tick labels under an axis
 AXIS_TITLE = theme.SLIDE_TEXT_PX * 1.7
 PANEL_TITLE = theme.SLIDE_PANEL_TITLE_PX * 1.6
@@ -135,6 +137,9 @@ def _style_type(fig: go.Figure) -> None:
         fig.update_layout(yaxis2_tickfont_size=theme.SLIDE_TABLE_PX)
     for a in fig.layout.annotations:
         a.font = dict(size=_annotation_px(a), color=a.font.color if a.font else None)
+        line = _n_table_line(a)
+        if line is not None:  # the n table's lines at the slide's type, under the ticks
+            a.yshift = -(TICKS_BELOW + line * N_ROW)
     for t in fig.data:
         if getattr(t, "mode", None) and "text" in t.mode:
             small = (t.textfont.size or theme.FONT_SIZE) < 18
@@ -150,8 +155,26 @@ def _style_type(fig: go.Figure) -> None:
             t.marker.size = t.marker.size * 1.4
 
 
+def _n_table_line(a) -> int | None:
+    """The line of a small multiple's n-per-visit annotation (figures.trajectory.N_TABLE)."""
+    name = str(a.name or "")
+    if not name.startswith(f"{N_TABLE}:"):
+        return None
+    try:
+        return int(name.split(":", 1)[1])
+    except ValueError:
+        return None
+
+
+def _grid_n_lines(fig: go.Figure) -> int:
+    lines = [_n_table_line(a) for a in fig.layout.annotations]
+    return 1 + max((x for x in lines if x is not None), default=-1)
+
+
 def _annotation_px(a) -> float:
     """Slide size of an annotation: table cells, panel titles, or other notes."""
+    if _n_table_line(a) is not None:
+        return theme.SLIDE_TABLE_PX  # n per visit under a small multiple
     if (a.yref == "paper" and a.y is not None and a.y < 0) or str(a.yref).startswith("y2"):
         return theme.SLIDE_TABLE_PX  # n per visit, risk-table headers
     if a.yref == "paper" and a.yanchor == "bottom":
@@ -285,27 +308,38 @@ def _axis_titles_to_panel_titles(fig: go.Figure, titles: list) -> None:
     """Small multiples: each panel's y-axis title (measure and unit) becomes its title, which
     has the width of the panel; rotated, it would be longer than the panel is high."""
     y_axes = _axes(fig, "y")
+    one_measure = len({fig.layout[k].title.text for k in y_axes}) == 1
     for a, key in zip(titles, y_axes):  # make_subplots: titles in the order of the axes
         text = fig.layout[key].title.text
-        if text:
+        if not text:
+            continue
+        own = plain_text(a.text or "")
+        if own and one_measure and not text.startswith(own):
+            pass  # panels of one measure (per center): the center names them, the title the rest
+        elif own and not text.startswith(own):
+            a.text = plot_text(f"{plain_text(text)} · {_short(own, 24)}")  # measure · center
+        else:
             a.text = text
-            fig.layout[key].title.text = ""
+        fig.layout[key].title.text = ""
 
 
 def _layout_grid(fig: go.Figure, frame: Frame, box: _Box) -> None:
     """Small multiples: each row gets room for its panels' titles above and tick labels under
     it, each column room for its y tick labels, at the slide's type."""
     ys, xs = _rows_and_columns(fig)
-    box.bottom += _x_title_px(fig, _axes(fig, "x")[-1]) + 8
+    table = _grid_n_lines(fig) * N_ROW  # the n per visit under every panel
+    last_x = _axes(fig, "x")[-1]
+    box.bottom += _x_title_px(fig, last_x) + 8
     plot_h = frame.height - box.top - box.bottom
     plot_w = frame.width - box.left - box.right
     n_rows, n_cols = len(ys), len(xs)
-    row_h = (plot_h - n_rows * (PANEL_TITLE + TICKS_BELOW)) / n_rows
+    below = TICKS_BELOW + table
+    row_h = (plot_h - n_rows * (PANEL_TITLE + below)) / n_rows
     col_gap = _y_label_px(fig)
     col_w = (plot_w - (n_cols - 1) * col_gap) / n_cols
     new_y, new_x = {}, {}
     for i, old in enumerate(ys):
-        top = plot_h - i * (PANEL_TITLE + row_h + TICKS_BELOW) - PANEL_TITLE
+        top = plot_h - i * (PANEL_TITLE + row_h + below) - PANEL_TITLE
         new_y[old] = [_unit((top - row_h) / plot_h), _unit(top / plot_h)]
     for j, old in enumerate(xs):
         left = j * (col_w + col_gap)
@@ -324,6 +358,22 @@ def _layout_grid(fig: go.Figure, frame: Frame, box: _Box) -> None:
         fig.layout[k].domain = new_y[tuple(fig.layout[k].domain)]
     for k in _axes(fig, "x"):
         fig.layout[k].domain = new_x[tuple(fig.layout[k].domain)]
+    x_title = fig.layout[last_x].title.text
+    if table and x_title:  # once, under the last row's n tables (plotly keeps an axis title
+        for k in _axes(fig, "x"):  # within its standoff, over the table)
+            fig.layout[k].title.text = ""
+        fig.add_annotation(
+            text=x_title,
+            xref="paper",
+            x=0.5,
+            yref="paper",
+            y=min(d[0] for d in new_y.values()),
+            yanchor="top",
+            yshift=-(below + 4),
+            showarrow=False,
+            font=dict(size=theme.SLIDE_TEXT_PX),
+            name="x-title",
+        )
 
 
 def _place_legend(fig: go.Figure, frame: Frame, top_px: float, entry_w: float) -> None:

@@ -20,6 +20,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from trial.analysis import display
+from trial.analysis.display import format_p
 from trial.analysis.records import records
 from trial.analysis.subgroups import ALL, RESPONSE, ForestResult
 from trial.analysis.survival import default_unit, endpoint_for
@@ -88,9 +89,7 @@ def estimate_text(kind: str, row: dict) -> str:
 
 
 def p_text(p) -> str:
-    if p is None or not np.isfinite(p):
-        return ""
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+    return format_p(p, missing="", bare=True)
 
 
 def test_text(test: dict | None) -> str:

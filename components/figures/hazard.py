@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from trial.analysis.display import format_p
 from trial.analysis.records import records
 from trial.analysis.survival import SurvivalResult
 
@@ -33,9 +34,7 @@ def hr_text(hr, lower, upper) -> str:
 
 
 def p_value(p) -> str:
-    if p is None or not np.isfinite(p):
-        return "–"
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+    return format_p(p, bare=True)
 
 
 def _p_clause(p) -> str:

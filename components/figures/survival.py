@@ -18,6 +18,7 @@ from plotly.subplots import make_subplots
 from trial import survival as sv
 from trial.analysis import display
 from trial.analysis.cohort import NO_GROUP
+from trial.analysis.display import format_p
 from trial.analysis.survival import GROUP, LANDMARK_MONTHS, MIN_N, SurvivalResult, headline_counts
 from trial.model import Trial
 
@@ -79,9 +80,7 @@ def estimate_text(est, lower, upper) -> str:
 
 
 def p_text(p: float) -> str:
-    if p is None or not np.isfinite(p):
-        return "not computable"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+    return format_p(p, missing="not computable")
 
 
 # --- Rows for tables and export -----------------------------------------------------------------

@@ -14,6 +14,7 @@ from plotly.subplots import make_subplots
 
 from trial.analysis.cohort import NO_GROUP
 from trial.analysis.compare import MODEL as COMPARISON_MODEL
+from trial.analysis.display import format_p
 from trial.analysis.mixed import ASSUMPTIONS
 from trial.analysis.multiplicity import MIN_PAIRED
 from trial.analysis.trajectories import KEY_MEASURES, MODEL, Panel, TrajectoryResult
@@ -158,9 +159,9 @@ def _p_hover(row, adjust: str) -> str:
     p = row["p_vs_baseline"]
     if math.isnan(p):
         return ""
-    text = f"<br>p vs baseline = {p:.3g} (n paired = {row['n_paired']})"
+    text = f"<br>vs baseline: {format_p(p)} (n paired = {row['n_paired']})"
     if adjust != "none" and not math.isnan(row["p_adjusted"]):
-        text += f"; {ADJUST_LABELS[adjust]}-adjusted p = {row['p_adjusted']:.3g}"
+        text += f"; {ADJUST_LABELS[adjust]}-adjusted {format_p(row['p_adjusted'])}"
     return text
 
 
@@ -203,8 +204,41 @@ def _patient_lines(
     )
 
 
+MARK_LIFT = "<br>\u00a0"  # one empty line under a mark: lifts it by a line of its own size
+
+
+def mark_stack(summary: pd.DataFrame, statistic: Statistic) -> dict:
+    """Where the significance marks of one panel go, so that they never overlap: at each visit,
+    above the highest bar of any group, one line per significant group (in the groups' order),
+    the between-arms † above them. {"top": {month: y}, "line": {(group, month): k},
+    "count": {month: number of significant groups}}."""
+    s = summary.loc[summary["n"] > 0]
+    if s.empty:
+        return {"top": {}, "line": {}, "count": {}}
+    center, _, high = center_and_bounds(s, statistic)
+    reach = pd.Series(np.fmax(high.to_numpy(float), center.to_numpy(float)), index=s.index)
+    top = reach.groupby(s["month"]).max().to_dict()
+    line: dict = {}
+    count: dict = {}
+    sig = s.loc[s["p_adjusted"] < ALPHA]
+    for r in sig[["group", "month"]].to_dict("records"):
+        k = count.get(r["month"], 0)
+        line[(r["group"], r["month"])] = k
+        count[r["month"]] = k + 1
+    return {"top": top, "line": line, "count": count}
+
+
 def _summary_trace(
-    fig, s: pd.DataFrame, group, color: str, dodge: float, d: _Drawing, row, col, show_legend: bool
+    fig,
+    s: pd.DataFrame,
+    group,
+    color: str,
+    dodge: float,
+    d: _Drawing,
+    row,
+    col,
+    show_legend: bool,
+    stack: dict | None = None,
 ) -> None:
     """The group's summary line with its bars, and * above the visits that differ from
     baseline (after the multiplicity adjustment). A visit with fewer than MIN_PAIRED patients
@@ -279,17 +313,21 @@ def _summary_trace(
         )
     sig = s.loc[s["p_adjusted"] < ALPHA]
     if len(sig):
+        stack = stack or mark_stack(s, d.options.statistic)
+        months = sig["month"].tolist()
         fig.add_trace(
             go.Scatter(
                 x=sig["month"] + dodge,
-                y=sig["_high"],
+                y=[stack["top"].get(m, h) for m, h in zip(months, sig["_high"])],
                 mode="text",
-                text=["*"] * len(sig),
+                text=["*" + MARK_LIFT * stack["line"].get((group, m), 0) for m in months],
                 textposition="top center",
                 textfont=dict(size=22, color=color),
+                cliponaxis=False,
                 showlegend=False,
                 legendgroup=str(group),
                 hoverinfo="skip",
+                name="significance",
             ),
             row=row,
             col=col,
@@ -301,6 +339,8 @@ def _add_panel(fig: go.Figure, panel: Panel, d: _Drawing, row, col, show_legend:
     groups = list(pd.unique(panel.summary["group"]))
     dodge = _dodge(groups)
     values = panel.values
+    summary = with_model(panel.summary, panel) if d.options.statistic == MODEL else panel.summary
+    stack = mark_stack(summary, d.options.statistic)
     for group in groups:
         color = d.colors.get(group, "#444")
         mine = values.loc[values["group"] == group]
@@ -310,17 +350,14 @@ def _add_panel(fig: go.Figure, panel: Panel, d: _Drawing, row, col, show_legend:
         if d.options.selected:
             chosen = mine.loc[mine["patient_id"].astype(str).isin(d.options.selected)]
             _patient_lines(fig, chosen, group, color, d, row, col, selected=True)
-        summary = (
-            with_model(panel.summary, panel) if d.options.statistic == MODEL else panel.summary
-        )
         s = summary.loc[(summary["group"] == group) & (summary["n"] > 0)]
-        _summary_trace(fig, s, group, color, dodge[group], d, row, col, show_legend)
+        _summary_trace(fig, s, group, color, dodge[group], d, row, col, show_legend, stack)
     if len(panel.comparison):
-        _comparison_marks(fig, panel, d, row, col)
+        _comparison_marks(fig, panel, d, row, col, stack)
     _decorate_axes(fig, panel.measure, d, row, col)
 
 
-def _comparison_marks(fig, panel: Panel, d: _Drawing, row, col) -> None:
+def _comparison_marks(fig, panel: Panel, d: _Drawing, row, col, stack: dict | None = None) -> None:
     """† above the visits where the arms differ (overall F test of the between-arm ANCOVA,
     trial.analysis.compare), with the test, the differences and the LS means in the hover."""
     c = panel.comparison
@@ -339,23 +376,25 @@ def _comparison_marks(fig, panel: Panel, d: _Drawing, row, col) -> None:
         lines = [
             f"<b>Between arms · {plot_text(labels.get(r['month'], str(r['month'])))}</b>",
             f"ANCOVA F({int(len(diffs))}, {int(r['df'])}) = {r['statistic']:.3g}, "
-            f"p = {r['p']:.3g} (n = {int(r['n'])})",
+            f"{format_p(r['p'])} (n = {int(r['n'])})",
         ]
         lines += [
             f"{plot_text(x['group'])} − {plot_text(x['reference'])}: "
             f"{_format(x['estimate'])} [{_format(x['lower'])}, {_format(x['upper'])}], "
-            f"p = {x['p']:.3g}"
+            f"{format_p(x['p'])}"
             for x in diffs.to_dict("records")
         ]
         hover.append("<br>".join(lines))
+    stack = stack or {"top": {}, "count": {}}
     fig.add_trace(
         go.Scatter(
             x=sig["month"],
-            y=[top.get(m, center.max()) for m in sig["month"]],
+            y=[stack["top"].get(m, top.get(m, center.max())) for m in sig["month"]],
             mode="text",
-            text=["†"] * len(sig),
+            text=["†" + MARK_LIFT * stack["count"].get(m, 0) for m in sig["month"]],
+            cliponaxis=False,
             textposition="top center",
-            textfont=dict(size=20, color="#333"),
+            textfont=dict(size=22, color="#333"),  # the size of the * (one line each)
             showlegend=False,
             hovertext=hover,
             hoverinfo="text",
@@ -487,6 +526,90 @@ def _n_table_annotations(panel: Panel, colors: dict, visits: list[Visit]) -> tup
     return annotations, 70 + 22 * (len(groups) + 1)
 
 
+# Small multiples: the n per visit under every panel, one line per group (annotations named
+# "n-table:<line>", which the slides size and place at their own type: export/slides.py).
+N_TABLE = "n-table"
+GRID_N_PX = 12  # on screen; slides draw them at theme.SLIDE_TABLE_PX
+GRID_N_LINE = 16  # px between the lines of a panel's n table
+GRID_TICKS = 22  # px under the axis for its tick labels
+GRID_PANEL_PX = 300  # plot height of one panel
+GRID_TITLE_PX = 34  # room for a panel's title
+GRID_LABEL_CHARS = 9
+
+
+def axis_name(letter: str, k: int) -> str:
+    """ "x", "x2", …: the k-th axis (1-based) as traces and annotations name it."""
+    return letter if k == 1 else f"{letter}{k}"
+
+
+def panel_n_annotations(panel: Panel, colors: dict, visits: list[Visit], k: int) -> list[dict]:
+    """'n' per visit under the k-th panel (1-based), one line per group, aligned with its
+    ticks and coloured as its line; the group's short name at the panel's left."""
+    visits = list(panel.measure.visits) or visits
+    groups = list(pd.unique(panel.summary["group"]))
+    n = panel.summary.set_index(["group", "month"])["n"]
+    x, y = axis_name("x", k), f"{axis_name('y', k)} domain"
+
+    def at(line: int, **kw) -> dict:
+        return dict(
+            yref=y,
+            y=0,
+            yanchor="top",
+            yshift=-(GRID_TICKS + line * GRID_N_LINE),
+            showarrow=False,
+            name=f"{N_TABLE}:{line}",
+            **kw,
+        )
+
+    out = [
+        at(0, text="<b>n</b>", xref=f"{x} domain", x=0, xanchor="right", font=dict(size=GRID_N_PX))
+    ]
+    for i, group in enumerate(groups, start=1):
+        color = colors.get(group, "#444")
+        label = plot_text(short_label(str(group), GRID_LABEL_CHARS))
+        out.append(
+            at(
+                i,
+                text=label,
+                xref=f"{x} domain",
+                x=0,
+                xanchor="right",
+                font=dict(size=GRID_N_PX, color=color),
+            )
+        )
+        for v in visits:
+            out.append(
+                at(
+                    i,
+                    text=str(int(n.get((group, v.month), 0))),
+                    xref=x,
+                    x=v.month,
+                    font=dict(size=GRID_N_PX, color=color),
+                )
+            )
+    return out
+
+
+def n_lines(panels: list[Panel]) -> int:
+    """Lines of the tallest n table under a panel: its header and one per group."""
+    return 1 + max((len(pd.unique(p.summary["group"])) for p in panels), default=0)
+
+
+def share_y_within_measure(fig: go.Figure, panels: list[Panel], cols: int) -> None:
+    """Panels of one measure (centers × responder groups) share the first one's y axis, so
+    that their heights compare; panels of different measures keep their own."""
+    first: dict[str, int] = {}
+    for i, panel in enumerate(panels):
+        k = i + 1
+        code = panel.measure.code
+        if code not in first:
+            first[code] = k
+        elif first[code] != k:
+            fig.update_yaxes(
+                matches=axis_name("y", first[code]), row=i // cols + 1, col=i % cols + 1
+            )
+
+
 MAX_INDIVIDUAL_PATIENTS = 500
 
 
@@ -499,6 +622,17 @@ def individual_sample(panels: list[Panel], limit: int = MAX_INDIVIDUAL_PATIENTS)
     return set(ids.sample(n=limit, random_state=0)), len(ids)
 
 
+def grid_gap_px(panels: list[Panel]) -> int:
+    """Px between two rows of panels: the tick labels and n table of the upper row, the
+    title of the lower one."""
+    return GRID_TICKS + GRID_N_LINE * n_lines(panels) + GRID_TITLE_PX
+
+
+def grid_plot_px(panels: list[Panel], rows: int) -> int:
+    """Height of the grid's plotting area (the panels and the gaps between them)."""
+    return rows * GRID_PANEL_PX + (rows - 1) * grid_gap_px(panels)
+
+
 def _grid(panels: list[Panel], rows: int, cols: int) -> go.Figure:
     if len(panels) == 1:
         return go.Figure()
@@ -506,9 +640,8 @@ def _grid(panels: list[Panel], rows: int, cols: int) -> go.Figure:
         rows=rows,
         cols=cols,
         subplot_titles=[plot_text(p.title) for p in panels],
-        horizontal_spacing=0.08,
-        # about 85 px between rows of panels, whatever the number of rows
-        vertical_spacing=min(0.16, 85 / (330 * rows + 120)) if rows > 1 else 0.1,
+        horizontal_spacing=0.09,
+        vertical_spacing=grid_gap_px(panels) / grid_plot_px(panels, rows) if rows > 1 else 0.1,
     )
 
 
@@ -617,10 +750,50 @@ def trajectory_figure(
     if single:
         _layout_single(fig, layout, panels[0], d, x_title)
     else:
-        layout["margin"] = dict(l=70, r=40, t=130, b=50)
-        fig.update_layout(**layout)
-        fig.update_xaxes(title_text=x_title, title_font=dict(size=12), row=rows)
+        _layout_grid(fig, layout, panels, d, rows, cols, x_title)
     return fig
+
+
+def _layout_grid(fig, layout: dict, panels: list[Panel], d: _Drawing, rows, cols, x_title):
+    """Small multiples: y axes shared within a measure, the n per visit under every panel,
+    a compact legend on one line above the panels."""
+    share_y_within_measure(fig, panels, cols)
+    annotations = [
+        a
+        for i, panel in enumerate(panels)
+        for a in panel_n_annotations(panel, d.colors, list(d.visits), i + 1)
+    ]
+    bottom = GRID_TICKS + GRID_N_LINE * n_lines(panels) + 40  # the last row's table, x title
+    legend_title = layout.pop("legend_title_text", "")
+    layout["legend"] = dict(
+        orientation="h",
+        yanchor="bottom",
+        y=1 + GRID_TITLE_PX / grid_plot_px(panels, rows),  # above the first row's titles
+        xanchor="left",
+        x=0,
+        font=dict(size=13),
+        itemwidth=30,
+        tracegroupgap=0,
+        title=dict(text=legend_title, side="left"),
+    )
+    top = 190  # title, two subtitle lines, the legend's line, the first row's titles
+    layout["margin"] = dict(l=80, r=30, t=top, b=bottom)
+    layout["height"] = grid_plot_px(panels, rows) + top + bottom
+    layout["title"] = {
+        **layout["title"],
+        "yref": "container",
+        "y": 1,
+        "yanchor": "top",
+        "pad": dict(t=34),
+    }
+    layout["annotations"] = list(fig.layout.annotations) + annotations
+    fig.update_layout(**layout)
+    fig.update_xaxes(
+        title_text=x_title,
+        title_font=dict(size=12),
+        title_standoff=GRID_N_LINE * n_lines(panels) + 4,  # under the n table
+        row=rows,
+    )
 
 
 def marks_text(result: TrajectoryResult) -> str:

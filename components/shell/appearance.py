@@ -15,13 +15,14 @@ from .. import ids
 from ..figures import theme
 
 # Figures that follow the theme. A view that adds a graph can add its id here.
-THEMED_GRAPHS = (ids.TRAJ_GRAPH, ids.SURV_GRAPH)
+THEMED_GRAPHS = (ids.TRAJ_GRAPH, ids.SURV_GRAPH, ids.EFFECTS_GRAPH, ids.SWIMMER_GRAPH)
 
 
 def templates() -> dict:
     return {
         "dark": pio.templates[theme.DARK_TEMPLATE].to_plotly_json(),
         "light": pio.templates[theme.LIGHT_TEMPLATE].to_plotly_json(),
+        "colors": theme.theme_colors(),
     }
 
 

@@ -49,7 +49,7 @@ HIDDEN = {"display": "none"}
 
 def current_spec(values: Mapping[str, Any]) -> dict | None:
     """The ViewSpec dict of the active tab's view from {component id: value}, or None when the
-    tab has no presentable view (patients, data quality)."""
+    tab has no presentable view (data quality)."""
     spec = spec_from_state(values)
     return spec.to_dict() if spec else None
 

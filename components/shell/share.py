@@ -109,7 +109,8 @@ def presenter_state(
     deck: dict | NoUpdate = no_update
     present: bool | NoUpdate = no_update
     if extra.get(us.SLIDES):
-        specs, notices = us.decode_slides(extra[us.SLIDES], sch)
+        known = current_trial().patients["patient_id"].astype(str)
+        specs, notices = us.decode_slides(extra[us.SLIDES], sch, known)
         if specs:
             pins = [{**spec, "dataset": dataset} for spec in specs]
     if extra.get(us.PRESENT) in ("1", "true"):

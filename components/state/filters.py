@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -48,6 +48,12 @@ _FILTER_PROPS = [
 ]
 FILTER_INPUTS = [Input(cid, prop) for cid, prop in _FILTER_PROPS]
 FILTER_IDS = [cid for cid, _ in _FILTER_PROPS]  # their component ids, in the same order
+# The linked selection (shell/selection): every analysis is of the selected patients when
+# some are selected. Callbacks list it last (after any view-specific input) so that
+# `cohort_filter` finds it as the value after the filters and the view's own values.
+SELECTION_INPUT = Input(ids.SELECTION_STORE, "data")
+COHORT_INPUTS = [*FILTER_INPUTS, SELECTION_INPUT]
+COHORT_IDS = [*FILTER_IDS, ids.SELECTION_STORE]  # their component ids, in the same order
 # Columns with a widget of their own, and columns that are not subject characteristics.
 OWN_WIDGET = {
     "patient_id",
@@ -262,12 +268,37 @@ def current_filter(*values) -> PatientFilter:
     return filter_from_values(*values, choices=current_choices())
 
 
+def selection_ids(selection) -> tuple[str, ...] | None:
+    """The selection store's value as the filter's patient ids (None: nobody selected)."""
+    picked = tuple(dict.fromkeys(str(p) for p in selection or () if p not in (None, "")))
+    return picked or None
+
+
+def with_selection(flt: PatientFilter, selection) -> PatientFilter:
+    """The filter restricted to the linked selection (unchanged when nobody is selected)."""
+    return replace(flt, patient_ids=selection_ids(selection))
+
+
+def current_cohort_filter(*values) -> PatientFilter:
+    """The filter of COHORT_INPUTS' values: the filters, then (optionally) the selection."""
+    n = len(FILTER_INPUTS)
+    return cohort_filter(values[:n], values[n] if len(values) > n else None)
+
+
+def cohort_filter(filter_values, selection=None) -> PatientFilter:
+    """The filter of the widgets' values (FILTER_INPUTS order) and the linked selection."""
+    return with_selection(current_filter(*tuple(filter_values)[: len(FILTER_INPUTS)]), selection)
+
+
 def filter_of(trial: Trial, filters: Mapping[str, Any]) -> PatientFilter:
     """The filter of a view spec's `filters` ({component id: widget value}); empty: none."""
     if not filters:
         return PatientFilter()
     values = [filters.get(cid) for cid in FILTER_IDS]
-    return filter_from_values(*values, choices=filter_choices(trial))
+    if not any(cid in filters for cid in FILTER_IDS):
+        return with_selection(PatientFilter(), filters.get(ids.SELECTION_STORE))
+    flt = filter_from_values(*values, choices=filter_choices(trial))
+    return with_selection(flt, filters.get(ids.SELECTION_STORE))
 
 
 # --- A subgroup of the forest plot as filter values ------------------------------------------

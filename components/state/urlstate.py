@@ -519,7 +519,7 @@ def spec_values(spec: Mapping) -> dict[str, Any]:
         {
             k: v
             for k, v in (spec.get("filters") or {}).items()
-            if k in FILTER_PARAMS.values() or k == ids.FILTER_VARIABLES
+            if k in FILTER_PARAMS.values() or k in (ids.FILTER_VARIABLES, ids.SELECTION_STORE)
         }
     )
     return values
@@ -533,7 +533,9 @@ def encode_spec(spec: Mapping, schema: Schema) -> str:
     return urlencode(pairs + ([(TAKEAWAY, takeaway)] if takeaway else []))
 
 
-def decode_spec(query: str, schema: Schema) -> tuple[dict | None, list[str]]:
+def decode_spec(
+    query: str, schema: Schema, patient_ids: Iterable = ()
+) -> tuple[dict | None, list[str]]:
     """A ViewSpec dict from `encode_spec`'s text (controls at their defaults where not given;
     a takeaway line if the slide has one, as links made before takeaways have none)."""
     try:
@@ -544,7 +546,7 @@ def decode_spec(query: str, schema: Schema) -> tuple[dict | None, list[str]]:
     if view not in VIEW_TABS:
         return None, [f"Slide of an unknown view “{shown(view)}”; ignored"]
     values, notices = decode_pairs(
-        [(k, v) for k, v in pairs if k not in (TAB, SELECTION, TAKEAWAY)], schema, extra=()
+        [(k, v) for k, v in pairs if k not in (TAB, TAKEAWAY)], schema, patient_ids, extra=()
     )
     takeaway = clean_takeaway(next((v for k, v in pairs if k == TAKEAWAY), ""))
     defaults = schema.default_values()
@@ -555,6 +557,8 @@ def decode_spec(query: str, schema: Schema) -> tuple[dict | None, list[str]]:
     }
     if ids.FILTER_VARIABLES in defaults:
         filters[ids.FILTER_VARIABLES] = values.get(ids.FILTER_VARIABLES, {})
+    if values.get(ids.SELECTION_STORE):  # the linked selection the slide was pinned with
+        filters[ids.SELECTION_STORE] = values[ids.SELECTION_STORE]
     spec = {"view": view, "params": params, "filters": filters}
     return ({**spec, TAKEAWAY: takeaway} if takeaway else spec), notices
 
@@ -566,7 +570,9 @@ def encode_slides(specs: Iterable[Mapping], schema: Schema) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_slides(text: str, schema: Schema) -> tuple[list[dict], list[str]]:
+def decode_slides(
+    text: str, schema: Schema, patient_ids: Iterable = ()
+) -> tuple[list[dict], list[str]]:
     """The ViewSpec dicts of `encode_slides`'s text; what cannot be read is a notice."""
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
@@ -583,7 +589,7 @@ def decode_slides(text: str, schema: Schema) -> tuple[list[dict], list[str]]:
     if len(texts) > MAX_SLIDES:
         notices.append(f"Only the first {MAX_SLIDES} slides of the link are used")
     for t in texts[:MAX_SLIDES]:
-        spec, n = decode_spec(t, schema)
+        spec, n = decode_spec(t, schema, patient_ids)
         notices += n
         if spec is not None:
             specs.append(spec)

@@ -16,7 +16,7 @@ from trial.analysis.survival import SurvivalRequest
 from trial.analysis.trajectories import ADJUSTMENTS, KEY_MEASURES, MODEL, TrajectoryRequest
 
 from .. import ids
-from .filters import FILTER_IDS
+from .filters import COHORT_IDS
 
 NO_LANDMARK = "none"
 VIEW_CONTROLS: dict[str, dict[str, str]] = {
@@ -41,6 +41,7 @@ VIEW_CONTROLS: dict[str, dict[str, str]] = {
         "landmark": ids.SURV_LANDMARK,
     },
     ids.VIEW_TABLES: {},
+    ids.VIEW_PATIENTS: {},
     ids.VIEW_EFFECTS: {
         "outcome": ids.EFFECTS_OUTCOME,
         "subgroups": ids.EFFECTS_SUBGROUPS,
@@ -77,6 +78,7 @@ VIEW_DEFAULTS: dict[str, dict[str, Any]] = {
         "landmark": NO_LANDMARK,
     },
     ids.VIEW_TABLES: {},
+    ids.VIEW_PATIENTS: {},
     ids.VIEW_EFFECTS: {
         "outcome": "os",
         "subgroups": [],
@@ -91,6 +93,7 @@ TAB_VIEWS = {
     ids.TAB_TRAJECTORIES: ids.VIEW_TRAJECTORIES,
     ids.TAB_SURVIVAL: ids.VIEW_SURVIVAL,
     ids.TAB_TABLES: ids.VIEW_TABLES,
+    ids.TAB_PATIENTS: ids.VIEW_PATIENTS,
     ids.TAB_EFFECTS: ids.VIEW_EFFECTS,
     ids.TAB_RESPONSE: ids.VIEW_RESPONSE,
 }
@@ -98,6 +101,7 @@ VIEW_TABS = {v: k for k, v in TAB_VIEWS.items()}
 VIEW_TITLES = {
     ids.VIEW_TRAJECTORIES: "Trajectories",
     ids.VIEW_TABLES: "Tables",
+    ids.VIEW_PATIENTS: "Patients",
     ids.VIEW_SURVIVAL: "Survival",
     ids.VIEW_EFFECTS: "Effects by subgroup",
     ids.VIEW_RESPONSE: "Response",
@@ -147,10 +151,17 @@ class ViewSpec:
 
 def spec_from_values(view: str, control_values: Sequence, filter_values: Sequence) -> ViewSpec:
     """The spec of a view from its controls' values (VIEW_CONTROLS order) and the filters'
-    values (FILTER_INPUTS order, that of FILTER_IDS), as the callbacks receive them."""
+    values (COHORT_IDS order: the selection last, optional), as the callbacks receive them."""
     params = dict(zip(VIEW_CONTROLS[view], control_values))
-    filters = dict(zip(FILTER_IDS, filter_values))
-    return ViewSpec(view, params, filters)
+    filters = dict(zip(COHORT_IDS, filter_values))
+    return ViewSpec(view, params, _without_empty_selection(filters))
+
+
+def _without_empty_selection(filters: dict) -> dict:
+    """A spec names the linked selection only when patients are selected."""
+    if not filters.get(ids.SELECTION_STORE):
+        filters.pop(ids.SELECTION_STORE, None)
+    return filters
 
 
 def spec_from_state(values: Mapping[str, Any]) -> ViewSpec | None:
@@ -160,8 +171,8 @@ def spec_from_state(values: Mapping[str, Any]) -> ViewSpec | None:
     if view is None:
         return None
     params = {name: values.get(cid) for name, cid in VIEW_CONTROLS[view].items()}
-    flts = {cid: values.get(cid) for cid in FILTER_IDS if cid in values}
-    return ViewSpec(view, params, flts)
+    flts = {cid: values.get(cid) for cid in COHORT_IDS if cid in values}
+    return ViewSpec(view, params, _without_empty_selection(flts))
 
 
 def trajectory_request(

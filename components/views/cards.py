@@ -14,7 +14,7 @@ from trial.stats import headline_counts
 
 from .. import ids
 from ..context import current_trial
-from ..state.filters import FILTER_INPUTS, current_filter, people
+from ..state.filters import COHORT_INPUTS, current_cohort_filter, people
 
 TWELVE_MONTHS_DAYS = 365
 
@@ -109,7 +109,7 @@ def layout() -> html.Div:
 
 def update_cards(*filter_values):
     trial = current_trial()
-    patients = listed_patients(trial, current_filter(*filter_values))
+    patients = listed_patients(trial, current_cohort_filter(*filter_values))
     return dbc.Row(
         [
             dbc.Col(
@@ -132,4 +132,4 @@ def update_cards(*filter_values):
 
 
 def register(app: Dash) -> None:
-    app.callback(Output(ids.CARDS, "children"), *FILTER_INPUTS)(update_cards)
+    app.callback(Output(ids.CARDS, "children"), *COHORT_INPUTS)(update_cards)

@@ -37,7 +37,13 @@ from ..attrs import attrs
 from ..context import current_trial, only_when_visible
 from ..export.toolbar import export_toolbar, method_panel
 from ..figures.forest import ForestView, forest_view
-from ..state.filters import FILTER_INPUTS, current_filter, filterable, people, subgroup_filter
+from ..state.filters import (
+    COHORT_INPUTS,
+    current_cohort_filter,
+    filterable,
+    people,
+    subgroup_filter,
+)
 from .controls import control
 
 CONTROL_IDS = [
@@ -215,7 +221,7 @@ def update_effects(outcome, subgroups, compare, reference, measure, *filter_valu
         compare,
         reference,
         measure,
-        Cohort(current_filter(*filter_values)),
+        Cohort(current_cohort_filter(*filter_values)),
     )
     # clickData is reset so that a click on the same line again is a new click
     return view.figure, [html.Li(n) for n in view.notes], numbers_table(view), None
@@ -265,7 +271,7 @@ def register(app: Dash) -> None:
         Output(ids.EFFECTS_GRAPH, "clickData"),
         Input(ids.TABS, "active_tab"),
         *[Input(i, "value") for i in CONTROL_IDS],
-        *FILTER_INPUTS,
+        *COHORT_INPUTS,
     )(update_effects)
     app.callback(
         Output(ids.EFFECTS_REFERENCE, "options"),

@@ -22,14 +22,14 @@ from ..attrs import attrs
 from ..context import current_trial
 from ..state.filters import (
     ANY,
+    COHORT_INPUTS,
     DEFAULT,
-    FILTER_INPUTS,
     SEX_LABELS,
     YES_NO_ANY,
     FilterChoices,
     Variable,
     current_choices,
-    current_filter,
+    current_cohort_filter,
     filter_choices,
     people,
 )
@@ -190,7 +190,7 @@ def layout(trial: Trial) -> html.Div:
 
 def update_selected_count(*values):
     trial = current_trial()
-    flt = current_filter(*values)
+    flt = current_cohort_filter(*values)
     n = len(listed_patients(trial, flt))
     sets = [Cohort(flt, role=role).analysis_set(trial) for role in ROLES]
     lines = [
@@ -330,7 +330,7 @@ def remove_variable(clicks, data):
 
 
 def register(app: Dash) -> None:
-    app.callback(Output(ids.SELECTED_COUNT, "children"), *FILTER_INPUTS)(update_selected_count)
+    app.callback(Output(ids.SELECTED_COUNT, "children"), *COHORT_INPUTS)(update_selected_count)
     app.callback(
         Output(ids.FILTER_CENTER, "value"),
         Output(ids.FILTER_RESPONSE, "value"),

@@ -25,6 +25,7 @@ from trial.model import Trial
 from .. import ids
 from ..attrs import attrs
 from ..context import current_trial
+from ..figures import theme
 from ..figures.patient import (
     baseline_rows,
     event_rows,
@@ -438,9 +439,23 @@ def not_found_page(malformed: bool, query: str = "") -> html.Div:
     )
 
 
+def dark_graphs(node):
+    """The page with each graph's figure drawn dark (the dark theme's palette, theme.py)."""
+    if isinstance(node, (list, tuple)):
+        return [dark_graphs(x) for x in node]
+    if isinstance(node, dcc.Graph) and getattr(node, "figure", None) is not None:
+        node.figure = theme.dark_figure(node.figure)
+    children = getattr(node, "children", None)
+    if children is not None and not isinstance(children, str):
+        node.children = dark_graphs(children)
+    return node
+
+
 def render_patient_page(pathname, *filter_values):
+    """`filter_values`: the filters, then the URL's query and (optionally) the dark theme."""
     filter_values, rest = filter_values[: len(FILTER_INPUTS)], filter_values[len(FILTER_INPUTS) :]
     query = rest[0] if rest and isinstance(rest[0], str) and rest[0].startswith("?") else ""
+    dark = bool(rest[1]) if len(rest) > 1 else False
     kind, _ = route(pathname)
     if kind == "dashboard":
         return []
@@ -450,10 +465,11 @@ def render_patient_page(pathname, *filter_values):
         return not_found_page(malformed=kind == "not_found", query=query)
     flt = current_filter(*filter_values)
     filtered = listed_patients(trial, flt)["patient_id"].astype(str)
-    return patient_page(trial, patient_record(trial, pid), filtered, flt.describe(), query)
+    page = patient_page(trial, patient_record(trial, pid), filtered, flt.describe(), query)
+    return dark_graphs(page) if dark else page
 
 
-def render_more_measures(chosen: list, pathname):
+def render_more_measures(chosen: list, pathname, dark=False):
     """The measures chosen on demand, for the patient of the page (one dropdown and graph when
     the page has them, none otherwise)."""
     codes = chosen[0] if chosen else None
@@ -467,7 +483,8 @@ def render_more_measures(chosen: list, pathname):
     codes = [c for c in codes if c in set(trial.measure_codes)][:MAX_MORE]
     peers = peers_of(trial, record)
     medians = group_medians(trial, peers.value, peers.column or "response", codes)
-    return [measures_figure(trial, record, medians, codes, peers, "More measures")]
+    fig = measures_figure(trial, record, medians, codes, peers, "More measures")
+    return [theme.dark_figure(fig) if dark else fig]
 
 
 def register(app: Dash) -> None:
@@ -475,6 +492,7 @@ def register(app: Dash) -> None:
         Output({**ids.PATIENT_MORE_GRAPH, "index": ALL}, "figure"),
         Input({**ids.PATIENT_MORE_MEASURES, "index": ALL}, "value"),
         State(ids.URL, "pathname"),
+        State(ids.THEME_SWITCH, "value"),
         prevent_initial_call=True,
     )(render_more_measures)
     app.callback(
@@ -482,4 +500,5 @@ def register(app: Dash) -> None:
         Input(ids.URL, "pathname"),
         *FILTER_INPUTS,
         Input(ids.URL, "search"),
+        Input(ids.THEME_SWITCH, "value"),
     )(render_patient_page)

@@ -179,6 +179,7 @@ def layout(trial: Trial) -> html.Div:
                 ],
                 className="g-2 mb-2",
             ),
+            html.Div(id=ids.PATIENT_SELECTION_NOTE, className="selection-note mb-1"),
             html.Div(id=ids.PATIENT_LIST_NOTE, className="figure-note mb-1"),
             grid,
             dcc.Loading(
@@ -216,6 +217,24 @@ def list_note(shown: int, matching: int, people: str = "patients") -> str:
     )
 
 
+def selection_note(selection, people: str = "patients") -> str:
+    """What the selection does, said where it is made: this tab shows every patient the
+    filters keep (ticked or not), so that the selection can be changed; the rest follow it."""
+    n = len(set(map(str, selection or ())))
+    if not n:
+        return ""
+    who = f"{n} {people[:-1] if n == 1 and people.endswith('s') else people} selected"
+    return (
+        f"{who}: the counts, Trajectories, Survival, Effects, Tables, slides and exports "
+        f"analyse only them. This list and the swimmer plot show all {people} the filters "
+        "keep, selected or not, so that you can change the selection."
+    )
+
+
+def update_selection_note(selection):
+    return selection_note(selection, f"{person(current_trial())}s")
+
+
 def update_patient_list(search, *filter_values):
     trial = current_trial()
     patients = search_patients(listed_patients(trial, current_filter(*filter_values)), search)
@@ -245,6 +264,10 @@ def register(app: Dash) -> None:
         Input(ids.PATIENT_SEARCH, "value"),
         *FILTER_INPUTS,
     )(update_patient_list)
+    app.callback(
+        Output(ids.PATIENT_SELECTION_NOTE, "children"),
+        Input(ids.SELECTION_STORE, "data"),
+    )(update_selection_note)
     app.callback(
         Output(ids.PATIENT_GRID, "dashGridOptions"),
         Input(ids.PATIENT_SEARCH, "value"),

@@ -29,7 +29,7 @@ from .. import ids
 from ..context import current_trial, only_when_visible
 from ..export.toolbar import export_toolbar, method_panel
 from ..figures.response import PLOTS, WATERFALL, ResponseView, response_view
-from ..state.filters import FILTER_INPUTS, current_filter, people
+from ..state.filters import COHORT_INPUTS, current_cohort_filter, people
 from ..state.routes import patient_path
 from .controls import control
 
@@ -121,7 +121,7 @@ def numbers_table(view: ResponseView):
 @only_when_visible(ids.TAB_RESPONSE)
 def update_response(plot, measure, group, *filter_values):
     trial = current_trial()
-    view = view_of(trial, plot, measure, group, Cohort(current_filter(*filter_values)))
+    view = view_of(trial, plot, measure, group, Cohort(current_cohort_filter(*filter_values)))
     return view.figure, [html.Li(n) for n in view.notes], numbers_table(view)
 
 
@@ -143,7 +143,7 @@ def register(app: Dash) -> None:
         Output(ids.RESP_TABLE, "children"),
         Input(ids.TABS, "active_tab"),
         *[Input(i, "value") for i in CONTROL_IDS],
-        *FILTER_INPUTS,
+        *COHORT_INPUTS,
     )(update_response)
     app.callback(
         Output(ids.URL, "pathname", allow_duplicate=True),

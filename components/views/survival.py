@@ -57,7 +57,7 @@ from ..figures.survival import (
     survival_view,
 )
 from ..figures.text import safe_name
-from ..state.filters import FILTER_INPUTS, current_filter
+from ..state.filters import FILTER_INPUTS, SELECTION_INPUT, cohort_filter
 from ..state.routes import patient_path
 from ..state.viewspec import NO_LANDMARK, landmark_months, survival_request
 from .controls import control, radio
@@ -70,6 +70,7 @@ CONTROL_STATES = [State(i, "value") for i in CONTROL_IDS]
 EFFECT_INPUTS = [Input(i, "value") for i in EFFECT_IDS]
 EFFECT_STATES = [State(i, "value") for i in EFFECT_IDS]
 FILTER_STATES = [State(i.component_id, i.component_property) for i in FILTER_INPUTS]
+SELECTION_STATE = State(SELECTION_INPUT.component_id, SELECTION_INPUT.component_property)
 LANDMARK_LABELS = {
     NO_LANDMARK: "None (from the origin)",
     **{str(m): f"{m} months" for m in LANDMARK_CHOICES},
@@ -94,10 +95,21 @@ def split_values(values) -> tuple[tuple, tuple]:
     return tuple(values[:n]), tuple(values[n : n + len(EFFECT_IDS)])
 
 
+def selection_value(values):
+    """The linked selection: the value after the filters and the effect controls."""
+    n = len(FILTER_INPUTS) + len(EFFECT_IDS)
+    return values[n] if len(values) > n else None
+
+
+def cohort_of(values) -> Cohort:
+    """The patients of the analysis: the filters and the linked selection."""
+    return Cohort(cohort_filter(split_values(values)[0], selection_value(values)))
+
+
 def request_of(endpoint, origin, group, unit, values):
-    """The request of the controls, the filters and the effect controls (`values`)."""
-    filter_values, effects = split_values(values)
-    cohort = Cohort(current_filter(*filter_values))
+    """The request of the controls, the filters, the effect controls and the selection."""
+    _, effects = split_values(values)
+    cohort = cohort_of(values)
     return survival_request(endpoint, origin, group, unit, cohort, *effects), cohort
 
 
@@ -484,7 +496,7 @@ def update_survival(endpoint, origin, group, unit, show_ci, *values):
     view = view_of(trial, endpoint, origin, group, unit, show_ci, values)
     ep = view.result.endpoint
     # Endpoints given as such by the data (ADTTE) have no recorded-vs-analysed difference.
-    patients = Cohort(current_filter(*split_values(values)[0])).patients(trial)
+    patients = cohort_of(values).patients(trial)
     recon = html.Div() if ep.tte else reconciliation_panel(trial, patients, ep.relapse)
     return (
         view.figure,
@@ -565,6 +577,7 @@ def register(app: Dash) -> None:
         *CONTROL_INPUTS,
         *FILTER_INPUTS,
         *EFFECT_INPUTS,
+        SELECTION_INPUT,
     )(update_survival)
     app.callback(
         Output(ids.SURV_REFERENCE, "options"),
@@ -586,6 +599,7 @@ def register(app: Dash) -> None:
         *CONTROL_STATES,
         *FILTER_STATES,
         *EFFECT_STATES,
+        SELECTION_STATE,
         prevent_initial_call=True,
     )(show_clicked_patients)
     app.callback(
@@ -594,5 +608,6 @@ def register(app: Dash) -> None:
         *CONTROL_STATES,
         *FILTER_STATES,
         *EFFECT_STATES,
+        SELECTION_STATE,
         prevent_initial_call=True,
     )(download_table)

@@ -29,7 +29,7 @@ from ..context import current_trial
 from ..export.build import TABLE_BUILDERS, TABLE_CSV, TABLE_TITLES
 from ..export.files import csv_safe, export_filename
 from ..export.toolbar import TABLE_FORMATS, export_toolbar, method_panel
-from ..state.filters import FILTER_INPUTS, current_filter, people
+from ..state.filters import COHORT_INPUTS, current_cohort_filter, people
 from ..state.routes import patient_path
 
 TABLE_IDS = {
@@ -59,7 +59,7 @@ BREAKDOWNS = [
     {"label": "Serious", "value": "serious"},
     {"label": "Related", "value": "related"},
 ]
-FILTER_STATES = [State(i.component_id, i.component_property) for i in FILTER_INPUTS]
+FILTER_STATES = [State(i.component_id, i.component_property) for i in COHORT_INPUTS]
 MAX_TABLE_ROWS = 200
 MAX_LISTED = 200
 
@@ -233,7 +233,7 @@ def update_tables(active_tab, *filter_values):
     if active_tab != ids.TAB_TABLES:
         raise PreventUpdate
     trial = current_trial()
-    flt = current_filter(*filter_values)
+    flt = current_cohort_filter(*filter_values)
     tables = tables_view(trial, flt)
     return (*[frame_table(t) for t in tables.values()], tables_note(trial, flt))
 
@@ -282,7 +282,7 @@ def update_safety(active_tab, breakdown, *filter_values):
     trial = current_trial()
     if trial.adverse_events.empty:
         return [], [], "", None
-    rows, cols, note = safety_grid(trial, current_filter(*filter_values), breakdown)
+    rows, cols, note = safety_grid(trial, current_cohort_filter(*filter_values), breakdown)
     return rows, cols, note, None
 
 
@@ -321,7 +321,7 @@ def show_safety_subjects(cell, column_defs, query, *filter_values):
         None,
     )
     return safety_subjects(
-        current_trial(), current_filter(*filter_values), cell["rowId"], header, query
+        current_trial(), current_cohort_filter(*filter_values), cell["rowId"], header, query
     )
 
 
@@ -330,7 +330,7 @@ def download_table_csv(_clicks, button_id, *filter_values):
     if key not in TABLE_CSV and key != ids.TABLE_SAFETY:
         raise ValueError("unknown table")
     trial = current_trial()
-    flt = current_filter(*filter_values)
+    flt = current_cohort_filter(*filter_values)
     if key == ids.TABLE_SAFETY:
         frame = tt.safety_numbers(trial, Cohort(flt, role="safety").patients(trial))
     else:
@@ -348,7 +348,7 @@ def register(app: Dash) -> None:
         *[Output(TABLE_IDS[k], "children") for k in TABLE_BUILDERS],
         Output(ids.TABLES_NOTE, "children"),
         Input(ids.TABS, "active_tab"),
-        *FILTER_INPUTS,
+        *COHORT_INPUTS,
     )(update_tables)
     app.callback(
         Output(ids.TABLES_SAFETY, "rowData"),
@@ -357,7 +357,7 @@ def register(app: Dash) -> None:
         Output(ids.TABLES_SAFETY_SUBJECTS, "children"),
         Input(ids.TABS, "active_tab"),
         Input(ids.TABLES_SAFETY_BREAKDOWN, "value"),
-        *FILTER_INPUTS,
+        *COHORT_INPUTS,
     )(update_safety)
     app.callback(
         Output(ids.TABLES_SAFETY_SUBJECTS, "children", allow_duplicate=True),

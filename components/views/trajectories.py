@@ -24,7 +24,7 @@ from ..figures.trajectory import (
     TrajectoryOptions,
     trajectory_view,
 )
-from ..state.filters import FILTER_INPUTS, current_filter
+from ..state.filters import FILTER_INPUTS, cohort_filter
 from ..state.viewspec import trajectory_request
 from .controls import control, radio
 
@@ -124,7 +124,7 @@ def update_trajectories(measure, group, statistic, scale, test, individual, *val
     selected = tuple(str(p) for p in (rest[0] if rest else None) or ())
     adjust = rest[1] if len(rest) > 1 else None
     trial = current_trial()
-    cohort = Cohort(current_filter(*filter_values), selected)
+    cohort = Cohort(cohort_filter(filter_values, selected), selected)
     result = analyse_trajectories(
         trial, trajectory_request(measure, group, scale, test, cohort, adjust, statistic)
     )

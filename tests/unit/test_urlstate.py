@@ -178,10 +178,12 @@ def test_a_slide_keeps_its_takeaway_in_the_link_and_old_links_still_open(schema)
     assert len(spec["takeaway"]) == MAX_TAKEAWAY
 
 
-def test_patients_tab_has_no_spec(schema):
+def test_patients_tab_is_a_table_slide_and_the_quality_tab_has_no_spec(schema):
     from components.shell.presenter import current_spec
 
-    assert current_spec({ids.TABS: ids.TAB_PATIENTS}) is None
+    spec = current_spec({ids.TABS: ids.TAB_PATIENTS})
+    assert spec is not None and spec["view"] == ids.VIEW_PATIENTS
+    assert current_spec({ids.TABS: ids.TAB_QUALITY}) is None
 
 
 def state_args(values: dict) -> list:

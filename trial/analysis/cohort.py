@@ -46,10 +46,12 @@ MAX_GROUP_LEVELS = 12
 
 @dataclass(frozen=True)
 class Cohort:
-    """The patients an analysis is about: the sidebar's filter and the linked selection (ids
-    drawn highlighted; they do not restrict the analysis). `role` is the kind of analysis,
-    whose population and arm the study definition gives (efficacy: ITT/FAS by planned arm;
-    safety: safety population by actual treatment), unless the filter chooses others."""
+    """The patients an analysis is about: the sidebar's filter, which carries the linked
+    selection (`PatientFilter.patient_ids`: with patients selected, every analysis is of them),
+    and `selected`, the ids drawn highlighted (the trajectories' bold lines). `role` is the kind
+    of analysis, whose population and arm the study definition gives (efficacy: ITT/FAS by
+    planned arm; safety: safety population by actual treatment), unless the filter chooses
+    others."""
 
     filter: PatientFilter = PatientFilter()
     selected: tuple[str, ...] = ()

@@ -40,3 +40,17 @@ def format_median(
     if short and all(f(v) == not_reached for v in (median, lower, upper)):
         return not_reached
     return f"{f(median)} ({f(lower)}–{f(upper)})"
+
+
+def format_p(p, missing: str = "–", bare: bool = False) -> str:
+    """A p-value as text shows it, everywhere: "p < 0.001", "p = 0.012" (three decimals);
+    `bare`: without the "p" ("< 0.001", "0.012", for table cells); `missing` for None or NaN."""
+    try:
+        x = float(p)
+    except (TypeError, ValueError):
+        return missing
+    if not np.isfinite(x):
+        return missing
+    if x < 0.001:
+        return "< 0.001" if bare else "p < 0.001"
+    return f"{x:.3f}" if bare else f"p = {x:.3f}"
