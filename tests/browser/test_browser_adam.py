@@ -57,25 +57,30 @@ def test_adam_trajectories_by_arm_and_site(started):
     # no response data: the responder and relapse filters are hidden, the arm filter shown
     assert not duo.find_element(f"#{ids.FILTER_RESPONSE}").is_displayed()
     assert duo.find_element(f"#{ids.FILTER_ARM}").is_displayed()
-    # the default grouping is the arm
+    # the default grouping is the arm: the planned one for efficacy views (ADaM convention)
     wait_until(lambda: "Xanomeline High Dose" in legend(duo))
     for label in ("Creatinine", "Albumin", "Blood Urea Nitrogen"):
         select(duo, f"#{ids.TRAJ_MEASURE}", label)
-        duo.wait_for_contains_text(f"{GRAPH} .gtitle", f"{label} by Arm (TRT01A)", timeout=20)
+        duo.wait_for_contains_text(
+            f"{GRAPH} .gtitle", f"{label} by Planned treatment (TRT01P)", timeout=20
+        )
         wait_until(lambda: "Placebo" in legend(duo) and "Xanomeline Low Dose" in legend(duo))
         assert "Weeks since first dose" in duo.find_element(GRAPH).text
     select(duo, f"#{ids.TRAJ_GROUP}", "Site")
     duo.wait_for_contains_text(f"{GRAPH} .gtitle", "Blood Urea Nitrogen by Site", timeout=20)
     wait_until(lambda: "701" in legend(duo) and "718" in legend(duo))
-    select(duo, f"#{ids.TRAJ_GROUP}", "Site × Arm (TRT01A)")
-    duo.wait_for_contains_text(f"{GRAPH} .gtitle", "by Site × Arm (TRT01A)", timeout=30)
+    select(duo, f"#{ids.TRAJ_GROUP}", "Site × Arm")
+    duo.wait_for_contains_text(
+        f"{GRAPH} .gtitle", "by Site × Planned treatment (TRT01P)", timeout=30
+    )
     wait_until(lambda: len(duo.find_elements(f"{GRAPH} .subplot")) >= 17, timeout=30)
     assert duo.get_logs() == []
 
 
 def test_adam_kaplan_meier_of_time_to_first_dermatologic_event(started):
     duo = started
-    tab = [a for a in duo.find_elements(f"#{ids.TABS} .nav-link") if a.text.startswith("Survival")]
+    # named for what it holds on a study without responses: "Time to event"
+    tab = [a for a in duo.find_elements(f"#{ids.TABS} .nav-link") if a.text == "Time to event"]
     duo.driver.execute_script("arguments[0].click()", tab[0])
     duo.wait_for_contains_text(f"{SURV} .gtitle", "Time to First Dermatologic Event", timeout=30)
     wait_until(lambda: "Xanomeline High Dose" in legend(duo, SURV))
