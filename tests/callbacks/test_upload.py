@@ -18,7 +18,7 @@ from app import create_app
 from components import ids
 from components.context import SESSION_COOKIE, SESSIONS_CONFIG_KEY
 from components.shell.upload import UPLOAD_HEADER, UPLOAD_ROUTE, result_view
-from components.state.filters import FILTER_INPUTS
+from components.state.filters import COHORT_INPUTS
 from trial.model import DataError
 from trial.sessions import SessionSettings, SessionStore
 from trial.upload import UploadLimits, declared_entries, stage_upload
@@ -520,7 +520,7 @@ def test_a_gone_session_is_said_on_the_page_and_in_callbacks(served, other_trial
                     i.component_property,
                     getattr(shown[i.component_id], i.component_property),
                 )
-                for i in FILTER_INPUTS
+                for i in COHORT_INPUTS
             ],
         ),
     )
@@ -561,7 +561,7 @@ def count_request(app, page: str | None) -> dict:
                 i.component_property,
                 getattr(shown[i.component_id], i.component_property),
             )
-            for i in FILTER_INPUTS
+            for i in COHORT_INPUTS
         ],
     )
     if page is not None:
