@@ -63,6 +63,18 @@ def _json_value(v: Any, depth: int = 0) -> bool:
     )
 
 
+def _filter_value(cid: str, v: Any) -> bool:
+    """A filter's value; the filters on any variable are a short mapping of variable names to
+    ticked values or a range."""
+    if cid != ids.FILTER_VARIABLES:
+        return _json_value(v)
+    return (
+        isinstance(v, Mapping)
+        and len(v) <= 200
+        and all(isinstance(k, str) and len(k) <= 100 and _json_value(x) for k, x in v.items())
+    )
+
+
 def parse_spec(d: Any) -> ViewSpec:
     """A ViewSpec from the browser's dict, or Refused."""
     if not isinstance(d, Mapping) or d.get("view") not in VIEW_BUILDERS:
@@ -72,7 +84,10 @@ def parse_spec(d: Any) -> ViewSpec:
         raise Refused("a slide has unknown controls")
     if not isinstance(filters, Mapping) or not set(filters) <= FILTER_IDS:
         raise Refused("a slide has unknown filters")
-    if not all(_json_value(v) for v in [*params.values(), *filters.values()]):
+    values_ok = all(_json_value(v) for v in params.values()) and all(
+        _filter_value(cid, v) for cid, v in filters.items()
+    )
+    if not values_ok:
         raise Refused("a slide has a malformed value")
     if not isinstance(d.get("takeaway", ""), str):
         raise Refused("a slide's takeaway is not text")

@@ -138,3 +138,21 @@ def test_the_route_needs_authentication_like_every_route(demo_trial, tmp_path, m
     client = create_app(demo_trial).server.test_client()
     r = post(client, [SLEDAI], [png()])
     assert r.status_code == 401
+
+
+def test_a_slide_with_variable_filters_and_a_selection_is_accepted(client, demo_trial):
+    """What a browser sends once a filter on any variable or a selection is set (before: the
+    variables' mapping was refused as a malformed value, so no deck was ever made)."""
+    chosen = demo_trial.patients["patient_id"].astype(str).tolist()[:6]
+    spec = {
+        **SLEDAI,
+        "filters": {
+            **SLEDAI.get("filters", {}),
+            ids.FILTER_VARIABLES: {"age": [20, 40]},
+            ids.SELECTION_STORE: chosen,
+        },
+    }
+    r = post(client, [spec], [png()], kind="view")
+    assert r.status_code == 200, r.get_json()
+    bad = {**spec, "filters": {ids.FILTER_VARIABLES: {"age": {"deep": 1}}}}
+    assert post(client, [bad], [png()], kind="view").status_code == 400
