@@ -45,9 +45,11 @@ def body_text(duo) -> str:
     return duo.driver.execute_script("return document.body.innerText")
 
 
-TAB_ORDER = [
+TAB_ORDER = [  # as the page lays them out (components/shell/layout.py)
     ids.TAB_TRAJECTORIES,
     ids.TAB_SURVIVAL,
+    ids.TAB_EFFECTS,
+    ids.TAB_RESPONSE,
     ids.TAB_PATIENTS,
     ids.TAB_TABLES,
     ids.TAB_QUALITY,
@@ -74,12 +76,21 @@ def test_no_word_of_the_lupus_trial_on_any_tab(started, pilot_trial):
     ready = {
         ids.TAB_TRAJECTORIES: f"#{ids.TRAJ_GRAPH} .main-svg",
         ids.TAB_SURVIVAL: f"#{ids.SURV_GRAPH} .main-svg",
+        ids.TAB_EFFECTS: f"#{ids.EFFECTS_GRAPH} .main-svg",
+        ids.TAB_RESPONSE: f"#{ids.RESP_GRAPH} .main-svg",
         ids.TAB_PATIENTS: f"#{ids.SWIMMER_GRAPH} .main-svg",
         ids.TAB_TABLES: f"#{ids.TABLES_SAFETY} .ag-row",
         ids.TAB_QUALITY: "#study-definition",
     }
     labels = [e.text for e in duo.find_elements(f"#{ids.TABS} .nav-link")]
-    assert labels[:4] == ["Trajectories", "Time to event", "Subjects", "Tables & safety"]
+    assert labels[:6] == [
+        "Trajectories",
+        "Time to event",
+        "Effects by subgroup",
+        "Response",
+        "Subjects",
+        "Tables & safety",
+    ]
     for tab, selector in ready.items():
         open_tab(duo, tab)
         duo.wait_for_element(selector, timeout=TIMEOUT)
