@@ -140,7 +140,8 @@ def test_safety_table_lists_the_subjects_of_a_cell(started):
     duo.wait_for_element(f"#{ids.TABLES_SAFETY} .ag-row", timeout=TIMEOUT)
     note = duo.find_element(f"#{ids.TABLES_SAFETY_NOTE}").text
     assert "Safety population, n = 254, by actual treatment (TRT01A)" in note
-    text = duo.find_element(f"#{ids.TABLES_SAFETY}").text
+    # the grid's own text (Selenium's .text is empty for a grid scrolled out of view)
+    text = duo.find_element(f"#{ids.TABLES_SAFETY}").get_attribute("textContent")
     assert "Any treatment-emergent adverse event" in text and "65 (75.6 %)" in text
     cell = duo.find_element(f"#{ids.TABLES_SAFETY} .ag-row[row-id='any'] [col-id='c1']")
     duo.driver.execute_script("arguments[0].click()", cell)
