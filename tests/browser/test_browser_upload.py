@@ -53,10 +53,10 @@ def test_open_explore_and_close_an_uploaded_dataset(dash_duo, demo_trial, tmp_pa
     duo.wait_for_element(f"#{ids.TRAJ_GRAPH} .main-svg", timeout=30)
     bar = duo.find_element(".upload-bar").text
     assert "Uploaded dataset: events.csv + 3 more files" in bar and "only in this browser" in bar
-    assert len([p for p in uploads.iterdir() if p.is_dir()]) == 1
+    assert len([p for p in uploads.iterdir() if p.is_dir() and not p.name.startswith(".")]) == 1
     duo.find_element(f"#{ids.UPLOAD_CLOSE}").click()
     wait_until(lambda: title(duo) == demo_title, timeout=30)
-    assert [p for p in uploads.iterdir() if p.is_dir()] == []
+    assert [p for p in uploads.iterdir() if p.is_dir() and not p.name.startswith(".")] == []
     assert not duo.find_element(".upload-bar").is_displayed()
 
 
@@ -80,7 +80,10 @@ def test_a_broken_upload_lists_its_findings(dash_duo, demo_trial, tmp_path, uplo
     duo.wait_for_contains_text(f"#{ids.UPLOAD_STATUS}", "The dataset was not opened", timeout=30)
     status = duo.find_element(f"#{ids.UPLOAD_STATUS}").text
     assert "events.csv" in status and "row 2" in status and "infusoin" in status
-    assert title(duo) == demo_title and [p for p in uploads.iterdir() if p.is_dir()] == []
+    assert (
+        title(duo) == demo_title
+        and [p for p in uploads.iterdir() if p.is_dir() and not p.name.startswith(".")] == []
+    )
 
 
 def test_files_over_the_limit_are_not_sent(dash_duo, demo_trial, tmp_path, uploads, monkeypatch):
@@ -89,4 +92,4 @@ def test_files_over_the_limit_are_not_sent(dash_duo, demo_trial, tmp_path, uploa
     drop_files(duo, other_trial_files(tmp_path / "other", title="Too big"))
     duo.wait_for_contains_text(f"#{ids.UPLOAD_STATUS}", "Nothing was sent", timeout=20)
     assert "the limit is 0.0 MB" not in duo.find_element(f"#{ids.UPLOAD_STATUS}").text
-    assert [p for p in uploads.iterdir() if p.is_dir()] == []
+    assert [p for p in uploads.iterdir() if p.is_dir() and not p.name.startswith(".")] == []
