@@ -158,7 +158,8 @@ def test_each_room_imports_only_the_rooms_below_it(graph):
 
 
 def test_private_dash_internals_are_never_used():
-    pattern = ("dash._", "._callback_list", "GLOBAL_CALLBACK", "._wait_for(")
+    # Spelled in pieces so that a plain search of the code for these names finds none here.
+    pattern = ("dash." + "_", "._callback" + "_list", "GLOBAL" + "_CALLBACK", "._wait" + "_for(")
     hits = [
         f"{p.relative_to(ROOT)}: {needle}"
         for p in ROOT.rglob("*.py")
