@@ -307,6 +307,27 @@ class _Make(Protocol):
     def __call__(self, idx: Any, row: pd.Series, /) -> dict: ...
 
 
+def _unknown_patients(out: list, table: pd.DataFrame, file: str, pf: str, known) -> None:
+    """An error per row of `table` (measurements, events) whose patient is not in patients."""
+    rows = _known(table, ["patient_id"])
+    if rows is None or not known:
+        return
+    _report(
+        out,
+        "error",
+        file,
+        "unknown_patient",
+        rows.loc[~rows["patient_id"].isin(known)],
+        lambda i, r: dict(
+            row=_rownum(i),
+            column="patient_id",
+            value=r["patient_id"],
+            patient_id=r["patient_id"],
+            message=f"unknown patient: not in {pf}",
+        ),
+    )
+
+
 def _report(
     out: list[Finding],
     level: Level,
@@ -906,23 +927,7 @@ def _cross_checks(
     # -- measurements
     visit_days = _visit_days(study)
     limits = _measure_limits(study)
-    mp = _known(m, ["patient_id"])
-    if mp is not None and known:
-        unknown = mp.loc[~mp["patient_id"].isin(known)]
-        _report(
-            out,
-            "error",
-            mf,
-            "unknown_patient",
-            unknown,
-            lambda i, r: dict(
-                row=_rownum(i),
-                column="patient_id",
-                value=r["patient_id"],
-                patient_id=r["patient_id"],
-                message=f"unknown patient: not in {pf}",
-            ),
-        )
+    _unknown_patients(out, m, mf, pf, known)
     mk = _known(m, ["patient_id", "month", "measure"])
     if mk is not None:
         _duplicates(
@@ -1031,23 +1036,7 @@ def _cross_checks(
                 )
 
     # -- events
-    ep = _known(e, ["patient_id"])
-    if ep is not None and known:
-        unknown = ep.loc[~ep["patient_id"].isin(known)]
-        _report(
-            out,
-            "error",
-            ef,
-            "unknown_patient",
-            unknown,
-            lambda i, r: dict(
-                row=_rownum(i),
-                column="patient_id",
-                value=r["patient_id"],
-                patient_id=r["patient_id"],
-                message=f"unknown patient: not in {pf}",
-            ),
-        )
+    _unknown_patients(out, e, ef, pf, known)
     ev = _known(e, ["patient_id", "day", "event"])
     if ev is None:
         return
