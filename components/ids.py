@@ -66,7 +66,11 @@ SURV_DOWNLOAD = "surv-download"
 # Routing and pages (components/pages.py)
 URL = "url"
 DASHBOARD_PAGE = "dashboard-page"
+# The tab whose view is on screen: the active tab on the dashboard, none on a patient's page.
+VISIBLE_TAB = "visible-tab"
 PATIENT_PAGE = "patient-page"
+PATIENT_NAV = "patient-nav"  # the way back, previous / next (follow filters and URL)
+PATIENT_BODY = "patient-body"  # the rest of the page (drawn once per patient and theme)
 
 # Patient page (components/patient.py)
 PATIENT_BACK = "patient-back"

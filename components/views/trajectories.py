@@ -140,7 +140,7 @@ def register(app: Dash) -> None:
         Output(ids.TRAJ_GRAPH, "figure"),
         Output(ids.TRAJ_TABLE, "rowData"),
         Output(ids.TRAJ_NOTE, "children"),
-        Input(ids.TABS, "active_tab"),
+        Input(ids.VISIBLE_TAB, "data"),
         *CONTROL_INPUTS,
         *FILTER_INPUTS,
         Input(ids.SELECTION_STORE, "data"),
