@@ -135,11 +135,9 @@ def _style_type(fig: go.Figure) -> None:
     fig.update_yaxes(tickfont_size=theme.SLIDE_TICK_PX, title_font_size=theme.SLIDE_TEXT_PX)
     if _is_survival(fig):  # the risk table's row labels are the y2 axis' ticks
         fig.update_layout(yaxis2_tickfont_size=theme.SLIDE_TABLE_PX)
-    for a in fig.layout.annotations:
-        a.font = dict(size=_annotation_px(a), color=a.font.color if a.font else None)
-        line = _n_table_line(a)
-        if line is not None:  # the n table's lines at the slide's type, under the ticks
-            a.yshift = -(TICKS_BELOW + line * N_ROW)
+    # All at once, as plain data: setting each annotation's properties in place validates
+    # the figure's annotations again every time.
+    fig.layout.annotations = [_slide_annotation(a.to_plotly_json()) for a in fig.layout.annotations]
     for t in fig.data:
         if getattr(t, "mode", None) and "text" in t.mode:
             small = (t.textfont.size or theme.FONT_SIZE) < 18
@@ -155,9 +153,19 @@ def _style_type(fig: go.Figure) -> None:
             t.marker.size = t.marker.size * 1.4
 
 
-def _n_table_line(a) -> int | None:
+def _slide_annotation(a: dict) -> dict:
+    """An annotation at the slide's type; the n table's lines under the ticks."""
+    color = (a.get("font") or {}).get("color")
+    out = {**a, "font": dict(size=_annotation_px(a), color=color)}
+    line = _n_table_line(a)
+    if line is not None:
+        out["yshift"] = -(TICKS_BELOW + line * N_ROW)
+    return out
+
+
+def _n_table_line(a: dict) -> int | None:
     """The line of a small multiple's n-per-visit annotation (figures.trajectory.N_TABLE)."""
-    name = str(a.name or "")
+    name = str(a.get("name") or "")
     if not name.startswith(f"{N_TABLE}:"):
         return None
     try:
@@ -167,19 +175,20 @@ def _n_table_line(a) -> int | None:
 
 
 def _grid_n_lines(fig: go.Figure) -> int:
-    lines = [_n_table_line(a) for a in fig.layout.annotations]
+    lines = [_n_table_line(a.to_plotly_json()) for a in fig.layout.annotations]
     return 1 + max((x for x in lines if x is not None), default=-1)
 
 
-def _annotation_px(a) -> float:
+def _annotation_px(a: dict) -> float:
     """Slide size of an annotation: table cells, panel titles, or other notes."""
+    yref, y = a.get("yref"), a.get("y")
     if _n_table_line(a) is not None:
         return theme.SLIDE_TABLE_PX  # n per visit under a small multiple
-    if (a.yref == "paper" and a.y is not None and a.y < 0) or str(a.yref).startswith("y2"):
+    if (yref == "paper" and y is not None and y < 0) or str(yref).startswith("y2"):
         return theme.SLIDE_TABLE_PX  # n per visit, risk-table headers
-    if a.yref == "paper" and a.yanchor == "bottom":
+    if yref == "paper" and a.get("yanchor") == "bottom":
         return theme.SLIDE_PANEL_TITLE_PX  # titles of small multiples
-    size = a.font.size if a.font and a.font.size else theme.FONT_SIZE
+    size = (a.get("font") or {}).get("size") or theme.FONT_SIZE
     return max(theme.SLIDE_NOTE_PX, size * 1.4)
 
 
