@@ -149,8 +149,11 @@ def _style_type(fig: go.Figure) -> None:
             t.line.width = t.line.width * 1.5
         elif getattr(t, "mode", None) and "lines" in t.mode and not t.fill:
             t.line.width = 3
-        if getattr(getattr(t, "marker", None), "size", None):  # bars have no marker size
-            t.marker.size = t.marker.size * 1.4
+        size = getattr(getattr(t, "marker", None), "size", None)  # bars have none
+        if isinstance(size, (int, float)) and size:
+            t.marker.size = size * 1.4
+        elif size is not None and not isinstance(size, str):  # one per point (a forest's n)
+            t.marker.size = [x * 1.4 for x in size]
 
 
 def _slide_annotation(a: dict) -> dict:

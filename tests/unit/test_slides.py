@@ -31,6 +31,9 @@ SPECS = {
         ids.VIEW_SURVIVAL, {"endpoint": "cif", "origin": "response"}
     ),
     "relapse-free by center": ViewSpec(ids.VIEW_SURVIVAL, {"endpoint": "rfs", "group": "center"}),
+    "forest of relapse hazard": ViewSpec(ids.VIEW_EFFECTS, {}),
+    "waterfall": ViewSpec(ids.VIEW_RESPONSE, {"plot": "waterfall"}),
+    "spider": ViewSpec(ids.VIEW_RESPONSE, {"plot": "spider"}),
     "no patients": ViewSpec(ids.VIEW_TRAJECTORIES, {}, {ids.FILTER_CENTER: []}),
 }
 FRAMES = {
