@@ -1,6 +1,6 @@
 """Presenter mode of every pinnable view, at projector and laptop size, for review.
 
-    python tools/presenter_shots.py [--data data] [--out presenter-shots] [--sizes 1920x1080 1280x720]
+    python tools/presenter_shots.py [--data data] [--out presenter-shots] [--sizes 1280x720]
 
 Starts the app on a free loopback port and opens each view as a one-slide link
 (`?slides=…&present=1`, the link "Copy slides link" makes), then writes one PNG per view and
