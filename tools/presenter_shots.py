@@ -18,11 +18,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))
+
+from screenshots import browser, serve  # noqa: E402
 
 from components import ids  # noqa: E402
 from components.shell import share  # noqa: E402
 from components.state import urlstate as us  # noqa: E402
-from tools.screenshots import browser, serve  # noqa: E402
 from trial.loader import load_trial  # noqa: E402
 from trial.model import Trial  # noqa: E402
 
