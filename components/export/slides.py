@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import plotly.graph_objects as go
 
@@ -149,10 +150,10 @@ def _style_type(fig: go.Figure) -> None:
             t.line.width = t.line.width * 1.5
         elif getattr(t, "mode", None) and "lines" in t.mode and not t.fill:
             t.line.width = 3
-        size = getattr(getattr(t, "marker", None), "size", None)  # bars have none
-        if isinstance(size, (int, float)) and size:
-            t.marker.size = size * 1.4
-        elif size is not None and not isinstance(size, str):  # one per point (a forest's n)
+        size: Any = getattr(getattr(t, "marker", None), "size", None)  # bars have none
+        if isinstance(size, (int, float)):
+            t.marker.size = size * 1.4 if size else size
+        elif size is not None:  # one per point (a forest's n)
             t.marker.size = [x * 1.4 for x in size]
 
 
