@@ -28,7 +28,7 @@ from trial.analysis.subgroups import ForestRequest, analyse_forest, subgroup_lab
 from trial.analysis.survival import analyse_survival
 from trial.analysis.trajectories import analyse_trajectories
 from trial.filters import PatientFilter, listed_patients
-from trial.model import Trial
+from trial.model import SEX_LABELS, Trial
 
 from .. import ids
 from ..figures.cohort import patient_list_rows
@@ -197,6 +197,11 @@ PATIENT_SLIDE_COLUMNS = {
 MAX_PATIENT_SLIDE_ROWS = 14
 
 
+def _whole(x):
+    """An integral number without its ".0" (ages in years); anything else as it is."""
+    return int(x) if isinstance(x, float) and x.is_integer() else x
+
+
 def patient_table(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     """The patients' list as a table: the columns the data have, in the list's order."""
     rows = pd.DataFrame(patient_list_rows(trial, patients))
@@ -204,6 +209,11 @@ def patient_table(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["Patient"])
     cols = [c for c in PATIENT_SLIDE_COLUMNS if c in rows and rows[c].notna().any()]
     table = rows[cols].rename(columns=PATIENT_SLIDE_COLUMNS)
+    # Words and whole years on a slide, as Table 1 has them (the grid filters on the codes).
+    if "Sex" in table:
+        table["Sex"] = table["Sex"].map(lambda s: SEX_LABELS.get(s, s))
+    if "Age" in table:
+        table["Age"] = table["Age"].map(_whole)
     if "Center" in table:
         table = table.rename(columns={"Center": trial.study.center_label})
     return table

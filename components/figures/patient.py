@@ -23,7 +23,7 @@ from trial.analysis.patients import (
     provenance,
     text,
 )
-from trial.model import Measure, Trial, Visit
+from trial.model import SEX_LABELS, Measure, Trial, Visit
 
 from .text import plot_text as plain
 from .theme import RESPONSE_COLORS, base_layout
@@ -64,7 +64,6 @@ DERIVED = {
     "followup_end_day",
     "last_followup_day",
 }
-SEX_LABELS = {"F": "Female", "M": "Male"}
 EVENT_LABELS = {
     "infusion": "Infusion",
     "response": "Response",
