@@ -460,7 +460,9 @@ def build_narrative(
     person = "Subject" if trial.study.source_format == "adam" else "Patient"
     facts = header_facts(trial, record)
     outcome = outcome_fact(record)
-    said_facts = [facts[0][0].lower() + facts[0][1:], *facts[1:]] if facts else []
+    said_facts = list(facts)
+    if record.row.get("center"):  # "center Nanjing" within a sentence
+        said_facts[0] = facts[0][0].lower() + facts[0][1:]
     who = f"{person} {record.patient_id}" + (f" ({', '.join(said_facts)})" if facts else "")
     said = [
         (label, row, visit)

@@ -17,12 +17,16 @@ import math
 import pandas as pd
 import plotly.graph_objects as go
 
-from trial.analysis.patients import PatientRecord, number
+from trial.analysis.patients import PatientRecord, number, provenance
 from trial.model import Trial
 
 from .patient import (
+    OUT_OF_RANGE_COLOR,
+    PROVENANCE_SYMBOL,
     SEX_LABELS,
     event_rows,
+    out_of_range,
+    reference_band,
     sparse_labels,
     tick_texts,
     timeline_figure,
@@ -35,10 +39,11 @@ from .theme import base_layout
 NARRATIVE_META = {"view": "narrative"}
 EVENTS_NAME = "narrative-events"  # the annotation listing the events
 PANEL_NAME = "narrative-panel"  # the title annotation of a measure's panel
-MAX_PANELS = 4  # key measures drawn (all are in the notes)
-MAX_LISTED = 13  # events listed on the figure (all are in the notes)
+MAX_PANELS = 4  # key measures drawn, two by two (all are in the notes)
+MAX_LISTED = 40  # events listed on the figure (a slide shows those that fit; all in the notes)
 LABELLED = frozenset({"response", "relapse", "death"})  # adverse events: listed, not labelled
-LEFT = 0.64  # the timeline's and the panels' share of the width
+LEFT = 0.55  # the timeline's and the events' share of the width; the measures on the right
+MORE = "… and {} more (in the speaker notes)"
 BASELINE_COLOR = "#555555"
 MINUS = "\u2212"
 
@@ -71,7 +76,8 @@ def change_text(row: dict) -> str:
 def event_line(r: dict) -> str:
     """One listed event: "● Day 276 · Response: MCR" (open circle: a simulated value)."""
     mark = "○" if r["provenance"] == "simulated" else "●"
-    what = r["event"] + (f": {r['term']}" if r["term"] else "")
+    event = "AE" if r["event"] == "Adverse event" else r["event"]
+    what = event + (f": {r['term']}" if r["term"] and r["term"] != r["event"] else "")
     severity = f" ({r['severity']})" if r["severity"] and r["event"] != "Response" else ""
     day = "day ?" if r["day"] is None else f"Day {r['day']}"
     late = " — after recorded death" if r["note"] else ""
@@ -85,21 +91,18 @@ def event_lines(record: PatientRecord, limit: int = MAX_LISTED) -> list[str]:
         return ["No events recorded."]
     if len(lines) <= limit:
         return lines
-    return lines[: limit - 1] + [f"… and {len(lines) - limit + 1} more (in the speaker notes)"]
+    return lines[: limit - 1] + [MORE.format(len(lines) - limit + 1)]
 
 
 def _timeline(fig: go.Figure, trial: Trial, record: PatientRecord) -> None:
     """The patient page's timeline on the figure's first axes (x, y)."""
     visits = list(trial.study.visits)
     tl = timeline_figure(record, visits, timeline_of(trial, record), LABELLED)
-    for t in tl.data:  # the provenance legend's entries: "published value", …
-        if t.x == (None,):
-            t.name = f"{t.name} value"
-    fig.add_traces(list(tl.data))
+    fig.add_traces([t for t in tl.data if t.x != (None,)])  # its legend: _legend
     xaxis = tl.layout.xaxis.to_plotly_json()
     ticks = list(xaxis.get("tickvals") or [])
     if ticks:  # visits close together on a long axis: every other label left out
-        xaxis["ticktext"] = sparse_labels(ticks, list(xaxis["ticktext"]), 0.1)
+        xaxis["ticktext"] = sparse_labels(ticks, list(xaxis["ticktext"]), 0.14)
     fig.update_layout(
         xaxis=xaxis, yaxis=tl.layout.yaxis.to_plotly_json(), shapes=list(tl.layout.shapes)
     )
@@ -126,6 +129,17 @@ def _baseline_trace(base: float, months: list, axis: str, legend: bool) -> go.Sc
     )
 
 
+def value_range(values: list, log: bool) -> list[float] | None:
+    """A y range around the patient's own values (a reference band does not flatten them);
+    log axes in powers of ten, as plotly wants them."""
+    xs = [float(x) for x in values if x is not None and math.isfinite(x) and (x > 0 or not log)]
+    if not xs:
+        return None
+    lo, hi = (math.log10(min(xs)), math.log10(max(xs))) if log else (min(xs), max(xs))
+    pad = 0.15 * (hi - lo) or (0.1 if log else 0.1 * abs(hi) or 1.0)
+    return [lo - pad, hi + pad]
+
+
 def _panel(fig: go.Figure, trial: Trial, record: PatientRecord, row: dict, i: int) -> None:
     """Measure panel i (0-based; axes x{i+2}, y{i+2}): the patient's values over the visits
     and the baseline value as a dotted line."""
@@ -137,6 +151,11 @@ def _panel(fig: go.Figure, trial: Trial, record: PatientRecord, row: dict, i: in
     person = "Subject" if trial.study.source_format == "adam" else "Patient"
     labels = {vv.month: vv.label for vv in visits}
     traces = value_traces(m, v.sort_values("month"), labels, person, record.patient_id, set())
+    band = reference_band(m, i + 1)
+    if band and not v.empty:
+        fig.add_shape(band)
+    y_range = value_range(list(v["value"]) + [row["baseline"]], m.log_scale)
+    fig.update_layout({f"yaxis{axis}": dict(visible=not v.empty, range=y_range)})
     if math.isfinite(row["baseline"]):
         traces.append(_baseline_trace(row["baseline"], months, axis, i == 0))
     for t in traces:
@@ -170,18 +189,58 @@ def _panel(fig: go.Figure, trial: Trial, record: PatientRecord, row: dict, i: in
     )
 
 
+def panel_cells(n: int) -> tuple[int, int]:
+    """(rows, columns) of n measure panels: two by two at most."""
+    cols = 1 if n <= 1 else 2
+    return -(-n // cols), cols
+
+
+def _key(name: str, marker: dict, mode: str = "markers") -> go.Scatter:
+    return go.Scatter(x=[None], y=[None], mode=mode, name=name, marker=marker, hoverinfo="skip")
+
+
+def _legend(fig: go.Figure, trial: Trial, record: PatientRecord, codes: list[str]) -> None:
+    """What the marks mean: the provenances present, out of range, the reference range."""
+    provs = pd.concat(
+        [record.values.get("provenance", pd.Series(dtype=object)), record.events["provenance"]]
+        if "provenance" in record.events
+        else [record.values.get("provenance", pd.Series(dtype=object))]
+    ).map(provenance)
+    for prov in ("published", "recorded", "inferred", "simulated"):
+        if prov in set(provs):
+            symbol = PROVENANCE_SYMBOL[prov]
+            fig.add_trace(_key(f"{prov} value", dict(symbol=symbol, size=10, color="#444")))
+    measures = [trial.study.measure(c) for c in codes]
+    values = record.values.loc[record.values["measure"].isin(codes)].dropna(subset=["value"])
+    flagged = any(
+        out_of_range(trial.study.measure(c), float(x))
+        for c, x in zip(values["measure"], values["value"])
+    )
+    if flagged:
+        fig.add_trace(_key("outside reference range", dict(size=10, color=OUT_OF_RANGE_COLOR)))
+    if any(m.ref_low is not None or m.ref_high is not None for m in measures):
+        band = dict(symbol="square", size=14, color="#2a9d55", opacity=0.25)
+        fig.add_trace(_key("reference range", band))
+
+
 def _screen_layout(fig: go.Figure, n_panels: int) -> None:
     """Domains for a screen (the slide lays the figure out again, export/slides.py)."""
-    fig.update_layout(xaxis_domain=[0, LEFT], yaxis_domain=[0.62, 1])
-    gap = 0.05
-    width = (LEFT - gap * (n_panels - 1)) / max(n_panels, 1)
+    fig.update_layout(xaxis_domain=[0.12, LEFT], yaxis_domain=[0.5, 1])
+    rows, cols = panel_cells(n_panels)
+    gap, start = 0.06, LEFT + 0.08
+    width = (1 - start - gap * (cols - 1)) / cols
+    height = (1 - 0.12 * rows) / max(rows, 1)
     for i in range(n_panels):
-        x0 = i * (width + gap)
+        r, c = divmod(i, cols)
+        x0, top = start + c * (width + gap), 1 - r * (height + 0.12) - 0.08
         fig.update_layout(
-            {f"xaxis{i + 2}": dict(domain=[x0, x0 + width]), f"yaxis{i + 2}": dict(domain=[0, 0.3])}
+            {
+                f"xaxis{i + 2}": dict(domain=[x0, x0 + width]),
+                f"yaxis{i + 2}": dict(domain=[max(top - height, 0), top]),
+            }
         )
         panel = next(a for a in fig.layout.annotations if a.name == f"{PANEL_NAME}:{i}")
-        panel.update(x=x0 + width / 2, y=0.36)
+        panel.update(x=x0 + width / 2, y=top)
 
 
 def narrative_figure(trial: Trial, record: PatientRecord, changes: pd.DataFrame) -> go.Figure:
@@ -192,14 +251,15 @@ def narrative_figure(trial: Trial, record: PatientRecord, changes: pd.DataFrame)
     rows = changes.head(MAX_PANELS).to_dict("records")
     for i, row in enumerate(rows):
         _panel(fig, trial, record, row, i)
+    _legend(fig, trial, record, [r["measure"] for r in rows])
     fig.add_annotation(
         text="<b>Events and adverse events</b><br>"
         + "<br>".join(plot_text(x) for x in event_lines(record)),
         xref="paper",
         yref="paper",
-        x=LEFT + 0.04,
+        x=0,
         xanchor="left",
-        y=1,
+        y=0.32,
         yanchor="top",
         align="left",
         showarrow=False,

@@ -232,7 +232,7 @@ def _reference(measure: Measure) -> str:
     return f"{lo:g}–{hi:g}"
 
 
-def _flag(measure: Measure, value: float) -> str:
+def out_of_range(measure: Measure, value: float) -> str:
     if measure.ref_low is not None and value < measure.ref_low:
         return "below range"
     if measure.ref_high is not None and value > measure.ref_high:
@@ -260,7 +260,7 @@ def value_rows(trial: Trial, record: PatientRecord) -> list[dict]:
                 "value": value,
                 "unit": m.unit + (" (assumed)" if m.unit_assumed else ""),
                 "reference": _reference(m),
-                "flag": "" if value is None else _flag(m, value),
+                "flag": "" if value is None else out_of_range(m, value),
                 "provenance": provenance(r.get("provenance")),
             }
         )
@@ -280,7 +280,7 @@ def _axis(i: int) -> str:
     return "" if i == 0 else str(i + 1)
 
 
-def _reference_band(measure: Measure, i: int) -> dict | None:
+def reference_band(measure: Measure, i: int) -> dict | None:
     """The reference range of subplot i as a layout shape: a band, or a dotted line where
     there is only a lower limit (so that the axis is not stretched to `max`)."""
     lo, hi = measure.ref_low, measure.ref_high
@@ -344,7 +344,7 @@ def value_traces(
     )
     for prov in pd.unique(provs):
         pv = v.loc[provs == prov]
-        flags = [_flag(m, float(x)) for x in pv["value"]]
+        flags = [out_of_range(m, float(x)) for x in pv["value"]]
         colors = [OUT_OF_RANGE_COLOR if f else PATIENT_COLOR for f in flags]
         hover = [
             f"<b>{plain(m.label)}</b> · {plain(vlabel.get(mo, f'{mo:g}'))}<br>"
@@ -427,7 +427,7 @@ def measures_figure(
         visits: list[Visit] = list(trial.study.measure_visits(code))
         unit = trial.study.measure_visit_unit(code)
         units.add(unit)
-        band = _reference_band(m, i)
+        band = reference_band(m, i)
         if band:
             shapes.append(band)
         new = []
