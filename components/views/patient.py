@@ -39,6 +39,7 @@ from ..figures.patient import (
 from ..figures.theme import RESPONSE_COLORS
 from ..state.filters import FILTER_INPUTS, current_filter
 from ..state.routes import patient_path, resolve_patient, route
+from ..state.viewspec import MAX_TAKEAWAY
 from .quality import finding_item
 
 GRAPH_CONFIG: dcc.Graph.Config = {"displaylogo": False, "toImageButtonOptions": {"scale": 3}}
@@ -346,6 +347,44 @@ def _measures_card(trial: Trial, record: PatientRecord) -> dbc.Card:
     )
 
 
+def _narrative_bar(person: str) -> html.Div:
+    """Present or pin this patient's case narrative (one slide; presenter mode, deck, report)."""
+    b = dict(size="sm", color="secondary", outline=True)
+    return html.Div(
+        [
+            dbc.Button(
+                "▶ Present",
+                id=ids.NARRATIVE_PRESENT,
+                size="sm",
+                color="primary",
+                title=f"Show this {person.lower()}'s case narrative as a full-screen slide",
+            ),
+            dbc.Input(
+                id=ids.NARRATIVE_TAKEAWAY,
+                type="text",
+                size="sm",
+                maxLength=MAX_TAKEAWAY,
+                placeholder="Takeaway for the slide (optional)",
+                className="pin-takeaway",
+            ),
+            dbc.Button(
+                "+ Pin case narrative",
+                id=ids.NARRATIVE_PIN,
+                title="Add this patient's case narrative to the pinned slides",
+                **b,
+            ),
+            html.Span(
+                f"One slide of this {person.lower()}: timeline, key measures against "
+                "baseline, events (the filters and the selection do not apply)",
+                id=ids.NARRATIVE_PIN_NOTE,
+                className="pin-count",
+                role="status",
+            ),
+        ],
+        className="presenter-toolbar narrative-bar mb-2",
+    )
+
+
 def patient_page(
     trial: Trial, record: PatientRecord, filtered_ids, flt_text: str, query: str = ""
 ) -> list:
@@ -355,6 +394,7 @@ def patient_page(
     sections = [
         _nav(nb, record.patient_id, flt_text, query, _person(trial)),
         _header(record, trial),
+        _narrative_bar(_person(trial)),
         _provenance_note(trial, record),
         _warnings(record),
         dbc.Row(
