@@ -32,6 +32,8 @@ SPECS = {
     ),
     "relapse-free by center": ViewSpec(ids.VIEW_SURVIVAL, {"endpoint": "rfs", "group": "center"}),
     "no patients": ViewSpec(ids.VIEW_TRAJECTORIES, {}, {ids.FILTER_CENTER: []}),
+    "case narrative": ViewSpec(ids.VIEW_NARRATIVE, {"patient": "9"}),
+    "case narrative, adverse event": ViewSpec(ids.VIEW_NARRATIVE, {"patient": "2"}),
 }
 FRAMES = {
     "export 16:9": (Frame(1920, 1080), True),
