@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
 
 import security
 
@@ -295,8 +296,8 @@ def page_narrative(pathname) -> dict | None:
 def pin_narrative(clicks, pins, takeaways, pathname):
     """The patient page's "Pin": its patient's case narrative, pinned like any view."""
     spec = page_narrative(pathname) if any(clicks or ()) else None
-    if spec is None:
-        return no_update, no_update, no_update
+    if spec is None:  # the page drawn, or not a patient's: nothing to pin
+        raise PreventUpdate
     pins = with_pin(pins, spec, (takeaways or [""])[0])
     n = len(pins_of(current_trial(), pins))
     note = f"Case narrative pinned ({n} pinned; Present pinned on the dashboard)"

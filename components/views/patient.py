@@ -358,6 +358,7 @@ def _narrative_bar(person: str) -> html.Div:
                 size="sm",
                 color="primary",
                 title=f"Show this {person.lower()}'s case narrative as a full-screen slide",
+                className="narrative-present",
             ),
             dbc.Input(
                 id=ids.NARRATIVE_TAKEAWAY,
@@ -365,19 +366,20 @@ def _narrative_bar(person: str) -> html.Div:
                 size="sm",
                 maxLength=MAX_TAKEAWAY,
                 placeholder="Takeaway for the slide (optional)",
-                className="pin-takeaway",
+                className="pin-takeaway narrative-takeaway",
             ),
             dbc.Button(
                 "+ Pin case narrative",
                 id=ids.NARRATIVE_PIN,
-                title="Add this patient's case narrative to the pinned slides",
+                title=f"Add this {person.lower()}'s case narrative to the pinned slides",
+                className="narrative-pin",
                 **b,
             ),
             html.Span(
                 f"One slide of this {person.lower()}: timeline, key measures against "
                 "baseline, events (the filters and the selection do not apply)",
                 id=ids.NARRATIVE_PIN_NOTE,
-                className="pin-count",
+                className="pin-count narrative-note",
                 role="status",
             ),
         ],

@@ -7,7 +7,7 @@ import io
 import json
 
 import pytest
-from dash import no_update
+from dash.exceptions import PreventUpdate
 from PIL import Image
 from pptx import Presentation
 
@@ -189,11 +189,13 @@ def test_the_patient_page_presents_its_narrative_and_offers_pin_and_present(demo
     with app.server.test_request_context():
         deck, is_open = presenter.present_narrative([1], "/patients/12")
         page = patient.render_patient_page("/patients/12", *filters.reset_filters(1))
-        nothing = presenter.pin_narrative([1], [], [""], "/patients/no-such-id")
+        with pytest.raises(PreventUpdate):  # not a patient's page: nothing pinned
+            presenter.pin_narrative([1], [], [""], "/patients/no-such-id")
+        with pytest.raises(PreventUpdate):  # the page drawn, nothing clicked
+            presenter.pin_narrative([None], [], [""], "/patients/12")
     assert is_open and deck["slides"][0]["params"] == {"patient": "12"}
     found = {str(c.id) for c in html_tree(page) if getattr(c, "id", None) is not None}
     assert str(ids.NARRATIVE_PIN) in found and str(ids.NARRATIVE_PRESENT) in found
-    assert nothing == (no_update, no_update, no_update)
 
 
 def html_tree(node):
