@@ -191,7 +191,8 @@ def event_sentences(rows: list[dict], ae_label: str = "Adverse event") -> list[s
     aes = []
     for r in rows:
         if r["event"] == ae_label:
-            severity = f" ({r['severity']})" if r["severity"] else ""
+            serious = {"SAE": " (serious)", "AE": ""}
+            severity = serious.get(r["severity"], f" ({r['severity']})" if r["severity"] else "")
             aes.append(f"{r['term'] or 'unnamed'}{severity} on day {r['day']}")
         else:
             term = "" if r["term"].lower() == r["event"].lower() else r["term"]

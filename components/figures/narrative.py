@@ -73,12 +73,18 @@ def change_text(row: dict) -> str:
     return f"{value_text(base)} → {value_text(last)}{tail}"
 
 
+SERIOUSNESS = ("AE", "SAE")  # the events' severity column says whether an AE was serious
+
+
 def event_line(r: dict) -> str:
-    """One listed event: "● Day 276 · Response: MCR" (open circle: a simulated value)."""
+    """One listed event: "● Day 276 · Response: MCR", "○ Day 12 · SAE: Pneumonia" (open
+    circle: a simulated value)."""
     mark = "○" if r["provenance"] == "simulated" else "●"
-    event = "AE" if r["event"] == "Adverse event" else r["event"]
+    serious = r["severity"] == "SAE"
+    event = ("SAE" if serious else "AE") if r["event"] == "Adverse event" else r["event"]
     what = event + (f": {r['term']}" if r["term"] and r["term"] != r["event"] else "")
-    severity = f" ({r['severity']})" if r["severity"] and r["event"] != "Response" else ""
+    shown = r["severity"] and r["severity"] not in SERIOUSNESS and r["event"] != "Response"
+    severity = f" ({r['severity']})" if shown else ""
     day = "day ?" if r["day"] is None else f"Day {r['day']}"
     late = " — after recorded death" if r["note"] else ""
     return f"{mark} {day} · {what}{severity}{late}"
@@ -245,10 +251,11 @@ def _screen_layout(fig: go.Figure, n_panels: int) -> None:
 
 def narrative_figure(trial: Trial, record: PatientRecord, changes: pd.DataFrame) -> go.Figure:
     """The case narrative of one patient (see the module's docstring); `changes`: one row per
-    key measure (baseline_changes), the first MAX_PANELS drawn."""
+    key measure (baseline_changes), the first MAX_PANELS the patient has values of drawn."""
     fig = go.Figure()
     _timeline(fig, trial, record)
-    rows = changes.head(MAX_PANELS).to_dict("records")
+    measured = changes.loc[changes["n_values"] > 0]
+    rows = (measured if len(measured) else changes).head(MAX_PANELS).to_dict("records")
     for i, row in enumerate(rows):
         _panel(fig, trial, record, row, i)
     _legend(fig, trial, record, [r["measure"] for r in rows])
