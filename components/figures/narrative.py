@@ -239,9 +239,10 @@ def _screen_layout(fig: go.Figure, n_panels: int) -> None:
     for i in range(n_panels):
         r, c = divmod(i, cols)
         x0, top = start + c * (width + gap), 1 - r * (height + 0.12) - 0.08
+        x_title = fig.layout[f"xaxis{i + 2}"].title.text if r == rows - 1 else ""
         fig.update_layout(
             {
-                f"xaxis{i + 2}": dict(domain=[x0, x0 + width]),
+                f"xaxis{i + 2}": dict(domain=[x0, x0 + width], title_text=x_title),
                 f"yaxis{i + 2}": dict(domain=[max(top - height, 0), top]),
             }
         )
