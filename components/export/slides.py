@@ -427,10 +427,11 @@ def _narrative_panels(fig: go.Figure, plot_w: float, plot_h: float, x0: float) -
         fig.layout[f"yaxis{i + 2}"].domain = [_unit(1 - bottom / plot_h), _unit(1 - top / plot_h)]
         if r < rows - 1:
             fig.layout[f"xaxis{i + 2}"].title.text = ""
-        name, change = a.text.split("<br>", 1)
-        label = _fit_line(plain_text(name), col_w + gap / 2, LIST_PX, bold=True)
+        name, change = (plain_text(x) for x in a.text.split("<br>", 1))
+        label = _fit_line(name, col_w + gap / 2, LIST_PX, bold=True)
+        change = _fit_line(change, col_w + gap / 2, LIST_PX)
         a.update(
-            text=f"<b>{plot_text(label)}</b><br>{change}",
+            text=f"<b>{plot_text(label)}</b><br>{plot_text(change)}",
             x=(left + col_w / 2) / plot_w,
             y=1 - (top - 6) / plot_h,
             font=dict(size=LIST_PX, color="#222"),
@@ -449,7 +450,9 @@ def _layout_narrative(fig: go.Figure, frame: Frame, box: _Box) -> None:
     shown = _events_block(events, left_w, room)
     list_h = (shown + 1) * LIST_LINE
     timeline_bottom = plot_h - list_h - TIMELINE_BELOW - 12
-    fig.layout.xaxis.domain = [_unit(lane_w / plot_w), _unit(left_w / plot_w)]
+    # the timeline's last tick label clear of the panels' titles
+    right = left_w - theme.SLIDE_TICK_PX * 2
+    fig.layout.xaxis.domain = [_unit(lane_w / plot_w), _unit(right / plot_w)]
     fig.layout.yaxis.domain = [_unit(1 - timeline_bottom / plot_h), 1]
     events.update(x=0, y=_unit(list_h / plot_h))
     _narrative_panels(fig, plot_w, plot_h, left_w)

@@ -62,15 +62,17 @@ def value_text(x: float) -> str:
     return "–" if x is None or not math.isfinite(x) else f"{x:.3g}"
 
 
-def change_text(row: dict) -> str:
-    """ "14 → 4 (−71 %)", "14 → 4" (zero baseline), "baseline 14, no later value", …"""
+def change_text(row: dict, unit: str = "") -> str:
+    """ "14 → 4 (−71 %)", "66 → 63 µmol/L (−5 %)", "14 → 4" (zero baseline), "baseline 14,
+    no later value", …"""
     base, last, pct = row["baseline"], row["last"], row["pct_change"]
+    unit = f" {unit}" if unit else ""
     if not math.isfinite(base):
         return "no baseline value" if math.isfinite(last) else "no values"
     if not math.isfinite(last):
-        return f"baseline {value_text(base)}, no later value"
+        return f"baseline {value_text(base)}{unit}, no later value"
     tail = f" ({signed(pct)} %)" if math.isfinite(pct) else ""
-    return f"{value_text(base)} → {value_text(last)}{tail}"
+    return f"{value_text(base)} → {value_text(last)}{unit}{tail}"
 
 
 SERIOUSNESS = ("AE", "SAE")  # the events' severity column says whether an AE was serious
@@ -116,8 +118,8 @@ def _timeline(fig: go.Figure, trial: Trial, record: PatientRecord) -> None:
 
 def _panel_title(trial: Trial, row: dict) -> str:
     m = trial.study.measure(row["measure"])
-    unit = f" ({plot_text(m.unit)})" if m.unit else ""
-    return f"<b>{plot_text(m.label)}</b>{unit}<br>{plot_text(change_text(row))}"
+    unit = "" if m.unit in ("", "score") else m.unit
+    return f"<b>{plot_text(m.label)}</b><br>{plot_text(change_text(row, unit))}"
 
 
 def _baseline_trace(base: float, months: list, axis: str, legend: bool) -> go.Scatter:
@@ -181,7 +183,9 @@ def _panel(fig: go.Figure, trial: Trial, record: PatientRecord, row: dict, i: in
                 title_text=unit.capitalize(),
                 showgrid=False,
             ),
-            f"yaxis{axis}": dict(anchor=f"x{axis}", **({"type": "log"} if m.log_scale else {})),
+            f"yaxis{axis}": dict(
+                anchor=f"x{axis}", nticks=4, **({"type": "log"} if m.log_scale else {})
+            ),
         }
     )
     fig.add_annotation(
