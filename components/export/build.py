@@ -449,6 +449,33 @@ def narrative_method(trial: Trial) -> Method:
     )
 
 
+def _narrative_who(trial: Trial, record: PatientRecord, facts: list[str]) -> str:
+    """ "Patient 12 (center Nanjing, MCR, 34 years, female)", as a sentence starts."""
+    said = list(facts)
+    if record.row.get("center"):  # "center Nanjing" within a sentence
+        said[0] = facts[0][0].lower() + facts[0][1:]
+    who = f"{person_word(trial)} {record.patient_id}"
+    return who + (f" ({', '.join(said)})" if said else "")
+
+
+def _narrative_points(
+    trial: Trial, record: PatientRecord, changes: pd.DataFrame, numbers: pd.DataFrame
+) -> tuple[str, ...]:
+    """Who, each key measure against baseline, the events, the outcome, the provenance."""
+    said = list(zip(numbers["Measure"], changes.to_dict("records"), numbers["Last visit"]))
+    who = _narrative_who(trial, record, header_facts(trial, record))
+    outcome = outcome_fact(record)
+    return (
+        *narrative_points(who, said, event_sentences(event_rows(record))),
+        *([outcome[0].upper() + outcome[1:] + "."] if outcome else []),
+        patient_provenance(trial, record),
+    )
+
+
+def person_word(trial: Trial) -> str:
+    return people(trial)[:-1].capitalize()
+
+
 def build_narrative(
     trial: Trial, spec: ViewSpec, today: date, data_dir: str = methods.DATA_DIR
 ) -> ExportView:
@@ -457,44 +484,24 @@ def build_narrative(
     record = narrative_record(trial, spec)
     changes = baseline_changes(trial, record, list(trial.key_measure_codes))
     numbers = narrative_numbers(trial, changes)
-    person = "Subject" if trial.study.source_format == "adam" else "Patient"
-    facts = header_facts(trial, record)
     outcome = outcome_fact(record)
-    said_facts = list(facts)
-    if record.row.get("center"):  # "center Nanjing" within a sentence
-        said_facts[0] = facts[0][0].lower() + facts[0][1:]
-    who = f"{person} {record.patient_id}" + (f" ({', '.join(said_facts)})" if facts else "")
-    said = [
-        (label, row, visit)
-        for label, row, visit in zip(
-            numbers["Measure"], changes.to_dict("records"), numbers["Last visit"]
-        )
-    ]
-    events = event_sentences(event_rows(record))
-    own = patient_provenance(trial, record)
     return ExportView(
         view=ids.VIEW_NARRATIVE,
         name="case_narrative",
-        title=f"{person} {record.patient_id}: case narrative",
-        subtitle=" · ".join([*facts, outcome] if outcome else facts),
+        title=f"{person_word(trial)} {record.patient_id}: case narrative",
+        subtitle=" · ".join([*header_facts(trial, record), *([outcome] if outcome else [])]),
         figure=narrative_figure(trial, record, changes),
         numbers=numbers,
         footnote=(
             f"One {people(trial)[:-1]} of {len(trial.patients)} {people(trial)}: a case "
             "narrative (the filters and the linked selection do not apply)",
-            own,
+            patient_provenance(trial, record),
             provenance_note(trial),
             source_line(trial, today),
         ),
         method=narrative_method(trial),
         n=1,
-        points=tuple(
-            [
-                *narrative_points(who, said, events),
-                *([outcome.capitalize() + "."] if outcome else []),
-                own,
-            ]
-        ),
+        points=_narrative_points(trial, record, changes, numbers),
     )
 
 

@@ -15,6 +15,7 @@ from components import ids
 from components.export import build, deck, slides
 from components.export.slides import Frame
 from components.figures import narrative, theme
+from components.figures.text import plain_text
 from components.state import urlstate as us
 from components.state.viewspec import ViewSpec, narrative_spec
 from trial.analysis.patients import baseline_changes, patient_record
@@ -144,14 +145,9 @@ def test_the_slide_keeps_the_projector_sizes_and_its_frame(demo_trial, frame, ti
         lo, hi = lay[key].domain
         assert 0 <= lo < hi <= 1, key
     events = next(a for a in lay.annotations if a.name == narrative.EVENTS_NAME)
-    widest = max(slides.text_width(x, a_px := events.font.size) for x in _lines(events.text))
-    assert widest <= narrative.LEFT * plot_w + 1, a_px
-
-
-def _lines(text: str) -> list[str]:
-    from components.figures.text import plain_text
-
-    return [plain_text(x) for x in text.split("<br>")]
+    lines = [plain_text(x) for x in events.text.split("<br>")]
+    widest = max(slides.text_width(x, events.font.size) for x in lines)
+    assert widest <= narrative.LEFT * plot_w + 1
 
 
 # --- the spec travels in slide links ------------------------------------------------------------
