@@ -39,11 +39,11 @@ from ..export.callbacks import RENDER_JOB, deck_job
 from ..export.files import MIME, export_filename
 from ..export.report import html_report
 from ..export.slides import Frame, figure_json, slide_figure
+from ..export.toolbar import present_button, takeaway_input
 from ..figures import theme
 from ..state import urlstate as us
 from ..state.routes import resolve_patient
 from ..state.viewspec import (
-    MAX_TAKEAWAY,
     ViewSpec,
     clean_takeaway,
     narrative_spec,
@@ -70,22 +70,10 @@ def toolbar() -> html.Div:
     b = dict(size="sm", color="secondary", outline=True)
     return html.Div(
         [
-            dbc.Button(
-                "▶ Present",
-                id=ids.PRESENT_BUTTON,
-                size="sm",
-                color="primary",
-                title="Show this view as a full-screen slide (Esc to leave)",
+            present_button(
+                ids.PRESENT_BUTTON, "Show this view as a full-screen slide (Esc to leave)"
             ),
-            dbc.Input(
-                id=ids.PIN_TAKEAWAY,
-                type="text",
-                size="sm",
-                maxLength=MAX_TAKEAWAY,
-                placeholder="Takeaway for the slide (optional)",
-                className="pin-takeaway",
-                debounce=False,
-            ),
+            takeaway_input(ids.PIN_TAKEAWAY),
             dbc.Button(
                 "+ Pin",
                 id=ids.PIN_BUTTON,
@@ -410,7 +398,8 @@ def copy_slides_link(_clicks, pins, href):
     return f"{base}?{us.SLIDES}={text}&{us.PRESENT}=1"
 
 
-def register(app: Dash) -> None:
+def _register_narrative(app: Dash) -> None:
+    """A patient page's Pin and Present (matched by pattern: only on a patient page)."""
     app.callback(
         Output(ids.PIN_STORE, "data", allow_duplicate=True),
         Output({**ids.NARRATIVE_TAKEAWAY, "index": ALL}, "value"),
@@ -428,6 +417,10 @@ def register(app: Dash) -> None:
         State(ids.URL, "pathname"),
         prevent_initial_call=True,
     )(present_narrative)
+
+
+def register(app: Dash) -> None:
+    _register_narrative(app)
     app.callback(
         Output(ids.PIN_STORE, "data", allow_duplicate=True),
         Output(ids.PIN_TAKEAWAY, "value"),

@@ -25,6 +25,7 @@ from trial.model import Trial
 from .. import ids
 from ..attrs import attrs
 from ..context import current_trial
+from ..export.toolbar import present_button, takeaway_input
 from ..figures import theme
 from ..figures.patient import (
     baseline_rows,
@@ -39,7 +40,6 @@ from ..figures.patient import (
 from ..figures.theme import RESPONSE_COLORS
 from ..state.filters import FILTER_INPUTS, current_filter
 from ..state.routes import patient_path, resolve_patient, route
-from ..state.viewspec import MAX_TAKEAWAY
 from .quality import finding_item
 
 GRAPH_CONFIG: dcc.Graph.Config = {"displaylogo": False, "toImageButtonOptions": {"scale": 3}}
@@ -352,22 +352,12 @@ def _narrative_bar(person: str) -> html.Div:
     b = dict(size="sm", color="secondary", outline=True)
     return html.Div(
         [
-            dbc.Button(
-                "▶ Present",
-                id=ids.NARRATIVE_PRESENT,
-                size="sm",
-                color="primary",
-                title=f"Show this {person.lower()}'s case narrative as a full-screen slide",
-                className="narrative-present",
+            present_button(
+                ids.NARRATIVE_PRESENT,
+                f"Show this {person.lower()}'s case narrative as a full-screen slide",
+                "narrative-present",
             ),
-            dbc.Input(
-                id=ids.NARRATIVE_TAKEAWAY,
-                type="text",
-                size="sm",
-                maxLength=MAX_TAKEAWAY,
-                placeholder="Takeaway for the slide (optional)",
-                className="pin-takeaway narrative-takeaway",
-            ),
+            takeaway_input(ids.NARRATIVE_TAKEAWAY, "pin-takeaway narrative-takeaway"),
             dbc.Button(
                 "+ Pin case narrative",
                 id=ids.NARRATIVE_PIN,
