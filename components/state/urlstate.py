@@ -572,7 +572,11 @@ def decode_spec(
     if values.get(ids.SELECTION_STORE):  # the linked selection the slide was pinned with
         filters[ids.SELECTION_STORE] = values[ids.SELECTION_STORE]
     spec = {"view": view, "params": params, "filters": filters}
-    return ({**spec, TAKEAWAY: takeaway} if takeaway else spec), notices
+    return _with_takeaway(spec, takeaway), notices
+
+
+def _with_takeaway(spec: dict, takeaway: str) -> dict:
+    return {**spec, TAKEAWAY: takeaway} if takeaway else spec
 
 
 def _patient_spec(
@@ -582,7 +586,7 @@ def _patient_spec(
     if any(params.get(name) is None for name in VIEW_PARAMS[view]):
         return None, [*notices, "A slide of one patient names no patient of this trial; ignored"]
     spec = {"view": view, "params": params, "filters": {}}
-    return ({**spec, TAKEAWAY: takeaway} if takeaway else spec), notices
+    return _with_takeaway(spec, takeaway), notices
 
 
 def encode_slides(specs: Iterable[Mapping], schema: Schema) -> str:
