@@ -232,3 +232,14 @@ RESP_GROUP = "resp-group"
 RESP_GRAPH = "resp-graph"
 RESP_NOTE = "resp-note"
 RESP_TABLE = "resp-table"
+
+# One patient's case narrative slide (components/export/build.py, components/figures/narrative.py)
+VIEW_NARRATIVE = "narrative"
+# The narrative's one control, the patient id: in view specs and slide links only (no component
+# on the dashboard holds it; the patient page pins its own patient).
+NARRATIVE_PATIENT = "narrative-patient"
+# The patient page's Present and Pin (only on a patient page, so matched by pattern).
+NARRATIVE_PRESENT = {"type": "narrative-present", "index": 0}
+NARRATIVE_PIN = {"type": "narrative-pin", "index": 0}
+NARRATIVE_TAKEAWAY = {"type": "narrative-takeaway", "index": 0}
+NARRATIVE_PIN_NOTE = {"type": "narrative-pin-note", "index": 0}

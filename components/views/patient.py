@@ -25,6 +25,7 @@ from trial.model import Trial
 from .. import ids
 from ..attrs import attrs
 from ..context import current_trial
+from ..export.toolbar import present_button, takeaway_input
 from ..figures import theme
 from ..figures.patient import (
     baseline_rows,
@@ -357,6 +358,36 @@ def page_nav(trial: Trial, patient_id: str, filtered_ids, flt_text: str, query: 
     return _nav(nb, patient_id, flt_text, query, _person(trial))
 
 
+def _narrative_bar(person: str) -> html.Div:
+    """Present or pin this patient's case narrative (one slide; presenter mode, deck, report)."""
+    b = dict(size="sm", color="secondary", outline=True)
+    return html.Div(
+        [
+            present_button(
+                ids.NARRATIVE_PRESENT,
+                f"Show this {person.lower()}'s case narrative as a full-screen slide",
+                "narrative-present",
+            ),
+            takeaway_input(ids.NARRATIVE_TAKEAWAY, "pin-takeaway narrative-takeaway"),
+            dbc.Button(
+                "+ Pin case narrative",
+                id=ids.NARRATIVE_PIN,
+                title=f"Add this {person.lower()}'s case narrative to the pinned slides",
+                className="narrative-pin",
+                **b,
+            ),
+            html.Span(
+                f"One slide of this {person.lower()}: timeline, key measures against "
+                "baseline, events (the filters and the selection do not apply)",
+                id=ids.NARRATIVE_PIN_NOTE,
+                className="pin-count narrative-note",
+                role="status",
+            ),
+        ],
+        className="presenter-toolbar narrative-bar mb-2",
+    )
+
+
 def patient_page(
     trial: Trial, record: PatientRecord, filtered_ids, flt_text: str, query: str = ""
 ) -> list:
@@ -372,6 +403,7 @@ def patient_body(trial: Trial, record: PatientRecord) -> list:
     adam = trial.study.source_format == "adam"
     sections = [
         _header(record, trial),
+        _narrative_bar(_person(trial)),
         _provenance_note(trial, record),
         _warnings(record),
         dbc.Row(

@@ -35,6 +35,8 @@ SPECS = {
     "waterfall": ViewSpec(ids.VIEW_RESPONSE, {"plot": "waterfall"}),
     "spider": ViewSpec(ids.VIEW_RESPONSE, {"plot": "spider"}),
     "no patients": ViewSpec(ids.VIEW_TRAJECTORIES, {}, {ids.FILTER_CENTER: []}),
+    "case narrative": ViewSpec(ids.VIEW_NARRATIVE, {"patient": "9"}),
+    "case narrative, adverse event": ViewSpec(ids.VIEW_NARRATIVE, {"patient": "2"}),
 }
 FRAMES = {
     "export 16:9": (Frame(1920, 1080), True),
