@@ -44,6 +44,10 @@ def view_specs(trial: Trial) -> dict[str, dict]:
         "spider": {"view": ids.VIEW_RESPONSE, "params": {"plot": "spider"}},
         "tables": {"view": ids.VIEW_TABLES, "params": {}},
         "patients": {"view": ids.VIEW_PATIENTS, "params": {}},
+        "narrative": {
+            "view": ids.VIEW_NARRATIVE,
+            "params": {"patient": str(trial.patients["patient_id"].iloc[0])},
+        },
     }
     if trial.has_relapse:
         specs["relapse"] = {
