@@ -756,9 +756,10 @@ def trajectory_figure(
     # Who is analysed: the analysis set where the study defines one (ADaM populations).
     who = result.analysis_set or f"{result.n_patients} patients selected"
     within = ", within each group" if result.analysis_set else ""
+    # Two lines of about 100 characters: plotly does not wrap a subtitle.
     subtitle = (
-        f"{shown}<br>{marks_text(result)}{within} · faded: fewer than {MIN_PAIRED} "
-        f"patients, not tested · {who}"
+        f"{shown} · {who} · faded: fewer than {MIN_PAIRED} patients, not tested"
+        f"<br>{marks_text(result)}{within}"
     )
     if result.comparison_model:
         subtitle += f" · † p < {ALPHA} between arms, {result.comparison_model}"
