@@ -31,6 +31,19 @@ def _dependencies(items: Any) -> bool:
     )
 
 
+def _outputs_fit(output: str, outputs: Any) -> bool:
+    """The outputs as the callback's key names them: one, or as many as its "..a...b.." form
+    lists; pattern-matching outputs (ids in braces) may match any number of components."""
+    if "{" in output:
+        return _dependency(outputs) or _dependencies(outputs)
+    if output.startswith(".."):
+        named = len(output[2:-2].split("..."))
+        return (
+            isinstance(outputs, list) and len(outputs) == named and all(map(_dependency, outputs))
+        )
+    return _dependency(outputs)
+
+
 def _declared(callback: Any, key: str) -> int | None:
     declared = callback.get(key) if isinstance(callback, dict) else None
     return len(declared) if isinstance(declared, list) else None
@@ -44,7 +57,7 @@ def well_formed(body: Any, callbacks: Mapping[str, Any]) -> bool:
     output, outputs = body.get("output"), body.get("outputs")
     if not isinstance(output, str) or output not in callbacks:
         return False
-    if not (_dependency(outputs) or _dependencies(outputs)):
+    if not _outputs_fit(output, outputs):
         return False
     inputs, state = body.get("inputs"), body.get("state", [])
     changed = body.get("changedPropIds", [])

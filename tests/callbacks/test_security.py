@@ -709,3 +709,36 @@ def test_any_json_callback_body_gets_200_or_400(default_app, data):
             body[key] = data.draw(json_values)
     r = app.server.test_client().post("/_dash-update-component", json=body)
     assert r.status_code in (200, 400), body
+
+
+def test_outputs_that_do_not_fit_the_callback_are_refused(default_app):
+    """A single output sent as a list (even empty), or a multi-output callback with more or
+    fewer outputs than it has: 400, not a server error (found by the fuzz test above)."""
+    client = default_app.server.test_client()
+    single = update_request(default_app)
+    assert not single["output"].startswith("..")
+    for outputs in ([], [single["outputs"]], [single["outputs"], single["outputs"]]):
+        r = client.post("/_dash-update-component", json=dict(single, outputs=outputs))
+        assert r.status_code == 400, outputs
+    assert client.post("/_dash-update-component", json=single).status_code == 200
+
+
+def test_a_multi_output_callback_needs_each_of_its_outputs(default_app):
+    client = default_app.server.test_client()
+    key = f"..{ids.DASHBOARD_PAGE}.hidden...{ids.PATIENT_PAGE}.hidden.."
+    deps = json.loads(client.get("/_dash-dependencies").data)
+    cb = next(d for d in deps if d["output"] == key)
+    both = [
+        {"id": ids.DASHBOARD_PAGE, "property": "hidden"},
+        {"id": ids.PATIENT_PAGE, "property": "hidden"},
+    ]
+    body = {
+        "output": key,
+        "inputs": [dict(i, value="/") for i in cb["inputs"]],
+        "state": [],
+        "changedPropIds": [],
+    }
+    for outputs in ([], both[:1], both + both[:1], both[0]):
+        r = client.post("/_dash-update-component", json=dict(body, outputs=outputs))
+        assert r.status_code == 400, outputs
+    assert client.post("/_dash-update-component", json=dict(body, outputs=both)).status_code == 200
