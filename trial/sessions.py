@@ -2,7 +2,8 @@
 
 A session is a random token (held by the browser in a cookie) and a folder under the store's
 root: `<root>/<hash of token>/data/` holds the validated files, `meta.json` beside it the
-dataset's display name, its owner (hashed) and, as its modification time, when it was last used.
+dataset's display name, its owner (hashed) and, as its modification time, when it was last used;
+`store/` the validated trial (trial/store.py), so that other workers do not check it again.
 The folder is the truth, so that every worker process of a server finds the session; each
 process keeps the few most recently used trials loaded. A session not used for `ttl_seconds` is
 deleted with its files; closing it deletes them at once. Only the token's hash is ever a path.
@@ -41,6 +42,7 @@ from .limits import Limits
 from .loader import load_trial_bounded
 from .model import DataError, Finding, Trial
 from .private import private_folder
+from .store import Store
 from .upload import (
     UPLOAD_FILE,
     StagedUpload,
@@ -55,6 +57,7 @@ META = "meta.json"
 DATA = "data"
 CHECKING = "checking.json"  # in a session folder while its upload is being checked
 SLOTS = ".slots"  # in the root: one lock file per upload checked at a time
+STORE = "store"  # in a session folder: its validated trial (trial/store.py)
 
 
 class Dataset:
@@ -79,6 +82,13 @@ class Dataset:
         value = build(self)
         with self._lock:
             return self._derived.setdefault(key, value)
+
+
+def _load_upload(limits: Limits, data: Path) -> Trial:
+    """An upload's trial, checked once: its store is inside its session folder, so every worker
+    that serves the session reads it converted, and it is deleted with the session's files
+    (uploaded patient data never outlive their session in a shared cache)."""
+    return load_trial_bounded(data, limits, store=Store(data.parent / STORE))
 
 
 @dataclass(frozen=True)
@@ -153,7 +163,7 @@ class SessionStore:
         self.root = private_folder(Path(root))
         self.settings = settings
         self._clock = clock
-        self._load = load or functools.partial(load_trial_bounded, limits=settings.check_limits)
+        self._load = load or functools.partial(_load_upload, settings.check_limits)
         self._loaded: OrderedDict[str, Dataset] = OrderedDict()
         self._owners: dict[str, str] = {}  # session folder -> owner hash (read once from disk)
         self._loading: dict[str, threading.Lock] = {}
