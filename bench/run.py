@@ -99,9 +99,17 @@ def peak_mb(pid: int) -> float:
     return float("nan")
 
 
-def serve_app(data: Path, store: Path) -> tuple[float, float]:
-    """Seconds from launching `python app.py` (its store of validated trials: `store`) to the
-    page and its layout being served, and the app process's peak memory then (MB)."""
+def cpu_seconds(pid: int) -> float:
+    """Processor time (user + system) of process `pid` so far: what a start costs whatever else
+    the machine is doing."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def serve_app(data: Path, store: Path) -> dict[str, float]:
+    """Launch `python app.py` (its store of validated trials: `store`) until the page and its
+    layout are served: the seconds it took, and the app process's peak memory (MB) and
+    processor seconds then."""
     port = free_port()
     t0 = time.monotonic()
     proc = subprocess.Popen(
@@ -114,7 +122,8 @@ def serve_app(data: Path, store: Path) -> tuple[float, float]:
         base = f"http://127.0.0.1:{port}"
         wait_for(base + "/", t0 + 600)
         wait_for(base + "/_dash-layout", t0 + 600)
-        return time.monotonic() - t0, peak_mb(proc.pid)
+        seconds = time.monotonic() - t0
+        return {"seconds": seconds, "peak_mb": peak_mb(proc.pid), "cpu_s": cpu_seconds(proc.pid)}
     finally:
         proc.terminate()
         proc.wait(10)
@@ -124,7 +133,7 @@ def cold_start(data: Path) -> float:
     """Seconds to serve the app with every file loaded and validated (an empty store: the
     store's own benchmark, bench/store.py, measures starts from a converted dataset)."""
     with tempfile.TemporaryDirectory() as store:
-        return serve_app(data, Path(store) / "store")[0]
+        return serve_app(data, Path(store) / "store")["seconds"]
 
 
 # --- callbacks -----------------------------------------------------------------------------------
