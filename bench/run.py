@@ -126,7 +126,11 @@ def serve_app(data: Path, store: Path) -> dict[str, float]:
         return {"seconds": seconds, "peak_mb": peak_mb(proc.pid), "cpu_s": cpu_seconds(proc.pid)}
     finally:
         proc.terminate()
-        proc.wait(10)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:  # a busy machine: do not leave it serving
+            proc.kill()
+            proc.wait()
 
 
 def cold_start(data: Path) -> float:
