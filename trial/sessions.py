@@ -48,8 +48,8 @@ from .upload import (
     StagedUpload,
     UploadedFile,
     UploadLimits,
-    create_private,
     stage_upload,
+    write_private,
 )
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
@@ -112,11 +112,6 @@ def _hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    with create_private(path) as out:
-        out.write(data)
-
-
 PID_FILE = "owner.pid"
 TEMP_PREFIX = "trial-uploads-"
 
@@ -177,7 +172,7 @@ class SessionStore:
         process's id so that a later run can remove it if this one dies without cleaning up."""
         remove_abandoned()
         root = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
-        _write_private(root / PID_FILE, str(os.getpid()).encode())
+        write_private(root / PID_FILE, str(os.getpid()).encode())
         return cls(root, settings, **kw)
 
     # --- sessions ----------------------------------------------------------------------------
@@ -272,14 +267,14 @@ class SessionStore:
         folder = self.root / _hash(token)
         folder.mkdir(mode=0o700)
         try:
-            _write_private(folder / CHECKING, _checking_marker())
+            write_private(folder / CHECKING, _checking_marker())
             now = self._clock()
             os.utime(folder / CHECKING, (now, now))
             (folder / DATA).mkdir(mode=0o700)
             staged = stage_upload(files, folder / DATA, self.settings.limits)
             trial = replace(self._load(folder / DATA), source=staged.display_name)
             meta = {"name": staged.display_name, "owner": _hash(owner), "files": staged.written}
-            _write_private(folder / META, json.dumps(meta).encode())
+            write_private(folder / META, json.dumps(meta).encode())
             self._touch(folder, force=True)
             (folder / CHECKING).unlink()
         except BaseException:

@@ -50,6 +50,7 @@ import pyarrow.parquet as pq
 from .limits import Limits
 from .model import Finding, Study, Trial
 from .private import private_folder
+from .upload import create_private, write_private
 
 STORE_ENV = "TRIAL_STORE_DIR"
 FORMAT = 1  # of an entry's layout; part of the key
@@ -225,18 +226,11 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-
-
 def _write_table(path: Path, frame: pd.DataFrame) -> None:
     # preserve_index=None keeps a RangeIndex as metadata and any other index as columns; the
     # pandas metadata brings back categoricals, nullable integers, strings and datetimes.
     table = pa.Table.from_pandas(frame, preserve_index=None)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    with os.fdopen(fd, "wb") as f:
+    with create_private(path) as f:
         pq.write_table(table, f)
 
 
@@ -303,8 +297,8 @@ class Store:
         try:
             for t in TABLES:
                 _write_table(work / f"{t}.parquet", getattr(trial, t))
-            _write_private(work / DOCUMENT, json.dumps(_document(trial)).encode())
-            _write_private(work / MANIFEST, json.dumps(_manifest(work)).encode())  # last
+            write_private(work / DOCUMENT, json.dumps(_document(trial)).encode())
+            write_private(work / MANIFEST, json.dumps(_manifest(work)).encode())  # last
             os.rename(work, root / key)  # atomic; fails if an entry is already there
         except (OSError, TypeError, ValueError, pa.ArrowException):
             return (root / key).is_dir()  # the race lost: the winner's entry serves
