@@ -358,6 +358,75 @@ def browser_paint_ms(data: Path, clicks: int = 5) -> float:
         proc.wait(10)
 
 
+READY_JS = """
+const graphs = [...document.querySelectorAll('.js-plotly-plot')].filter(g => g.offsetParent);
+const busy = document.querySelectorAll('[data-dash-is-loading="true"]').length;
+const drawn = graphs.length > 0 && graphs.every(g => g.data && g.querySelector('.main-svg'));
+return drawn && !busy ? performance.now() : null;
+"""
+
+
+def _chromium(width: int = 1920, height: int = 1080):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+
+    opts = Options()
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        f"--window-size={width},{height}",
+    ):
+        opts.add_argument(flag)
+    return webdriver.Chrome(options=opts)
+
+
+def page_ready_ms(driver, url: str, timeout: float = 60) -> float:
+    """Milliseconds from navigation start until every visible figure is drawn and no callback
+    is pending (held for 300 ms, so a callback fired by the first render counts)."""
+    driver.get(url)
+    end = time.monotonic() + timeout
+    ready_at, since = 0.0, None
+    while time.monotonic() < end:
+        at = driver.execute_script(READY_JS)
+        if at is None:
+            since = None
+        elif since is None:
+            ready_at, since = float(at), time.monotonic()
+        elif time.monotonic() - since >= 0.3:
+            return ready_at
+        time.sleep(0.03)
+    raise TimeoutError(url)
+
+
+def page_times(data: Path, loads: int = 5) -> dict:
+    """Median time to a usable first page and patient page, in headless Chromium at 1920x1080
+    (the server and the browser on this machine; the browser's cache warm after the first)."""
+    from trial.loader import load_trial
+
+    patient = str(load_trial(data).patients["patient_id"].iloc[0])
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "app.py"), "--data", str(data), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    driver = _chromium()
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(base + "/_dash-layout", time.monotonic() + 300)
+        page_ready_ms(driver, base + "/")  # warm the browser's cache and the server
+        first = [page_ready_ms(driver, base + "/") for _ in range(loads)]
+        page = [page_ready_ms(driver, f"{base}/patients/{patient}") for _ in range(loads)]
+        med = statistics.median
+        return {"first_page_ms": med(first), "patient_page_ms": med(page)}
+    finally:
+        driver.quit()
+        proc.terminate()
+        proc.wait(10)
+
+
 def wait_idle(driver, timeout: float = 120) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -574,7 +643,15 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--exports", action="store_true", help="only the export measurements, on the demo data"
     )
+    parser.add_argument(
+        "--pages",
+        action="store_true",
+        help="only the first page and patient page load times, on the demo data",
+    )
     args = parser.parse_args(argv)
+    if args.pages:
+        print(json.dumps(page_times(ROOT / "data"), indent=1))
+        return 0
     if args.exports:
         row = export_times(ROOT / "data")
         print(json.dumps(row, indent=1))

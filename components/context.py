@@ -101,9 +101,9 @@ def current_trial() -> Trial:
 def only_when_visible(tab_id: str):
     """Make a view callback compute only while its tab is shown.
 
-    The callback gets the active tab as its first input (`Input(ids.TABS, "active_tab")`); while
-    another tab is shown a filter change costs nothing, and showing the tab brings the view up
-    to date, since the active tab is an input too.
+    The callback gets the tab on screen as its first input (`Input(ids.VISIBLE_TAB, "data")`,
+    none while a patient's page is shown); while another tab or a patient is shown a filter
+    change costs nothing, and showing the tab brings the view up to date, since it is an input.
     """
 
     def wrap(fn):

@@ -66,7 +66,11 @@ SURV_DOWNLOAD = "surv-download"
 # Routing and pages (components/pages.py)
 URL = "url"
 DASHBOARD_PAGE = "dashboard-page"
+# The tab whose view is on screen: the active tab on the dashboard, none on a patient's page.
+VISIBLE_TAB = "visible-tab"
 PATIENT_PAGE = "patient-page"
+PATIENT_NAV = "patient-nav"  # the way back, previous / next (follow filters and URL)
+PATIENT_BODY = "patient-body"  # the rest of the page (drawn once per patient and theme)
 
 # Patient page (components/patient.py)
 PATIENT_BACK = "patient-back"
@@ -228,3 +232,14 @@ RESP_GROUP = "resp-group"
 RESP_GRAPH = "resp-graph"
 RESP_NOTE = "resp-note"
 RESP_TABLE = "resp-table"
+
+# One patient's case narrative slide (components/export/build.py, components/figures/narrative.py)
+VIEW_NARRATIVE = "narrative"
+# The narrative's one control, the patient id: in view specs and slide links only (no component
+# on the dashboard holds it; the patient page pins its own patient).
+NARRATIVE_PATIENT = "narrative-patient"
+# The patient page's Present and Pin (only on a patient page, so matched by pattern).
+NARRATIVE_PRESENT = {"type": "narrative-present", "index": 0}
+NARRATIVE_PIN = {"type": "narrative-pin", "index": 0}
+NARRATIVE_TAKEAWAY = {"type": "narrative-takeaway", "index": 0}
+NARRATIVE_PIN_NOTE = {"type": "narrative-pin-note", "index": 0}

@@ -23,6 +23,7 @@ PROVENANCES = ("published", "inferred", "simulated", "recorded")
 EVENT_TYPES = ("infusion", "response", "relapse", "death", "adverse_event")
 RESPONSE_GRADES = ("MCR", "PCR")
 RESPONSE_GROUPS = ("MCR", "PCR", "NR")
+SEX_LABELS = {"F": "Female", "M": "Male"}  # how the usual sex codes read
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .model import Trial
+from .model import SEX_LABELS, Trial
 
 OVERALL = "Overall"
 CI_LEVEL = 0.95
 CI_METHOD = "exact (Clopper-Pearson)"
 BASELINE_MONTH = 0
-SEX_LABELS = {"F": "Female", "M": "Male"}
 AE_EVENTS = ("adverse_event", "death")
 BASELINE_SECTION = "Measures at baseline (month 0)"
 # Response outcomes: code -> (label, response values counted as a success).

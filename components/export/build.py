@@ -23,17 +23,25 @@ import plotly.graph_objects as go
 
 from trial import tables as tt
 from trial.analysis.cohort import Cohort
+from trial.analysis.patients import (
+    PatientRecord,
+    baseline_changes,
+    patient_record,
+    provenance_counts,
+)
 from trial.analysis.response import best_change, request_for
 from trial.analysis.subgroups import ForestRequest, analyse_forest, subgroup_label
 from trial.analysis.survival import analyse_survival
 from trial.analysis.trajectories import analyse_trajectories
 from trial.filters import PatientFilter, listed_patients
-from trial.model import Trial
+from trial.model import SEX_LABELS, Trial
 
 from .. import ids
 from ..figures.cohort import patient_list_rows
 from ..figures.forest import export_name as forest_name
 from ..figures.forest import forest_view
+from ..figures.narrative import header_facts, narrative_figure, outcome_fact
+from ..figures.patient import event_rows
 from ..figures.response import drawn_sentence, group_points, response_view
 from ..figures.response import export_name as response_name
 from ..figures.survival import (
@@ -51,6 +59,7 @@ from ..state.filters import filter_of, filterable, people
 from ..state.viewspec import ViewSpec, survival_request, trajectory_request
 from . import methods, notes
 from .methods import Method
+from .notes import event_sentences, narrative_points
 
 
 @dataclass(frozen=True)
@@ -78,16 +87,20 @@ def provenance_note(trial: Trial) -> str:
     return f"Data: {study.data_status}, as recorded in the trial."
 
 
+def source_line(trial: Trial, today: date) -> str:
+    study = trial.study
+    source = " · ".join(x for x in (study.short_title, study.registry_id) if x)
+    return f"{source} · exported {today.isoformat()}"
+
+
 def footnote_lines(
     trial: Trial, flt: PatientFilter, n: int, extra: Sequence[str], today: date
 ) -> tuple[str, ...]:
-    study = trial.study
-    source = " · ".join(x for x in (study.short_title, study.registry_id) if x)
     return (
         f"n = {n} of {len(trial.patients)} patients · filters: {flt.describe()}",
         *extra,
         provenance_note(trial),
-        f"{source} · exported {today.isoformat()}",
+        source_line(trial, today),
     )
 
 
@@ -197,6 +210,11 @@ PATIENT_SLIDE_COLUMNS = {
 MAX_PATIENT_SLIDE_ROWS = 14
 
 
+def _whole(x):
+    """An integral number without its ".0" (ages in years); anything else as it is."""
+    return int(x) if isinstance(x, float) and x.is_integer() else x
+
+
 def patient_table(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     """The patients' list as a table: the columns the data have, in the list's order."""
     rows = pd.DataFrame(patient_list_rows(trial, patients))
@@ -204,6 +222,11 @@ def patient_table(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame(columns=["Patient"])
     cols = [c for c in PATIENT_SLIDE_COLUMNS if c in rows and rows[c].notna().any()]
     table = rows[cols].rename(columns=PATIENT_SLIDE_COLUMNS)
+    # Words and whole years on a slide, as Table 1 has them (the grid filters on the codes).
+    if "Sex" in table:
+        table["Sex"] = table["Sex"].map(lambda s: SEX_LABELS.get(s, s))
+    if "Age" in table:
+        table["Age"] = table["Age"].map(_whole)
     if "Center" in table:
         table = table.rename(columns={"Center": trial.study.center_label})
     return table
@@ -376,6 +399,122 @@ def build_response(
     )
 
 
+def narrative_record(trial: Trial, spec: ViewSpec) -> PatientRecord:
+    """The patient of a narrative's spec; KeyError when the trial has no such patient."""
+    pid = spec.controls()["patient"]
+    record = patient_record(trial, pid) if isinstance(pid, str) else None
+    if record is None:
+        raise KeyError("no such patient in this trial")
+    return record
+
+
+def patient_provenance(trial: Trial, record: PatientRecord) -> str:
+    """How many of the patient's values and events are simulated, and the rest."""
+    counts = provenance_counts(record)
+    total, simulated = sum(counts.values()), counts.get("simulated", 0)
+    if not simulated:
+        return f"All {total} of this {people(trial)[:-1]}'s values and events as recorded."
+    others = ", ".join(f"{n} {k}" for k, n in sorted(counts.items()) if k != "simulated")
+    return (
+        f"Simulated: {simulated} of this {people(trial)[:-1]}'s {total} values and events "
+        f"(demo data){'; ' + others if others else ''}."
+    )
+
+
+NARRATIVE_COLUMNS = {
+    "label": "Measure",
+    "unit": "Unit",
+    "baseline": "Baseline",
+    "last_visit": "Last visit",
+    "last": "Last value",
+    "change": "Change",
+    "pct_change": "% change",
+    "n_values": "Values",
+    "simulated": "Simulated values",
+}
+
+
+def narrative_numbers(trial: Trial, changes: pd.DataFrame) -> pd.DataFrame:
+    """The key measures against baseline with their labels, units and last visit's label."""
+    study = trial.study
+    rows = changes.assign(
+        label=[study.measure(c).label for c in changes["measure"]],
+        unit=[study.measure(c).unit for c in changes["measure"]],
+        last_visit=[
+            "" if pd.isna(m) else study.visit_label(m, c)
+            for m, c in zip(changes["last_month"], changes["measure"])
+        ],
+    )
+    return rows[list(NARRATIVE_COLUMNS)].rename(columns=NARRATIVE_COLUMNS)
+
+
+def narrative_method(trial: Trial) -> Method:
+    return Method(
+        (
+            f"One {people(trial)[:-1]}'s values and events as recorded, in day order; the "
+            "sidebar filters and the linked selection do not apply to a case narrative.",
+            "Baseline: the value at the baseline visit; last value: the latest visit after "
+            "it; % change = 100 × (last − baseline) / baseline (none for a zero baseline).",
+        )
+    )
+
+
+def _narrative_who(trial: Trial, record: PatientRecord, facts: list[str]) -> str:
+    """ "Patient 12 (center Nanjing, MCR, 34 years, female)", as a sentence starts."""
+    said = list(facts)
+    if record.row.get("center"):  # "center Nanjing" within a sentence
+        said[0] = facts[0][0].lower() + facts[0][1:]
+    who = f"{person_word(trial)} {record.patient_id}"
+    return who + (f" ({', '.join(said)})" if said else "")
+
+
+def _narrative_points(
+    trial: Trial, record: PatientRecord, changes: pd.DataFrame, numbers: pd.DataFrame
+) -> tuple[str, ...]:
+    """Who, each key measure against baseline, the events, the outcome, the provenance."""
+    said = list(zip(numbers["Measure"], changes.to_dict("records"), numbers["Last visit"]))
+    who = _narrative_who(trial, record, header_facts(trial, record))
+    outcome = outcome_fact(record)
+    return (
+        *narrative_points(who, said, event_sentences(event_rows(record))),
+        *([outcome[0].upper() + outcome[1:] + "."] if outcome else []),
+        patient_provenance(trial, record),
+    )
+
+
+def person_word(trial: Trial) -> str:
+    return people(trial)[:-1].capitalize()
+
+
+def build_narrative(
+    trial: Trial, spec: ViewSpec, today: date, data_dir: str = methods.DATA_DIR
+) -> ExportView:
+    """One patient's case narrative on one slide: header facts, timeline, key measures
+    against baseline, events and adverse events; the story in sentences for the notes."""
+    record = narrative_record(trial, spec)
+    changes = baseline_changes(trial, record, list(trial.key_measure_codes))
+    numbers = narrative_numbers(trial, changes)
+    outcome = outcome_fact(record)
+    return ExportView(
+        view=ids.VIEW_NARRATIVE,
+        name="case_narrative",
+        title=f"{person_word(trial)} {record.patient_id}: case narrative",
+        subtitle=" · ".join([*header_facts(trial, record), *([outcome] if outcome else [])]),
+        figure=narrative_figure(trial, record, changes),
+        numbers=numbers,
+        footnote=(
+            f"One {people(trial)[:-1]} of {len(trial.patients)} {people(trial)}: a case "
+            "narrative (the filters and the linked selection do not apply)",
+            patient_provenance(trial, record),
+            provenance_note(trial),
+            source_line(trial, today),
+        ),
+        method=narrative_method(trial),
+        n=1,
+        points=_narrative_points(trial, record, changes, numbers),
+    )
+
+
 VIEW_BUILDERS: dict[str, Callable[..., ExportView]] = {
     ids.VIEW_TRAJECTORIES: build_trajectories,
     ids.VIEW_TABLES: build_tables,
@@ -383,6 +522,7 @@ VIEW_BUILDERS: dict[str, Callable[..., ExportView]] = {
     ids.VIEW_SURVIVAL: build_survival,
     ids.VIEW_EFFECTS: build_effects,
     ids.VIEW_RESPONSE: build_response,
+    ids.VIEW_NARRATIVE: build_narrative,
 }
 
 
@@ -404,6 +544,8 @@ def build_method(trial: Trial, spec: ViewSpec) -> Method:
         return methods.effects_method(trial, _effects(trial, spec)[0])
     if spec.view == ids.VIEW_RESPONSE:
         return methods.response_method(trial, _response(trial, spec)[0])
+    if spec.view == ids.VIEW_NARRATIVE:
+        return narrative_method(trial)
     flt = filter_of(trial, spec.filters)
     if spec.view == ids.VIEW_PATIENTS:
         return patients_method(flt, len(listed_patients(trial, flt)), people(trial))

@@ -23,6 +23,7 @@ import pandas as pd
 from trial.model import Trial
 
 from ..figures import theme
+from ..state.viewspec import PATIENT_VIEWS
 from .build import ExportView, provenance_note
 from .files import numbers_text
 from .notes import readable
@@ -307,7 +308,10 @@ def table_notes(ev: ExportView, caption: str, table: pd.DataFrame) -> str:
 
 def selection_line(views: Sequence[ExportView]) -> str:
     """The patients the deck is about: the selection its slides share, or that it differs."""
-    selections = {ev.footnote[0] for ev in views if ev.footnote}
+    cohorts = [ev for ev in views if ev.view not in PATIENT_VIEWS]
+    if not cohorts and views:
+        return "Case narratives: one patient each (filters and selection do not apply)"
+    selections = {ev.footnote[0] for ev in cohorts if ev.footnote}
     if len(selections) == 1:
         return "Selection: " + next(iter(selections)).removeprefix("n = ")
     return "Selections differ between slides: each slide's footnote gives its own."

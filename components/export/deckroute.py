@@ -31,7 +31,7 @@ from .. import ids
 from ..context import SessionGone, current_dataset
 from ..state.filters import COHORT_INPUTS
 from ..state.urlstate import MAX_SLIDES
-from ..state.viewspec import VIEW_CONTROLS, ViewSpec
+from ..state.viewspec import PATIENT_VIEWS, VIEW_CONTROLS, ViewSpec
 from .build import VIEW_BUILDERS, ExportView, build_view
 from .deck import pptx_deck
 from .files import MIME, export_filename
@@ -108,7 +108,19 @@ def parse_specs(text: str, trial: Trial, kind: str) -> list[ViewSpec]:
     for d in raw:  # pinned slides were made on this page's data (presenter.pins_of)
         if isinstance(d, Mapping) and "dataset" in d and d["dataset"] != trial.fingerprint:
             raise Refused("a slide was pinned on other data")
-    return [parse_spec(d) for d in raw]
+    return [check_patients(parse_spec(d), trial) for d in raw]
+
+
+def check_patients(spec: ViewSpec, trial: Trial) -> ViewSpec:
+    """A slide of one patient names, as plain text, a patient of the loaded trial."""
+    if spec.view not in PATIENT_VIEWS:
+        return spec
+    pid = spec.params.get("patient")
+    if not isinstance(pid, str) or not pid:
+        raise Refused("a slide of one patient names no patient")
+    if pid not in set(trial.patients["patient_id"].astype(str)):
+        raise Refused("a slide names a patient who is not in these data")
+    return spec
 
 
 def check_png(data: bytes, i: int) -> bytes:

@@ -141,3 +141,70 @@ def readable(numbers: pd.DataFrame) -> pd.DataFrame:
         else:
             out[col] = values.astype(str)
     return out.loc[:, [c for c in out.columns if (out[c] != "–").any()]]
+
+
+def _by(visit: str) -> str:
+    """ "12 mo" -> "by 12 months", "Week 26" -> "by week 26"."""
+    text = visit.replace(" mo", " months")
+    first = text.split(" ")[0]
+    return "by " + (text[0].lower() + text[1:] if first in ("Week", "Month", "Day") else text)
+
+
+def change_sentence(label: str, row: dict, visit: str) -> str:
+    """ "SLEDAI-2K fell from 14 to 4 by 12 months (−71 %)"; or what is missing."""
+    base, last = row["baseline"], row["last"]
+    if not row["n_values"]:
+        return f"{label}: not measured"
+    if _missing(base):
+        return f"{label}: no baseline value"
+    if _missing(last):
+        return f"{label} {number(base)} at baseline, no later value"
+    pct = row["pct_change"]
+    tail = "" if _missing(pct) else f" ({signed_percent(pct)})"
+    verb = _change_word(base, last)
+    return f"{label} {verb} from {number(base)} to {number(last)} {_by(visit)}{tail}"
+
+
+def signed_percent(x) -> str:
+    return f"{float(x):+.0f} %".replace("-", "\u2212")
+
+
+def narrative_points(who: str, changes: list[tuple[str, dict, str]], events: list[str]) -> list:
+    """A patient's story in sentences: who, then each key measure against baseline, then the
+    events. `changes`: (measure label, baseline_changes row, last visit's label)."""
+    said = [change_sentence(label, row, visit) for label, row, visit in changes]
+    first = f"{who}: {said[0]}." if said else f"{who}."
+    return [first, *[f"{s}." for s in said[1:]], *events]
+
+
+def _days(days: list) -> str:
+    shown = [str(d) for d in days if d is not None] or ["?"]
+    many = len(shown) > 1
+    listed = ", ".join(shown[:-1]) + " and " + shown[-1] if many else shown[0]
+    return f"on day{'s' if many else ''} {listed}"
+
+
+def event_sentences(rows: list[dict], ae_label: str = "Adverse event") -> list[str]:
+    """The events in sentences, in day order by kind: "Infusion (UC-MSC) on days 0 and 7.",
+    then the adverse events: "2 adverse events: fever (mild) on day 3; …" (or none recorded)."""
+    kinds: dict[tuple[str, str], list] = {}
+    aes = []
+    for r in rows:
+        if r["event"] == ae_label:
+            serious = {"SAE": " (serious)", "AE": ""}
+            severity = serious.get(r["severity"], f" ({r['severity']})" if r["severity"] else "")
+            aes.append(f"{r['term'] or 'unnamed'}{severity} on day {r['day']}")
+        else:
+            term = "" if r["term"].lower() == r["event"].lower() else r["term"]
+            kinds.setdefault((r["event"], term), []).append(r["day"])
+    out = [
+        f"{event}{f' ({term})' if term else ''} {_days(days)}."
+        for (event, term), days in kinds.items()
+    ]
+    late = sum(1 for r in rows if r["note"])
+    if late:
+        out.append(f"{late} of these events are recorded after the recorded death (as recorded).")
+    if not aes:
+        return [*out, "No adverse events recorded."]
+    n = len(aes)
+    return [*out, f"{n} adverse event{'s' if n != 1 else ''}: " + "; ".join(aes) + "."]

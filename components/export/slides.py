@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 import plotly.graph_objects as go
 
 from ..figures import theme
+from ..figures.narrative import EVENTS_NAME, LEFT, MORE, PANEL_NAME, is_narrative, panel_cells
 from ..figures.text import plain_text, plot_text
 from ..figures.trajectory import N_TABLE
 from .build import ExportView
@@ -135,11 +137,9 @@ def _style_type(fig: go.Figure) -> None:
     fig.update_yaxes(tickfont_size=theme.SLIDE_TICK_PX, title_font_size=theme.SLIDE_TEXT_PX)
     if _is_survival(fig):  # the risk table's row labels are the y2 axis' ticks
         fig.update_layout(yaxis2_tickfont_size=theme.SLIDE_TABLE_PX)
-    for a in fig.layout.annotations:
-        a.font = dict(size=_annotation_px(a), color=a.font.color if a.font else None)
-        line = _n_table_line(a)
-        if line is not None:  # the n table's lines at the slide's type, under the ticks
-            a.yshift = -(TICKS_BELOW + line * N_ROW)
+    # All at once, as plain data: setting each annotation's properties in place validates
+    # the figure's annotations again every time.
+    fig.layout.annotations = [_slide_annotation(a.to_plotly_json()) for a in fig.layout.annotations]
     for t in fig.data:
         if getattr(t, "mode", None) and "text" in t.mode:
             small = (t.textfont.size or theme.FONT_SIZE) < 18
@@ -151,13 +151,26 @@ def _style_type(fig: go.Figure) -> None:
             t.line.width = t.line.width * 1.5
         elif getattr(t, "mode", None) and "lines" in t.mode and not t.fill:
             t.line.width = 3
-        if getattr(getattr(t, "marker", None), "size", None):  # bars have no marker size
-            t.marker.size = t.marker.size * 1.4
+        size: Any = getattr(getattr(t, "marker", None), "size", None)  # bars have none
+        if isinstance(size, (int, float)):
+            t.marker.size = size * 1.4 if size else size
+        elif size is not None:  # one per point (a forest's n)
+            t.marker.size = [x * 1.4 for x in size]
 
 
-def _n_table_line(a) -> int | None:
+def _slide_annotation(a: dict) -> dict:
+    """An annotation at the slide's type; the n table's lines under the ticks."""
+    color = (a.get("font") or {}).get("color")
+    out = {**a, "font": dict(size=_annotation_px(a), color=color)}
+    line = _n_table_line(a)
+    if line is not None:
+        out["yshift"] = -(TICKS_BELOW + line * N_ROW)
+    return out
+
+
+def _n_table_line(a: dict) -> int | None:
     """The line of a small multiple's n-per-visit annotation (figures.trajectory.N_TABLE)."""
-    name = str(a.name or "")
+    name = str(a.get("name") or "")
     if not name.startswith(f"{N_TABLE}:"):
         return None
     try:
@@ -167,19 +180,20 @@ def _n_table_line(a) -> int | None:
 
 
 def _grid_n_lines(fig: go.Figure) -> int:
-    lines = [_n_table_line(a) for a in fig.layout.annotations]
+    lines = [_n_table_line(a.to_plotly_json()) for a in fig.layout.annotations]
     return 1 + max((x for x in lines if x is not None), default=-1)
 
 
-def _annotation_px(a) -> float:
+def _annotation_px(a: dict) -> float:
     """Slide size of an annotation: table cells, panel titles, or other notes."""
+    yref, y = a.get("yref"), a.get("y")
     if _n_table_line(a) is not None:
         return theme.SLIDE_TABLE_PX  # n per visit under a small multiple
-    if (a.yref == "paper" and a.y is not None and a.y < 0) or str(a.yref).startswith("y2"):
+    if (yref == "paper" and y is not None and y < 0) or str(yref).startswith("y2"):
         return theme.SLIDE_TABLE_PX  # n per visit, risk-table headers
-    if a.yref == "paper" and a.yanchor == "bottom":
+    if yref == "paper" and a.get("yanchor") == "bottom":
         return theme.SLIDE_PANEL_TITLE_PX  # titles of small multiples
-    size = a.font.size if a.font and a.font.size else theme.FONT_SIZE
+    size = (a.get("font") or {}).get("size") or theme.FONT_SIZE
     return max(theme.SLIDE_NOTE_PX, size * 1.4)
 
 
@@ -376,6 +390,84 @@ def _layout_grid(fig: go.Figure, frame: Frame, box: _Box) -> None:
         )
 
 
+# --- A case narrative (figures/narrative.py) ---------------------------------------------------
+
+LIST_PX = theme.SLIDE_TABLE_PX  # the events list and the panels' titles
+LIST_LINE = LIST_PX * LINE
+TIMELINE_BELOW = theme.SLIDE_TICK_PX * LINE * 2 + 10 + AXIS_TITLE  # day and visit, axis title
+PANEL_HEAD = 2 * LIST_PX * LINE + 8  # a measure's name, and baseline → last value
+MIN_TIMELINE_SHARE = 0.5  # of the plot's height, whatever the events list needs
+
+
+def _fit_line(text: str, width: float, px: float, bold: bool = False) -> str:
+    """`text` on one line of `width` px, cut with "…" where longer."""
+    if text_width(text, px, bold) <= width:
+        return text
+    while text and text_width(text + "…", px, bold) > width:
+        text = text[:-1]
+    return text.rstrip() + "…"
+
+
+def _events_block(a, width: float, max_lines: int) -> int:
+    """The events list as the lines that fit `max_lines` (the last saying how many more),
+    each cut to `width` px; returns the number of lines shown."""
+    head, *lines = a.text.split("<br>")
+    if len(lines) > max_lines:
+        hidden = len(lines) - max_lines + 1
+        lines = lines[: max_lines - 1] + [plot_text(MORE.format(hidden))]
+    fitted = [plot_text(_fit_line(plain_text(x), width, LIST_PX)) for x in lines]
+    a.update(text="<br>".join([head, *fitted]), font=dict(size=LIST_PX, color="#222"))
+    return len(fitted)
+
+
+def _narrative_panels(fig: go.Figure, plot_w: float, plot_h: float, x0: float) -> None:
+    """The measures' panels two by two right of `x0` px, each titled above its plot."""
+    titles = [a for a in fig.layout.annotations if str(a.name).startswith(f"{PANEL_NAME}:")]
+    rows, cols = panel_cells(len(titles))
+    gap = _y_label_px(fig) + 8
+    col_w = (plot_w - x0 - cols * gap) / max(cols, 1)
+    row_h = (plot_h - AXIS_TITLE) / max(rows, 1)
+    for a in titles:
+        i = int(str(a.name).split(":")[1])
+        r, c = divmod(i, cols)
+        left = x0 + gap + c * (col_w + gap)
+        top = r * row_h + PANEL_HEAD
+        bottom = (r + 1) * row_h - TICKS_BELOW
+        fig.layout[f"xaxis{i + 2}"].domain = [_unit(left / plot_w), _unit((left + col_w) / plot_w)]
+        fig.layout[f"yaxis{i + 2}"].domain = [_unit(1 - bottom / plot_h), _unit(1 - top / plot_h)]
+        if r < rows - 1:
+            fig.layout[f"xaxis{i + 2}"].title.text = ""
+        name, change = (plain_text(x) for x in a.text.split("<br>", 1))
+        label = _fit_line(name, col_w + gap / 2, LIST_PX, bold=True)
+        change = _fit_line(change, col_w + gap / 2, LIST_PX)
+        a.update(
+            text=f"<b>{plot_text(label)}</b><br>{plot_text(change)}",
+            x=(left + col_w / 2) / plot_w,
+            y=1 - (top - 6) / plot_h,
+            font=dict(size=LIST_PX, color="#222"),
+        )
+
+
+def _layout_narrative(fig: go.Figure, frame: Frame, box: _Box) -> None:
+    """The timeline top left, the events list under it, the measures right (figures/narrative)."""
+    plot_w = frame.width - box.left - box.right
+    plot_h = frame.height - box.top - box.bottom
+    left_w = LEFT * plot_w
+    lanes = [plain_text(t) for t in fig.layout.yaxis.ticktext or ()]
+    lane_w = max((text_width(t, theme.SLIDE_TICK_PX) for t in lanes), default=0.0) + 16
+    events = next(a for a in fig.layout.annotations if a.name == EVENTS_NAME)
+    room = int(plot_h * (1 - MIN_TIMELINE_SHARE) // LIST_LINE) - 1
+    shown = _events_block(events, left_w, room)
+    list_h = (shown + 1) * LIST_LINE
+    timeline_bottom = plot_h - list_h - TIMELINE_BELOW - 12
+    # the timeline's last tick label clear of the panels' titles
+    right = left_w - theme.SLIDE_TICK_PX * 2
+    fig.layout.xaxis.domain = [_unit(lane_w / plot_w), _unit(right / plot_w)]
+    fig.layout.yaxis.domain = [_unit(1 - timeline_bottom / plot_h), 1]
+    events.update(x=0, y=_unit(list_h / plot_h))
+    _narrative_panels(fig, plot_w, plot_h, left_w)
+
+
 def _place_legend(fig: go.Figure, frame: Frame, top_px: float, entry_w: float) -> None:
     """A horizontal legend, a grid of equal entries, under the title."""
     fig.update_layout(
@@ -464,8 +556,9 @@ def slide_figure(
 ) -> go.Figure:
     """The view's figure styled for a slide, filling `frame` (see the module's docstring)."""
     fig = go.Figure(ev.figure)  # a copy: the view's figure is not modified
-    layered = _is_survival(fig)
-    grid = not layered and len(_axes(fig, "y")) > 1
+    narrative = is_narrative(fig)
+    layered = not narrative and _is_survival(fig)
+    grid = not layered and not narrative and len(_axes(fig, "y")) > 1
     _style_type(fig)
     if layered:
         _condense_risk_table(fig, _label_chars(frame))
@@ -473,7 +566,8 @@ def slide_figure(
         _shorten_n_table_labels(fig, _label_chars(frame))
     title_lines, subtitle_lines = _head(ev, frame.width, title)
     footer_lines = _footer_lines(ev, frame.width) if footer else []
-    left, right = _left_px(fig, layered), PAD + 20
+    left = PAD if narrative else _left_px(fig, layered)
+    right = PAD + 20
     entries = _legend_entries(fig)
     # plotly wraps a horizontal legend at the plot's width
     legend_rows, entry_w = _legend_grid(fig, entries, frame.width - left - right)
@@ -482,7 +576,9 @@ def slide_figure(
     top = head + legend_px + (0 if grid else theme.SLIDE_TICK_PX)
     bottom = (len(footer_lines) * theme.SLIDE_FOOTER_PX * LINE + PAD + 12) if footer else PAD
     box = _Box(left=left, right=right, top=top, bottom=bottom)
-    if layered:
+    if narrative:
+        _layout_narrative(fig, frame, box)
+    elif layered:
         _layout_survival(fig, frame, box)
     elif grid:
         _layout_grid(fig, frame, box)

@@ -16,6 +16,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from .. import ids
+from ..state.viewspec import MAX_TAKEAWAY
 
 FORMAT_LABELS = {
     ids.FORMAT_PNG: "PNG",
@@ -103,4 +104,26 @@ def method_panel(view: str) -> html.Div:
             ),
         ],
         className="method-panel",
+    )
+
+
+# --- Present and pin (the dashboard's presenter toolbar, a patient page's narrative bar) -------
+
+
+def present_button(id_, title: str, class_name: str = "") -> dbc.Button:
+    return dbc.Button(
+        "▶ Present", id=id_, size="sm", color="primary", title=title, className=class_name
+    )
+
+
+def takeaway_input(id_, class_name: str = "pin-takeaway") -> dbc.Input:
+    """The takeaway line typed before pinning (kept with the slide)."""
+    return dbc.Input(
+        id=id_,
+        type="text",
+        size="sm",
+        maxLength=MAX_TAKEAWAY,
+        placeholder="Takeaway for the slide (optional)",
+        className=class_name,
+        debounce=False,
     )

@@ -23,7 +23,7 @@ from trial.analysis.patients import (
     provenance,
     text,
 )
-from trial.model import Measure, Trial, Visit
+from trial.model import SEX_LABELS, Measure, Trial, Visit
 
 from .text import plot_text as plain
 from .theme import RESPONSE_COLORS, base_layout
@@ -64,7 +64,6 @@ DERIVED = {
     "followup_end_day",
     "last_followup_day",
 }
-SEX_LABELS = {"F": "Female", "M": "Male"}
 EVENT_LABELS = {
     "infusion": "Infusion",
     "response": "Response",
@@ -232,7 +231,7 @@ def _reference(measure: Measure) -> str:
     return f"{lo:g}–{hi:g}"
 
 
-def _flag(measure: Measure, value: float) -> str:
+def out_of_range(measure: Measure, value: float) -> str:
     if measure.ref_low is not None and value < measure.ref_low:
         return "below range"
     if measure.ref_high is not None and value > measure.ref_high:
@@ -260,7 +259,7 @@ def value_rows(trial: Trial, record: PatientRecord) -> list[dict]:
                 "value": value,
                 "unit": m.unit + (" (assumed)" if m.unit_assumed else ""),
                 "reference": _reference(m),
-                "flag": "" if value is None else _flag(m, value),
+                "flag": "" if value is None else out_of_range(m, value),
                 "provenance": provenance(r.get("provenance")),
             }
         )
@@ -280,7 +279,7 @@ def _axis(i: int) -> str:
     return "" if i == 0 else str(i + 1)
 
 
-def _reference_band(measure: Measure, i: int) -> dict | None:
+def reference_band(measure: Measure, i: int) -> dict | None:
     """The reference range of subplot i as a layout shape: a band, or a dotted line where
     there is only a lower limit (so that the axis is not stretched to `max`)."""
     lo, hi = measure.ref_low, measure.ref_high
@@ -322,7 +321,7 @@ def _median_trace(
     )
 
 
-def _value_traces(
+def value_traces(
     m: Measure, v: pd.DataFrame, vlabel: dict, person: str, patient_id: str, seen_prov: set
 ) -> list[go.Scatter]:
     """The patient's line and one marker trace per provenance (legend once per provenance)."""
@@ -344,7 +343,7 @@ def _value_traces(
     )
     for prov in pd.unique(provs):
         pv = v.loc[provs == prov]
-        flags = [_flag(m, float(x)) for x in pv["value"]]
+        flags = [out_of_range(m, float(x)) for x in pv["value"]]
         colors = [OUT_OF_RANGE_COLOR if f else PATIENT_COLOR for f in flags]
         hover = [
             f"<b>{plain(m.label)}</b> · {plain(vlabel.get(mo, f'{mo:g}'))}<br>"
@@ -427,7 +426,7 @@ def measures_figure(
         visits: list[Visit] = list(trial.study.measure_visits(code))
         unit = trial.study.measure_visit_unit(code)
         units.add(unit)
-        band = _reference_band(m, i)
+        band = reference_band(m, i)
         if band:
             shapes.append(band)
         new = []
@@ -462,7 +461,7 @@ def measures_figure(
                 )
             )
         else:
-            new += _value_traces(
+            new += value_traces(
                 m, v, {vv.month: vv.label for vv in visits}, person, record.patient_id, seen_prov
             )
         traces += new
@@ -474,7 +473,7 @@ def measures_figure(
             pad = 0.7 if unit == "month" else max(0.7, 0.04 * (months[-1] - months[0]))
             axis.update(
                 tickvals=months,
-                ticktext=_tick_texts(months, unit),
+                ticktext=tick_texts(months, unit),
                 range=[min(months) - pad, max(months) + pad],
             )
         axes[f"xaxis{_axis(i)}"] = axis
@@ -520,17 +519,23 @@ def measures_figure(
     return fig
 
 
-def _tick_texts(months: list, unit: str) -> list[str]:
+def tick_texts(months: list, unit: str, gap: float = 0.08) -> list[str]:
     """Visit numbers as tick labels; on week or day axes, leaving out one too close to the one
     before it (weeks 24 and 26 would read "2426")."""
-    if unit == "month":
+    if unit == "month" and gap <= 0.08:
         return [str(m) for m in months]
-    span = (max(months) - min(months)) or 1
+    return sparse_labels(months, [f"{m:g}" for m in months], gap)
+
+
+def sparse_labels(positions: list, labels: list[str], gap: float) -> list[str]:
+    """`labels`, leaving out ("") one closer than `gap` (a fraction of the span) to the one
+    shown before it."""
+    span = (max(positions) - min(positions)) or 1
     out, last = [], None
-    for m in months:
-        show = last is None or (m - last) / span >= 0.08
-        out.append(f"{m:g}" if show else "")
-        last = m if show else last
+    for x, label in zip(positions, labels, strict=True):
+        show = last is None or (x - last) / span >= gap
+        out.append(label if show else "")
+        last = x if show else last
     return out
 
 
@@ -587,9 +592,13 @@ def timeline_of(trial: Trial, record: PatientRecord) -> Timeline:
 
 
 def timeline_figure(
-    record: PatientRecord, visits: list[Visit], timeline: Timeline = Timeline()
+    record: PatientRecord,
+    visits: list[Visit],
+    timeline: Timeline = Timeline(),
+    labelled: frozenset[str] | None = None,
 ) -> go.Figure:
-    """The patient's events on one time axis (study days), one lane per kind of event."""
+    """The patient's events on one time axis (study days), one lane per kind of event.
+    `labelled`: the kinds of event whose marks carry a label (None: every kind)."""
     lanes = list(timeline.lanes)
     lane_y = {lane: len(lanes) - i for i, lane in enumerate(lanes)}
     death = record.death_day
@@ -660,6 +669,8 @@ def timeline_figure(
             label += f" (related: {rel})"
         if after:
             label += " — after recorded death"
+        if labelled is not None and kind not in labelled:
+            label = ""
         hover = [f"<b>{plain(EVENT_LABELS.get(kind, kind))}</b> · day {day:g}"]
         if term and kind != "relapse":
             hover.append(plain(term))

@@ -435,32 +435,41 @@ def _decorate_axes(fig, measure: Measure, d: _Drawing, row, col) -> None:
     )
     log = d.scale == "value" and measure.log_scale
     fig.update_yaxes(type="log" if log else "linear", row=row, col=col)
-    if d.scale != "value":
-        fig.add_hline(y=0, line=dict(color="#888", width=1, dash="dot"), row=row, col=col)
-    elif measure.ref_low is not None or measure.ref_high is not None:
-        lo = measure.ref_low if measure.ref_low is not None else (measure.min or 0)
-        hi = measure.ref_high
-        if hi is None:
-            fig.add_hline(
-                y=lo,
-                line=dict(color="#2a9d55", width=1, dash="dash"),
-                annotation_text="lower reference limit",
-                row=row,
-                col=col,
+
+
+def reference_marks(measure: Measure, scale: str, k: int) -> tuple[list[dict], list[dict]]:
+    """The shapes and labels of the k-th panel (1-based): the zero line of a change, else the
+    measure's reference range (a band) or lower limit (a dashed line), across the panel."""
+    x, y = f"{axis_name('x', k)} domain", axis_name("y", k)
+    across = dict(xref=x, x0=0, x1=1, yref=y)
+    if scale != "value":
+        return [
+            dict(type="line", y0=0, y1=0, line=dict(color="#888", width=1, dash="dot"), **across)
+        ], []
+    if measure.ref_low is None and measure.ref_high is None:
+        return [], []
+    lo = measure.ref_low if measure.ref_low is not None else (measure.min or 0)
+    hi = measure.ref_high
+    label = dict(showarrow=False, xref=x, yref=y)
+    if hi is None:
+        line = dict(color="#2a9d55", width=1, dash="dash")
+        return [dict(type="line", y0=lo, y1=lo, line=line, **across)], [
+            dict(
+                text="lower reference limit", x=1, xanchor="right", y=lo, yanchor="bottom", **label
             )
-        else:
-            fig.add_hrect(
-                y0=lo,
-                y1=hi,
-                fillcolor="#2a9d55",
-                opacity=0.08,
-                line_width=0,
-                annotation_text="reference range",
-                annotation_position="top left",
-                annotation_font=dict(size=11, color="#2a7a4a"),
-                row=row,
-                col=col,
-            )
+        ]
+    band = dict(type="rect", y0=lo, y1=hi, fillcolor="#2a9d55", opacity=0.08, line=dict(width=0))
+    return [{**band, **across}], [
+        dict(
+            text="reference range",
+            x=0,
+            xanchor="left",
+            y=hi,
+            yanchor="top",
+            font=dict(size=11, color="#2a7a4a"),
+            **label,
+        )
+    ]
 
 
 MAX_LABEL_CHARS = 32
@@ -645,7 +654,20 @@ def _grid(panels: list[Panel], rows: int, cols: int) -> go.Figure:
     )
 
 
-def _layout_single(fig: go.Figure, layout: dict, panel: Panel, d: _Drawing, x_title: str) -> None:
+def with_layout(fig: go.Figure, layout: dict, annotations: list[dict]) -> go.Figure:
+    """`fig` with `layout` applied and `annotations` added, the layout set once from plain
+    data: adding annotations to a figure in place validates every one again (ten times
+    slower)."""
+    fig.update_layout(**layout)
+    spec = fig.layout.to_plotly_json()
+    spec["annotations"] = [*spec.get("annotations", ()), *annotations]
+    fig.layout = spec
+    return fig
+
+
+def _layout_single(
+    fig: go.Figure, layout: dict, panel: Panel, d: _Drawing, x_title: str, labels: list[dict]
+) -> go.Figure:
     """One plot: the n per visit under it, the legend above it for long group names."""
     annotations, bottom = _n_table_annotations(panel, d.colors, list(d.visits))
     groups = list(pd.unique(panel.summary["group"]))
@@ -681,9 +703,7 @@ def _layout_single(fig: go.Figure, layout: dict, panel: Panel, d: _Drawing, x_ti
     fig.update_yaxes(title_text=y_axis_title(panel.measure, d.scale))
     if d.unit != "month":  # ticks are visit numbers (weeks, days): say so
         fig.update_xaxes(title_text=x_title, title_font=dict(size=12), title_standoff=4)
-    # One layout update: adding annotations one by one copies the list each time.
-    layout["annotations"] = list(fig.layout.annotations) + annotations
-    fig.update_layout(**layout)
+    return with_layout(fig, layout, labels + annotations)
 
 
 def trajectory_figure(
@@ -717,9 +737,14 @@ def trajectory_figure(
     )
     fig = _grid(panels, rows, cols)
     single = len(panels) == 1  # one plot: no subplot grid (plotly's costs ~5 ms to set up)
+    shapes: list[dict] = []
+    labels: list[dict] = []
     for i, panel in enumerate(panels):
         row, col = (None, None) if single else (i // cols + 1, i % cols + 1)
         _add_panel(fig, panel, d, row, col, i == 0)
+        marks, texts = reference_marks(panel.measure, scale, i + 1)
+        shapes += marks
+        labels += texts
         if len(panels) > 1 or scale != "value":
             fig.update_yaxes(
                 title_text=y_axis_title(panel.measure, scale),
@@ -731,9 +756,10 @@ def trajectory_figure(
     # Who is analysed: the analysis set where the study defines one (ADaM populations).
     who = result.analysis_set or f"{result.n_patients} patients selected"
     within = ", within each group" if result.analysis_set else ""
+    # Two lines of about 100 characters: plotly does not wrap a subtitle.
     subtitle = (
-        f"{shown}<br>{marks_text(result)}{within} · faded: fewer than {MIN_PAIRED} "
-        f"patients, not tested · {who}"
+        f"{shown} · {who} · faded: fewer than {MIN_PAIRED} patients, not tested"
+        f"<br>{marks_text(result)}{within}"
     )
     if result.comparison_model:
         subtitle += f" · † p < {ALPHA} between arms, {result.comparison_model}"
@@ -747,14 +773,15 @@ def trajectory_figure(
         height=520 if rows == 1 else 330 * rows + 120,
         legend_title_text=plot_text(legend),
     )
+    layout["shapes"] = shapes
     if single:
-        _layout_single(fig, layout, panels[0], d, x_title)
-    else:
-        _layout_grid(fig, layout, panels, d, rows, cols, x_title)
-    return fig
+        return _layout_single(fig, layout, panels[0], d, x_title, labels)
+    return _layout_grid(fig, layout, panels, d, rows, cols, x_title, labels)
 
 
-def _layout_grid(fig, layout: dict, panels: list[Panel], d: _Drawing, rows, cols, x_title):
+def _layout_grid(
+    fig, layout: dict, panels: list[Panel], d: _Drawing, rows, cols, x_title, labels: list[dict]
+) -> go.Figure:
     """Small multiples: y axes shared within a measure, the n per visit under every panel,
     a compact legend on one line above the panels."""
     share_y_within_measure(fig, panels, cols)
@@ -786,14 +813,13 @@ def _layout_grid(fig, layout: dict, panels: list[Panel], d: _Drawing, rows, cols
         "yanchor": "top",
         "pad": dict(t=34),
     }
-    layout["annotations"] = list(fig.layout.annotations) + annotations
-    fig.update_layout(**layout)
     fig.update_xaxes(
         title_text=x_title,
         title_font=dict(size=12),
         title_standoff=GRID_N_LINE * n_lines(panels) + 4,  # under the n table
         row=rows,
     )
+    return with_layout(fig, layout, labels + annotations)
 
 
 def marks_text(result: TrajectoryResult) -> str:

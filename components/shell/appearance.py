@@ -15,7 +15,13 @@ from .. import ids
 from ..figures import theme
 
 # Figures that follow the theme. A view that adds a graph can add its id here.
-THEMED_GRAPHS = (ids.TRAJ_GRAPH, ids.SURV_GRAPH, ids.EFFECTS_GRAPH, ids.SWIMMER_GRAPH)
+THEMED_GRAPHS = (
+    ids.TRAJ_GRAPH,
+    ids.SURV_GRAPH,
+    ids.EFFECTS_GRAPH,
+    ids.RESP_GRAPH,
+    ids.SWIMMER_GRAPH,
+)
 
 
 def templates() -> dict:

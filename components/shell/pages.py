@@ -8,7 +8,7 @@ themselves are in components/state/routes.py.
 
 from __future__ import annotations
 
-from dash import Dash, Input, Output, ctx, dcc, html, no_update
+from dash import ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html, no_update
 
 from .. import ids
 from ..context import current_trial
@@ -20,6 +20,7 @@ def layout(dashboard: list, patient_page) -> html.Div:
     return html.Div(
         [
             dcc.Location(id=ids.URL, refresh="callback-nav"),
+            dcc.Store(id=ids.VISIBLE_TAB),
             html.Div(dashboard, id=ids.DASHBOARD_PAGE),
             html.Div(patient_page, id=ids.PATIENT_PAGE, hidden=True),
         ]
@@ -91,6 +92,15 @@ def register(app: Dash) -> None:
         Output(ids.PATIENT_PAGE, "hidden"),
         Input(ids.URL, "pathname"),
     )(show_page)
+    # In the browser (assets/pages.js), so that the views wait on no round trip: the views
+    # compute for the tab on screen only, and nothing while a patient's page is shown.
+    app.clientside_callback(
+        ClientsideFunction(namespace="pages", function_name="visibleTab"),
+        Output(ids.VISIBLE_TAB, "data"),
+        Input(ids.TABS, "active_tab"),
+        Input(ids.URL, "pathname"),
+        State(ids.VISIBLE_TAB, "data"),
+    )
     app.callback(
         Output(ids.URL, "pathname", allow_duplicate=True),
         Output(ids.TRAJ_GRAPH, "clickData"),

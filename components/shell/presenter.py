@@ -27,7 +27,8 @@ from urllib.parse import urlsplit
 
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
-from dash import ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import ALL, ClientsideFunction, Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
 
 import security
 
@@ -38,9 +39,16 @@ from ..export.callbacks import RENDER_JOB, deck_job
 from ..export.files import MIME, export_filename
 from ..export.report import html_report
 from ..export.slides import Frame, figure_json, slide_figure
+from ..export.toolbar import present_button, takeaway_input
 from ..figures import theme
 from ..state import urlstate as us
-from ..state.viewspec import MAX_TAKEAWAY, ViewSpec, clean_takeaway, spec_from_state
+from ..state.routes import resolve_patient
+from ..state.viewspec import (
+    ViewSpec,
+    clean_takeaway,
+    narrative_spec,
+    spec_from_state,
+)
 from .share import current_schema
 
 MAX_PINS = us.MAX_SLIDES
@@ -62,22 +70,10 @@ def toolbar() -> html.Div:
     b = dict(size="sm", color="secondary", outline=True)
     return html.Div(
         [
-            dbc.Button(
-                "▶ Present",
-                id=ids.PRESENT_BUTTON,
-                size="sm",
-                color="primary",
-                title="Show this view as a full-screen slide (Esc to leave)",
+            present_button(
+                ids.PRESENT_BUTTON, "Show this view as a full-screen slide (Esc to leave)"
             ),
-            dbc.Input(
-                id=ids.PIN_TAKEAWAY,
-                type="text",
-                size="sm",
-                maxLength=MAX_TAKEAWAY,
-                placeholder="Takeaway for the slide (optional)",
-                className="pin-takeaway",
-                debounce=False,
-            ),
+            takeaway_input(ids.PIN_TAKEAWAY),
             dbc.Button(
                 "+ Pin",
                 id=ids.PIN_BUTTON,
@@ -259,19 +255,49 @@ def _same_view(a, b) -> bool:
     return key(a) == key(b)
 
 
+def with_pin(pins, spec: dict, takeaway) -> list[dict]:
+    """The pinned list with `spec` (of the current trial's data, with the takeaway typed now)
+    at its end: pinning again moves it there."""
+    spec = {**spec, "dataset": current_trial().fingerprint}
+    line = clean_takeaway(takeaway)
+    if line:
+        spec["takeaway"] = line
+    pins = [p for p in (pins or []) if not _same_view(p, spec)]
+    return (pins + [spec])[-MAX_PINS:]
+
+
 def pin(_pin, _clear, pins, takeaway, *state):
     if ctx.triggered_id == ids.PIN_CLEAR:
         return [], no_update
     spec = current_spec(dict(zip(us.STATE_IDS, state)))
     if spec is None:
         return no_update, no_update
-    spec = {**spec, "dataset": current_trial().fingerprint}
-    line = clean_takeaway(takeaway)
-    if line:
-        spec["takeaway"] = line
-    # Pinning again moves it to the end (with the takeaway typed now).
-    pins = [p for p in (pins or []) if not _same_view(p, spec)]
-    return (pins + [spec])[-MAX_PINS:], ""
+    return with_pin(pins, spec, takeaway), ""
+
+
+def page_narrative(pathname) -> dict | None:
+    """The case narrative's spec of the patient whose page is shown (None: not a patient)."""
+    pid = resolve_patient(pathname, current_trial().patients["patient_id"])
+    return None if pid is None else narrative_spec(pid).to_dict()
+
+
+def pin_narrative(clicks, pins, takeaways, pathname):
+    """The patient page's "Pin": its patient's case narrative, pinned like any view."""
+    spec = page_narrative(pathname) if any(clicks or ()) else None
+    if spec is None:  # the page drawn, or not a patient's: nothing to pin
+        raise PreventUpdate
+    pins = with_pin(pins, spec, (takeaways or [""])[0])
+    n = len(pins_of(current_trial(), pins))
+    note = f"Case narrative pinned ({n} pinned; Present pinned on the dashboard)"
+    return pins, [""] * len(clicks), [note] * len(clicks)
+
+
+def present_narrative(clicks, pathname):
+    """The patient page's "Present": its patient's case narrative as a slide."""
+    spec = page_narrative(pathname) if any(clicks or ()) else None
+    if spec is None:
+        return no_update, no_update
+    return {"slides": [spec], "index": 0}, True
 
 
 def pin_count(pins):
@@ -372,7 +398,29 @@ def copy_slides_link(_clicks, pins, href):
     return f"{base}?{us.SLIDES}={text}&{us.PRESENT}=1"
 
 
+def _register_narrative(app: Dash) -> None:
+    """A patient page's Pin and Present (matched by pattern: only on a patient page)."""
+    app.callback(
+        Output(ids.PIN_STORE, "data", allow_duplicate=True),
+        Output({**ids.NARRATIVE_TAKEAWAY, "index": ALL}, "value"),
+        Output({**ids.NARRATIVE_PIN_NOTE, "index": ALL}, "children"),
+        Input({**ids.NARRATIVE_PIN, "index": ALL}, "n_clicks"),
+        State(ids.PIN_STORE, "data"),
+        State({**ids.NARRATIVE_TAKEAWAY, "index": ALL}, "value"),
+        State(ids.URL, "pathname"),
+        prevent_initial_call=True,
+    )(pin_narrative)
+    app.callback(
+        Output(ids.PRESENT_DECK, "data", allow_duplicate=True),
+        Output(ids.PRESENT_MODAL, "is_open", allow_duplicate=True),
+        Input({**ids.NARRATIVE_PRESENT, "index": ALL}, "n_clicks"),
+        State(ids.URL, "pathname"),
+        prevent_initial_call=True,
+    )(present_narrative)
+
+
 def register(app: Dash) -> None:
+    _register_narrative(app)
     app.callback(
         Output(ids.PIN_STORE, "data", allow_duplicate=True),
         Output(ids.PIN_TAKEAWAY, "value"),

@@ -31,7 +31,6 @@ YES_NO_ANY = [
     {"label": "Yes", "value": "yes"},
     {"label": "No", "value": "no"},
 ]
-SEX_LABELS = {"F": "Female", "M": "Male"}
 
 # The inputs every view listens to, in the order of `filter_from_values`: (id, property).
 _FILTER_PROPS = [

@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from .. import ids
-from .viewspec import TAB_VIEWS, VIEW_CONTROLS, VIEW_TABS, clean_takeaway
+from .viewspec import PATIENT_VIEWS, TAB_VIEWS, VIEW_CONTROLS, VIEW_TABS, clean_takeaway
 
 # --- Names ----------------------------------------------------------------------------------
 
@@ -52,7 +52,10 @@ VIEW_PREFIX = {
     ids.VIEW_SURVIVAL: "s.",
     ids.VIEW_EFFECTS: "e.",
     ids.VIEW_RESPONSE: "r.",
+    ids.VIEW_NARRATIVE: "n.",
 }
+# A patient view's patient id: carried as given, kept only when the trial has that patient.
+PATIENT_CONTROLS = {cid for v in PATIENT_VIEWS for cid in VIEW_CONTROLS[v].values()}
 # Choices that depend on another control (a reference group of the chosen grouping): any short
 # printable text is carried; the view falls back to its default for a value it does not offer.
 FREE_TEXT = {ids.SURV_REFERENCE, ids.EFFECTS_REFERENCE}
@@ -77,10 +80,11 @@ TAKEAWAY = "takeaway"  # a pinned slide's takeaway line (only in a slide's query
 # Parameters handled by the caller (presenter mode), not by `decode_query`.
 EXTRA_PARAMS = (PRESENT, SLIDES)
 
-# Every component whose value is part of the page's state, and the property holding it.
+# Every component whose value is part of the page's state, and the property holding it (a
+# patient view's control is in slides only: the page has no component holding it).
 STATE_IDS = [
     ids.TABS,
-    *[cid for p in VIEW_PARAMS.values() for cid in p.values()],
+    *[cid for v, p in VIEW_PARAMS.items() if v in VIEW_TABS for cid in p.values()],
     *FILTER_PARAMS.values(),
     ids.FILTER_VARIABLES,
     ids.SELECTION_STORE,
@@ -111,7 +115,7 @@ def shown(text: Any) -> str:
 class Control:
     """One control: its default value and what it accepts."""
 
-    kind: str  # choice|multi|bool|range|tab|text|variables
+    kind: str  # choice|multi|bool|range|tab|text|variables|patient
     default: Any
     options: tuple = ()  # allowed values (choice, multi, tab); the
     # variables offered (variables: dicts with column, kind, levels, bounds)
@@ -151,7 +155,7 @@ def schema_from_layout(root) -> Schema:
     they always match what the views offer for this trial)."""
     wanted = {cid for p in VIEW_PARAMS.values() for cid in p.values()}
     wanted |= set(FILTER_PARAMS.values())
-    controls: dict[str, Control] = {}
+    controls: dict[str, Control] = {cid: Control("patient", None) for cid in PATIENT_CONTROLS}
     for comp in _walk(root):
         cid = getattr(comp, "id", None)
         if cid == ids.TABS:
@@ -433,7 +437,7 @@ def decode_pairs(
         out[ids.FILTER_VARIABLES] = _decode_variables(grouped, ctl[ids.FILTER_VARIABLES], notices)
     if VIEW in grouped:
         name = grouped.pop(VIEW)[0]
-        if name in VIEW_TABS:
+        if name in VIEW_PARAMS:
             active = name
         else:
             notices.append(f"View “{shown(name)}” does not exist; ignored")
@@ -468,6 +472,12 @@ def decode_pairs(
                 cid = VIEW_PARAMS[view].get(name)
         if cid is None or cid not in ctl:
             notices.append(f"Unknown parameter “{shown(key)}”; ignored")
+            continue
+        if cid in PATIENT_CONTROLS:
+            if raw[0] in set(map(str, patient_ids)):
+                out[cid] = raw[0]
+            else:
+                notices.append(f"No patient “{shown(raw[0])}” in this trial; ignored")
             continue
         ok, value = _decode_value(ctl[cid], raw, LABELS.get(name, name), notices)
         if ok:
@@ -543,7 +553,7 @@ def decode_spec(
     except (ValueError, UnicodeDecodeError):
         return None, ["A slide could not be read; ignored"]
     view = next((v for k, v in pairs if k == VIEW), None)
-    if view not in VIEW_TABS:
+    if view not in VIEW_PARAMS:
         return None, [f"Slide of an unknown view “{shown(view)}”; ignored"]
     values, notices = decode_pairs(
         [(k, v) for k, v in pairs if k not in (TAB, TAKEAWAY)], schema, patient_ids, extra=()
@@ -551,6 +561,8 @@ def decode_spec(
     takeaway = clean_takeaway(next((v for k, v in pairs if k == TAKEAWAY), ""))
     defaults = schema.default_values()
     params = {name: values.get(cid, defaults.get(cid)) for name, cid in VIEW_PARAMS[view].items()}
+    if view in PATIENT_VIEWS:
+        return _patient_spec(view, params, takeaway, notices)
     # Every filter, at its default where not given (a missing filter would select nobody).
     filters = {
         cid: values.get(cid, defaults.get(cid)) for cid in FILTER_PARAMS.values() if cid in defaults
@@ -560,7 +572,21 @@ def decode_spec(
     if values.get(ids.SELECTION_STORE):  # the linked selection the slide was pinned with
         filters[ids.SELECTION_STORE] = values[ids.SELECTION_STORE]
     spec = {"view": view, "params": params, "filters": filters}
-    return ({**spec, TAKEAWAY: takeaway} if takeaway else spec), notices
+    return _with_takeaway(spec, takeaway), notices
+
+
+def _with_takeaway(spec: dict, takeaway: str) -> dict:
+    return {**spec, TAKEAWAY: takeaway} if takeaway else spec
+
+
+def _patient_spec(
+    view: str, params: dict, takeaway: str, notices: list[str]
+) -> tuple[dict | None, list[str]]:
+    """A patient view's spec: of a patient of this trial, without filters (they do not apply)."""
+    if any(params.get(name) is None for name in VIEW_PARAMS[view]):
+        return None, [*notices, "A slide of one patient names no patient of this trial; ignored"]
+    spec = {"view": view, "params": params, "filters": {}}
+    return _with_takeaway(spec, takeaway), notices
 
 
 def encode_slides(specs: Iterable[Mapping], schema: Schema) -> str:

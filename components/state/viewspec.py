@@ -54,6 +54,8 @@ VIEW_CONTROLS: dict[str, dict[str, str]] = {
         "measure": ids.RESP_MEASURE,
         "group": ids.RESP_GROUP,
     },
+    # One patient's case narrative: made on the patient page, never from a tab's controls.
+    ids.VIEW_NARRATIVE: {"patient": ids.NARRATIVE_PATIENT},
 }
 # What a spec means where it leaves a control out (e.g. a slide made by an older version).
 VIEW_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -88,6 +90,7 @@ VIEW_DEFAULTS: dict[str, dict[str, Any]] = {
     },
     # measure and group: None is the trial's default (SLEDAI, responder groups; arm for ADaM)
     ids.VIEW_RESPONSE: {"plot": "waterfall", "measure": None, "group": None},
+    ids.VIEW_NARRATIVE: {"patient": None},
 }
 TAB_VIEWS = {
     ids.TAB_TRAJECTORIES: ids.VIEW_TRAJECTORIES,
@@ -105,7 +108,11 @@ VIEW_TITLES = {
     ids.VIEW_SURVIVAL: "Survival",
     ids.VIEW_EFFECTS: "Effects by subgroup",
     ids.VIEW_RESPONSE: "Response",
+    ids.VIEW_NARRATIVE: "Case narrative",
 }
+# Views of one patient: made on the patient page; the sidebar filters and the linked
+# selection do not apply to them (a spec of one carries none).
+PATIENT_VIEWS = (ids.VIEW_NARRATIVE,)
 
 
 MAX_TAKEAWAY = 200  # characters of a slide's takeaway line
@@ -147,6 +154,11 @@ class ViewSpec:
         """The view's controls, at their defaults where the spec leaves them out."""
         given = {k: v for k, v in self.params.items() if v is not None}
         return {**VIEW_DEFAULTS.get(self.view, {}), **given}
+
+
+def narrative_spec(patient_id: str, takeaway: str = "") -> ViewSpec:
+    """The case narrative of one patient (an id of the loaded trial, checked by the caller)."""
+    return ViewSpec(ids.VIEW_NARRATIVE, {"patient": str(patient_id)}, {}, clean_takeaway(takeaway))
 
 
 def spec_from_values(view: str, control_values: Sequence, filter_values: Sequence) -> ViewSpec:

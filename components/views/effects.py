@@ -269,7 +269,7 @@ def register(app: Dash) -> None:
         Output(ids.EFFECTS_NOTE, "children"),
         Output(ids.EFFECTS_TABLE, "children"),
         Output(ids.EFFECTS_GRAPH, "clickData"),
-        Input(ids.TABS, "active_tab"),
+        Input(ids.VISIBLE_TAB, "data"),
         *[Input(i, "value") for i in CONTROL_IDS],
         *COHORT_INPUTS,
     )(update_effects)

@@ -15,7 +15,7 @@ from dash.exceptions import PreventUpdate
 
 from trial.analysis.cohort import Cohort
 from trial.filters import listed_patients
-from trial.model import ROLES, Trial
+from trial.model import ROLES, SEX_LABELS, Trial
 
 from .. import ids
 from ..attrs import attrs
@@ -24,7 +24,6 @@ from ..state.filters import (
     ANY,
     COHORT_INPUTS,
     DEFAULT,
-    SEX_LABELS,
     YES_NO_ANY,
     FilterChoices,
     Variable,

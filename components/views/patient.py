@@ -25,6 +25,7 @@ from trial.model import Trial
 from .. import ids
 from ..attrs import attrs
 from ..context import current_trial
+from ..export.toolbar import present_button, takeaway_input
 from ..figures import theme
 from ..figures.patient import (
     baseline_rows,
@@ -55,7 +56,12 @@ PROVENANCE_BADGE = {
 
 
 def layout() -> html.Div:
-    return html.Div(className="patient-page")
+    # Two parts with their own callbacks: the way back and previous / next follow the
+    # filters and the dashboard's state in the URL; the rest (figures included) is drawn once
+    # per patient and theme.
+    return html.Div(
+        [html.Div(id=ids.PATIENT_NAV), html.Div(id=ids.PATIENT_BODY)], className="patient-page"
+    )
 
 
 def _prov(value: str):
@@ -346,15 +352,58 @@ def _measures_card(trial: Trial, record: PatientRecord) -> dbc.Card:
     )
 
 
+def page_nav(trial: Trial, patient_id: str, filtered_ids, flt_text: str, query: str):
+    """The page's first section: back to the dashboard, previous and next in the filters."""
+    nb = neighbours(trial.patients["patient_id"], filtered_ids, patient_id)
+    return _nav(nb, patient_id, flt_text, query, _person(trial))
+
+
+def _narrative_bar(person: str) -> html.Div:
+    """Present or pin this patient's case narrative (one slide; presenter mode, deck, report)."""
+    b = dict(size="sm", color="secondary", outline=True)
+    return html.Div(
+        [
+            present_button(
+                ids.NARRATIVE_PRESENT,
+                f"Show this {person.lower()}'s case narrative as a full-screen slide",
+                "narrative-present",
+            ),
+            takeaway_input(ids.NARRATIVE_TAKEAWAY, "pin-takeaway narrative-takeaway"),
+            dbc.Button(
+                "+ Pin case narrative",
+                id=ids.NARRATIVE_PIN,
+                title=f"Add this {person.lower()}'s case narrative to the pinned slides",
+                className="narrative-pin",
+                **b,
+            ),
+            html.Span(
+                f"One slide of this {person.lower()}: timeline, key measures against "
+                "baseline, events (the filters and the selection do not apply)",
+                id=ids.NARRATIVE_PIN_NOTE,
+                className="pin-count narrative-note",
+                role="status",
+            ),
+        ],
+        className="presenter-toolbar narrative-bar mb-2",
+    )
+
+
 def patient_page(
     trial: Trial, record: PatientRecord, filtered_ids, flt_text: str, query: str = ""
 ) -> list:
     """The page's content for one patient (pure: no callback context needed)."""
-    nb = neighbours(trial.patients["patient_id"], filtered_ids, record.patient_id)
+    return [
+        page_nav(trial, record.patient_id, filtered_ids, flt_text, query),
+        *patient_body(trial, record),
+    ]
+
+
+def patient_body(trial: Trial, record: PatientRecord) -> list:
+    """Everything of the page but its navigation: header, tables and figures."""
     adam = trial.study.source_format == "adam"
     sections = [
-        _nav(nb, record.patient_id, flt_text, query, _person(trial)),
         _header(record, trial),
+        _narrative_bar(_person(trial)),
         _provenance_note(trial, record),
         _warnings(record),
         dbc.Row(
@@ -451,22 +500,55 @@ def dark_graphs(node):
     return node
 
 
-def render_patient_page(pathname, *filter_values):
-    """`filter_values`: the filters, then the URL's query and (optionally) the dark theme."""
-    filter_values, rest = filter_values[: len(FILTER_INPUTS)], filter_values[len(FILTER_INPUTS) :]
+def _split_values(values: tuple) -> tuple[tuple, str, bool]:
+    """The filters' values, then the URL's query and (optionally) the dark theme."""
+    filter_values, rest = values[: len(FILTER_INPUTS)], values[len(FILTER_INPUTS) :]
     query = rest[0] if rest and isinstance(rest[0], str) and rest[0].startswith("?") else ""
     dark = bool(rest[1]) if len(rest) > 1 else False
+    return filter_values, query, dark
+
+
+def _addressed(pathname) -> tuple[str, str | None]:
+    """The route's kind and the existing patient it addresses (None if none)."""
     kind, _ = route(pathname)
     if kind == "dashboard":
+        return kind, None
+    return kind, resolve_patient(pathname, current_trial().patients["patient_id"])
+
+
+def render_patient_nav(pathname, *values):
+    """The way back and previous / next (`values`: the filters, then the URL's query); the
+    not-found page for an address that is no patient."""
+    filter_values, query, _ = _split_values(values)
+    kind, pid = _addressed(pathname)
+    if kind == "dashboard":
         return []
-    trial = current_trial()
-    pid = resolve_patient(pathname, trial.patients["patient_id"])
     if pid is None:
         return not_found_page(malformed=kind == "not_found", query=query)
+    trial = current_trial()
     flt = current_filter(*filter_values)
     filtered = listed_patients(trial, flt)["patient_id"].astype(str)
-    page = patient_page(trial, patient_record(trial, pid), filtered, flt.describe(), query)
-    return dark_graphs(page) if dark else page
+    return page_nav(trial, pid, filtered, flt.describe(), query)
+
+
+def render_patient_body(pathname, dark=False):
+    """The patient's header, tables and figures (drawn dark in the dark theme)."""
+    _, pid = _addressed(pathname)
+    if pid is None:
+        return []
+    trial = current_trial()
+    body = patient_body(trial, patient_record(trial, pid))
+    return dark_graphs(body) if dark else body
+
+
+def render_patient_page(pathname, *values):
+    """The whole page as the two callbacks draw it (`values`: the filters, then the URL's
+    query and optionally the dark theme)."""
+    filter_values, query, dark = _split_values(values)
+    nav = render_patient_nav(pathname, *filter_values, query)
+    if not nav or getattr(nav, "id", None) == ids.PATIENT_NOT_FOUND:
+        return nav
+    return [nav, *render_patient_body(pathname, dark)]
 
 
 def render_more_measures(chosen: list, pathname, dark=False):
@@ -496,9 +578,13 @@ def register(app: Dash) -> None:
         prevent_initial_call=True,
     )(render_more_measures)
     app.callback(
-        Output(ids.PATIENT_PAGE, "children"),
+        Output(ids.PATIENT_NAV, "children"),
         Input(ids.URL, "pathname"),
         *FILTER_INPUTS,
         Input(ids.URL, "search"),
+    )(render_patient_nav)
+    app.callback(
+        Output(ids.PATIENT_BODY, "children"),
+        Input(ids.URL, "pathname"),
         Input(ids.THEME_SWITCH, "value"),
-    )(render_patient_page)
+    )(render_patient_body)

@@ -275,7 +275,7 @@ def register(app: Dash) -> None:
     )(search_patient_list)
     app.callback(
         Output(ids.SWIMMER_GRAPH, "figure"),
-        Input(ids.TABS, "active_tab"),
+        Input(ids.VISIBLE_TAB, "data"),
         Input(ids.SELECTION_STORE, "data"),
         *FILTER_INPUTS,
     )(update_swimmer)

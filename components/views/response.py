@@ -141,7 +141,7 @@ def register(app: Dash) -> None:
         Output(ids.RESP_GRAPH, "figure"),
         Output(ids.RESP_NOTE, "children"),
         Output(ids.RESP_TABLE, "children"),
-        Input(ids.TABS, "active_tab"),
+        Input(ids.VISIBLE_TAB, "data"),
         *[Input(i, "value") for i in CONTROL_IDS],
         *COHORT_INPUTS,
     )(update_response)

@@ -573,7 +573,7 @@ def register(app: Dash) -> None:
         Output(ids.SURV_WARNINGS, "children"),
         Output(ids.SURV_EFFECTS, "children"),
         Output(ids.SURV_PUBLISHED, "children"),
-        Input(ids.TABS, "active_tab"),
+        Input(ids.VISIBLE_TAB, "data"),
         *CONTROL_INPUTS,
         *FILTER_INPUTS,
         *EFFECT_INPUTS,

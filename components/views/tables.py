@@ -347,7 +347,7 @@ def register(app: Dash) -> None:
     app.callback(
         *[Output(TABLE_IDS[k], "children") for k in TABLE_BUILDERS],
         Output(ids.TABLES_NOTE, "children"),
-        Input(ids.TABS, "active_tab"),
+        Input(ids.VISIBLE_TAB, "data"),
         *COHORT_INPUTS,
     )(update_tables)
     app.callback(
@@ -355,7 +355,7 @@ def register(app: Dash) -> None:
         Output(ids.TABLES_SAFETY, "columnDefs"),
         Output(ids.TABLES_SAFETY_NOTE, "children"),
         Output(ids.TABLES_SAFETY_SUBJECTS, "children"),
-        Input(ids.TABS, "active_tab"),
+        Input(ids.VISIBLE_TAB, "data"),
         Input(ids.TABLES_SAFETY_BREAKDOWN, "value"),
         *COHORT_INPUTS,
     )(update_safety)

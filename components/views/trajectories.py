@@ -75,15 +75,17 @@ def layout(trial: Trial) -> html.Div:
                 3,
             ),
             control("Summary", radio(ids.TRAJ_STATISTIC, STATISTIC_LABELS, "mean_sd"), 5),
-            control("Scale", radio(ids.TRAJ_SCALE, SCALE_LABELS, "value"), 5),
-            control("Test vs baseline", radio(ids.TRAJ_TEST, TEST_LABELS, "paired_t"), 4),
+            # Two rows of controls, so that the figure starts high enough to be seen whole on
+            # a 1080p screen.
+            control("Scale", radio(ids.TRAJ_SCALE, SCALE_LABELS, "value"), 4),
+            control("Test vs baseline", radio(ids.TRAJ_TEST, TEST_LABELS, "paired_t"), 3),
+            control(
+                "* marks across visits", radio(ids.TRAJ_ADJUST, ADJUST_LABELS, DEFAULT_ADJUST), 3
+            ),
             control(
                 "Patients",
                 dbc.Switch(id=ids.TRAJ_INDIVIDUAL, label="Individual lines", value=False),
-                3,
-            ),
-            control(
-                "* marks across visits", radio(ids.TRAJ_ADJUST, ADJUST_LABELS, DEFAULT_ADJUST), 5
+                2,
             ),
         ],
         className="g-2 mb-2 controls",
@@ -140,7 +142,7 @@ def register(app: Dash) -> None:
         Output(ids.TRAJ_GRAPH, "figure"),
         Output(ids.TRAJ_TABLE, "rowData"),
         Output(ids.TRAJ_NOTE, "children"),
-        Input(ids.TABS, "active_tab"),
+        Input(ids.VISIBLE_TAB, "data"),
         *CONTROL_INPUTS,
         *FILTER_INPUTS,
         Input(ids.SELECTION_STORE, "data"),

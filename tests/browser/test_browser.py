@@ -3,6 +3,9 @@
 import pytest
 
 from components import ids
+from components.shell.layout import tab_labels
+
+from conftest import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -65,4 +68,94 @@ def test_dark_theme_darkens_dropdowns_and_their_menus(started):
     ):
         assert luminance(duo.driver.execute_script(style, element, "backgroundColor")) < 0.25
     assert luminance(duo.driver.execute_script(style, option, "color")) > 0.6
+    assert duo.get_logs() == []
+
+
+# The colours the browser computed for the visible figures' text and marks, with the colour
+# behind them (the figure's paper, or the page behind the element): [kind, fg, bg, what].
+DRAWN_COLOURS_JS = (
+    """
+function rgb(s) {
+  const m = /rgba?\\(([^)]+)\\)/.exec(s || '');
+  if (!m) return null;
+  const p = m[1].split(',').map(parseFloat);
+  return p.length === 4 && p[3] === 0 ? null : p.slice(0, 3);
+}
+function behind(el) {
+  for (; el; el = el.parentElement) {
+    const c = rgb(getComputedStyle(el).backgroundColor);
+    if (c) return c;
+  }
+  return [255, 255, 255];
+}
+const out = [];
+for (const gd of document.querySelectorAll('.js-plotly-plot')) {
+  if (!gd.offsetParent) continue;
+  const paper = rgb(getComputedStyle(gd.querySelector('.main-svg')).backgroundColor)
+    || behind(gd);
+  for (const t of gd.querySelectorAll('text')) {
+    if (!t.textContent.trim() || getComputedStyle(t).display === 'none') continue;
+    const fg = rgb(getComputedStyle(t).fill);
+    if (fg) out.push(['text', fg, paper, t.textContent.slice(0, 40)]);
+  }
+  for (const p of gd.querySelectorAll('.scatterlayer path.js-line')) {
+    const fg = rgb(getComputedStyle(p).stroke);
+    if (fg) out.push(['mark', fg, paper, 'line']);
+  }
+}
+for (const el of document.querySelectorAll('.card-value, .selected-n, #%s .nav-link')) {
+  if (!el.offsetParent) continue;
+  out.push(['text', rgb(getComputedStyle(el).color), behind(el), el.textContent.slice(0, 40)]);
+}
+return out;
+"""
+    % ids.TABS
+)
+
+
+def hex_of(rgb: list[float]) -> str:
+    return "#" + "".join(f"{round(v):02x}" for v in rgb)
+
+
+def illegible(duo) -> list[str]:
+    """What the browser draws below WCAG contrast: text 4.5:1, lines and marks 3:1."""
+    from components.figures.theme import contrast_ratio
+
+    drawn = duo.driver.execute_script(DRAWN_COLOURS_JS)
+    assert len(drawn) > 20, drawn  # the figures are there
+    need = {"text": 4.5, "mark": 3.0}
+    return [
+        f"{kind} {what!r}: {contrast_ratio(hex_of(fg), hex_of(bg)):.2f}:1"
+        for kind, fg, bg, what in drawn
+        if contrast_ratio(hex_of(fg), hex_of(bg)) < need[kind]
+    ]
+
+
+PAPER_JS = """
+return [...document.querySelectorAll('.js-plotly-plot')].filter(g => g.offsetParent)
+  .map(g => getComputedStyle(g.querySelector('.main-svg')).backgroundColor);
+"""
+
+
+def dark_figure_shown(duo) -> bool:
+    papers = duo.driver.execute_script(PAPER_JS)
+    return bool(papers) and all(luminance(p) < 0.25 for p in papers)
+
+
+def test_dark_theme_contrast_of_what_the_browser_draws(started, demo_trial):
+    """Each text and line of the visible figures, the cards and the tabs, as the browser
+    computed their colours in the dark theme, against what is behind them."""
+    duo = started
+    duo.wait_for_text_to_equal(".selected-n", "40", timeout=10)
+    duo.driver.execute_script("arguments[0].click()", duo.find_element(f"#{ids.THEME_SWITCH}"))
+    duo.wait_for_class_to_equal(
+        f"#{ids.APP_CONTAINER}", "app-container theme-dark container-fluid", timeout=10
+    )
+    labels = tab_labels(demo_trial)
+    for tab in (labels[ids.TAB_TRAJECTORIES], labels[ids.TAB_SURVIVAL], "Effects", "Response"):
+        link = [a for a in duo.find_elements(f"#{ids.TABS} a") if a.text.startswith(tab)][0]
+        duo.driver.execute_script("arguments[0].click()", link)
+        # The view drawn, then redrawn dark in the browser (assets/theme.js).
+        wait_until(lambda: dark_figure_shown(duo), timeout=15, msg=f"{tab}: no dark figure")
+        assert illegible(duo) == [], tab
     assert duo.get_logs() == []

@@ -297,3 +297,27 @@ def test_click_mark_on_survival_curve_then_patient_link(started):
     wait_for_dashboard(duo)
     assert duo.find_element(f"#{ids.TABS} .nav-link.active").text.startswith("Survival")
     assert duo.get_logs() == []
+
+
+def traj_traces(duo) -> int:
+    return duo.driver.execute_script(
+        f"const gd = document.querySelector('#{ids.TRAJ_GRAPH} .js-plotly-plot');"
+        "return gd && gd.data ? gd.data.length : 0;"
+    )
+
+
+def test_dashboard_views_wait_behind_a_patient_page(started):
+    """Opened at a patient's page, the hidden dashboard computes nothing; back on it, the view
+    of the active tab is drawn."""
+    duo = started
+    duo.driver.get(duo.server_url + "/patients/12")
+    wait_for_patient(duo, "12")
+    assert duo.find_element(f"#{ids.PATIENT_BODY}").text  # the body, drawn by its own callback
+    assert traj_traces(duo) == 0
+    js_click(duo, duo.find_element(f"#{ids.PATIENT_NEXT}"))
+    wait_for_patient(duo, "13")
+    assert traj_traces(duo) == 0
+    js_click(duo, duo.find_element(f"#{ids.PATIENT_BACK}"))
+    wait_for_dashboard(duo)
+    wait_until(lambda: traj_traces(duo) > 0, timeout=TIMEOUT, msg="trajectories not drawn")
+    assert duo.get_logs() == []

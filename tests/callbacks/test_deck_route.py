@@ -7,6 +7,7 @@ import io
 import json
 
 import pytest
+from dash.exceptions import PreventUpdate
 from PIL import Image
 from pptx import Presentation
 
@@ -156,3 +157,78 @@ def test_a_slide_with_variable_filters_and_a_selection_is_accepted(client, demo_
     assert r.status_code == 200, r.get_json()
     bad = {**spec, "filters": {ids.FILTER_VARIABLES: {"age": {"deep": 1}}}}
     assert post(client, [bad], [png()], kind="view").status_code == 400
+
+
+# --- a patient's case narrative, pinned from the patient page (issue 16) ------------------------
+
+
+def pinned_from_the_patient_page(app, pathname: str, takeaway: str = "", pins=None):
+    from components.shell import presenter
+
+    with app.server.test_request_context():
+        return presenter.pin_narrative([1], pins or [], [takeaway], pathname)
+
+
+def test_pinning_on_a_patient_page_adds_that_patients_narrative(demo_trial):
+    app = create_app(demo_trial)
+    pins, takeaway, note = pinned_from_the_patient_page(app, "/patients/9", "A conflict")
+    (spec,) = pins
+    assert spec["view"] == ids.VIEW_NARRATIVE and spec["params"] == {"patient": "9"}
+    assert spec["filters"] == {}  # one patient: the filters and the selection do not apply
+    assert spec["dataset"] == demo_trial.fingerprint and spec["takeaway"] == "A conflict"
+    assert takeaway == [""] and "1 pinned" in note[0]
+    again, _, note = pinned_from_the_patient_page(app, "/patients/2", pins=pins)
+    assert [p["params"]["patient"] for p in again] == ["9", "2"] and "2 pinned" in note[0]
+
+
+def test_the_patient_page_presents_its_narrative_and_offers_pin_and_present(demo_trial):
+    from components.shell import presenter
+    from components.views import filters, patient
+
+    app = create_app(demo_trial)
+    with app.server.test_request_context():
+        deck, is_open = presenter.present_narrative([1], "/patients/12")
+        page = patient.render_patient_page("/patients/12", *filters.reset_filters(1))
+        with pytest.raises(PreventUpdate):  # not a patient's page: nothing pinned
+            presenter.pin_narrative([1], [], [""], "/patients/no-such-id")
+        with pytest.raises(PreventUpdate):  # the page drawn, nothing clicked
+            presenter.pin_narrative([None], [], [""], "/patients/12")
+    assert is_open and deck["slides"][0]["params"] == {"patient": "12"}
+    found = {str(c.id) for c in html_tree(page) if getattr(c, "id", None) is not None}
+    assert str(ids.NARRATIVE_PIN) in found and str(ids.NARRATIVE_PRESENT) in found
+
+
+def html_tree(node):
+    if isinstance(node, (list, tuple)):
+        for x in node:
+            yield from html_tree(x)
+        return
+    if node is None or isinstance(node, (str, int, float)):
+        return
+    yield node
+    yield from html_tree(getattr(node, "children", None))
+
+
+def test_the_route_makes_a_deck_of_a_pinned_narrative(client, demo_trial):
+    pins, _, _ = pinned_from_the_patient_page(create_app(demo_trial), "/patients/9")
+    r = post(client, pins, [png()])
+    assert r.status_code == 200, r.get_json()
+    prs = Presentation(io.BytesIO(r.data))
+    assert prs.slides[1].shapes.title.text == "Patient 9: case narrative"
+
+
+@pytest.mark.parametrize(
+    "patient, message",
+    [
+        ("no-such-id", "names a patient who is not in these data"),
+        ("09", "names a patient who is not in these data"),
+        (9, "names no patient"),
+        (["9"], "names no patient"),
+        (None, "names no patient"),
+        ("", "names no patient"),
+    ],
+)
+def test_the_route_refuses_a_narrative_of_an_unknown_patient(client, patient, message):
+    spec = {"view": ids.VIEW_NARRATIVE, "params": {"patient": patient}, "filters": {}}
+    r = post(client, [spec], [png()])
+    assert r.status_code == 400 and message in r.get_json()["error"]

@@ -17,6 +17,7 @@ from pptx.util import Emu
 
 from components import ids
 from components.export import build, deck
+from components.figures import theme
 from components.state.viewspec import ViewSpec
 
 TODAY = date(2026, 11, 25)
@@ -62,9 +63,9 @@ def measured_lines(text: str, pt: float, bold: bool, width_in: float) -> int:
     return lines
 
 
-@pytest.fixture(scope="module")
-def prs(demo_trial):
-    views = [build.build_view(demo_trial, s, TODAY) for s in SPECS]
+def deck_of(trial, specs):
+    """The deck of `specs`, blank pictures of the sizes the browser would render."""
+    views = [build.build_view(trial, s, TODAY) for s in specs]
     images = []
     for fig in deck.deck_figures(views):
         out = io.BytesIO()
@@ -72,7 +73,12 @@ def prs(demo_trial):
             out, "PNG"
         )
         images.append(out.getvalue())
-    return Presentation(io.BytesIO(deck.pptx_deck(demo_trial, views, TODAY, images)))
+    return Presentation(io.BytesIO(deck.pptx_deck(trial, views, TODAY, images)))
+
+
+@pytest.fixture(scope="module")
+def prs(demo_trial):
+    return deck_of(demo_trial, SPECS)
 
 
 def inches(emu) -> float:
@@ -80,6 +86,10 @@ def inches(emu) -> float:
 
 
 def test_no_shape_leaves_its_slide(prs):
+    check_inside(prs)
+
+
+def check_inside(prs):
     w, h = inches(prs.slide_width), inches(prs.slide_height)
     for n, slide in enumerate(prs.slides, start=1):
         for shape in slide.shapes:
@@ -89,6 +99,10 @@ def test_no_shape_leaves_its_slide(prs):
 
 
 def test_no_text_runs_over_its_box(prs):
+    check_text_fits(prs)
+
+
+def check_text_fits(prs):
     for n, slide in enumerate(prs.slides, start=1):
         for shape in slide.shapes:
             if not shape.has_text_frame or not shape.text_frame.text.strip():
@@ -177,3 +191,69 @@ def test_a_title_too_long_for_one_line_wraps_into_a_taller_box():
     assert short.pt == deck.TITLE_PT and len(short.lines) == 1
     assert block.pt == deck.TITLE_MIN_PT and len(block.lines) == 2
     assert block.height > short.height
+
+
+# --- case narratives (issue 16) ----------------------------------------------------------------
+
+NARRATIVES = [
+    ViewSpec(ids.VIEW_NARRATIVE, {"patient": "9"}, takeaway=LONG_TAKEAWAY),
+    ViewSpec(ids.VIEW_NARRATIVE, {"patient": "2"}),
+]
+
+
+def chart_fonts(node, key: str = "") -> list[tuple[str, float]]:
+    """(where, px) of every font size in a figure's JSON that a picture shows (hover labels
+    are not in a picture)."""
+    if isinstance(node, list):
+        return [x for item in node for x in chart_fonts(item, key)]
+    if not isinstance(node, dict):
+        return []
+    found = [(key, node["size"])] if key.endswith("font") and "size" in node else []
+    return found + [
+        x for k, v in node.items() if k not in ("hoverlabel", "template") for x in chart_fonts(v, k)
+    ]
+
+
+@pytest.fixture(scope="module")
+def narrative_prs(demo_trial):
+    return deck_of(demo_trial, NARRATIVES)
+
+
+def test_a_narrative_is_one_slide_that_fits(narrative_prs):
+    slides = list(narrative_prs.slides)
+    assert len(slides) == 1 + len(NARRATIVES)  # the title slide, then one slide each
+    assert slides[1].shapes.title.text == "Patient 9: case narrative"
+    check_inside(narrative_prs)
+    check_text_fits(narrative_prs)
+    texts = [sh.text_frame.text for sh in slides[1].shapes if sh.has_text_frame]
+    assert LONG_TAKEAWAY in texts
+    assert any(t.startswith("Center ") and " · MCR · " in t for t in texts)  # the header facts
+    assert any("Simulated data (demo)" in t for t in texts)
+    notes = slides[1].notes_slide.notes_text_frame.text
+    assert "Patient 9 (center " in notes and "Numbers behind the figure" in notes
+    first = texts_of(narrative_prs.slides[0])
+    assert "Case narratives: one patient each (filters and selection do not apply)" in first
+
+
+def texts_of(slide) -> list[str]:
+    return [sh.text_frame.text for sh in slide.shapes if sh.has_text_frame]
+
+
+def test_a_narratives_picture_keeps_the_projector_sizes(demo_trial):
+    views = [build.build_view(demo_trial, s, TODAY) for s in NARRATIVES]
+    for fig in deck.deck_figures(views):
+        sizes = chart_fonts(fig["layout"]) + chart_fonts(fig["data"])
+        ticks = [px for where, px in sizes if where == "tickfont"]
+        assert ticks and min(ticks) >= theme.SLIDE_MIN_TICK_PX
+        assert min(px for _, px in sizes) >= theme.SLIDE_MIN_TEXT_PX, sorted(sizes)[:3]
+
+
+def test_a_pilot_narrative_fits_its_slide(shared_data):
+    from trial.loader import load_trial
+
+    pilot = load_trial(shared_data / "cdiscpilot01")
+    busiest = str(pilot.events.groupby("patient_id").size().idxmax())
+    prs = deck_of(pilot, [ViewSpec(ids.VIEW_NARRATIVE, {"patient": busiest})])
+    check_inside(prs)
+    check_text_fits(prs)
+    assert prs.slides[1].shapes.title.text == f"Subject {busiest}: case narrative"

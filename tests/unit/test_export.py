@@ -406,3 +406,12 @@ def test_a_legend_above_the_plot_stays_below_the_slide_title(demo_trial):
     assert top_of_legend_px >= subtitle_top_px + theme.SLIDE_SUBTITLE_PX * 1.2
     # Two rows of two centers, then the plot: the top margin holds them all.
     assert fig.layout.margin.t >= top_of_legend_px + 2 * theme.SLIDE_LEGEND_PX * 1.5
+
+
+def test_the_patients_slide_reads_sex_in_words_and_age_in_years(demo_trial):
+    view = build.build_patients(demo_trial, ViewSpec(ids.VIEW_PATIENTS), date(2026, 12, 2))
+    ((_, shown),) = view.tables
+    assert set(shown["Sex"]) == {"Female", "Male"}  # the demo has both, coded F / M
+    assert all(isinstance(a, int) for a in shown["Age"])
+    ages = demo_trial.patients.set_index("patient_id")["age"]
+    assert [ages[p] for p in shown["Patient"]] == list(shown["Age"])

@@ -31,7 +31,12 @@ SPECS = {
         ids.VIEW_SURVIVAL, {"endpoint": "cif", "origin": "response"}
     ),
     "relapse-free by center": ViewSpec(ids.VIEW_SURVIVAL, {"endpoint": "rfs", "group": "center"}),
+    "forest of relapse hazard": ViewSpec(ids.VIEW_EFFECTS, {}),
+    "waterfall": ViewSpec(ids.VIEW_RESPONSE, {"plot": "waterfall"}),
+    "spider": ViewSpec(ids.VIEW_RESPONSE, {"plot": "spider"}),
     "no patients": ViewSpec(ids.VIEW_TRAJECTORIES, {}, {ids.FILTER_CENTER: []}),
+    "case narrative": ViewSpec(ids.VIEW_NARRATIVE, {"patient": "9"}),
+    "case narrative, adverse event": ViewSpec(ids.VIEW_NARRATIVE, {"patient": "2"}),
 }
 FRAMES = {
     "export 16:9": (Frame(1920, 1080), True),

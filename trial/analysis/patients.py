@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..model import Finding, Trial
-from ..stats import measure_values
+from ..stats import BASELINE_MONTH, measure_values
 
 DEFAULT_PROVENANCE = "recorded"
 
@@ -173,3 +173,45 @@ def group_medians(
     if not parts:
         return pd.DataFrame(columns=["measure", "month", "median", "count"])
     return pd.concat(parts, ignore_index=True)
+
+
+CHANGE_COLUMNS = [
+    "measure",
+    "baseline_month",
+    "baseline",
+    "last_month",
+    "last",
+    "change",
+    "pct_change",
+    "n_values",
+    "simulated",
+]
+
+
+def baseline_changes(trial: Trial, record: PatientRecord, codes: list[str]) -> pd.DataFrame:
+    """One row per measure of `codes`: the patient's baseline value (the baseline visit,
+    `stats.with_change_from_baseline`), the last post-baseline value, the change and % change
+    between them (NaN where there is no baseline, no later value or a zero baseline), how many
+    values the patient has, and how many of them are simulated."""
+    row = trial.patients.loc[trial.patients["patient_id"].astype(str) == record.patient_id]
+    out = []
+    for code in codes:
+        v = measure_values(trial, code, row).dropna(subset=["value"])
+        base = v.loc[v["month"] == BASELINE_MONTH, "value"]
+        post = v.loc[v["month"] > BASELINE_MONTH]
+        last = post.iloc[-1] if len(post) else None
+        prov = v["provenance"].map(provenance) if "provenance" in v else pd.Series(dtype=object)
+        out.append(
+            {
+                "measure": code,
+                "baseline_month": BASELINE_MONTH if len(base) else None,
+                "baseline": float(base.iloc[0]) if len(base) else math.nan,
+                "last_month": None if last is None else float(last["month"]),
+                "last": math.nan if last is None else float(last["value"]),
+                "change": math.nan if last is None else float(last["change"]),
+                "pct_change": math.nan if last is None else float(last["pct_change"]),
+                "n_values": len(v),
+                "simulated": int((prov == "simulated").sum()),
+            }
+        )
+    return pd.DataFrame(out, columns=CHANGE_COLUMNS)

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .. import survival as sv
-from ..model import Trial
+from ..model import SEX_LABELS, Trial
 from .cohort import (
     CENTER_PREFIX,
     MAX_GROUP_LEVELS,
@@ -62,7 +62,7 @@ MEASURES = {"rd": "Risk difference", "or": "Odds ratio"}
 DEFAULT_SUBGROUPS = ("center", "sex", "lupus_nephritis", "agegr1", AGE_GROUP, "race")
 # How a level is shown where the data use a code (the level itself stays the code: it is what
 # a filter selects).
-LEVEL_NAMES = {"sex": {"F": "Female", "M": "Male"}}
+LEVEL_NAMES = {"sex": SEX_LABELS}
 # Outcomes a subgroup may not be defined by: its own outcome (circular).
 CIRCULAR = {RESPONSE: {"response", "relapse"}}
 
