@@ -236,8 +236,11 @@ def load_trial_bounded(
     limits = limits or Limits()
     store = store or Store.default()
     key = dataset_key(path, config, limits)
-    if key is not None and (trial := store.get(key, path)) is not None:
-        return trial
+    try:
+        if key is not None and (trial := store.get(key, path)) is not None:
+            return trial
+    except OSError:  # a store folder that cannot be made or read: check without keeping it
+        key = None
     name = Path(path).name or str(path)
     args = (str(path), config, limits, str(store.root), key)
     found = run_bounded(_convert, args, limits, name)

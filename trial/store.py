@@ -291,9 +291,12 @@ class Store:
         """Keep `trial` (which loaded without errors) under `key`; if another process stored
         it first, its entry is kept and this copy dropped. False when it cannot be kept (a
         full disk, a column Parquet cannot hold): the caller still has the trial."""
-        root = self._folder()
-        work = root / f".tmp-{key[:16]}-{secrets.token_hex(8)}"
-        work.mkdir(mode=0o700)
+        try:
+            root = self._folder()
+            work = root / f".tmp-{key[:16]}-{secrets.token_hex(8)}"
+            work.mkdir(mode=0o700)
+        except OSError:  # no store to keep it in (a read-only disk, a file in the way)
+            return False
         try:
             for t in TABLES:
                 _write_table(work / f"{t}.parquet", getattr(trial, t))

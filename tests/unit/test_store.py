@@ -229,6 +229,17 @@ def test_a_warm_load_reads_and_checks_no_source_file(store, monkeypatch):
     assert_same_trial(load_trial_bounded(DEMO, QUICK, store=store), first)
 
 
+def test_a_store_that_cannot_be_made_only_costs_the_keeping(tmp_path):
+    """A store folder that cannot be made (a file in its way; a read-only disk alike): the
+    dataset is checked and loaded as without a store, nothing is kept."""
+    (tmp_path / "file").write_text("in the way")
+    blocked = Store(tmp_path / "file" / "store")
+    assert not blocked.put("k" * 64, load_trial(DEMO))
+    got = load_trial_bounded(DEMO, QUICK, store=blocked)
+    assert_same_trial(got, load_trial(DEMO))
+    assert (tmp_path / "file").is_file()
+
+
 def test_the_default_store_is_the_configured_folder_private(tmp_path, monkeypatch):
     monkeypatch.setenv("TRIAL_STORE_DIR", str(tmp_path / "configured"))
     assert default_root() == tmp_path / "configured"
