@@ -14,7 +14,9 @@ For each size it measures, in one run on this machine:
   * exports (`--exports`): the server's time for a PNG export (the slide figure handed to the
     browser) and for a 6-slide PowerPoint deck (the browser's job, then the deck route with the
     rendered images), the images being rendered in the browser and not counted here.
-Sizes other than 40 (the demo) are synthetic trials from `python -m trial simulate`.
+Sizes other than 40 (the demo) are synthetic trials from `python -m trial simulate`. The store
+of validated trials (cold start from a converted dataset, the first conversion, one worker's
+memory, up to 1,000,000 patients) has its own script: bench/store.py.
 Results are printed as Markdown and written to --out.
 """
 
@@ -63,7 +65,8 @@ def dataset(n: int, workdir: Path) -> Path:
         return ROOT / "data"
     out = workdir / f"sim{n}"
     if not (out / "study.json").exists():
-        write_simulation(out, n, k=4 if n < 1000 else 10 if n < 10000 else 20, seed=1)
+        k = 4 if n < 1000 else 10 if n < 10000 else 20 if n < 1_000_000 else 50
+        write_simulation(out, n, k=k, seed=1)
     return out
 
 
@@ -88,23 +91,53 @@ def wait_for(url: str, deadline: float) -> None:
             time.sleep(0.05)
 
 
-def cold_start(data: Path) -> float:
-    """Seconds from launching `python app.py` to the page and its layout being served."""
+def peak_mb(pid: int) -> float:
+    """The peak resident memory of process `pid` so far (VmHWM), in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """Processor time (user + system) of process `pid` so far: what a start costs whatever else
+    the machine is doing."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def serve_app(data: Path, store: Path) -> dict[str, float]:
+    """Launch `python app.py` (its store of validated trials: `store`) until the page and its
+    layout are served: the seconds it took, and the app process's peak memory (MB) and
+    processor seconds then."""
     port = free_port()
     t0 = time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "app.py"), "--data", str(data), "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env={**os.environ, "TRIAL_STORE_DIR": str(store)},
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        wait_for(base + "/", t0 + 300)
-        wait_for(base + "/_dash-layout", t0 + 300)
-        return time.monotonic() - t0
+        wait_for(base + "/", t0 + 600)
+        wait_for(base + "/_dash-layout", t0 + 600)
+        seconds = time.monotonic() - t0
+        return {"seconds": seconds, "peak_mb": peak_mb(proc.pid), "cpu_s": cpu_seconds(proc.pid)}
     finally:
         proc.terminate()
-        proc.wait(10)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:  # a busy machine: do not leave it serving
+            proc.kill()
+            proc.wait()
+
+
+def cold_start(data: Path) -> float:
+    """Seconds to serve the app with every file loaded and validated (an empty store: the
+    store's own benchmark, bench/store.py, measures starts from a converted dataset)."""
+    with tempfile.TemporaryDirectory() as store:
+        return serve_app(data, Path(store) / "store")["seconds"]
 
 
 # --- callbacks -----------------------------------------------------------------------------------

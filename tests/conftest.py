@@ -41,6 +41,13 @@ def pytest_collection_modifyitems(config, items):
         item.add_marker(pytest.mark.skip(reason=reason))
 
 
+@pytest.fixture(autouse=True)
+def _private_store(tmp_path_factory, monkeypatch):
+    """Every test's loads keep their validated trials in a store of its own (trial/store.py),
+    never in the user's cache folder, and no test is served what another stored."""
+    monkeypatch.setenv("TRIAL_STORE_DIR", str(tmp_path_factory.mktemp("store") / "store"))
+
+
 @pytest.fixture(scope="session")
 def demo_trial():
     from trial.loader import load_trial

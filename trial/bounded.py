@@ -10,10 +10,12 @@ that is stopped is reported as a `DataError` naming that file and the limit that
 Whatever happens in the child (a malformed file, a memory error, a crash of a C reader), the
 caller gets a result or a `DataError`, never another exception, and is never at risk itself.
 
-The result comes back pickled (protocol 5: numeric columns as raw buffers). The child is forked
-when the caller has a single thread (a gunicorn worker, the command line; milliseconds, and
-every module already imported) and started by a fork server otherwise (a threaded development
-server: forking a process with several threads can copy a lock another thread holds).
+The result comes back pickled (protocol 5: numeric columns as raw buffers); a trial's load sends
+only a word, having written the trial to the store of validated trials (trial/store.py), which
+the caller reads. The child is forked when the caller has a single thread (a gunicorn worker,
+the command line; milliseconds, and every module already imported) and started by a fork server
+otherwise (a threaded development server: forking a process with several threads can copy a
+lock another thread holds).
 """
 
 from __future__ import annotations

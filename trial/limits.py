@@ -3,9 +3,9 @@
 `Limits` holds every bound: the structural ones, checked before a file is parsed (columns, rows,
 cells, Excel cells and sheets, study.json's size) or right after a cheap read (parameters,
 visits, centers), and the resource ones, enforced on the whole check by `trial.bounded` (wall
-clock, memory). Defaults fit any real trial this dashboard serves (100,000 patients with 2.7
-million measurements use a quarter of them); `Limits.for_uploads()` is what the server applies
-to datasets uploaded in a browser.
+clock, memory). Defaults fit any real trial this dashboard serves (a registry of 1,000,000
+patients with 27 million measurements uses about half of the rows); `Limits.for_uploads()` is
+what the server applies to datasets uploaded in a browser.
 
 `Progress` tells the caller which file is being read or checked (so that a check stopped by a
 limit can name it) and turns any unexpected exception at that step into a finding naming the
@@ -37,8 +37,10 @@ class Limits:
     memory_mb: int = 8192
     # structure, per table or dataset file (checked before parsing)
     columns: int = 1_000
-    rows: int = 10_000_000
-    cells: int = 60_000_000  # rows × columns
+    # A registry of 1,000,000 patients has 27 million measurements (163 million cells) and
+    # fits; uploads keep the earlier bounds (`for_uploads`).
+    rows: int = 50_000_000
+    cells: int = 400_000_000  # rows × columns
     excel_cells: int = 250_000  # Excel is read at about 15,000-40,000 cells a second
     sheets: int = 64
     json_bytes: int = 1_000_000  # study.json, adam.json
@@ -52,7 +54,7 @@ class Limits:
         """Datasets uploaded in a browser: checked within a request, so well inside the
         production server's worker timeout (60 s), and with less memory each (a server checks
         a few at a time; see trial/sessions.py)."""
-        return cls(seconds=40.0, memory_mb=3072)
+        return cls(seconds=40.0, memory_mb=3072, rows=10_000_000, cells=60_000_000)
 
     def with_(self, **changes) -> Limits:
         return replace(self, **changes)

@@ -2,7 +2,8 @@
 
 `load_trial_bounded(path, limits)` does the same in a separate process under `limits` (time,
 memory; trial/bounded.py): what the command line, `python app.py` and the upload route use, so
-that no input can exhaust the process that serves the dashboard.
+that no input can exhaust the process that serves the dashboard. It keeps what it loaded in the
+store of validated trials (trial/store.py), so each dataset version is checked once.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from .model import (
     Visit,
     derive_outcomes,
 )
+from .store import Store, dataset_key
 from .upload import DATA_SUFFIXES
 from .validate import validate
 
@@ -205,21 +207,47 @@ def load_trial(
         )
 
 
-def _trial_fields(path: str, config, limits: Limits, progress: Progress) -> dict:
-    """The loaded trial as its fields: what a bounded check sends back (the views' lookups,
-    derived from them, are computed again on arrival rather than sent)."""
+def _convert(
+    path: str, config, limits: Limits, root: str | None, key: str | None, progress: Progress
+) -> dict | None:
+    """In the bounded child: load and validate, then keep the trial in the store, so that
+    only a word comes back through the pipe and the caller reads Parquet. Its fields come back
+    (pickled) only when there is no store to keep it in or it cannot be written there."""
     trial = load_trial(path, config, limits, progress)
+    if root is not None and key is not None and Store(Path(root)).put(key, trial):
+        return None
     return {f.name: getattr(trial, f.name) for f in fields(Trial)}
 
 
 def load_trial_bounded(
-    path: str | Path, limits: Limits | None = None, config: dict | str | Path | None = None
+    path: str | Path,
+    limits: Limits | None = None,
+    config: dict | str | Path | None = None,
+    store: Store | None = None,
 ) -> Trial:
     """`load_trial` in a separate process bounded by `limits` (wall clock, memory): a check
     that would run away is stopped and reported as a `DataError` naming the file it was
-    working on and the limit, and the calling process is never at risk."""
+    working on and the limit, and the calling process is never at risk.
+
+    A dataset version already converted is read from `store` (default `Store.default()`,
+    trial/store.py) without reading or checking its files again, only hashing them; the check
+    of a new one writes it there. Errors are never stored: they are found again at every load.
+    """
     limits = limits or Limits()
-    found = run_bounded(
-        _trial_fields, (str(path), config, limits), limits, Path(path).name or str(path)
-    )
+    store = store or Store.default()
+    key = dataset_key(path, config, limits)
+    try:
+        if key is not None and (trial := store.get(key, path)) is not None:
+            return trial
+    except OSError:  # a store folder that cannot be made or read: check without keeping it
+        key = None
+    name = Path(path).name or str(path)
+    args = (str(path), config, limits, str(store.root), key)
+    found = run_bounded(_convert, args, limits, name)
+    if found is None:
+        trial = store.get(key, path) if key is not None else None
+        if trial is not None:
+            return trial
+        # Gone between the check and now (the store cleared meanwhile): once more, by pipe.
+        found = run_bounded(_convert, (*args[:3], None, None), limits, name)
     return Trial(**found)

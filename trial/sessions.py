@@ -2,7 +2,8 @@
 
 A session is a random token (held by the browser in a cookie) and a folder under the store's
 root: `<root>/<hash of token>/data/` holds the validated files, `meta.json` beside it the
-dataset's display name, its owner (hashed) and, as its modification time, when it was last used.
+dataset's display name, its owner (hashed) and, as its modification time, when it was last used;
+`store/` the validated trial (trial/store.py), so that other workers do not check it again.
 The folder is the truth, so that every worker process of a server finds the session; each
 process keeps the few most recently used trials loaded. A session not used for `ttl_seconds` is
 deleted with its files; closing it deletes them at once. Only the token's hash is ever a path.
@@ -41,13 +42,14 @@ from .limits import Limits
 from .loader import load_trial_bounded
 from .model import DataError, Finding, Trial
 from .private import private_folder
+from .store import Store
 from .upload import (
     UPLOAD_FILE,
     StagedUpload,
     UploadedFile,
     UploadLimits,
-    create_private,
     stage_upload,
+    write_private,
 )
 
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{43}$")  # secrets.token_urlsafe(32)
@@ -55,6 +57,7 @@ META = "meta.json"
 DATA = "data"
 CHECKING = "checking.json"  # in a session folder while its upload is being checked
 SLOTS = ".slots"  # in the root: one lock file per upload checked at a time
+STORE = "store"  # in a session folder: its validated trial (trial/store.py)
 
 
 class Dataset:
@@ -81,6 +84,13 @@ class Dataset:
             return self._derived.setdefault(key, value)
 
 
+def _load_upload(limits: Limits, data: Path) -> Trial:
+    """An upload's trial, checked once: its store is inside its session folder, so every worker
+    that serves the session reads it converted, and it is deleted with the session's files
+    (uploaded patient data never outlive their session in a shared cache)."""
+    return load_trial_bounded(data, limits, store=Store(data.parent / STORE))
+
+
 @dataclass(frozen=True)
 class SessionSettings:
     ttl_seconds: float = 2 * 3600
@@ -100,11 +110,6 @@ class SessionSettings:
 
 def _hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    with create_private(path) as out:
-        out.write(data)
 
 
 PID_FILE = "owner.pid"
@@ -153,7 +158,7 @@ class SessionStore:
         self.root = private_folder(Path(root))
         self.settings = settings
         self._clock = clock
-        self._load = load or functools.partial(load_trial_bounded, limits=settings.check_limits)
+        self._load = load or functools.partial(_load_upload, settings.check_limits)
         self._loaded: OrderedDict[str, Dataset] = OrderedDict()
         self._owners: dict[str, str] = {}  # session folder -> owner hash (read once from disk)
         self._loading: dict[str, threading.Lock] = {}
@@ -167,7 +172,7 @@ class SessionStore:
         process's id so that a later run can remove it if this one dies without cleaning up."""
         remove_abandoned()
         root = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX))
-        _write_private(root / PID_FILE, str(os.getpid()).encode())
+        write_private(root / PID_FILE, str(os.getpid()).encode())
         return cls(root, settings, **kw)
 
     # --- sessions ----------------------------------------------------------------------------
@@ -262,14 +267,14 @@ class SessionStore:
         folder = self.root / _hash(token)
         folder.mkdir(mode=0o700)
         try:
-            _write_private(folder / CHECKING, _checking_marker())
+            write_private(folder / CHECKING, _checking_marker())
             now = self._clock()
             os.utime(folder / CHECKING, (now, now))
             (folder / DATA).mkdir(mode=0o700)
             staged = stage_upload(files, folder / DATA, self.settings.limits)
             trial = replace(self._load(folder / DATA), source=staged.display_name)
             meta = {"name": staged.display_name, "owner": _hash(owner), "files": staged.written}
-            _write_private(folder / META, json.dumps(meta).encode())
+            write_private(folder / META, json.dumps(meta).encode())
             self._touch(folder, force=True)
             (folder / CHECKING).unlink()
         except BaseException:

@@ -6,7 +6,9 @@ Same family as the demo generator (`trial.demo`): the same visits, measures, uni
 improvement profiles, with response groups in the published proportions (32.5 % MCR, 27.5 % PCR)
 and death and relapse rates of the same order. Nothing here is published: every row is marked
 `simulated`, `study.json` says `data_status: simulated` and the title says "Synthetic". The
-generation is vectorised (no per-patient Python loop), so 100,000 patients take seconds.
+generation is vectorised (no per-patient Python loop), so 100,000 patients take seconds, and
+done in blocks of patients written as they are made (Parquet row groups, or CSV appended), so
+memory does not grow with the number of patients: 10,000,000 need the memory of one block.
 
 By default only the key measures are simulated (SLEDAI, proteinuria, creatinine, C3,
 anti-dsDNA); `--all-measures` adds the others. Tables are written as Parquet (fast to load) or,
@@ -16,10 +18,13 @@ with `--format csv`, as CSV.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from .demo import DECIMALS, MEASURES, PROFILE, VISITS, build_study
 
@@ -75,21 +80,24 @@ PROFILE_OF = {
     "anti_dsdna": "serology",
 }
 MISSING_P = 0.03
+BLOCK = 100_000  # patients generated and written at a time (~2.7 million measurements)
 
 
 def center_names(k: int) -> list[str]:
     return [f"Center {i + 1:02d}" for i in range(k)]
 
 
-def simulate_patients(n: int, k: int, rng: np.random.Generator) -> pd.DataFrame:
+def simulate_patients(
+    n: int, k: int, rng: np.random.Generator, first: int = 1, width: int = 6
+) -> pd.DataFrame:
+    """`n` patients numbered from `first` (ids S000001, ... padded to `width` digits)."""
     groups = rng.choice(list(RESPONSE_P), size=n, p=list(RESPONSE_P.values()))
     died = rng.random(n) < DEATH_P
     death_day = np.where(died, rng.integers(8, 366, n), -1)
     followup = np.where(died, death_day, rng.integers(366, 380, n))
-    width = max(6, len(str(n)))
     return pd.DataFrame(
         {
-            "patient_id": [f"S{i:0{width}d}" for i in range(1, n + 1)],
+            "patient_id": [f"S{i:0{width}d}" for i in range(first, first + n)],
             "center": np.array(center_names(k))[rng.integers(0, k, n)],
             "last_followup_day": followup,
             "age": np.clip(np.round(rng.normal(33, 10, n)), 15, 70).astype(int),
@@ -221,35 +229,93 @@ def simulated_study(n: int, k: int, codes: tuple[str, ...]) -> dict:
     return study
 
 
-def simulate(n: int, k: int, seed: int, all_measures: bool = False):
-    """(study dict, patients, measurements, events) of a synthetic trial."""
+def _codes(all_measures: bool) -> tuple[str, ...]:
+    return tuple(m["code"] for m in MEASURES) if all_measures else KEY_CODES
+
+
+def simulate_blocks(
+    n: int, k: int, seed: int, all_measures: bool = False, block: int = BLOCK
+) -> Iterator[tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]]:
+    """(patients, measurements, events) of consecutive blocks of at most `block` patients.
+
+    One random stream runs through the blocks, so a trial of one block is the same as before
+    blocks existed, and memory is bounded by the block, not by `n`."""
     rng = np.random.default_rng(seed)
-    codes = tuple(m["code"] for m in MEASURES) if all_measures else KEY_CODES
-    patients = simulate_patients(n, k, rng)
-    events = simulate_events(patients, rng)
-    measurements = simulate_measurements(patients, codes, rng)
+    codes = _codes(all_measures)
+    width = max(6, len(str(n)))
+    for first in range(1, n + 1, block):
+        patients = simulate_patients(min(block, n + 1 - first), k, rng, first, width)
+        events = simulate_events(patients, rng)
+        measurements = simulate_measurements(patients, codes, rng)
+        yield patients.drop(columns=["_group", "_death_day"]), measurements, events
+
+
+def simulate(n: int, k: int, seed: int, all_measures: bool = False, block: int = BLOCK):
+    """(study dict, patients, measurements, events) of a synthetic trial, in memory."""
+    blocks = list(simulate_blocks(n, k, seed, all_measures, block))
     return (
-        simulated_study(n, k, codes),
-        patients.drop(columns=["_group", "_death_day"]),
-        measurements,
-        events,
+        simulated_study(n, k, _codes(all_measures)),
+        *(pd.concat(parts, ignore_index=True) for parts in zip(*blocks)),
     )
+
+
+class _TableWriter:
+    """One table written block by block: Parquet row groups (`ParquetWriter`) or CSV appended
+    after one header."""
+
+    def __init__(self, path: Path, fmt: str):
+        self.path, self.fmt = path, fmt
+        self.rows = 0
+        self._started = False  # the CSV header is written once, even if a block is empty
+        self._parquet: pq.ParquetWriter | None = None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if self.fmt == "csv":
+            frame.to_csv(
+                self.path, mode="a", header=not self._started, index=False, lineterminator="\n"
+            )
+            self._started = True
+        else:
+            if self._parquet is None:
+                table = pa.Table.from_pandas(frame, preserve_index=False)
+                self._parquet = pq.ParquetWriter(self.path, table.schema)
+            else:  # every block in the first block's types (an empty block infers none)
+                table = pa.Table.from_pandas(frame, schema=self._parquet.schema)
+            self._parquet.write_table(table)
+        self.rows += len(frame)
+
+    def close(self) -> None:
+        if self._parquet is not None:
+            self._parquet.close()
 
 
 def write_simulation(
-    out: Path, n: int, k: int, seed: int, fmt: str = "parquet", all_measures: bool = False
+    out: Path,
+    n: int,
+    k: int,
+    seed: int,
+    fmt: str = "parquet",
+    all_measures: bool = False,
+    block: int = BLOCK,
 ) -> dict[str, int]:
+    """Write the trial to the folder `out` block by block (10,000,000 patients fit in the
+    memory of one block); the number of rows written per table."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    study, patients, measurements, events = simulate(n, k, seed, all_measures)
+    study = simulated_study(n, k, _codes(all_measures))
     (out / "study.json").write_text(
         json.dumps(study, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
-    for name, frame in (("patients", patients), ("measurements", measurements), ("events", events)):
+    names = ("patients", "measurements", "events")
+    for name in names:
         for old in out.glob(f"{name}.*"):
             old.unlink()
-        if fmt == "csv":
-            frame.to_csv(out / f"{name}.csv", index=False, lineterminator="\n")
-        else:
-            frame.to_parquet(out / f"{name}.parquet", index=False)
-    return {"patients": len(patients), "measurements": len(measurements), "events": len(events)}
+    writers = [_TableWriter(out / f"{name}.{fmt}", fmt) for name in names]
+    try:
+        for frames in simulate_blocks(n, k, seed, all_measures, block):
+            for writer, frame in zip(writers, frames):
+                writer.write(frame)
+    finally:
+        for writer in writers:
+            writer.close()
+    return {name: writer.rows for name, writer in zip(names, writers)}

@@ -70,6 +70,12 @@ def create_private(path: Path) -> BinaryIO:
     return os.fdopen(fd, "wb")
 
 
+def write_private(path: Path, data: bytes) -> None:
+    """`data` in a new file that only this user can read (`create_private`)."""
+    with create_private(path) as out:
+        out.write(data)
+
+
 def _refuse(message: str, file: str = UPLOAD_FILE) -> DataError:
     return DataError([Finding("error", file, message)], unreadable=True)
 

@@ -30,7 +30,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaError, SchemaErrors
 
-from .io import RawTables, as_text, by_value, is_blank, is_typed, or_none
+from .io import RawTables, as_text, by_value, is_blank, is_typed, isin, or_none
 from .limits import MAX_DAY, MAX_MONTH, MAX_VALUE, Limits, Progress, over
 from .model import EVENT_TYPES, PROVENANCES, RESPONSE_GRADES, Finding, Level
 from .text import identifier_problem, identifier_problems, shown
@@ -249,7 +249,7 @@ def _rules(col: Col) -> list[_Rule]:
             )
             return f"expected one of: {', '.join(choices)}{hint}"
 
-        rules.append(_Rule("choice", lambda s: (s == "") | s.isin(choices), message))
+        rules.append(_Rule("choice", lambda s: (s == "") | isin(s, choices), message))
     return rules
 
 
@@ -317,7 +317,7 @@ def _unknown_patients(out: list, table: pd.DataFrame, file: str, pf: str, known)
         "error",
         file,
         "unknown_patient",
-        rows.loc[~rows["patient_id"].isin(known)],
+        rows.loc[~isin(rows["patient_id"], known)],
         lambda i, r: dict(
             row=_rownum(i),
             column="patient_id",
@@ -958,7 +958,7 @@ def _cross_checks(
         )
     ms = _known(m, ["measure"])
     if ms is not None and len(limits):
-        unknown = ms.loc[~ms["measure"].isin(limits.index)]
+        unknown = ms.loc[~isin(ms["measure"], limits.index)]
         defined = _list(limits.index)
         _report(
             out,
@@ -1015,8 +1015,8 @@ def _cross_checks(
             inside = set(p.loc[p[pop].eq(True), "patient_id"].dropna())
             rows = mk.loc[
                 (mk["measure"] == code)
-                & mk["patient_id"].isin(known)
-                & ~mk["patient_id"].isin(inside)
+                & isin(mk["patient_id"], known)
+                & ~isin(mk["patient_id"], inside)
             ]
             if len(rows):
                 ids = _list(pd.unique(rows["patient_id"]), limit=10)
@@ -1042,7 +1042,7 @@ def _cross_checks(
         return
     term = ev["term"] if "term" in ev else pd.Series(None, index=ev.index, dtype=object)
     ev = ev.assign(row_=ev.index + 2, term_=term)
-    bad = ev.loc[(ev["event"] == "response") & ~ev["term_"].isin(RESPONSE_GRADES)]
+    bad = ev.loc[(ev["event"] == "response") & ~isin(ev["term_"], RESPONSE_GRADES)]
     _report(
         out,
         "error",
@@ -1218,7 +1218,7 @@ def _cross_checks(
 
     # no baseline value of a measure that has later values (one finding per patient)
     if mk is not None:
-        mk = mk.loc[mk["patient_id"].isin(known) & mk["measure"].isin(limits.index)]
+        mk = mk.loc[isin(mk["patient_id"], known) & isin(mk["measure"], limits.index)]
         base = mk.loc[mk["month"] == 0, ["patient_id", "measure"]].drop_duplicates()
         later = mk.loc[mk["month"] > 0, ["patient_id", "measure"]].drop_duplicates()
         nob = later.merge(base, how="left", indicator=True)

@@ -20,7 +20,7 @@ from components.context import SESSION_COOKIE, SESSIONS_CONFIG_KEY
 from components.shell.upload import UPLOAD_HEADER, UPLOAD_ROUTE, result_view
 from components.state.filters import COHORT_INPUTS
 from trial.model import DataError
-from trial.sessions import SessionSettings, SessionStore
+from trial.sessions import STORE, SessionSettings, SessionStore
 from trial.upload import UploadLimits, declared_entries, stage_upload
 
 from conftest import page_components
@@ -220,6 +220,29 @@ def test_another_process_finds_the_session_on_disk(tmp_path, clock):
     found = other.get(token, "ana")
     assert found is not dataset and found.name == dataset.name
     assert found.trial.fingerprint == dataset.trial.fingerprint
+
+
+def test_another_process_reads_the_upload_converted_and_it_goes_with_the_session(
+    tmp_path, clock, monkeypatch
+):
+    """The check of an upload keeps its validated trial inside the session's folder: another
+    worker serves it without checking it again, and closing the session deletes it."""
+    import trial.loader
+
+    here = make_store(tmp_path, clock)
+    token, dataset, _ = here.create(folder_files(DEMO), owner="ana")
+    (session,) = [p for p in tmp_path.iterdir() if not p.name.startswith(".")]
+    assert [p.name for p in (session / STORE).iterdir()]  # one entry, in the session
+
+    def refuse(*args, **kw):
+        raise AssertionError("checked again")
+
+    monkeypatch.setattr(trial.loader, "run_bounded", refuse)
+    found = make_store(tmp_path, clock).get(token, "ana")
+    assert found is not None and found.trial.fingerprint == dataset.trial.fingerprint
+    assert found.trial.source == dataset.trial.source == dataset.name
+    here.close(token, "ana")
+    assert not session.exists()
 
 
 def test_a_session_closed_by_another_process_is_gone_here_too(tmp_path, clock):

@@ -5,7 +5,7 @@ import pytest
 
 from trial.cli import main
 from trial.loader import load_trial
-from trial.simulate import simulate
+from trial.simulate import simulate, write_simulation
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
@@ -44,8 +44,10 @@ def test_same_seed_same_trial_other_seed_other_trial():
     assert not a[2]["value"].equals(c[2]["value"])
 
 
-def test_proportions_follow_the_trial():
-    _, patients, measurements, events = simulate(20000, 10, seed=3)
+@pytest.mark.parametrize("block", [100_000, 3_000])
+def test_proportions_follow_the_trial(block):
+    """The same shape whether the patients are made in one block or several."""
+    _, patients, measurements, events = simulate(20000, 10, seed=3, block=block)
     responses = events.loc[events["event"] == "response", "term"].value_counts() / len(patients)
     assert responses["MCR"] == pytest.approx(0.325, abs=0.02)
     assert responses["PCR"] == pytest.approx(0.275, abs=0.02)
@@ -76,3 +78,23 @@ def test_values_stay_inside_the_studys_plausible_range(monkeypatch):
         low, high = bounds[code]
         assert values.min() >= max(low or 0, 0), code
         assert high is None or values.max() <= high, code
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_a_trial_written_block_by_block_is_whole_and_valid(tmp_path, fmt):
+    """Blocks of 400 patients: ids run on across blocks, every table is complete (as the same
+    blocks made in memory), and the trial loads without errors."""
+    counts = write_simulation(tmp_path, 1_000, 3, seed=4, fmt=fmt, block=400)
+    _, patients, measurements, events = simulate(1_000, 3, seed=4, block=400)
+    assert counts == {
+        "patients": len(patients),
+        "measurements": len(measurements),
+        "events": len(events),
+    }
+    trial = load_trial(tmp_path)
+    assert trial.patients["patient_id"].is_unique and len(trial.patients) == 1_000
+    assert not [f for f in trial.findings if f.level == "error"]
+    if fmt == "parquet":
+        for name, frame in (("patients", patients), ("measurements", measurements)):
+            pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / f"{name}.parquet"), frame)
+    assert len(trial.measurements) == len(measurements)

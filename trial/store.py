@@ -1,0 +1,324 @@
+"""A store of validated trials keyed by content: each dataset version is read, validated and
+converted once, then served from Parquet.
+
+    store = Store.default()                      # TRIAL_STORE_DIR, else the user's cache folder
+    key = dataset_key(folder, config, limits)    # None: not a folder (nothing to key)
+    trial = store.get(key, folder)               # None: not stored (or the entry was damaged)
+    store.put(key, trial)                        # after a successful load
+
+The key is a SHA-256 of everything the loaded `Trial` depends on: the name and bytes of every
+file at the top of the folder (and the folder's name, which ADaM titles and findings use), the
+ADaM configuration given (a mapping or the bytes of a file), the structural limits (a folder
+beyond them is refused) and the code that validates and derives (the source of the `trial`
+package and the versions of the libraries that read and check). A changed byte anywhere gives a
+new key, so an entry is never stale; entries are never updated, only added or removed. Files are
+hashed in blocks: memory stays bounded whatever their size.
+
+An entry is a folder `<root>/<key>/` holding one Parquet file per table of the `Trial`
+(`patients`, `measurements`, ...) and `trial.json` (study, design, findings, fingerprint, severity
+order: plain JSON through the explicit codec below, never pickle), and `manifest.json`, which
+lists every file's size and SHA-256. It is written in a private temporary folder and renamed into
+place in one step: several processes (or hosts sharing the folder) that convert the same dataset
+at once never see half an entry; the one whose rename loses discards its copy. An entry whose
+manifest is missing or does not match its files is removed and rebuilt, never trusted.
+
+Only trials that loaded go in: a dataset with errors raises its `DataError` at every load. The
+folders are the user's own (0700) and the files 0600: they hold patient data. To clear the store,
+delete its folder (`rm -rf ~/.cache/msc-sle-dashboard/store`, or `$TRIAL_STORE_DIR`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import types
+import typing
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .limits import Limits
+from .model import Finding, Study, Trial
+from .private import private_folder
+from .upload import create_private, write_private
+
+STORE_ENV = "TRIAL_STORE_DIR"
+FORMAT = 1  # of an entry's layout; part of the key
+MANIFEST = "manifest.json"
+DOCUMENT = "trial.json"
+BLOCK = 1 << 20  # bytes hashed at a time
+# The libraries whose behaviour the conversion depends on (reading, checking, Parquet).
+LIBRARIES = ("pandas", "numpy", "pyarrow", "pandera", "pyreadstat", "openpyxl")
+# Bounds that decide whether a folder is accepted; time and memory only decide whether a check
+# finishes, not what it finds, so they are not part of the key.
+RESOURCE_LIMITS = ("seconds", "memory_mb")
+
+_HINTS = typing.get_type_hints(Trial)
+TABLES = tuple(f.name for f in dataclasses.fields(Trial) if _HINTS[f.name] is pd.DataFrame)
+
+
+class DamagedEntry(Exception):
+    """A store entry that cannot be trusted (missing file, wrong size or hash, bad document)."""
+
+
+def default_root() -> Path:
+    """$TRIAL_STORE_DIR, else the user's cache folder ($XDG_CACHE_HOME or ~/.cache)."""
+    if os.environ.get(STORE_ENV):
+        return Path(os.environ[STORE_ENV])
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "msc-sle-dashboard" / "store"
+
+
+# --- the key -----------------------------------------------------------------------------------
+
+
+def _hash_file(digest, path: Path) -> None:
+    """Name, size and bytes of `path` into `digest`, read in blocks (bounded memory)."""
+    with path.open("rb") as f:
+        digest.update(f"{path.name}\0{os.fstat(f.fileno()).st_size}\0".encode())
+        while block := f.read(BLOCK):
+            digest.update(block)
+
+
+@functools.cache  # the installed code does not change while a process runs
+def code_version() -> str:
+    """A hash of the `trial` package's source and of the versions of the libraries it uses to
+    read and check: a change of either never serves a conversion made by other code."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    for name in LIBRARIES:
+        try:
+            digest.update(f"{name}={metadata.version(name)}\0".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{name}=absent\0".encode())
+    return digest.hexdigest()
+
+
+def _config_bytes(config: dict | str | Path | None) -> bytes:
+    if config is None:
+        return b"none"
+    if isinstance(config, dict):
+        return b"mapping\0" + json.dumps(config, sort_keys=True, default=str).encode()
+    path = Path(config)
+    return b"file\0" + (path.read_bytes() if path.is_file() else b"missing:" + bytes(path))
+
+
+def dataset_key(
+    path: str | Path, config: dict | str | Path | None = None, limits: Limits | None = None
+) -> str | None:
+    """The store key of the folder `path` as loaded with `config` and `limits`; None when it
+    is not a folder that can be listed (the load then reports why)."""
+    folder = Path(path)
+    limits = limits or Limits()
+    bounds = {k: v for k, v in dataclasses.asdict(limits).items() if k not in RESOURCE_LIMITS}
+    digest = hashlib.sha256(f"format {FORMAT}\0code {code_version()}\0".encode())
+    digest.update(json.dumps(bounds, sort_keys=True).encode() + b"\0")
+    try:
+        digest.update(b"config\0" + _config_bytes(config) + b"\0")
+        digest.update(f"folder {folder.resolve().name}\0".encode())
+        for p in sorted(folder.iterdir()):
+            if p.is_file():
+                _hash_file(digest, p)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+# --- the document: Study, findings and the rest as JSON ------------------------------------------
+
+
+def encode(value: Any) -> Any:
+    """A frozen dataclass (Study, Design, Finding, ...) as JSON values: fields by name, tuples
+    as lists. `decode(type, encode(x)) == x`."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple | list):
+        return [encode(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    raise TypeError(f"cannot store a {type(value).__name__}")
+
+
+def decode(kind: Any, value: Any) -> Any:
+    """The value of type `kind` (a dataclass, tuple[...] or scalar annotation) that `encode`
+    wrote; every field must be there and no other (an entry of other code is not guessed at)."""
+    if dataclasses.is_dataclass(kind) and isinstance(kind, type):
+        hints = typing.get_type_hints(kind)
+        names = {f.name for f in dataclasses.fields(kind)}
+        if not isinstance(value, dict) or set(value) != names:
+            raise DamagedEntry(f"{kind.__name__}: fields {sorted(value)} are not {sorted(names)}")
+        return kind(**{n: decode(hints[n], v) for n, v in value.items()})
+    if typing.get_origin(kind) is tuple:
+        args = typing.get_args(kind)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(decode(args[0], v) for v in value)
+        return tuple(decode(a, v) for a, v in zip(args, value, strict=True))
+    if isinstance(kind, types.UnionType) or typing.get_origin(kind) is typing.Union:
+        inner = [a for a in typing.get_args(kind) if a is not type(None)]
+        return None if value is None else decode(inner[0], value) if len(inner) == 1 else value
+    return value  # str, int, float, bool, Literal[...]: JSON keeps them as they were
+
+
+def _nan_columns(frame: pd.DataFrame) -> list[str]:
+    """Text (object) columns whose missing values are NaN rather than None: Parquet has one
+    null, read back as None, so these are told apart to come back as they were."""
+    out = []
+    for col in frame.select_dtypes(include="object").columns:
+        missing = frame[col][frame[col].isna()]
+        if len(missing) and all(isinstance(v, float) for v in missing):
+            out.append(str(col))
+    return out
+
+
+def _with_nan(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    if not columns:
+        return frame
+    return frame.assign(**{c: frame[c].where(frame[c].notna(), np.nan) for c in columns})
+
+
+def _document(trial: Trial) -> dict:
+    return {
+        "format": FORMAT,
+        "nan_columns": {t: _nan_columns(getattr(trial, t)) for t in TABLES},
+        "study": encode(trial.study),
+        "findings": encode(trial.findings),
+        "source": trial.source,
+        "fingerprint": trial.fingerprint,
+        "severity_order": encode(trial.severity_order),
+    }
+
+
+def _from_document(doc: dict, tables: dict[str, pd.DataFrame], source: str) -> Trial:
+    if doc.get("format") != FORMAT:
+        raise DamagedEntry("document of another format")
+    nan = doc["nan_columns"]
+    return Trial(
+        study=decode(Study, doc["study"]),
+        findings=decode(tuple[Finding, ...], doc["findings"]),
+        source=source,
+        fingerprint=doc["fingerprint"],
+        severity_order=decode(tuple[str, ...], doc["severity_order"]),
+        **{t: _with_nan(frame, nan[t]) for t, frame in tables.items()},
+    )
+
+
+# --- entries on disk -----------------------------------------------------------------------------
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_table(path: Path, frame: pd.DataFrame) -> None:
+    # preserve_index=None keeps a RangeIndex as metadata and any other index as columns; the
+    # pandas metadata brings back categoricals, nullable integers, strings and datetimes.
+    table = pa.Table.from_pandas(frame, preserve_index=None)
+    with create_private(path) as f:
+        pq.write_table(table, f)
+
+
+def _manifest(folder: Path) -> dict:
+    return {
+        "format": FORMAT,
+        "files": {
+            p.name: {"bytes": p.stat().st_size, "sha256": _sha256(p)}
+            for p in sorted(folder.iterdir())
+        },
+    }
+
+
+def _verified(entry: Path) -> dict[str, Path]:
+    """The entry's files by name, after checking each against the manifest."""
+    try:
+        manifest = json.loads((entry / MANIFEST).read_bytes())
+        listed = manifest["files"]
+        present = {p.name for p in entry.iterdir()} - {MANIFEST}
+        if manifest.get("format") != FORMAT or set(listed) != present:
+            raise DamagedEntry("the files are not those of the manifest")
+        for name, want in listed.items():
+            path = entry / name
+            if path.stat().st_size != want["bytes"] or _sha256(path) != want["sha256"]:
+                raise DamagedEntry(f"{name} does not match the manifest")
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise DamagedEntry(str(err)) from err
+    return {name: entry / name for name in listed}
+
+
+@dataclasses.dataclass(frozen=True)
+class Store:
+    root: Path
+
+    @classmethod
+    def default(cls) -> Store:
+        return cls(default_root())
+
+    def _folder(self) -> Path:
+        return private_folder(self.root)
+
+    def get(self, key: str, source: str | Path) -> Trial | None:
+        """The stored trial of `key` (its `source` set to `source`, where it was read from this
+        time), or None if there is none; a damaged entry is removed, so that it is rebuilt."""
+        entry = self._folder() / key
+        if not entry.is_dir():
+            return None
+        try:
+            files = _verified(entry)
+            doc = json.loads(files[DOCUMENT].read_bytes())
+            tables = {t: pq.read_table(files[f"{t}.parquet"]).to_pandas() for t in TABLES}
+            return _from_document(doc, tables, str(source))
+        except (DamagedEntry, OSError, ValueError, KeyError, TypeError, pa.ArrowException):
+            self._discard(entry)
+            return None
+
+    def put(self, key: str, trial: Trial) -> bool:
+        """Keep `trial` (which loaded without errors) under `key`; if another process stored
+        it first, its entry is kept and this copy dropped. False when it cannot be kept (a
+        full disk, a column Parquet cannot hold): the caller still has the trial."""
+        try:
+            root = self._folder()
+            work = root / f".tmp-{key[:16]}-{secrets.token_hex(8)}"
+            work.mkdir(mode=0o700)
+        except OSError:  # no store to keep it in (a read-only disk, a file in the way)
+            return False
+        try:
+            for t in TABLES:
+                _write_table(work / f"{t}.parquet", getattr(trial, t))
+            write_private(work / DOCUMENT, json.dumps(_document(trial)).encode())
+            write_private(work / MANIFEST, json.dumps(_manifest(work)).encode())  # last
+            os.rename(work, root / key)  # atomic; fails if an entry is already there
+        except (OSError, TypeError, ValueError, pa.ArrowException):
+            return (root / key).is_dir()  # the race lost: the winner's entry serves
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return True
+
+    def _discard(self, entry: Path) -> None:
+        # Moved aside first, so that a process starting now sees no entry rather than half one.
+        trash = entry.with_name(f".trash-{entry.name[:16]}-{secrets.token_hex(8)}")
+        try:
+            os.rename(entry, trash)
+        except OSError:
+            return
+        shutil.rmtree(trash, ignore_errors=True)
+
+    def clear(self) -> None:
+        """Remove every entry (the folder itself stays)."""
+        for entry in self._folder().iterdir():
+            shutil.rmtree(entry, ignore_errors=True)
