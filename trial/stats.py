@@ -5,13 +5,14 @@ All functions take and return DataFrames and never modify their inputs.
 
 from __future__ import annotations
 
-from typing import Literal, cast
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from .model import Trial
+from .query import Engine, interpolate, order_stats_sql, rank_sql, scratch_engine
 
 Scale = Literal["value", "change", "pct_change"]
 Test = Literal["paired_t", "wilcoxon"]
@@ -33,13 +34,19 @@ def measure_values(trial: Trial, code: str, patients: pd.DataFrame) -> pd.DataFr
 
     Columns: patient_id, month, day, value, provenance, plus baseline and the two change scales.
     """
-    measure = trial.study.measure(code)
-    if measure.population and measure.population in patients:
-        patients = patients.loc[patients[measure.population].eq(True)]
+    patients = measure_patients(trial, code, patients)
     m = trial.measure_table(code)
     rows = m.loc[m["patient_id"].isin(patients["patient_id"])]
     cols = [c for c in ("patient_id", "month", "day", "value", "provenance") if c in rows]
     return with_change_from_baseline(rows[cols])
+
+
+def measure_patients(trial: Trial, code: str, patients: pd.DataFrame) -> pd.DataFrame:
+    """The patients restricted to the measure's population (all of them without one)."""
+    measure = trial.study.measure(code)
+    if measure.population and measure.population in patients:
+        return patients.loc[patients[measure.population].eq(True)]
+    return patients
 
 
 def with_change_from_baseline(values: pd.DataFrame) -> pd.DataFrame:
@@ -98,15 +105,48 @@ SUMMARY_COLUMNS = [
 ]
 
 
-def _descriptives(values: pd.DataFrame, scale: Scale) -> pd.DataFrame:
-    """n, mean, SD, mean 95 % t-interval, median and quartiles per (group, month)."""
-    x = values.dropna(subset=[scale]).groupby(["group", "month"], sort=False)[scale]
-    # named aggregation gives a DataFrame (one column per name); pandas-stubs say Series
-    out = cast(pd.DataFrame, x.agg(n="count", mean="mean", sd="std", median="median"))
-    # linear interpolation, as R's type 7; no values at all (a measure without baseline, on a
-    # change scale): no quartile columns, hence the reindex
-    quartiles = x.quantile(np.array([0.25, 0.75])).unstack().reindex(columns=[0.25, 0.75])
-    out["q1"], out["q3"] = quartiles[0.25], quartiles[0.75]
+# The values of one measure for the selected patients, with each patient's group (`cohort`:
+# patient_id, grp, bound by the caller), from the trial's tables.
+MEASURE_VALUES_SQL = """
+    SELECT m.patient_id, m.month, m.value, c.grp
+    FROM measurements m JOIN cohort c ON c.patient_id = m.patient_id
+    WHERE m.measure = $measure
+"""
+# The same from a frame the caller holds (`values`: patient_id, month, value, grp).
+FRAME_VALUES_SQL = "SELECT patient_id, month, value, grp FROM frame_values"
+
+
+def _summary_sql(source: str, scale: Scale, test: Test) -> str:
+    """Per group and visit: n, mean, SD and the quartiles' order statistics of `scale`, and n,
+    mean and SD of the paired differences (follow-up value - the patient's baseline value);
+    with the Wilcoxon test, the differences themselves (the test ranks them)."""
+    if scale not in SCALE_LABELS:
+        raise ValueError(f"unknown scale {scale!r}")
+    quartiles = ", ".join(
+        order_stats_sql("x", name, q) for name, q in (("q1", 0.25), ("median", 0.5), ("q3", 0.75))
+    )
+    diffs = ", array_agg(d) FILTER (WHERE d IS NOT NULL) AS diffs" if test == "wilcoxon" else ""
+    return f"""
+    WITH vals AS ({source}),
+    base AS (SELECT patient_id, value AS baseline FROM vals WHERE month = {BASELINE_MONTH}),
+    scaled AS (
+        SELECT v.grp, v.month, v.value - b.baseline AS change,
+               CASE WHEN v.month <> {BASELINE_MONTH} THEN v.value - b.baseline END AS d,
+               v.value, 100 * (v.value - b.baseline) / NULLIF(b.baseline, 0) AS pct_change
+        FROM vals v LEFT JOIN base b ON b.patient_id = v.patient_id
+    ),
+    ranked AS (SELECT grp, month, {scale} AS x, d, {rank_sql(scale, "grp, month")} FROM scaled)
+    SELECT grp, month, count(x) AS n, avg(x) AS mean, stddev_samp(x) AS sd, {quartiles},
+           count(d) AS n_paired, avg(d) AS d_mean, stddev_samp(d) AS d_sd{diffs}
+    FROM ranked GROUP BY grp, month
+    """
+
+
+def _descriptives(cells: pd.DataFrame) -> pd.DataFrame:
+    """n, mean, SD, mean 95 % t-interval, median and quartiles from the query's cells."""
+    out = cells[["n", "mean", "sd"]].copy()
+    for name, q in (("q1", 0.25), ("median", 0.5), ("q3", 0.75)):
+        out[name] = interpolate(cells, name, q)
     n = out["n"].to_numpy(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         half = stats.t.ppf(0.975, n - 1) * out["sd"] / np.sqrt(n)
@@ -114,33 +154,61 @@ def _descriptives(values: pd.DataFrame, scale: Scale) -> pd.DataFrame:
     return out
 
 
-def _paired_tests(values: pd.DataFrame, test: Test) -> pd.DataFrame:
+def _paired_tests(cells: pd.DataFrame, test: Test) -> pd.DataFrame:
     """n and p of the paired test of each follow-up visit against baseline, per group."""
-    paired = values.loc[values["month"] != BASELINE_MONTH].dropna(subset=["value", "baseline"])
-    diff = (paired["value"] - paired["baseline"]).groupby(
-        [paired["group"], paired["month"]], sort=False
-    )
+    n = cells["n_paired"]
     if test == "wilcoxon":
-        p = diff.apply(lambda d: paired_p_value(np.zeros(len(d)), d.to_numpy(float), test))
-        return pd.DataFrame({"n_paired": diff.size(), "p_vs_baseline": p})
-    # Paired t-test, vectorised over all groups and visits: t = mean(d) / (sd(d) / sqrt(n)).
-    agg = diff.agg(["size", "mean", "std"])
+        p = [
+            paired_p_value(np.zeros(len(d)), np.asarray(d, float), test) if k else np.nan
+            for d, k in zip(cells["diffs"], n)
+        ]
+        return pd.DataFrame({"n_paired": n, "p_vs_baseline": p}, index=cells.index)
+    # Paired t-test from the aggregates of the differences: t = mean(d) / (sd(d) / sqrt(n)).
     with np.errstate(invalid="ignore", divide="ignore"):
-        t = agg["mean"] / (agg["std"] / np.sqrt(agg["size"]))
-    p = pd.Series(2 * stats.t.sf(np.abs(t), agg["size"] - 1), index=agg.index)
-    undefined = (agg["size"] < 2) | ~(agg["std"] > 0)
-    return pd.DataFrame({"n_paired": agg["size"], "p_vs_baseline": p.mask(undefined)})
+        t = cells["d_mean"] / (cells["d_sd"] / np.sqrt(n))
+    p = pd.Series(2 * stats.t.sf(np.abs(t), n - 1), index=cells.index)
+    undefined = (n < 2) | ~(cells["d_sd"] > 0)
+    return pd.DataFrame({"n_paired": n, "p_vs_baseline": p.mask(undefined)})
 
 
-def _summarise(values: pd.DataFrame, months, scale: Scale, test: Test) -> pd.DataFrame:
-    """One row per group and scheduled visit, visits without data included with n = 0."""
-    levels = list(pd.unique(values["group"]))
+def _summarise(cells: pd.DataFrame, levels: list, months, test: Test) -> pd.DataFrame:
+    """One row per group (in the order of `levels`) and scheduled visit, visits without data
+    included with n = 0."""
     grid = pd.MultiIndex.from_product([levels, list(months)], names=["group", "month"])
-    out = _descriptives(values, scale).reindex(grid).join(_paired_tests(values, test).reindex(grid))
-    out = out.reset_index()
+    cells = cells.rename(columns={"grp": "group"}).set_index(["group", "month"])
+    cells = cells.reindex(grid)
+    paired = _paired_tests(cells.fillna({"n_paired": 0}), test)
+    out = _descriptives(cells).join(paired).reset_index()
     out["n"] = out["n"].fillna(0).astype(int)
     out["n_paired"] = out["n_paired"].fillna(0).astype(int)
     return out[SUMMARY_COLUMNS + ["group"]]
+
+
+def summary_cells(
+    engine: Engine, source: str, relations: dict, params: dict, scale: Scale, test: Test
+) -> pd.DataFrame:
+    """The per-group and per-visit aggregates of one measure's values, from the engine."""
+    return engine.frame(_summary_sql(source, scale, test), params, relations)
+
+
+def engine_visit_summary(
+    trial: Trial,
+    code: str,
+    cohort: pd.DataFrame,
+    months,
+    scale: Scale = "value",
+    test: Test = "paired_t",
+) -> pd.DataFrame:
+    """`grouped_visit_summary` of measure `code` computed by the trial's query engine:
+    `cohort` holds the patients (patient_id, already in the measure's population) and their
+    group label (grp); groups in the order of `cohort`."""
+    cohort = cohort.assign(patient_id=cohort["patient_id"].astype(str))
+    cells = summary_cells(
+        trial.engine, MEASURE_VALUES_SQL, {"cohort": cohort}, {"measure": code}, scale, test
+    )
+    present = set(cells["grp"])
+    levels = [g for g in pd.unique(cohort["grp"]) if g in present]
+    return _summarise(cells, levels, months, test)
 
 
 def visit_summary(
@@ -155,7 +223,7 @@ def visit_summary(
     both values only, `n_paired`). On the change scales the test is the same, as testing a mean
     change of zero is the paired test. Visits without data keep a row with n = 0.
     """
-    return _summarise(values.assign(group="All"), months, scale, test).drop(columns="group")
+    return _frame_summary(values.assign(group="All"), months, scale, test).drop(columns="group")
 
 
 def grouped_visit_summary(
@@ -175,7 +243,16 @@ def grouped_visit_summary(
     labelled = values.assign(group=groups).dropna(subset=["group"])
     if labelled.empty:
         return pd.DataFrame(columns=SUMMARY_COLUMNS + ["group"])
-    return _summarise(labelled, months, scale, test)
+    return _frame_summary(labelled, months, scale, test)
+
+
+def _frame_summary(values: pd.DataFrame, months, scale: Scale, test: Test) -> pd.DataFrame:
+    """The summary of long values the caller holds (with `group`), by the same SQL as the
+    trial's engine, run on a scratch DuckDB over the frame (baseline found again by it)."""
+    frame = values[["patient_id", "month", "value"]].assign(grp=values["group"])
+    engine = scratch_engine(frame_values=frame)
+    cells = summary_cells(engine, FRAME_VALUES_SQL, {}, {}, scale, test)
+    return _summarise(cells, list(pd.unique(values["group"])), months, test)
 
 
 def headline_counts(patients: pd.DataFrame, day: float = 365) -> dict:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..model import ARM_COLUMNS, Measure, Trial
-from ..stats import Scale, Test, grouped_visit_summary, measure_values
+from ..stats import Scale, Test, engine_visit_summary, measure_patients, measure_values
 from . import compare
 from .cohort import Cohort, facet_column, group_label, labelled, level_order, line_column
 from .mixed import MixedResult, mixed_model
@@ -113,7 +113,9 @@ def _panel(
         group=values["patient_id"].map(patients.set_index("patient_id")[GROUP]).astype(str)
     )
     months = tuple(v.month for v in trial.study.measure_visits(code))
-    summary = grouped_visit_summary(values, patients, GROUP, months, request.scale, request.test)
+    cohort = measure_patients(trial, code, patients)
+    cohort = pd.DataFrame({"patient_id": cohort["patient_id"], "grp": cohort[GROUP].astype(str)})
+    summary = engine_visit_summary(trial, code, cohort, months, request.scale, request.test)
     summary = summary.assign(group=pd.Categorical(summary["group"].astype(str), order))
     summary = (
         summary.sort_values(["group", "month"])
