@@ -379,6 +379,7 @@ def empty_adverse_events() -> pd.DataFrame:
 
 
 # The columns of the tables the query engine reads (Trial.tables; adverse events: AE_COLUMNS).
+PATIENT_COLUMNS = ("patient_id", "age", "sex", "disease_duration_months", "lupus_nephritis")
 MEASUREMENT_COLUMNS = ("patient_id", "measure", "month", "value")
 EVENT_COLUMNS = ("patient_id", "event", "day", "term", "severity", "related")
 
@@ -466,6 +467,7 @@ class Trial:
         return {
             name: self._table_columns(frame, columns)
             for name, (frame, columns) in {
+                "patients": (self.patients, PATIENT_COLUMNS),
                 "measurements": (self.measurements, MEASUREMENT_COLUMNS),
                 "events": (self.events, EVENT_COLUMNS),
                 "adverse_events": (self.adverse_events, AE_COLUMNS),

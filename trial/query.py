@@ -181,9 +181,12 @@ class Engine:
         params: Mapping[str, Any] | None = None,
         relations: Mapping[str, pd.DataFrame] | None = None,
     ) -> pd.DataFrame:
-        """The rows of a query as a frame (NULL as NaN in numeric columns)."""
+        """The rows of a query as a frame (NULL as NaN in numeric columns). Parameters the
+        query does not name are left out (one set of parameters may serve several queries)."""
+        names = set(_PARAM.findall(sql))
+        used = {k: v for k, v in (params or {}).items() if k in names}
         with self.connection() as con:
-            return con.frame(sql, params or {}, relations or {})
+            return con.frame(sql, used, relations or {})
 
 
 def open_engine(tables: Mapping[str, pd.DataFrame], url: str | None = None) -> Engine:
@@ -197,21 +200,75 @@ def scratch_engine(**tables: pd.DataFrame) -> Engine:
     return Engine(tables, None)
 
 
-# --- Quantiles from order statistics -----------------------------------------------------------
+# --- Per-cell statistics: moments and order statistics ------------------------------------------
+#
+# Sums are where engines differ: each adds in its own order with its own algorithm (DuckDB and
+# PostgreSQL disagree in the last bits, and a plain sum can move a mean such as 6.975, of values
+# with two decimals, across a rounding boundary). So a cell's values are centred on a first
+# mean m0 and each value (for the sum) and residual r (for the SD) is split into a part on a
+# coarse grid (27 bits below the largest one: sums of these are exact in any order, on any
+# engine) and a remainder too small for its rounding to matter. Mean and SD then come out the
+# same on every engine and as pandas' compensated sums give them; quantiles are interpolated in
+# Python from the order statistics.
 
 
-def rank_sql(x: str, partition: str) -> str:
-    """Window columns `r` (rank of x, missing last) and `nx` (non-missing x) in a partition."""
+def _split_sum(v: str, vmax: str) -> str:
+    grid = (
+        f"(CASE WHEN {vmax} > 0 THEN power(CAST(2 AS DOUBLE PRECISION), "
+        f"floor(ln({vmax}) / ln(2)) - 26) ELSE 1 END)"
+    )
+    high = f"round({v} / {grid}) * {grid}"
+    return f"sum({high}) + sum({v} - {high})"
+
+
+def cells_sql(
+    source: str,
+    keys: str,
+    values: Mapping[str, str],
+    ranked: str,
+    quantiles: tuple[tuple[str, float], ...] = (),
+    extra: str = "",
+) -> str:
+    """CTEs and a SELECT, to follow `WITH <source's CTEs>,`: per cell (`keys`) of relation
+    `source`, for each named value expression its moments (`<name>_n`, `_sum`, `_s1`, `_s2`
+    (sums of the residuals from a first mean and of their squares), `_min`, `_max`; read them
+    with `moments`), and the order statistics of value `ranked` around
+    each quantile (`<quantile>_lo`, `_hi`; read them with `interpolate`). `extra`: more
+    aggregates over the rows (which have the named values as columns)."""
+    part = f"PARTITION BY {keys}"
+    cols = ", ".join(f"{e} AS {n}" for n, e in values.items())
+    first = ", ".join(
+        f"avg({n}) OVER ({part}) AS {n}_m0, max(abs({n})) OVER ({part}) AS {n}_ax" for n in values
+    )
+    residuals = ", ".join(
+        f"{n} - {n}_m0 AS {n}_r, max(abs({n} - {n}_m0)) OVER ({part}) AS {n}_a" for n in values
+    )
+    ranks = (
+        f"row_number() OVER ({part} ORDER BY {ranked} NULLS LAST) AS r, "
+        f"count({ranked}) OVER ({part}) AS nx"
+    )
+    aggregates = [_moments_sql(n) for n in values]
+    aggregates += [_order_stats_sql(ranked, name, q) for name, q in quantiles]
+    aggregates += [extra] if extra else []
+    return f"""
+    cell_values AS (SELECT {keys}, {cols} FROM {source}),
+    cell_first AS (SELECT *, {first}, {ranks} FROM cell_values),
+    cell_rows AS (SELECT *, {residuals} FROM cell_first)
+    SELECT {keys}, {", ".join(aggregates)} FROM cell_rows GROUP BY {keys}
+    """
+
+
+def _moments_sql(n: str) -> str:
+    r, a = f"{n}_r", f"{n}_a"
     return (
-        f"row_number() OVER (PARTITION BY {partition} ORDER BY {x} NULLS LAST) AS r, "
-        f"count({x}) OVER (PARTITION BY {partition}) AS nx"
+        f"count({n}) AS {n}_n, min({n}) AS {n}_min, max({n}) AS {n}_max, "
+        f"{_split_sum(n, f'{n}_ax')} AS {n}_sum, "
+        f"{_split_sum(r, a)} AS {n}_s1, {_split_sum(f'{r} * {r}', f'{a} * {a}')} AS {n}_s2"
     )
 
 
-def order_stats_sql(x: str, name: str, q: float) -> str:
-    """The two order statistics around quantile q of x (aggregates over rows ranked by
-    `rank_sql`): `<name>_lo` and `<name>_hi`, the values of ranks floor(q (n - 1)) + 1 and the
-    next one (the last value when there is none)."""
+def _order_stats_sql(x: str, name: str, q: float) -> str:
+    """The values of ranks floor(q (n - 1)) + 1 and the next one (the last when there is none)."""
     lo = f"floor({q} * (nx - 1)) + 1"
     return (
         f"max(CASE WHEN r = {lo} THEN {x} END) AS {name}_lo, "
@@ -219,13 +276,35 @@ def order_stats_sql(x: str, name: str, q: float) -> str:
     )
 
 
-def interpolate(rows: pd.DataFrame, name: str, q: float, n: str = "n") -> pd.Series:
+def moments(cells: pd.DataFrame, n: str) -> pd.DataFrame:
+    """n, mean, SD (n - 1; NaN for fewer than two values, 0 when all are equal), min and max of
+    the named value of `cells_sql`'s cells."""
+    k = cells[f"{n}_n"].fillna(0).to_numpy(float)
+    s1, s2 = cells[f"{n}_s1"].to_numpy(float), cells[f"{n}_s2"].to_numpy(float)
+    low, high = cells[f"{n}_min"].to_numpy(float), cells[f"{n}_max"].to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        # the sum (correctly rounded but for the remainders' rounding) over n, as pandas' and
+        # numpy's (compensated, pairwise) sums divide
+        mean = cells[f"{n}_sum"].to_numpy(float) / k
+        sd = np.sqrt(np.maximum((s2 - s1 * s1 / k) / (k - 1), 0))
+    sd = np.where(k > 1, np.where(low == high, 0.0, sd), np.nan)
+    return pd.DataFrame(
+        {"n": k.astype(int), "mean": mean, "sd": sd, "min": low, "max": high}, index=cells.index
+    )
+
+
+def interpolate(rows: pd.DataFrame, name: str, q: float, n: str) -> pd.Series:
     """Quantile q by linear interpolation between the order statistics (R's type 7, pandas'
-    and numpy's default): lo + (hi - lo) * frac, frac the fractional part of q (n - 1)."""
+    and numpy's default): lo + (hi - lo) * frac, frac the fractional part of q (n - 1), n the
+    column counting the values."""
     pos = q * (rows[n].to_numpy(float) - 1)
     frac = pos - np.floor(pos)
     lo, hi = rows[f"{name}_lo"].to_numpy(float), rows[f"{name}_hi"].to_numpy(float)
-    return pd.Series(lo + (hi - lo) * frac, index=rows.index)
+    # the median of an even number of values: the midpoint of the middle two, rounded once (as
+    # pandas; its other quantiles interpolate)
+    midpoint = q == 0.5 and frac == 0.5
+    between = np.where(midpoint, (lo + hi) / 2, lo + (hi - lo) * frac)
+    return pd.Series(between, index=rows.index)
 
 
 # --- Writing a trial's tables into PostgreSQL ---------------------------------------------------

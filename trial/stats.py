@@ -12,7 +12,7 @@ import pandas as pd
 from scipy import stats
 
 from .model import Trial
-from .query import Engine, interpolate, order_stats_sql, rank_sql, scratch_engine
+from .query import Engine, cells_sql, interpolate, moments, scratch_engine
 
 Scale = Literal["value", "change", "pct_change"]
 Test = Literal["paired_t", "wilcoxon"]
@@ -116,37 +116,35 @@ MEASURE_VALUES_SQL = """
 FRAME_VALUES_SQL = "SELECT patient_id, month, value, grp FROM frame_values"
 
 
+QUARTILES = (("q1", 0.25), ("median", 0.5), ("q3", 0.75))
+
+
 def _summary_sql(source: str, scale: Scale, test: Test) -> str:
-    """Per group and visit: n, mean, SD and the quartiles' order statistics of `scale`, and n,
-    mean and SD of the paired differences (follow-up value - the patient's baseline value);
+    """Per group and visit: the moments and the quartiles' order statistics of `scale` (x) and
+    the moments of the paired differences (d: follow-up value - the patient's baseline value);
     with the Wilcoxon test, the differences themselves (the test ranks them)."""
     if scale not in SCALE_LABELS:
         raise ValueError(f"unknown scale {scale!r}")
-    quartiles = ", ".join(
-        order_stats_sql("x", name, q) for name, q in (("q1", 0.25), ("median", 0.5), ("q3", 0.75))
-    )
-    diffs = ", array_agg(d) FILTER (WHERE d IS NOT NULL) AS diffs" if test == "wilcoxon" else ""
+    diffs = "array_agg(d) FILTER (WHERE d IS NOT NULL) AS diffs" if test == "wilcoxon" else ""
+    cells = cells_sql("scaled", "grp, month", {"x": scale, "d": "d"}, "x", QUARTILES, diffs)
     return f"""
     WITH vals AS ({source}),
     base AS (SELECT patient_id, value AS baseline FROM vals WHERE month = {BASELINE_MONTH}),
     scaled AS (
-        SELECT v.grp, v.month, v.value - b.baseline AS change,
-               CASE WHEN v.month <> {BASELINE_MONTH} THEN v.value - b.baseline END AS d,
-               v.value, 100 * (v.value - b.baseline) / NULLIF(b.baseline, 0) AS pct_change
+        SELECT v.grp, v.month, v.value, v.value - b.baseline AS change,
+               100 * (v.value - b.baseline) / NULLIF(b.baseline, 0) AS pct_change,
+               CASE WHEN v.month <> {BASELINE_MONTH} THEN v.value - b.baseline END AS d
         FROM vals v LEFT JOIN base b ON b.patient_id = v.patient_id
     ),
-    ranked AS (SELECT grp, month, {scale} AS x, d, {rank_sql(scale, "grp, month")} FROM scaled)
-    SELECT grp, month, count(x) AS n, avg(x) AS mean, stddev_samp(x) AS sd, {quartiles},
-           count(d) AS n_paired, avg(d) AS d_mean, stddev_samp(d) AS d_sd{diffs}
-    FROM ranked GROUP BY grp, month
+    {cells}
     """
 
 
 def _descriptives(cells: pd.DataFrame) -> pd.DataFrame:
     """n, mean, SD, mean 95 % t-interval, median and quartiles from the query's cells."""
-    out = cells[["n", "mean", "sd"]].copy()
-    for name, q in (("q1", 0.25), ("median", 0.5), ("q3", 0.75)):
-        out[name] = interpolate(cells, name, q)
+    out = moments(cells, "x")[["n", "mean", "sd"]]
+    for name, q in QUARTILES:
+        out[name] = interpolate(cells, name, q, "x_n")
     n = out["n"].to_numpy(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         half = stats.t.ppf(0.975, n - 1) * out["sd"] / np.sqrt(n)
@@ -156,18 +154,19 @@ def _descriptives(cells: pd.DataFrame) -> pd.DataFrame:
 
 def _paired_tests(cells: pd.DataFrame, test: Test) -> pd.DataFrame:
     """n and p of the paired test of each follow-up visit against baseline, per group."""
-    n = cells["n_paired"]
+    d = moments(cells, "d")
+    n = d["n"]
     if test == "wilcoxon":
         p = [
-            paired_p_value(np.zeros(len(d)), np.asarray(d, float), test) if k else np.nan
-            for d, k in zip(cells["diffs"], n)
+            paired_p_value(np.zeros(len(x)), np.asarray(x, float), test) if k else np.nan
+            for x, k in zip(cells["diffs"], n)
         ]
         return pd.DataFrame({"n_paired": n, "p_vs_baseline": p}, index=cells.index)
     # Paired t-test from the aggregates of the differences: t = mean(d) / (sd(d) / sqrt(n)).
     with np.errstate(invalid="ignore", divide="ignore"):
-        t = cells["d_mean"] / (cells["d_sd"] / np.sqrt(n))
+        t = d["mean"] / (d["sd"] / np.sqrt(n))
     p = pd.Series(2 * stats.t.sf(np.abs(t), n - 1), index=cells.index)
-    undefined = (n < 2) | ~(cells["d_sd"] > 0)
+    undefined = (n < 2) | ~(d["sd"] > 0)
     return pd.DataFrame({"n_paired": n, "p_vs_baseline": p.mask(undefined)})
 
 
@@ -175,12 +174,8 @@ def _summarise(cells: pd.DataFrame, levels: list, months, test: Test) -> pd.Data
     """One row per group (in the order of `levels`) and scheduled visit, visits without data
     included with n = 0."""
     grid = pd.MultiIndex.from_product([levels, list(months)], names=["group", "month"])
-    cells = cells.rename(columns={"grp": "group"}).set_index(["group", "month"])
-    cells = cells.reindex(grid)
-    paired = _paired_tests(cells.fillna({"n_paired": 0}), test)
-    out = _descriptives(cells).join(paired).reset_index()
-    out["n"] = out["n"].fillna(0).astype(int)
-    out["n_paired"] = out["n_paired"].fillna(0).astype(int)
+    cells = cells.rename(columns={"grp": "group"}).set_index(["group", "month"]).reindex(grid)
+    out = _descriptives(cells).join(_paired_tests(cells, test)).reset_index()
     return out[SUMMARY_COLUMNS + ["group"]]
 
 

@@ -12,7 +12,6 @@ import math
 import re
 from collections.abc import Hashable
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -20,6 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from .model import Trial
+from .query import cells_sql, interpolate, moments
 
 OVERALL = "Overall"
 CI_LEVEL = 0.95
@@ -73,30 +73,6 @@ def table_groups(trial: Trial, patients: pd.DataFrame) -> list[Group]:
 # --- Descriptive statistics ---------------------------------------------------------------------
 
 
-def continuous(values: pd.Series) -> dict:
-    """n, mean, SD (n - 1), median and quartiles (R's default type 7) of the non-missing values."""
-    v = pd.to_numeric(values, errors="coerce").dropna().to_numpy(float)
-    n = len(v)
-    if n == 0:
-        return {"n": 0, "mean": np.nan, "sd": np.nan, "median": np.nan, "q1": np.nan, "q3": np.nan}
-    q1, median, q3 = np.percentile(v, [25, 50, 75])
-    return {
-        "n": n,
-        "mean": float(v.mean()),
-        "sd": float(v.std(ddof=1)) if n > 1 else np.nan,
-        "median": float(median),
-        "q1": float(q1),
-        "q3": float(q3),
-    }
-
-
-def count(mask: pd.Series, known: pd.Series | None = None) -> dict:
-    """Count of True and its percentage of the patients with a known value."""
-    denominator = int(known.sum()) if known is not None else len(mask)
-    k = int(mask.sum())
-    return {"n": denominator, "count": k, "pct": 100 * k / denominator if denominator else np.nan}
-
-
 def exact_ci(k: int, n: int, level: float = CI_LEVEL) -> tuple[float, float]:
     """Clopper-Pearson interval of a binomial proportion (R's `binom.test`); NaN when n = 0."""
     if n == 0:
@@ -112,35 +88,10 @@ def exact_ci(k: int, n: int, level: float = CI_LEVEL) -> tuple[float, float]:
 # --- Table 1: baseline characteristics ----------------------------------------------------------
 
 
-class BaselineValues:
-    """Baseline (month 0) values of a measure for the selected patients in the measure's
-    population, found once and then split by center (one search of the measure's rows per
-    table, not one per center: at 100,000 patients that was most of Table 1's time)."""
-
-    def __init__(self, trial: Trial, patients: pd.DataFrame, code: str, column: str = "center"):
-        measure = trial.study.measure(code)
-        if measure.population and measure.population in patients:
-            patients = patients.loc[patients[measure.population].eq(True)]
-        m = trial.measure_table(code)
-        rows = m.loc[
-            (m["month"] == BASELINE_MONTH) & m["patient_id"].isin(patients["patient_id"]),
-            ["patient_id", "value"],
-        ]
-        self._centers = rows["patient_id"].map(
-            patients.set_index("patient_id")[column].astype(str)
-            if column != "center"
-            else patients.set_index("patient_id")["center"]
-        )
-        self.all = rows["value"]
-
-    @cached_property
-    def by_center(self) -> dict:
-        return dict(tuple(self.all.groupby(self._centers, sort=False)))
-
-    def of(self, group: Group) -> pd.Series:
-        if group.center is None:
-            return self.all
-        return self.by_center.get(group.center, self.all.iloc[0:0])
+def baseline_values(trial: Trial, code: str) -> pd.Series:
+    """Baseline (month 0) values of a measure for all patients (the decimals a row shows)."""
+    m = trial.measure_table(code)
+    return m.loc[m["month"] == BASELINE_MONTH, "value"]
 
 
 def baseline_variables(trial: Trial) -> list[dict]:
@@ -192,17 +143,124 @@ def baseline_variables(trial: Trial) -> list[dict]:
     return out
 
 
+# Table 1 in SQL. `cohort` (bound per request): patient_id, grp (the patient's column of the
+# table) and pop0, pop1, ... (whether the patient is in the population of a measure). Every
+# value is counted twice: in its group (part 0) and in Overall (part 1).
+_TABLE1_SQL = """
+WITH vals AS ({values}),
+parts AS (SELECT 0 AS part, grp, variable, x FROM vals
+          UNION ALL SELECT 1 AS part, NULL AS grp, variable, x FROM vals),
+{select}
+"""
+_COUNT_SELECT = """
+counted AS (SELECT part, grp, variable, x, count(*) AS k FROM parts WHERE x IS NOT NULL
+            GROUP BY part, grp, variable, x)
+SELECT * FROM counted
+"""
+QUARTILES = (("q1", 0.25), ("median", 0.5), ("q3", 0.75))
+
+
+def _patient_values(columns: list[str], cast: str = "") -> list[str]:
+    # column names are the fixed Table 1 columns (baseline_variables), never data values
+    x = (lambda c: f"CAST(p.{c} AS {cast})") if cast else (lambda c: f"p.{c}")
+    return [
+        f"SELECT c.grp, '{c}' AS variable, {x(c)} AS x "
+        "FROM cohort c JOIN patients p ON p.patient_id = c.patient_id"
+        for c in columns
+    ]
+
+
+def _measure_values(codes_by_population: dict[str, list[str]], params: dict) -> list[str]:
+    """The month-0 values of the measures, one SELECT per population (flag `pop<i>`)."""
+    out = []
+    for flag, codes in codes_by_population.items():
+        names = []
+        for code in codes:
+            key = f"m{len(params)}"
+            params[key] = code
+            names.append(f"${key}")
+        where = f" AND c.{flag}" if flag else ""
+        out.append(
+            "SELECT c.grp, m.measure AS variable, m.value AS x FROM cohort c "
+            "JOIN measurements m ON m.patient_id = c.patient_id "
+            f"WHERE m.month = {BASELINE_MONTH} AND m.measure IN ({', '.join(names)}){where}"
+        )
+    return out
+
+
+def _baseline_cohort(trial: Trial, patients: pd.DataFrame, column: str, codes: list[str]):
+    """The cohort relation of Table 1 and the measures grouped by population flag."""
+    cohort = pd.DataFrame(
+        {"patient_id": patients["patient_id"].astype(str), "grp": patients[column].astype(str)}
+    )
+    by_flag: dict[str, list[str]] = {}
+    flags: dict[str, str] = {}
+    for code in codes:
+        pop = trial.study.measure(code).population
+        flag = ""
+        if pop and pop in patients:
+            flag = flags.setdefault(pop, f"pop{len(flags)}")
+            cohort[flag] = patients[pop].eq(True).to_numpy()
+        by_flag.setdefault(flag, []).append(code)
+    return cohort, by_flag
+
+
+def _baseline_cells(trial: Trial, patients: pd.DataFrame, variables: list[dict], column: str):
+    """(continuous cells, count cells) of Table 1 from the engine, keyed by (group or None
+    for Overall, variable)."""
+    codes = [v["code"] for v in variables if v["kind"] == "measure"]
+    cohort, by_flag = _baseline_cohort(trial, patients, column, codes)
+    params: dict = {}
+    continuous_vars = [v["key"] for v in variables if v["kind"] == "continuous"]
+    count_vars = list(dict.fromkeys(v["column"] for v in variables if v["kind"] == "count"))
+    numbers = _patient_values(continuous_vars) + _measure_values(by_flag, params)
+    select = cells_sql("parts", "part, grp, variable", {"x": "x"}, "x", QUARTILES)
+    cells = {"continuous": pd.DataFrame(), "count": pd.DataFrame()}
+    for kind, values, sel in (
+        ("continuous", numbers, select),
+        ("count", _patient_values(count_vars, "text"), _COUNT_SELECT),
+    ):
+        if values:
+            sql = _TABLE1_SQL.format(values=" UNION ALL ".join(values), select=sel)
+            cells[kind] = trial.engine.frame(sql, params, {"cohort": cohort})
+    return _keyed(cells["continuous"], ["variable"]), _keyed(cells["count"], ["variable", "x"])
+
+
+def _keyed(cells: pd.DataFrame, keys: list[str]) -> dict:
+    if cells.empty:
+        return {}
+    group = cells["grp"].where(cells["part"] == 0, None)
+    return {
+        (g, *k): row
+        for g, k, row in zip(group, cells[keys].itertuples(index=False), cells.to_dict("records"))
+    }
+
+
+def _continuous_row(cell: dict | None) -> dict:
+    """n, mean, SD (n - 1), median and quartiles (R's default type 7) of a variable's cell."""
+    if cell is None or not cell["x_n"]:
+        return {"n": 0, "mean": np.nan, "sd": np.nan, "median": np.nan, "q1": np.nan, "q3": np.nan}
+    frame = pd.DataFrame([cell])
+    quartiles = {name: float(interpolate(frame, name, q, "x_n").iloc[0]) for name, q in QUARTILES}
+    m = moments(frame, "x").iloc[0]
+    return {"n": int(m["n"]), "mean": float(m["mean"]), "sd": float(m["sd"]), **quartiles}
+
+
+def _count_row(cells: dict, group: str | None, column: str, level) -> dict:
+    """Patients with the level and their percentage of those with a known value."""
+    counts = {k[2]: c["k"] for k, c in cells.items() if k[0] == group and k[1] == column}
+    known = int(sum(counts.values()))
+    k = int(counts.get(str(level).lower() if isinstance(level, bool) else str(level), 0))
+    return {"n": known, "count": k, "pct": 100 * k / known if known else np.nan}
+
+
 def baseline_numbers(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     """Tidy Table 1: one row per variable and group with n, mean, sd, median, q1, q3 or
-    count and pct (percentages of the patients whose value is known)."""
+    count and pct (percentages of the patients whose value is known), counted by the engine."""
     rows = []
     variables = baseline_variables(trial)
     groups = table_groups(trial, patients)
-    baselines = {
-        v["code"]: BaselineValues(trial, patients, v["code"], groups[0].column)
-        for v in variables
-        if v["kind"] == "measure"
-    }
+    continuous_cells, count_cells = _baseline_cells(trial, patients, variables, groups[0].column)
     for g in groups:
         rows.append(
             {
@@ -215,13 +273,13 @@ def baseline_numbers(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
         )
         for var in variables:
             base = {"variable": var["key"], "label": var["label"], "group": g.label}
-            if var["kind"] == "continuous":
-                rows.append({**base, **continuous(g.patients[var["key"]])})
-            elif var["kind"] == "measure":
-                rows.append({**base, **continuous(baselines[var["code"]].of(g))})
+            if var["kind"] == "count":
+                rows.append(
+                    {**base, **_count_row(count_cells, g.center, var["column"], var["level"])}
+                )
             else:
-                col = g.patients[var["column"]]
-                rows.append({**base, **count(col.eq(var["level"]).fillna(False), col.notna())})
+                name = var["key"] if var["kind"] == "continuous" else var["code"]
+                rows.append({**base, **_continuous_row(continuous_cells.get((g.center, name)))})
     cols = ["variable", "label", "group", "n", "mean", "sd", "median", "q1", "q3", "count", "pct"]
     return pd.DataFrame(rows).reindex(columns=cols)
 
@@ -292,7 +350,7 @@ def baseline_table(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
         source = (
             trial.patients[var["key"]]
             if var["kind"] == "continuous"
-            else BaselineValues(trial, trial.patients, var["code"]).all
+            else baseline_values(trial, var["code"])
         )
         digits = _digits(source)
         cells = {g: format_continuous(part.loc[g].to_dict(), int(sizes[g]), digits) for g in groups}
