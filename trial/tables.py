@@ -448,29 +448,39 @@ def adverse_event_listing(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     return out[list(AE_COLUMNS)].reset_index(drop=True)
 
 
+# Adverse events and deaths of the selected patients (`cohort`: patient_id) counted by term;
+# an event without a term is named by its kind, as in the listing.
+_AE_COUNTS_SQL = f"""
+WITH listed AS (
+    SELECT e.patient_id, e.severity, e.related,
+           COALESCE(e.term, CASE e.event WHEN 'death' THEN 'Death' ELSE 'Adverse event' END) AS term
+    FROM events e JOIN cohort c ON c.patient_id = e.patient_id
+    WHERE e.event IN ({", ".join(f"'{kind}'" for kind in AE_EVENTS)})
+)
+SELECT term, count(*) AS events, count(DISTINCT patient_id) AS patients,
+       count(CASE WHEN severity = 'SAE' THEN 1 END) AS serious,
+       count(CASE WHEN related = 'yes' THEN 1 END) AS related
+FROM listed GROUP BY term
+"""
+
+
 def adverse_event_counts(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     """Counts by term: events, patients with the event and their % of the selected patients,
-    serious events and events related to treatment."""
-    listing = adverse_event_listing(trial, patients)
+    serious events and events related to treatment (counted by the engine)."""
+    cohort = pd.DataFrame({"patient_id": patients["patient_id"].astype(str)})
+    out = trial.engine.frame(_AE_COUNTS_SQL, relations={"cohort": cohort})
+    columns = ["term", "events", "patients", "pct_patients", "serious", "related"]
+    if out.empty:
+        return pd.DataFrame(columns=columns)
     n = len(patients)
-    if listing.empty:
-        return pd.DataFrame(
-            columns=["term", "events", "patients", "pct_patients", "serious", "related"]
-        )
-    out = (
-        listing.groupby("term", sort=True)
-        .agg(
-            events=("day", "size"),
-            patients=("patient_id", "nunique"),
-            serious=("severity", lambda s: int((s == "SAE").sum())),
-            related=("related", lambda s: int((s == "yes").sum())),
-        )
-        .reset_index()
+    out = out.astype({c: int for c in ("events", "patients", "serious", "related")})
+    out["pct_patients"] = 100 * out["patients"] / n if n else np.nan
+    # sorted here, not in SQL: the engines' text collations differ
+    return (
+        out[columns]
+        .sort_values(["patients", "events", "term"], ascending=[False, False, True], kind="stable")
+        .reset_index(drop=True)
     )
-    out.insert(3, "pct_patients", 100 * out["patients"] / n if n else np.nan)
-    return out.sort_values(
-        ["patients", "events", "term"], ascending=[False, False, True], kind="stable"
-    ).reset_index(drop=True)
 
 
 def adverse_event_count_table(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
@@ -518,86 +528,104 @@ def teae_records(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     return ae.assign(arm=ae["patient_id"].map(arm) if arm is not None else TOTAL)
 
 
-def _order(records: pd.DataFrame) -> list[tuple[str, str | None, str | None]]:
+# Treatment-emergent adverse events of the selected patients (`cohort`: patient_id, grp = the
+# arm of the analysis) counted per row of the table (any event, SOC, SOC and PT) and arm (or all
+# arms, `GROUPING` telling which), first per subject: events, whether any was serious or
+# related, and the worst severity (its rank in `severities`, -1 when not recorded or unknown).
+_TEAE_SQL = """
+WITH rec AS (
+    SELECT a.patient_id, a.soc, a.term, c.grp AS arm, a.serious, a.related_class,
+           COALESCE(s.rank, -1) AS sev_rank,
+           CASE WHEN a.severity IS NULL THEN 1 ELSE 0 END AS sev_missing
+    FROM adverse_events a JOIN cohort c ON c.patient_id = a.patient_id
+    LEFT JOIN severities s ON s.code = a.severity
+    WHERE a.teae
+),
+subj AS (
+    SELECT GROUPING(soc, term, arm) AS level, soc, term, arm, patient_id,
+           count(*) AS events, max(CASE WHEN serious THEN 1 ELSE 0 END) AS serious,
+           max(CASE WHEN related_class = 'yes' THEN 1 ELSE 0 END) AS related,
+           max(sev_rank) AS worst, max(sev_missing) AS missing
+    FROM rec
+    GROUP BY GROUPING SETS ((patient_id), (arm, patient_id), (soc, patient_id),
+                            (soc, arm, patient_id), (soc, term, patient_id),
+                            (soc, term, arm, patient_id))
+)
+SELECT level, soc, term, arm, worst, count(*) AS subjects, sum(events) AS events,
+       sum(serious) AS serious, sum(related) AS related, max(missing) AS missing
+FROM subj GROUP BY level, soc, term, arm, worst
+"""
+# GROUPING(soc, term, arm) of each grouping set: (table row level, by arm)
+_TEAE_LEVELS = {7: ("any", False), 6: ("any", True), 3: ("soc", False), 2: ("soc", True)}
+_TEAE_LEVELS |= {1: ("pt", False), 0: ("pt", True)}
+
+
+def _teae_cells(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
+    arm = patients["arm"].astype(str) if "arm" in patients else TOTAL
+    cohort = pd.DataFrame({"patient_id": patients["patient_id"].astype(str), "grp": arm})
+    order = trial.severity_order
+    severities = pd.DataFrame(
+        {"code": pd.Series(order, dtype="string"), "rank": pd.Series(range(len(order)))}
+    )
+    cells = trial.engine.frame(_TEAE_SQL, relations={"cohort": cohort, "severities": severities})
+    # a missing SOC or term is no row of the table (but counts in the rows above it)
+    level = cells["level"].map(lambda v: _TEAE_LEVELS[int(v)][0])
+    dropped = ((level != "any") & cells["soc"].isna()) | ((level == "pt") & cells["term"].isna())
+    return cells.loc[~dropped]
+
+
+def _teae_tables(cells: pd.DataFrame, order: tuple[str, ...]) -> dict:
+    """{(level, by arm): {key: counts}}, keys as the rows look them up (see safety_numbers)."""
+    codes = [*order, NOT_RECORDED]
+    tables: dict[tuple[str, bool], dict[Hashable, dict[Hashable, Any]]] = {
+        levels: {} for levels in _TEAE_LEVELS.values()
+    }
+    for c in cells.to_dict("records"):
+        level, by_arm = _TEAE_LEVELS[int(c["level"])]
+        parts = {"any": (), "soc": (c["soc"],), "pt": (c["soc"], c["term"])}[level]
+        parts += (c["arm"],) if by_arm else ()
+        key = parts if len(parts) > 1 else parts[0] if parts else 0
+        got = tables[(level, by_arm)].setdefault(key, {})
+        for name in ("subjects", "events", "serious", "related"):
+            got[name] = got.get(name, 0) + int(c[name])
+        sev = f"sev:{codes[int(c['worst'])]}"
+        got[sev] = got.get(sev, 0) + int(c["subjects"])
+    return tables
+
+
+def _order(tables: dict) -> list[tuple[str, str | None, str | None]]:
     """(row id, SOC, PT) in display order: any event, then each SOC by subjects (most first,
     then name), each followed by its preferred terms in the same order."""
 
-    def by_subjects(counts: pd.Series) -> list:
-        return sorted(counts.index, key=lambda k: (-counts[k], str(k)))
+    def by_subjects(counts: dict) -> list:
+        return sorted(counts, key=lambda k: (-counts[k]["subjects"], str(k)))
 
     out: list[tuple[str, str | None, str | None]] = [("any", None, None)]
-    socs = records.groupby("soc")["patient_id"].nunique()
-    terms = records.groupby(["soc", "term"])["patient_id"].nunique()
-    for soc in by_subjects(socs):
+    terms = tables[("pt", False)]
+    for soc in by_subjects(tables[("soc", False)]):
         out.append((f"soc:{soc}", str(soc), None))
-        for term in by_subjects(terms.loc[soc]):
+        own = {term: terms[(s, term)] for s, term in terms if s == soc}
+        for term in by_subjects(own):
             out.append((f"pt:{soc}:{term}", str(soc), str(term)))
     return out
-
-
-def _counts(records: pd.DataFrame, keys: list[str], order: tuple[str, ...]) -> pd.DataFrame:
-    """Subjects, events, subjects with a serious / a related event and subjects by worst
-    severity, per `keys` (e.g. SOC, arm), in one pass of group-bys."""
-
-    def by(frame: pd.DataFrame):
-        # without keys: one group, labelled 0
-        return (
-            frame.groupby(keys, sort=False)
-            if keys
-            else frame.groupby(pd.Series(0, index=frame.index))
-        )
-
-    out = pd.DataFrame(
-        {
-            "subjects": by(records)["patient_id"].nunique(),
-            "events": by(records)["patient_id"].size(),
-        }
-    )
-    for name, mask in (
-        ("serious", records["serious"].astype(bool)),
-        ("related", records["related_class"] == "yes"),
-    ):
-        out[name] = by(records.loc[mask])["patient_id"].nunique()
-    rank = {code: i for i, code in enumerate(order)}
-    sev = records["severity"].map(
-        lambda c: rank.get(str(c), -1) if c is not None and not pd.isna(c) else -1
-    )
-    ranked = records.assign(_rank=sev).groupby([*keys, "patient_id"], sort=False)["_rank"]
-    worst = ranked.max().reset_index()
-    codes = [*order, NOT_RECORDED]
-    worst["_code"] = [codes[i] if i >= 0 else NOT_RECORDED for i in worst["_rank"]]
-    if keys:
-        wide = worst.groupby([*keys, "_code"]).size().unstack("_code", fill_value=0)
-    else:
-        wide = worst["_code"].value_counts().to_frame().T.set_axis([0])
-    for code in codes:
-        out[f"sev:{code}"] = wide[code] if code in wide.columns else 0
-    return out.fillna(0)
 
 
 def safety_numbers(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     """Tidy safety table: one row per table row (any TEAE, SOC, SOC and PT) and arm (and
     Total): N (subjects of the arm in the analysis set), subjects with at least one event,
     their % of N, events, subjects with a serious (AESER = Y) or a related event, and subjects
-    by their worst severity (`sev:<code>` columns, the data's codes)."""
-    records = teae_records(trial, patients)
+    by their worst severity (`sev:<code>` columns, the data's codes), counted by the engine."""
+    cells = _teae_cells(trial, patients)
     arms = _arm_levels(patients)
     sizes = patients["arm"].astype(str).value_counts() if "arm" in patients else pd.Series()
     denominators = {**{a: int(sizes.get(a, 0)) for a in arms}, TOTAL: len(patients)}
     order = trial.severity_order
-    codes = list(order) + ([NOT_RECORDED] if records["severity"].isna().any() else [])
-    tables: dict[tuple[str, bool], dict[Hashable, dict[Hashable, Any]]] = {}
-    for level, keys in (("any", []), ("soc", ["soc"]), ("pt", ["soc", "term"])):
-        for by_arm in (True, False):
-            frame = (
-                _counts(records, [*keys, "arm"] if by_arm else keys, order)
-                if len(records)
-                else pd.DataFrame()
-            )
-            tables[(level, by_arm)] = frame.to_dict("index")
+    missing = bool(len(cells)) and bool(cells["missing"].max())
+    codes = list(order) + ([NOT_RECORDED] if missing else [])
+    tables = _teae_tables(cells, order)
     stats = ["subjects", "events", "serious", "related", *[f"sev:{c}" for c in codes]]
     rows = []
-    for row_id, soc, term in _order(records) if len(records) else [("any", None, None)]:
+    for row_id, soc, term in _order(tables):
         level = row_id.split(":", 1)[0]
         key = () if level == "any" else (soc,) if level == "soc" else (soc, term)
         for arm in [*arms, TOTAL]:
