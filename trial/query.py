@@ -204,8 +204,8 @@ def scratch_engine(**tables: pd.DataFrame) -> Engine:
 #
 # Sums are where engines differ: each adds in its own order with its own algorithm (DuckDB and
 # PostgreSQL disagree in the last bits, and a plain sum can move a mean such as 6.975, of values
-# with two decimals, across a rounding boundary). So a cell's values are centred on a first
-# mean m0 and each value (for the sum) and residual r (for the SD) is split into a part on a
+# with two decimals, across a rounding boundary). So each value (for the sum) and each residual
+# from the cell's median value (for the SD) is split into a part on a
 # coarse grid (27 bits below the largest one: sums of these are exact in any order, on any
 # engine) and a remainder too small for its rounding to matter. Mean and SD then come out the
 # same on every engine and as pandas' compensated sums give them; quantiles are interpolated in
@@ -231,35 +231,39 @@ def cells_sql(
 ) -> str:
     """CTEs and a SELECT, to follow `WITH <source's CTEs>,`: per cell (`keys`) of relation
     `source`, for each named value expression its moments (`<name>_n`, `_sum`, `_s1`, `_s2`
-    (sums of the residuals from a first mean and of their squares), `_min`, `_max`; read them
-    with `moments`), and the order statistics of value `ranked` around
-    each quantile (`<quantile>_lo`, `_hi`; read them with `interpolate`). `extra`: more
-    aggregates over the rows (which have the named values as columns)."""
+    (sums of the residuals from the cell's median value and of their squares: the median is
+    within one SD of the mean, so the SD loses no precision), `_min`, `_max`; read them with
+    `moments`), and the order statistics of value `ranked` around each quantile
+    (`<quantile>_lo`, `_hi`; read them with `interpolate`). `extra`: more aggregates over the
+    rows (which have the named values as columns)."""
     part = f"PARTITION BY {keys}"
     cols = ", ".join(f"{e} AS {n}" for n, e in values.items())
-    first = ", ".join(
-        f"avg({n}) OVER ({part}) AS {n}_m0, max(abs({n})) OVER ({part}) AS {n}_ax" for n in values
+    ranks = ", ".join(
+        f"row_number() OVER ({part} ORDER BY {n} NULLS LAST) AS {n}_r, "
+        f"count({n}) OVER ({part}) AS {n}_nx, max(abs({n})) OVER ({part}) AS {n}_ax"
+        for n in values
+    )
+    centres = ", ".join(
+        f"max(CASE WHEN {n}_r = floor(0.5 * ({n}_nx - 1)) + 1 THEN {n} END) OVER ({part}) AS {n}_k"
+        for n in values
     )
     residuals = ", ".join(
-        f"{n} - {n}_m0 AS {n}_r, max(abs({n} - {n}_m0)) OVER ({part}) AS {n}_a" for n in values
-    )
-    ranks = (
-        f"row_number() OVER ({part} ORDER BY {ranked} NULLS LAST) AS r, "
-        f"count({ranked}) OVER ({part}) AS nx"
+        f"{n} - {n}_k AS {n}_res, max(abs({n} - {n}_k)) OVER ({part}) AS {n}_a" for n in values
     )
     aggregates = [_moments_sql(n) for n in values]
     aggregates += [_order_stats_sql(ranked, name, q) for name, q in quantiles]
     aggregates += [extra] if extra else []
     return f"""
     cell_values AS (SELECT {keys}, {cols} FROM {source}),
-    cell_first AS (SELECT *, {first}, {ranks} FROM cell_values),
-    cell_rows AS (SELECT *, {residuals} FROM cell_first)
+    cell_ranked AS (SELECT *, {ranks} FROM cell_values),
+    cell_centred AS (SELECT *, {centres} FROM cell_ranked),
+    cell_rows AS (SELECT *, {residuals} FROM cell_centred)
     SELECT {keys}, {", ".join(aggregates)} FROM cell_rows GROUP BY {keys}
     """
 
 
 def _moments_sql(n: str) -> str:
-    r, a = f"{n}_r", f"{n}_a"
+    r, a = f"{n}_res", f"{n}_a"
     return (
         f"count({n}) AS {n}_n, min({n}) AS {n}_min, max({n}) AS {n}_max, "
         f"{_split_sum(n, f'{n}_ax')} AS {n}_sum, "
@@ -269,10 +273,11 @@ def _moments_sql(n: str) -> str:
 
 def _order_stats_sql(x: str, name: str, q: float) -> str:
     """The values of ranks floor(q (n - 1)) + 1 and the next one (the last when there is none)."""
-    lo = f"floor({q} * (nx - 1)) + 1"
+    r, nx = f"{x}_r", f"{x}_nx"
+    lo = f"floor({q} * ({nx} - 1)) + 1"
     return (
-        f"max(CASE WHEN r = {lo} THEN {x} END) AS {name}_lo, "
-        f"max(CASE WHEN r = least({lo} + 1, nx) THEN {x} END) AS {name}_hi"
+        f"max(CASE WHEN {r} = {lo} THEN {x} END) AS {name}_lo, "
+        f"max(CASE WHEN {r} = least({lo} + 1, {nx}) THEN {x} END) AS {name}_hi"
     )
 
 

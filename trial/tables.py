@@ -565,7 +565,10 @@ def _teae_cells(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     cohort = pd.DataFrame({"patient_id": patients["patient_id"].astype(str), "grp": arm})
     order = trial.severity_order
     severities = pd.DataFrame(
-        {"code": pd.Series(order, dtype="string"), "rank": pd.Series(range(len(order)))}
+        {
+            "code": pd.Series(order, dtype="string"),
+            "rank": pd.Series(range(len(order)), dtype="int64"),
+        }
     )
     cells = trial.engine.frame(_TEAE_SQL, relations={"cohort": cohort, "severities": severities})
     # a missing SOC or term is no row of the table (but counts in the rows above it)
