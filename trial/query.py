@@ -128,7 +128,7 @@ class PostgresConnection:
         text, bound = _with_relations(sql.replace("%", "%%"), relations)
         text = _PARAM.sub(r"%(\1)s", text)
         with self._con.cursor() as cur:
-            cur.execute(text, {**params, **bound})  # type: ignore[arg-type]  # built above
+            cur.execute(text, {**params, **bound})
             names = [d.name for d in cur.description or ()]
             rows = cur.fetchall()
         return pd.DataFrame.from_records(rows, columns=names, coerce_float=True)

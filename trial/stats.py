@@ -157,11 +157,11 @@ def _paired_tests(cells: pd.DataFrame, test: Test) -> pd.DataFrame:
     d = moments(cells, "d")
     n = d["n"]
     if test == "wilcoxon":
-        p = [
+        ranked = [
             paired_p_value(np.zeros(len(x)), np.asarray(x, float), test) if k else np.nan
             for x, k in zip(cells["diffs"], n)
         ]
-        return pd.DataFrame({"n_paired": n, "p_vs_baseline": p}, index=cells.index)
+        return pd.DataFrame({"n_paired": n, "p_vs_baseline": ranked}, index=cells.index)
     # Paired t-test from the aggregates of the differences: t = mean(d) / (sd(d) / sqrt(n)).
     with np.errstate(invalid="ignore", divide="ignore"):
         t = d["mean"] / (d["sd"] / np.sqrt(n))

@@ -229,7 +229,7 @@ def _baseline_cells(trial: Trial, patients: pd.DataFrame, variables: list[dict],
 def _keyed(cells: pd.DataFrame, keys: list[str]) -> dict:
     if cells.empty:
         return {}
-    group = cells["grp"].where(cells["part"] == 0, None)
+    group = [g if part == 0 else None for g, part in zip(cells["grp"], cells["part"])]
     return {
         (g, *k): row
         for g, k, row in zip(group, cells[keys].itertuples(index=False), cells.to_dict("records"))
