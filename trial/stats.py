@@ -105,15 +105,17 @@ SUMMARY_COLUMNS = [
 ]
 
 
-# The values of one measure for the selected patients, with each patient's group (`cohort`:
-# patient_id, grp, bound by the caller), from the trial's tables.
+# The values of the panels of a request, from the trial's tables: `panels` (panel, measure)
+# and `cohort` (panel, patient_id, grp: each panel's patients, in its measure's population,
+# and their group), bound by the caller. One query for all panels: planning a query costs
+# DuckDB more than running it on a trial of the demo's size.
 MEASURE_VALUES_SQL = """
-    SELECT m.patient_id, m.month, m.value, c.grp
-    FROM measurements m JOIN cohort c ON c.patient_id = m.patient_id
-    WHERE m.measure = $measure
+    SELECT c.panel, m.patient_id, m.month, m.value, c.grp
+    FROM cohort c JOIN panels p ON p.panel = c.panel
+    JOIN measurements m ON m.patient_id = c.patient_id AND m.measure = p.measure
 """
 # The same from a frame the caller holds (`values`: patient_id, month, value, grp).
-FRAME_VALUES_SQL = "SELECT patient_id, month, value, grp FROM frame_values"
+FRAME_VALUES_SQL = "SELECT 0 AS panel, patient_id, month, value, grp FROM frame_values"
 
 
 QUARTILES = (("q1", 0.25), ("median", 0.5), ("q3", 0.75))
@@ -126,15 +128,18 @@ def _summary_sql(source: str, scale: Scale, test: Test) -> str:
     if scale not in SCALE_LABELS:
         raise ValueError(f"unknown scale {scale!r}")
     diffs = "array_agg(d) FILTER (WHERE d IS NOT NULL) AS diffs" if test == "wilcoxon" else ""
-    cells = cells_sql("scaled", "grp, month", {"x": scale, "d": "d"}, "x", QUARTILES, diffs)
+    keys = "panel, grp, month"
+    cells = cells_sql("scaled", keys, {"x": scale, "d": "d"}, "x", QUARTILES, diffs)
     return f"""
     WITH vals AS ({source}),
-    base AS (SELECT patient_id, value AS baseline FROM vals WHERE month = {BASELINE_MONTH}),
+    base AS (
+        SELECT panel, patient_id, value AS baseline FROM vals WHERE month = {BASELINE_MONTH}
+    ),
     scaled AS (
-        SELECT v.grp, v.month, v.value, v.value - b.baseline AS change,
+        SELECT v.panel, v.grp, v.month, v.value, v.value - b.baseline AS change,
                100 * (v.value - b.baseline) / NULLIF(b.baseline, 0) AS pct_change,
                CASE WHEN v.month <> {BASELINE_MONTH} THEN v.value - b.baseline END AS d
-        FROM vals v LEFT JOIN base b ON b.patient_id = v.patient_id
+        FROM vals v LEFT JOIN base b ON b.panel = v.panel AND b.patient_id = v.patient_id
     ),
     {cells}
     """
@@ -180,10 +185,42 @@ def _summarise(cells: pd.DataFrame, levels: list, months, test: Test) -> pd.Data
 
 
 def summary_cells(
-    engine: Engine, source: str, relations: dict, params: dict, scale: Scale, test: Test
+    engine: Engine, source: str, relations: dict, scale: Scale, test: Test
 ) -> pd.DataFrame:
-    """The per-group and per-visit aggregates of one measure's values, from the engine."""
-    return engine.frame(_summary_sql(source, scale, test), params, relations)
+    """The per-panel, per-group and per-visit aggregates of the values, from the engine."""
+    return engine.frame(_summary_sql(source, scale, test), {}, relations)
+
+
+def engine_visit_summaries(
+    trial: Trial,
+    panels: list[tuple[str, pd.DataFrame, tuple]],
+    scale: Scale = "value",
+    test: Test = "paired_t",
+) -> list[pd.DataFrame]:
+    """`grouped_visit_summary` of each panel (measure code, cohort, scheduled visits) computed
+    by the trial's query engine in one query: a cohort holds the patients (patient_id, already
+    in the measure's population) and their group label (grp); groups in the cohort's order."""
+    cohort = pd.concat(
+        [c[["patient_id", "grp"]].assign(panel=i) for i, (_, c, _) in enumerate(panels)]
+        or [pd.DataFrame({"patient_id": [], "grp": [], "panel": []})]
+    )
+    cohort = cohort.astype({"patient_id": str, "grp": str, "panel": "int64"})
+    codes = pd.DataFrame(
+        {"panel": range(len(panels)), "measure": [code for code, _, _ in panels]}
+    ).astype({"panel": "int64", "measure": str})
+    cells = summary_cells(
+        trial.engine, MEASURE_VALUES_SQL, {"cohort": cohort, "panels": codes}, scale, test
+    )
+    return [
+        _panel_summary(cells.loc[cells["panel"] == i], panel_cohort["grp"], months, test)
+        for i, (_, panel_cohort, months) in enumerate(panels)
+    ]
+
+
+def _panel_summary(cells: pd.DataFrame, groups: pd.Series, months, test: Test) -> pd.DataFrame:
+    present = set(cells["grp"])
+    levels = [g for g in pd.unique(groups.astype(str)) if g in present]
+    return _summarise(cells.drop(columns="panel"), levels, months, test)
 
 
 def engine_visit_summary(
@@ -194,16 +231,8 @@ def engine_visit_summary(
     scale: Scale = "value",
     test: Test = "paired_t",
 ) -> pd.DataFrame:
-    """`grouped_visit_summary` of measure `code` computed by the trial's query engine:
-    `cohort` holds the patients (patient_id, already in the measure's population) and their
-    group label (grp); groups in the order of `cohort`."""
-    cohort = cohort.assign(patient_id=cohort["patient_id"].astype(str))
-    cells = summary_cells(
-        trial.engine, MEASURE_VALUES_SQL, {"cohort": cohort}, {"measure": code}, scale, test
-    )
-    present = set(cells["grp"])
-    levels = [g for g in pd.unique(cohort["grp"]) if g in present]
-    return _summarise(cells, levels, months, test)
+    """`engine_visit_summaries` of one panel."""
+    return engine_visit_summaries(trial, [(code, cohort, tuple(months))], scale, test)[0]
 
 
 def visit_summary(
@@ -246,7 +275,7 @@ def _frame_summary(values: pd.DataFrame, months, scale: Scale, test: Test) -> pd
     trial's engine, run on a scratch DuckDB over the frame (baseline found again by it)."""
     frame = values[["patient_id", "month", "value"]].assign(grp=values["group"])
     engine = scratch_engine(frame_values=frame)
-    cells = summary_cells(engine, FRAME_VALUES_SQL, {}, {}, scale, test)
+    cells = summary_cells(engine, FRAME_VALUES_SQL, {}, scale, test).drop(columns="panel")
     return _summarise(cells, list(pd.unique(values["group"])), months, test)
 
 
