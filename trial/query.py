@@ -5,12 +5,14 @@
     frame = engine.frame(sql, {"measure": "sledai"}, relations={"cohort": cohort})
 
 One SQL text runs on every back-end: a portable subset of SQL (standard aggregates,
-`stddev_samp`, window functions, `FILTER`, `CASE`, `NULLIF`, `array_agg`) that DuckDB and
-PostgreSQL run alike, with named parameters written `$name`. Quantiles are not asked of the
+window functions, `GROUPING SETS`, `FILTER`, `CASE`, `NULLIF`, `array_agg`) that DuckDB and
+PostgreSQL run alike, with named parameters written `$name`. Sums are written so that they do
+not depend on the order of the rows (`cells_sql`): every engine gives the same means and SDs to
+the last bit. Quantiles are not asked of the
 database (`percentile_cont` interpolates differently in each engine and in pandas): queries
 return the order statistics and `interpolate` does the arithmetic, once, in Python.
 
-Tables are named by the caller (`measurements`, `events`, `adverse_events`: see
+Tables are named by the caller (`patients`, `measurements`, `events`, `adverse_events`: see
 `trial.model.Trial.tables`). A request's own small relations (the selected patients and their
 group) are bound per query under a name: registered with DuckDB, sent to PostgreSQL as arrays
 unnested in a `WITH` clause (no temporary table: the app's role only reads).
