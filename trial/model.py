@@ -14,6 +14,7 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from .query import Engine, open_engine
 from .text import escaped
 
 # Copy-on-write makes accidental in-place edits of a shared frame affect only the local copy.
@@ -378,6 +379,12 @@ def empty_adverse_events() -> pd.DataFrame:
     )
 
 
+# The columns of the tables the query engine reads (Trial.tables; adverse events: AE_COLUMNS).
+PATIENT_COLUMNS = ("patient_id", "age", "sex", "disease_duration_months", "lupus_nephritis")
+MEASUREMENT_COLUMNS = ("patient_id", "measure", "month", "value")
+EVENT_COLUMNS = ("patient_id", "event", "day", "term", "severity", "related")
+
+
 @dataclass(frozen=True)
 class Trial:
     """A validated trial. `patients` carries the derived outcome columns (see `derive_outcomes`).
@@ -454,6 +461,31 @@ class Trial:
         return [c for c in self.measure_codes if self.study.measure(c).key] or self.measure_codes[
             :5
         ]
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables the query engine reads (trial.query), with the columns its SQL uses."""
+        return {
+            name: self._table_columns(frame, columns)
+            for name, (frame, columns) in {
+                "patients": (self.patients, PATIENT_COLUMNS),
+                "measurements": (self.measurements, MEASUREMENT_COLUMNS),
+                "events": (self.events, EVENT_COLUMNS),
+                "adverse_events": (self.adverse_events, AE_COLUMNS),
+            }.items()
+        }
+
+    @staticmethod
+    def _table_columns(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+        # Ids as text everywhere, so that a request's patients join the tables on equal types.
+        out = frame.reindex(columns=[c for c in columns if c in frame])
+        return out.assign(patient_id=out["patient_id"].astype(str)) if len(out.columns) else out
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The query engine over this trial's tables: DuckDB, or the database named by
+        TRIAL_DATABASE_URL (trial.query). Opened when first used, in each process."""
+        return open_engine(self.tables)
 
     def measure_table(self, code: str) -> pd.DataFrame:
         """Rows of one measure (empty, with the same columns, when the measure has none)."""

@@ -5,13 +5,14 @@ All functions take and return DataFrames and never modify their inputs.
 
 from __future__ import annotations
 
-from typing import Literal, cast
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from .model import Trial
+from .query import Engine, cells_sql, interpolate, moments, scratch_engine
 
 Scale = Literal["value", "change", "pct_change"]
 Test = Literal["paired_t", "wilcoxon"]
@@ -33,13 +34,19 @@ def measure_values(trial: Trial, code: str, patients: pd.DataFrame) -> pd.DataFr
 
     Columns: patient_id, month, day, value, provenance, plus baseline and the two change scales.
     """
-    measure = trial.study.measure(code)
-    if measure.population and measure.population in patients:
-        patients = patients.loc[patients[measure.population].eq(True)]
+    patients = measure_patients(trial, code, patients)
     m = trial.measure_table(code)
     rows = m.loc[m["patient_id"].isin(patients["patient_id"])]
     cols = [c for c in ("patient_id", "month", "day", "value", "provenance") if c in rows]
     return with_change_from_baseline(rows[cols])
+
+
+def measure_patients(trial: Trial, code: str, patients: pd.DataFrame) -> pd.DataFrame:
+    """The patients restricted to the measure's population (all of them without one)."""
+    measure = trial.study.measure(code)
+    if measure.population and measure.population in patients:
+        return patients.loc[patients[measure.population].eq(True)]
+    return patients
 
 
 def with_change_from_baseline(values: pd.DataFrame) -> pd.DataFrame:
@@ -98,15 +105,51 @@ SUMMARY_COLUMNS = [
 ]
 
 
-def _descriptives(values: pd.DataFrame, scale: Scale) -> pd.DataFrame:
-    """n, mean, SD, mean 95 % t-interval, median and quartiles per (group, month)."""
-    x = values.dropna(subset=[scale]).groupby(["group", "month"], sort=False)[scale]
-    # named aggregation gives a DataFrame (one column per name); pandas-stubs say Series
-    out = cast(pd.DataFrame, x.agg(n="count", mean="mean", sd="std", median="median"))
-    # linear interpolation, as R's type 7; no values at all (a measure without baseline, on a
-    # change scale): no quartile columns, hence the reindex
-    quartiles = x.quantile(np.array([0.25, 0.75])).unstack().reindex(columns=[0.25, 0.75])
-    out["q1"], out["q3"] = quartiles[0.25], quartiles[0.75]
+# The values of the panels of a request, from the trial's tables: `panels` (panel, measure)
+# and `cohort` (panel, patient_id, grp: each panel's patients, in its measure's population,
+# and their group), bound by the caller. One query for all panels: planning a query costs
+# DuckDB more than running it on a trial of the demo's size.
+MEASURE_VALUES_SQL = """
+    SELECT c.panel, m.patient_id, m.month, m.value, c.grp
+    FROM cohort c JOIN panels p ON p.panel = c.panel
+    JOIN measurements m ON m.patient_id = c.patient_id AND m.measure = p.measure
+"""
+# The same from a frame the caller holds (`values`: patient_id, month, value, grp).
+FRAME_VALUES_SQL = "SELECT 0 AS panel, patient_id, month, value, grp FROM frame_values"
+
+
+QUARTILES = (("q1", 0.25), ("median", 0.5), ("q3", 0.75))
+
+
+def _summary_sql(source: str, scale: Scale, test: Test) -> str:
+    """Per group and visit: the moments and the quartiles' order statistics of `scale` (x) and
+    the moments of the paired differences (d: follow-up value - the patient's baseline value);
+    with the Wilcoxon test, the differences themselves (the test ranks them)."""
+    if scale not in SCALE_LABELS:
+        raise ValueError(f"unknown scale {scale!r}")
+    diffs = "array_agg(d) FILTER (WHERE d IS NOT NULL) AS diffs" if test == "wilcoxon" else ""
+    keys = "panel, grp, month"
+    cells = cells_sql("scaled", keys, {"x": scale, "d": "d"}, "x", QUARTILES, diffs)
+    return f"""
+    WITH vals AS ({source}),
+    base AS (
+        SELECT panel, patient_id, value AS baseline FROM vals WHERE month = {BASELINE_MONTH}
+    ),
+    scaled AS (
+        SELECT v.panel, v.grp, v.month, v.value, v.value - b.baseline AS change,
+               100 * (v.value - b.baseline) / NULLIF(b.baseline, 0) AS pct_change,
+               CASE WHEN v.month <> {BASELINE_MONTH} THEN v.value - b.baseline END AS d
+        FROM vals v LEFT JOIN base b ON b.panel = v.panel AND b.patient_id = v.patient_id
+    ),
+    {cells}
+    """
+
+
+def _descriptives(cells: pd.DataFrame) -> pd.DataFrame:
+    """n, mean, SD, mean 95 % t-interval, median and quartiles from the query's cells."""
+    out = moments(cells, "x")[["n", "mean", "sd"]]
+    for name, q in QUARTILES:
+        out[name] = interpolate(cells, name, q, "x_n")
     n = out["n"].to_numpy(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         half = stats.t.ppf(0.975, n - 1) * out["sd"] / np.sqrt(n)
@@ -114,33 +157,82 @@ def _descriptives(values: pd.DataFrame, scale: Scale) -> pd.DataFrame:
     return out
 
 
-def _paired_tests(values: pd.DataFrame, test: Test) -> pd.DataFrame:
+def _paired_tests(cells: pd.DataFrame, test: Test) -> pd.DataFrame:
     """n and p of the paired test of each follow-up visit against baseline, per group."""
-    paired = values.loc[values["month"] != BASELINE_MONTH].dropna(subset=["value", "baseline"])
-    diff = (paired["value"] - paired["baseline"]).groupby(
-        [paired["group"], paired["month"]], sort=False
-    )
+    d = moments(cells, "d")
+    n = d["n"]
     if test == "wilcoxon":
-        p = diff.apply(lambda d: paired_p_value(np.zeros(len(d)), d.to_numpy(float), test))
-        return pd.DataFrame({"n_paired": diff.size(), "p_vs_baseline": p})
-    # Paired t-test, vectorised over all groups and visits: t = mean(d) / (sd(d) / sqrt(n)).
-    agg = diff.agg(["size", "mean", "std"])
+        ranked = [
+            paired_p_value(np.zeros(len(x)), np.asarray(x, float), test) if k else np.nan
+            for x, k in zip(cells["diffs"], n)
+        ]
+        return pd.DataFrame({"n_paired": n, "p_vs_baseline": ranked}, index=cells.index)
+    # Paired t-test from the aggregates of the differences: t = mean(d) / (sd(d) / sqrt(n)).
     with np.errstate(invalid="ignore", divide="ignore"):
-        t = agg["mean"] / (agg["std"] / np.sqrt(agg["size"]))
-    p = pd.Series(2 * stats.t.sf(np.abs(t), agg["size"] - 1), index=agg.index)
-    undefined = (agg["size"] < 2) | ~(agg["std"] > 0)
-    return pd.DataFrame({"n_paired": agg["size"], "p_vs_baseline": p.mask(undefined)})
+        t = d["mean"] / (d["sd"] / np.sqrt(n))
+    p = pd.Series(2 * stats.t.sf(np.abs(t), n - 1), index=cells.index)
+    undefined = (n < 2) | ~(d["sd"] > 0)
+    return pd.DataFrame({"n_paired": n, "p_vs_baseline": p.mask(undefined)})
 
 
-def _summarise(values: pd.DataFrame, months, scale: Scale, test: Test) -> pd.DataFrame:
-    """One row per group and scheduled visit, visits without data included with n = 0."""
-    levels = list(pd.unique(values["group"]))
+def _summarise(cells: pd.DataFrame, levels: list, months, test: Test) -> pd.DataFrame:
+    """One row per group (in the order of `levels`) and scheduled visit, visits without data
+    included with n = 0."""
     grid = pd.MultiIndex.from_product([levels, list(months)], names=["group", "month"])
-    out = _descriptives(values, scale).reindex(grid).join(_paired_tests(values, test).reindex(grid))
-    out = out.reset_index()
-    out["n"] = out["n"].fillna(0).astype(int)
-    out["n_paired"] = out["n_paired"].fillna(0).astype(int)
+    cells = cells.rename(columns={"grp": "group"}).set_index(["group", "month"]).reindex(grid)
+    out = _descriptives(cells).join(_paired_tests(cells, test)).reset_index()
     return out[SUMMARY_COLUMNS + ["group"]]
+
+
+def summary_cells(
+    engine: Engine, source: str, relations: dict, scale: Scale, test: Test
+) -> pd.DataFrame:
+    """The per-panel, per-group and per-visit aggregates of the values, from the engine."""
+    return engine.frame(_summary_sql(source, scale, test), {}, relations)
+
+
+def engine_visit_summaries(
+    trial: Trial,
+    panels: list[tuple[str, pd.DataFrame, tuple]],
+    scale: Scale = "value",
+    test: Test = "paired_t",
+) -> list[pd.DataFrame]:
+    """`grouped_visit_summary` of each panel (measure code, cohort, scheduled visits) computed
+    by the trial's query engine in one query: a cohort holds the patients (patient_id, already
+    in the measure's population) and their group label (grp); groups in the cohort's order."""
+    cohort = pd.concat(
+        [c[["patient_id", "grp"]].assign(panel=i) for i, (_, c, _) in enumerate(panels)]
+        or [pd.DataFrame({"patient_id": [], "grp": [], "panel": []})]
+    )
+    cohort = cohort.astype({"patient_id": str, "grp": str, "panel": "int64"})
+    codes = pd.DataFrame(
+        {"panel": range(len(panels)), "measure": [code for code, _, _ in panels]}
+    ).astype({"panel": "int64", "measure": str})
+    cells = summary_cells(
+        trial.engine, MEASURE_VALUES_SQL, {"cohort": cohort, "panels": codes}, scale, test
+    )
+    return [
+        _panel_summary(cells.loc[cells["panel"] == i], panel_cohort["grp"], months, test)
+        for i, (_, panel_cohort, months) in enumerate(panels)
+    ]
+
+
+def _panel_summary(cells: pd.DataFrame, groups: pd.Series, months, test: Test) -> pd.DataFrame:
+    present = set(cells["grp"])
+    levels = [g for g in pd.unique(groups.astype(str)) if g in present]
+    return _summarise(cells.drop(columns="panel"), levels, months, test)
+
+
+def engine_visit_summary(
+    trial: Trial,
+    code: str,
+    cohort: pd.DataFrame,
+    months,
+    scale: Scale = "value",
+    test: Test = "paired_t",
+) -> pd.DataFrame:
+    """`engine_visit_summaries` of one panel."""
+    return engine_visit_summaries(trial, [(code, cohort, tuple(months))], scale, test)[0]
 
 
 def visit_summary(
@@ -155,7 +247,7 @@ def visit_summary(
     both values only, `n_paired`). On the change scales the test is the same, as testing a mean
     change of zero is the paired test. Visits without data keep a row with n = 0.
     """
-    return _summarise(values.assign(group="All"), months, scale, test).drop(columns="group")
+    return _frame_summary(values.assign(group="All"), months, scale, test).drop(columns="group")
 
 
 def grouped_visit_summary(
@@ -175,7 +267,16 @@ def grouped_visit_summary(
     labelled = values.assign(group=groups).dropna(subset=["group"])
     if labelled.empty:
         return pd.DataFrame(columns=SUMMARY_COLUMNS + ["group"])
-    return _summarise(labelled, months, scale, test)
+    return _frame_summary(labelled, months, scale, test)
+
+
+def _frame_summary(values: pd.DataFrame, months, scale: Scale, test: Test) -> pd.DataFrame:
+    """The summary of long values the caller holds (with `group`), by the same SQL as the
+    trial's engine, run on a scratch DuckDB over the frame (baseline found again by it)."""
+    frame = values[["patient_id", "month", "value"]].assign(grp=values["group"])
+    engine = scratch_engine(frame_values=frame)
+    cells = summary_cells(engine, FRAME_VALUES_SQL, {}, scale, test).drop(columns="panel")
+    return _summarise(cells, list(pd.unique(values["group"])), months, test)
 
 
 def headline_counts(patients: pd.DataFrame, day: float = 365) -> dict:

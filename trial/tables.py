@@ -12,7 +12,6 @@ import math
 import re
 from collections.abc import Hashable
 from dataclasses import dataclass
-from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -20,6 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from .model import SEX_LABELS, Trial
+from .query import cells_sql, interpolate, moments
 
 OVERALL = "Overall"
 CI_LEVEL = 0.95
@@ -72,30 +72,6 @@ def table_groups(trial: Trial, patients: pd.DataFrame) -> list[Group]:
 # --- Descriptive statistics ---------------------------------------------------------------------
 
 
-def continuous(values: pd.Series) -> dict:
-    """n, mean, SD (n - 1), median and quartiles (R's default type 7) of the non-missing values."""
-    v = pd.to_numeric(values, errors="coerce").dropna().to_numpy(float)
-    n = len(v)
-    if n == 0:
-        return {"n": 0, "mean": np.nan, "sd": np.nan, "median": np.nan, "q1": np.nan, "q3": np.nan}
-    q1, median, q3 = np.percentile(v, [25, 50, 75])
-    return {
-        "n": n,
-        "mean": float(v.mean()),
-        "sd": float(v.std(ddof=1)) if n > 1 else np.nan,
-        "median": float(median),
-        "q1": float(q1),
-        "q3": float(q3),
-    }
-
-
-def count(mask: pd.Series, known: pd.Series | None = None) -> dict:
-    """Count of True and its percentage of the patients with a known value."""
-    denominator = int(known.sum()) if known is not None else len(mask)
-    k = int(mask.sum())
-    return {"n": denominator, "count": k, "pct": 100 * k / denominator if denominator else np.nan}
-
-
 def exact_ci(k: int, n: int, level: float = CI_LEVEL) -> tuple[float, float]:
     """Clopper-Pearson interval of a binomial proportion (R's `binom.test`); NaN when n = 0."""
     if n == 0:
@@ -111,35 +87,10 @@ def exact_ci(k: int, n: int, level: float = CI_LEVEL) -> tuple[float, float]:
 # --- Table 1: baseline characteristics ----------------------------------------------------------
 
 
-class BaselineValues:
-    """Baseline (month 0) values of a measure for the selected patients in the measure's
-    population, found once and then split by center (one search of the measure's rows per
-    table, not one per center: at 100,000 patients that was most of Table 1's time)."""
-
-    def __init__(self, trial: Trial, patients: pd.DataFrame, code: str, column: str = "center"):
-        measure = trial.study.measure(code)
-        if measure.population and measure.population in patients:
-            patients = patients.loc[patients[measure.population].eq(True)]
-        m = trial.measure_table(code)
-        rows = m.loc[
-            (m["month"] == BASELINE_MONTH) & m["patient_id"].isin(patients["patient_id"]),
-            ["patient_id", "value"],
-        ]
-        self._centers = rows["patient_id"].map(
-            patients.set_index("patient_id")[column].astype(str)
-            if column != "center"
-            else patients.set_index("patient_id")["center"]
-        )
-        self.all = rows["value"]
-
-    @cached_property
-    def by_center(self) -> dict:
-        return dict(tuple(self.all.groupby(self._centers, sort=False)))
-
-    def of(self, group: Group) -> pd.Series:
-        if group.center is None:
-            return self.all
-        return self.by_center.get(group.center, self.all.iloc[0:0])
+def baseline_values(trial: Trial, code: str) -> pd.Series:
+    """Baseline (month 0) values of a measure for all patients (the decimals a row shows)."""
+    m = trial.measure_table(code)
+    return m.loc[m["month"] == BASELINE_MONTH, "value"]
 
 
 def baseline_variables(trial: Trial) -> list[dict]:
@@ -191,17 +142,124 @@ def baseline_variables(trial: Trial) -> list[dict]:
     return out
 
 
+# Table 1 in SQL. `cohort` (bound per request): patient_id, grp (the patient's column of the
+# table) and pop0, pop1, ... (whether the patient is in the population of a measure). Every
+# value is counted twice: in its group (part 0) and in Overall (part 1).
+_TABLE1_SQL = """
+WITH vals AS ({values}),
+parts AS (SELECT 0 AS part, grp, variable, x FROM vals
+          UNION ALL SELECT 1 AS part, NULL AS grp, variable, x FROM vals),
+{select}
+"""
+_COUNT_SELECT = """
+counted AS (SELECT part, grp, variable, x, count(*) AS k FROM parts WHERE x IS NOT NULL
+            GROUP BY part, grp, variable, x)
+SELECT * FROM counted
+"""
+QUARTILES = (("q1", 0.25), ("median", 0.5), ("q3", 0.75))
+
+
+def _patient_values(columns: list[str], cast: str = "") -> list[str]:
+    # column names are the fixed Table 1 columns (baseline_variables), never data values
+    x = (lambda c: f"CAST(p.{c} AS {cast})") if cast else (lambda c: f"p.{c}")
+    return [
+        f"SELECT c.grp, '{c}' AS variable, {x(c)} AS x "
+        "FROM cohort c JOIN patients p ON p.patient_id = c.patient_id"
+        for c in columns
+    ]
+
+
+def _measure_values(codes_by_population: dict[str, list[str]], params: dict) -> list[str]:
+    """The month-0 values of the measures, one SELECT per population (flag `pop<i>`)."""
+    out = []
+    for flag, codes in codes_by_population.items():
+        names = []
+        for code in codes:
+            key = f"m{len(params)}"
+            params[key] = code
+            names.append(f"${key}")
+        where = f" AND c.{flag}" if flag else ""
+        out.append(
+            "SELECT c.grp, m.measure AS variable, m.value AS x FROM cohort c "
+            "JOIN measurements m ON m.patient_id = c.patient_id "
+            f"WHERE m.month = {BASELINE_MONTH} AND m.measure IN ({', '.join(names)}){where}"
+        )
+    return out
+
+
+def _baseline_cohort(trial: Trial, patients: pd.DataFrame, column: str, codes: list[str]):
+    """The cohort relation of Table 1 and the measures grouped by population flag."""
+    cohort = pd.DataFrame(
+        {"patient_id": patients["patient_id"].astype(str), "grp": patients[column].astype(str)}
+    )
+    by_flag: dict[str, list[str]] = {}
+    flags: dict[str, str] = {}
+    for code in codes:
+        pop = trial.study.measure(code).population
+        flag = ""
+        if pop and pop in patients:
+            flag = flags.setdefault(pop, f"pop{len(flags)}")
+            cohort[flag] = patients[pop].eq(True).to_numpy()
+        by_flag.setdefault(flag, []).append(code)
+    return cohort, by_flag
+
+
+def _baseline_cells(trial: Trial, patients: pd.DataFrame, variables: list[dict], column: str):
+    """(continuous cells, count cells) of Table 1 from the engine, keyed by (group or None
+    for Overall, variable)."""
+    codes = [v["code"] for v in variables if v["kind"] == "measure"]
+    cohort, by_flag = _baseline_cohort(trial, patients, column, codes)
+    params: dict = {}
+    continuous_vars = [v["key"] for v in variables if v["kind"] == "continuous"]
+    count_vars = list(dict.fromkeys(v["column"] for v in variables if v["kind"] == "count"))
+    numbers = _patient_values(continuous_vars) + _measure_values(by_flag, params)
+    select = cells_sql("parts", "part, grp, variable", {"x": "x"}, "x", QUARTILES)
+    cells = {"continuous": pd.DataFrame(), "count": pd.DataFrame()}
+    for kind, values, sel in (
+        ("continuous", numbers, select),
+        ("count", _patient_values(count_vars, "text"), _COUNT_SELECT),
+    ):
+        if values:
+            sql = _TABLE1_SQL.format(values=" UNION ALL ".join(values), select=sel)
+            cells[kind] = trial.engine.frame(sql, params, {"cohort": cohort})
+    return _keyed(cells["continuous"], ["variable"]), _keyed(cells["count"], ["variable", "x"])
+
+
+def _keyed(cells: pd.DataFrame, keys: list[str]) -> dict:
+    if cells.empty:
+        return {}
+    group = [g if part == 0 else None for g, part in zip(cells["grp"], cells["part"])]
+    return {
+        (g, *k): row
+        for g, k, row in zip(group, cells[keys].itertuples(index=False), cells.to_dict("records"))
+    }
+
+
+def _continuous_row(cell: dict | None) -> dict:
+    """n, mean, SD (n - 1), median and quartiles (R's default type 7) of a variable's cell."""
+    if cell is None or not cell["x_n"]:
+        return {"n": 0, "mean": np.nan, "sd": np.nan, "median": np.nan, "q1": np.nan, "q3": np.nan}
+    frame = pd.DataFrame([cell])
+    quartiles = {name: float(interpolate(frame, name, q, "x_n").iloc[0]) for name, q in QUARTILES}
+    m = moments(frame, "x").iloc[0]
+    return {"n": int(m["n"]), "mean": float(m["mean"]), "sd": float(m["sd"]), **quartiles}
+
+
+def _count_row(cells: dict, group: str | None, column: str, level) -> dict:
+    """Patients with the level and their percentage of those with a known value."""
+    counts = {k[2]: c["k"] for k, c in cells.items() if k[0] == group and k[1] == column}
+    known = int(sum(counts.values()))
+    k = int(counts.get(str(level).lower() if isinstance(level, bool) else str(level), 0))
+    return {"n": known, "count": k, "pct": 100 * k / known if known else np.nan}
+
+
 def baseline_numbers(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     """Tidy Table 1: one row per variable and group with n, mean, sd, median, q1, q3 or
-    count and pct (percentages of the patients whose value is known)."""
+    count and pct (percentages of the patients whose value is known), counted by the engine."""
     rows = []
     variables = baseline_variables(trial)
     groups = table_groups(trial, patients)
-    baselines = {
-        v["code"]: BaselineValues(trial, patients, v["code"], groups[0].column)
-        for v in variables
-        if v["kind"] == "measure"
-    }
+    continuous_cells, count_cells = _baseline_cells(trial, patients, variables, groups[0].column)
     for g in groups:
         rows.append(
             {
@@ -214,13 +272,13 @@ def baseline_numbers(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
         )
         for var in variables:
             base = {"variable": var["key"], "label": var["label"], "group": g.label}
-            if var["kind"] == "continuous":
-                rows.append({**base, **continuous(g.patients[var["key"]])})
-            elif var["kind"] == "measure":
-                rows.append({**base, **continuous(baselines[var["code"]].of(g))})
+            if var["kind"] == "count":
+                rows.append(
+                    {**base, **_count_row(count_cells, g.center, var["column"], var["level"])}
+                )
             else:
-                col = g.patients[var["column"]]
-                rows.append({**base, **count(col.eq(var["level"]).fillna(False), col.notna())})
+                name = var["key"] if var["kind"] == "continuous" else var["code"]
+                rows.append({**base, **_continuous_row(continuous_cells.get((g.center, name)))})
     cols = ["variable", "label", "group", "n", "mean", "sd", "median", "q1", "q3", "count", "pct"]
     return pd.DataFrame(rows).reindex(columns=cols)
 
@@ -291,7 +349,7 @@ def baseline_table(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
         source = (
             trial.patients[var["key"]]
             if var["kind"] == "continuous"
-            else BaselineValues(trial, trial.patients, var["code"]).all
+            else baseline_values(trial, var["code"])
         )
         digits = _digits(source)
         cells = {g: format_continuous(part.loc[g].to_dict(), int(sizes[g]), digits) for g in groups}
@@ -389,29 +447,39 @@ def adverse_event_listing(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     return out[list(AE_COLUMNS)].reset_index(drop=True)
 
 
+# Adverse events and deaths of the selected patients (`cohort`: patient_id) counted by term;
+# an event without a term is named by its kind, as in the listing.
+_AE_COUNTS_SQL = f"""
+WITH listed AS (
+    SELECT e.patient_id, e.severity, e.related,
+           COALESCE(e.term, CASE e.event WHEN 'death' THEN 'Death' ELSE 'Adverse event' END) AS term
+    FROM events e JOIN cohort c ON c.patient_id = e.patient_id
+    WHERE e.event IN ({", ".join(f"'{kind}'" for kind in AE_EVENTS)})
+)
+SELECT term, count(*) AS events, count(DISTINCT patient_id) AS patients,
+       count(CASE WHEN severity = 'SAE' THEN 1 END) AS serious,
+       count(CASE WHEN related = 'yes' THEN 1 END) AS related
+FROM listed GROUP BY term
+"""
+
+
 def adverse_event_counts(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     """Counts by term: events, patients with the event and their % of the selected patients,
-    serious events and events related to treatment."""
-    listing = adverse_event_listing(trial, patients)
+    serious events and events related to treatment (counted by the engine)."""
+    cohort = pd.DataFrame({"patient_id": patients["patient_id"].astype(str)})
+    out = trial.engine.frame(_AE_COUNTS_SQL, relations={"cohort": cohort})
+    columns = ["term", "events", "patients", "pct_patients", "serious", "related"]
+    if out.empty:
+        return pd.DataFrame(columns=columns)
     n = len(patients)
-    if listing.empty:
-        return pd.DataFrame(
-            columns=["term", "events", "patients", "pct_patients", "serious", "related"]
-        )
-    out = (
-        listing.groupby("term", sort=True)
-        .agg(
-            events=("day", "size"),
-            patients=("patient_id", "nunique"),
-            serious=("severity", lambda s: int((s == "SAE").sum())),
-            related=("related", lambda s: int((s == "yes").sum())),
-        )
-        .reset_index()
+    out = out.astype({c: int for c in ("events", "patients", "serious", "related")})
+    out["pct_patients"] = 100 * out["patients"] / n if n else np.nan
+    # sorted here, not in SQL: the engines' text collations differ
+    return (
+        out[columns]
+        .sort_values(["patients", "events", "term"], ascending=[False, False, True], kind="stable")
+        .reset_index(drop=True)
     )
-    out.insert(3, "pct_patients", 100 * out["patients"] / n if n else np.nan)
-    return out.sort_values(
-        ["patients", "events", "term"], ascending=[False, False, True], kind="stable"
-    ).reset_index(drop=True)
 
 
 def adverse_event_count_table(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
@@ -459,86 +527,107 @@ def teae_records(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     return ae.assign(arm=ae["patient_id"].map(arm) if arm is not None else TOTAL)
 
 
-def _order(records: pd.DataFrame) -> list[tuple[str, str | None, str | None]]:
+# Treatment-emergent adverse events of the selected patients (`cohort`: patient_id, grp = the
+# arm of the analysis) counted per row of the table (any event, SOC, SOC and PT) and arm (or all
+# arms, `GROUPING` telling which), first per subject: events, whether any was serious or
+# related, and the worst severity (its rank in `severities`, -1 when not recorded or unknown).
+_TEAE_SQL = """
+WITH rec AS (
+    SELECT a.patient_id, a.soc, a.term, c.grp AS arm, a.serious, a.related_class,
+           COALESCE(s.rank, -1) AS sev_rank,
+           CASE WHEN a.severity IS NULL THEN 1 ELSE 0 END AS sev_missing
+    FROM adverse_events a JOIN cohort c ON c.patient_id = a.patient_id
+    LEFT JOIN severities s ON s.code = a.severity
+    WHERE a.teae
+),
+subj AS (
+    SELECT GROUPING(soc, term, arm) AS level, soc, term, arm, patient_id,
+           count(*) AS events, max(CASE WHEN serious THEN 1 ELSE 0 END) AS serious,
+           max(CASE WHEN related_class = 'yes' THEN 1 ELSE 0 END) AS related,
+           max(sev_rank) AS worst, max(sev_missing) AS missing
+    FROM rec
+    GROUP BY GROUPING SETS ((patient_id), (arm, patient_id), (soc, patient_id),
+                            (soc, arm, patient_id), (soc, term, patient_id),
+                            (soc, term, arm, patient_id))
+)
+SELECT level, soc, term, arm, worst, count(*) AS subjects, sum(events) AS events,
+       sum(serious) AS serious, sum(related) AS related, max(missing) AS missing
+FROM subj GROUP BY level, soc, term, arm, worst
+"""
+# GROUPING(soc, term, arm) of each grouping set: (table row level, by arm)
+_TEAE_LEVELS = {7: ("any", False), 6: ("any", True), 3: ("soc", False), 2: ("soc", True)}
+_TEAE_LEVELS |= {1: ("pt", False), 0: ("pt", True)}
+
+
+def _teae_cells(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
+    arm = patients["arm"].astype(str) if "arm" in patients else TOTAL
+    cohort = pd.DataFrame({"patient_id": patients["patient_id"].astype(str), "grp": arm})
+    order = trial.severity_order
+    severities = pd.DataFrame(
+        {
+            "code": pd.Series(order, dtype="string"),
+            "rank": pd.Series(range(len(order)), dtype="int64"),
+        }
+    )
+    cells = trial.engine.frame(_TEAE_SQL, relations={"cohort": cohort, "severities": severities})
+    # a missing SOC or term is no row of the table (but counts in the rows above it)
+    level = cells["level"].map(lambda v: _TEAE_LEVELS[int(v)][0])
+    dropped = ((level != "any") & cells["soc"].isna()) | ((level == "pt") & cells["term"].isna())
+    return cells.loc[~dropped]
+
+
+def _teae_tables(cells: pd.DataFrame, order: tuple[str, ...]) -> dict:
+    """{(level, by arm): {key: counts}}, keys as the rows look them up (see safety_numbers)."""
+    codes = [*order, NOT_RECORDED]
+    tables: dict[tuple[str, bool], dict[Hashable, dict[Hashable, Any]]] = {
+        levels: {} for levels in _TEAE_LEVELS.values()
+    }
+    for c in cells.to_dict("records"):
+        level, by_arm = _TEAE_LEVELS[int(c["level"])]
+        parts = {"any": (), "soc": (c["soc"],), "pt": (c["soc"], c["term"])}[level]
+        parts += (c["arm"],) if by_arm else ()
+        key = parts if len(parts) > 1 else parts[0] if parts else 0
+        got = tables[(level, by_arm)].setdefault(key, {})
+        for name in ("subjects", "events", "serious", "related"):
+            got[name] = got.get(name, 0) + int(c[name])
+        sev = f"sev:{codes[int(c['worst'])]}"
+        got[sev] = got.get(sev, 0) + int(c["subjects"])
+    return tables
+
+
+def _order(tables: dict) -> list[tuple[str, str | None, str | None]]:
     """(row id, SOC, PT) in display order: any event, then each SOC by subjects (most first,
     then name), each followed by its preferred terms in the same order."""
 
-    def by_subjects(counts: pd.Series) -> list:
-        return sorted(counts.index, key=lambda k: (-counts[k], str(k)))
+    def by_subjects(counts: dict) -> list:
+        return sorted(counts, key=lambda k: (-counts[k]["subjects"], str(k)))
 
     out: list[tuple[str, str | None, str | None]] = [("any", None, None)]
-    socs = records.groupby("soc")["patient_id"].nunique()
-    terms = records.groupby(["soc", "term"])["patient_id"].nunique()
-    for soc in by_subjects(socs):
+    terms = tables[("pt", False)]
+    for soc in by_subjects(tables[("soc", False)]):
         out.append((f"soc:{soc}", str(soc), None))
-        for term in by_subjects(terms.loc[soc]):
+        own = {term: terms[(s, term)] for s, term in terms if s == soc}
+        for term in by_subjects(own):
             out.append((f"pt:{soc}:{term}", str(soc), str(term)))
     return out
-
-
-def _counts(records: pd.DataFrame, keys: list[str], order: tuple[str, ...]) -> pd.DataFrame:
-    """Subjects, events, subjects with a serious / a related event and subjects by worst
-    severity, per `keys` (e.g. SOC, arm), in one pass of group-bys."""
-
-    def by(frame: pd.DataFrame):
-        # without keys: one group, labelled 0
-        return (
-            frame.groupby(keys, sort=False)
-            if keys
-            else frame.groupby(pd.Series(0, index=frame.index))
-        )
-
-    out = pd.DataFrame(
-        {
-            "subjects": by(records)["patient_id"].nunique(),
-            "events": by(records)["patient_id"].size(),
-        }
-    )
-    for name, mask in (
-        ("serious", records["serious"].astype(bool)),
-        ("related", records["related_class"] == "yes"),
-    ):
-        out[name] = by(records.loc[mask])["patient_id"].nunique()
-    rank = {code: i for i, code in enumerate(order)}
-    sev = records["severity"].map(
-        lambda c: rank.get(str(c), -1) if c is not None and not pd.isna(c) else -1
-    )
-    ranked = records.assign(_rank=sev).groupby([*keys, "patient_id"], sort=False)["_rank"]
-    worst = ranked.max().reset_index()
-    codes = [*order, NOT_RECORDED]
-    worst["_code"] = [codes[i] if i >= 0 else NOT_RECORDED for i in worst["_rank"]]
-    if keys:
-        wide = worst.groupby([*keys, "_code"]).size().unstack("_code", fill_value=0)
-    else:
-        wide = worst["_code"].value_counts().to_frame().T.set_axis([0])
-    for code in codes:
-        out[f"sev:{code}"] = wide[code] if code in wide.columns else 0
-    return out.fillna(0)
 
 
 def safety_numbers(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     """Tidy safety table: one row per table row (any TEAE, SOC, SOC and PT) and arm (and
     Total): N (subjects of the arm in the analysis set), subjects with at least one event,
     their % of N, events, subjects with a serious (AESER = Y) or a related event, and subjects
-    by their worst severity (`sev:<code>` columns, the data's codes)."""
-    records = teae_records(trial, patients)
+    by their worst severity (`sev:<code>` columns, the data's codes), counted by the engine."""
+    cells = _teae_cells(trial, patients)
     arms = _arm_levels(patients)
     sizes = patients["arm"].astype(str).value_counts() if "arm" in patients else pd.Series()
     denominators = {**{a: int(sizes.get(a, 0)) for a in arms}, TOTAL: len(patients)}
     order = trial.severity_order
-    codes = list(order) + ([NOT_RECORDED] if records["severity"].isna().any() else [])
-    tables: dict[tuple[str, bool], dict[Hashable, dict[Hashable, Any]]] = {}
-    for level, keys in (("any", []), ("soc", ["soc"]), ("pt", ["soc", "term"])):
-        for by_arm in (True, False):
-            frame = (
-                _counts(records, [*keys, "arm"] if by_arm else keys, order)
-                if len(records)
-                else pd.DataFrame()
-            )
-            tables[(level, by_arm)] = frame.to_dict("index")
+    missing = bool(len(cells)) and bool(cells["missing"].max())
+    codes = list(order) + ([NOT_RECORDED] if missing else [])
+    tables = _teae_tables(cells, order)
     stats = ["subjects", "events", "serious", "related", *[f"sev:{c}" for c in codes]]
     rows = []
-    for row_id, soc, term in _order(records) if len(records) else [("any", None, None)]:
+    for row_id, soc, term in _order(tables):
         level = row_id.split(":", 1)[0]
         key = () if level == "any" else (soc,) if level == "soc" else (soc, term)
         for arm in [*arms, TOTAL]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..model import ARM_COLUMNS, Measure, Trial
-from ..stats import Scale, Test, grouped_visit_summary, measure_values
+from ..stats import Scale, Test, engine_visit_summaries, measure_patients, measure_values
 from . import compare
 from .cohort import Cohort, facet_column, group_label, labelled, level_order, line_column
 from .mixed import MixedResult, mixed_model
@@ -99,11 +99,25 @@ def _facets(
     ]
 
 
+def _summaries(
+    trial: Trial, cells: list[tuple[str, str | None, pd.DataFrame]], request: TrajectoryRequest
+) -> list[pd.DataFrame]:
+    """The per-visit summaries of every panel (measure, facet, patients), in one query."""
+    panels = []
+    for code, _, patients in cells:
+        cohort = measure_patients(trial, code, patients)
+        cohort = pd.DataFrame({"patient_id": cohort["patient_id"], "grp": cohort[GROUP]})
+        months = tuple(v.month for v in trial.study.measure_visits(code))
+        panels.append((code, cohort, months))
+    return engine_visit_summaries(trial, panels, request.scale, request.test)
+
+
 def _panel(
     trial: Trial,
     code: str,
     facet: str | None,
     patients: pd.DataFrame,
+    summary: pd.DataFrame,
     request: TrajectoryRequest,
     order: list[str],
 ) -> Panel:
@@ -112,8 +126,6 @@ def _panel(
     values = values.assign(
         group=values["patient_id"].map(patients.set_index("patient_id")[GROUP]).astype(str)
     )
-    months = tuple(v.month for v in trial.study.measure_visits(code))
-    summary = grouped_visit_summary(values, patients, GROUP, months, request.scale, request.test)
     summary = summary.assign(group=pd.Categorical(summary["group"].astype(str), order))
     summary = (
         summary.sort_values(["group", "month"])
@@ -183,10 +195,15 @@ def analyse_trajectories(trial: Trial, request: TrajectoryRequest) -> Trajectory
     panels: list[Panel] = []
     if codes and len(patients):
         labelled_patients = patients.assign(**{GROUP: groups.astype(str)})
-        panels = [
-            _panel(trial, code, facet, pts, request, levels)
+        cells = [
+            (code, facet, pts)
             for code in codes
             for facet, pts in _facets(trial, labelled_patients, request.group)
+        ]
+        summaries = _summaries(trial, cells, request)
+        panels = [
+            _panel(trial, code, facet, pts, summary, request, levels)
+            for (code, facet, pts), summary in zip(cells, summaries)
         ]
     compared = any(len(p.comparison) for p in panels)
     return TrajectoryResult(

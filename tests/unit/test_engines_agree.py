@@ -1,0 +1,201 @@
+"""The same analysis on DuckDB (in process, the default) and on PostgreSQL (a throwaway cluster
+started here, read through a read-only role): identical numbers for the per-visit aggregates
+and paired tests, Table 1, the adverse-event counts and the TEAE table, on the demo and on the
+CDISC pilot.
+
+The cluster needs PostgreSQL's server programs (Debian's `postgresql`: initdb and pg_ctl,
+found on PATH or in /usr/lib/postgresql/*/bin). initdb refuses to run as root, so as root the
+cluster runs as the `postgres` user; without the programs or that user the tests are skipped
+with the reason (under CI missing programs are a failure: .ci/run installs them)."""
+
+from __future__ import annotations
+
+import dataclasses
+import glob
+import os
+import pwd
+import secrets
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from trial import query, tables
+from trial.analysis.cohort import labelled
+from trial.filters import PatientFilter, analysis_patients
+from trial.loader import load_trial
+from trial.model import Trial
+from trial.stats import engine_visit_summary, measure_patients
+
+from conftest import DEMO, free_port
+
+READER = "trial_reader"
+DATABASE = "trials"
+
+
+def _program(name: str) -> str | None:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return candidates[-1] if candidates else None
+
+
+def _as_cluster_user() -> list[str]:
+    """The command prefix that runs a program as the cluster's owner ([] when not root)."""
+    if os.geteuid() != 0:
+        return []
+    try:
+        pwd.getpwnam("postgres")
+    except KeyError:
+        pytest.skip("running as root and there is no `postgres` user to run initdb as")
+    runuser = shutil.which("runuser")
+    if not runuser:
+        pytest.skip("running as root and runuser is missing (initdb refuses to run as root)")
+    return [runuser, "-u", "postgres", "--"]
+
+
+class Cluster:
+    """A PostgreSQL cluster in a temporary folder, on loopback, on a free port."""
+
+    def __init__(self, initdb: str, pg_ctl: str):
+        self.prefix = _as_cluster_user()
+        # mkdtemp, not pytest's tmp_path: root's pytest folders are closed to other users
+        self.folder = Path(tempfile.mkdtemp(prefix="trial-pg-"))
+        if self.prefix:
+            shutil.chown(self.folder, "postgres")
+        self.port = free_port()
+        self.password = secrets.token_hex(16)
+        self.pg_ctl, self.data = pg_ctl, self.folder / "data"
+        pwfile = self.folder / "admin.pw"
+        pwfile.write_text(self.password)
+        if self.prefix:
+            shutil.chown(pwfile, "postgres")
+        self._run(initdb, "-D", str(self.data), "-U", "admin", f"--pwfile={pwfile}",
+                  "--auth=scram-sha-256", "-E", "UTF8", "--locale=C")  # fmt: skip
+        options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.folder}"
+        self._run(pg_ctl, "-D", str(self.data), "-o", options, "-l",
+                  str(self.folder / "log"), "-w", "start")  # fmt: skip
+
+    def _run(self, *args: str) -> None:
+        done = subprocess.run([*self.prefix, *args], capture_output=True, text=True, timeout=120)
+        if done.returncode:
+            raise RuntimeError(f"{args[0]} failed: {done.stderr or done.stdout}")
+
+    def url(self, user: str, password: str, database: str = "postgres", schema: str = "") -> str:
+        url = f"postgresql://{user}:{password}@127.0.0.1:{self.port}/{database}"
+        return url + (f"?options=-csearch_path%3D{schema}" if schema else "")
+
+    def stop(self) -> None:
+        try:
+            self._run(self.pg_ctl, "-D", str(self.data), "-m", "fast", "stop")
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    """(admin URL, reader password, cluster): a database `trials` and a role that may only
+    read it."""
+    psycopg = pytest.importorskip("psycopg", reason="psycopg is not installed (extra: postgres)")
+    initdb, pg_ctl = _program("initdb"), _program("pg_ctl")
+    if not initdb or not pg_ctl:
+        reason = "PostgreSQL's initdb/pg_ctl not found (apt-get install postgresql)"
+        if os.environ.get("CI"):  # as the browser tests: CI must run them (.ci/run installs it)
+            pytest.fail(f"CI must compare the engines, but {reason}")
+        pytest.skip(reason)
+    cluster = Cluster(initdb, pg_ctl)
+    try:
+        reader_password = secrets.token_hex(16)
+        with psycopg.connect(cluster.url("admin", cluster.password), autocommit=True) as con:
+            con.execute(f"CREATE DATABASE {DATABASE}")
+            con.execute(
+                f"CREATE ROLE {READER} LOGIN PASSWORD '{reader_password}' "
+                "NOSUPERUSER NOCREATEDB NOCREATEROLE"
+            )
+        with psycopg.connect(cluster.url("admin", cluster.password, DATABASE)) as con:
+            con.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+            con.execute(f"ALTER ROLE {READER} SET default_transaction_read_only = on")
+        yield cluster, reader_password
+    finally:
+        cluster.stop()
+
+
+def on_postgres(trial: Trial, postgres, schema: str, monkeypatch) -> Trial:
+    """The same trial, its engine on PostgreSQL: its tables published to `schema`, read by the
+    read-only role through the one connection setting."""
+    cluster, reader_password = postgres
+    admin = cluster.url("admin", cluster.password, DATABASE)
+    query.publish(admin, schema, trial.tables, READER)
+    monkeypatch.setenv(query.DATABASE_URL, cluster.url(READER, reader_password, DATABASE, schema))
+    copy = dataclasses.replace(trial)  # a new Trial: its engine reads the setting when opened
+    assert copy.engine.backend == "postgresql"
+    monkeypatch.delenv(query.DATABASE_URL)
+    return copy
+
+
+@pytest.fixture(scope="module", params=["demo", "pilot"])
+def both(request, postgres):
+    """(DuckDB trial, PostgreSQL trial) of one study."""
+    if request.param == "demo":
+        path = DEMO
+    else:
+        path = request.getfixturevalue("shared_data") / "cdiscpilot01"
+    trial = load_trial(path)
+    assert trial.engine.backend == "duckdb"
+    with pytest.MonkeyPatch.context() as mp:
+        yield trial, on_postgres(trial, postgres, request.param, mp)
+
+
+def test_the_reader_cannot_write(both):
+    _, pg = both
+    with pytest.raises(Exception, match="read-only"):
+        pg.engine.frame("CREATE TABLE measurements_copy AS SELECT * FROM measurements")
+    with pytest.raises(Exception, match="read-only|permission"):
+        pg.engine.frame("DELETE FROM measurements")
+
+
+def _cohort(trial: Trial, code: str, column: str | None) -> pd.DataFrame:
+    patients = measure_patients(trial, code, analysis_patients(trial, PatientFilter()))
+    groups = labelled(trial, patients, column).astype(str)
+    return pd.DataFrame({"patient_id": patients["patient_id"], "grp": groups.to_numpy()})
+
+
+def test_per_visit_summaries_are_identical(both):
+    duck, pg = both
+    column = "response" if duck.has_response else "arm"
+    # every measure of the demo; the key measures of the pilot (its labs are many: minutes)
+    codes = duck.measure_codes if duck.study.source_format == "native" else duck.key_measure_codes
+    for code in codes:
+        months = tuple(v.month for v in duck.study.measure_visits(code))
+        for column_ in (None, column):
+            cohort = _cohort(duck, code, column_)
+            for scale in ("value", "change", "pct_change"):
+                for test in ("paired_t", "wilcoxon"):
+                    args = (code, cohort, months, scale, test)
+                    want = engine_visit_summary(duck, *args)
+                    got = engine_visit_summary(pg, *args)
+                    assert want["n"].sum() > 0 or scale != "value", code
+                    pd.testing.assert_frame_equal(got, want, check_exact=True, obj=str(args[0]))
+
+
+def test_table1_is_identical(both):
+    duck, pg = both
+    patients = analysis_patients(duck, PatientFilter())
+    for who in (patients, patients.iloc[::3], patients.iloc[0:0]):
+        want = tables.baseline_numbers(duck, who)
+        pd.testing.assert_frame_equal(tables.baseline_numbers(pg, who), want, check_exact=True)
+
+
+def test_adverse_event_counts_are_identical(both):
+    duck, pg = both
+    patients = analysis_patients(duck, PatientFilter(), "safety")
+    for who in (patients, patients.iloc[::2]):
+        want = tables.adverse_event_counts(duck, who)
+        pd.testing.assert_frame_equal(tables.adverse_event_counts(pg, who), want, check_exact=True)
+        want = tables.safety_numbers(duck, who)
+        assert len(want)
+        pd.testing.assert_frame_equal(tables.safety_numbers(pg, who), want, check_exact=True)
