@@ -106,20 +106,26 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def serve_app(data: Path, store: Path) -> dict[str, float]:
-    """Launch `python app.py` (its store of validated trials: `store`) until the page and its
-    layout are served: the seconds it took, and the app process's peak memory (MB) and
-    processor seconds then."""
+def launch_app(data: Path, env: dict | None = None) -> tuple[subprocess.Popen, str]:
+    """`python app.py` on `data` at a free loopback port (with `env` added to the
+    environment), and its address."""
     port = free_port()
-    t0 = time.monotonic()
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "app.py"), "--data", str(data), "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env={**os.environ, "TRIAL_STORE_DIR": str(store)},
+        env={**os.environ, **(env or {})},
     )
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def serve_app(data: Path, store: Path) -> dict[str, float]:
+    """Launch `python app.py` (its store of validated trials: `store`) until the page and its
+    layout are served: the seconds it took, and the app process's peak memory (MB) and
+    processor seconds then."""
+    t0 = time.monotonic()
+    proc, base = launch_app(data, {"TRIAL_STORE_DIR": str(store)})
     try:
-        base = f"http://127.0.0.1:{port}"
         wait_for(base + "/", t0 + 600)
         wait_for(base + "/_dash-layout", t0 + 600)
         seconds = time.monotonic() - t0
@@ -318,29 +324,12 @@ setTimeout(() => done(-1), 60000);
 
 
 def browser_paint_ms(data: Path, clicks: int = 5) -> float:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
-
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py"), "--data", str(data), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    opts = Options()
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--window-size=1500,1100",
-    ):
-        opts.add_argument(flag)
-    driver = webdriver.Chrome(options=opts)
+    proc, base = launch_app(data)
+    driver = _chromium(1500, 1100)
     try:
-        wait_for(f"http://127.0.0.1:{port}/_dash-layout", time.monotonic() + 300)
+        wait_for(base + "/_dash-layout", time.monotonic() + 300)
         driver.set_script_timeout(120)
-        driver.get(f"http://127.0.0.1:{port}/")
+        driver.get(base + "/")
         time.sleep(3 + len(str(data)) * 0)  # first render
         wait_idle(driver)
         times = []
@@ -406,14 +395,8 @@ def page_times(data: Path, loads: int = 5) -> dict:
     from trial.loader import load_trial
 
     patient = str(load_trial(data).patients["patient_id"].iloc[0])
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "app.py"), "--data", str(data), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc, base = launch_app(data)
     driver = _chromium()
-    base = f"http://127.0.0.1:{port}"
     try:
         wait_for(base + "/_dash-layout", time.monotonic() + 300)
         page_ready_ms(driver, base + "/")  # warm the browser's cache and the server
