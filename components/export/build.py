@@ -503,8 +503,8 @@ def build_narrative(
         figure=narrative_figure(trial, record, changes),
         numbers=numbers,
         footnote=(
-            f"One {people(trial)[:-1]} of {len(trial.patients)} {people(trial)}: a case "
-            "narrative (the filters and the linked selection do not apply)",
+            f"A case narrative of one of the {len(trial.patients)} {people(trial)} (the filters "
+            "and the linked selection do not apply)",
             patient_provenance(trial, record),
             provenance_note(trial),
             source_line(trial, today),

@@ -85,7 +85,7 @@ def test_the_narrative_says_its_values_are_simulated(demo_trial):
     assert any(x.startswith("Simulated: ") and "(demo data)" in x for x in ev.footnote)
     assert any(x.startswith("Simulated data (demo)") for x in ev.footnote)
     assert ev.points[-1].startswith("Simulated: ")
-    assert ev.footnote[0].startswith("One patient of 40 patients: a case narrative")
+    assert ev.footnote[0].startswith("A case narrative of one of the 40 patients")
 
 
 def test_the_notes_are_sentences_then_the_numbers_table(demo_trial):
