@@ -109,6 +109,12 @@ def test_no_word_of_the_lupus_trial_on_any_tab(started, pilot_trial):
     assert duo.get_logs() == []
 
 
+def next_link(duo) -> str:
+    """The path the "Next" link of a subject's page points at (without the URL's query)."""
+    href = duo.find_element(f"#{ids.PATIENT_NEXT}").get_attribute("href") or ""
+    return href.split("?")[0]
+
+
 def test_every_subjects_page_opens(started, pilot_trial):
     duo = started
     order = ordered_ids(pilot_trial.patients["patient_id"])
@@ -118,6 +124,14 @@ def test_every_subjects_page_opens(started, pilot_trial):
         duo.wait_for_element(f"#{ids.PATIENT_MEASURES_GRAPH} .main-svg", timeout=TIMEOUT)
         assert ERROR not in body_text(duo), pid
         if k + 1 < len(order):
+            # The way to the next subject is drawn by its own callback: wait for it to point
+            # there (a click on the previous page's link would open this page again).
+            nxt = patient_path(order[k + 1])
+            wait_until(
+                lambda to=nxt: next_link(duo).endswith(to),
+                timeout=TIMEOUT,
+                msg=f"the link to {order[k + 1]}",
+            )
             duo.driver.execute_script(
                 "arguments[0].click()", duo.find_element(f"#{ids.PATIENT_NEXT}")
             )
