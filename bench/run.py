@@ -425,6 +425,15 @@ def wait_idle(driver, timeout: float = 120) -> None:
 # --- report --------------------------------------------------------------------------------------
 
 
+def new_results() -> dict:
+    """An empty record of a run: the machine, the time, results by size to fill in."""
+    return {
+        "machine": machine(),
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "sizes": {},
+    }
+
+
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
@@ -641,12 +650,8 @@ def main(argv=None) -> int:
         print(export_markdown(row))
         return 0
     args.workdir.mkdir(parents=True, exist_ok=True)
-    sizes: dict[str, dict] = {}
-    results = {
-        "machine": machine(),
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "sizes": sizes,
-    }
+    results = new_results()
+    sizes = results["sizes"]
     for n in args.sizes:
         data = dataset(n, args.workdir)
         row = {"cold_start_s": cold_start(data)}

@@ -29,13 +29,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from run import dataset, machine, serve_app  # noqa: E402  (bench/ is this script's folder)
+from run import dataset, new_results, serve_app  # noqa: E402  (bench/ is this script's folder)
 
 # Runs a command and prints its seconds and the peak resident memory (KiB) of the largest of
 # its processes, children of children included (they are waited for).
@@ -134,12 +133,8 @@ def main(argv=None) -> int:
     parser.add_argument("--cold-max", type=int, default=10**12, help="largest cold app start")
     args = parser.parse_args(argv)
     args.workdir.mkdir(parents=True, exist_ok=True)
-    sizes: dict[str, dict] = {}
-    results = {
-        "machine": machine(),
-        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "sizes": sizes,
-    }
+    results = new_results()
+    sizes = results["sizes"]
     for n in args.sizes:
         sizes[str(n)] = measure(n, args)
         print(json.dumps({n: sizes[str(n)]}), flush=True)
