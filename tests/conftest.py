@@ -89,9 +89,9 @@ def start_dashboard(
     return duo
 
 
-def wait_until(predicate, timeout: float = 20.0, msg: str = "condition not met in time") -> None:
+def wait_until(predicate, timeout: float = 20.0, msg="condition not met in time") -> None:
     """Wait for `predicate()` to hold in the browser (exceptions while a view redraws count as
-    not yet); fail after `timeout` seconds."""
+    not yet); fail after `timeout` seconds, with `msg` (or `msg()`, to say what was seen)."""
     end = time.time() + timeout
     while time.time() < end:
         try:
@@ -100,7 +100,7 @@ def wait_until(predicate, timeout: float = 20.0, msg: str = "condition not met i
         except Exception:  # the page is being redrawn
             pass
         time.sleep(0.2)
-    raise AssertionError(msg)
+    raise AssertionError(msg() if callable(msg) else msg)
 
 
 def page(app):

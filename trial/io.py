@@ -146,6 +146,13 @@ def isin(s: pd.Series, values) -> pd.Series:
     return pd.Series(pd.Index(uniques, dtype=object).isin(list(values))[codes], index=s.index)
 
 
+def _is_text(values) -> bool:
+    return values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) in (
+        "string",
+        "empty",
+    )
+
+
 def as_text(s: pd.Series) -> pd.Series:
     """A column as the stripped text a spreadsheet would show ("" for empty); whole numbers held
     as floats print as whole numbers (12.0 -> "12")."""
@@ -156,7 +163,7 @@ def as_text(s: pd.Series) -> pd.Series:
         txt[whole] = v[whole].astype("int64").astype(str)
         txt[v.isna()] = ""
         return txt.astype(object)
-    if s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
+    if _is_text(s):
         # the common case (every CSV and Excel column): strip each distinct text once
         return by_value(s.fillna(""), lambda u: u.str.strip())
     return s.astype("string").fillna("").str.strip().astype(object)
@@ -170,13 +177,23 @@ def _normal_uniques(u: pd.Series) -> pd.DataFrame:
     return pd.DataFrame({"text": fixed, "bad": bad, "changed": (fixed != u) & ~bad})
 
 
+def _text_codes(s: pd.Series) -> tuple[np.ndarray, Any]:
+    """Per cell, the number of its distinct value, and those values as text ("" for empty): a
+    categorical column of text has them already."""
+    if isinstance(s.dtype, pd.CategoricalDtype) and _is_text(s.cat.categories):
+        codes = s.cat.codes.to_numpy()
+        uniques = pd.Index([*s.cat.categories, ""], dtype=object)
+        return np.where(codes < 0, len(uniques) - 1, codes), uniques
+    if not _is_text(s):
+        s = s.astype("string").astype(object)
+    return pd.factorize(s.fillna(""))
+
+
 def text_cells(s: pd.Series) -> tuple[pd.Series, pd.Series | None, pd.Series | None]:
     """A column as stripped NFC text ("" for empty), the cells that could not be encoded as
     UTF-8 and the cells that NFC changed (None: no such cell). Each distinct value is handled
     once; a column of plain ASCII, the common case, is told in one pass over its values."""
-    if not (s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty")):
-        s = s.astype("string").astype(object)
-    codes, uniques = pd.factorize(s.fillna(""))
+    codes, uniques = _text_codes(s)
     u = pd.Series(uniques, dtype=object).str.strip()
     if "".join(u).isascii():
         text = u.iloc[codes]
@@ -429,12 +446,22 @@ def _read_excel(name: str, data: bytes) -> tuple[pd.DataFrame | None, list[Findi
     return _finish(df, name)
 
 
-def parquet_frame(name: str, data: bytes) -> tuple[pd.DataFrame | None, list[Finding]]:
-    """A Parquet file as pandas reads it (columns typed), or the finding why it cannot be."""
+def parquet_frame(
+    name: str, data: bytes, text_as_categories: bool = False
+) -> tuple[pd.DataFrame | None, list[Finding]]:
+    """A Parquet file as pandas reads it (columns typed), or the finding why it cannot be.
+    `text_as_categories`: text (and binary) columns as categories, each distinct value made a
+    Python object once (`text_cells` reads them so), rather than one object per cell."""
     if len(data) == 0:
         return None, [unreadable(name, "the file is empty (0 bytes)")]
     try:
-        df = pd.read_parquet(_io.BytesIO(data))
+        if text_as_categories:
+            import pyarrow.parquet as pq
+
+            table = pq.read_table(_io.BytesIO(data))
+            df = table.to_pandas(strings_to_categorical=True)
+        else:
+            df = pd.read_parquet(_io.BytesIO(data))
     except UnicodeDecodeError:
         return None, [
             unreadable(
@@ -457,17 +484,25 @@ def parquet_frame(name: str, data: bytes) -> tuple[pd.DataFrame | None, list[Fin
     return df.reset_index(drop=True), []
 
 
+def _distinct_or_all(s: pd.Series) -> pd.Series:
+    """A categorical column's distinct values; any other column as it is."""
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return pd.Series(s.cat.categories, dtype=object)
+    return s
+
+
 def _parquet_text(name: str, df: pd.DataFrame) -> tuple[pd.DataFrame | None, list[Finding]]:
     """A Parquet frame as cells (typed columns kept), or None if a column holds binary data
     or lists."""
     for c in df.columns:
+        values = _distinct_or_all(df[c])
         # a column of text only (told in C, without a look at each cell) holds no binary data
-        if df[c].dtype == object and pd.api.types.infer_dtype(df[c], skipna=True) != "string":
-            odd = df[c].map(
+        if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) != "string":
+            odd = values.map(
                 lambda v: isinstance(v, (bytes, bytearray, list, dict, tuple, np.ndarray))
             )
             if odd.any():
-                kind = type(df[c][odd].iloc[0]).__name__
+                kind = type(values[odd].iloc[0]).__name__
                 return None, [
                     unreadable(
                         name,
@@ -497,7 +532,7 @@ def read_table(
     if suffix in _TEXT_READERS:
         df, found = _TEXT_READERS[suffix](path.name, data)
         return df, structure.findings + found
-    df, found = parquet_frame(path.name, data)
+    df, found = parquet_frame(path.name, data, text_as_categories=True)
     if df is None:
         return None, structure.findings + found
     lost = precheck.missing_rows(path.name, structure, len(df))  # before blank rows go

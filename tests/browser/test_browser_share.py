@@ -114,7 +114,7 @@ def test_shared_link_reproduces_the_view_in_a_fresh_session(started):
     wait_until(
         lambda d=duo.driver: figure_title(duo, ids.SURV_GRAPH) == before["title"],
         timeout=TIMEOUT,
-        msg="figure title differs",
+        msg=lambda: f"figure title differs: {view_state(duo)!r} != {before!r}",
     )
     after = settled(lambda: view_state(duo))
     assert after == before

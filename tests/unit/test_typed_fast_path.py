@@ -162,3 +162,16 @@ def test_typed_population_column_outside_the_format(tmp_path, values, dtype):
     assert pq[0] == csv[0] and csv[0]
     for name in csv[1] or {}:
         pd.testing.assert_frame_equal(pq[1][name], csv[1][name])
+
+
+def test_validated_text_is_plain_text_with_none_for_blanks(tmp_path):
+    """The cell checks look at text columns as categories (one look per distinct text); what
+    they hand on is plain text, None where a cell was empty, as the analyses expect."""
+    from trial.validate import validate
+
+    checked = validate(read_tables(write_trial(tmp_path)))
+    treatment = checked.patients["prior_treatment"]
+    assert treatment.dtype == object
+    assert treatment.tolist() == ["CYC 0.8 g/mo × 28 mo", None, "MMF", None, None, None]
+    for frame in (checked.patients, checked.measurements, checked.events):
+        assert not [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
