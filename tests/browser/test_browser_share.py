@@ -50,6 +50,15 @@ def figure_title(duo, graph: str) -> str:
     )
 
 
+def figure_heading(duo, graph: str = ids.SURV_GRAPH) -> str:
+    """The figure's title and subtitle as drawn ("" before the first figure)."""
+    return duo.driver.execute_script(
+        f"const gd = document.querySelector('#{graph} .js-plotly-plot');"
+        "const t = gd && gd.layout && gd.layout.title;"
+        "return t ? (t.text || '') + ' | ' + ((t.subtitle && t.subtitle.text) || '') : '';"
+    )
+
+
 def view_state(duo) -> dict:
     """What the user sees: control values, active tab, figure title, selected count."""
     d = duo.driver
@@ -91,12 +100,27 @@ def test_shared_link_reproduces_the_view_in_a_fresh_session(started):
     wait_search(duo, "group=center")
     js_click(duo, duo.find_element(f"#{ids.SURV_CI}"))
     wait_search(duo, "ci=0")
+    # The figure is redrawn after each change, later than the URL and the counts: wait for it
+    # to show the settings, then for the filter's redraw, so that what is compared is the
+    # figure of the final state (on a busy machine a redraw can take longer than `settled`'s
+    # quiet time).
+    wait_until(
+        lambda d=duo.driver: all(w in figure_heading(duo) for w in ("CI hidden", "by center")),
+        timeout=TIMEOUT,
+        msg=lambda: f"the figure does not show the settings: {figure_heading(duo)!r}",
+    )
+    unfiltered = settled(lambda: figure_heading(duo))
     js_click(duo, duo.find_elements(f"#{ids.FILTER_CENTER} input")[0])
     wait_search(duo, "center=")
     wait_until(
         lambda d=duo.driver: duo.find_element(".selected-n").text != "40",
         timeout=TIMEOUT,
         msg="filter not applied",
+    )
+    wait_until(
+        lambda d=duo.driver: figure_heading(duo) != unfiltered,
+        timeout=TIMEOUT,
+        msg="the figure was not redrawn for the filter",
     )
     before = settled(lambda: view_state(duo), quiet=1.5)
     assert before["title"] and before["count"] != "40"
