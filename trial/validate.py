@@ -884,11 +884,12 @@ def _known(df: pd.DataFrame | None, cols: list[str]) -> pd.DataFrame | None:
     column is absent (its absence is reported already)."""
     if df is None or not set(cols) <= set(df.columns):
         return None
-    d = df.dropna(subset=cols)
-    for c in cols:
-        if str(d[c].dtype) == "Int64":
-            d[c] = d[c].astype("int64")
-    return d
+    keep = df[cols].notna().all(axis=1).to_numpy()
+    # no copy of a table (27 million rows in a registry) when every row is kept: the checks
+    # only read it
+    d = df if keep.all() else df.loc[keep]
+    whole = {c: d[c].astype("int64") for c in cols if str(d[c].dtype) == "Int64"}
+    return d.assign(**whole) if whole else d
 
 
 def _cross_checks(
