@@ -105,9 +105,12 @@ def footnote_lines(
 
 
 def _titles(fig: go.Figure, default: str) -> tuple[str, str]:
+    """The figure's title and subtitle as plain text, without the subtitle's words on what a
+    click does ("click a line to ..."): there is nothing to click on a slide or a page."""
     title = plain_text(fig.layout.title.text) or default
     subtitle = plain_text(fig.layout.title.subtitle.text) if fig.layout.title.subtitle else ""
-    return title, subtitle
+    parts = [p for p in subtitle.split(" · ") if not p.lower().startswith("click ")]
+    return title, " · ".join(parts)
 
 
 def _trajectories(trial: Trial, spec: ViewSpec):
@@ -383,7 +386,6 @@ def build_response(
     result, cohort, p = _response(trial, spec)
     view = response_view(trial, result, p["plot"], cohort.describe(), people(trial))
     title, subtitle = _titles(view.figure, "Response")
-    subtitle = subtitle.split(" · click a ")[0]  # nothing to click on a slide
     shown = [n for n in view.notes if n not in group_points(result, people(trial))]
     return ExportView(
         view=ids.VIEW_RESPONSE,

@@ -415,3 +415,17 @@ def test_the_patients_slide_reads_sex_in_words_and_age_in_years(demo_trial):
     assert all(isinstance(a, int) for a in shown["Age"])
     ages = demo_trial.patients.set_index("patient_id")["age"]
     assert [ages[p] for p in shown["Patient"]] == list(shown["Age"])
+
+
+@pytest.mark.parametrize(
+    "view, params",
+    [
+        (ids.VIEW_EFFECTS, {}),
+        (ids.VIEW_RESPONSE, {}),
+        (ids.VIEW_RESPONSE, {"plot": "spider"}),
+    ],
+)
+def test_exported_subtitles_say_nothing_about_clicks(demo_trial, view, params):
+    """The dashboard's figures say what a click does; a slide or a page has nothing to click."""
+    on_screen = build.build_view(demo_trial, ViewSpec(view, params), TODAY)
+    assert on_screen.subtitle and "click" not in on_screen.subtitle.lower()
