@@ -32,6 +32,8 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
+import pyarrow as pa
+
 from .limits import Limits, Progress
 from .model import DataError, Finding
 
@@ -65,6 +67,14 @@ def _die_with_parent() -> None:
         pass
 
 
+def _plain_arrow_allocator() -> None:
+    """Arrow (Parquet reading) allocates from the C library's heap in the child: its default
+    allocator, jemalloc, keeps address space it no longer uses, which the address-space limit
+    counts (reading 1,000,000 patients' measurements then stopped the check at 8 GB with 5 GB
+    resident; with the C library's heap the whole check peaks at 7.4 GB of address space)."""
+    pa.set_memory_pool(pa.system_memory_pool())
+
+
 def _bound_self(limits: Limits) -> None:
     faulthandler.disable()  # a reader that crashes is reported by the caller, not dumped here
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGALRM):
@@ -72,6 +82,7 @@ def _bound_self(limits: Limits) -> None:
     _die_with_parent()
     os.nice(NICENESS)  # the requests of people exploring go first
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crashing reader dumps no patient data
+    _plain_arrow_allocator()
     memory = _address_space() + limits.memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     cpu = int(limits.seconds) + GRACE_SECONDS
