@@ -128,7 +128,7 @@ def main(argv=None) -> int:
     )
     try:
         base = f"http://127.0.0.1:{port}"
-        wait_for(base + "/_dash-layout", time.monotonic() + 120)
+        wait_for(base + "/_dash-layout", time.monotonic() + 120, server)
         # Warm up every worker, then take the memory baseline.
         warm_lat: list[float] = []
         warm_err: list[int | str] = []

@@ -79,13 +79,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for(url: str, deadline: float) -> None:
+def wait_for(url: str, deadline: float, proc: subprocess.Popen | None = None) -> None:
+    """Until `url` answers 200; fail at `deadline`, or as soon as the server `proc` has ended
+    (a dataset the app refuses, for one)."""
     while True:
         try:
             with urllib.request.urlopen(url, timeout=5) as r:
                 if r.status == 200:
                     return
         except OSError:
+            if proc is not None and proc.poll() is not None:
+                raise RuntimeError(f"the app ended (exit {proc.returncode}) before {url}") from None
             if time.monotonic() > deadline:
                 raise TimeoutError(url) from None
             time.sleep(0.05)
@@ -126,8 +130,8 @@ def serve_app(data: Path, store: Path) -> dict[str, float]:
     t0 = time.monotonic()
     proc, base = launch_app(data, {"TRIAL_STORE_DIR": str(store)})
     try:
-        wait_for(base + "/", t0 + 600)
-        wait_for(base + "/_dash-layout", t0 + 600)
+        wait_for(base + "/", t0 + 600, proc)
+        wait_for(base + "/_dash-layout", t0 + 600, proc)
         seconds = time.monotonic() - t0
         return {"seconds": seconds, "peak_mb": peak_mb(proc.pid), "cpu_s": cpu_seconds(proc.pid)}
     finally:
@@ -327,7 +331,7 @@ def browser_paint_ms(data: Path, clicks: int = 5) -> float:
     proc, base = launch_app(data)
     driver = _chromium(1500, 1100)
     try:
-        wait_for(base + "/_dash-layout", time.monotonic() + 300)
+        wait_for(base + "/_dash-layout", time.monotonic() + 300, proc)
         driver.set_script_timeout(120)
         driver.get(base + "/")
         time.sleep(3 + len(str(data)) * 0)  # first render
@@ -398,7 +402,7 @@ def page_times(data: Path, loads: int = 5) -> dict:
     proc, base = launch_app(data)
     driver = _chromium()
     try:
-        wait_for(base + "/_dash-layout", time.monotonic() + 300)
+        wait_for(base + "/_dash-layout", time.monotonic() + 300, proc)
         page_ready_ms(driver, base + "/")  # warm the browser's cache and the server
         first = [page_ready_ms(driver, base + "/") for _ in range(loads)]
         page = [page_ready_ms(driver, f"{base}/patients/{patient}") for _ in range(loads)]

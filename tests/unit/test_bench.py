@@ -4,9 +4,21 @@ changes (bench/run.py, bench/load.py are run by hand, not by the tests)."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
+
+import pytest
 
 from app import create_app
-from bench.run import filter_callbacks, filter_states, initial_props, request_body
+from bench.run import (
+    filter_callbacks,
+    filter_states,
+    free_port,
+    initial_props,
+    request_body,
+    wait_for,
+)
 from components import ids
 
 
@@ -36,3 +48,13 @@ def test_the_export_benchmark_makes_a_deck(monkeypatch):
     row = export_times(DEMO, repeats=1)
     assert row["deck_slides"] == 6 and row["deck_bytes"] > 10_000
     assert row["png_job_ms"] > 0 and row["deck_route_ms"] > 0
+
+
+def test_waiting_for_an_app_that_ended_fails_at_once():
+    """A dataset the app refuses ends it: the benchmark says so instead of waiting 10 minutes."""
+    proc = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    proc.wait()
+    start = time.monotonic()
+    with pytest.raises(RuntimeError, match="exit 3"):
+        wait_for(f"http://127.0.0.1:{free_port()}/", start + 600, proc)
+    assert time.monotonic() - start < 5
