@@ -636,7 +636,8 @@ def test_only_the_upload_route_takes_large_requests(demo_trial, monkeypatch, oth
     assert r.get_data(as_text=True) == (
         "The request is too large: the limit is 0.5 MB. Nothing was processed.\n"
     )
-    assert post_upload(client, other_trial).get_json()["opened"] is True
+    answer = post_upload(client, other_trial).get_json()
+    assert answer["opened"] is True, answer
 
 
 def test_a_cross_site_form_cannot_upload(served, other_trial):
