@@ -71,7 +71,7 @@ def _plain_arrow_allocator() -> None:
     """Arrow (Parquet reading) allocates from the C library's heap in the child: its default
     allocator, jemalloc, keeps address space it no longer uses, which the address-space limit
     counts (reading 1,000,000 patients' measurements then stopped the check at 8 GB with 5 GB
-    resident; with the C library's heap the whole check peaks at 7.4 GB of address space)."""
+    resident; with the C library's heap the whole check peaks at about 7.2 GB of it)."""
     pa.set_memory_pool(pa.system_memory_pool())
 
 
