@@ -334,7 +334,7 @@ def browser_paint_ms(data: Path, clicks: int = 5) -> float:
         wait_for(base + "/_dash-layout", time.monotonic() + 300, proc)
         driver.set_script_timeout(120)
         driver.get(base + "/")
-        time.sleep(3 + len(str(data)) * 0)  # first render
+        time.sleep(3)  # first render
         wait_idle(driver)
         times = []
         for i in range(clicks):
