@@ -33,6 +33,7 @@ from pandera.errors import SchemaError, SchemaErrors
 from .io import RawTables, as_text, by_value, is_blank, is_typed, isin, or_none
 from .limits import MAX_DAY, MAX_MONTH, MAX_VALUE, Limits, Progress, over
 from .model import EVENT_TYPES, PROVENANCES, RESPONSE_GRADES, Finding, Level
+from .suspects import Suspects, find_suspects
 from .text import identifier_problem, identifier_problems, shown
 
 CAP = 50  # findings per rule before "and N more"
@@ -892,6 +893,35 @@ def _known(df: pd.DataFrame | None, cols: list[str]) -> pd.DataFrame | None:
     return d.assign(**whole) if whole else d
 
 
+def _subset(frame: pd.DataFrame, positions: np.ndarray | None) -> pd.DataFrame:
+    """The rows at `positions` (all of them when None: no suspects could be found)."""
+    return frame if positions is None else frame.iloc[positions]
+
+
+def _suspects(frame: pd.DataFrame, sus: Suspects | None, check: str) -> pd.DataFrame:
+    """The measurements a check must look at: its suspects (all rows when None)."""
+    return _subset(frame, None if sus is None else getattr(sus, check))
+
+
+def _known_rows(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    """`_known` of a table that has the columns."""
+    known = _known(df, cols)
+    if known is None:
+        raise ValueError(f"columns {cols} expected")
+    return known
+
+
+def _inside_populations(p: pd.DataFrame, limits: pd.DataFrame) -> dict[str, set]:
+    """Per measure restricted to a population that is a column of patients: the ids of the
+    patients in it (the population is true). Those whose column is absent are reported
+    elsewhere and not checked."""
+    inside: dict[str, set] = {}
+    for code, pop in limits["population"].dropna().items():
+        if pop in p.columns and "patient_id" in p:
+            inside[str(code)] = set(p.loc[p[pop].eq(True), "patient_id"].dropna())
+    return inside
+
+
 def _cross_checks(
     study: dict,
     files: dict[str, str],
@@ -901,7 +931,8 @@ def _cross_checks(
     out: list[Finding],
 ) -> None:
     """Checks across tables. Cells that failed their own check are missing here, so each
-    check looks only at rows whose needed values are known."""
+    check looks only at rows whose needed values are known. The measurement checks look only at
+    the rows that may give a finding, found on integer codes (trial/suspects.py)."""
     pf, mf, ef = files["patients"], files["measurements"], files["events"]
 
     # -- patients
@@ -937,18 +968,21 @@ def _cross_checks(
     # -- measurements
     visit_days = _visit_days(study)
     limits = _measure_limits(study)
-    _unknown_patients(out, m, mf, pf, known)
-    mk = _known(m, ["patient_id", "month", "measure"])
-    if mk is not None:
+    inside = _inside_populations(p, limits)
+    sus = find_suspects(m, known, list(visit_days), limits, inside)
+    _unknown_patients(out, _suspects(m, sus, "rows"), mf, pf, known)
+    keys = ["patient_id", "month", "measure"]
+    has_keys = set(keys) <= set(m.columns)  # an absent column is reported already
+    if has_keys:
         _duplicates(
             out,
             mf,
-            mk,
+            _known_rows(_suspects(m, sus, "duplicates"), keys),
             ["patient_id", "month", "measure"],
             lambda r: f"patient '{r['patient_id']}', month {r['month']}, measure '{r['measure']}'",
             "keep one row per patient, visit and measure",
         )
-    mm = _known(m, ["month"])
+    mm = _known(_suspects(m, sus, "rows"), ["month"])
     if mm is not None and visit_days:
         off = mm.loc[~mm["month"].isin(list(visit_days))]
         sched = ", ".join(str(k) for k in sorted(visit_days))
@@ -966,7 +1000,7 @@ def _cross_checks(
                 message=f"month {r['month']} is not a visit of study.json (visits: months {sched})",
             ),
         )
-    ms = _known(m, ["measure"])
+    ms = _known(_suspects(m, sus, "rows"), ["measure"])
     if ms is not None and len(limits):
         unknown = ms.loc[~isin(ms["measure"], limits.index)]
         defined = _list(limits.index)
@@ -984,7 +1018,7 @@ def _cross_checks(
                 message=f"measure code not defined in study.json measures (defined: {defined})",
             ),
         )
-    mv = _known(m, ["measure", "value"])
+    mv = _known(_suspects(m, sus, "rows"), ["measure", "value"])
     if mv is not None and len(limits):
         lim = mv.join(limits[["min", "max"]], on="measure")
         bad = lim.loc[(lim["value"] < lim["min"]) | (lim["value"] > lim["max"])]
@@ -1018,15 +1052,14 @@ def _cross_checks(
             )
 
     # values of a measure restricted to a population, from patients outside it (not analysed)
-    if mk is not None and "patient_id" in p:
-        for code, pop in limits["population"].dropna().items():
-            if pop not in p.columns:
-                continue  # reported above
-            inside = set(p.loc[p[pop].eq(True), "patient_id"].dropna())
+    if has_keys and "patient_id" in p:
+        mk = _known_rows(_suspects(m, sus, "population"), keys)
+        for code, members in inside.items():
+            pop = str(limits.at[code, "population"])
             rows = mk.loc[
                 (mk["measure"] == code)
                 & isin(mk["patient_id"], known)
-                & ~isin(mk["patient_id"], inside)
+                & ~isin(mk["patient_id"], members)
             ]
             if len(rows):
                 ids = _list(pd.unique(rows["patient_id"]), limit=10)
@@ -1195,7 +1228,8 @@ def _cross_checks(
     )
 
     # measurements after death (one finding per patient)
-    mt = _known(m, ["patient_id", "month"])
+    dead = sus.of_patients(first_death.index) if sus is not None and len(first_death) else None
+    mt = _known(_subset(m, dead), ["patient_id", "month"])
     if mt is not None and len(first_death):
         day = mt["month"].map(visit_days).astype("Float64")
         if "day" in mt:
@@ -1227,7 +1261,8 @@ def _cross_checks(
         )
 
     # no baseline value of a measure that has later values (one finding per patient)
-    if mk is not None:
+    if has_keys:
+        mk = _known_rows(_suspects(m, sus, "no_baseline"), keys)
         mk = mk.loc[isin(mk["patient_id"], known) & isin(mk["measure"], limits.index)]
         base = mk.loc[mk["month"] == 0, ["patient_id", "measure"]].drop_duplicates()
         later = mk.loc[mk["month"] > 0, ["patient_id", "measure"]].drop_duplicates()
