@@ -69,6 +69,11 @@ def test_bad_input_datasets_give_the_same_findings(tmp_path, monkeypatch, name, 
     _same_findings(folder, monkeypatch)
 
 
+def test_the_demo_gives_the_same_findings(monkeypatch):
+    demo = Path(__file__).resolve().parents[2] / "data"
+    _same_findings(demo, monkeypatch)
+
+
 def test_most_bad_input_datasets_reach_the_checks(tmp_path):
     readable = [c[0] for c in CASES if _read(_case_folder(tmp_path / c[0], c[1])) is not None]
     assert len(readable) >= 25, readable
