@@ -140,10 +140,11 @@ def isin(s: pd.Series, values) -> pd.Series:
     lookup of millions of text cells in a set (patient ids) is several times slower than
     factorizing the column and looking up its distinct values. Missing values are looked up as
     themselves, as `Series.isin` does."""
+    lookup = values if isinstance(values, (pd.Index, np.ndarray)) else list(values)
     if s.dtype != object:
-        return s.isin(values)
+        return s.isin(lookup)
     codes, uniques = pd.factorize(s, use_na_sentinel=False)
-    return pd.Series(pd.Index(uniques, dtype=object).isin(list(values))[codes], index=s.index)
+    return pd.Series(pd.Index(uniques, dtype=object).isin(lookup)[codes], index=s.index)
 
 
 def _is_text(values) -> bool:

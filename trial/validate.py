@@ -311,7 +311,7 @@ class _Make(Protocol):
 def _unknown_patients(out: list, table: pd.DataFrame, file: str, pf: str, known) -> None:
     """An error per row of `table` (measurements, events) whose patient is not in patients."""
     rows = _known(table, ["patient_id"])
-    if rows is None or not known:
+    if rows is None or len(known) == 0:
         return
     _report(
         out,
@@ -937,7 +937,9 @@ def _cross_checks(
 
     # -- patients
     pid = _known(p, ["patient_id"])
-    known = set(pid["patient_id"]) if pid is not None else set()
+    # one array of the ids, looked up by several checks (a set was made into one per lookup)
+    id_cells = pid["patient_id"] if pid is not None else pd.Series([], dtype=object)
+    known = pd.Index(pd.unique(id_cells), dtype=object)
     if pid is not None:
         _duplicates(
             out,
