@@ -135,12 +135,18 @@ def by_value(s: pd.Series, fn: Callable[[pd.Series], Any]) -> Any:
     return out
 
 
+def as_lookup(values) -> pd.Index | np.ndarray | list:
+    """Values to look up with `isin`: an Index or array as it is (making a million ids into a
+    list costs as much again as the lookup itself), any other collection as a list."""
+    return values if isinstance(values, (pd.Index, np.ndarray)) else list(values)
+
+
 def isin(s: pd.Series, values) -> pd.Series:
     """`s.isin(values)`, for a text column looked up once per distinct value: pandas' own
     lookup of millions of text cells in a set (patient ids) is several times slower than
     factorizing the column and looking up its distinct values. Missing values are looked up as
     themselves, as `Series.isin` does."""
-    lookup = values if isinstance(values, (pd.Index, np.ndarray)) else list(values)
+    lookup = as_lookup(values)
     if s.dtype != object:
         return s.isin(lookup)
     codes, uniques = pd.factorize(s, use_na_sentinel=False)

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .io import as_lookup
+
 # keys combined into one integer stay below this (int64, with room for the last factor)
 _KEY_LIMIT = 2**62
 
@@ -47,7 +49,7 @@ class Suspects:
 
     def of_patients(self, patient_ids: Collection) -> np.ndarray:
         """Row positions of the measurements of these patients."""
-        return np.flatnonzero(_lookup(self.patient_ids.isin(_array(patient_ids)), self.pid))
+        return np.flatnonzero(_lookup(self.patient_ids.isin(as_lookup(patient_ids)), self.pid))
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,7 @@ def find_suspects(
     cols = _encode(measurements)
     if cols is None:
         return None
-    known = cols.patient_ids.isin(_array(patient_ids))
+    known = cols.patient_ids.isin(as_lookup(patient_ids))
     return Suspects(
         rows=np.flatnonzero(_row_problems(cols, known, visit_months, limits)),
         duplicates=_duplicates(cols),
@@ -94,12 +96,6 @@ def find_suspects(
 
 def _all_text(values: Collection) -> bool:
     return all(isinstance(v, str) for v in values)
-
-
-def _array(values: Collection) -> pd.Index | np.ndarray | list:
-    """Values to look up: an Index or array as it is (made into a list, a million ids cost as
-    much again as the lookup)."""
-    return values if isinstance(values, (pd.Index, np.ndarray)) else list(values)
 
 
 def _codes(s: pd.Series) -> tuple[np.ndarray, pd.Index] | None:
@@ -185,7 +181,7 @@ def _outside_populations(cols: _Columns, inside: Mapping[str, Collection]) -> np
     for code, ids in inside.items():
         mcode = cols.measures.get_indexer(pd.Index([code]))[0]
         if mcode >= 0:
-            members = cols.patient_ids.isin(_array(ids))
+            members = cols.patient_ids.isin(as_lookup(ids))
             out |= (cols.mcode == mcode) & ~_lookup(members, cols.pid)
     return out
 
