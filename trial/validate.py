@@ -894,8 +894,13 @@ def _known(df: pd.DataFrame | None, cols: list[str]) -> pd.DataFrame | None:
 
 
 def _subset(frame: pd.DataFrame, positions: np.ndarray | None) -> pd.DataFrame:
-    """The rows at `positions` (all of them when None: no suspects could be found)."""
-    return frame if positions is None else frame.iloc[positions]
+    """The rows at `positions` (sorted, distinct; all of them when None: no suspects could be
+    found). No copy when they are every row: in a trial whose every value is suspect (say,
+    measure codes that differ from study.json's) a copy of 27 million rows per check would
+    exhaust the check's memory."""
+    if positions is None or len(positions) == len(frame):
+        return frame
+    return frame.iloc[positions]
 
 
 def _suspects(frame: pd.DataFrame, sus: Suspects | None, check: str) -> pd.DataFrame:
@@ -972,7 +977,8 @@ def _cross_checks(
     limits = _measure_limits(study)
     inside = _inside_populations(p, limits)
     sus = find_suspects(m, known, list(visit_days), limits, inside)
-    _unknown_patients(out, _suspects(m, sus, "rows"), mf, pf, known)
+    suspect_rows = _suspects(m, sus, "rows")  # one subset for the four row-level checks
+    _unknown_patients(out, suspect_rows, mf, pf, known)
     keys = ["patient_id", "month", "measure"]
     has_keys = set(keys) <= set(m.columns)  # an absent column is reported already
     if has_keys:
@@ -984,7 +990,7 @@ def _cross_checks(
             lambda r: f"patient '{r['patient_id']}', month {r['month']}, measure '{r['measure']}'",
             "keep one row per patient, visit and measure",
         )
-    mm = _known(_suspects(m, sus, "rows"), ["month"])
+    mm = _known(suspect_rows, ["month"])
     if mm is not None and visit_days:
         off = mm.loc[~mm["month"].isin(list(visit_days))]
         sched = ", ".join(str(k) for k in sorted(visit_days))
@@ -1002,7 +1008,7 @@ def _cross_checks(
                 message=f"month {r['month']} is not a visit of study.json (visits: months {sched})",
             ),
         )
-    ms = _known(_suspects(m, sus, "rows"), ["measure"])
+    ms = _known(suspect_rows, ["measure"])
     if ms is not None and len(limits):
         unknown = ms.loc[~isin(ms["measure"], limits.index)]
         defined = _list(limits.index)
@@ -1020,7 +1026,7 @@ def _cross_checks(
                 message=f"measure code not defined in study.json measures (defined: {defined})",
             ),
         )
-    mv = _known(_suspects(m, sus, "rows"), ["measure", "value"])
+    mv = _known(suspect_rows, ["measure", "value"])
     if mv is not None and len(limits):
         lim = mv.join(limits[["min", "max"]], on="measure")
         bad = lim.loc[(lim["value"] < lim["min"]) | (lim["value"] > lim["max"])]

@@ -256,3 +256,19 @@ def test_the_small_trial_with_problems_gives_the_same_findings(tmp_path, monkeyp
     folder = write_trial(tmp_path, study=study_dict(), **t)
     rules = {f.rule for f in _same_findings(folder, monkeypatch)}
     assert {"unknown_patient", "unscheduled_visit", "unknown_measure", "duplicate"} <= rules
+
+
+def test_when_every_row_is_a_suspect_the_table_is_not_copied():
+    frame = pd.DataFrame({"patient_id": ["A", "B", "C"], "month": [0, 1, 3]})
+    assert validate_module._subset(frame, np.arange(3)) is frame
+    assert validate_module._subset(frame, None) is frame
+    assert validate_module._subset(frame, np.array([0, 2]))["patient_id"].tolist() == ["A", "C"]
+
+
+def test_measure_codes_that_all_differ_from_the_study_give_the_same_findings(tmp_path, monkeypatch):
+    """Every measurement is a suspect (codes in upper case): the case that must not copy."""
+    t = valid_tables()
+    t["measurements"]["measure"] = t["measurements"]["measure"].str.upper()
+    folder = write_trial(tmp_path, study=study_dict(), **t)
+    findings = _same_findings(folder, monkeypatch)
+    assert "unknown_measure" in {f.rule for f in findings}
