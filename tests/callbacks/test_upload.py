@@ -441,7 +441,8 @@ def test_anonymous_browsers_never_evict_each_others_datasets(served, other_trial
     browsers = [served.server.test_client() for _ in range(store.settings.max_per_owner + 2)]
     for browser in browsers:
         browser.get("/")
-        assert post_upload(browser, other_trial).get_json()["opened"] is True
+        answer = post_upload(browser, other_trial).get_json()
+        assert answer["opened"] is True, answer  # the findings say why, if refused
     sessions = [p for p in store.root.iterdir() if p.is_dir() and not p.name.startswith(".")]
     assert len(sessions) == len(browsers)
     assert all("Uploaded dataset: " in layout_text(b) for b in browsers)
