@@ -102,6 +102,7 @@ from .model import (
     derive_outcomes,
     empty_adverse_events,
     empty_tte,
+    grouped_by_measure,
 )
 from .precheck import inspect, missing_rows
 from .text import identifier_problems, shown
@@ -2446,7 +2447,7 @@ def _map(raw: AdamFolder, cfg: dict, excluded: tuple, notes: list[Finding], sour
     return Trial(
         study=study,
         patients=derive_outcomes(patients, events),
-        measurements=measurements,
+        measurements=grouped_by_measure(measurements),
         events=events,
         source=source,
         fingerprint=raw.fingerprint,

@@ -29,6 +29,7 @@ from .model import (
     Trial,
     Visit,
     derive_outcomes,
+    grouped_by_measure,
 )
 from .store import Store, dataset_key
 from .upload import DATA_SUFFIXES
@@ -191,7 +192,7 @@ def load_trial(
     with progress.working_on(", ".join(raw.files.values()), "loading"):
         patients = checked.patients.reset_index(drop=True)
         events = checked.events.reset_index(drop=True)
-        measurements = checked.measurements.reset_index(drop=True)
+        measurements = grouped_by_measure(checked.measurements.reset_index(drop=True))
         patients, design = native_populations(patients)
         study = build_study(raw.study)
         if design.populations:

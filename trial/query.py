@@ -18,9 +18,11 @@ group) are bound per query under a name: registered with DuckDB, sent to Postgre
 unnested in a `WITH` clause (no temporary table: the app's role only reads).
 
 Back-ends (docs/architecture.md, "The query layer"):
-- DuckDB (default): an in-process connection over Arrow copies of the trial's frames (made
-  once per engine and only read afterwards); one thread per connection, so that sums are
-  added in the same order at every call.
+- DuckDB (default): an in-process connection over the Parquet files of the store of
+  validated trials where a trial was read from it (`ParquetTable`: nothing copied into
+  memory, every worker reads the same files), else over Arrow copies of the trial's frames
+  (made once per engine and only read afterwards); one thread per connection, so that sums
+  are added in the same order at every call.
 - PostgreSQL: chosen by one setting, the connection URL (`TRIAL_DATABASE_URL`), whose
   `search_path` names the schema holding the trial's tables (written by `publish`); the
   sessions are read-only.
@@ -37,6 +39,7 @@ import re
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -60,8 +63,37 @@ def _arrow(frame: pd.DataFrame) -> pa.Table:
     return pa.Table.from_pandas(frame, preserve_index=False)
 
 
+def _identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class ParquetTable:
+    """A table DuckDB reads from a Parquet file where it lies, instead of from a copy in memory:
+    the file's `columns`, those in `text` as text (ids, as `Trial.tables` gives them). Every
+    process reads the same file (through the system's page cache), so a worker's memory does
+    not grow with the data."""
+
+    path: str
+    columns: tuple[str, ...]
+    text: tuple[str, ...] = ()
+
+    def select(self) -> str:
+        cols = ", ".join(
+            f"CAST({_identifier(c)} AS VARCHAR) AS {_identifier(c)}"
+            if c in self.text
+            else _identifier(c)
+            for c in self.columns
+        )
+        path = self.path.replace("'", "''")
+        return f"SELECT {cols} FROM read_parquet('{path}')"
+
+
+Source = pd.DataFrame | ParquetTable
+
+
 class DuckDBConnection:
-    def __init__(self, tables: Mapping[str, pa.Table]):
+    def __init__(self, tables: Mapping[str, pa.Table | ParquetTable]):
         import duckdb
 
         self._con = duckdb.connect(":memory:")
@@ -69,7 +101,10 @@ class DuckDBConnection:
         # view and its export agree to the last bit), and two users share the two cores.
         self._con.execute("SET threads = 1")
         for name, table in tables.items():
-            self._con.register(name, table)
+            if isinstance(table, ParquetTable):
+                self._con.execute(f"CREATE VIEW {_identifier(name)} AS {table.select()}")
+            else:
+                self._con.register(name, table)
 
     def frame(self, sql, params, relations):
         for name, rel in relations.items():
@@ -142,19 +177,23 @@ class PostgresConnection:
 class Engine:
     """Runs queries on one back-end through a pool of connections of this process."""
 
-    def __init__(self, tables: Mapping[str, pd.DataFrame], url: str | None = None):
+    def __init__(self, tables: Mapping[str, Source], url: str | None = None):
         self.url = url or None
         self.backend = "postgresql" if self.url else "duckdb"
-        self._frames = dict(tables)
-        self._arrow: dict[str, pa.Table] | None = None
+        self._sources = dict(tables)
+        self._arrow: dict[str, pa.Table | ParquetTable] | None = None
         self._lock = threading.Lock()
         self._pid = os.getpid()
         self._idle: queue.SimpleQueue = queue.SimpleQueue()
 
-    def _tables(self) -> dict[str, pa.Table]:
+    def _tables(self) -> dict[str, pa.Table | ParquetTable]:
         with self._lock:
             if self._arrow is None:
-                self._arrow = {name: _arrow(f) for name, f in self._frames.items()}
+                self._arrow = {
+                    name: t if isinstance(t, ParquetTable) else _arrow(t)
+                    for name, t in self._sources.items()
+                }
+                self._sources = {}  # only the Arrow copies are read from now on
             return self._arrow
 
     def _connect(self) -> Connection:
@@ -191,8 +230,9 @@ class Engine:
             return con.frame(sql, used, relations or {})
 
 
-def open_engine(tables: Mapping[str, pd.DataFrame], url: str | None = None) -> Engine:
-    """The engine over `tables`: DuckDB, or the database at `url` (default: the
+def open_engine(tables: Mapping[str, Source], url: str | None = None) -> Engine:
+    """The engine over `tables` (frames, or Parquet files DuckDB reads where they lie): DuckDB,
+    or the database at `url` (default: the
     `TRIAL_DATABASE_URL` setting), which must hold the same tables."""
     return Engine(tables, url if url is not None else os.environ.get(DATABASE_URL))
 

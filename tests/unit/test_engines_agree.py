@@ -1,4 +1,5 @@
-"""The same analysis on DuckDB (in process, the default) and on PostgreSQL (a throwaway cluster
+"""The same analysis on DuckDB (in process, the default, over the trial's frames), on DuckDB over
+the Parquet files of the store of validated trials, and on PostgreSQL (a throwaway cluster
 started here, read through a read-only role): identical numbers for the per-visit aggregates
 and paired tests, Table 1, the adverse-event counts and the TEAE table, on the demo and on the
 CDISC pilot.
@@ -26,9 +27,10 @@ import pytest
 from trial import query, tables
 from trial.analysis.cohort import labelled
 from trial.filters import PatientFilter, analysis_patients
-from trial.loader import load_trial
+from trial.loader import load_trial, load_trial_bounded
 from trial.model import Trial
 from trial.stats import engine_visit_summary, measure_patients
+from trial.store import Store
 
 from conftest import DEMO, free_port
 
@@ -137,17 +139,57 @@ def on_postgres(trial: Trial, postgres, schema: str, monkeypatch) -> Trial:
     return copy
 
 
-@pytest.fixture(scope="module", params=["demo", "pilot"])
-def both(request, postgres):
-    """(DuckDB trial, PostgreSQL trial) of one study."""
-    if request.param == "demo":
-        path = DEMO
-    else:
-        path = request.getfixturevalue("shared_data") / "cdiscpilot01"
-    trial = load_trial(path)
+def from_store(path: Path, folder: Path) -> Trial:
+    """The same trial read back from a store of validated trials in `folder`: its DuckDB
+    engine reads the store's Parquet files where they lie instead of copies in memory."""
+    store = Store(folder)
+    load_trial_bounded(path, store=store)  # converts and keeps it
+    trial = load_trial_bounded(path, store=store)  # read from the store
     assert trial.engine.backend == "duckdb"
+    sources = trial._engine_sources()
+    assert all(isinstance(sources[t], query.ParquetTable) for t in ("patients", "measurements"))
+    return trial
+
+
+def _study_path(study: str, shared: Path) -> Path:
+    return DEMO if study == "demo" else shared / "cdiscpilot01"
+
+
+@pytest.fixture(scope="module")
+def on_pg(postgres, shared_data):
+    """study -> (DuckDB trial, PostgreSQL trial), each study published once."""
+    made: dict[str, tuple[Trial, Trial]] = {}
     with pytest.MonkeyPatch.context() as mp:
-        yield trial, on_postgres(trial, postgres, request.param, mp)
+
+        def get(study: str) -> tuple[Trial, Trial]:
+            if study not in made:
+                trial = load_trial(_study_path(study, shared_data))
+                assert trial.engine.backend == "duckdb"
+                made[study] = (trial, on_postgres(trial, postgres, study, mp))
+            return made[study]
+
+        yield get
+
+
+@pytest.fixture(scope="module", params=["demo", "pilot"])
+def both(request, on_pg):
+    """(DuckDB trial, PostgreSQL trial) of one study."""
+    return on_pg(request.param)
+
+
+@pytest.fixture(
+    scope="module",
+    params=[(s, b) for s in ("demo", "pilot") for b in ("postgresql", "parquet")],
+    ids=lambda p: "-".join(p),
+)
+def pair(request, shared_data, tmp_path_factory):
+    """(DuckDB trial over frames in memory, the same trial on another back-end): PostgreSQL,
+    or DuckDB over the Parquet files of the store."""
+    study, backend = request.param
+    if backend == "postgresql":
+        return request.getfixturevalue("on_pg")(study)
+    path = _study_path(study, shared_data)
+    return load_trial(path), from_store(path, tmp_path_factory.mktemp("store"))
 
 
 def test_the_reader_cannot_write(both):
@@ -164,8 +206,8 @@ def _cohort(trial: Trial, code: str, column: str | None) -> pd.DataFrame:
     return pd.DataFrame({"patient_id": patients["patient_id"], "grp": groups.to_numpy()})
 
 
-def test_per_visit_summaries_are_identical(both):
-    duck, pg = both
+def test_per_visit_summaries_are_identical(pair):
+    duck, pg = pair
     column = "response" if duck.has_response else "arm"
     # every measure of the demo; the key measures of the pilot (its labs are many: minutes)
     codes = duck.measure_codes if duck.study.source_format == "native" else duck.key_measure_codes
@@ -182,16 +224,16 @@ def test_per_visit_summaries_are_identical(both):
                     pd.testing.assert_frame_equal(got, want, check_exact=True, obj=str(args[0]))
 
 
-def test_table1_is_identical(both):
-    duck, pg = both
+def test_table1_is_identical(pair):
+    duck, pg = pair
     patients = analysis_patients(duck, PatientFilter())
     for who in (patients, patients.iloc[::3], patients.iloc[0:0]):
         want = tables.baseline_numbers(duck, who)
         pd.testing.assert_frame_equal(tables.baseline_numbers(pg, who), want, check_exact=True)
 
 
-def test_adverse_event_counts_are_identical(both):
-    duck, pg = both
+def test_adverse_event_counts_are_identical(pair):
+    duck, pg = pair
     patients = analysis_patients(duck, PatientFilter(), "safety")
     for who in (patients, patients.iloc[::2]):
         want = tables.adverse_event_counts(duck, who)

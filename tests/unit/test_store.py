@@ -13,6 +13,8 @@ from dataclasses import fields, replace
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from adam_factories import write_adam
 
@@ -35,6 +37,7 @@ from trial.model import (
 )
 from trial.store import (
     MANIFEST,
+    PATIENT_ROW,
     TABLES,
     DamagedEntry,
     Store,
@@ -63,8 +66,11 @@ def _entries(store: Store) -> list[Path]:
 
 def assert_same_trial(got: Trial, want: Trial) -> None:
     """Equal field by field; tables with the same dtypes, column order, index and, in text
-    columns, the same Python types (None is not NaN)."""
+    columns, the same Python types (None is not NaN). Where each was read from
+    (`parquet_files`: the store's files, or none) is not compared."""
     for f in fields(Trial):
+        if f.name == "parquet_files":
+            continue
         a, b = getattr(got, f.name), getattr(want, f.name)
         if f.name not in TABLES:
             assert a == b, f.name
@@ -116,6 +122,36 @@ def test_every_kind_of_column_comes_back_exactly(store, demo_trial):
     events = demo_trial.events.set_axis(range(10, 10 + len(demo_trial.events) * 2, 2))
     t = replace(demo_trial, patients=typed, events=events)
     store.put("k" * 64, t)
+    assert_same_trial(store.get("k" * 64, t.source), t)
+
+
+def test_ids_are_kept_as_rows_of_the_patients_table(store, demo_trial):
+    """Every table's ids are known patients: each file keeps the ids as text (the engine reads
+    them in SQL) and their rows in the patients table, by which they are read back, sharing
+    the patients' strings."""
+    store.put("k" * 64, demo_trial)
+    entry = store.root / ("k" * 64)
+    for table in ("measurements", "events"):
+        schema = pq.read_schema(entry / f"{table}.parquet")
+        assert schema.field("patient_id").type == pa.string(), table
+        rows = pq.read_table(entry / f"{table}.parquet", columns=[PATIENT_ROW])[0].to_numpy()
+        ids = getattr(demo_trial, table)["patient_id"].tolist()
+        assert demo_trial.patients["patient_id"].take(rows).tolist() == ids, table
+    got = store.get("k" * 64, demo_trial.source)
+    assert_same_trial(got, demo_trial)
+    by_id = {id(v) for v in got.patients["patient_id"]}
+    assert {id(v) for v in got.measurements["patient_id"]} <= by_id
+
+
+def test_ids_unknown_to_the_patients_table_stay_text(store, demo_trial):
+    events = demo_trial.events.assign(
+        patient_id=["nobody"] + demo_trial.events["patient_id"].iloc[1:].tolist()
+    )
+    t = replace(demo_trial, events=events)
+    store.put("k" * 64, t)
+    entry = store.root / ("k" * 64)
+    assert PATIENT_ROW not in pq.read_schema(entry / "events.parquet").names
+    assert PATIENT_ROW in pq.read_schema(entry / "measurements.parquet").names
     assert_same_trial(store.get("k" * 64, t.source), t)
 
 
