@@ -44,8 +44,9 @@ import plotly.io as pio  # noqa: E402
 
 from app import create_app  # noqa: E402
 from components import ids  # noqa: E402
-from trial.loader import load_trial  # noqa: E402
+from trial.loader import load_trial, load_trial_bounded  # noqa: E402
 from trial.simulate import write_simulation  # noqa: E402
+from trial.store import Store  # noqa: E402
 
 FILTER_IDS = {
     ids.FILTER_CENTER,
@@ -264,7 +265,14 @@ def filter_states(values: dict) -> list[dict]:
 
 
 def time_callbacks(data: Path, repeats: int) -> dict[str, dict]:
-    app = create_app(load_trial(data))
+    # The trial as `python app.py` serves it: converted into a store of validated trials and
+    # read back from it (its DuckDB engine reads the store's files, which must stay meanwhile).
+    with tempfile.TemporaryDirectory() as store:
+        trial = load_trial_bounded(data, store=Store(Path(store) / "store"))
+        return _time_callbacks(create_app(trial), repeats)
+
+
+def _time_callbacks(app, repeats: int) -> dict[str, dict]:
     client = app.server.test_client()
     base_values = initial_props(app)
     result = {}
