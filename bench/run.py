@@ -211,11 +211,14 @@ def filter_callbacks(app) -> list[dict]:
     ]
 
 
-# The tab each view lives on: views compute only while their tab is shown, so each callback is
-# measured with its own tab active (the cost a user on that tab pays for a filter change).
+# The tab each view lives on: views compute only while their tab is shown (the page's
+# ids.VISIBLE_TAB, an input of every view callback), so each callback is measured with its own
+# tab on screen (the cost a user on that tab pays for a filter change).
 VIEW_TABS = {
     "traj-": ids.TAB_TRAJECTORIES,
     "surv-": ids.TAB_SURVIVAL,
+    "effects-": ids.TAB_EFFECTS,
+    "resp-": ids.TAB_RESPONSE,
     "swimmer-": ids.TAB_PATIENTS,
     "tables-": ids.TAB_TABLES,
 }
@@ -225,10 +228,16 @@ def own_tab(cb: dict) -> str | None:
     return next((tab for prefix, tab in VIEW_TABS.items() if prefix in cb["output"]), None)
 
 
+def shows_a_tab(cb: dict) -> bool:
+    """A view callback: it computes only while its tab is shown."""
+    return any(i["id"] == ids.VISIBLE_TAB for i in cb["inputs"])
+
+
 def request_body(cb: dict, values: dict, changed: str) -> dict:
     outputs = parse_outputs(cb["output"])
     if own_tab(cb):
-        values = {**values, (ids.TABS, "active_tab"): own_tab(cb)}
+        tab = own_tab(cb)
+        values = {**values, (ids.TABS, "active_tab"): tab, (ids.VISIBLE_TAB, "data"): tab}
     return {
         "output": cb["output"],
         "outputs": outputs if cb["output"].startswith("..") else outputs[0],

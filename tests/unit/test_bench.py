@@ -16,7 +16,9 @@ from bench.run import (
     filter_states,
     free_port,
     initial_props,
+    own_tab,
     request_body,
+    shows_a_tab,
     wait_for,
 )
 from components import ids
@@ -38,6 +40,10 @@ def test_the_benchmark_replays_callback_requests_the_app_answers(demo_trial):
             "/_dash-update-component", data=json.dumps(body), content_type="application/json"
         )
         assert r.status_code in (200, 204), cb["output"]
+        if shows_a_tab(cb):  # measured with its tab on screen: it computes and answers
+            assert r.status_code == 200 and r.get_json()["response"], cb["output"]
+    views = [cb for cb in callbacks if shows_a_tab(cb)]
+    assert {ids.TAB_TRAJECTORIES, ids.TAB_SURVIVAL, ids.TAB_TABLES} <= {own_tab(v) for v in views}
 
 
 def test_the_export_benchmark_makes_a_deck(monkeypatch):
