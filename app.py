@@ -31,7 +31,7 @@ from components.context import (
 from components.export import callbacks as export_callbacks
 from components.shell import appearance, pages, presenter, selection, share, upload
 from components.shell.layout import page_layout
-from components.state.filters import filter_choices
+from components.state.filters import dataset_choices
 from components.views import (
     cards,
     effects,
@@ -123,7 +123,7 @@ def create_app(trial: Trial) -> Dash:
     app.server.config[TRIAL_CONFIG_KEY] = trial
     app.server.config[DATASET_CONFIG_KEY] = default
     app.server.config[SESSIONS_CONFIG_KEY] = store
-    default.derived("filter_choices", lambda ds: filter_choices(ds.trial))
+    dataset_choices(default)  # computed once, before the first page asks
     upload.install(app.server, store)
     app.layout = page_layout(default, store.settings if store else None)
     for module in REGISTRARS:

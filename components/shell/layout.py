@@ -21,6 +21,7 @@ from trial.sessions import Dataset, SessionSettings
 from .. import ids
 from ..attrs import attrs
 from ..context import GONE_ON_LOAD, SessionGone, current_dataset
+from ..state.filters import dataset_choices
 from ..views import (
     cards,
     effects,
@@ -141,7 +142,10 @@ def build_layout(dataset: Dataset, uploads: SessionSettings | None = None) -> db
             dbc.Row(
                 [
                     dbc.Col(
-                        [selection.layout(), filters.layout(trial)], md=3, lg=2, className="sidebar"
+                        [selection.layout(), filters.layout(trial, dataset_choices(dataset))],
+                        md=3,
+                        lg=2,
+                        className="sidebar",
                     ),
                     dbc.Col(
                         [

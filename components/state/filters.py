@@ -21,6 +21,7 @@ from dash import Input
 from trial.analysis.subgroups import AGE_GROUP, age_group_bounds
 from trial.filters import PatientFilter, VariableFilter
 from trial.model import RESPONSE_GROUPS, Trial
+from trial.sessions import Dataset
 
 from .. import ids
 from ..context import SessionGone, current_dataset
@@ -259,9 +260,13 @@ def filter_from_values(
     )
 
 
-def current_choices() -> FilterChoices:
+def dataset_choices(dataset: Dataset) -> FilterChoices:
     # The choices depend only on the trial: computed once per dataset and kept with it.
-    return current_dataset().derived("filter_choices", lambda ds: filter_choices(ds.trial))
+    return dataset.derived("filter_choices", lambda ds: filter_choices(ds.trial))
+
+
+def current_choices() -> FilterChoices:
+    return dataset_choices(current_dataset())
 
 
 def choices_of(trial: Trial) -> FilterChoices:

@@ -27,9 +27,9 @@ from ..state.filters import (
     YES_NO_ANY,
     FilterChoices,
     Variable,
+    choices_of,
     current_choices,
     current_cohort_filter,
-    filter_choices,
     people,
 )
 
@@ -114,8 +114,9 @@ def _variables_section(choices: FilterChoices) -> html.Div:
     )
 
 
-def layout(trial: Trial) -> html.Div:
-    choices = filter_choices(trial)
+def layout(trial: Trial, choices: FilterChoices | None = None) -> html.Div:
+    """The filter panel; `choices`: the trial's (kept with its dataset), else found."""
+    choices = choices or choices_of(trial)
     sections = [
         _analysis_section(trial, choices),
         _section(

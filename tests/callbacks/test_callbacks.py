@@ -2,6 +2,7 @@
 
 import pytest
 
+import app as app_module
 from app import create_app
 from components import ids
 from components.state import filters
@@ -114,3 +115,21 @@ def test_views_compute_only_while_their_tab_is_shown(app, demo_trial):
         with pytest.raises(PreventUpdate):
             patient_list.update_swimmer(ids.TAB_TRAJECTORIES, [], *values)
         assert patient_list.update_swimmer(ids.TAB_PATIENTS, [], *values).data
+
+
+def test_the_filter_choices_are_computed_once_per_dataset_not_per_page(demo_trial, monkeypatch):
+    # 0.7-1.5 s at 1,000,000 patients: the page's filter panel and every callback share them.
+    calls = []
+    real = filters.filter_choices
+    counted = lambda t: calls.append(t) or real(t)  # noqa: E731
+    monkeypatch.setattr(filters, "filter_choices", counted)
+    for module in (sidebar, app_module):  # any module's own import of it counts too
+        monkeypatch.setattr(module, "filter_choices", counted, raising=False)
+    app = create_app(demo_trial)
+    client = app.server.test_client()
+    pages = [client.get("/_dash-layout") for _ in range(3)]
+    assert all(p.status_code == 200 for p in pages)
+    assert all(f'"{ids.FILTER_CENTER}"' in p.get_data(as_text=True) for p in pages)
+    with app.server.test_request_context("/"):  # as every filter callback asks
+        assert filters.current_choices().centers == tuple(demo_trial.centers)
+    assert len(calls) == 1
