@@ -4,8 +4,10 @@ the spider plot (% change at every visit, one line per patient), their table row
 notes out.
 
 Every bar and every point carries the patient id as `customdata`: a click opens the patient's
-page (components/views/response.py). Bars beyond the axis's cap are drawn to it and labelled
-with their value, so that one large increase does not flatten every other bar. No Dash here.
+page (components/views/response.py). Beyond `MOST_DRAWN` patients a plot draws those at evenly
+spaced ranks of best change and says so (`thinned`); the numbers count everyone. Bars beyond
+the axis's cap are drawn to it and labelled with their value, so that one large increase does
+not flatten every other bar. No Dash here.
 """
 
 from __future__ import annotations
@@ -26,6 +28,11 @@ WATERFALL, SPIDER = "waterfall", "spider"
 PLOTS = {WATERFALL: "Waterfall (best change)", SPIDER: "Spider (change over time)"}
 CAP = 200.0  # % change: the axis stops here; bars beyond it are labelled with their value
 MAX_LISTED = 10  # patient ids named in a note
+# What a plot draws at most: beyond, the patients at evenly spaced ranks of their best change,
+# the first and the last included. 2,000 bars already fill a projector's width (a bar is then
+# under a pixel wide) and keep the sorted shape; a spider plot of more lines is a solid mass.
+# The figure, the notes and the table say so; the statistics and the export use every patient.
+MOST_DRAWN = {WATERFALL: 2_000, SPIDER: 300}
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,27 @@ def _reference_lines(fig: go.Figure, result: ResponseResult) -> None:
     )
 
 
+def drawn_ranks(result: ResponseResult, plot: str = WATERFALL) -> np.ndarray:
+    """The positions in `result.best` (sorted by best change) the plot draws: all, or
+    `MOST_DRAWN[plot]` evenly spaced ones, the first and the last included."""
+    n, most = len(result.best), MOST_DRAWN.get(plot, MOST_DRAWN[WATERFALL])
+    if n <= most:
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, most).round().astype(int))
+
+
+def thinned(result: ResponseResult, plot: str, people: str = "patients") -> str:
+    """The sentence saying that the plot draws some of the patients, or ""."""
+    n, drawn = len(result.best), len(drawn_ranks(result, plot))
+    if drawn == n:
+        return ""
+    what = "bars" if plot == WATERFALL else "lines"
+    return (
+        f"Plotted: {drawn:,} of the {n:,} {what}, {people} at evenly spaced ranks of best "
+        f"change (lowest and highest included); the statistics and the export use all {n:,}"
+    )
+
+
 def _bar_hover(result: ResponseResult, people: str) -> str:
     unit = plot_text(result.measure.unit) if result.measure else ""
     return (
@@ -118,6 +146,7 @@ def waterfall_figure(
     if result.empty:
         return empty_figure(title, result.empty)
     best = result.best.assign(x=np.arange(1, len(result.best) + 1))
+    best = best.iloc[drawn_ranks(result, WATERFALL)]
     colors = _colors(result)
     fig = go.Figure()
     for level in _levels_drawn(result):
@@ -140,9 +169,9 @@ def waterfall_figure(
     _layout(fig, result, title, subtitle, best=True)
     fig.update_layout(bargap=0.15, barmode="overlay")
     fig.update_xaxes(
-        title_text=f"{people.capitalize()}, ordered by best % change (n = {len(best)})",
+        title_text=f"{people.capitalize()}, ordered by best % change (n = {len(result.best)})",
         showticklabels=False,
-        range=[0.3, len(best) + 0.7],
+        range=[0.3, len(result.best) + 0.7],
         fixedrange=True,
     )
     return fig
@@ -186,7 +215,7 @@ def _layout(
 
 
 def _spider_trace(
-    trial: Trial, result: ResponseResult, level: str, color: str, people: str
+    trial: Trial, result: ResponseResult, level: str, color: str, people: str, drawn: pd.Series
 ) -> go.Scatter:
     """One trace per group: each patient's line from (baseline, 0 %) through its visits, the
     lines separated by gaps; every point carries its patient id."""
@@ -194,7 +223,8 @@ def _spider_trace(
     ys: list = []
     custom: list = []
     code = result.request.measure
-    mine = result.changes.loc[result.changes["group"] == level]
+    changes = result.changes
+    mine = changes.loc[(changes["group"] == level) & changes["patient_id"].isin(drawn)]
     for pid, rows in mine.groupby("patient_id", sort=True):
         xs += [0.0, *rows["month"].astype(float), None]
         ys += [0.0, *rows["pct_change"].clip(upper=CAP), None]
@@ -225,9 +255,10 @@ def spider_figure(
     if result.empty:
         return empty_figure(title, result.empty)
     colors = _colors(result)
+    drawn = result.best["patient_id"].iloc[drawn_ranks(result, SPIDER)]
     fig = go.Figure(
         [
-            _spider_trace(trial, result, lv, colors.get(lv, "#444"), people)
+            _spider_trace(trial, result, lv, colors.get(lv, "#444"), people, drawn)
             for lv in _levels_drawn(result)
         ]
     )
@@ -261,9 +292,11 @@ def figure_subtitle(
     drawn = len(result.best)
     missing = result.n_patients - drawn
     left = f" · {missing} not drawn (see the notes)" if missing else ""
+    some = thinned(result, plot, people)
     return (
         f"{drawn} of {result.n_patients} {people} drawn{left} · Selection: "
         f"{plot_text(selection)}<br>{_second_line(result, plot, people)}"
+        + (f"<br>{some}" if some else "")
     )
 
 
@@ -287,6 +320,8 @@ def table_rows(trial: Trial, result: ResponseResult) -> list[dict]:
     code = result.request.measure
     unit = result.measure.unit if result.measure else ""
     group = result.group_label or "Group"
+    # one label per visit, not per row (100,000 rows at registry scale)
+    at = {m: trial.study.visit_label(m, code) for m in result.best["best_month"].unique()}
     return [
         {
             "Patient": str(r["patient_id"]),
@@ -294,7 +329,7 @@ def table_rows(trial: Trial, result: ResponseResult) -> list[dict]:
             f"Baseline ({unit})": round(float(r["baseline"]), 3),
             f"Best value ({unit})": round(float(r["best_value"]), 3),
             "Best % change": round(float(r["best_pct"]), 1),
-            "At": trial.study.visit_label(r["best_month"], code),
+            "At": at.get(r["best_month"]) or trial.study.visit_label(r["best_month"], code),
             "Post-baseline visits": int(r["n_post"]),
             f"Reached {goal(result)[2:]}": "yes" if r["improved"] else "no",
             "Best value is": "simulated" if r["simulated"] else "recorded or published",
@@ -375,9 +410,9 @@ def response_view(
     subtitle = figure_subtitle(result, selection, people, plot)
     build = spider_figure if plot == SPIDER else waterfall_figure
     fig = build(trial, result, plot_text(title), subtitle, people)
-    return ResponseView(
-        fig, table_rows(trial, result), response_notes(result, people), title, result
-    )
+    some = thinned(result, plot, people)
+    notes = response_notes(result, people) + ([some + "."] if some else [])
+    return ResponseView(fig, table_rows(trial, result), notes, title, result)
 
 
 def export_name(result: ResponseResult, plot: str) -> str:

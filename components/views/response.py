@@ -11,8 +11,8 @@ again (Dash fires only on changed values). The numbers come from
 
 from __future__ import annotations
 
+import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-import pandas as pd
 from dash import Dash, Input, Output, dcc, html, no_update
 
 from trial.analysis.cohort import Cohort, default_group
@@ -28,7 +28,7 @@ from trial.model import Trial
 from .. import ids
 from ..context import current_trial, only_when_visible
 from ..export.toolbar import export_toolbar, method_panel
-from ..figures.response import PLOTS, WATERFALL, ResponseView, response_view
+from ..figures.response import PLOTS, WATERFALL, ResponseView, drawn_ranks, response_view
 from ..state.filters import COHORT_INPUTS, current_cohort_filter, people
 from ..state.routes import patient_path
 from .controls import control
@@ -102,17 +102,30 @@ def layout(trial: Trial) -> html.Div:
             export_toolbar(ids.VIEW_RESPONSE),
             method_panel(ids.VIEW_RESPONSE),
             html.H6("Numbers behind the figure (one row per patient drawn)", className="mt-3"),
-            html.Div(id=ids.RESP_TABLE),
+            dag.AgGrid(
+                id=ids.RESP_TABLE,
+                rowData=[],
+                columnDefs=[],
+                columnSize="sizeToFit",
+                defaultColDef={"sortable": True, "filter": True, "resizable": True},
+                # column names carry units ("10^9/L", "g/24 h"): a dot is not a nested field
+                dashGridOptions={
+                    "domLayout": "autoHeight",
+                    "pagination": True,
+                    "paginationPageSize": 20,
+                    "suppressFieldDotNotation": True,
+                },
+                className="summary-grid",
+            ),
         ]
     )
 
 
-def numbers_table(view: ResponseView):
-    if not view.rows:
-        return html.Div("No rows.", className="text-muted")
-    return dbc.Table.from_dataframe(
-        pd.DataFrame(view.rows), striped=True, bordered=False, hover=True, size="sm"
-    )
+def numbers_grid(view: ResponseView, plot) -> tuple[list[dict], list[dict]]:
+    """The grid's rows, one per patient plotted, in the plot's order (every patient up to the
+    plot's limit; the export has them all), and its columns."""
+    rows = [view.rows[i] for i in drawn_ranks(view.result, plot)] if view.rows else []
+    return rows, [{"field": k, "headerName": k} for k in (rows[0] if rows else {})]
 
 
 # --- Callbacks ----------------------------------------------------------------------------------
@@ -122,7 +135,7 @@ def numbers_table(view: ResponseView):
 def update_response(plot, measure, group, *filter_values):
     trial = current_trial()
     view = view_of(trial, plot, measure, group, Cohort(current_cohort_filter(*filter_values)))
-    return view.figure, [html.Li(n) for n in view.notes], numbers_table(view)
+    return view.figure, [html.Li(n) for n in view.notes], *numbers_grid(view, plot)
 
 
 def open_clicked_patient(click):
@@ -140,7 +153,8 @@ def register(app: Dash) -> None:
     app.callback(
         Output(ids.RESP_GRAPH, "figure"),
         Output(ids.RESP_NOTE, "children"),
-        Output(ids.RESP_TABLE, "children"),
+        Output(ids.RESP_TABLE, "rowData"),
+        Output(ids.RESP_TABLE, "columnDefs"),
         Input(ids.VISIBLE_TAB, "data"),
         *[Input(i, "value") for i in CONTROL_IDS],
         *COHORT_INPUTS,
