@@ -106,8 +106,14 @@ def layout(trial: Trial) -> html.Div:
                 id=ids.RESP_TABLE,
                 rowData=[],
                 columnDefs=[],
-                columnSize="sizeToFit",
-                defaultColDef={"sortable": True, "filter": True, "resizable": True},
+                columnSize="responsiveSizeToFit",  # the columns come with each answer
+                defaultColDef={
+                    "sortable": True,
+                    "filter": True,
+                    "resizable": True,
+                    "wrapHeaderText": True,
+                    "autoHeaderHeight": True,
+                },
                 # column names carry units ("10^9/L", "g/24 h"): a dot is not a nested field
                 dashGridOptions={
                     "domLayout": "autoHeight",

@@ -37,11 +37,32 @@ def waterfall_bar(duo, pid: str):
     return traces[trace].find_elements(By.CSS_SELECTOR, ".point")[k]
 
 
+def waterfall_first_patient(duo) -> str:
+    """The patient of the leftmost bar on screen (each trace's k-th bar is its k-th point)."""
+    return duo.driver.execute_script(
+        f"""
+        const gd = document.querySelector('{GRAPH} .js-plotly-plot');
+        const bars = gd.data.filter(t => t.type === 'bar');
+        let best = null;
+        gd.querySelectorAll('.barlayer .trace').forEach((trace, i) => {{
+          trace.querySelectorAll('.point').forEach((p, k) => {{
+            const left = p.getBoundingClientRect().left;
+            if (best === null || left < best[0]) best = [left, bars[i].customdata[k][0]];
+          }});
+        }});
+        return best[1];"""
+    )
+
+
 def test_a_click_on_a_waterfall_bar_opens_the_patient(dash_duo, demo_trial):
     duo = start_dashboard(dash_duo, demo_trial, size=(1600, 1200))
     open_tab(duo, "Response")
     duo.wait_for_contains_text(f"{GRAPH} .gtitle", "best % change from baseline", timeout=30)
     wait_until(lambda: len(duo.find_elements(f"{GRAPH} .barlayer .point")) == 39, timeout=20)
+    # the numbers behind it: a paged grid, one row per bar, the first the leftmost bar's
+    duo.wait_for_contains_text(f"#{ids.RESP_TABLE} .ag-paging-row-summary-panel", "of 39")
+    first = duo.find_elements(f"#{ids.RESP_TABLE} .ag-row[row-index='0'] .ag-cell")
+    assert first and first[0].text == waterfall_first_patient(duo)
     # Read and drop the page load's console messages: on this branch the renderer reports
     # PATIENT_MORE_GRAPH / PATIENT_MORE_MEASURES missing from the demo's layout (not this
     # tab's); what follows the click must add none.
