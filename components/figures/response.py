@@ -71,7 +71,7 @@ def _levels_drawn(result: ResponseResult) -> list[str]:
 
 def _legend_name(result: ResponseResult, level: str) -> str:
     n = int((result.best["group"] == level).sum())
-    return f"{plot_text(level)} (n = {n})"
+    return f"{plot_text(level)} (n = {n:,})"
 
 
 def _y_range(values: pd.Series) -> list[float]:
@@ -111,6 +111,12 @@ def thinned(result: ResponseResult, plot: str, people: str = "patients") -> str:
         f"Plotted: {drawn:,} of the {n:,} {what}, {people} at evenly spaced ranks of best "
         f"change (lowest and highest included); the statistics and the export use all {n:,}"
     )
+
+
+def _room_for_subtitle(fig: go.Figure, result: ResponseResult, plot: str) -> None:
+    """A third subtitle line (`thinned`) needs room above the plot."""
+    if thinned(result, plot):
+        fig.update_layout(margin=dict(t=134))
 
 
 def _bar_hover(result: ResponseResult, people: str) -> str:
@@ -168,8 +174,9 @@ def waterfall_figure(
     _reference_lines(fig, result)
     _layout(fig, result, title, subtitle, best=True)
     fig.update_layout(bargap=0.15, barmode="overlay")
+    _room_for_subtitle(fig, result, WATERFALL)
     fig.update_xaxes(
-        title_text=f"{people.capitalize()}, ordered by best % change (n = {len(result.best)})",
+        title_text=f"{people.capitalize()}, ordered by best % change (n = {len(result.best):,})",
         showticklabels=False,
         range=[0.3, len(result.best) + 0.7],
         fixedrange=True,
@@ -264,6 +271,7 @@ def spider_figure(
     )
     _reference_lines(fig, result)
     _layout(fig, result, title, subtitle)
+    _room_for_subtitle(fig, result, SPIDER)
     unit = trial.study.measure_visit_unit(result.request.measure)
     months = sorted({0.0, *result.changes["month"].astype(float)})
     fig.update_xaxes(
@@ -291,10 +299,10 @@ def figure_subtitle(
 ) -> str:
     drawn = len(result.best)
     missing = result.n_patients - drawn
-    left = f" · {missing} not drawn (see the notes)" if missing else ""
+    left = f" · {missing:,} not drawn (see the notes)" if missing else ""
     some = thinned(result, plot, people)
     return (
-        f"{drawn} of {result.n_patients} {people} drawn{left} · Selection: "
+        f"{drawn:,} of {result.n_patients:,} {people} drawn{left} · Selection: "
         f"{plot_text(selection)}<br>{_second_line(result, plot, people)}"
         + (f"<br>{some}" if some else "")
     )
@@ -349,8 +357,8 @@ def group_points(result: ResponseResult, people: str = "patients") -> list[str]:
     for r in result.by_group.to_dict("records"):
         name = f"All {people}" if r["group"] == "All" else str(r["group"])
         out.append(
-            f"{name}: median best change {_pct(r['median_best_pct'])}; {r['improved']} of "
-            f"{r['n']} "
+            f"{name}: median best change {_pct(r['median_best_pct'])}; {r['improved']:,} of "
+            f"{r['n']:,} "
             f"reached {goal(result)}."
         )
     return out
@@ -358,7 +366,7 @@ def group_points(result: ResponseResult, people: str = "patients") -> list[str]:
 
 def drawn_sentence(result: ResponseResult, people: str = "patients") -> str:
     return (
-        f"{len(result.best)} of {result.n_patients} {people} have a baseline and a "
+        f"{len(result.best):,} of {result.n_patients:,} {people} have a baseline and a "
         "post-baseline value and are drawn."
     )
 
