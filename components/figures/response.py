@@ -323,13 +323,15 @@ def direction_text(result: ResponseResult) -> str:
     return f"Best: the {word} % change over follow-up ({result.direction} {label} is better)"
 
 
-def table_rows(trial: Trial, result: ResponseResult) -> list[dict]:
-    """The numbers behind the waterfall: one row per patient, in the bars' order."""
+def table_rows(trial: Trial, result: ResponseResult, positions=None) -> list[dict]:
+    """The numbers behind the waterfall: one row per patient, in the bars' order (those at
+    `positions` of `result.best` only, when given)."""
+    best = result.best if positions is None else result.best.iloc[positions]
     code = result.request.measure
     unit = result.measure.unit if result.measure else ""
     group = result.group_label or "Group"
     # one label per visit, not per row (100,000 rows at registry scale)
-    at = {m: trial.study.visit_label(m, code) for m in result.best["best_month"].unique()}
+    at = {m: trial.study.visit_label(m, code) for m in best["best_month"].unique()}
     return [
         {
             "Patient": str(r["patient_id"]),
@@ -342,7 +344,7 @@ def table_rows(trial: Trial, result: ResponseResult) -> list[dict]:
             f"Reached {goal(result)[2:]}": "yes" if r["improved"] else "no",
             "Best value is": "simulated" if r["simulated"] else "recorded or published",
         }
-        for r in result.best.to_dict("records")
+        for r in best.to_dict("records")
     ]
 
 
@@ -410,9 +412,15 @@ def response_notes(result: ResponseResult, people: str = "patients") -> list[str
 
 
 def response_view(
-    trial: Trial, result: ResponseResult, plot: str, selection: str, people: str = "patients"
+    trial: Trial,
+    result: ResponseResult,
+    plot: str,
+    selection: str,
+    people: str = "patients",
+    every_row: bool = True,
 ) -> ResponseView:
-    """Figure, rows and notes of the waterfall or the spider plot (pure)."""
+    """Figure, rows and notes of the waterfall or the spider plot (pure); the rows of every
+    patient drawn (an export), or of those plotted only (`every_row=False`: the screen)."""
     plot = plot if plot in PLOTS else WATERFALL
     title = figure_title(result, plot, people)
     subtitle = figure_subtitle(result, selection, people, plot)
@@ -420,7 +428,8 @@ def response_view(
     fig = build(trial, result, plot_text(title), subtitle, people)
     some = thinned(result, plot, people)
     notes = response_notes(result, people) + ([some + "."] if some else [])
-    return ResponseView(fig, table_rows(trial, result), notes, title, result)
+    rows = table_rows(trial, result, None if every_row else drawn_ranks(result, plot))
+    return ResponseView(fig, rows, notes, title, result)
 
 
 def export_name(result: ResponseResult, plot: str) -> str:

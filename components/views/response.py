@@ -28,7 +28,7 @@ from trial.model import Trial
 from .. import ids
 from ..context import current_trial, only_when_visible
 from ..export.toolbar import export_toolbar, method_panel
-from ..figures.response import PLOTS, WATERFALL, ResponseView, drawn_ranks, response_view
+from ..figures.response import PLOTS, WATERFALL, ResponseView, response_view
 from ..state.filters import COHORT_INPUTS, current_cohort_filter, people
 from ..state.routes import patient_path
 from .controls import control
@@ -39,7 +39,9 @@ CONTROL_IDS = [ids.RESP_PLOT, ids.RESP_MEASURE, ids.RESP_GROUP]
 def view_of(trial: Trial, plot, measure, group, cohort: Cohort) -> ResponseView:
     """Controls and cohort -> the waterfall or spider view (pure but for the trial)."""
     result = best_change(trial, request_for(trial, cohort, measure, group))
-    return response_view(trial, result, plot or WATERFALL, cohort.describe(), people(trial))
+    return response_view(
+        trial, result, plot or WATERFALL, cohort.describe(), people(trial), every_row=False
+    )
 
 
 # --- Layout -------------------------------------------------------------------------------------
@@ -127,10 +129,10 @@ def layout(trial: Trial) -> html.Div:
     )
 
 
-def numbers_grid(view: ResponseView, plot) -> tuple[list[dict], list[dict]]:
+def numbers_grid(view: ResponseView) -> tuple[list[dict], list[dict]]:
     """The grid's rows, one per patient plotted, in the plot's order (every patient up to the
     plot's limit; the export has them all), and its columns."""
-    rows = [view.rows[i] for i in drawn_ranks(view.result, plot)] if view.rows else []
+    rows = view.rows
     return rows, [{"field": k, "headerName": k} for k in (rows[0] if rows else {})]
 
 
@@ -141,7 +143,7 @@ def numbers_grid(view: ResponseView, plot) -> tuple[list[dict], list[dict]]:
 def update_response(plot, measure, group, *filter_values):
     trial = current_trial()
     view = view_of(trial, plot, measure, group, Cohort(current_cohort_filter(*filter_values)))
-    return view.figure, [html.Li(n) for n in view.notes], *numbers_grid(view, plot)
+    return view.figure, [html.Li(n) for n in view.notes], *numbers_grid(view)
 
 
 def open_clicked_patient(click):

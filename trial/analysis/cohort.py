@@ -157,7 +157,8 @@ def level_order(trial: Trial, col: str | None) -> list[str]:
         return [ALL]
     if col not in trial.patients:
         return []
-    labels = set(group_labels(trial.patients, col))
+    # the labels of the distinct values only (1,000,000 patients: 0.15 s a call otherwise)
+    labels = set(group_labels(trial.patients[[col]].drop_duplicates(), col))
     if col == "response":
         return [r for r in RESPONSE_GROUPS if r in labels]
     if col == "center":
