@@ -525,9 +525,9 @@ def test_a_refused_upload_lists_the_findings_and_changes_nothing(served, other_t
     r = post_upload(client, broken)
     assert r.status_code == 200 and SESSION_COOKIE not in cookies_set(r)
     answer = r.get_json()
-    assert answer["opened"] is False and answer["problems"] == answer["errors"] == 1
+    assert answer["opened"] is False and answer["problems"] == answer["errors"] == 1, answer
     (finding,) = answer["findings"]
-    assert finding["file"] == "events.csv" and finding["value"] == "MXR"
+    assert finding["file"] == "events.csv" and finding["value"] == "MXR", finding
     assert sessions_on_disk(served.server.config[SESSIONS_CONFIG_KEY].root) == []
 
 
