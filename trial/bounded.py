@@ -3,19 +3,18 @@
     result = run_bounded(load, (path, config, limits), limits, "trial-folder")
 
 The child process limits its own address space (`resource.setrlimit(RLIMIT_AS)`: its size at
-the start plus `limits.memory_mb`) and CPU time, and ends itself by `alarm` if it outlives the
-wall-clock limit (e.g. when the process that started it was killed); the caller stops it at
-`limits.seconds`. While it works, it tells the caller which file it is on, so that a check
+the start plus `limits.memory_mb`) and CPU time, and ends itself when the process that started
+it ends (a killed worker) or by `alarm` if it outlives the wall-clock limit; the caller stops
+it at `limits.seconds`. While it works, it tells the caller which file it is on, so that a check
 that is stopped is reported as a `DataError` naming that file and the limit that stopped it.
 Whatever happens in the child (a malformed file, a memory error, a crash of a C reader), the
 caller gets a result or a `DataError`, never another exception, and is never at risk itself.
 
 The result comes back pickled (protocol 5: numeric columns as raw buffers); a trial's load sends
 only a word, having written the trial to the store of validated trials (trial/store.py), which
-the caller reads. The child is forked when the caller has a single thread (a gunicorn worker,
-the command line; milliseconds, and every module already imported) and started by a fork server
-otherwise (a threaded development server: forking a process with several threads can copy a
-lock another thread holds).
+the caller reads. The child comes from a fork server, which a process starts at its first check
+(about 0.6 s: `trial check` of the demo with an empty store took 1.4 s with the process forked,
+2.0 s); each check then starts in milliseconds, from a process holding no other thread's lock.
 """
 
 from __future__ import annotations
@@ -43,8 +42,10 @@ _PRELOAD = ["trial.loader"]  # what the fork server imports once, so that each c
 
 
 def _context():
-    if threading.active_count() == 1:
-        return multiprocessing.get_context("fork")
+    """A fork server's context: forking this process itself could copy a lock one of its other
+    threads holds. Python's `threading` sees only its own threads, not the native pools that
+    numpy (OpenBLAS, at import), Arrow and DuckDB start: a test process with 21 threads, one of
+    them Python's, forked its checks, and about one in 150 crashed (SIGSEGV)."""
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(_PRELOAD)
     return ctx
@@ -56,15 +57,20 @@ def _address_space() -> int:
         return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def _die_with_parent() -> None:
-    """Linux: end this process when the one that started it ends (a killed worker)."""
-    try:
-        import ctypes
+def _end_with_caller(lifeline: Connection) -> None:
+    """End this process when the caller ends (a killed worker): the caller holds the other end
+    of `lifeline` and never writes, so a read returns only when that end closes. Its parent is
+    the fork server, which outlives a killed caller while any child holds its pipe, so the
+    parent's death (PR_SET_PDEATHSIG) would come only at the alarm."""
 
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
+    def watch() -> None:
+        try:
+            lifeline.recv_bytes()
+        except (EOFError, OSError):
+            pass
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def _plain_arrow_allocator() -> None:
@@ -75,11 +81,11 @@ def _plain_arrow_allocator() -> None:
     pa.set_memory_pool(pa.system_memory_pool())
 
 
-def _bound_self(limits: Limits) -> None:
+def _bound_self(limits: Limits, lifeline: Connection) -> None:
     faulthandler.disable()  # a reader that crashes is reported by the caller, not dumped here
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGALRM):
         signal.signal(sig, signal.SIG_DFL)  # not the server's handlers: just end
-    _die_with_parent()
+    _end_with_caller(lifeline)
     os.nice(NICENESS)  # the requests of people exploring go first
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crashing reader dumps no patient data
     _plain_arrow_allocator()
@@ -94,10 +100,12 @@ def _send(conn: Connection, message: tuple) -> None:
     conn.send_bytes(pickle.dumps(message, protocol=5))
 
 
-def _child(conn: Connection, fn: Callable, args: tuple, limits: Limits) -> None:
+def _child(
+    conn: Connection, lifeline: Connection, fn: Callable, args: tuple, limits: Limits
+) -> None:
     progress = Progress(lambda file: _send(conn, ("file", file)))
     try:
-        _bound_self(limits)
+        _bound_self(limits, lifeline)
         message: tuple = ("ok", fn(*args, progress=progress))
     except DataError as err:
         message = ("data_error", err.findings, err.unreadable)
@@ -167,9 +175,11 @@ def run_bounded(fn: Callable, args: tuple, limits: Limits, name: str) -> Any:
     before the first file)."""
     ctx = _context()
     receive, send = ctx.Pipe(duplex=False)
-    child = ctx.Process(target=_child, args=(send, fn, args, limits), daemon=True)
+    lifeline, held = ctx.Pipe(duplex=False)  # `held` closes when this process ends, however
+    child = ctx.Process(target=_child, args=(send, lifeline, fn, args, limits), daemon=True)
     child.start()
     send.close()
+    lifeline.close()
     deadline = time.monotonic() + limits.seconds
     current = name
     try:
@@ -197,6 +207,7 @@ def run_bounded(fn: Callable, args: tuple, limits: Limits, name: str) -> Any:
             return _result(message, limits, current)
     finally:
         receive.close()
+        held.close()
         if child.is_alive():
             child.kill()
         child.join()

@@ -35,18 +35,22 @@ def card_specs(patients: pd.DataFrame, total: int, trial: Trial | None = None) -
     n = c["patients"]
     responders = c["mcr"] + c["pcr"]
     return [
-        {"title": "Patients", "value": f"{n}", "detail": f"of {total} in the trial"},
+        {"title": "Patients", "value": f"{n:,}", "detail": f"of {total:,} in the trial"},
         {
             "title": "Alive at 12 months",
-            "value": f"{c['alive_at_day']}",
-            "detail": f"{_pct(c['alive_at_day'], n)} · {c['deaths']} deaths recorded",
+            "value": f"{c['alive_at_day']:,}",
+            "detail": f"{_pct(c['alive_at_day'], n)} · {c['deaths']:,} deaths recorded",
         },
-        {"title": "MCR", "value": f"{c['mcr']}", "detail": f"{_pct(c['mcr'], n)} major response"},
-        {"title": "PCR", "value": f"{c['pcr']}", "detail": f"{_pct(c['pcr'], n)} partial response"},
+        {"title": "MCR", "value": f"{c['mcr']:,}", "detail": f"{_pct(c['mcr'], n)} major response"},
+        {
+            "title": "PCR",
+            "value": f"{c['pcr']:,}",
+            "detail": f"{_pct(c['pcr'], n)} partial response",
+        },
         {
             "title": "Relapses",
-            "value": f"{c['relapses']}",
-            "detail": f"among {responders} responders ({_pct(c['relapses'], responders)}), "
+            "value": f"{c['relapses']:,}",
+            "detail": f"among {responders:,} responders ({_pct(c['relapses'], responders)}), "
             "as recorded",
         },
     ]
@@ -58,11 +62,11 @@ def general_card_specs(trial: Trial, patients: pd.DataFrame) -> list[dict]:
     word = people(trial)
     site = trial.study.center_label.lower()
     cards = [
-        {"title": word.capitalize(), "value": f"{n}", "detail": f"of {total} in the study"},
+        {"title": word.capitalize(), "value": f"{n:,}", "detail": f"of {total:,} in the study"},
         {
             "title": f"{trial.study.center_label}s",
-            "value": f"{patients['center'].nunique()}",
-            "detail": f"of {trial.patients['center'].nunique()} {site}s",
+            "value": f"{patients['center'].nunique():,}",
+            "detail": f"of {trial.patients['center'].nunique():,} {site}s",
         },
     ]
     if "arm" in patients:
@@ -72,7 +76,7 @@ def general_card_specs(trial: Trial, patients: pd.DataFrame) -> list[dict]:
             cards += [
                 {
                     "title": arm,
-                    "value": f"{int(counts.get(arm, 0))}",
+                    "value": f"{int(counts.get(arm, 0)):,}",
                     "detail": f"{_pct(int(counts.get(arm, 0)), n)} of selected",
                 }
                 for arm in arms
@@ -81,13 +85,13 @@ def general_card_specs(trial: Trial, patients: pd.DataFrame) -> list[dict]:
             cards.append(
                 {
                     "title": "Arms",
-                    "value": f"{int((counts > 0).sum())}",
-                    "detail": f"of {len(arms)} arms",
+                    "value": f"{int((counts > 0).sum()):,}",
+                    "detail": f"of {len(arms):,} arms",
                 }
             )
     deaths = int(patients["death"].sum())
     cards.append(
-        {"title": "Deaths", "value": f"{deaths}", "detail": f"{_pct(deaths, n)}, as recorded"}
+        {"title": "Deaths", "value": f"{deaths:,}", "detail": f"{_pct(deaths, n)}, as recorded"}
     )
     ev = trial.events
     ae = ev.loc[(ev["event"] == "adverse_event") & ev["patient_id"].isin(patients["patient_id"])]
@@ -96,8 +100,8 @@ def general_card_specs(trial: Trial, patients: pd.DataFrame) -> list[dict]:
         cards.append(
             {
                 "title": "With adverse events",
-                "value": f"{k}",
-                "detail": f"{_pct(k, n)} · {len(ae)} events",
+                "value": f"{k:,}",
+                "detail": f"{_pct(k, n)} · {len(ae):,} events",
             }
         )
     return cards

@@ -199,8 +199,8 @@ def update_selected_count(*values):
         if text
     ]
     return [
-        html.Span(f"{n}", className="selected-n"),
-        html.Span(f" of {len(trial.patients)} {people(trial)} selected"),
+        html.Span(f"{n:,}", className="selected-n"),
+        html.Span(f" of {len(trial.patients):,} {people(trial)} selected"),
         html.Div(flt.describe(), className="selected-desc"),
         *lines,
     ]

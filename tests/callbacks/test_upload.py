@@ -394,7 +394,13 @@ def opened_upload(client, files: list[tuple[str, bytes]]):
     its answer (the findings say why; CI has refused valid uploads and said only KeyError)."""
     r = post_upload(client, files)
     answer = r.get_json(silent=True)
-    assert r.status_code == 200 and answer and answer.get("opened") is True, (r.status_code, answer)
+    assert r.status_code == 200 and answer and answer.get("opened") is True, (
+        r.status_code,
+        [
+            (f.get("file"), f.get("message"), f.get("rule"))
+            for f in (answer or {}).get("findings", [])
+        ],
+    )
     return r
 
 
@@ -525,7 +531,9 @@ def test_a_refused_upload_lists_the_findings_and_changes_nothing(served, other_t
     r = post_upload(client, broken)
     assert r.status_code == 200 and SESSION_COOKIE not in cookies_set(r)
     answer = r.get_json()
-    assert answer["opened"] is False and answer["problems"] == answer["errors"] == 1, answer
+    assert answer["opened"] is False and answer["problems"] == answer["errors"] == 1, [
+        (f.get("file"), f.get("message"), f.get("rule")) for f in answer["findings"]
+    ]
     (finding,) = answer["findings"]
     assert finding["file"] == "events.csv" and finding["value"] == "MXR", finding
     assert sessions_on_disk(served.server.config[SESSIONS_CONFIG_KEY].root) == []

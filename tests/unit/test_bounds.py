@@ -14,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 
+import bounded_work
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -23,7 +24,7 @@ from bench.hostile import adam_xpt
 from components.state.routes import patient_path, resolve_patient
 from trial.bounded import run_bounded
 from trial.jsonfile import parse
-from trial.limits import Limits, Progress
+from trial.limits import Limits
 from trial.loader import load_trial, load_trial_bounded
 from trial.model import DataError
 from trial.precheck import Structure, inspect, missing_rows
@@ -40,33 +41,10 @@ QUICK = Limits(seconds=20, memory_mb=1024)
 # --- the bounded check ---------------------------------------------------------------------
 
 
-def _sleep_on(file: str, seconds: float, progress: Progress) -> str:
-    with progress.working_on(file):
-        time.sleep(seconds)
-    return "done"
-
-
-def _allocate(progress: Progress) -> None:
-    with progress.working_on("big.csv"):
-        blocks = []
-        while True:
-            blocks.append(bytearray(64 * 1024 * 1024))
-
-
-def _abort(progress: Progress) -> None:
-    with progress.working_on("adsl.xpt"):
-        os.abort()
-
-
-def _fail(progress: Progress) -> None:
-    with progress.working_on("events.csv"):
-        raise KeyError("a defect")
-
-
 def test_a_check_beyond_its_time_is_stopped_and_names_the_file():
     start = time.monotonic()
     with pytest.raises(DataError) as caught:
-        run_bounded(_sleep_on, ("measurements.xlsx", 60), Limits(seconds=1), "trial")
+        run_bounded(bounded_work.sleep_on, ("measurements.xlsx", 60), Limits(seconds=1), "trial")
     assert time.monotonic() - start < 10
     (finding,) = caught.value.findings
     assert finding.file == "measurements.xlsx" and caught.value.unreadable
@@ -75,18 +53,18 @@ def test_a_check_beyond_its_time_is_stopped_and_names_the_file():
 
 def test_a_check_beyond_its_memory_is_stopped_and_names_the_file():
     with pytest.raises(DataError) as caught:
-        run_bounded(_allocate, (), Limits(seconds=30, memory_mb=256), "trial")
+        run_bounded(bounded_work.allocate, (), Limits(seconds=30, memory_mb=256), "trial")
     (finding,) = caught.value.findings
     assert finding.file == "big.csv" and "more than 256 MB of memory, its limit" in finding.message
 
 
 def test_a_crashing_reader_and_a_defect_are_findings_naming_the_file():
     with pytest.raises(DataError) as caught:
-        run_bounded(_abort, (), QUICK, "trial")
+        run_bounded(bounded_work.abort, (), QUICK, "trial")
     assert caught.value.findings[0].file == "adsl.xpt"
     assert "ended abnormally" in caught.value.findings[0].message
     with pytest.raises(DataError) as caught:
-        run_bounded(_fail, (), QUICK, "trial")
+        run_bounded(bounded_work.fail, (), QUICK, "trial")
     (finding,) = caught.value.findings
     assert finding.file == "events.csv" and "unexpected problem (KeyError)" in finding.message
     assert "a defect" not in finding.message  # the exception's own text is never shown
@@ -119,11 +97,8 @@ def test_the_check_command_stops_at_its_time_limit(tmp_path, capsys, monkeypatch
 
     folder = write_trial(tmp_path / "t")
 
-    def slow(path, config=None, limits=None, progress=None):
-        with progress.working_on("patients.csv"):
-            time.sleep(30)
-
-    monkeypatch.setattr(trial.loader, "load_trial", slow)  # the forked check inherits it
+    # the check's process imports the replacement by name (bounded_work)
+    monkeypatch.setattr(trial.loader, "_convert", bounded_work.slow_convert)
     assert main(["check", str(folder), "--max-seconds", "1"]) == 2
     out = capsys.readouterr().out
     assert "ERROR: patients.csv: the check was stopped after 1 s, its time limit" in out
@@ -353,10 +328,9 @@ import trial.loader
 from trial.sessions import SessionSettings, SessionStore
 files = [(p.name, p.read_bytes()) for p in sorted(Path({str(DEMO)!r}).iterdir())
          if p.suffix != ".md"]
-def hang(path, config=None, limits=None, progress=None):
-    print("checking", os.getpid(), flush=True)
-    time.sleep(600)
-trial.loader.load_trial = hang  # the bounded check process, forked, inherits it
+sys.path.insert(0, {str(ROOT / "tests")!r})
+import bounded_work
+trial.loader._convert = bounded_work.hanging_convert  # the check's process imports it by name
 SessionStore(Path({str(root)!r}), SessionSettings(max_checking=1)).create(files, owner="ana")
 """
     worker = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)

@@ -143,3 +143,16 @@ def test_cards_follow_the_filter(demo_trial):
     sub = select_patients(demo_trial.patients, PatientFilter(centers=(center,)))
     cards = {c["title"]: c["value"] for c in card_specs(sub, 40)}
     assert cards["Patients"] == str(len(sub)) != "40"
+
+
+def test_cards_print_thousands_with_separators(demo_trial):
+    """A registry's counts read 1,200, not 1200 (as the Response tab's do)."""
+    copies = [
+        demo_trial.patients.assign(patient_id=demo_trial.patients["patient_id"] + f"-{k}")
+        for k in range(30)
+    ]
+    many = pd.concat(copies, ignore_index=True)
+    cards = {c["title"]: c for c in card_specs(many, len(many))}
+    assert cards["Patients"]["value"] == "1,200"
+    assert cards["Patients"]["detail"] == "of 1,200 in the trial"
+    assert cards["Alive at 12 months"]["value"] == "1,110"  # 30 copies of 37
