@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import faulthandler
 import multiprocessing
+import multiprocessing.connection
 import os
 import pickle
 import resource
@@ -57,17 +58,17 @@ def _address_space() -> int:
         return int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def _end_with_caller(lifeline: Connection) -> None:
-    """End this process when the caller ends (a killed worker): the caller holds the other end
-    of `lifeline` and never writes, so a read returns only when that end closes. Its parent is
-    the fork server, which outlives a killed caller while any child holds its pipe, so the
-    parent's death (PR_SET_PDEATHSIG) would come only at the alarm."""
+def _end_with_caller() -> None:
+    """End this process when the caller ends (a killed worker). The parent of a check is the
+    fork server, which outlives a killed caller while any check holds its pipe, so the
+    parent-death signal (PR_SET_PDEATHSIG) would come only at the alarm; the caller's sentinel,
+    a pipe only the caller holds open (`multiprocessing.parent_process()`), says it at once."""
+    caller = multiprocessing.parent_process()
+    if caller is None:
+        return
 
     def watch() -> None:
-        try:
-            lifeline.recv_bytes()
-        except (EOFError, OSError):
-            pass
+        multiprocessing.connection.wait([caller.sentinel])
         os.kill(os.getpid(), signal.SIGKILL)
 
     threading.Thread(target=watch, daemon=True).start()
@@ -81,11 +82,11 @@ def _plain_arrow_allocator() -> None:
     pa.set_memory_pool(pa.system_memory_pool())
 
 
-def _bound_self(limits: Limits, lifeline: Connection) -> None:
+def _bound_self(limits: Limits) -> None:
     faulthandler.disable()  # a reader that crashes is reported by the caller, not dumped here
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGALRM):
         signal.signal(sig, signal.SIG_DFL)  # not the server's handlers: just end
-    _end_with_caller(lifeline)
+    _end_with_caller()
     os.nice(NICENESS)  # the requests of people exploring go first
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crashing reader dumps no patient data
     _plain_arrow_allocator()
@@ -100,12 +101,10 @@ def _send(conn: Connection, message: tuple) -> None:
     conn.send_bytes(pickle.dumps(message, protocol=5))
 
 
-def _child(
-    conn: Connection, lifeline: Connection, fn: Callable, args: tuple, limits: Limits
-) -> None:
+def _child(conn: Connection, fn: Callable, args: tuple, limits: Limits) -> None:
     progress = Progress(lambda file: _send(conn, ("file", file)))
     try:
-        _bound_self(limits, lifeline)
+        _bound_self(limits)
         message: tuple = ("ok", fn(*args, progress=progress))
     except DataError as err:
         message = ("data_error", err.findings, err.unreadable)
@@ -175,11 +174,9 @@ def run_bounded(fn: Callable, args: tuple, limits: Limits, name: str) -> Any:
     before the first file)."""
     ctx = _context()
     receive, send = ctx.Pipe(duplex=False)
-    lifeline, held = ctx.Pipe(duplex=False)  # `held` closes when this process ends, however
-    child = ctx.Process(target=_child, args=(send, lifeline, fn, args, limits), daemon=True)
+    child = ctx.Process(target=_child, args=(send, fn, args, limits), daemon=True)
     child.start()
     send.close()
-    lifeline.close()
     deadline = time.monotonic() + limits.seconds
     current = name
     try:
@@ -207,7 +204,6 @@ def run_bounded(fn: Callable, args: tuple, limits: Limits, name: str) -> Any:
             return _result(message, limits, current)
     finally:
         receive.close()
-        held.close()
         if child.is_alive():
             child.kill()
         child.join()

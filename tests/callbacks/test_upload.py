@@ -389,6 +389,11 @@ def post_upload(client, files: list[tuple[str, bytes]], header: bool = True):
     )
 
 
+def said(answer: dict | None) -> list[tuple]:
+    """The file and message of each finding in an upload's answer, for assertion messages."""
+    return [(f.get("file"), f.get("message")) for f in (answer or {}).get("findings", [])]
+
+
 def opened_upload(client, files: list[tuple[str, bytes]]):
     """`post_upload` of files that must open: if the server refuses them, the assertion shows
     its answer (the findings say why; CI has refused valid uploads and said only KeyError)."""
@@ -396,10 +401,7 @@ def opened_upload(client, files: list[tuple[str, bytes]]):
     answer = r.get_json(silent=True)
     assert r.status_code == 200 and answer and answer.get("opened") is True, (
         r.status_code,
-        [
-            (f.get("file"), f.get("message"), f.get("rule"))
-            for f in (answer or {}).get("findings", [])
-        ],
+        said(answer),
     )
     return r
 
@@ -531,9 +533,7 @@ def test_a_refused_upload_lists_the_findings_and_changes_nothing(served, other_t
     r = post_upload(client, broken)
     assert r.status_code == 200 and SESSION_COOKIE not in cookies_set(r)
     answer = r.get_json()
-    assert answer["opened"] is False and answer["problems"] == answer["errors"] == 1, [
-        (f.get("file"), f.get("message"), f.get("rule")) for f in answer["findings"]
-    ]
+    assert answer["opened"] is False and answer["problems"] == answer["errors"] == 1, said(answer)
     (finding,) = answer["findings"]
     assert finding["file"] == "events.csv" and finding["value"] == "MXR", finding
     assert sessions_on_disk(served.server.config[SESSIONS_CONFIG_KEY].root) == []
