@@ -144,11 +144,12 @@ def baseline_variables(trial: Trial) -> list[dict]:
 
 # Table 1 in SQL. `cohort` (bound per request): patient_id, grp (the patient's column of the
 # table) and pop0, pop1, ... (whether the patient is in the population of a measure). Every
-# value is counted twice: in its group (part 0) and in Overall (part 1).
+# value is counted twice: in its group (part 0) and in Overall (part 1, its group '': a cell's
+# keys are never NULL).
 _TABLE1_SQL = """
 WITH vals AS ({values}),
 parts AS (SELECT 0 AS part, grp, variable, x FROM vals
-          UNION ALL SELECT 1 AS part, NULL AS grp, variable, x FROM vals),
+          UNION ALL SELECT 1 AS part, '' AS grp, variable, x FROM vals),
 {select}
 """
 _COUNT_SELECT = """

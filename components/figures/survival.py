@@ -88,7 +88,7 @@ def p_text(p: float) -> str:
 
 def median_text(row: dict, unit: str) -> str:
     if not row.get("estimable"):
-        return f"n = {row['n']}, not estimable"
+        return f"n = {row['n']:,}, not estimable"
     digits = 1 if unit == "months" else 0
     # "not reached" in full: "NR" would read as the no-response group of this trial
     return display.format_median(
@@ -421,7 +421,7 @@ def _decorate_plot(fig: go.Figure, result: SurvivalResult) -> None:
 
 def legend_label(group: str, n: int, estimable: bool) -> str:
     name = "All" if group == sv.ALL else group
-    return f"{name} (n = {n})" if estimable else f"{name} (n = {n}, not estimable)"
+    return f"{name} (n = {n:,})" if estimable else f"{name} (n = {n:,}, not estimable)"
 
 
 def survival_figure(

@@ -169,7 +169,7 @@ def _summary_hover(row, visit_label: str, group: str, statistic: Statistic, adju
     center, low, high = row["_center"], row["_low"], row["_high"]
     few = f"<br>fewer than {MIN_PAIRED} patients: drawn faded" if row["n"] < MIN_PAIRED else ""
     return (
-        f"<b>{plot_text(group)}</b> · {plot_text(visit_label)}<br>n = {row['n']}<br>"
+        f"<b>{plot_text(group)}</b> · {plot_text(visit_label)}<br>n = {int(row['n']):,}<br>"
         f"{STATISTIC_LABELS[statistic]}: {_format(center)} "
         f"[{_format(low)}, {_format(high)}]{few}{_p_hover(row, adjust)}"
     )
@@ -522,7 +522,7 @@ def _n_table_annotations(panel: Panel, colors: dict, visits: list[Visit]) -> tup
         for v in visits:
             annotations.append(
                 dict(
-                    text=str(int(n.get((group, v.month), 0))),
+                    text=f"{int(n.get((group, v.month), 0)):,}",
                     xref="x",
                     yref="paper",
                     x=v.month,
@@ -590,7 +590,7 @@ def panel_n_annotations(panel: Panel, colors: dict, visits: list[Visit], k: int)
             out.append(
                 at(
                     i,
-                    text=str(int(n.get((group, v.month), 0))),
+                    text=f"{int(n.get((group, v.month), 0)):,}",
                     xref=x,
                     x=v.month,
                     font=dict(size=GRID_N_PX, color=color),
@@ -754,7 +754,7 @@ def trajectory_figure(
             )
     shown = MODEL_SHORT if options.statistic == MODEL else STATISTIC_LABELS[options.statistic]
     # Who is analysed: the analysis set where the study defines one (ADaM populations).
-    who = result.analysis_set or f"{result.n_patients} patients selected"
+    who = result.analysis_set or f"{result.n_patients:,} patients selected"
     within = ", within each group" if result.analysis_set else ""
     # Two lines of about 100 characters: plotly does not wrap a subtitle.
     subtitle = (

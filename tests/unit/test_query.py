@@ -55,6 +55,17 @@ def test_moments_and_quartiles_match_pandas(sample):
         np.testing.assert_allclose(got[col], want[col], rtol=1e-14, err_msg=col)
 
 
+def test_order_statistics_of_every_small_cell_size_match_pandas():
+    """Ranks floor(q (n - 1)) + 1 and the next, for n = 1 to 12, ties and gaps included."""
+    x = [3.0, 1.0, 4.0, 1.0, 5.0, 9.0, 2.0, 6.0, 5.0, 3.0, 5.0, 8.0]
+    frame = pd.DataFrame({"g": [f"{n:02d}" for n in range(1, 13) for _ in range(n)]})
+    frame["x"] = [x[i] for n in range(1, 13) for i in range(n)]
+    got = cells(frame)
+    by = frame.groupby("g")["x"]
+    for name, q in QUARTILES:
+        assert got[name].tolist() == by.quantile(q).tolist(), name
+
+
 def test_quartiles_are_r_type_7():
     # R: quantile(c(1, 2, 4, 8), c(.25, .5, .75)) -> 1.75 3.00 5.00
     got = cells(pd.DataFrame({"g": "a", "x": [8.0, 1.0, 4.0, 2.0]})).iloc[0]

@@ -76,3 +76,14 @@ def test_individual_lines_are_sampled_and_the_figure_says_so(big):
     drawn = {p for t in fig.data if t.type == "scattergl" for p in t.customdata if p}
     assert len(drawn) == MAX_INDIVIDUAL_PATIENTS
     assert f"random sample of {MAX_INDIVIDUAL_PATIENTS} of {N:,}" in fig.layout.title.subtitle.text
+
+
+def test_trajectory_counts_print_thousands_with_separators(big):
+    """3,000 patients read "3,000 patients selected" and the n per visit "1,234", as the cards."""
+    fig, rows, _ = trajectory_view_of(big, None, "sledai", "none")
+    assert f"{N:,} patients selected" in fig.layout.title.subtitle.text
+    at_baseline = max(int(r["n"]) for r in rows)
+    assert at_baseline >= 1000
+    n_row = [a.text for a in fig.layout.annotations if a.xref == "x"]
+    assert f"{at_baseline:,}" in n_row
+    assert str(at_baseline) not in n_row
