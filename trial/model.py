@@ -381,7 +381,7 @@ def empty_adverse_events() -> pd.DataFrame:
 
 # The columns of the tables the query engine reads (Trial.tables; adverse events: AE_COLUMNS).
 PATIENT_COLUMNS = ("patient_id", "age", "sex", "disease_duration_months", "lupus_nephritis")
-MEASUREMENT_COLUMNS = ("patient_id", "measure", "month", "value")
+MEASUREMENT_COLUMNS = ("patient_id", "measure", "month", "value", "provenance")
 EVENT_COLUMNS = ("patient_id", "event", "day", "term", "severity", "related")
 
 

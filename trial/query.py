@@ -60,8 +60,15 @@ class Connection(Protocol):
 
 
 def _arrow(frame: pd.DataFrame) -> pa.Table:
-    """An Arrow table of a frame: NaN becomes NULL, as SQL aggregates expect."""
-    return pa.Table.from_pandas(frame, preserve_index=False)
+    """An Arrow table of a frame: NaN becomes NULL, as SQL aggregates expect; a column of
+    text stays text when the frame is empty (Arrow would make it of no type)."""
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    if len(frame) or not any(pa.types.is_null(t) for t in table.schema.types):
+        return table
+    schema = pa.schema(
+        [pa.field(f.name, pa.string()) if pa.types.is_null(f.type) else f for f in table.schema]
+    )
+    return table.cast(schema)
 
 
 def _identifier(name: str) -> str:

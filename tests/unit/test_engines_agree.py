@@ -25,7 +25,8 @@ import pandas as pd
 import pytest
 
 from trial import query, tables
-from trial.analysis.cohort import labelled
+from trial.analysis import response
+from trial.analysis.cohort import Cohort, labelled
 from trial.filters import PatientFilter, analysis_patients
 from trial.loader import load_trial, load_trial_bounded
 from trial.model import Trial
@@ -241,3 +242,18 @@ def test_adverse_event_counts_are_identical(pair):
         want = tables.safety_numbers(duck, who)
         assert len(want)
         pd.testing.assert_frame_equal(tables.safety_numbers(pg, who), want, check_exact=True)
+
+
+def test_best_change_is_identical(pair):
+    """The waterfall's best % change per patient, every post-baseline change and who is counted
+    but not drawn: one query on each back-end (ids ordered by bytes on both)."""
+    duck, pg = pair
+    for code in duck.key_measure_codes:
+        for group in response.group_choices(duck):
+            request = response.request_for(duck, Cohort(), code, group)
+            want, got = response.best_change(duck, request), response.best_change(pg, request)
+            assert len(want.best), (code, group)
+            pd.testing.assert_frame_equal(got.best, want.best, check_exact=True, obj=code)
+            pd.testing.assert_frame_equal(got.changes, want.changes, check_exact=True, obj=code)
+            pd.testing.assert_frame_equal(got.by_group, want.by_group, check_exact=True)
+            assert (got.no_baseline, got.no_post) == (want.no_baseline, want.no_post)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from ..model import Measure, Trial
-from ..stats import BASELINE_MONTH, measure_values
+from ..stats import BASELINE_MONTH
 from .cohort import (
     CENTER_PREFIX,
     NO_GROUP,
@@ -116,64 +116,102 @@ def direction_of(measure: Measure) -> str:
     return "higher" if measure.better == "higher" else "lower"
 
 
-def _is_simulated(provenance: pd.Series) -> pd.Series:
-    return provenance.astype("string").fillna("").str.lower().eq("simulated")
+# The best % change of each selected patient, in the engine. `cohort` (patient_id, grp: the
+# patient's group label), bound per request; $measure. Every patient of the cohort comes back:
+# without a usable baseline (missing, or zero) `usable` is NULL; with one but no post-baseline
+# value, `month` is NULL; else one row per post-baseline value, `is_best` for the best (the
+# most favourable % change, the first visit on a tie; `+ 0.0` makes -0 equal to 0, as pandas
+# sorts them), in the order of the ids (byte order: pandas' order of text) and the months.
+# (Aggregates and joins, not a window ranking each patient's values: a third of the time.)
+_BEST_SQL = """
+WITH vals AS (
+    SELECT m.patient_id, m.month, m.value, {simulated} AS simulated
+    FROM cohort c JOIN measurements m ON m.patient_id = c.patient_id
+    WHERE m.measure = $measure
+),
+base AS (
+    SELECT patient_id, value AS baseline FROM vals
+    WHERE month = {baseline_month} AND value <> 0
+),
+post AS (
+    SELECT v.patient_id, v.month, v.value, b.baseline,
+           100 * (v.value - b.baseline) / b.baseline AS pct_change, v.simulated
+    FROM vals v JOIN base b ON b.patient_id = v.patient_id
+    WHERE v.month > {baseline_month} AND v.value IS NOT NULL
+),
+best AS (
+    SELECT patient_id, {most}(pct_change + 0.0) AS pct, count(*) AS n_post
+    FROM post GROUP BY patient_id
+),
+best_visit AS (
+    SELECT p.patient_id, min(p.month) AS month, min(b.n_post) AS n_post
+    FROM post p JOIN best b ON b.patient_id = p.patient_id
+    WHERE p.pct_change + 0.0 = b.pct GROUP BY p.patient_id
+)
+SELECT c.patient_id, c.grp, b.baseline AS usable, p.month, p.value, p.baseline, p.pct_change,
+       p.simulated, p.month = f.month AS is_best, f.n_post
+FROM cohort c
+LEFT JOIN base b ON b.patient_id = c.patient_id
+LEFT JOIN post p ON p.patient_id = c.patient_id
+LEFT JOIN best_visit f ON f.patient_id = c.patient_id
+ORDER BY c.patient_id COLLATE "C", p.month
+"""
+# Provenance is text such as "simulated" or "recorded"; a study without the column has none.
+_SIMULATED = "coalesce(lower(CAST(m.provenance AS text)), '') = 'simulated'"
 
 
-def _best_rows(post: pd.DataFrame, direction: str) -> pd.DataFrame:
-    """One row per patient: the most favourable % change (first visit on a tie)."""
-    ordered = post.sort_values(
-        ["patient_id", "pct_change", "month"],
-        ascending=[True, direction != "higher", True],
-        kind="stable",
-    )
-    best = ordered.drop_duplicates("patient_id", keep="first")
-    n_post = post.groupby("patient_id").size()
+def _best_sql(trial: Trial, direction: str) -> str:
+    simulated = _SIMULATED if "provenance" in trial.measurements else "false"
+    most = "max" if direction == "higher" else "min"
+    return _BEST_SQL.format(simulated=simulated, baseline_month=BASELINE_MONTH, most=most)
+
+
+def _best_rows(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per patient with a post-baseline value: the best, in id order."""
+    best = rows.loc[rows["is_best"].eq(True)]
     return pd.DataFrame(
         {
             "patient_id": best["patient_id"].to_numpy(),
-            "group": best["group"].to_numpy(),
+            "group": best["grp"].to_numpy(),
             "baseline": best["baseline"].to_numpy(float),
             "best_pct": best["pct_change"].to_numpy(float),
             "best_value": best["value"].to_numpy(float),
             "best_month": best["month"].to_numpy(float),
-            "n_post": best["patient_id"].map(n_post).to_numpy(int),
+            "n_post": best["n_post"].to_numpy(int),
             "simulated": best["simulated"].to_numpy(bool),
         }
     )
 
 
 def _sorted(best: pd.DataFrame, direction: str, threshold: float) -> pd.DataFrame:
-    """Worst on the left, best on the right (the waterfall's order); ties by patient id."""
+    """Worst on the left, best on the right (the waterfall's order); ties by patient id (the
+    rows come in id order: a stable sort keeps it)."""
     pct = best["best_pct"]
     improved = pct <= threshold if direction == "lower" else pct >= threshold
-    out = best.assign(improved=improved.to_numpy(bool))
+    out = best.assign(improved=improved.to_numpy(bool), _id_order=range(len(best)))
     out = out.sort_values(
-        ["best_pct", "patient_id"], ascending=[direction == "higher", True], kind="stable"
+        ["best_pct", "_id_order"], ascending=[direction == "higher", True], kind="stable"
     )
     return out.reset_index(drop=True)[BEST_COLUMNS]
 
 
 def _by_group(best: pd.DataFrame, levels: list[str]) -> pd.DataFrame:
-    rows = []
-    for level in levels:
-        mine = best.loc[best["group"] == level]
-        if mine.empty:
-            continue
-        rows.append(
-            {
-                "group": level,
-                "n": len(mine),
-                "median_best_pct": float(mine["best_pct"].median()),
-                "improved": int(mine["improved"].sum()),
-            }
-        )
-    return pd.DataFrame(rows, columns=["group", "n", "median_best_pct", "improved"])
+    """Each group's n, median best % change and patients reaching the reference line."""
+    by = best.groupby("group", sort=False)
+    found = pd.DataFrame(
+        {
+            "n": by.size(),
+            "median_best_pct": by["best_pct"].median().astype(float),
+            "improved": by["improved"].sum().astype(int),
+        }
+    )
+    present = [level for level in levels if level in found.index]
+    return found.loc[present].rename_axis("group").reset_index()
 
 
-def _values(trial: Trial, request: ResponseRequest) -> tuple[pd.DataFrame, list[str], list[str]]:
-    """The measure's values of the selected patients (its population), with their group; the
-    ids of those patients; the group levels."""
+def _cohort(trial: Trial, request: ResponseRequest) -> tuple[pd.DataFrame, list[str]]:
+    """The selected patients of the measure's population with their group label (the
+    relation the query binds), and the group levels."""
     patients = request.cohort.patients(trial)
     measure = trial.study.measure(request.measure)
     if measure.population and measure.population in patients:
@@ -182,16 +220,25 @@ def _values(trial: Trial, request: ResponseRequest) -> tuple[pd.DataFrame, list[
     groups = labelled(trial, patients, col)
     levels = list(level_order(trial, col)) if col else list(groups.cat.categories)
     levels += [lv for lv in groups.cat.categories if lv not in levels]
-    values = measure_values(trial, request.measure, patients)
-    group_of = pd.Series(groups.astype(str).to_numpy(), index=patients["patient_id"].to_numpy())
-    values = values.assign(group=values["patient_id"].map(group_of).astype(str))
-    prov = values["provenance"] if "provenance" in values else pd.Series("", index=values.index)
-    ids = list(patients["patient_id"].astype(str))
-    return values.assign(simulated=_is_simulated(prov).to_numpy(bool)), ids, levels
+    cohort = pd.DataFrame(
+        {
+            "patient_id": patients["patient_id"].astype(str).to_numpy(),
+            "grp": groups.astype(str).to_numpy(),
+        }
+    )
+    return cohort, levels
+
+
+def _changes(rows: pd.DataFrame, months: pd.Series) -> pd.DataFrame:
+    """Every post-baseline value of the rows, its month of the measurements' type."""
+    post = rows.loc[rows["month"].notna()]
+    out = post.rename(columns={"grp": "group"})[CHANGE_COLUMNS].reset_index(drop=True)
+    return out.astype({"month": months.dtype, "simulated": bool})
 
 
 def best_change(trial: Trial, request: ResponseRequest) -> ResponseResult:
-    """The best % change from baseline of each selected patient (see the module docstring)."""
+    """The best % change from baseline of each selected patient (see the module docstring),
+    computed by the trial's query engine."""
     if request.measure not in trial.measure_codes:
         return ResponseResult(
             request,
@@ -204,22 +251,24 @@ def best_change(trial: Trial, request: ResponseRequest) -> ResponseResult:
         )
     measure = trial.study.measure(request.measure)
     direction = direction_of(measure)
-    values, patient_ids, levels = _values(trial, request)
+    cohort, levels = _cohort(trial, request)
+    rows = trial.engine.frame(
+        _best_sql(trial, direction), {"measure": request.measure}, {"cohort": cohort}
+    )
     threshold = -IMPROVEMENT if direction == "lower" else IMPROVEMENT
-    usable = values["baseline"].notna() & values["baseline"].ne(0)
-    with_baseline = set(values.loc[usable, "patient_id"].astype(str))
-    post = values.loc[usable & (values["month"] > BASELINE_MONTH) & values["pct_change"].notna()]
-    no_post = sorted(with_baseline - set(post["patient_id"].astype(str)))
-    best = _sorted(_best_rows(post, direction), direction, threshold)
+    usable = rows["usable"].notna()
+    no_baseline = rows.loc[~usable, "patient_id"]
+    no_post = rows.loc[usable & rows["month"].isna(), "patient_id"]
+    best = _sorted(_best_rows(rows), direction, threshold)
     empty = "" if len(best) else "No patient has a baseline and a post-baseline value."
     return ResponseResult(
         request,
         measure,
         direction,
         best,
-        post[CHANGE_COLUMNS].reset_index(drop=True),
-        len(patient_ids),
-        tuple(sorted(set(patient_ids) - with_baseline)),
+        _changes(rows, trial.measurements["month"]),
+        len(cohort),
+        tuple(map(str, no_baseline)),
         tuple(map(str, no_post)),
         tuple(levels),
         group_label(trial, request.group, request.cohort),
