@@ -41,6 +41,33 @@ def measure_values(trial: Trial, code: str, patients: pd.DataFrame) -> pd.DataFr
     return with_change_from_baseline(rows[cols])
 
 
+# The baseline value of some measures for some patients (`shown`: patient_id, bound by the
+# caller); the measures are parameters $m0, $m1, ... (one row per patient, measure and visit:
+# the validator refuses duplicates, so min() is that row's value).
+_BASELINE_VALUES_SQL = """
+    SELECT m.patient_id, m.measure, min(m.value) AS value
+    FROM shown s JOIN measurements m ON m.patient_id = s.patient_id
+    WHERE m.month = {month} AND m.measure IN ({codes})
+    GROUP BY m.patient_id, m.measure
+"""
+
+
+def baseline_values(trial: Trial, codes: list[str], patient_ids) -> pd.DataFrame:
+    """Patients x measures: the baseline (month 0) value of each measure in `codes` for the
+    given patients, from the engine (patients and measures without one are left out)."""
+    if not codes or not len(patient_ids):
+        return pd.DataFrame(
+            columns=pd.Index([], name="measure"), index=pd.Index([], name="patient_id")
+        )
+    params = {f"m{i}": code for i, code in enumerate(codes)}
+    sql = _BASELINE_VALUES_SQL.format(
+        month=BASELINE_MONTH, codes=", ".join(f"${k}" for k in params)
+    )
+    shown = pd.DataFrame({"patient_id": pd.Series(patient_ids).astype(str).to_numpy()})
+    long = trial.engine.frame(sql, params, {"shown": shown})
+    return long.pivot(index="patient_id", columns="measure", values="value")
+
+
 def measure_patients(trial: Trial, code: str, patients: pd.DataFrame) -> pd.DataFrame:
     """The patients restricted to the measure's population (all of them without one)."""
     measure = trial.study.measure(code)

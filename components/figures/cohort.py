@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 
 from trial.analysis.patients import natural_key, number
 from trial.model import RESPONSE_GROUPS, Trial
+from trial.stats import baseline_values
 
 from .text import plot_text as plain
 from .theme import base_layout, group_colors
@@ -58,18 +59,7 @@ def capped(patients: pd.DataFrame, limit: int, keep=()) -> pd.DataFrame:
 def patient_list_rows(trial: Trial, patients: pd.DataFrame) -> list[dict]:
     """One row per patient: center, group, outcomes, follow-up and key baseline values."""
     codes = baseline_codes(trial)
-    ids_ = patients["patient_id"]
-    base = (
-        pd.concat(
-            [
-                trial.measure_table(c).loc[lambda t: (t["month"] == 0) & t["patient_id"].isin(ids_)]
-                for c in codes
-            ]
-        )
-        if codes
-        else trial.measurements.iloc[:0]
-    )
-    base = base.pivot_table(index="patient_id", columns="measure", values="value", aggfunc="first")
+    base = baseline_values(trial, codes, patients["patient_id"])
     rows = []
     for p in patients.to_dict("records"):
         pid = str(p["patient_id"])

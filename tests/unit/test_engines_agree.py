@@ -1,8 +1,8 @@
 """The same analysis on DuckDB (in process, the default, over the trial's frames), on DuckDB over
 the Parquet files of the store of validated trials, and on PostgreSQL (a throwaway cluster
 started here, read through a read-only role): identical numbers for the per-visit aggregates
-and paired tests, Table 1, the adverse-event counts and the TEAE table, on the demo and on the
-CDISC pilot.
+and paired tests, Table 1, the adverse-event counts, the TEAE table and the waterfall, on the
+demo and on the CDISC pilot.
 
 The cluster needs PostgreSQL's server programs (Debian's `postgresql`: initdb and pg_ctl,
 found on PATH or in /usr/lib/postgresql/*/bin). initdb refuses to run as root, so as root the
@@ -30,7 +30,7 @@ from trial.analysis.cohort import Cohort, labelled
 from trial.filters import PatientFilter, analysis_patients
 from trial.loader import load_trial, load_trial_bounded
 from trial.model import Trial
-from trial.stats import engine_visit_summary, measure_patients
+from trial.stats import baseline_values, engine_visit_summary, measure_patients
 from trial.store import Store
 
 from conftest import DEMO, free_port
@@ -257,3 +257,13 @@ def test_best_change_is_identical(pair):
             pd.testing.assert_frame_equal(got.changes, want.changes, check_exact=True, obj=code)
             pd.testing.assert_frame_equal(got.by_group, want.by_group, check_exact=True)
             assert (got.no_baseline, got.no_post) == (want.no_baseline, want.no_post)
+
+
+def test_baseline_values_of_the_patient_list_are_identical(pair):
+    duck, pg = pair
+    codes = duck.key_measure_codes
+    ids = duck.patients["patient_id"].iloc[::2]
+    want = baseline_values(duck, codes, ids)
+    assert want.notna().to_numpy().sum() > len(ids)  # several measures' baselines found
+    got = baseline_values(pg, codes, ids)
+    pd.testing.assert_frame_equal(got.sort_index(), want.sort_index(), check_exact=True)
