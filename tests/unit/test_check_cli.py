@@ -40,6 +40,15 @@ def test_check_valid(tmp_path, capsys):
     )
 
 
+def test_check_counts_with_thousands_separators(tmp_path, capsys):
+    from trial.simulate import write_simulation
+
+    write_simulation(tmp_path, 1000, 2, seed=3)
+    code, out, _ = run(capsys, "check", tmp_path)
+    assert code == 0
+    assert "is valid (1,000 patients, " in out.splitlines()[-1]
+
+
 @pytest.mark.parametrize("fmt", ["xlsx", "parquet"])
 def test_check_excel_and_parquet(tmp_path, capsys, fmt):
     code, out, _ = run(capsys, "check", write_trial(tmp_path, fmt=fmt))
