@@ -223,7 +223,8 @@ def _baseline_cells(trial: Trial, patients: pd.DataFrame, variables: list[dict],
         if values:
             sql = _TABLE1_SQL.format(values=" UNION ALL ".join(values), select=sel)
             cells[kind] = trial.engine.frame(sql, params, {"cohort": cohort})
-    return _keyed(cells["continuous"], ["variable"]), _keyed(cells["count"], ["variable", "x"])
+    continuous = _with_statistics(cells["continuous"])
+    return _keyed(continuous, ["variable"]), _keyed(cells["count"], ["variable", "x"])
 
 
 def _keyed(cells: pd.DataFrame, keys: list[str]) -> dict:
@@ -236,14 +237,22 @@ def _keyed(cells: pd.DataFrame, keys: list[str]) -> dict:
     }
 
 
+def _with_statistics(cells: pd.DataFrame) -> pd.DataFrame:
+    """The continuous cells with their n, mean, SD (n - 1), median and quartiles (R's default
+    type 7), computed for every cell at once."""
+    if cells.empty:
+        return cells
+    m = moments(cells, "x")
+    quartiles = {name: interpolate(cells, name, q, "x_n") for name, q in QUARTILES}
+    return cells.assign(n=m["n"], mean=m["mean"], sd=m["sd"], **quartiles)
+
+
 def _continuous_row(cell: dict | None) -> dict:
-    """n, mean, SD (n - 1), median and quartiles (R's default type 7) of a variable's cell."""
+    """n, mean, SD, median and quartiles of a variable's cell (`_with_statistics`)."""
     if cell is None or not cell["x_n"]:
         return {"n": 0, "mean": np.nan, "sd": np.nan, "median": np.nan, "q1": np.nan, "q3": np.nan}
-    frame = pd.DataFrame([cell])
-    quartiles = {name: float(interpolate(frame, name, q, "x_n").iloc[0]) for name, q in QUARTILES}
-    m = moments(frame, "x").iloc[0]
-    return {"n": int(m["n"]), "mean": float(m["mean"]), "sd": float(m["sd"]), **quartiles}
+    numbers = {k: float(cell[k]) for k in ("mean", "sd", "median", "q1", "q3")}
+    return {"n": int(cell["n"]), **numbers}
 
 
 def _count_row(cells: dict, group: str | None, column: str, level) -> dict:
