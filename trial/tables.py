@@ -293,6 +293,11 @@ def baseline_numbers(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).reindex(columns=cols)
 
 
+def count_text(k) -> str:
+    """A count as the tables print it: 4,454 (thousands separated, as the cards)."""
+    return f"{int(k):,}"
+
+
 def _num(x: float, digits: int = 1) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "–"
@@ -317,7 +322,7 @@ def format_continuous(row: dict, group_n: int, digits: int) -> tuple[str, str]:
     """('mean ± SD', 'median (Q1–Q3)') of a tidy row, with '[n = k]' when values are missing."""
     if not row["n"]:
         return "–", "–"
-    tail = f" [n = {int(row['n'])}]" if row["n"] < group_n else ""
+    tail = f" [n = {count_text(row['n'])}]" if row["n"] < group_n else ""
     mean = f"{_num(row['mean'], digits)} ± {_num(row['sd'], digits)}{tail}"
     median = f"{_num(row['median'], digits)} ({_num(row['q1'], digits)}–{_num(row['q3'], digits)})"
     return mean, median
@@ -328,9 +333,8 @@ def baseline_table(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     numbers = baseline_numbers(trial, patients)
     groups = list(pd.unique(numbers["group"]))
     sizes = numbers.loc[numbers["variable"] == "n"].set_index("group")["n"]
-    lines: list[dict] = [
-        {"Characteristic": "Patients", "Statistic": "n", **{g: str(int(sizes[g])) for g in groups}}
-    ]
+    patients = {g: count_text(sizes[g]) for g in groups}
+    lines: list[dict] = [{"Characteristic": "Patients", "Statistic": "n", **patients}]
     measures_started = False
     for var in baseline_variables(trial):
         part = numbers.loc[numbers["variable"] == var["key"]].set_index("group")
@@ -347,7 +351,7 @@ def baseline_table(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
                     "Statistic": "n (%)",
                     **{
                         g: (
-                            f"{int(part.at[g, 'count'])} ({_num(part.at[g, 'pct'], 1)} %)"
+                            f"{count_text(part.at[g, 'count'])} ({_num(part.at[g, 'pct'], 1)} %)"
                             if part.at[g, "n"]
                             else "–"
                         )
@@ -413,7 +417,7 @@ def response_table(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     numbers = response_numbers(trial, patients)
     lines = []
     for group, part in numbers.groupby("group", sort=False):
-        line = {"Group": group, "n": str(int(part["n"].iloc[0]))}
+        line = {"Group": group, "n": count_text(part["n"].iloc[0])}
         for r in part.to_dict("records"):
             line[r["label"]] = (
                 f"{r['k']}/{r['n']} ({_num(r['pct'])} %; {_num(r['ci_low'])}–{_num(r['ci_high'])})"
@@ -497,13 +501,13 @@ def adverse_event_count_table(trial: Trial, patients: pd.DataFrame) -> pd.DataFr
     return pd.DataFrame(
         {
             "Event": counts["term"],
-            "Events, n": counts["events"].astype(int).astype(str),
+            "Events, n": counts["events"].map(count_text),
             "Patients, n (%)": [
-                f"{int(k)} ({_num(p)} %)"
+                f"{count_text(k)} ({_num(p)} %)"
                 for k, p in zip(counts["patients"], counts["pct_patients"])
             ],
-            "Serious (SAE), n": counts["serious"].astype(int).astype(str),
-            "Related to treatment, n": counts["related"].astype(int).astype(str),
+            "Serious (SAE), n": counts["serious"].map(count_text),
+            "Related to treatment, n": counts["related"].map(count_text),
         }
     )
 
@@ -715,12 +719,12 @@ def safety_table(trial: Trial, patients: pd.DataFrame, breakdown: str = "subject
             line[f"{head}: {breakdown}"] = _n_pct(r[breakdown], r["N"])
         else:
             line[f"{head}: n (%)"] = _n_pct(r["subjects"], r["N"])
-            line[f"{head}: events"] = str(int(r["events"]))
+            line[f"{head}: events"] = count_text(r["events"])
     return pd.DataFrame(list(lines.values()))
 
 
 def _n_pct(k: int, n: int) -> str:
-    return f"{int(k)} ({_num(100 * k / n)} %)" if n else "–"
+    return f"{count_text(k)} ({_num(100 * k / n)} %)" if n else "–"
 
 
 def subjects_with(trial: Trial, patients: pd.DataFrame, row_id: str, arm: str | None) -> list[str]:

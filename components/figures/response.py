@@ -184,6 +184,9 @@ def waterfall_figure(
     return fig
 
 
+MAX_Y_TITLE_CHARS = 30  # what fits beside the plot's height at the axis title's size
+
+
 def _layout(
     fig: go.Figure, result: ResponseResult, title: str, subtitle: str, best: bool = False
 ) -> None:
@@ -209,10 +212,12 @@ def _layout(
     values = result.best["best_pct"] if len(result.best) else pd.Series(dtype=float)
     if len(result.changes):
         values = pd.concat([values, result.changes["pct_change"]])
+    what = f"{'Best % change' if best else '% change'} from baseline"
+    named = f"{what}, {plot_text(label)}"
     fig.update_yaxes(
-        # the measure is in the title: a long label would run past the plot
-        title_text=f"{'Best % change' if best else '% change'} from baseline"
-        + (f", {plot_text(label)}" if len(label) <= 24 else ""),
+        # the measure is in the title: a longer axis title would run past the plot into the
+        # subtitle ("Best % change from baseline, SLEDAI-2K" did, at 1920 x 1080)
+        title_text=named if len(named) <= MAX_Y_TITLE_CHARS else what,
         range=_y_range(values),
         ticksuffix=" %",
         zeroline=False,

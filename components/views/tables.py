@@ -224,7 +224,7 @@ def tables_note(trial: Trial, flt) -> str:
             parts.append(f"{role} tables: {text}")
     if not parts:
         n = len(Cohort(flt).patients(trial))
-        return f"{n} of {len(trial.patients)} {people(trial)} · {flt.describe()}"
+        return f"{n:,} of {len(trial.patients):,} {people(trial)} · {flt.describe()}"
     return " · ".join(parts) + f" · {flt.describe()}"
 
 

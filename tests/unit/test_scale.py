@@ -87,3 +87,13 @@ def test_trajectory_counts_print_thousands_with_separators(big):
     n_row = [a.text for a in fig.layout.annotations if a.xref == "x"]
     assert f"{at_baseline:,}" in n_row
     assert str(at_baseline) not in n_row
+
+
+def test_tables_print_counts_with_thousands_separators(big):
+    from trial.tables import baseline_table
+
+    table = baseline_table(big, big.patients)
+    patients = table.loc[table["Characteristic"] == "Patients"].iloc[0]
+    assert f"{N:,}" in set(patients.to_numpy())
+    female = table.loc[table["Characteristic"].str.startswith("Female")].iloc[0]
+    assert any(str(v).count(",") == 1 and str(v).endswith("%)") for v in female.to_numpy())

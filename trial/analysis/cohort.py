@@ -73,7 +73,7 @@ class Cohort:
         arm = design.arm_for(self.role, self.filter.arm_basis)
         size = len(self.patients(trial)) if n is None else n
         who = pop.label if pop else "All subjects"
-        return f"{who}, n = {size}" + (f", by {arm.label}" if arm else "")
+        return f"{who}, n = {size:,}" + (f", by {arm.label}" if arm else "")
 
     def arm_label(self, trial: Trial) -> str | None:
         """How the arm of this analysis is named: "Planned treatment (TRT01P)"."""
