@@ -333,8 +333,8 @@ def baseline_table(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     numbers = baseline_numbers(trial, patients)
     groups = list(pd.unique(numbers["group"]))
     sizes = numbers.loc[numbers["variable"] == "n"].set_index("group")["n"]
-    patients = {g: count_text(sizes[g]) for g in groups}
-    lines: list[dict] = [{"Characteristic": "Patients", "Statistic": "n", **patients}]
+    group_sizes = {g: count_text(sizes[g]) for g in groups}
+    lines: list[dict] = [{"Characteristic": "Patients", "Statistic": "n", **group_sizes}]
     measures_started = False
     for var in baseline_variables(trial):
         part = numbers.loc[numbers["variable"] == var["key"]].set_index("group")

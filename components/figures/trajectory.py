@@ -338,16 +338,17 @@ def _add_panel(fig: go.Figure, panel: Panel, d: _Drawing, row, col, show_legend:
     d = d.of(panel.measure)
     groups = list(pd.unique(panel.summary["group"]))
     dodge = _dodge(groups)
-    values = panel.values
+    # the patients' own values are read only when their lines are drawn
+    lines = d.options.show_individual or bool(d.options.selected)
     summary = with_model(panel.summary, panel) if d.options.statistic == MODEL else panel.summary
     stack = mark_stack(summary, d.options.statistic)
     for group in groups:
         color = d.colors.get(group, "#444")
-        mine = values.loc[values["group"] == group]
-        if d.options.show_individual:
+        mine = panel.values.loc[panel.values["group"] == group] if lines else None
+        if mine is not None and d.options.show_individual:
             drawn = mine if d.drawn is None else mine.loc[mine["patient_id"].isin(d.drawn)]
             _patient_lines(fig, drawn, group, color, d, row, col, selected=False)
-        if d.options.selected:
+        if mine is not None and d.options.selected:
             chosen = mine.loc[mine["patient_id"].astype(str).isin(d.options.selected)]
             _patient_lines(fig, chosen, group, color, d, row, col, selected=True)
         s = summary.loc[(summary["group"] == group) & (summary["n"] > 0)]
@@ -718,7 +719,7 @@ def trajectory_figure(
     """Summary (and optional individual) trajectories, one subplot per panel. `x_title` and
     `visit_unit` say what the visit numbers count (`Study.visit_axis_title`, `.visit_unit`)."""
     panels = list(result.panels)
-    if not panels or all(p.values.empty for p in panels):
+    if not panels or not any(p.has_values for p in panels):
         return empty_figure(title, "No values for the selected patients and measure.")
     scale = result.request.scale
     cols = 1 if len(panels) == 1 else 2 if len(panels) in (2, 4) else 3

@@ -259,7 +259,7 @@ def trajectory_result(adjust="holm", model=None):
     )
     values = pd.DataFrame({"patient_id": ["1"], "month": [0], "value": [10.0], "group": "All"})
     measure = Measure("sledai", "SLEDAI", "score")
-    panel = Panel("SLEDAI", measure, values, summary, None, model)
+    panel = Panel("SLEDAI", measure, lambda: values, summary, None, model)
     request = TrajectoryRequest(Cohort(), "sledai", "none", adjust=adjust, model=bool(model))
     return TrajectoryResult(request, ("sledai",), (panel,), 10, ("All",), None)
 

@@ -17,7 +17,10 @@ covariate; not for % change).
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import pandas as pd
 
@@ -49,11 +52,12 @@ class TrajectoryRequest:
 
 @dataclass(frozen=True)
 class Panel:
-    """One measure (and, with panels per center, one center) summarised per group and visit."""
+    """One measure (and, with panels per center, one center) summarised per group and visit.
+    Its patients' own values are read when first asked for (`values`)."""
 
     title: str
     measure: Measure
-    values: pd.DataFrame  # patient_id, month, day, value, baseline, change, pct_change, group
+    read_values: Callable[[], pd.DataFrame] = field(repr=False, compare=False)
     summary: pd.DataFrame  # trial.stats summary rows (month, n, mean, sd, ...) with `group`,
     #                        too_few, p_adjusted (multiplicity.visit_p_values)
     facet: str | None = None
@@ -62,6 +66,18 @@ class Panel:
     # Between arms at each visit (trial.analysis.compare): empty unless grouped by arm.
     comparison: pd.DataFrame = field(default_factory=pd.DataFrame)
     lsmeans: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @cached_property
+    def values(self) -> pd.DataFrame:
+        """patient_id, month, day, value, baseline, change, pct_change, group: only drawing
+        patients' own lines and the models need them, and a registry's are millions of rows
+        (20 s of the key measures' 46 s at 1,000,000 patients when they were always read)."""
+        return self.read_values()
+
+    @property
+    def has_values(self) -> bool:
+        """Whether any patient of the panel has a value of its measure."""
+        return bool((self.summary["n"] > 0).any()) if len(self.summary) else False
 
 
 @dataclass(frozen=True)
@@ -122,10 +138,14 @@ def _panel(
     order: list[str],
 ) -> Panel:
     measure = trial.study.measure(code)
-    values = measure_values(trial, code, patients)
-    values = values.assign(
-        group=values["patient_id"].map(patients.set_index("patient_id")[GROUP]).astype(str)
-    )
+
+    @functools.cache  # read once, by the models below or when the figure draws lines
+    def read_values() -> pd.DataFrame:
+        values = measure_values(trial, code, patients)
+        return values.assign(
+            group=values["patient_id"].map(patients.set_index("patient_id")[GROUP]).astype(str)
+        )
+
     summary = summary.assign(group=pd.Categorical(summary["group"].astype(str), order))
     summary = (
         summary.sort_values(["group", "month"])
@@ -133,16 +153,21 @@ def _panel(
         .reset_index(drop=True)
     )
     summary = visit_p_values(summary, request.adjust, MIN_PAIRED)
-    model, model_notes = panel_model(values, request.scale, order) if request.model else (None, ())
+    values = read_values() if request.model or compares_arms(request) else None
+    model, model_notes = (
+        panel_model(values, request.scale, order)
+        if values is not None and request.model
+        else (None, ())
+    )
     lsmeans, comparison = (
         compare.ancova(values, [g for g in order if g in set(values["group"])])
-        if compares_arms(request)
+        if values is not None and compares_arms(request)
         else (pd.DataFrame(), pd.DataFrame())
     )
     return Panel(
         measure.label if facet is None else facet,
         measure,
-        values,
+        read_values,
         summary,
         facet,
         model,
