@@ -17,10 +17,9 @@ covariate; not for % change).
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 
 import pandas as pd
 
@@ -139,7 +138,7 @@ def _panel(
 ) -> Panel:
     measure = trial.study.measure(code)
 
-    @functools.cache  # read once, by the models below or when the figure draws lines
+    @cache  # read once, by the models below or when the figure draws lines
     def read_values() -> pd.DataFrame:
         values = measure_values(trial, code, patients)
         return values.assign(
