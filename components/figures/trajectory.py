@@ -127,6 +127,9 @@ def _format(x: float, digits: int = 3) -> str:
     return f"{x:.{digits}g}"
 
 
+SINGLE_PLOT_PX = 410  # the plot of a single panel: its figure's 520 px less the title's 110
+
+
 @dataclass(frozen=True)
 class _Drawing:
     """What every panel of one figure is drawn with."""
@@ -140,6 +143,7 @@ class _Drawing:
     dense: bool = False
     drawn: frozenset | None = None  # patients whose own lines are drawn (None: all)
     adjust: str = "none"  # the * marks' multiplicity adjustment
+    plot_px: float = SINGLE_PLOT_PX  # the height of one panel's plot
 
     @property
     def visit_labels(self) -> dict:
@@ -205,6 +209,7 @@ def _patient_lines(
 
 
 MARK_LIFT = "<br>\u00a0"  # one empty line under a mark: lifts it by a line of its own size
+MARK_LINE_PX = 31  # the height of one line of the 22 px marks, and a little room
 
 
 def mark_stack(summary: pd.DataFrame, statistic: Statistic) -> dict:
@@ -226,6 +231,31 @@ def mark_stack(summary: pd.DataFrame, statistic: Statistic) -> dict:
         line[(r["group"], r["month"])] = k
         count[r["month"]] = k + 1
     return {"top": top, "line": line, "count": count}
+
+
+def mark_headroom(
+    summary: pd.DataFrame, stack: dict, statistic: Statistic, plot_px: float, log: bool, extra=0
+) -> float | None:
+    """The value the y axis must reach so that every visit's stack of marks (a line each, and
+    `extra` lines more, above the visit's highest bar) stays inside a plot of `plot_px`
+    pixels; None without marks. (A registry is significant at every visit: the stack above
+    the tallest bar ran into the figure's subtitle.)"""
+    counts = stack["count"]
+    if not counts:
+        return None
+    _, low, _ = center_and_bounds(summary.loc[summary["n"] > 0], statistic)
+    values = np.append(low.to_numpy(float), list(stack["top"].values()))
+    if log and not (values[~np.isnan(values)] > 0).all():
+        return None  # the axis cannot show them anyway
+    scale = np.log10 if log else np.asarray
+    lowest = float(np.nanmin(scale(values)))
+    reach = float(np.nanmax(scale(np.array(list(stack["top"].values()), float))))
+    for month, k in counts.items():
+        # the mark's share of the plot's height, over the axis's span from `lowest` up to it
+        share = min((k + extra) * MARK_LINE_PX / plot_px, 0.8)
+        top = float(scale(stack["top"][month]))
+        reach = max(reach, (top - share * lowest) / (1 - share))
+    return float(10**reach) if log else reach
 
 
 def _summary_trace(
@@ -342,6 +372,11 @@ def _add_panel(fig: go.Figure, panel: Panel, d: _Drawing, row, col, show_legend:
     lines = d.options.show_individual or bool(d.options.selected)
     summary = with_model(panel.summary, panel) if d.options.statistic == MODEL else panel.summary
     stack = mark_stack(summary, d.options.statistic)
+    log = d.scale == "value" and panel.measure.log_scale
+    extra = 1 if len(panel.comparison) else 0  # the between-arms † above the stars
+    reach = mark_headroom(summary, stack, d.options.statistic, d.plot_px, log, extra)
+    if reach is not None:
+        fig.update_yaxes(autorangeoptions=dict(include=[reach]), row=row, col=col)
     for group in groups:
         color = d.colors.get(group, "#444")
         mine = panel.values.loc[panel.values["group"] == group] if lines else None
@@ -732,6 +767,7 @@ def trajectory_figure(
         tuple(visits),
         visit_unit,
         compact=len(panels) > 1 or visit_unit != "month",
+        plot_px=SINGLE_PLOT_PX if len(panels) == 1 else GRID_PANEL_PX,
         dense=len(panels) > 1,
         drawn=frozenset(drawn) if drawn is not None else None,
         adjust=result.request.adjust,

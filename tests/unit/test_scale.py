@@ -10,8 +10,19 @@ from components.figures.cohort import (
     search_patients,
     swimmer_figure,
 )
+from components.figures.trajectory import (
+    MARK_LINE_PX,
+    SINGLE_PLOT_PX,
+    TrajectoryOptions,
+    center_and_bounds,
+    mark_stack,
+    trajectory_view,
+)
 from components.state.filters import FILTER_INPUTS
 from components.views import patients as patient_list
+from trial.analysis.cohort import Cohort
+from trial.analysis.trajectories import TrajectoryRequest, analyse_trajectories
+from trial.filters import PatientFilter
 from trial.loader import load_trial
 from trial.simulate import write_simulation
 
@@ -97,3 +108,27 @@ def test_tables_print_counts_with_thousands_separators(big):
     assert f"{N:,}" in set(patients.to_numpy())
     female = table.loc[table["Characteristic"].str.startswith("Female")].iloc[0]
     assert any(str(v).count(",") == 1 and str(v).endswith("%)") for v in female.to_numpy())
+
+
+def test_significance_marks_stay_inside_the_plot_on_a_large_trial(big):
+    """Every group is significant at every visit: the y axis reaches far enough above each
+    visit's highest bar for its stack of marks (they ran into the subtitle)."""
+    result = analyse_trajectories(big, TrajectoryRequest(measure="sledai", group="response"))
+    fig = trajectory_view(big, result, TrajectoryOptions()).figure
+    reach = fig.layout.yaxis.autorangeoptions.include[0]
+    summary = result.panels[0].summary
+    stack = mark_stack(summary, "mean_sd")
+    assert max(stack["count"].values()) == 3  # all three groups marked at a visit
+    _, low, _ = center_and_bounds(summary.loc[summary["n"] > 0], "mean_sd")
+    lowest = min(low.min(), *stack["top"].values())
+    for month, k in stack["count"].items():
+        room_px = (reach - stack["top"][month]) / (reach - lowest) * SINGLE_PLOT_PX
+        assert room_px >= k * MARK_LINE_PX - 1e-9, month
+
+
+def test_no_marks_leave_the_axis_to_plotly(demo_trial):
+    one = demo_trial.patients.iloc[:1]["patient_id"].tolist()
+    cohort = Cohort(PatientFilter(patient_ids=tuple(one)))
+    result = analyse_trajectories(demo_trial, TrajectoryRequest(cohort, measure="sledai"))
+    fig = trajectory_view(demo_trial, result, TrajectoryOptions()).figure
+    assert fig.layout.yaxis.autorangeoptions.include is None
