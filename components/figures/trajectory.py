@@ -244,12 +244,13 @@ def mark_headroom(
     if not counts:
         return None
     _, low, _ = center_and_bounds(summary.loc[summary["n"] > 0], statistic)
-    values = np.append(low.to_numpy(float), list(stack["top"].values()))
+    tops = np.array(list(stack["top"].values()), float)
+    values = np.append(low.to_numpy(float), tops)
     if log and not (values[~np.isnan(values)] > 0).all():
         return None  # the axis cannot show them anyway
     scale = np.log10 if log else np.asarray
     lowest = float(np.nanmin(scale(values)))
-    reach = float(np.nanmax(scale(np.array(list(stack["top"].values()), float))))
+    reach = float(np.nanmax(scale(tops)))
     for month, k in counts.items():
         # the mark's share of the plot's height, over the axis's span from `lowest` up to it
         share = min((k + extra) * MARK_LINE_PX / plot_px, 0.8)
