@@ -493,7 +493,8 @@ def figure_title(result: SurvivalResult) -> str:
     if result.landmark:
         lm = result.landmark
         origin = (
-            f"landmark at month {lm.months}: {lm.n} followed beyond it, {lm.n_excluded} left out"
+            f"landmark at month {lm.months}: {lm.n:,} followed beyond it, "
+            f"{lm.n_excluded:,} left out"
         )
     return (
         f"{result.endpoint.title}<br><span style='font-size:16px'>{result.denominator} · "

@@ -132,3 +132,10 @@ def test_no_marks_leave_the_axis_to_plotly(demo_trial):
     result = analyse_trajectories(demo_trial, TrajectoryRequest(cohort, measure="sledai"))
     fig = trajectory_view(demo_trial, result, TrajectoryOptions()).figure
     assert fig.layout.yaxis.autorangeoptions.include is None
+
+
+def test_survival_denominator_prints_thousands_with_separators(big):
+    from trial.analysis.survival import denominator
+
+    assert denominator(big.patients, relapse=False) == f"{N:,} patients"
+    assert denominator(big.patients, relapse=True).split(" ")[0].count(",") == 1

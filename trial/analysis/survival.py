@@ -276,11 +276,11 @@ def endpoint_frame(
 def denominator(patients: pd.DataFrame, relapse: bool) -> str:
     """E.g. "40 patients" or "23 responders as analysed (24 as recorded)"."""
     if not relapse:
-        return f"{len(patients)} patients"
+        return f"{len(patients):,} patients"
     flags = sv.analysis_flags(patients)
     an, rec = int(flags["responder_analysed"].sum()), int(flags["responder_recorded"].sum())
-    same = "as recorded and analysed" if an == rec else f"as analysed ({rec} as recorded)"
-    return f"{an} responders {same}"
+    same = "as recorded and analysed" if an == rec else f"as analysed ({rec:,} as recorded)"
+    return f"{an:,} responders {same}"
 
 
 def _present(frame: pd.DataFrame) -> list[str]:
