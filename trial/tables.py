@@ -100,9 +100,8 @@ def baseline_variables(trial: Trial) -> list[dict]:
     if "age" in p:
         out.append({"key": "age", "label": "Age, years", "kind": "continuous"})
     if "sex" in p:
-        for s in [s for s in ("F", "M") if s in set(p["sex"].dropna())] + sorted(
-            set(p["sex"].dropna()) - {"F", "M"}
-        ):
+        present = set(p["sex"].dropna().unique())
+        for s in [s for s in ("F", "M") if s in present] + sorted(present - {"F", "M"}):
             out.append(
                 {
                     "key": f"sex_{s}",
@@ -161,31 +160,43 @@ QUARTILES = (("q1", 0.25), ("median", 0.5), ("q3", 0.75))
 
 
 def _patient_values(columns: list[str], cast: str = "") -> list[str]:
+    """The patients' values of Table 1 columns, in one scan of the patients: a row per
+    patient and column."""
+    if not columns:
+        return []
     # column names are the fixed Table 1 columns (baseline_variables), never data values
     x = (lambda c: f"CAST(p.{c} AS {cast})") if cast else (lambda c: f"p.{c}")
+    which = " ".join(f"WHEN '{c}' THEN {x(c)}" for c in columns)
+    names = ", ".join(f"('{c}')" for c in columns)
     return [
-        f"SELECT c.grp, '{c}' AS variable, {x(c)} AS x "
-        "FROM cohort c JOIN patients p ON p.patient_id = c.patient_id"
-        for c in columns
+        f"SELECT c.grp, v.variable, CASE v.variable {which} END AS x "
+        "FROM cohort c JOIN patients p ON p.patient_id = c.patient_id "
+        f"CROSS JOIN (VALUES {names}) AS v(variable)"
     ]
 
 
 def _measure_values(codes_by_population: dict[str, list[str]], params: dict) -> list[str]:
-    """The month-0 values of the measures, one SELECT per population (flag `pop<i>`)."""
-    out = []
+    """The month-0 values of the measures, in one scan of the measurements: a measure of a
+    population (flag `pop<i>` of the cohort) only for the patients in it."""
+    if not codes_by_population:
+        return []
+    names: dict[str, list[str]] = {}
     for flag, codes in codes_by_population.items():
-        names = []
         for code in codes:
             key = f"m{len(params)}"
             params[key] = code
-            names.append(f"${key}")
-        where = f" AND c.{flag}" if flag else ""
-        out.append(
-            "SELECT c.grp, m.measure AS variable, m.value AS x FROM cohort c "
-            "JOIN measurements m ON m.patient_id = c.patient_id "
-            f"WHERE m.month = {BASELINE_MONTH} AND m.measure IN ({', '.join(names)}){where}"
-        )
-    return out
+            names.setdefault(flag, []).append(f"${key}")
+    every = ", ".join(n for group in names.values() for n in group)
+    only = "".join(
+        f" AND (m.measure NOT IN ({', '.join(group)}) OR c.{flag})"
+        for flag, group in names.items()
+        if flag
+    )
+    return [
+        "SELECT c.grp, m.measure AS variable, m.value AS x FROM cohort c "
+        "JOIN measurements m ON m.patient_id = c.patient_id "
+        f"WHERE m.month = {BASELINE_MONTH} AND m.measure IN ({every}){only}"
+    ]
 
 
 def _baseline_cohort(trial: Trial, patients: pd.DataFrame, column: str, codes: list[str]):
@@ -266,8 +277,11 @@ def _count_row(cells: dict, group: str | None, column: str, level) -> dict:
 def baseline_numbers(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     """Tidy Table 1: one row per variable and group with n, mean, sd, median, q1, q3 or
     count and pct (percentages of the patients whose value is known), counted by the engine."""
+    return _baseline_numbers(trial, patients, baseline_variables(trial))
+
+
+def _baseline_numbers(trial: Trial, patients: pd.DataFrame, variables: list[dict]) -> pd.DataFrame:
     rows = []
-    variables = baseline_variables(trial)
     groups = table_groups(trial, patients)
     continuous_cells, count_cells = _baseline_cells(trial, patients, variables, groups[0].column)
     for g in groups:
@@ -330,13 +344,14 @@ def format_continuous(row: dict, group_n: int, digits: int) -> tuple[str, str]:
 
 def baseline_table(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     """Display Table 1: columns 'Characteristic', 'Statistic', then one per group."""
-    numbers = baseline_numbers(trial, patients)
+    variables = baseline_variables(trial)
+    numbers = _baseline_numbers(trial, patients, variables)
     groups = list(pd.unique(numbers["group"]))
     sizes = numbers.loc[numbers["variable"] == "n"].set_index("group")["n"]
     group_sizes = {g: count_text(sizes[g]) for g in groups}
     lines: list[dict] = [{"Characteristic": "Patients", "Statistic": "n", **group_sizes}]
     measures_started = False
-    for var in baseline_variables(trial):
+    for var in variables:
         part = numbers.loc[numbers["variable"] == var["key"]].set_index("group")
         if var["kind"] == "measure" and not measures_started:
             measures_started = True

@@ -94,13 +94,13 @@ def frame_table(
     their first rows and say so (the CSV download has them all)."""
     if df.empty:
         return html.Div(empty, className="text-muted small")
-    table = dbc.Table.from_dataframe(
-        df.head(max_rows),
-        striped=True,
-        bordered=False,
-        hover=True,
-        size="sm",
-        className="paper-table",
+    # Rows built directly: dbc.Table.from_dataframe inspects every cell for a MultiIndex
+    # (about 10 ms of a filter change at 100,000 patients); these frames have a plain one.
+    head = html.Thead(html.Tr([html.Th(c) for c in df.columns]))
+    rows = df.head(max_rows).itertuples(index=False, name=None)
+    body = html.Tbody([html.Tr([html.Td(v) for v in row]) for row in rows])
+    table = dbc.Table(
+        [head, body], striped=True, bordered=False, hover=True, size="sm", className="paper-table"
     )
     if len(df) <= max_rows:
         return table
@@ -205,25 +205,32 @@ def table_patients(trial: Trial, key: str, flt) -> pd.DataFrame:
     return Cohort(flt, role=TABLE_ROLES.get(key, "safety")).patients(trial)
 
 
-def tables_view(trial: Trial, flt) -> dict[str, pd.DataFrame]:
-    """The display tables of the filter's analysis sets (pure); tables the data do not support
-    are empty."""
+def _analysis_sets(trial: Trial, flt) -> dict[Role, pd.DataFrame]:
+    """The filter's patients of each kind of table (efficacy, safety), selected once."""
+    return {role: Cohort(flt, role=role).patients(trial) for role in ("efficacy", "safety")}
+
+
+def tables_view(trial: Trial, flt, sets: dict[Role, pd.DataFrame] | None = None):
+    """The display tables of the filter's analysis sets (pure; `sets`: `_analysis_sets`, when
+    the caller has them); tables the data do not support are empty."""
     shown = shown_tables(trial)
+    sets = sets or _analysis_sets(trial, flt)
     return {
-        k: build(trial, table_patients(trial, k, flt)) if k in shown else pd.DataFrame()
+        k: build(trial, sets[TABLE_ROLES.get(k, "safety")]) if k in shown else pd.DataFrame()
         for k, build in TABLE_BUILDERS.items()
     }
 
 
-def tables_note(trial: Trial, flt) -> str:
+def tables_note(trial: Trial, flt, sets: dict[Role, pd.DataFrame] | None = None) -> str:
     """Who each table counts: "254 of 254 subjects · efficacy tables: ITT ... · safety ..."."""
+    sets = sets or _analysis_sets(trial, flt)
     parts = []
-    for role in ("efficacy", "safety"):
-        text = Cohort(flt, role=role).analysis_set(trial)
+    for role, patients in sets.items():
+        text = Cohort(flt, role=role).analysis_set(trial, len(patients))
         if text:
             parts.append(f"{role} tables: {text}")
     if not parts:
-        n = len(Cohort(flt).patients(trial))
+        n = len(sets["efficacy"])
         return f"{n:,} of {len(trial.patients):,} {people(trial)} · {flt.describe()}"
     return " · ".join(parts) + f" · {flt.describe()}"
 
@@ -234,8 +241,9 @@ def update_tables(active_tab, *filter_values):
         raise PreventUpdate
     trial = current_trial()
     flt = current_cohort_filter(*filter_values)
-    tables = tables_view(trial, flt)
-    return (*[frame_table(t) for t in tables.values()], tables_note(trial, flt))
+    sets = _analysis_sets(trial, flt)
+    tables = tables_view(trial, flt, sets)
+    return (*[frame_table(t) for t in tables.values()], tables_note(trial, flt, sets))
 
 
 # --- The safety table -----------------------------------------------------------------------------
