@@ -588,9 +588,35 @@ def axis_name(letter: str, k: int) -> str:
     return letter if k == 1 else f"{letter}{k}"
 
 
-def panel_n_annotations(panel: Panel, colors: dict, visits: list[Visit], k: int) -> list[dict]:
+# A month of a small panel is about 30 px wide at 1920 px (12 months in ~360 px) and 20 px on a
+# laptop: four digits of GRID_N_PX type fit between two visits a month apart at 1920 px,
+# "31,944" runs into its neighbours and into the group's name. Counts of 10,000 and more are
+# shown in thousands, in three characters at most below a million.
+GRID_N_THOUSANDS = 10_000
+
+
+def grid_n_unit(panels: list[Panel]) -> int:
+    """1, or 1000 when some group has 10,000 patients or more at a visit (in any panel: one
+    unit for the whole figure)."""
+    largest = max((p.summary["n"].max() for p in panels if len(p.summary)), default=0)
+    return 1000 if largest >= GRID_N_THOUSANDS else 1
+
+
+def grid_n_text(n: int, unit: int) -> str:
+    """A small panel's count: "1234" (no separator: four digits fit), or in thousands: "0.4",
+    "9.9", "32", "123" (the exact counts are in the numbers behind the figure)."""
+    if unit == 1:
+        return str(int(n))
+    k = n / unit
+    return f"{k:.1f}" if round(k, 1) < 10 else f"{k:,.0f}"
+
+
+def panel_n_annotations(
+    panel: Panel, colors: dict, visits: list[Visit], k: int, unit: int = 1
+) -> list[dict]:
     """'n' per visit under the k-th panel (1-based), one line per group, aligned with its
-    ticks and coloured as its line; the group's short name at the panel's left."""
+    ticks and coloured as its line; the group's short name at the panel's left. `unit`:
+    `grid_n_unit` (the header then says "n (1000s)")."""
     visits = list(panel.measure.visits) or visits
     groups = list(pd.unique(panel.summary["group"]))
     n = panel.summary.set_index(["group", "month"])["n"]
@@ -607,9 +633,8 @@ def panel_n_annotations(panel: Panel, colors: dict, visits: list[Visit], k: int)
             **kw,
         )
 
-    out = [
-        at(0, text="<b>n</b>", xref=f"{x} domain", x=0, xanchor="right", font=dict(size=GRID_N_PX))
-    ]
+    header = "<b>n</b>" if unit == 1 else "<b>n (1000s)</b>"
+    out = [at(0, text=header, xref=f"{x} domain", x=0, xanchor="right", font=dict(size=GRID_N_PX))]
     for i, group in enumerate(groups, start=1):
         color = colors.get(group, "#444")
         label = plot_text(short_label(str(group), GRID_LABEL_CHARS))
@@ -627,7 +652,7 @@ def panel_n_annotations(panel: Panel, colors: dict, visits: list[Visit], k: int)
             out.append(
                 at(
                     i,
-                    text=f"{int(n.get((group, v.month), 0)):,}",
+                    text=grid_n_text(n.get((group, v.month), 0), unit),
                     xref=x,
                     x=v.month,
                     font=dict(size=GRID_N_PX, color=color),
@@ -823,10 +848,11 @@ def _layout_grid(
     """Small multiples: y axes shared within a measure, the n per visit under every panel,
     a compact legend on one line above the panels."""
     share_y_within_measure(fig, panels, cols)
+    unit = grid_n_unit(panels)
     annotations = [
         a
         for i, panel in enumerate(panels)
-        for a in panel_n_annotations(panel, d.colors, list(d.visits), i + 1)
+        for a in panel_n_annotations(panel, d.colors, list(d.visits), i + 1, unit)
     ]
     bottom = GRID_TICKS + GRID_N_LINE * n_lines(panels) + 40  # the last row's table, x title
     legend_title = layout.pop("legend_title_text", "")
@@ -1020,6 +1046,11 @@ def trajectory_view(
         visit_unit=unit,
     )
     said = notes(trial, codes)
+    if len(result.panels) > 1 and grid_n_unit(list(result.panels)) > 1:
+        said.append(
+            "n under the small panels in thousands (1000s: 31,944 is shown as 32, 4,444 as "
+            "4.4); the exact counts are in the numbers behind the figure."
+        )
     if result.comparison_model:
         said.append(
             f"† Between arms: {COMPARISON_MODEL}; least-squares means at the mean baseline, F "

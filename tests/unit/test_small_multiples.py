@@ -5,6 +5,7 @@ measurements directly."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pandas as pd
@@ -17,6 +18,7 @@ from components.figures.trajectory import (
     MARK_LIFT,
     N_TABLE,
     TrajectoryOptions,
+    grid_n_text,
     mark_stack,
     trajectory_view,
 )
@@ -89,6 +91,42 @@ def test_every_panel_has_the_n_per_visit_counted_from_the_data(demo_trial):
             assert cells[(axis, group, month)] == n, (center, group, month)
         shown = {(g, x) for (a, g, x) in cells if a == axis}
         assert {g for g, _ in shown} == set(mine["response"])
+
+
+def test_counts_of_a_registry_are_shown_in_thousands_under_small_panels(demo_trial):
+    # Five-digit counts do not fit between two visits a month apart (a screenshot at 100,000
+    # patients read "MCR31,944" under baseline): the demo's counts made a thousand times larger
+    result = result_of(demo_trial, KEY_MEASURES, "response")
+    scaled = [
+        dataclasses.replace(p, summary=p.summary.assign(n=p.summary["n"] * 1000 + 444))
+        for p in result.panels
+    ]
+    big = dataclasses.replace(result, panels=tuple(scaled))
+    view = trajectory_view(demo_trial, big, TrajectoryOptions())
+    table = [a for a in view.figure.layout.annotations if str(a.name or "").startswith(N_TABLE)]
+    headers = {a.text for a in table if a.name.endswith(":0")}
+    assert headers == {"<b>n (1000s)</b>"}
+    cells = [a.text for a in table if not a.xref.endswith("domain")]
+    want = {f"{n + 0.444:.1f}" if n < 10 else str(n) for p in result.panels for n in p.summary["n"]}
+    assert set(cells) == want and all(len(c) <= 3 for c in cells)
+    assert any("in thousands" in note for note in view.notes)
+    # the numbers behind the figure keep the exact counts
+    assert {r["n"] for r in view.rows} == {int(n) for p in scaled for n in p.summary["n"]}
+    # and a trial of the demo's size is counted exactly, with no note about it
+    small = trajectory_view(demo_trial, result, TrajectoryOptions())
+    assert not any("in thousands" in note for note in small.notes)
+
+
+def test_small_panel_counts_are_short():
+    assert [grid_n_text(n, 1) for n in (0, 7, 999, 9999)] == ["0", "7", "999", "9999"]
+    assert [grid_n_text(n, 1000) for n in (444, 9_949, 9_960, 31_944, 123_456, 1_234_567)] == [
+        "0.4",
+        "9.9",
+        "10",
+        "32",
+        "123",
+        "1,235",
+    ]
 
 
 def test_the_n_tables_are_18_px_or_more_on_a_slide(demo_trial):
