@@ -13,8 +13,17 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
-from .query import Engine, ParquetTable, Source, open_engine
+from .query import (
+    FILE_ROW,
+    PATIENT_ROW,
+    STORED_ROW,
+    Engine,
+    ParquetTable,
+    Source,
+    open_engine,
+)
 from .text import escaped
 
 # Copy-on-write makes accidental in-place edits of a shared frame affect only the local copy.
@@ -25,6 +34,24 @@ EVENT_TYPES = ("infusion", "response", "relapse", "death", "adverse_event")
 RESPONSE_GRADES = ("MCR", "PCR")
 RESPONSE_GROUPS = ("MCR", "PCR", "NR")
 SEX_LABELS = {"F": "Female", "M": "Male"}  # how the usual sex codes read
+
+
+BASELINE_MONTH = 0
+ADVERSE_EVENTS = ("adverse_event", "death")  # the events an adverse-event listing shows
+
+
+def typical_decimals(values: pd.Series) -> int:
+    """Decimals for a variable: enough for its smallest typical magnitude (e.g. C3 in g/L)."""
+    v = pd.to_numeric(values, errors="coerce").abs().dropna()
+    v = v[v > 0]
+    if v.empty:
+        return 1
+    typical = float(v.median())
+    if typical >= 100:
+        return 0
+    if typical >= 10 or (v == v.round()).all():
+        return 1
+    return 2 if typical >= 0.1 else 3
 
 
 @dataclass(frozen=True)
@@ -440,6 +467,25 @@ class Trial:
         _ = self.has_response, self.has_relapse
 
     @cached_property
+    def display_decimals(self) -> dict[str, int]:
+        """Decimals a table shows for each column of the engine's patients table and each
+        measure (its baseline values): from the whole trial, so that they do not change
+        with the filters; computed once, when first asked for (at 1,000,000 patients the
+        medians take a tenth of a second)."""
+        p = self.patients
+        out = {c: typical_decimals(p[c]) for c in PATIENT_COLUMNS if c in p and c != "patient_id"}
+        for code, m in self.measure_tables.items():
+            out[code] = typical_decimals(m.loc[m["month"] == BASELINE_MONTH, "value"])
+        return out
+
+    @cached_property
+    def adverse_event_rows(self) -> pd.DataFrame:
+        """The events that are adverse events or deaths (the adverse-event listing's rows),
+        selected once: at 2.8 million events, a tenth of a second."""
+        e = self.events
+        return e.loc[e["event"].isin(ADVERSE_EVENTS)]
+
+    @cached_property
     def centers(self) -> list[str]:
         present = list(pd.unique(self.patients["center"]))
         ordered = [c for c in self.study.centers if c in present]
@@ -485,7 +531,8 @@ class Trial:
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The tables the query engine reads (trial.query), with the columns its SQL uses."""
+        """The tables the query engine reads (trial.query), with the columns its SQL uses and
+        `PATIENT_ROW`, the key they join on."""
         return {
             name: self._table_columns(frame, columns)
             for name, (frame, columns) in self._engine_frames().items()
@@ -498,16 +545,37 @@ class Trial:
         for name, (frame, columns) in self._engine_frames().items():
             present = tuple(c for c in columns if c in frame)
             if name in files and present:
-                out[name] = ParquetTable(files[name], present, text=("patient_id",))
+                stored = STORED_ROW in pq.read_schema(files[name]).names
+                rows = FILE_ROW if name == "patients" else STORED_ROW if stored else ""
+                out[name] = ParquetTable(files[name], present, text=("patient_id",), rows=rows)
             else:
                 out[name] = self._table_columns(frame, columns)
         return out
 
-    @staticmethod
-    def _table_columns(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    def _table_columns(self, frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
         # Ids as text everywhere, so that a request's patients join the tables on equal types.
         out = frame.reindex(columns=[c for c in columns if c in frame])
-        return out.assign(patient_id=out["patient_id"].astype(str)) if len(out.columns) else out
+        if not len(out.columns):
+            return out
+        ids = out["patient_id"].astype(str)
+        return out.assign(patient_id=ids, **{PATIENT_ROW: self._rows_of(ids)})
+
+    @cached_property
+    def _patient_index(self) -> pd.Index:
+        return pd.Index(self.patients["patient_id"].astype(str))
+
+    def _rows_of(self, ids: pd.Series) -> np.ndarray:
+        # -1 for an id not in the patients table (the validator refuses them in the data)
+        return self._patient_index.get_indexer(ids).astype(np.int32)
+
+    def patient_rows(self, patients: pd.DataFrame) -> np.ndarray:
+        """The rows of `patients` (this trial's) in its patients table: the key the engine's
+        tables join on (`PATIENT_ROW`). Integers join several times faster than text ids: at
+        1,000,000 patients, reading the ids as text was most of a query's time."""
+        rows = self._rows_of(patients["patient_id"].astype(str))
+        if len(rows) and rows.min() < 0:
+            raise ValueError("patients who are not in this trial")
+        return rows
 
     @cached_property
     def engine(self) -> Engine:

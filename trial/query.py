@@ -75,26 +75,46 @@ def _identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+PATIENT_ROW = "patient_row"  # in every table the engine reads: its patient's row in `patients`
+FILE_ROW = "file_row_number"  # DuckDB's row number of a Parquet file (`read_parquet` option)
+STORED_ROW = "__patient_row"  # the same, as the store of validated trials writes it (trial.store)
+
+
 @dataclass(frozen=True)
 class ParquetTable:
     """A table DuckDB reads from a Parquet file where it lies, instead of from a copy in memory:
-    the file's `columns`, those in `text` as text (ids, as `Trial.tables` gives them). Every
-    process reads the same file (through the system's page cache), so a worker's memory does
-    not grow with the data."""
+    the file's `columns`, those in `text` as text (ids, as `Trial.tables` gives them), and
+    `PATIENT_ROW` from the file's column `rows` (`FILE_ROW`: the patients table itself), or
+    looked up in the patients table by id when the file has none. Every process reads the same
+    file (through the system's page cache), so a worker's memory does not grow with the data."""
 
     path: str
     columns: tuple[str, ...]
     text: tuple[str, ...] = ()
+    rows: str = ""
 
     def select(self) -> str:
         cols = ", ".join(
-            f"CAST({_identifier(c)} AS VARCHAR) AS {_identifier(c)}"
+            f"CAST(t.{_identifier(c)} AS VARCHAR) AS {_identifier(c)}"
             if c in self.text
-            else _identifier(c)
+            else f"t.{_identifier(c)}"
             for c in self.columns
         )
         path = self.path.replace("'", "''")
-        return f"SELECT {cols} FROM read_parquet('{path}')"
+        if self.rows == FILE_ROW:
+            return (
+                f"SELECT {cols}, CAST(t.{FILE_ROW} AS INTEGER) AS {PATIENT_ROW} "
+                f"FROM read_parquet('{path}', file_row_number = true) t"
+            )
+        if self.rows:
+            return (
+                f"SELECT {cols}, CAST(t.{_identifier(self.rows)} AS INTEGER) AS {PATIENT_ROW} "
+                f"FROM read_parquet('{path}') t"
+            )
+        return (
+            f"SELECT {cols}, p.{PATIENT_ROW} FROM read_parquet('{path}') t "
+            f"LEFT JOIN patients p ON p.patient_id = CAST(t.patient_id AS VARCHAR)"
+        )
 
 
 Source = pd.DataFrame | ParquetTable

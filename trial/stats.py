@@ -41,14 +41,14 @@ def measure_values(trial: Trial, code: str, patients: pd.DataFrame) -> pd.DataFr
     return with_change_from_baseline(rows[cols])
 
 
-# The baseline value of some measures for some patients (`shown`: patient_id, bound by the
-# caller); the measures are parameters $m0, $m1, ... (one row per patient, measure and visit:
-# the validator refuses duplicates, so min() is that row's value).
+# The baseline value of some measures for some patients (`shown`: patient_id, patient_row,
+# bound by the caller); the measures are parameters $m0, $m1, ... (one row per patient, measure
+# and visit: the validator refuses duplicates, so min() is that row's value).
 _BASELINE_VALUES_SQL = """
-    SELECT m.patient_id, m.measure, min(m.value) AS value
-    FROM shown s JOIN measurements m ON m.patient_id = s.patient_id
+    SELECT s.patient_id, m.measure, min(m.value) AS value
+    FROM shown s JOIN measurements m ON m.patient_row = s.patient_row
     WHERE m.month = {month} AND m.measure IN ({codes})
-    GROUP BY m.patient_id, m.measure
+    GROUP BY s.patient_id, m.measure
 """
 
 
@@ -63,7 +63,8 @@ def baseline_values(trial: Trial, codes: list[str], patient_ids) -> pd.DataFrame
     sql = _BASELINE_VALUES_SQL.format(
         month=BASELINE_MONTH, codes=", ".join(f"${k}" for k in params)
     )
-    shown = pd.DataFrame({"patient_id": pd.Series(patient_ids).astype(str).to_numpy()})
+    ids = pd.DataFrame({"patient_id": pd.Series(patient_ids).astype(str).to_numpy()})
+    shown = ids.assign(patient_row=trial.patient_rows(ids))
     long = trial.engine.frame(sql, params, {"shown": shown})
     return long.pivot(index="patient_id", columns="measure", values="value")
 
@@ -133,16 +134,16 @@ SUMMARY_COLUMNS = [
 
 
 # The values of the panels of a request, from the trial's tables: `panels` (panel, measure)
-# and `cohort` (panel, patient_id, grp: each panel's patients, in its measure's population,
-# and their group), bound by the caller. One query for all panels: planning a query costs
-# DuckDB more than running it on a trial of the demo's size.
+# and `cohort` (panel, patient_row, grp: each panel's patients, in its measure's population,
+# and their group), bound by the caller; `patient` keys a patient's values. One query for all
+# panels: planning a query costs DuckDB more than running it on a trial of the demo's size.
 MEASURE_VALUES_SQL = """
-    SELECT c.panel, m.patient_id, m.month, m.value, c.grp
+    SELECT c.panel, m.patient_row AS patient, m.month, m.value, c.grp
     FROM cohort c JOIN panels p ON p.panel = c.panel
-    JOIN measurements m ON m.patient_id = c.patient_id AND m.measure = p.measure
+    JOIN measurements m ON m.patient_row = c.patient_row AND m.measure = p.measure
 """
 # The same from a frame the caller holds (`values`: patient_id, month, value, grp).
-FRAME_VALUES_SQL = "SELECT 0 AS panel, patient_id, month, value, grp FROM frame_values"
+FRAME_VALUES_SQL = "SELECT 0 AS panel, patient_id AS patient, month, value, grp FROM frame_values"
 
 
 QUARTILES = (("q1", 0.25), ("median", 0.5), ("q3", 0.75))
@@ -160,13 +161,13 @@ def _summary_sql(source: str, scale: Scale, test: Test) -> str:
     return f"""
     WITH vals AS ({source}),
     base AS (
-        SELECT panel, patient_id, value AS baseline FROM vals WHERE month = {BASELINE_MONTH}
+        SELECT panel, patient, value AS baseline FROM vals WHERE month = {BASELINE_MONTH}
     ),
     scaled AS (
         SELECT v.panel, v.grp, v.month, v.value, v.value - b.baseline AS change,
                100 * (v.value - b.baseline) / NULLIF(b.baseline, 0) AS pct_change,
                CASE WHEN v.month <> {BASELINE_MONTH} THEN v.value - b.baseline END AS d
-        FROM vals v LEFT JOIN base b ON b.panel = v.panel AND b.patient_id = v.patient_id
+        FROM vals v LEFT JOIN base b ON b.panel = v.panel AND b.patient = v.patient
     ),
     {cells}
     """
@@ -228,10 +229,13 @@ def engine_visit_summaries(
     by the trial's query engine in one query: a cohort holds the patients (patient_id, already
     in the measure's population) and their group label (grp); groups in the cohort's order."""
     cohort = pd.concat(
-        [c[["patient_id", "grp"]].assign(panel=i) for i, (_, c, _) in enumerate(panels)]
-        or [pd.DataFrame({"patient_id": [], "grp": [], "panel": []})]
+        [
+            pd.DataFrame({"patient_row": trial.patient_rows(c), "grp": c["grp"], "panel": i})
+            for i, (_, c, _) in enumerate(panels)
+        ]
+        or [pd.DataFrame({"patient_row": [], "grp": [], "panel": []})]
     )
-    cohort = cohort.astype({"patient_id": str, "grp": str, "panel": "int64"})
+    cohort = cohort.astype({"patient_row": "int32", "grp": str, "panel": "int64"})
     codes = pd.DataFrame(
         {"panel": range(len(panels)), "measure": [code for code, _, _ in panels]}
     ).astype({"panel": "int64", "measure": str})

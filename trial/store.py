@@ -50,6 +50,7 @@ import pyarrow.parquet as pq
 from .limits import Limits
 from .model import Finding, Study, Trial
 from .private import private_folder
+from .query import STORED_ROW
 from .upload import create_private, write_private
 
 STORE_ENV = "TRIAL_STORE_DIR"
@@ -63,8 +64,9 @@ LIBRARIES = ("pandas", "numpy", "pyarrow", "pandera", "pyreadstat", "openpyxl")
 # finishes, not what it finds, so they are not part of the key.
 RESOURCE_LIMITS = ("seconds", "memory_mb")
 # In a table's Parquet file beside its patient_id: the row of that id in patients.parquet, so
-# that reading the table back shares the patients' id strings instead of making one per row.
-PATIENT_ROW = "__patient_row"
+# that reading the table back shares the patients' id strings instead of making one per row
+# (and the engine joins the tables on it: trial.query.ParquetTable).
+PATIENT_ROW = STORED_ROW
 
 _HINTS = typing.get_type_hints(Trial)
 TABLES = tuple(f.name for f in dataclasses.fields(Trial) if _HINTS[f.name] is pd.DataFrame)

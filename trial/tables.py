@@ -18,14 +18,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .model import SEX_LABELS, Trial
+from .model import ADVERSE_EVENTS as AE_EVENTS
+from .model import BASELINE_MONTH, SEX_LABELS, Trial
 from .query import cells_sql, interpolate, moments
 
 OVERALL = "Overall"
 CI_LEVEL = 0.95
 CI_METHOD = "exact (Clopper-Pearson)"
-BASELINE_MONTH = 0
-AE_EVENTS = ("adverse_event", "death")
 BASELINE_SECTION = "Measures at baseline (month 0)"
 # Response outcomes: code -> (label, response values counted as a success).
 RESPONSE_OUTCOMES = {
@@ -87,12 +86,6 @@ def exact_ci(k: int, n: int, level: float = CI_LEVEL) -> tuple[float, float]:
 # --- Table 1: baseline characteristics ----------------------------------------------------------
 
 
-def baseline_values(trial: Trial, code: str) -> pd.Series:
-    """Baseline (month 0) values of a measure for all patients (the decimals a row shows)."""
-    m = trial.measure_table(code)
-    return m.loc[m["month"] == BASELINE_MONTH, "value"]
-
-
 def baseline_variables(trial: Trial) -> list[dict]:
     """The rows of Table 1: what is summarised and how, in display order."""
     p = trial.patients
@@ -141,7 +134,7 @@ def baseline_variables(trial: Trial) -> list[dict]:
     return out
 
 
-# Table 1 in SQL. `cohort` (bound per request): patient_id, grp (the patient's column of the
+# Table 1 in SQL. `cohort` (bound per request): patient_row, grp (the patient's column of the
 # table) and pop0, pop1, ... (whether the patient is in the population of a measure). Every
 # value is counted twice: in its group (part 0) and in Overall (part 1, its group '': a cell's
 # keys are never NULL).
@@ -170,7 +163,7 @@ def _patient_values(columns: list[str], cast: str = "") -> list[str]:
     names = ", ".join(f"('{c}')" for c in columns)
     return [
         f"SELECT c.grp, v.variable, CASE v.variable {which} END AS x "
-        "FROM cohort c JOIN patients p ON p.patient_id = c.patient_id "
+        "FROM cohort c JOIN patients p ON p.patient_row = c.patient_row "
         f"CROSS JOIN (VALUES {names}) AS v(variable)"
     ]
 
@@ -194,7 +187,7 @@ def _measure_values(codes_by_population: dict[str, list[str]], params: dict) -> 
     )
     return [
         "SELECT c.grp, m.measure AS variable, m.value AS x FROM cohort c "
-        "JOIN measurements m ON m.patient_id = c.patient_id "
+        "JOIN measurements m ON m.patient_row = c.patient_row "
         f"WHERE m.month = {BASELINE_MONTH} AND m.measure IN ({every}){only}"
     ]
 
@@ -202,7 +195,7 @@ def _measure_values(codes_by_population: dict[str, list[str]], params: dict) -> 
 def _baseline_cohort(trial: Trial, patients: pd.DataFrame, column: str, codes: list[str]):
     """The cohort relation of Table 1 and the measures grouped by population flag."""
     cohort = pd.DataFrame(
-        {"patient_id": patients["patient_id"].astype(str), "grp": patients[column].astype(str)}
+        {"patient_row": trial.patient_rows(patients), "grp": patients[column].astype(str)}
     )
     by_flag: dict[str, list[str]] = {}
     flags: dict[str, str] = {}
@@ -318,20 +311,6 @@ def _num(x: float, digits: int = 1) -> str:
     return f"{x:.{digits}f}"
 
 
-def _digits(values: pd.Series) -> int:
-    """Decimals for a variable: enough for its smallest typical magnitude (e.g. C3 in g/L)."""
-    v = pd.to_numeric(values, errors="coerce").abs().dropna()
-    v = v[v > 0]
-    if v.empty:
-        return 1
-    typical = float(v.median())
-    if typical >= 100:
-        return 0
-    if typical >= 10 or (v == v.round()).all():
-        return 1
-    return 2 if typical >= 0.1 else 3
-
-
 def format_continuous(row: dict, group_n: int, digits: int) -> tuple[str, str]:
     """('mean ± SD', 'median (Q1–Q3)') of a tidy row, with '[n = k]' when values are missing."""
     if not row["n"]:
@@ -375,12 +354,9 @@ def baseline_table(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
                 }
             )
             continue
-        source = (
-            trial.patients[var["key"]]
-            if var["kind"] == "continuous"
-            else baseline_values(trial, var["code"])
+        digits = trial.display_decimals.get(
+            var["key"] if var["kind"] == "continuous" else var["code"], 1
         )
-        digits = _digits(source)
         cells = {g: format_continuous(part.loc[g].to_dict(), int(sizes[g]), digits) for g in groups}
         lines.append(
             {
@@ -457,8 +433,8 @@ def _natural_key(value) -> tuple:
 def adverse_event_listing(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     """Table 2: one row per adverse event or death of the selected patients, as recorded,
     sorted by patient and day."""
-    e = trial.events
-    rows = e.loc[e["event"].isin(AE_EVENTS) & e["patient_id"].isin(patients["patient_id"])]
+    e = trial.adverse_event_rows
+    rows = e.loc[e["patient_id"].isin(patients["patient_id"])]
     cols = [c for c in AE_COLUMNS if c in rows]
     out = rows[cols].copy()
     for c in AE_COLUMNS:
@@ -476,16 +452,16 @@ def adverse_event_listing(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     return out[list(AE_COLUMNS)].reset_index(drop=True)
 
 
-# Adverse events and deaths of the selected patients (`cohort`: patient_id) counted by term;
+# Adverse events and deaths of the selected patients (`cohort`: patient_row) counted by term;
 # an event without a term is named by its kind, as in the listing.
 _AE_COUNTS_SQL = f"""
 WITH listed AS (
-    SELECT e.patient_id, e.severity, e.related,
+    SELECT e.patient_row, e.severity, e.related,
            COALESCE(e.term, CASE e.event WHEN 'death' THEN 'Death' ELSE 'Adverse event' END) AS term
-    FROM events e JOIN cohort c ON c.patient_id = e.patient_id
+    FROM events e JOIN cohort c ON c.patient_row = e.patient_row
     WHERE e.event IN ({", ".join(f"'{kind}'" for kind in AE_EVENTS)})
 )
-SELECT term, count(*) AS events, count(DISTINCT patient_id) AS patients,
+SELECT term, count(*) AS events, count(DISTINCT patient_row) AS patients,
        count(CASE WHEN severity = 'SAE' THEN 1 END) AS serious,
        count(CASE WHEN related = 'yes' THEN 1 END) AS related
 FROM listed GROUP BY term
@@ -495,7 +471,7 @@ FROM listed GROUP BY term
 def adverse_event_counts(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     """Counts by term: events, patients with the event and their % of the selected patients,
     serious events and events related to treatment (counted by the engine)."""
-    cohort = pd.DataFrame({"patient_id": patients["patient_id"].astype(str)})
+    cohort = pd.DataFrame({"patient_row": trial.patient_rows(patients)})
     out = trial.engine.frame(_AE_COUNTS_SQL, relations={"cohort": cohort})
     columns = ["term", "events", "patients", "pct_patients", "serious", "related"]
     if out.empty:
@@ -556,28 +532,28 @@ def teae_records(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     return ae.assign(arm=ae["patient_id"].map(arm) if arm is not None else TOTAL)
 
 
-# Treatment-emergent adverse events of the selected patients (`cohort`: patient_id, grp = the
+# Treatment-emergent adverse events of the selected patients (`cohort`: patient_row, grp = the
 # arm of the analysis) counted per row of the table (any event, SOC, SOC and PT) and arm (or all
 # arms, `GROUPING` telling which), first per subject: events, whether any was serious or
 # related, and the worst severity (its rank in `severities`, -1 when not recorded or unknown).
 _TEAE_SQL = """
 WITH rec AS (
-    SELECT a.patient_id, a.soc, a.term, c.grp AS arm, a.serious, a.related_class,
+    SELECT a.patient_row, a.soc, a.term, c.grp AS arm, a.serious, a.related_class,
            COALESCE(s.rank, -1) AS sev_rank,
            CASE WHEN a.severity IS NULL THEN 1 ELSE 0 END AS sev_missing
-    FROM adverse_events a JOIN cohort c ON c.patient_id = a.patient_id
+    FROM adverse_events a JOIN cohort c ON c.patient_row = a.patient_row
     LEFT JOIN severities s ON s.code = a.severity
     WHERE a.teae
 ),
 subj AS (
-    SELECT GROUPING(soc, term, arm) AS level, soc, term, arm, patient_id,
+    SELECT GROUPING(soc, term, arm) AS level, soc, term, arm, patient_row,
            count(*) AS events, max(CASE WHEN serious THEN 1 ELSE 0 END) AS serious,
            max(CASE WHEN related_class = 'yes' THEN 1 ELSE 0 END) AS related,
            max(sev_rank) AS worst, max(sev_missing) AS missing
     FROM rec
-    GROUP BY GROUPING SETS ((patient_id), (arm, patient_id), (soc, patient_id),
-                            (soc, arm, patient_id), (soc, term, patient_id),
-                            (soc, term, arm, patient_id))
+    GROUP BY GROUPING SETS ((patient_row), (arm, patient_row), (soc, patient_row),
+                            (soc, arm, patient_row), (soc, term, patient_row),
+                            (soc, term, arm, patient_row))
 )
 SELECT level, soc, term, arm, worst, count(*) AS subjects, sum(events) AS events,
        sum(serious) AS serious, sum(related) AS related, max(missing) AS missing
@@ -590,7 +566,7 @@ _TEAE_LEVELS |= {1: ("pt", False), 0: ("pt", True)}
 
 def _teae_cells(trial: Trial, patients: pd.DataFrame) -> pd.DataFrame:
     arm = patients["arm"].astype(str) if "arm" in patients else TOTAL
-    cohort = pd.DataFrame({"patient_id": patients["patient_id"].astype(str), "grp": arm})
+    cohort = pd.DataFrame({"patient_row": trial.patient_rows(patients), "grp": arm})
     order = trial.severity_order
     severities = pd.DataFrame(
         {

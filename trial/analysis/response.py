@@ -116,8 +116,8 @@ def direction_of(measure: Measure) -> str:
     return "higher" if measure.better == "higher" else "lower"
 
 
-# The best % change of each selected patient, in the engine. `cohort` (patient_id, grp: the
-# patient's group label), bound per request; $measure. Every patient of the cohort comes back:
+# The best % change of each selected patient, in the engine. `cohort` (patient_id, patient_row,
+# grp: the group label), bound per request; $measure. Every patient of the cohort comes back:
 # without a usable baseline (missing, or zero) `usable` is NULL; with one but no post-baseline
 # value, `month` is NULL; else one row per post-baseline value, `is_best` for the best (the
 # most favourable % change, the first visit on a tie; `+ 0.0` makes -0 equal to 0, as pandas
@@ -125,35 +125,35 @@ def direction_of(measure: Measure) -> str:
 # (Aggregates and joins, not a window ranking each patient's values: a third of the time.)
 _BEST_SQL = """
 WITH vals AS (
-    SELECT m.patient_id, m.month, m.value, {simulated} AS simulated
-    FROM cohort c JOIN measurements m ON m.patient_id = c.patient_id
+    SELECT m.patient_row AS patient, m.month, m.value, {simulated} AS simulated
+    FROM cohort c JOIN measurements m ON m.patient_row = c.patient_row
     WHERE m.measure = $measure
 ),
 base AS (
-    SELECT patient_id, value AS baseline FROM vals
+    SELECT patient, value AS baseline FROM vals
     WHERE month = {baseline_month} AND value <> 0
 ),
 post AS (
-    SELECT v.patient_id, v.month, v.value, b.baseline,
+    SELECT v.patient, v.month, v.value, b.baseline,
            100 * (v.value - b.baseline) / b.baseline AS pct_change, v.simulated
-    FROM vals v JOIN base b ON b.patient_id = v.patient_id
+    FROM vals v JOIN base b ON b.patient = v.patient
     WHERE v.month > {baseline_month} AND v.value IS NOT NULL
 ),
 best AS (
-    SELECT patient_id, {most}(pct_change + 0.0) AS pct, count(*) AS n_post
-    FROM post GROUP BY patient_id
+    SELECT patient, {most}(pct_change + 0.0) AS pct, count(*) AS n_post
+    FROM post GROUP BY patient
 ),
 best_visit AS (
-    SELECT p.patient_id, min(p.month) AS month, min(b.n_post) AS n_post
-    FROM post p JOIN best b ON b.patient_id = p.patient_id
-    WHERE p.pct_change + 0.0 = b.pct GROUP BY p.patient_id
+    SELECT p.patient, min(p.month) AS month, min(b.n_post) AS n_post
+    FROM post p JOIN best b ON b.patient = p.patient
+    WHERE p.pct_change + 0.0 = b.pct GROUP BY p.patient
 )
 SELECT c.patient_id, c.grp, b.baseline AS usable, p.month, p.value, p.baseline, p.pct_change,
        p.simulated, p.month = f.month AS is_best, f.n_post
 FROM cohort c
-LEFT JOIN base b ON b.patient_id = c.patient_id
-LEFT JOIN post p ON p.patient_id = c.patient_id
-LEFT JOIN best_visit f ON f.patient_id = c.patient_id
+LEFT JOIN base b ON b.patient = c.patient_row
+LEFT JOIN post p ON p.patient = c.patient_row
+LEFT JOIN best_visit f ON f.patient = c.patient_row
 ORDER BY c.patient_id COLLATE "C", p.month
 """
 # Provenance is text such as "simulated" or "recorded"; a study without the column has none.
@@ -223,6 +223,7 @@ def _cohort(trial: Trial, request: ResponseRequest) -> tuple[pd.DataFrame, list[
     cohort = pd.DataFrame(
         {
             "patient_id": patients["patient_id"].astype(str).to_numpy(),
+            "patient_row": trial.patient_rows(patients),
             "grp": groups.astype(str).to_numpy(),
         }
     )
