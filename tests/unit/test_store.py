@@ -155,6 +155,50 @@ def test_ids_unknown_to_the_patients_table_stay_text(store, demo_trial):
     assert_same_trial(store.get("k" * 64, t.source), t)
 
 
+def _engine_rows(t: Trial) -> dict[str, pd.DataFrame]:
+    """Each engine table's ids and patient rows, as the engine reads them."""
+    return {
+        name: t.engine.frame(f"SELECT patient_id, patient_row FROM {name}")
+        for name in ("patients", "measurements", "events", "adverse_events")
+    }
+
+
+def test_the_engine_joins_on_each_ids_row_in_the_patients_table(store, demo_trial):
+    """`patient_row`, the key every query joins on, is the id's row in the patients table,
+    read from the store's files (the stored rows; the patients file's row numbers; looked up
+    by id for a table stored without them) exactly as from the frames; an id the patients
+    table does not know has no row (NULL in the files, -1 from the frames), so it joins no one."""
+    events = demo_trial.events.assign(
+        patient_id=["nobody"] + demo_trial.events["patient_id"].iloc[1:].tolist()
+    )
+    t = replace(demo_trial, events=events)
+    store.put("k" * 64, t)
+    stored = store.get("k" * 64, t.source)
+    assert stored.parquet_files and not t.parquet_files
+    ids = t.patients["patient_id"].astype(str).tolist()
+    for name, rows in _engine_rows(stored).items():
+        known = rows["patient_row"].notna()
+        got = [ids[int(r)] for r in rows.loc[known, "patient_row"]]
+        assert got == rows.loc[known, "patient_id"].tolist(), name
+        assert set(rows.loc[~known, "patient_id"]) <= {"nobody"}, name
+    assert _engine_rows(stored)["events"]["patient_row"].isna().sum() == 1
+    from_frames = _engine_rows(t)
+    assert (from_frames["events"]["patient_row"] == -1).sum() == 1
+    for name, rows in _engine_rows(stored).items():
+        want = from_frames[name].sort_values(["patient_id", "patient_row"], ignore_index=True)
+        got = rows.fillna({"patient_row": -1}).astype({"patient_row": "int32"})
+        got = got.sort_values(["patient_id", "patient_row"], ignore_index=True)
+        pd.testing.assert_frame_equal(got, want, check_dtype=False, obj=name)
+
+
+def test_rows_of_patients_not_in_the_trial_are_refused(demo_trial):
+    some = demo_trial.patients.iloc[[3, 0]]
+    assert demo_trial.patient_rows(some).tolist() == [3, 0]
+    stranger = pd.DataFrame({"patient_id": ["nobody"]})
+    with pytest.raises(ValueError, match="not in this trial"):
+        demo_trial.patient_rows(stranger)
+
+
 def test_the_cdisc_pilot_comes_back_exactly(store):
     if not PILOT.is_dir():
         pytest.skip(f"the CDISC pilot is not at {PILOT} (present in CI, absent on user clones)")
