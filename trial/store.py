@@ -281,7 +281,9 @@ def _as_text(values: pd.Series) -> np.ndarray:
     Parquet's nulls are read): each distinct string made once and shared, as pyarrow does."""
     cat = values.array
     strings = np.append(cat.categories.to_numpy(dtype=object), [None])
-    return strings.take(cat.codes)  # code -1 (missing) takes the last: None
+    # code -1 (missing) takes the last: None. Indexing, not `take`: numpy's take with the
+    # codes' small integer type is ten times as slow (1.6 s of a 6 s start at 1,000,000).
+    return strings[cat.codes]
 
 
 def _read_table(path: Path, patient_ids: np.ndarray | None) -> pd.DataFrame:
