@@ -464,7 +464,7 @@ class Trial:
         # Derived lookups are computed once, at load (before a server forks its workers), so
         # that requests only read them.
         _ = self.centers, self.measure_codes, self.key_measure_codes
-        _ = self.has_response, self.has_relapse
+        _ = self.has_response, self.has_relapse, self._patient_index
 
     @cached_property
     def display_decimals(self) -> dict[str, int]:
@@ -566,7 +566,7 @@ class Trial:
 
     def _rows_of(self, ids: pd.Series) -> np.ndarray:
         # -1 for an id not in the patients table (the validator refuses them in the data)
-        return self._patient_index.get_indexer(ids).astype(np.int32)
+        return self._patient_index.get_indexer(pd.Index(ids)).astype(np.int32)
 
     def patient_rows(self, patients: pd.DataFrame) -> np.ndarray:
         """The rows of `patients` (this trial's) in its patients table: the key the engine's
