@@ -157,5 +157,9 @@ def test_dark_theme_contrast_of_what_the_browser_draws(started, demo_trial):
         duo.driver.execute_script("arguments[0].click()", link)
         # The view drawn, then redrawn dark in the browser (assets/theme.js).
         wait_until(lambda: dark_figure_shown(duo), timeout=15, msg=f"{tab}: no dark figure")
-        assert illegible(duo) == [], tab
+        # A tab's text colour changes with Bootstrap's transition (.nav-link, 0.15 s) when it
+        # is clicked: read in the middle of it, it is neither state's (a full run read 4.1:1).
+        wait_until(
+            lambda: illegible(duo) == [], timeout=5, msg=lambda tab=tab: f"{tab}: {illegible(duo)}"
+        )
     assert duo.get_logs() == []
