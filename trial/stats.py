@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .model import Trial
+from .model import BASELINE_MONTH, Trial
 from .query import Engine, cells_sql, interpolate, moments, scratch_engine
 
 Scale = Literal["value", "change", "pct_change"]
@@ -26,7 +26,6 @@ TEST_LABELS = {
     "paired_t": "paired t-test",
     "wilcoxon": "Wilcoxon signed-rank test",
 }
-BASELINE_MONTH = 0
 
 
 def measure_values(trial: Trial, code: str, patients: pd.DataFrame) -> pd.DataFrame:

@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..model import BASELINE_MONTH
+
 MODEL = (
     "ANCOVA of the change from baseline, with baseline as covariate and arm as factor, "
     "at each visit (patients with both values)"
@@ -41,7 +43,6 @@ CONTRAST_COLUMNS = [
     "statistic",
     "p",
 ]
-BASELINE_MONTH = 0
 
 
 def reference_level(levels: list[str]) -> str:
