@@ -73,7 +73,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     print(
         f"{_counts(trial.findings)}: {args.path} is valid "
         f"({_plural(len(trial.patients), 'patient')}, "
-        f"{_plural(len(trial.measurements), 'measurement')}, "
+        f"{_plural(trial.measurement_count, 'measurement')}, "
         f"{_plural(len(trial.events), 'event')}; fingerprint {trial.fingerprint})"
     )
     return EXIT_OK

@@ -7,17 +7,20 @@ the data return new frames, they never modify these.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Literal
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .query import (
     FILE_ROW,
     PATIENT_ROW,
+    ROW_ORDER,
     STORED_ROW,
     Engine,
     ParquetTable,
@@ -408,8 +411,27 @@ def empty_adverse_events() -> pd.DataFrame:
 
 # The columns of the tables the query engine reads (Trial.tables; adverse events: AE_COLUMNS).
 PATIENT_COLUMNS = ("patient_id", "age", "sex", "disease_duration_months", "lupus_nephritis")
-MEASUREMENT_COLUMNS = ("patient_id", "measure", "month", "value", "provenance")
+MEASUREMENT_COLUMNS = ("patient_id", "measure", "month", "day", "value", "provenance")
 EVENT_COLUMNS = ("patient_id", "event", "day", "term", "severity", "related")
+ENGINE_COLUMNS = {
+    "patients": PATIENT_COLUMNS,
+    "measurements": MEASUREMENT_COLUMNS,
+    "events": EVENT_COLUMNS,
+    "adverse_events": AE_COLUMNS,
+}
+
+
+@dataclass(frozen=True)
+class StoredTable:
+    """A table left in its Parquet file (the store of validated trials, trial/store.py), which
+    the query engine reads where it lies: no process holds its rows. `template` has its columns
+    and their types (no rows); `read` gives it whole, as it was loaded (for the rare reader of
+    every row, never a view: 27 million measurements take 1.9 GB in memory)."""
+
+    path: str
+    template: pd.DataFrame
+    rows: int
+    read: Callable[[], pd.DataFrame] = field(repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -421,11 +443,13 @@ class Trial:
     It is empty for the native format, whose endpoints are derived from the events.
     `adverse_events` holds the coded adverse events of the safety tables (ADaM ADAE; empty for
     the native format, whose adverse events are in `events`).
+    `measurements` are in memory as loaded, or, read from the store, left in its file
+    (`StoredTable`): analyses read them through the engine (`measurement_rows`).
     """
 
     study: Study
     patients: pd.DataFrame
-    measurements: pd.DataFrame
+    measurements: pd.DataFrame | StoredTable
     events: pd.DataFrame
     findings: tuple[Finding, ...] = ()
     source: str = ""
@@ -474,8 +498,11 @@ class Trial:
         medians take a tenth of a second)."""
         p = self.patients
         out = {c: typical_decimals(p[c]) for c in PATIENT_COLUMNS if c in p and c != "patient_id"}
-        for code, m in self.measure_tables.items():
-            out[code] = typical_decimals(m.loc[m["month"] == BASELINE_MONTH, "value"])
+        if {"measure", "month", "value"} <= set(self.measurement_template.columns):
+            sql = f"SELECT measure, value FROM measurements WHERE month = {BASELINE_MONTH}"
+            base = dict(tuple(self.engine.frame(sql).groupby("measure")["value"]))
+            for code in _measures_in(self.measurements):
+                out[str(code)] = typical_decimals(base.get(code, pd.Series(dtype=float)))
         return out
 
     @cached_property
@@ -491,26 +518,20 @@ class Trial:
         ordered = [c for c in self.study.centers if c in present]
         return ordered + sorted(c for c in present if c not in ordered)
 
-    @cached_property
-    def measure_tables(self) -> dict[str, pd.DataFrame]:
-        """The measurements split by measure: every analysis reads one measure at a time.
-        Slices of `measurements` (no copy) when each measure's rows are together, as the
-        loaders leave them (`grouped_by_measure`); copies otherwise."""
-        if "measure" not in self.measurements:
-            return {}
+    @property
+    def measurement_template(self) -> pd.DataFrame:
+        """The measurements' columns and their types, without rows."""
         m = self.measurements
-        if (runs := _runs(m["measure"])) is not None:
-            return {
-                str(code): m.iloc[start:stop].reset_index(drop=True) for code, start, stop in runs
-            }
-        return {
-            str(code): frame.reset_index(drop=True)
-            for code, frame in m.groupby("measure", sort=False)
-        }
+        return m.template if isinstance(m, StoredTable) else m.iloc[0:0]
+
+    @cached_property
+    def measurement_count(self) -> int:
+        m = self.measurements
+        return m.rows if isinstance(m, StoredTable) else len(m)
 
     @cached_property
     def measure_codes(self) -> list[str]:
-        present = set(self.measure_tables)
+        present = set(_measures_in(self.measurements))
         return [m.code for m in self.study.measures if m.code in present]
 
     @cached_property
@@ -521,44 +542,51 @@ class Trial:
             :5
         ]
 
-    def _engine_frames(self) -> dict[str, tuple[pd.DataFrame, tuple[str, ...]]]:
-        return {
-            "patients": (self.patients, PATIENT_COLUMNS),
-            "measurements": (self.measurements, MEASUREMENT_COLUMNS),
-            "events": (self.events, EVENT_COLUMNS),
-            "adverse_events": (self.adverse_events, AE_COLUMNS),
-        }
+    def frame(self, name: str) -> pd.DataFrame:
+        """The table `name` (a field of this class) in memory, the measurements read from the
+        store's file when left there: for the rare reader of every row (the store, publishing
+        to a database); analyses query the engine."""
+        table = getattr(self, name)
+        return table.read() if isinstance(table, StoredTable) else table
+
+    def _columns(self, name: str) -> pd.Index:
+        table = self.measurement_template if name == "measurements" else getattr(self, name)
+        return table.columns
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables the query engine reads (trial.query), with the columns its SQL uses and
-        `PATIENT_ROW`, the key they join on."""
-        return {
-            name: self._table_columns(frame, columns)
-            for name, (frame, columns) in self._engine_frames().items()
-        }
+        `PATIENT_ROW`, the key they join on (the measurements also `ROW_ORDER`)."""
+        return {name: self._table_columns(name, self.frame(name)) for name in ENGINE_COLUMNS}
 
     def _engine_sources(self) -> dict[str, Source]:
         """`tables`, each read from its Parquet file where there is one (`parquet_files`)."""
         files = dict(self.parquet_files)
         out: dict[str, Source] = {}
-        for name, (frame, columns) in self._engine_frames().items():
-            present = tuple(c for c in columns if c in frame)
+        for name, columns in ENGINE_COLUMNS.items():
+            present = tuple(c for c in columns if c in self._columns(name))
             if name in files and present:
                 stored = STORED_ROW in pq.read_schema(files[name]).names
                 rows = FILE_ROW if name == "patients" else STORED_ROW if stored else ""
-                out[name] = ParquetTable(files[name], present, text=("patient_id",), rows=rows)
+                out[name] = ParquetTable(
+                    files[name],
+                    present,
+                    text=("patient_id",),
+                    rows=rows,
+                    ordered=name == "measurements",
+                )
             else:
-                out[name] = self._table_columns(frame, columns)
+                out[name] = self._table_columns(name, self.frame(name))
         return out
 
-    def _table_columns(self, frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    def _table_columns(self, name: str, frame: pd.DataFrame) -> pd.DataFrame:
         # Ids as text everywhere, so that a request's patients join the tables on equal types.
-        out = frame.reindex(columns=[c for c in columns if c in frame])
+        out = frame.reindex(columns=[c for c in ENGINE_COLUMNS[name] if c in frame])
         if not len(out.columns):
             return out
         ids = out["patient_id"].astype(str)
-        return out.assign(patient_id=ids, **{PATIENT_ROW: self._rows_of(ids)})
+        extra = {ROW_ORDER: np.arange(len(out), dtype=np.int64)} if name == "measurements" else {}
+        return out.assign(patient_id=ids, **{PATIENT_ROW: self._rows_of(ids)}, **extra)
 
     @cached_property
     def _patient_index(self) -> pd.Index:
@@ -583,9 +611,44 @@ class Trial:
         TRIAL_DATABASE_URL (trial.query). Opened when first used, in each process."""
         return open_engine(self._engine_sources())
 
-    def measure_table(self, code: str) -> pd.DataFrame:
-        """Rows of one measure (empty, with the same columns, when the measure has none)."""
-        return self.measure_tables.get(code, self.measurements.iloc[0:0])
+    def measurement_rows(self, patients: pd.DataFrame, measure: str | None = None) -> pd.DataFrame:
+        """The measurements of the given patients (this trial's; of one measure, or of every
+        one), in the order they were loaded and with the types they were loaded with, from the
+        engine: the same rows the loaded table holds, at any size and on any back-end."""
+        template = self.measurement_template
+        columns = [c for c in template.columns if c in MEASUREMENT_COLUMNS]
+        if not len(patients) or not columns or (measure is not None and "measure" not in columns):
+            return template[columns]
+        shown = pd.DataFrame({PATIENT_ROW: self.patient_rows(patients)})
+        sql = _MEASUREMENT_ROWS_SQL.format(
+            columns=", ".join(f"m.{c}" for c in columns),
+            measure="" if measure is None else "m.measure = $measure AND",
+        )
+        rows = self.engine.frame(sql, {"measure": measure}, {"shown": shown})
+        return rows.astype(template[columns].dtypes.to_dict())
+
+
+# The rows of some patients (`shown`: patient_row), of one measure or of all ({measure}).
+_MEASUREMENT_ROWS_SQL = f"""
+    SELECT {{columns}} FROM measurements m
+    WHERE {{measure}} m.{PATIENT_ROW} IN (SELECT {PATIENT_ROW} FROM shown)
+    ORDER BY m.{ROW_ORDER}
+"""
+
+
+def _measures_in(measurements: pd.DataFrame | StoredTable) -> list:
+    """The measures that have rows: from the file's column where the table was left there
+    (read as a dictionary, each distinct code once: no strings made per row)."""
+    if isinstance(measurements, StoredTable):
+        if "measure" not in measurements.template:
+            return []
+        table = pq.read_table(measurements.path, columns=["measure"], read_dictionary=["measure"])
+        return [
+            code
+            for chunk in table.column("measure").chunks
+            for code in chunk.dictionary.take(pc.unique(chunk.indices).drop_null()).to_pylist()
+        ]
+    return list(pd.unique(measurements["measure"])) if "measure" in measurements else []
 
 
 def _runs(values: pd.Series) -> list[tuple[object, int, int]] | None:
@@ -604,8 +667,9 @@ def _runs(values: pd.Series) -> list[tuple[object, int, int]] | None:
 
 def grouped_by_measure(measurements: pd.DataFrame) -> pd.DataFrame:
     """The measurements with each measure's rows together (measures in the order they first
-    appear, each measure's rows in their own order), so that `Trial.measure_tables` are slices
-    of this frame and not a second copy of it (27 million rows take 1.4 GB in each worker)."""
+    appear, each measure's rows in their own order): one measure's rows are then contiguous, in
+    memory and in the store's Parquet file, whose row groups the engine skips by their measure
+    range when a query asks for one measure."""
     if "measure" not in measurements or measurements.empty:
         return measurements
     codes, _ = pd.factorize(measurements["measure"], sort=False)

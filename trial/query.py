@@ -78,6 +78,9 @@ def _identifier(name: str) -> str:
 PATIENT_ROW = "patient_row"  # in every table the engine reads: its patient's row in `patients`
 FILE_ROW = "file_row_number"  # DuckDB's row number of a Parquet file (`read_parquet` option)
 STORED_ROW = "__patient_row"  # the same, as the store of validated trials writes it (trial.store)
+# In the measurements: the row's place in the table as loaded, so that rows read back in SQL
+# come in the order the loader left them (the order every analysis saw in memory).
+ROW_ORDER = "row_order"
 
 
 @dataclass(frozen=True)
@@ -85,34 +88,36 @@ class ParquetTable:
     """A table DuckDB reads from a Parquet file where it lies, instead of from a copy in memory:
     the file's `columns`, those in `text` as text (ids, as `Trial.tables` gives them), and
     `PATIENT_ROW` from the file's column `rows` (`FILE_ROW`: the patients table itself), or
-    looked up in the patients table by id when the file has none. Every process reads the same
-    file (through the system's page cache), so a worker's memory does not grow with the data."""
+    looked up in the patients table by id when the file has none; `ROW_ORDER` where `ordered`
+    (the row's place in the file). Every process reads the same file (through the system's page
+    cache), so a worker's memory does not grow with the data."""
 
     path: str
     columns: tuple[str, ...]
     text: tuple[str, ...] = ()
     rows: str = ""
+    ordered: bool = False
 
     def select(self) -> str:
-        cols = ", ".join(
+        cols = [
             f"CAST(t.{_identifier(c)} AS VARCHAR) AS {_identifier(c)}"
             if c in self.text
             else f"t.{_identifier(c)}"
             for c in self.columns
-        )
+        ]
+        if self.ordered:
+            cols.append(f"t.{FILE_ROW} AS {ROW_ORDER}")
+        numbered = self.ordered or self.rows == FILE_ROW
         path = self.path.replace("'", "''")
-        if self.rows == FILE_ROW:
-            return (
-                f"SELECT {cols}, CAST(t.{FILE_ROW} AS INTEGER) AS {PATIENT_ROW} "
-                f"FROM read_parquet('{path}', file_row_number = true) t"
-            )
+        source = f"read_parquet('{path}'{', file_row_number = true' if numbered else ''}) t"
         if self.rows:
             return (
-                f"SELECT {cols}, CAST(t.{_identifier(self.rows)} AS INTEGER) AS {PATIENT_ROW} "
-                f"FROM read_parquet('{path}') t"
+                f"SELECT {', '.join(cols)}, CAST(t.{_identifier(self.rows)} AS INTEGER) "
+                f"AS {PATIENT_ROW} "
+                f"FROM {source}"
             )
         return (
-            f"SELECT {cols}, p.{PATIENT_ROW} FROM read_parquet('{path}') t "
+            f"SELECT {', '.join(cols)}, p.{PATIENT_ROW} FROM {source} "
             f"LEFT JOIN patients p ON p.patient_id = CAST(t.patient_id AS VARCHAR)"
         )
 

@@ -33,9 +33,7 @@ def measure_values(trial: Trial, code: str, patients: pd.DataFrame) -> pd.DataFr
 
     Columns: patient_id, month, day, value, provenance, plus baseline and the two change scales.
     """
-    patients = measure_patients(trial, code, patients)
-    m = trial.measure_table(code)
-    rows = m.loc[m["patient_id"].isin(patients["patient_id"])]
+    rows = trial.measurement_rows(measure_patients(trial, code, patients), code)
     cols = [c for c in ("patient_id", "month", "day", "value", "provenance") if c in rows]
     return with_change_from_baseline(rows[cols])
 

@@ -48,7 +48,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .limits import Limits
-from .model import Finding, Study, Trial
+from .model import Finding, StoredTable, Study, Trial
 from .private import private_folder
 from .query import STORED_ROW
 from .upload import create_private, write_private
@@ -69,7 +69,13 @@ RESOURCE_LIMITS = ("seconds", "memory_mb")
 PATIENT_ROW = STORED_ROW
 
 _HINTS = typing.get_type_hints(Trial)
-TABLES = tuple(f.name for f in dataclasses.fields(Trial) if _HINTS[f.name] is pd.DataFrame)
+TABLES = tuple(
+    f.name
+    for f in dataclasses.fields(Trial)
+    if _HINTS[f.name] is pd.DataFrame or pd.DataFrame in typing.get_args(_HINTS[f.name])
+)
+# Left in their file when read back (`StoredTable`): the engine reads them there.
+LEFT_IN_FILE = ("measurements",)
 
 
 class DamagedEntry(Exception):
@@ -197,7 +203,7 @@ def _with_nan(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
 def _document(trial: Trial) -> dict:
     return {
         "format": FORMAT,
-        "nan_columns": {t: _nan_columns(getattr(trial, t)) for t in TABLES},
+        "nan_columns": {t: _nan_columns(trial.frame(t)) for t in TABLES},
         "study": encode(trial.study),
         "findings": encode(trial.findings),
         "source": trial.source,
@@ -206,12 +212,13 @@ def _document(trial: Trial) -> dict:
     }
 
 
-def _from_document(
-    doc: dict, tables: dict[str, pd.DataFrame], source: str, files: dict[str, Path]
-) -> Trial:
+def _from_document(doc: dict, files: dict[str, Path], source: str) -> Trial:
     if doc.get("format") != FORMAT:
         raise DamagedEntry("document of another format")
-    nan = doc["nan_columns"]
+    tables = _read_tables(files, doc["nan_columns"])
+    # Arrow's buffers are freed by now; give their memory back to the system instead of
+    # keeping it in the pool for the worker's lifetime (200 MB at 27 million rows).
+    pa.default_memory_pool().release_unused()
     return Trial(
         study=decode(Study, doc["study"]),
         findings=decode(tuple[Finding, ...], doc["findings"]),
@@ -219,7 +226,7 @@ def _from_document(
         fingerprint=doc["fingerprint"],
         severity_order=decode(tuple[str, ...], doc["severity_order"]),
         parquet_files=tuple((t, str(files[f"{t}.parquet"].resolve())) for t in TABLES),
-        **{t: _with_nan(frame, nan[t]) for t, frame in tables.items()},
+        **tables,
     )
 
 
@@ -286,37 +293,56 @@ def _as_text(values: pd.Series) -> np.ndarray:
     return strings[cat.codes]
 
 
-def _read_table(path: Path, patient_ids: np.ndarray | None) -> pd.DataFrame:
-    """A table as `_write_table` wrote it. Text is read as a dictionary (each distinct value
-    converted once, not once per row) and ids are taken from `patient_ids` by row: at
-    27 million rows this takes about a second instead of six."""
+def _read_table(path: Path, patient_ids: np.ndarray | None, *, rows: bool = True) -> pd.DataFrame:
+    """A table as `_write_table` wrote it (without its rows unless `rows`). Text is read as a
+    dictionary (each distinct value converted once, not once per row) and ids are taken from
+    `patient_ids` by row: at 27 million rows this takes about a second instead of six."""
     schema = pq.read_schema(path)
     coded = PATIENT_ROW in schema.names
     # Ids are not read as a dictionary: unique in the patients table, coded in the others.
     text = [c for c in _text_columns(schema) if c != "patient_id"]
     columns = [c for c in schema.names if not (coded and c == "patient_id")]
-    table = pq.read_table(path, columns=columns, read_dictionary=text)
+    file = pq.ParquetFile(path, read_dictionary=text)
+    table = file.read(columns=columns) if rows else file.schema_arrow.empty_table().select(columns)
     # Each column's Arrow memory is freed as soon as it is converted: a lower peak.
     frame = table.to_pandas(split_blocks=True, self_destruct=True)
     del table
     frame = frame.assign(**{c: _as_text(frame[c]) for c in text})
     if coded:
-        rows = frame.pop(PATIENT_ROW).to_numpy()
+        stored = frame.pop(PATIENT_ROW).to_numpy()
         if patient_ids is None or (
-            len(rows) and not 0 <= rows.min() <= rows.max() < len(patient_ids)
+            len(stored) and not 0 <= stored.min() <= stored.max() < len(patient_ids)
         ):
             raise DamagedEntry(f"{path.name}: patient rows outside the patients table")
         order = [c for c in schema.names if c == "patient_id" or c in frame.columns]
-        frame.insert(order.index("patient_id"), "patient_id", patient_ids.take(rows))
+        frame.insert(order.index("patient_id"), "patient_id", patient_ids.take(stored))
     return frame
 
 
-def _read_tables(files: dict[str, Path]) -> dict[str, pd.DataFrame]:
+def _stored_table(path: Path, patient_ids: np.ndarray | None, nan: list[str]) -> StoredTable:
+    """A table left in its file: its columns and types, its size, and how to read it whole."""
+    return StoredTable(
+        str(path.resolve()),
+        _read_table(path, patient_ids, rows=False),
+        pq.read_metadata(path).num_rows,
+        functools.partial(_read_nan_table, path, patient_ids, nan),
+    )
+
+
+def _read_nan_table(path: Path, patient_ids: np.ndarray | None, nan: list[str]) -> pd.DataFrame:
+    return _with_nan(_read_table(path, patient_ids), nan)
+
+
+def _read_tables(files: dict[str, Path], nan: dict[str, list[str]]) -> dict[str, Any]:
+    """The trial's tables: in memory, but for those left in their file (`LEFT_IN_FILE`)."""
     patients = _read_table(files["patients.parquet"], None)
     ids = patients["patient_id"].to_numpy(dtype=object) if "patient_id" in patients else None
-    return {"patients": patients} | {
-        t: _read_table(files[f"{t}.parquet"], ids) for t in TABLES if t != "patients"
-    }
+    out: dict[str, Any] = {"patients": _with_nan(patients, nan["patients"])}
+    for t in (t for t in TABLES if t != "patients"):
+        path = files[f"{t}.parquet"]
+        left = t in LEFT_IN_FILE
+        out[t] = _stored_table(path, ids, nan[t]) if left else _read_nan_table(path, ids, nan[t])
+    return out
 
 
 def _manifest(folder: Path) -> dict:
@@ -366,11 +392,7 @@ class Store:
         try:
             files = _verified(entry)
             doc = json.loads(files[DOCUMENT].read_bytes())
-            tables = _read_tables(files)
-            # Arrow's buffers are freed by now; give their memory back to the system instead
-            # of keeping it in the pool for the worker's lifetime (200 MB at 27 million rows).
-            pa.default_memory_pool().release_unused()
-            return _from_document(doc, tables, str(source), files)
+            return _from_document(doc, files, str(source))
         except (DamagedEntry, OSError, ValueError, KeyError, TypeError, pa.ArrowException):
             self._discard(entry)
             return None
@@ -388,7 +410,7 @@ class Store:
         try:
             ids = _id_index(trial.patients)
             for t in TABLES:
-                frame = getattr(trial, t)
+                frame = trial.frame(t)
                 _write_table(
                     work / f"{t}.parquet",
                     frame if t == "patients" else _with_patient_rows(frame, ids),

@@ -75,7 +75,7 @@ def test_the_bounded_load_gives_the_same_trial(demo_trial):
     assert bounded.findings == demo_trial.findings
     assert bounded.fingerprint == demo_trial.fingerprint
     for name in ("patients", "measurements", "events", "tte"):
-        pd.testing.assert_frame_equal(getattr(bounded, name), getattr(demo_trial, name))
+        pd.testing.assert_frame_equal(bounded.frame(name), demo_trial.frame(name))
     assert bounded.measure_codes == demo_trial.measure_codes  # derived again on arrival
 
 

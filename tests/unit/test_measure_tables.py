@@ -1,17 +1,17 @@
-"""The measurements split by measure (`Trial.measure_tables`): slices of one frame when the
-loaders have grouped it by measure, copies otherwise, the same rows in the same order either
-way."""
+"""The measurements grouped by measure by the loaders (so that the store's file keeps each
+measure's rows together), and read back by patient and measure through the engine
+(`Trial.measurement_rows`): the loaded rows, in their order, from memory or from the file."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from trial.loader import load_trial
-from trial.model import Trial, grouped_by_measure
+from trial.model import StoredTable, Trial, grouped_by_measure
+from trial.store import Store
 
 from conftest import DEMO
 
@@ -51,29 +51,44 @@ def test_grouping_keeps_each_measures_rows_in_their_order(demo):
         pd.testing.assert_frame_equal(_expected(grouped, code), _expected(shuffled, code))
 
 
-def test_grouped_measurements_are_sliced_not_copied(demo):
-    grouped = grouped_by_measure(_shuffled(demo))
-    trial = replace(demo, measurements=grouped)
-    values = grouped["value"].to_numpy()
-    assert set(trial.measure_tables) == set(grouped["measure"])
-    for code, table in trial.measure_tables.items():
-        pd.testing.assert_frame_equal(table, _expected(grouped, code), check_exact=True)
-        assert np.shares_memory(table["value"].to_numpy(), values), code
+def _rows_of(measurements: pd.DataFrame, patients: pd.DataFrame, code=None) -> pd.DataFrame:
+    keep = measurements["patient_id"].isin(patients["patient_id"])
+    if code is not None:
+        keep &= measurements["measure"] == code
+    return measurements.loc[keep].reset_index(drop=True)
 
 
-def test_measurements_in_any_order_are_split_alike(demo):
+@pytest.fixture(scope="module")
+def stored(demo, tmp_path_factory) -> Trial:
+    """The demo with its measurements shuffled, through the store: left in its file."""
+    shuffled = replace(demo, measurements=_shuffled(demo))
+    store = Store(tmp_path_factory.mktemp("store"))
+    assert store.put("k" * 64, shuffled)
+    got = store.get("k" * 64, demo.source)
+    assert isinstance(got.measurements, StoredTable)
+    return got
+
+
+@pytest.mark.parametrize("where", ["memory", "file"])
+def test_measurement_rows_are_the_loaded_rows_in_their_order(demo, stored, where):
+    """A measure's rows of some patients, from the engine, are the loaded table's rows of
+    those patients, in the table's order and with its types, whether the table is in memory
+    or left in the store's file (rows in no particular order: shuffled)."""
     shuffled = _shuffled(demo)
-    trial = replace(demo, measurements=shuffled)
-    for code, table in trial.measure_tables.items():
-        pd.testing.assert_frame_equal(table, _expected(shuffled, code), check_exact=True)
-        assert not np.shares_memory(table["value"].to_numpy(), shuffled["value"].to_numpy())
+    trial = replace(demo, measurements=shuffled) if where == "memory" else stored
+    some = demo.patients.iloc[::3]
+    for code in demo.measure_codes:
+        got = trial.measurement_rows(some, code)
+        pd.testing.assert_frame_equal(got, _rows_of(shuffled, some, code), check_exact=True)
+    pd.testing.assert_frame_equal(trial.measurement_rows(some), _rows_of(shuffled, some))
 
 
-def test_a_measure_split_in_two_runs_is_copied_whole(demo):
-    m = grouped_by_measure(demo.measurements)
-    first = m["measure"].iloc[0]
-    # the first measure's rows, then the others, then the first's again at the end
-    moved = pd.concat([m.iloc[1:], m.iloc[:1]], ignore_index=True)
-    trial = replace(demo, measurements=moved)
-    pd.testing.assert_frame_equal(trial.measure_tables[first], _expected(moved, first))
-    assert len(trial.measure_tables[first]) == int((m["measure"] == first).sum())
+def test_no_patients_or_no_such_measure_give_no_rows(demo):
+    empty = demo.measurement_rows(demo.patients.iloc[0:0])
+    assert empty.empty and list(empty.columns) == list(demo.measurements.columns)
+    assert demo.measurement_rows(demo.patients, "no such measure").empty
+
+
+def test_patients_of_another_trial_are_refused(demo):
+    with pytest.raises(ValueError, match="not in this trial"):
+        demo.measurement_rows(pd.DataFrame({"patient_id": ["nobody"]}))

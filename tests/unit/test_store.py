@@ -30,6 +30,7 @@ from trial.model import (
     Finding,
     Measure,
     Population,
+    StoredTable,
     Study,
     Trial,
     Visit,
@@ -67,14 +68,15 @@ def _entries(store: Store) -> list[Path]:
 def assert_same_trial(got: Trial, want: Trial) -> None:
     """Equal field by field; tables with the same dtypes, column order, index and, in text
     columns, the same Python types (None is not NaN). Where each was read from
-    (`parquet_files`: the store's files, or none) is not compared."""
+    (`parquet_files`: the store's files, or none) is not compared, nor whether a table is in
+    memory or left in its file (the measurements read from the store): its rows are."""
     for f in fields(Trial):
         if f.name == "parquet_files":
             continue
-        a, b = getattr(got, f.name), getattr(want, f.name)
         if f.name not in TABLES:
-            assert a == b, f.name
+            assert getattr(got, f.name) == getattr(want, f.name), f.name
             continue
+        a, b = got.frame(f.name), want.frame(f.name)
         pd.testing.assert_frame_equal(a, b, check_exact=True, obj=f.name)
         assert list(a.dtypes) == list(b.dtypes) and list(a.columns) == list(b.columns)
         for col in a.select_dtypes(include="object").columns:
@@ -93,6 +95,20 @@ def _round_trip(store: Store, folder: Path, config=None) -> None:
 
 def test_the_demo_comes_back_exactly(store):
     _round_trip(store, DEMO)
+
+
+def test_the_measurements_read_back_stay_in_their_file(store, demo_trial):
+    """Read from the store, a trial leaves its measurements in the Parquet file the engine
+    reads (no process holds their rows); their types, count and measures are those loaded."""
+    store.put("k" * 64, demo_trial)
+    got = store.get("k" * 64, demo_trial.source)
+    assert isinstance(got.measurements, StoredTable)
+    assert got.measurements.path == dict(got.parquet_files)["measurements"]
+    assert got.measurement_count == len(demo_trial.measurements)
+    assert got.measure_codes == demo_trial.measure_codes
+    pd.testing.assert_frame_equal(
+        got.measurement_template, demo_trial.measurements.iloc[0:0], check_index_type=False
+    )
 
 
 def test_small_adam_folders_come_back_exactly(store, tmp_path):
@@ -140,7 +156,7 @@ def test_ids_are_kept_as_rows_of_the_patients_table(store, demo_trial):
     got = store.get("k" * 64, demo_trial.source)
     assert_same_trial(got, demo_trial)
     by_id = {id(v) for v in got.patients["patient_id"]}
-    assert {id(v) for v in got.measurements["patient_id"]} <= by_id
+    assert {id(v) for v in got.frame("measurements")["patient_id"]} <= by_id
 
 
 def test_ids_unknown_to_the_patients_table_stay_text(store, demo_trial):

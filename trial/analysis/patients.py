@@ -102,7 +102,7 @@ def patient_record(trial: Trial, patient_id: str) -> PatientRecord | None:
         return None
     row = rows.iloc[0].to_dict()
     ev = _of(trial.events, patient_id).sort_values("day", kind="stable")
-    values = _of(trial.measurements, patient_id)
+    values = trial.measurement_rows(rows)
     cols = [c for c in ("measure", "month", "day", "value", "provenance") if c in values]
     findings = tuple(
         f

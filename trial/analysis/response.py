@@ -161,7 +161,7 @@ _SIMULATED = "coalesce(lower(CAST(m.provenance AS text)), '') = 'simulated'"
 
 
 def _best_sql(trial: Trial, direction: str) -> str:
-    simulated = _SIMULATED if "provenance" in trial.measurements else "false"
+    simulated = _SIMULATED if "provenance" in trial.measurement_template else "false"
     most = "max" if direction == "higher" else "min"
     return _BEST_SQL.format(simulated=simulated, baseline_month=BASELINE_MONTH, most=most)
 
@@ -267,7 +267,7 @@ def best_change(trial: Trial, request: ResponseRequest) -> ResponseResult:
         measure,
         direction,
         best,
-        _changes(rows, trial.measurements["month"]),
+        _changes(rows, trial.measurement_template["month"]),
         len(cohort),
         tuple(map(str, no_baseline)),
         tuple(map(str, no_post)),
