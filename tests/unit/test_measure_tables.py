@@ -7,10 +7,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from trial.loader import load_trial
-from trial.model import StoredTable, Trial, grouped_by_measure
+from trial.model import StoredTable, Trial, _measures_in, grouped_by_measure
 from trial.store import Store
 
 from conftest import DEMO
@@ -92,3 +94,24 @@ def test_no_patients_or_no_such_measure_give_no_rows(demo):
 def test_patients_of_another_trial_are_refused(demo):
     with pytest.raises(ValueError, match="not in this trial"):
         demo.measurement_rows(pd.DataFrame({"patient_id": ["nobody"]}))
+
+
+@pytest.mark.parametrize("grouped", [True, False])
+def test_measure_codes_of_a_stored_file_are_its_distinct_codes_in_order(tmp_path, grouped):
+    # Row groups of one code (told by their statistics), groups spanning several codes, a
+    # group of missing codes and a code that returns after others: read by statistics and by
+    # row group, the codes are those pandas finds in the whole column, in the same order.
+    codes = ["c3"] * 7 + ["sledai"] * 5 + ["c3", "dsdna", None, "alb"] + [None] * 4 + ["alb"] * 3
+    if not grouped:
+        codes = codes[::-1]
+    path = tmp_path / "measurements.parquet"
+    pq.write_table(pa.table({"measure": codes}), path, row_group_size=4)
+    stats = [pq.ParquetFile(path).metadata.row_group(g).column(0).statistics for g in range(6)]
+    assert any(s.min == s.max for s in stats if s.has_min_max)  # both ways are exercised
+    assert any(s.min != s.max for s in stats if s.has_min_max)
+    assert _measures_in(stored_table(path)) == list(pd.Series(codes).dropna().unique())
+
+
+def stored_table(path) -> StoredTable:
+    frame = pd.read_parquet(path)
+    return StoredTable(str(path), frame.iloc[0:0], len(frame), lambda: frame)
