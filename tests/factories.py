@@ -11,9 +11,13 @@ Rows are kept as text, as a user's spreadsheet would hold them.
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from pathlib import Path
 
 import pandas as pd
+
+from trial.model import Trial
+from trial.store import TABLES as TRIAL_TABLES
 
 TABLES = ("patients", "measurements", "events")
 VISITS = [(0, "Baseline", 0), (1, "1 mo", 30), (3, "3 mo", 90), (6, "6 mo", 180)]
@@ -179,3 +183,21 @@ def write_trial(
         f = fmt.get(name, "csv") if isinstance(fmt, dict) else fmt
         write_table(folder, name, frames[name], f)
     return folder
+
+
+def assert_same_trial(got: Trial, want: Trial) -> None:
+    """Equal field by field; tables with the same dtypes, column order, index and, in text
+    columns, the same Python types (None is not NaN). Where each was read from
+    (`parquet_files`: the store's files, or none) is not compared, nor whether a table is in
+    memory or left in its file (the measurements read from the store): its rows are."""
+    for f in fields(Trial):
+        if f.name == "parquet_files":
+            continue
+        if f.name not in TRIAL_TABLES:
+            assert getattr(got, f.name) == getattr(want, f.name), f.name
+            continue
+        a, b = got.frame(f.name), want.frame(f.name)
+        pd.testing.assert_frame_equal(a, b, check_exact=True, obj=f.name)
+        assert list(a.dtypes) == list(b.dtypes) and list(a.columns) == list(b.columns)
+        for col in a.select_dtypes(include="object").columns:
+            assert a[col].map(type).tolist() == b[col].map(type).tolist(), (f.name, col)

@@ -599,15 +599,33 @@ def _read_study(
     return obj, data, [], found
 
 
+def _hash_in_blocks(digest, path: Path) -> None:
+    """`path`'s name and bytes into `digest` as `read_tables` adds a file it reads (the same
+    fingerprint), in blocks: memory stays bounded whatever the file's size."""
+    digest.update(path.name.encode() + b"\0")
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    digest.update(b"\0")
+
+
 def read_tables(
-    path: str | Path, limits: Limits | None = None, progress: Progress | None = None
+    path: str | Path,
+    limits: Limits | None = None,
+    progress: Progress | None = None,
+    left_in_file: Iterable[str] = (),
 ) -> RawTables:
     """Read study.json and the three tables of the trial folder `path`.
 
     Each table is `<name>.csv`, `<name>.xlsx` (first sheet) or `<name>.parquet`; exactly one must
     exist. Each file is checked against `limits` before it is parsed. Raises
     `DataError(findings, unreadable=True)` listing every file that cannot be read.
+
+    The tables named in `left_in_file` that are Parquet files are not read, only hashed: their
+    frame is empty, for `validate` to be given a screen that checks them where they lie
+    (trial/screen.py).
     """
+    left = set(left_in_file)
     limits = limits or Limits()
     progress = progress or Progress()
     folder = Path(path)
@@ -645,6 +663,13 @@ def read_tables(
             continue
         p = present[0]
         files[table] = p.name
+        if table in left and p.suffix == ".parquet":
+            try:
+                _hash_in_blocks(digest, p)
+            except OSError as e:
+                problems.append(unreadable(p.name, f"cannot be opened ({e.strerror or 'error'})"))
+            frames[table] = pd.DataFrame()
+            continue
         try:
             data = p.read_bytes()
         except OSError as e:

@@ -72,6 +72,11 @@ def over(file: str, what: str, found: int, limit: int, advice: str = "", **kw) -
     )
 
 
+class Fallback(Exception):
+    """Raised inside `Progress.working_on` to have the caller take another path (trial/screen.py
+    declining a file it cannot vouch for): passes through unchanged, never made a finding."""
+
+
 class Progress:
     """Which file a load is working on, reported to `on_file` (e.g. the process waiting for a
     bounded check), and the boundary that turns an unexpected exception into a finding."""
@@ -88,7 +93,7 @@ class Progress:
             self._on_file(file)
         try:
             yield
-        except (DataError, MemoryError):
+        except (DataError, MemoryError, Fallback):
             raise  # findings already; memory: reported by the bounded check with its limit
         except Exception as err:  # a defect or a file no reader foresaw: never a traceback
             raise DataError(

@@ -8,6 +8,8 @@ store of validated trials (trial/store.py), so each dataset version is checked o
 
 from __future__ import annotations
 
+import tempfile
+from contextlib import contextmanager
 from dataclasses import fields, replace
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import pandas as pd
 from .adam import dataset_kind, is_adam_folder, load_adam
 from .bounded import run_bounded
 from .design import EFFICACY_FLAGS, POPULATION_FLAGS, SAFETY_FLAGS
-from .io import STUDY_FILE, TABLES, read_tables
+from .io import STUDY_FILE, TABLES, RawTables, read_tables
 from .limits import Limits, Progress
 from .model import (
     ROLES,
@@ -25,15 +27,17 @@ from .model import (
     Finding,
     Measure,
     Population,
+    StoredTable,
     Study,
     Trial,
     Visit,
     derive_outcomes,
     grouped_by_measure,
 )
-from .store import Store, dataset_key
+from .screen import Declined, Screen, screen_for
+from .store import Store, dataset_key, read_table, stored_table
 from .upload import DATA_SUFFIXES
-from .validate import validate
+from .validate import Validated, validate
 
 YES = {"y", "yes", "true", "1"}
 
@@ -163,11 +167,39 @@ def native_populations(patients: pd.DataFrame) -> tuple[pd.DataFrame, Design]:
     return out, Design(populations=tuple(pops), default_population=tuple(defaults))
 
 
+def _checked(
+    path: str | Path, limits: Limits, progress: Progress, work: Path
+) -> tuple[RawTables, Validated, Screen | None]:
+    """The folder read and validated; its measurements left in their file and screened in
+    DuckDB when they can be (trial/screen.py: written to `work`, the screen returned). When the
+    screen declines, or another file cannot be read, every file is read and checked again by
+    the validator, so that the findings are always all of the validator's."""
+    screen = screen_for(Path(path), limits, work)
+    if screen is not None:
+        try:
+            raw = read_tables(path, limits, progress, left_in_file=("measurements",))
+            return raw, validate(raw, limits, progress, screen=screen), screen
+        except (DataError, Declined):
+            pass
+    raw = read_tables(path, limits, progress)
+    return raw, validate(raw, limits, progress), None
+
+
+@contextmanager
+def _work_folder(work: Path | None):
+    if work is not None:
+        yield work
+        return
+    with tempfile.TemporaryDirectory(prefix="trial-") as folder:  # private (0700)
+        yield Path(folder)
+
+
 def load_trial(
     path: str | Path,
     config: dict | str | Path | None = None,
     limits: Limits | None = None,
     progress: Progress | None = None,
+    work: Path | None = None,
 ) -> Trial:
     """Read and validate the trial folder `path`: the native format (study.json and three
     tables) or a folder of CDISC ADaM datasets (detected by its ADSL; see trial/adam.py, whose
@@ -177,6 +209,11 @@ def load_trial(
     is told which file is being worked on. Raises `DataError` listing every finding when the
     files cannot be read (`unreadable=True`) or when any error is found (an unexpected failure
     too, naming the file); otherwise returns the `Trial`, its warnings in `findings`.
+
+    A large measurements table in Parquet is checked and converted where it lies (trial/
+    screen.py), into the folder `work`: the trial's measurements are then left in that file
+    (`StoredTable`, for the store to link in) and the caller keeps `work` while it needs them.
+    Without `work` they are read into memory from a temporary folder.
     """
     limits = limits or Limits()
     progress = progress or Progress()
@@ -185,27 +222,46 @@ def load_trial(
     refused, unread = _other_files(Path(path))
     if refused:
         raise DataError(refused, unreadable=True)
-    raw = read_tables(path, limits, progress)
-    checked = validate(raw, limits, progress)
-    if checked.errors:
-        raise DataError(checked.findings)
-    with progress.working_on(", ".join(raw.files.values()), "loading"):
-        patients = checked.patients.reset_index(drop=True)
-        events = checked.events.reset_index(drop=True)
+    with _work_folder(work) as folder:
+        raw, checked, screen = _checked(path, limits, progress, folder)
+        if checked.errors:
+            raise DataError(checked.findings)
+        with progress.working_on(", ".join(raw.files.values()), "loading"):
+            return _trial(path, raw, checked, unread, screen, keep=work is not None)
+
+
+def _trial(
+    path: str | Path,
+    raw: RawTables,
+    checked: Validated,
+    unread: list[Finding],
+    screen: Screen | None,
+    keep: bool,
+) -> Trial:
+    """The `Trial` of a folder that validated (`unread`: warnings about files not read); its
+    screened measurements left in their file when `keep`, else read into memory."""
+    patients = checked.patients.reset_index(drop=True)
+    events = checked.events.reset_index(drop=True)
+    measurements: pd.DataFrame | StoredTable
+    if screen is None:
         measurements = grouped_by_measure(checked.measurements.reset_index(drop=True))
-        patients, design = native_populations(patients)
-        study = build_study(raw.study)
-        if design.populations:
-            study = replace(study, design=replace(design, origin=study.origin))
-        return Trial(
-            study=study,
-            patients=derive_outcomes(patients, events),
-            measurements=measurements,
-            events=events,
-            findings=tuple(checked.findings + unread),
-            source=str(path),
-            fingerprint=raw.fingerprint,
-        )
+    else:
+        ids = patients["patient_id"].to_numpy(dtype=object)
+        left = stored_table(screen.target, ids, [])
+        measurements = left if keep else read_table(screen.target, ids)
+    patients, design = native_populations(patients)
+    study = build_study(raw.study)
+    if design.populations:
+        study = replace(study, design=replace(design, origin=study.origin))
+    return Trial(
+        study=study,
+        patients=derive_outcomes(patients, events),
+        measurements=measurements,
+        events=events,
+        findings=tuple(checked.findings + unread),
+        source=str(path),
+        fingerprint=raw.fingerprint,
+    )
 
 
 def _convert(
@@ -214,10 +270,19 @@ def _convert(
     """In the bounded child: load and validate, then keep the trial in the store, so that
     only a word comes back through the pipe and the caller reads Parquet. Its fields come back
     (pickled) only when there is no store to keep it in or it cannot be written there."""
-    trial = load_trial(path, config, limits, progress)
-    if root is not None and key is not None and Store(Path(root)).put(key, trial):
-        return None
-    return {f.name: getattr(trial, f.name) for f in fields(Trial)}
+    if root is None or key is None:
+        return _fields(load_trial(path, config, limits, progress))
+    store = Store(Path(root))
+    with store.scratch() as work:  # the screened measurements are written there, then linked
+        trial = load_trial(path, config, limits, progress, work)
+        return None if store.put(key, trial) else _fields(trial)
+
+
+def _fields(trial: Trial) -> dict:
+    """The trial's fields, to be sent through the pipe: every table in memory (a file left in
+    a scratch folder is gone once the child ends)."""
+    out = {f.name: getattr(trial, f.name) for f in fields(Trial)}
+    return out | {"measurements": trial.frame("measurements")}
 
 
 def load_trial_bounded(

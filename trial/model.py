@@ -432,6 +432,8 @@ class StoredTable:
     template: pd.DataFrame
     rows: int
     read: Callable[[], pd.DataFrame] = field(repr=False, compare=False)
+    # Text columns whose missing values are NaN, not None, when read (the store keeps them so).
+    nan_columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -240,10 +240,17 @@ def _xlsx(file: str, data: bytes, limits: Limits) -> Structure:
 
 
 def _parquet(file: str, data: bytes, limits: Limits) -> Structure:
+    return parquet_structure(file, io.BytesIO(data), limits)
+
+
+def parquet_structure(file: str, source: Path | io.BytesIO, limits: Limits) -> Structure:
+    """The structural checks of a Parquet file, from its footer alone (`source`: its path or
+    its bytes): a file left where it lies is checked without reading it."""
     import pyarrow.parquet as pq
 
     try:
-        meta = pq.ParquetFile(io.BytesIO(data)).metadata
+        with pq.ParquetFile(source) as parquet:
+            meta = parquet.metadata
     except Exception:  # pyarrow raises several kinds for a damaged footer
         return Structure(
             [

@@ -29,6 +29,7 @@ delete its folder (`rm -rf ~/.cache/msc-sle-dashboard/store`, or `$TRIAL_STORE_D
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -38,6 +39,7 @@ import secrets
 import shutil
 import types
 import typing
+from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -200,10 +202,16 @@ def _with_nan(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     return frame.assign(**{c: frame[c].where(frame[c].notna(), np.nan) for c in columns})
 
 
+def _nan_columns_of(table: pd.DataFrame | StoredTable) -> list[str]:
+    if isinstance(table, StoredTable):
+        return list(table.nan_columns)
+    return _nan_columns(table)
+
+
 def _document(trial: Trial) -> dict:
     return {
         "format": FORMAT,
-        "nan_columns": {t: _nan_columns(trial.frame(t)) for t in TABLES},
+        "nan_columns": {t: _nan_columns_of(getattr(trial, t)) for t in TABLES},
         "study": encode(trial.study),
         "findings": encode(trial.findings),
         "source": trial.source,
@@ -272,6 +280,16 @@ def _write_table(path: Path, frame: pd.DataFrame) -> None:
         pq.write_table(table, f)
 
 
+def _place(source: Path, target: Path) -> None:
+    """`source` (a file in the store's format) at `target`: linked when both are on one disk
+    (no copy of 185 MB of measurements), else copied into a private file."""
+    try:
+        os.link(source, target)
+    except OSError:
+        with source.open("rb") as src, create_private(target) as out:
+            shutil.copyfileobj(src, out, BLOCK)
+
+
 def _text_columns(schema: pa.Schema) -> list[str]:
     """The columns that were Python strings in an object column (the pandas metadata says
     so; not pandas' own string dtypes, which the metadata brings back as they were)."""
@@ -293,7 +311,7 @@ def _as_text(values: pd.Series) -> np.ndarray:
     return strings[cat.codes]
 
 
-def _read_table(path: Path, patient_ids: np.ndarray | None, *, rows: bool = True) -> pd.DataFrame:
+def read_table(path: Path, patient_ids: np.ndarray | None, *, rows: bool = True) -> pd.DataFrame:
     """A table as `_write_table` wrote it (without its rows unless `rows`). Text is read as a
     dictionary (each distinct value converted once, not once per row) and ids are taken from
     `patient_ids` by row: at 27 million rows this takes about a second instead of six."""
@@ -319,29 +337,31 @@ def _read_table(path: Path, patient_ids: np.ndarray | None, *, rows: bool = True
     return frame
 
 
-def _stored_table(path: Path, patient_ids: np.ndarray | None, nan: list[str]) -> StoredTable:
-    """A table left in its file: its columns and types, its size, and how to read it whole."""
+def stored_table(path: Path, patient_ids: np.ndarray | None, nan: list[str]) -> StoredTable:
+    """A table left in its file, as the store writes it (`PATIENT_ROW` beside its ids): its
+    columns and types, its size, and how to read it whole."""
     return StoredTable(
         str(path.resolve()),
-        _read_table(path, patient_ids, rows=False),
+        read_table(path, patient_ids, rows=False),
         pq.read_metadata(path).num_rows,
         functools.partial(_read_nan_table, path, patient_ids, nan),
+        tuple(nan),
     )
 
 
 def _read_nan_table(path: Path, patient_ids: np.ndarray | None, nan: list[str]) -> pd.DataFrame:
-    return _with_nan(_read_table(path, patient_ids), nan)
+    return _with_nan(read_table(path, patient_ids), nan)
 
 
 def _read_tables(files: dict[str, Path], nan: dict[str, list[str]]) -> dict[str, Any]:
     """The trial's tables: in memory, but for those left in their file (`LEFT_IN_FILE`)."""
-    patients = _read_table(files["patients.parquet"], None)
+    patients = read_table(files["patients.parquet"], None)
     ids = patients["patient_id"].to_numpy(dtype=object) if "patient_id" in patients else None
     out: dict[str, Any] = {"patients": _with_nan(patients, nan["patients"])}
     for t in (t for t in TABLES if t != "patients"):
         path = files[f"{t}.parquet"]
         left = t in LEFT_IN_FILE
-        out[t] = _stored_table(path, ids, nan[t]) if left else _read_nan_table(path, ids, nan[t])
+        out[t] = stored_table(path, ids, nan[t]) if left else _read_nan_table(path, ids, nan[t])
     return out
 
 
@@ -410,10 +430,13 @@ class Store:
         try:
             ids = _id_index(trial.patients)
             for t in TABLES:
-                frame = trial.frame(t)
+                table = getattr(trial, t)
+                if isinstance(table, StoredTable):  # written as the store keeps it already
+                    _place(Path(table.path), work / f"{t}.parquet")
+                    continue
                 _write_table(
                     work / f"{t}.parquet",
-                    frame if t == "patients" else _with_patient_rows(frame, ids),
+                    table if t == "patients" else _with_patient_rows(table, ids),
                 )
             write_private(work / DOCUMENT, json.dumps(_document(trial)).encode())
             write_private(work / MANIFEST, json.dumps(_manifest(work)).encode())  # last
@@ -423,6 +446,21 @@ class Store:
         finally:
             shutil.rmtree(work, ignore_errors=True)
         return True
+
+    @contextlib.contextmanager
+    def scratch(self) -> Iterator[Path | None]:
+        """A private folder inside the store for a conversion's files (so that `put` links them
+        into the entry), removed afterwards; None when the store's folder cannot be used."""
+        try:
+            work = self._folder() / f".tmp-work-{secrets.token_hex(8)}"
+            work.mkdir(mode=0o700)
+        except OSError:
+            yield None
+            return
+        try:
+            yield work
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
 
     def _discard(self, entry: Path) -> None:
         # Moved aside first, so that a process starting now sees no entry rather than half one.

@@ -76,7 +76,7 @@ def find_suspects(
 
     `patient_ids`: the patients' known ids; `visit_months`: the months of study.json's visits
     (empty: no visit check); `limits`: study.json's measures (index code; min, max,
-    population), as `trial.validate._measure_limits` gives them; `inside`: per measure with a
+    population), as `trial.validate.measure_limits` gives them; `inside`: per measure with a
     population, the ids of the patients in it (a measure left out is not checked)."""
     if not _all_text(patient_ids) or not all(_all_text(ids) for ids in inside.values()):
         return None

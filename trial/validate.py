@@ -567,7 +567,7 @@ def _entries(study: dict, key: str) -> list:
     return v if isinstance(v, list) else []
 
 
-def _measure_limits(study: dict) -> pd.DataFrame:
+def measure_limits(study: dict) -> pd.DataFrame:
     """code -> min, max, population for the well-formed measure entries."""
     rows = []
     for m in _entries(study, "measures"):
@@ -589,7 +589,7 @@ def _measure_limits(study: dict) -> pd.DataFrame:
     )
 
 
-def _visit_days(study: dict) -> dict[int, int]:
+def visit_days(study: dict) -> dict[int, int]:
     out: dict[int, int] = {}
     for v in _entries(study, "visits"):
         if isinstance(v, dict) and _is_whole(v.get("month")) and _is_whole(v.get("day")):
@@ -916,7 +916,7 @@ def _known_rows(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
     return known
 
 
-def _inside_populations(p: pd.DataFrame, limits: pd.DataFrame) -> dict[str, set]:
+def inside_populations(p: pd.DataFrame, limits: pd.DataFrame) -> dict[str, set]:
     """Per measure restricted to a population that is a column of patients: the ids of the
     patients in it (the population is true). Those whose column is absent are reported
     elsewhere and not checked."""
@@ -973,10 +973,10 @@ def _cross_checks(
         )
 
     # -- measurements
-    visit_days = _visit_days(study)
-    limits = _measure_limits(study)
-    inside = _inside_populations(p, limits)
-    sus = find_suspects(m, known, list(visit_days), limits, inside)
+    visits = visit_days(study)
+    limits = measure_limits(study)
+    inside = inside_populations(p, limits)
+    sus = find_suspects(m, known, list(visits), limits, inside)
     suspect_rows = _suspects(m, sus, "rows")  # one subset for the four row-level checks
     _unknown_patients(out, suspect_rows, mf, pf, known)
     keys = ["patient_id", "month", "measure"]
@@ -991,9 +991,9 @@ def _cross_checks(
             "keep one row per patient, visit and measure",
         )
     mm = _known(suspect_rows, ["month"])
-    if mm is not None and visit_days:
-        off = mm.loc[~mm["month"].isin(list(visit_days))]
-        sched = ", ".join(str(k) for k in sorted(visit_days))
+    if mm is not None and visits:
+        off = mm.loc[~mm["month"].isin(list(visits))]
+        sched = ", ".join(str(k) for k in sorted(visits))
         _report(
             out,
             "error",
@@ -1239,7 +1239,7 @@ def _cross_checks(
     dead = sus.of_patients(first_death.index) if sus is not None and len(first_death) else None
     mt = _known(_subset(m, dead), ["patient_id", "month"])
     if mt is not None and len(first_death):
-        day = mt["month"].map(visit_days).astype("Float64")
+        day = mt["month"].map(visits).astype("Float64")
         if "day" in mt:
             day = mt["day"].astype("Float64").fillna(day)
         dd = mt["patient_id"].map(first_death["day"]).astype("Float64")
@@ -1297,22 +1297,39 @@ def _cross_checks(
 # ---------------------------------------------------------------------------------------------
 
 
+# Checks the measurements left in their file (`read_tables(left_in_file=...)`) once the patients
+# and events are checked: given study.json, them and the findings so far, it returns the typed
+# measurements the cross-table checks should see, or raises when it cannot vouch that the
+# checks would find nothing in them (trial/screen.py).
+Screen = Callable[[dict, pd.DataFrame, pd.DataFrame, list[Finding]], pd.DataFrame]
+
+
 def validate(
-    raw: RawTables, limits: Limits | None = None, progress: Progress | None = None
+    raw: RawTables,
+    limits: Limits | None = None,
+    progress: Progress | None = None,
+    screen: Screen | None = None,
 ) -> Validated:
-    """Check everything and return typed frames (index = spreadsheet row − 2) and findings."""
+    """Check everything and return typed frames (index = spreadsheet row − 2) and findings.
+    With `screen`, the measurements are not checked here (they were left in their file) but by
+    `screen`, after the patients and the events."""
     limits = limits or Limits()
     progress = progress or Progress()
     findings: list[Finding] = list(raw.findings)
     with progress.working_on(STUDY, "checking"):
         findings += validate_study(raw.study, limits)
-        limits_of_measures = _measure_limits(raw.study)
+        limits_of_measures = measure_limits(raw.study)
     pops = set(limits_of_measures["population"].dropna())
 
     typed: dict[str, pd.DataFrame] = {}
     for table in ("patients", "measurements", "events"):
+        if table == "measurements" and screen is not None:
+            continue
         with progress.working_on(raw.files[table], "checking"):
             typed[table] = _validate_table(raw, table, pops, limits, findings)
+    if screen is not None:
+        with progress.working_on(raw.files["measurements"], "checking"):
+            typed["measurements"] = screen(raw.study, typed["patients"], typed["events"], findings)
 
     files = ", ".join(raw.files[t] for t in ("patients", "measurements", "events"))
     with progress.working_on(files, "checking"):

@@ -9,7 +9,7 @@ import multiprocessing
 import os
 import shutil
 import stat
-from dataclasses import fields, replace
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -39,7 +39,6 @@ from trial.model import (
 from trial.store import (
     MANIFEST,
     PATIENT_ROW,
-    TABLES,
     DamagedEntry,
     Store,
     dataset_key,
@@ -48,7 +47,7 @@ from trial.store import (
     encode,
 )
 
-from factories import valid_tables, write_trial
+from factories import assert_same_trial, valid_tables, write_trial
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "data"
@@ -63,24 +62,6 @@ def store(tmp_path) -> Store:
 
 def _entries(store: Store) -> list[Path]:
     return sorted(p for p in store.root.iterdir()) if store.root.is_dir() else []
-
-
-def assert_same_trial(got: Trial, want: Trial) -> None:
-    """Equal field by field; tables with the same dtypes, column order, index and, in text
-    columns, the same Python types (None is not NaN). Where each was read from
-    (`parquet_files`: the store's files, or none) is not compared, nor whether a table is in
-    memory or left in its file (the measurements read from the store): its rows are."""
-    for f in fields(Trial):
-        if f.name == "parquet_files":
-            continue
-        if f.name not in TABLES:
-            assert getattr(got, f.name) == getattr(want, f.name), f.name
-            continue
-        a, b = got.frame(f.name), want.frame(f.name)
-        pd.testing.assert_frame_equal(a, b, check_exact=True, obj=f.name)
-        assert list(a.dtypes) == list(b.dtypes) and list(a.columns) == list(b.columns)
-        for col in a.select_dtypes(include="object").columns:
-            assert a[col].map(type).tolist() == b[col].map(type).tolist(), (f.name, col)
 
 
 def _round_trip(store: Store, folder: Path, config=None) -> None:

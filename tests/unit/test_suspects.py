@@ -118,8 +118,8 @@ def test_injected_problems_give_the_same_findings(tmp_path, monkeypatch, fmt):
     assert MEASUREMENT_RULES - {"population"} <= rules, rules  # every problem was found
     # and each check looked at a few rows, not at all of them
     typed = validate(read_tables(folder))
-    limits = validate_module._measure_limits(study)
-    inside = validate_module._inside_populations(typed.patients, limits)
+    limits = validate_module.measure_limits(study)
+    inside = validate_module.inside_populations(typed.patients, limits)
     known = set(typed.patients["patient_id"])
     sus = find_suspects(typed.measurements, known, _months(study), limits, inside)
     assert sus is not None
@@ -134,7 +134,7 @@ def _months(study: dict) -> list[int]:
 
 def test_a_valid_trial_has_no_suspects():
     study, p, m, _ = simulate(200, 3, seed=2)
-    limits = validate_module._measure_limits(study)
+    limits = validate_module.measure_limits(study)
     inside = {"proteinuria": set(p.loc[p["lupus_nephritis"], "patient_id"])}
     sus = find_suspects(m, set(p["patient_id"]), _months(study), limits, inside)
     assert sus is not None
