@@ -247,8 +247,9 @@ def _trial(
         measurements = grouped_by_measure(checked.measurements.reset_index(drop=True))
     else:
         ids = patients["patient_id"].to_numpy(dtype=object)
-        left = stored_table(screen.target, ids, [])
-        measurements = left if keep else read_table(screen.target, ids)
+        measurements = (
+            stored_table(screen.target, ids, []) if keep else read_table(screen.target, ids)
+        )
     patients, design = native_populations(patients)
     study = build_study(raw.study)
     if design.populations:
